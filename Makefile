@@ -1,0 +1,38 @@
+# Two commands: `make run` (demo server) and `make test` (the whole suite).
+# With no DATABASE_URL, both start an embedded PostgreSQL (data in .pgdata/).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test worker schema check-deploy clean-db
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(BIN)/celery -A shop worker --beat --loglevel INFO
+
+schema: install
+	$(BIN)/python manage.py export_schema
+
+check-deploy: install
+	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	ALLOWED_HOSTS=market.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean-db:
+	rm -rf .pgdata

@@ -1,0 +1,58 @@
+"""Designer reads, permission-aware: the public sees approved designers only; a designer always
+sees itself; staff see everyone."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from django.utils.text import slugify
+
+from shop.core.text import fold
+from designers.models import Designer, DesignerStatus, DesignerStatusChange
+
+
+def visible_designers(user) -> QuerySet[Designer]:
+    qs = Designer.objects.all()
+    if user is not None and user.is_authenticated:
+        if user.is_staff:
+            return qs
+        return qs.filter(Q(status=DesignerStatus.APPROVED) | Q(user_id=user.pk))
+    return qs.filter(status=DesignerStatus.APPROVED)
+
+
+def designer_list(user, *, search: str | None = None, city: str | None = None, status: str | None = None) -> QuerySet[Designer]:
+    qs = visible_designers(user)
+    if status:
+        qs = qs.filter(status=status)
+    elif not (user is not None and user.is_authenticated and user.is_staff):
+        # Public lists show approved designers only, even to a pending designer itself.
+        qs = qs.filter(status=DesignerStatus.APPROVED)
+    if search:
+        folded = fold(search.strip())[:100]
+        qs = qs.filter(Q(display_name__icontains=search.strip()[:100]) | Q(slug__icontains=slugify(folded)))
+    if city:
+        qs = qs.filter(city__iexact=city)
+    return qs.order_by("-created_at", "-id")
+
+
+def designer_by_slug(user, slug: str) -> Designer | None:
+    return visible_designers(user).filter(slug=slug).first()
+
+
+def designer_by_id(user, pk) -> Designer | None:
+    return visible_designers(user).filter(pk=pk).first()
+
+
+def designer_of(user) -> Designer | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Designer.objects.filter(user_id=user.pk).first()
+
+
+def can_see_private(user, designer: Designer) -> bool:
+    return user is not None and user.is_authenticated and (user.is_staff or designer.user_id == user.pk)
+
+
+def status_history(user, designer: Designer) -> QuerySet[DesignerStatusChange] | list:
+    if not can_see_private(user, designer):
+        return []
+    return designer.status_changes.select_related("actor").order_by("created_at", "id")

@@ -1,0 +1,165 @@
+import graphene
+
+from shop.accounts import services
+from shop.accounts.types import AccountErrorCode, LanguageCode, UserType
+from shop.core.graphql import BaseMutation, error_type, require_user
+
+AccountError = error_type("AccountError", AccountErrorCode)
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+class AccountMutation(BaseMutation):
+    class Meta:
+        abstract = True
+
+    error_codes = AccountErrorCode
+    errors = graphene.List(graphene.NonNull(AccountError), required=True)
+
+
+class AccountRegisterInput(graphene.InputObjectType):
+    email = graphene.String(required=True)
+    password = graphene.String(required=True)
+    full_name = graphene.String()
+    language = graphene.Field(LanguageCode)
+
+
+class AccountRegister(AccountMutation):
+    """Create a buyer account (email and password). Sign in with tokenCreate."""
+
+    class Arguments:
+        input = AccountRegisterInput(required=True)
+
+    user = graphene.Field(UserType)
+
+    @classmethod
+    def perform(cls, root, info, input):
+        language = input.get("language")
+        user = services.register_account(
+            email=input["email"],
+            password=input["password"],
+            full_name=input.get("full_name") or "",
+            language=language.value if hasattr(language, "value") else (language or _request_language(info)),
+        )
+        return cls(user=user)
+
+
+def _request_language(info) -> str:
+    lang = (getattr(info.context, "LANGUAGE_CODE", "") or "vi")[:2]
+    return lang if lang in ("vi", "en") else "vi"
+
+
+class TokenCreate(AccountMutation):
+    """Sign in: a short-lived access token and a refresh token."""
+
+    class Arguments:
+        email = graphene.String(required=True)
+        password = graphene.String(required=True)
+
+    token = graphene.String(description="Access token (JWT), valid for a few minutes.")
+    refresh_token = graphene.String()
+    user = graphene.Field(UserType)
+
+    @classmethod
+    def perform(cls, root, info, email, password):
+        pair = services.create_tokens(email=email, password=password, ip=client_ip(info.context))
+        return cls(token=pair.access, refresh_token=pair.refresh, user=pair.user)
+
+
+class TokenRefresh(AccountMutation):
+    """Exchange a refresh token for a new access token and a new refresh token (rotation)."""
+
+    class Arguments:
+        refresh_token = graphene.String(required=True)
+
+    token = graphene.String()
+    refresh_token = graphene.String()
+    user = graphene.Field(UserType)
+
+    @classmethod
+    def perform(cls, root, info, refresh_token):
+        pair = services.refresh_tokens(refresh_token=refresh_token)
+        return cls(token=pair.access, refresh_token=pair.refresh, user=pair.user)
+
+
+class TokenVerify(AccountMutation):
+    class Arguments:
+        token = graphene.String(required=True)
+
+    is_valid = graphene.Boolean(required=True)
+    user = graphene.Field(UserType)
+
+    @classmethod
+    def perform(cls, root, info, token):
+        user = services.verify_access_token(token=token)
+        return cls(is_valid=user is not None, user=user)
+
+
+class TokensDeactivateAll(AccountMutation):
+    """Sign out everywhere: every access and refresh token of the caller stops working."""
+
+    ok = graphene.Boolean()
+
+    @classmethod
+    def perform(cls, root, info):
+        services.deactivate_all_tokens(user=require_user(info))
+        return cls(ok=True)
+
+
+class AccountUpdateInput(graphene.InputObjectType):
+    full_name = graphene.String()
+    language = graphene.Field(LanguageCode)
+
+
+class AccountUpdate(AccountMutation):
+    class Arguments:
+        input = AccountUpdateInput(required=True)
+
+    user = graphene.Field(UserType)
+
+    @classmethod
+    def perform(cls, root, info, input):
+        language = input.get("language")
+        user = services.update_account(
+            user=require_user(info),
+            full_name=input.get("full_name"),
+            language=language.value if hasattr(language, "value") else language,
+        )
+        return cls(user=user)
+
+
+class PasswordChange(AccountMutation):
+    """Change the password; every other session is signed out and fresh tokens are returned."""
+
+    class Arguments:
+        old_password = graphene.String(required=True)
+        new_password = graphene.String(required=True)
+
+    user = graphene.Field(UserType)
+    token = graphene.String()
+    refresh_token = graphene.String()
+
+    @classmethod
+    def perform(cls, root, info, old_password, new_password):
+        pair = services.change_password(user=require_user(info), old_password=old_password, new_password=new_password)
+        return cls(user=pair.user, token=pair.access, refresh_token=pair.refresh)
+
+
+class AccountMutations(graphene.ObjectType):
+    account_register = AccountRegister.Field()
+    token_create = TokenCreate.Field()
+    token_refresh = TokenRefresh.Field()
+    token_verify = TokenVerify.Field()
+    tokens_deactivate_all = TokensDeactivateAll.Field()
+    account_update = AccountUpdate.Field()
+    password_change = PasswordChange.Field()
+
+
+class AccountQueries(graphene.ObjectType):
+    me = graphene.Field(UserType, description="The signed-in user, or null.")
+
+    def resolve_me(root, info):
+        user = info.context.user
+        return user if user.is_authenticated else None

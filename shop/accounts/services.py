@@ -1,0 +1,186 @@
+"""Account writes: registration, login with throttling, token rotation, profile and password."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shop.accounts import tokens
+from shop.accounts.models import LoginThrottle, RefreshToken, User
+from shop.core.errors import FieldError, ServiceError
+from shop.core.validation import clean_email, clean_text
+
+LANGUAGES = {"vi", "en"}
+
+
+@dataclass
+class TokenPair:
+    user: User
+    access: str
+    refresh: str
+
+
+def _check_password_strength(password: str, *, user: User | None, field: str) -> None:
+    if not password:
+        raise ServiceError("REQUIRED", _("This field is required."), field)
+    if len(password) > 128:
+        raise ServiceError("PASSWORD_TOO_LONG", _("Passwords are at most 128 characters."), field)
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ServiceError.many([FieldError("PASSWORD_TOO_WEAK", str(m), field) for m in exc.messages])
+
+
+@transaction.atomic
+def register_account(*, email: str, password: str, full_name: str = "", language: str = "vi") -> User:
+    email = clean_email(email)
+    full_name = clean_text(full_name, field="fullName", max_length=150)
+    if language not in LANGUAGES:
+        raise ServiceError("INVALID", _("Unsupported language."), "language")
+    candidate = User(email=email, full_name=full_name, language=language)
+    _check_password_strength(password, user=candidate, field="password")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ServiceError("UNIQUE", _("An account with this email already exists."), "email")
+    candidate.set_password(password)
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:
+        raise ServiceError("UNIQUE", _("An account with this email already exists."), "email")
+    return candidate
+
+
+# --- login throttling -------------------------------------------------------------------------
+
+def _throttle_keys(email: str, ip: str | None) -> list[str]:
+    keys = [f"email:{(email or '').strip().lower()[:254]}"]
+    if ip:
+        keys.append(f"ip:{ip[:64]}")
+    return keys
+
+
+def _throttle_wait_seconds(row: LoginThrottle, now) -> int:
+    """Seconds before another attempt is allowed for this key (0 = allowed now)."""
+    if row.locked_until and row.locked_until > now:
+        return int((row.locked_until - now).total_seconds()) + 1
+    if row.failures >= settings.LOGIN_FREE_FAILURES and row.last_failure_at:
+        backoff = 2 ** (row.failures - settings.LOGIN_FREE_FAILURES)
+        ready_at = row.last_failure_at + timedelta(seconds=backoff)
+        if ready_at > now:
+            return int((ready_at - now).total_seconds()) + 1
+    return 0
+
+
+def _record_failures(keys: list[str]) -> None:
+    now = timezone.now()
+    for key in keys:
+        row, _created = LoginThrottle.objects.select_for_update().get_or_create(key=key)
+        if row.locked_until and row.locked_until <= now:
+            row.failures = 0
+            row.locked_until = None
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures >= settings.LOGIN_LOCK_FAILURES:
+            row.locked_until = now + timedelta(seconds=settings.LOGIN_LOCK_SECONDS)
+        row.save()
+
+
+def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenPair:
+    """Log in. Repeated failures for one account or one address are slowed, then refused for a while."""
+    keys = _throttle_keys(email, ip)
+    now = timezone.now()
+    wait = max([_throttle_wait_seconds(r, now) for r in LoginThrottle.objects.filter(key__in=keys)] or [0])
+    if wait:
+        raise ServiceError(
+            "TOO_MANY_ATTEMPTS",
+            _("Too many failed attempts. Try again in %(s)d seconds.") % {"s": wait},
+            None,
+        )
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    if user is None:
+        User().set_password(password or "x")  # same hashing cost whether or not the account exists
+    if user is None or not user.check_password(password or ""):
+        with transaction.atomic():
+            _record_failures(keys)
+        raise ServiceError("INVALID_CREDENTIALS", _("Please enter a correct email and password."), "email")
+    with transaction.atomic():
+        LoginThrottle.objects.filter(key=keys[0]).delete()
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        refresh = tokens.issue_refresh_token(user)
+    return TokenPair(user=user, access=tokens.create_access_token(user), refresh=refresh.raw)
+
+
+def refresh_tokens(*, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token is used up and a new one of the same family is issued.
+    Presenting an already used token revokes the whole family (it was probably stolen); that
+    revocation is committed even though the caller gets an error."""
+    invalid = ServiceError("INVALID_TOKEN", _("The refresh token is invalid or expired."), "refreshToken")
+    if not refresh_token or len(refresh_token) > 200:
+        raise invalid
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=tokens.hash_refresh_token(refresh_token))
+            .first()
+        )
+        if row is None or row.revoked_at or row.expires_at <= now or not row.user.is_active:
+            raise invalid
+        if row.used_at is None:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+            new = tokens.issue_refresh_token(row.user, family=row.family)
+            return TokenPair(user=row.user, access=tokens.create_access_token(row.user), refresh=new.raw)
+        RefreshToken.objects.filter(family=row.family, revoked_at__isnull=True).update(revoked_at=now)
+    raise invalid
+
+
+def verify_access_token(*, token: str) -> User | None:
+    try:
+        return tokens.user_for_access_token(token)
+    except tokens.InvalidToken:
+        return None
+
+
+@transaction.atomic
+def deactivate_all_tokens(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    user.refresh_from_db(fields=["token_version"])
+
+
+@transaction.atomic
+def update_account(*, user: User, full_name: str | None = None, language: str | None = None) -> User:
+    fields = []
+    if full_name is not None:
+        user.full_name = clean_text(full_name, field="fullName", max_length=150)
+        fields.append("full_name")
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ServiceError("INVALID", _("Unsupported language."), "language")
+        user.language = language
+        fields.append("language")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def change_password(*, user: User, old_password: str, new_password: str) -> TokenPair:
+    """Changing the password logs the user out everywhere and returns fresh tokens for this client."""
+    if not user.check_password(old_password or ""):
+        raise ServiceError("INVALID_PASSWORD", _("The old password is incorrect."), "oldPassword")
+    _check_password_strength(new_password, user=user, field="newPassword")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    deactivate_all_tokens(user=user)
+    refresh = tokens.issue_refresh_token(user)
+    return TokenPair(user=user, access=tokens.create_access_token(user), refresh=refresh.raw)

@@ -1,0 +1,44 @@
+import graphene
+from graphene import relay
+from graphene_django import DjangoObjectType
+
+from shop.accounts.models import User
+from shop.core.graphql import current_user
+
+
+class AccountErrorCode(graphene.Enum):
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    UNIQUE = "UNIQUE"
+    NOT_FOUND = "NOT_FOUND"
+    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
+    PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
+    INVALID_PASSWORD = "INVALID_PASSWORD"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+
+
+class LanguageCode(graphene.Enum):
+    VI = "vi"
+    EN = "en"
+
+
+class UserType(DjangoObjectType):
+    language = graphene.Field(LanguageCode, required=True)
+
+    class Meta:
+        model = User
+        name = "User"
+        interfaces = (relay.Node,)
+        fields = ("id", "email", "full_name", "is_staff", "date_joined")
+
+    def resolve_language(root, info):
+        return root.language
+
+    @classmethod
+    def get_node(cls, info, id):
+        user = current_user(info)
+        if user is None or (str(user.pk) != str(id) and not user.is_staff):
+            return None
+        return User.objects.filter(pk=id).first()

@@ -1,0 +1,22 @@
+"""Transactional email: Django templates per language under templates/emails/<name>/<lang>/."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+SUPPORTED = ("vi", "en")
+
+
+def send_templated_email(*, name: str, language: str, to: list[str], context: dict) -> None:
+    language = language if language in SUPPORTED else "vi"
+    base = f"emails/{name}/{language}"
+    context = {**context, "public_url": settings.PUBLIC_URL}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
+        text = render_to_string(f"{base}/body.txt", context)
+        html = render_to_string(f"{base}/body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
+    message.attach_alternative(html, "text/html")
+    message.send()

@@ -1,0 +1,257 @@
+"""The GraphQL endpoint.
+
+Our own thin view on graphql-core (graphene-django's view answers some bad requests with HTML and
+has no hook for multipart uploads): JSON or multipart in, JSON out, always. Bad requests are 400 with
+a JSON error; an unexpected exception is a generic error carrying the request id, never a trace.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql.error import GraphQLSyntaxError
+
+from shop.accounts import tokens
+from shop.core.errors import PermissionDenied
+from shop.core.request_id import get_request_id
+
+logger = logging.getLogger("shop.graphql")
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST"):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def _error_response(message: str, code: str, status: int) -> JsonResponse:
+    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status=status)
+
+
+@lru_cache(maxsize=1)
+def _schema():
+    from shop.schema import schema
+
+    return schema.graphql_schema
+
+
+@lru_cache(maxsize=512)
+def _parse_and_validate(query: str):
+    """Parsed document and its validation errors, cached by the document text."""
+    document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
+    errors = validate(_schema(), document)
+    return document, tuple(errors)
+
+
+def format_error(error: GraphQLError) -> dict:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        formatted = error.formatted
+        extensions = formatted.setdefault("extensions", {})
+        source_ext = (original.extensions if isinstance(original, GraphQLError) else None) or {}
+        extensions.update(source_ext)
+        extensions.setdefault("code", "GRAPHQL_ERROR")
+        return formatted
+    if isinstance(original, PermissionDenied):
+        formatted = error.formatted
+        formatted["message"] = str(original)
+        formatted["extensions"] = {"code": "PERMISSION_DENIED"}
+        return formatted
+    logger.error(
+        "unexpected error in GraphQL execution (request %s)", get_request_id(), exc_info=(type(original), original, original.__traceback__)
+    )
+    return {
+        "message": "Internal server error.",
+        "locations": error.formatted.get("locations"),
+        "path": error.path,
+        "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()},
+    }
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class GraphQLView(View):
+    http_method_names = ["get", "post", "options"]
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            if request.method == "GET" and self._wants_html(request):
+                if settings.GRAPHIQL_ENABLED:
+                    return self._graphiql(request)
+                return _error_response("GraphiQL is disabled.", "NOT_FOUND", 404)
+            if request.method not in ("GET", "POST"):
+                response = _error_response("Use GET or POST.", "METHOD_NOT_ALLOWED", 405)
+                response["Allow"] = "GET, POST"
+                return response
+            return self._handle(request)
+        except BadRequest as exc:
+            response = _error_response(str(exc), exc.code, exc.status)
+            if exc.status == 405:
+                response["Allow"] = "POST"
+            return response
+        except Exception:
+            logger.exception("unexpected error in GraphQL view (request %s)", get_request_id())
+            return JsonResponse(
+                {"errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()}}]},
+                status=500,
+            )
+
+    # --- request parsing ----------------------------------------------------------------------
+
+    @staticmethod
+    def _wants_html(request) -> bool:
+        accept = request.headers.get("Accept", "")
+        return "text/html" in accept and "raw" not in request.GET
+
+    def _graphiql(self, request):
+        from graphene_django.views import GraphQLView as GrapheneView
+
+        return GrapheneView.as_view(graphiql=True)(request)
+
+    def _parse_body(self, request) -> dict:
+        if request.method == "GET":
+            return {
+                "query": request.GET.get("query"),
+                "variables": request.GET.get("variables"),
+                "operationName": request.GET.get("operationName"),
+            }
+        content_type = (request.content_type or "").lower()
+        if content_type == "multipart/form-data":
+            return self._parse_multipart(request)
+        if content_type in ("application/json", "application/graphql-response+json", ""):
+            try:
+                body = request.body
+            except Exception:
+                raise BadRequest("The request body is too large.", 413, "REQUEST_TOO_LARGE")
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise BadRequest("The request body is not valid JSON.")
+            if isinstance(data, list):
+                raise BadRequest("Batched operations are not supported; send one operation per request.", code="BATCH_NOT_SUPPORTED")
+            if not isinstance(data, dict):
+                raise BadRequest("The request body must be a JSON object.")
+            return data
+        if content_type == "application/graphql":
+            return {"query": request.body.decode("utf-8", errors="replace")}
+        raise BadRequest("Unsupported content type.", 415, "UNSUPPORTED_MEDIA_TYPE")
+
+    def _parse_multipart(self, request) -> dict:
+        try:
+            operations = json.loads(request.POST.get("operations", ""))
+            file_map = json.loads(request.POST.get("map", "{}"))
+        except ValueError:
+            raise BadRequest("Multipart requests need `operations` and `map` fields holding JSON.", code="INVALID_MULTIPART")
+        except Exception:
+            raise BadRequest("The multipart request could not be read.", code="INVALID_MULTIPART")
+        if isinstance(operations, list):
+            raise BadRequest("Batched operations are not supported; send one operation per request.", code="BATCH_NOT_SUPPORTED")
+        if not isinstance(operations, dict) or not isinstance(file_map, dict):
+            raise BadRequest("`operations` must be an object and `map` an object.", code="INVALID_MULTIPART")
+        if len(file_map) > 10:
+            raise BadRequest("At most 10 files per request.", code="INVALID_MULTIPART")
+        for key, paths in file_map.items():
+            upload = request.FILES.get(key)
+            if upload is None:
+                raise BadRequest(f"File part `{key}` named in `map` is missing.", code="INVALID_MULTIPART")
+            if not isinstance(paths, list) or not paths:
+                raise BadRequest("Each `map` entry must be a non-empty list of paths.", code="INVALID_MULTIPART")
+            for path in paths:
+                self._place_file(operations, path, upload)
+        return operations
+
+    @staticmethod
+    def _place_file(operations: dict, path, upload) -> None:
+        if not isinstance(path, str) or not path.startswith("variables."):
+            raise BadRequest("File paths in `map` must start with `variables.`.", code="INVALID_MULTIPART")
+        parts = path.split(".")
+        target = operations
+        try:
+            for part in parts[:-1]:
+                target = target[int(part)] if isinstance(target, list) else target[part]
+            last = parts[-1]
+            if isinstance(target, list):
+                target[int(last)] = upload
+            elif isinstance(target, dict) and last in target:
+                target[last] = upload
+            else:
+                raise KeyError(last)
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise BadRequest(f"`map` path `{path}` does not match a variable.", code="INVALID_MULTIPART")
+
+    # --- execution ----------------------------------------------------------------------------
+
+    def _authenticate(self, request) -> None:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            from django.contrib.auth.models import AnonymousUser
+
+            request.user = AnonymousUser()
+            return
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise BadRequest("Use `Authorization: Bearer <access token>`.", 401, "INVALID_TOKEN")
+        try:
+            request.user = tokens.user_for_access_token(token.strip())
+        except tokens.InvalidToken:
+            raise BadRequest("The access token is invalid or expired.", 401, "INVALID_TOKEN")
+
+    def _handle(self, request) -> HttpResponse:
+        data = self._parse_body(request)
+        query = data.get("query")
+        variables = data.get("variables")
+        operation_name = data.get("operationName") or None
+        if not isinstance(query, str) or not query.strip():
+            raise BadRequest("Provide a `query` string.", code="QUERY_REQUIRED")
+        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES:
+            raise BadRequest("The query document is too large.", 413, "QUERY_TOO_LARGE")
+        if isinstance(variables, str):
+            try:
+                variables = json.loads(variables) if variables else None
+            except ValueError:
+                raise BadRequest("`variables` is not valid JSON.")
+        if variables is not None and not isinstance(variables, dict):
+            raise BadRequest("`variables` must be an object.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise BadRequest("`operationName` must be a string.")
+
+        self._authenticate(request)
+
+        try:
+            document, validation_errors = _parse_and_validate(query)
+        except GraphQLSyntaxError as exc:
+            return JsonResponse({"errors": [format_error(exc)]}, status=400)
+        if validation_errors:
+            return JsonResponse({"errors": [format_error(e) for e in validation_errors]}, status=400)
+
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            raise BadRequest("Could not determine which operation to run; check `operationName`.")
+        if request.method == "GET" and operation.operation != OperationType.QUERY:
+            raise BadRequest("Only queries may be sent with GET.", 405, "METHOD_NOT_ALLOWED")
+
+        result = execute(
+            _schema(),
+            document,
+            context_value=request,
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+        response: dict = {}
+        status = 200
+        if result.errors:
+            response["errors"] = [format_error(e) for e in result.errors]
+            if result.data is None and all(not e.path for e in result.errors):
+                status = 400  # variables did not coerce, nothing executed
+        if result.data is not None or status == 200:
+            response["data"] = result.data
+        return JsonResponse(response, status=status, json_dumps_params={"ensure_ascii": False})
