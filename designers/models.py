@@ -3,8 +3,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+
+from shop.core.storage import portfolio_media_path
 
 
 class DesignerStatus(models.TextChoices):
@@ -56,3 +59,35 @@ class DesignerStatusChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class PortfolioItem(models.Model):
+    """A piece of a designer's work, shown apart from what it sells."""
+
+    designer = models.ForeignKey(Designer, on_delete=models.CASCADE, related_name="portfolio_items")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    role = models.CharField(max_length=200, blank=True, help_text="Role or credits.")
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="portfolio_items")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class PortfolioImage(models.Model):
+    item = models.ForeignKey(PortfolioItem, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to=portfolio_media_path, width_field="width", height_field="height", max_length=255)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt = models.CharField(max_length=250, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    thumbnails = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]

@@ -42,7 +42,11 @@ INSTALLED_APPS = [
     "graphene_django",
     "shop.core",
     "shop.accounts",
+    "shop.catalog",
+    "shop.checkout",
+    "shop.orders",
     "designers",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +206,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+
+# --- Payment gateways (dotted paths; see payments/gateways/base.py) ---
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["payments.gateways.dummy.DummyGateway"])
 
 # --- GraphQL ---
 GRAPHENE = {

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from shop.core import money
+from shop.core.storage import digital_file_path, private_storage, product_media_path
+
+
+class Category(models.Model):
+    """A tree of categories, managed by staff."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    position = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductType(models.TextChoices):
+    PHYSICAL = "PHYSICAL", "Physical"
+    DIGITAL = "DIGITAL", "Digital"
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "DRAFT", "Draft"
+    PUBLISHED = "PUBLISHED", "Published"
+    ARCHIVED = "ARCHIVED", "Archived"
+
+
+class Product(models.Model):
+    designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True, help_text="Sanitised HTML.")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    product_type = models.CharField(max_length=10, choices=ProductType.choices, default=ProductType.PHYSICAL)
+    status = models.CharField(max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT)
+    currency = models.CharField(max_length=3, default="VND")
+    # Lowest variant price, kept by the catalog services (for sorting and price filters).
+    min_price = models.DecimalField(max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES, null=True, blank=True)
+    # Moderation: staff can hide a listing with a reason.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.TextField(blank=True)
+    hidden_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Accent-folded full-text document (name weight A, tags B, description C), kept by services.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="product_search_gin"),
+            GinIndex(fields=["tags"], name="product_tags_gin"),
+            models.Index(fields=["status", "-created_at", "-id"], name="product_storefront_idx"),
+            models.Index(fields=["designer", "status"], name="product_designer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductVariant(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    # Denormalised from product, so that SKUs are unique per designer at the database level.
+    designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    attributes = models.JSONField(default=list, blank=True, help_text='[{"name": "Size", "value": "M"}, ...]')
+    price_amount = models.DecimalField(max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES)
+    currency = models.CharField(max_length=3, default="VND")
+    # Physical goods only; never below zero (database constraint).
+    stock_quantity = models.IntegerField(default=0)
+    digital_file = models.FileField(upload_to=digital_file_path, storage=private_storage, null=True, blank=True, max_length=255)
+    digital_file_name = models.CharField(max_length=255, blank=True)
+    digital_file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    digital_content_type = models.CharField(max_length=100, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["designer", "sku"], name="variant_sku_unique_per_designer"),
+            models.CheckConstraint(condition=Q(stock_quantity__gte=0), name="variant_stock_non_negative"),
+            models.CheckConstraint(condition=Q(price_amount__gte=0), name="variant_price_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} / {self.name or self.sku}"
+
+
+class ProductMedia(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="media")
+    image = models.ImageField(upload_to=product_media_path, width_field="width", height_field="height", max_length=255)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt = models.CharField(max_length=250, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    # {"256": "products/ab/….webp", ...}: filled by the thumbnail task after commit.
+    thumbnails = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
