@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 
@@ -15,6 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, addr, port, **options):
+        # SIGTERM ends like Ctrl-C, so that the worker and the embedded PostgreSQL stop too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo")
         worker = None
