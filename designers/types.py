@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 
 from designers import selectors
 from designers.models import Designer
+from payments.types import DesignerPayoutFields
 from shop.core.graphql import CountableConnection, current_user
 
 
@@ -51,7 +52,7 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DjangoObjectType):
+class DesignerType(DesignerPayoutFields, DjangoObjectType):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(

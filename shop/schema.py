@@ -4,6 +4,7 @@ from graphene import relay
 
 from designers.mutations import DesignerMutations
 from designers.queries import DesignerQueries
+from payments.mutations import PaymentMutations
 from shop.accounts.mutations import AccountMutations, AccountQueries
 
 
@@ -11,7 +12,7 @@ class Query(AccountQueries, DesignerQueries, graphene.ObjectType):
     node = relay.Node.Field()
 
 
-class Mutation(AccountMutations, DesignerMutations, graphene.ObjectType):
+class Mutation(AccountMutations, DesignerMutations, PaymentMutations, graphene.ObjectType):
     pass
 
 

@@ -205,10 +205,25 @@ else:
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
-STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself; tests point it at a local stand-in
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)  # safe: every call has a fixed idempotency key
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds a signed webhook stays valid
+STRIPE_CONNECT_ACCOUNT_TYPE = env("STRIPE_CONNECT_ACCOUNT_TYPE", default="express")  # express | standard
+STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="")  # empty: Stripe's default (the platform's)
+PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default=f"{PUBLIC_URL}/designer/payouts/done")
+PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default=f"{PUBLIC_URL}/designer/payouts/retry")
 
 # --- Payment gateways (dotted paths; see payments/gateways/base.py) ---
-PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["payments.gateways.dummy.DummyGateway"])
+# Stripe when a key is set; the dummy gateway in development and whenever Stripe is not configured.
+_default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_KEY else []
+if DEBUG or not STRIPE_SECRET_KEY:
+    _default_gateways.append("payments.gateways.dummy.DummyGateway")
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
+# Who pays designers their share (Stripe Connect); empty: shares accrue in the ledger only.
+PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payments.gateways.stripe.StripeGateway" if STRIPE_SECRET_KEY else "")
+# On a refund or a lost dispute, the platform's commission on the refunded part is given back to the
+# designer ("proportional": the designer loses only its net share) or kept ("keep").
+REFUND_COMMISSION_POLICY = env("REFUND_COMMISSION_POLICY", default="proportional")
 
 # --- GraphQL ---
 GRAPHENE = {
