@@ -14,6 +14,16 @@ from shop.core.emails import send_templated_email
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
 
 
+def display_amount(amount, currency: str, language: str) -> str:
+    """150000 VND -> "150.000 VND" (vi) / "150,000 VND" (en); 12.5 USD -> "12,50" / "12.50"."""
+    value = services.money.quantize(amount, currency)
+    sign = "-" if value < 0 else ""
+    whole, _dot, decimals = f"{abs(value):f}".partition(".")
+    group, point = (".", ",") if language == "vi" else (",", ".")
+    grouped = f"{int(whole):,}".replace(",", group)
+    return f"{sign}{grouped}{point + decimals if decimals else ''} {currency}"
+
+
 @shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, **RETRY)
 def process_stripe_event(self, event_pk: int) -> str:
     """Process one stored webhook event; an unexpected error is recorded on the event and retried
@@ -53,7 +63,12 @@ def send_refund_email(self, refund_id: int) -> bool:
             name="order_refunded",
             language=purchase.language,
             to=[purchase.email],
-            context={"refund": refund, "order": refund.order, "designer": refund.order.designer},
+            context={
+                "refund": refund, "order": refund.order, "designer": refund.order.designer,
+                "refund_amount": display_amount(refund.amount, refund.currency, purchase.language),
+                "refunded_total": display_amount(refund.order.refunded_amount, refund.currency, purchase.language),
+                "order_total": display_amount(refund.order.total_amount, refund.currency, purchase.language),
+            },
         )
         refund.email_sent_at = timezone.now()
         refund.save(update_fields=["email_sent_at"])
@@ -72,8 +87,11 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
             name="order_disputed",
             language=settings.LANGUAGE_CODE,
             to=[settings.STAFF_NOTIFICATION_EMAIL],
-            context={"dispute": dispute, "purchase": dispute.payment.purchase, "orders": orders,
-                     "amount": services.money.from_minor(dispute.amount, dispute.currency)},
+            context={
+                "dispute": dispute, "purchase": dispute.payment.purchase,
+                "orders": [(o, display_amount(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
+                "amount": display_amount(services.money.from_minor(dispute.amount, dispute.currency), dispute.currency, settings.LANGUAGE_CODE),
+            },
         )
         dispute.staff_notified_at = timezone.now()
         dispute.save(update_fields=["staff_notified_at"])
