@@ -128,7 +128,7 @@ class RefundType(DjangoObjectType):
         fields = ("id", "reason", "restock", "created_at")
 
     def resolve_amount(root, info):
-        return Money(amount=root.amount, currency=root.currency)
+        return Money(amount=money.quantize(root.amount, root.currency), currency=root.currency)
 
     def resolve_lines(root, info):
         from graphql_relay import to_global_id
