@@ -73,7 +73,7 @@ class _InterimOrderServices:
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
     """The orders' side of a successful payment (shop/orders/services.py), then our ledger."""
     _order_services().mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
-    record_purchase_paid(purchase_id=purchase_id)
+    record_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
 
 
 def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
@@ -81,10 +81,16 @@ def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
 
 
 @transaction.atomic
-def record_purchase_paid(*, purchase_id: int) -> list[LedgerEntry]:
-    """Each paid order of the purchase enters the ledger: its SALE (the order total) and the
-    platform's COMMISSION (the designer's rate, or settings.PLATFORM_COMMISSION_RATE); then its
-    designer's share is settled after commit. Idempotent."""
+def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> list[LedgerEntry]:
+    """The hand-off from ``shop.orders.services.mark_purchase_paid`` (whose callers only call it
+    when the gateway itself confirmed the money): the payment is marked SUCCEEDED, and each paid
+    order of the purchase enters the ledger: its SALE (the order total) and the platform's
+    COMMISSION (the designer's rate, or settings.PLATFORM_COMMISSION_RATE); its designer's share
+    is settled after commit. Idempotent."""
+    if payment_id is not None:
+        Payment.objects.filter(pk=payment_id, purchase_id=purchase_id).exclude(status=Payment.Status.SUCCEEDED).update(
+            status=Payment.Status.SUCCEEDED, error="", updated_at=timezone.now()
+        )
     entries = []
     orders = Order.objects.filter(purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)).select_related("designer")
     for order in orders:
@@ -107,6 +113,16 @@ def record_order_sale(order: Order) -> list[LedgerEntry]:
         data={"rate": str(rate)},
     )
     return [e for e in (sale, commission) if e is not None]
+
+
+def _in_ledger(order: Order) -> bool:
+    """Whether the order's money is the designer's (its SALE is in the ledger, written now if a
+    paid order lacks it). An order cancelled before it was paid never was: money taken for it
+    (a late payment) is the platform's to refund, and no designer entry is written for it."""
+    if order.status in PAID_STATUSES + (OrderStatus.REFUNDED,):
+        record_order_sale(order)
+        return True
+    return LedgerEntry.objects.filter(reference=f"sale:order-{order.pk}").exists()
 
 
 def _settle_later(order_id: int):
@@ -219,12 +235,28 @@ def complete_transfer(*, transfer_id: int, provider_id: str) -> Transfer | None:
     return row
 
 
+def _find_charge(order_id: int, provider) -> None:
+    """A payment confirmed without its charge id (e.g. found succeeded by the expiry check rather
+    than by the webhook): ask the provider, outside any transaction."""
+    payment = (
+        Payment.objects.filter(purchase__orders__pk=order_id, status=Payment.Status.SUCCEEDED, gateway=provider.id, charge_id="")
+        .exclude(psp_reference="")
+        .first()
+    )
+    if payment is None:
+        return
+    charge_id = provider.status(psp_reference=payment.psp_reference).raw.get("latest_charge") or ""
+    if charge_id:
+        Payment.objects.filter(pk=payment.pk, charge_id="").update(charge_id=charge_id)
+
+
 def settle_order(*, order_id: int) -> list[Transfer]:
     """Move the designer's share of one order to or from its connected account until the ledger
     and the provider agree. Safe to call any number of times."""
     provider = get_payout_provider()
     if provider is None:
         return []
+    _find_charge(order_id, provider)
     done = []
     for _attempt in range(5):
         row = _next_movement(order_id, provider)
@@ -360,9 +392,12 @@ def refund_order(*, actor: User, order_id: int, amount=None, lines: list[dict] |
     Purchase.objects.select_for_update().get(pk=order.purchase_id)
     order = Order.objects.select_for_update().select_related("designer", "purchase").get(pk=order_id)
 
-    if order.status == OrderStatus.REFUNDED:
+    payment = Payment.objects.filter(purchase_id=order.purchase_id, status=Payment.Status.SUCCEEDED).first()
+    if order.status == OrderStatus.REFUNDED or (payment is not None and order.refunded_amount >= order.total_amount):
         raise ServiceError("ALREADY_REFUNDED", _("This order has already been refunded in full."), "id")
-    if order.status not in REFUNDABLE_STATUSES:
+    # A cancelled order is refundable when its money was taken (cancelled by staff after payment,
+    # or paid after it expired: the order then has a "refund due" event).
+    if payment is None or not (order.status in REFUNDABLE_STATUSES or order.status == OrderStatus.CANCELLED):
         raise ServiceError("NOT_PAID", _("Only a paid order can be refunded."), "id")
     if order.is_disputed:
         raise ServiceError("DISPUTED", _("This order's payment is disputed; it cannot be refunded until the dispute closes."), "id")
@@ -391,14 +426,10 @@ def refund_order(*, actor: User, order_id: int, amount=None, lines: list[dict] |
             % {"amount": money.quantize(remaining, order.currency), "currency": order.currency},
             "lines" if lines else "amount",
         )
-    payment = Payment.objects.filter(purchase_id=order.purchase_id, status=Payment.Status.SUCCEEDED).first()
-    if payment is None:
-        raise ServiceError("NOT_PAID", _("No successful payment was found for this order."), "id")
     gateway = get_gateway(payment.gateway)
     if gateway is None:
         raise ServiceError("GATEWAY_UNAVAILABLE", _("The payment's gateway is not enabled on this server."), "id")
 
-    record_order_sale(order)  # idempotent: the sale is in the ledger before its refund
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
     try:
         result = gateway.refund(
@@ -435,20 +466,13 @@ def _restock(order: Order, lines: list[dict]) -> None:
 def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
     """The order, the ledger and the follow-ups of a refund that the provider made."""
     order.refunded_amount = money.quantize(order.refunded_amount + refund.amount, order.currency)
-    order.status = OrderStatus.REFUNDED if order.refunded_amount >= order.total_amount else OrderStatus.PARTIALLY_REFUNDED
+    if order.status != OrderStatus.CANCELLED:  # a cancelled order stays cancelled; refunded_amount tells the rest
+        order.status = OrderStatus.REFUNDED if order.refunded_amount >= order.total_amount else OrderStatus.PARTIALLY_REFUNDED
     order.save(update_fields=["refunded_amount", "status"])
     OrderEvent.objects.create(
         order=order, type="REFUNDED", actor=actor,
         data={"refund_id": refund.pk, "amount": str(refund.amount), "currency": refund.currency,
               "reason": refund.reason, "source": refund.source, "lines": refund.lines, "restock": refund.restock},
-    )
-    ledger.record(
-        designer_id=order.designer_id, order_id=order.pk, kind=K.REFUND, amount=-_minor(refund.amount, refund.currency),
-        currency=refund.currency, reference=f"refund:{refund.idempotency_key}", description=f"Refund on order {order.number}",
-    )
-    ledger.adjust_commission(
-        order=order, currency=refund.currency, reference=f"commission-refund:{refund.idempotency_key}",
-        description=f"Commission given back on the refund of order {order.number}",
     )
     refund_id = refund.pk
 
@@ -458,6 +482,16 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
         send_refund_email.delay(refund_id)
 
     transaction.on_commit(email)
+    if not _in_ledger(order):
+        return
+    ledger.record(
+        designer_id=order.designer_id, order_id=order.pk, kind=K.REFUND, amount=-_minor(refund.amount, refund.currency),
+        currency=refund.currency, reference=f"refund:{refund.idempotency_key}", description=f"Refund on order {order.number}",
+    )
+    ledger.adjust_commission(
+        order=order, currency=refund.currency, reference=f"commission-refund:{refund.idempotency_key}",
+        description=f"Commission given back on the refund of order {order.number}",
+    )
     transaction.on_commit(_settle_later(order.pk))
 
 
@@ -475,14 +509,13 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
         return []
     weights = {
         o.pk: _minor(o.total_amount - o.refunded_amount, o.currency)
-        for o in orders if o.status in REFUNDABLE_STATUSES
+        for o in orders if o.status in REFUNDABLE_STATUSES or o.status == OrderStatus.CANCELLED
     }
     refunds = []
     for order in orders:
         share = ledger.allocate(missing, weights).get(order.pk)
         if not share:
             continue
-        record_order_sale(order)
         refund = Refund.objects.create(
             order=order, payment=payment, amount=money.from_minor(share, order.currency), currency=order.currency,
             reason="Refunded at the payment provider", source=Refund.Source.PROVIDER, gateway=payment.gateway,
@@ -507,9 +540,8 @@ def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
     dispute.loss_recorded = True
     for order in orders:
         share = dispute.allocations.get(str(order.pk))
-        if not share:
+        if not share or not _in_ledger(order):
             continue
-        record_order_sale(order)
         ledger.record(
             designer_id=order.designer_id, order_id=order.pk, kind=K.DISPUTE, amount=-share, currency=order.currency,
             reference=f"dispute:{dispute.dispute_id}:order-{order.pk}", description=f"Dispute on order {order.number}",
@@ -524,7 +556,7 @@ def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
 def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
     for order in orders:
         share = dispute.allocations.get(str(order.pk))
-        if not share:
+        if not share or not _in_ledger(order):
             continue
         ledger.record(
             designer_id=order.designer_id, order_id=order.pk, kind=K.DISPUTE_REVERSAL, amount=share, currency=order.currency,
