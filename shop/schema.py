@@ -2,16 +2,18 @@
 import graphene
 from graphene import relay
 
-from designers.mutations import DesignerMutations
+from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
+from shop.catalog.mutations import CatalogMutations
+from shop.catalog.queries import CatalogQueries
 
 
-class Query(AccountQueries, DesignerQueries, graphene.ObjectType):
+class Query(AccountQueries, DesignerQueries, CatalogQueries, graphene.ObjectType):
     node = relay.Node.Field()
 
 
-class Mutation(AccountMutations, DesignerMutations, graphene.ObjectType):
+class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, graphene.ObjectType):
     pass
 
 
