@@ -68,6 +68,13 @@ def pdf_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def ttf_bytes() -> bytes:
+    """A real TrueType font: the one Pillow embeds as its default font."""
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=12).font_bytes
+
+
 def otf_bytes() -> bytes:
     """The start of an OpenType (CFF) font: the sniffer looks at the signature only."""
     return b"OTTO" + b"\x00\x0a\x00\x80\x00\x03\x00\x20" + b"\x00" * 200

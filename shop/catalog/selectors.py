@@ -214,12 +214,10 @@ def designer_products(user, designer: Designer, *, sort_field=None, sort_directi
 # --- categories ----------------------------------------------------------------------------------
 
 def category_tree(*, parent_id: int | None = None) -> QuerySet[Category]:
-    """Categories under ``parent_id`` (roots by default) with two levels of children prefetched."""
-    children = Category.objects.order_by("position", "name", "id")
+    """Categories under ``parent_id`` (roots by default) with every level below prefetched (the
+    tree is at most four levels deep): one query per level, whatever the number of categories."""
     qs = Category.objects.filter(parent_id=parent_id) if parent_id is not None else Category.objects.filter(parent__isnull=True)
-    return qs.order_by("position", "name", "id").prefetch_related(
-        Prefetch("children", queryset=children.prefetch_related(Prefetch("children", queryset=children)))
-    )
+    return qs.order_by("position", "name", "id").prefetch_related("children", "children__children", "children__children__children")
 
 
 def category_by_id(pk) -> Category | None:

@@ -15,6 +15,20 @@ from shop.core.storage import private_storage, random_name
 
 DIGITAL_FILE_ERROR_CODES = ("UNSUPPORTED_FILE_TYPE", "FILE_TOO_LARGE")
 
+def _sfnt(head: bytes, *tags: bytes) -> bool:
+    """A TrueType/OpenType header: the tag, then a table directory whose binary-search fields agree
+    with its table count (so that four lucky bytes are not enough)."""
+    if len(head) < 12 or not head.startswith(tags):
+        return False
+    num_tables = int.from_bytes(head[4:6], "big")
+    search_range = int.from_bytes(head[6:8], "big")
+    entry_selector = int.from_bytes(head[8:10], "big")
+    if not 1 <= num_tables <= 100:
+        return False
+    power = 1 << (num_tables.bit_length() - 1)
+    return search_range == power * 16 and entry_selector == power.bit_length() - 1
+
+
 # (magic test, content type, extension)
 _KINDS = (
     (lambda h: h.startswith(b"%PDF-"), "application/pdf", "pdf"),
@@ -22,8 +36,8 @@ _KINDS = (
     (lambda h: h.startswith(b"\x89PNG\r\n\x1a\n"), "image/png", "png"),
     (lambda h: h.startswith(b"\xff\xd8\xff"), "image/jpeg", "jpg"),
     (lambda h: h[:4] == b"RIFF" and h[8:12] == b"WEBP", "image/webp", "webp"),
-    (lambda h: h.startswith((b"\x00\x01\x00\x00", b"true")), "font/ttf", "ttf"),
-    (lambda h: h.startswith(b"OTTO"), "font/otf", "otf"),
+    (lambda h: _sfnt(h, b"\x00\x01\x00\x00", b"true"), "font/ttf", "ttf"),
+    (lambda h: _sfnt(h, b"OTTO"), "font/otf", "otf"),
     (lambda h: h.startswith(b"wOFF"), "font/woff", "woff"),
     (lambda h: h.startswith(b"wOF2"), "font/woff2", "woff2"),
 )

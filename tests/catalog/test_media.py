@@ -181,3 +181,28 @@ def test_thumbnail_picks_the_nearest_ready_size():
     assert thumbnail_name(ready, 4000) == "t1024.webp"
     assert thumbnail_name({"512": "t512.webp"}, 100) == "t512.webp"
     assert thumbnail_name({}, 256) is None and thumbnail_name(None, 256) is None
+
+
+def test_an_upload_must_be_a_file_part(gql, db_unchanged):
+    designer = make_designer()
+    item = product(designer)
+    with db_unchanged():
+        result = gql(MEDIA_CREATE, {"productId": gid(item), "image": "data:image/png;base64,iVBORw0KGgo="}, user=designer.user)
+    assert result["_status"] == 400 and "multipart" in result["errors"][0]["message"]
+
+
+def test_a_product_has_at_most_20_images(gql, db_unchanged, media_storage):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shop.catalog import services
+
+    designer = make_designer()
+    item = product(designer)
+    small = image_bytes("PNG", size=(8, 8))
+    for _ in range(20):
+        services.add_product_media(actor=designer.user, product_id=item.pk, image=SimpleUploadedFile("a.png", small, "image/png"))
+    stored = stored_files(media_storage["media"])
+    with db_unchanged():
+        payload = upload(designer.user, gid(item), small, name="21.png", content_type="image/png")["data"]["productMediaCreate"]
+    assert payload["errors"][0]["code"] == "LIMIT_REACHED"
+    assert stored_files(media_storage["media"]) == stored

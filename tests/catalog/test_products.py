@@ -8,7 +8,7 @@ from graphql_relay import to_global_id
 from shop.catalog.models import Product, ProductStatus, ProductVariant
 from tests.catalog.helpers import gid, product
 from tests.conftest import load_operation, make_designer, make_user
-from tests.media import image_bytes, multipart, otf_bytes, pdf_bytes, zip_bytes
+from tests.media import image_bytes, multipart, otf_bytes, pdf_bytes, ttf_bytes, zip_bytes
 
 CREATE = load_operation("designer/ProductCreate.graphql")
 UPDATE = load_operation("designer/ProductUpdate.graphql")
@@ -279,6 +279,8 @@ def test_digital_variant_stores_a_private_file_and_never_a_url(gql, media_storag
         ("page.pdf", b"<html><script>alert(1)</script></html>", "UNSUPPORTED_FILE_TYPE"),  # the name lies
         ("empty.pdf", b"", "UNSUPPORTED_FILE_TYPE"),
         ("shell.zip", b"#!/bin/sh\nrm -rf /\n", "UNSUPPORTED_FILE_TYPE"),
+        ("lucky.ttf", b"\x00\x01\x00\x00" + b"\xff" * 60, "UNSUPPORTED_FILE_TYPE"),  # four right bytes are not a font
+        ("anim.gif", b"GIF89a" + b"\x00" * 60, "UNSUPPORTED_FILE_TYPE"),
     ],
 )
 def test_digital_files_are_sniffed_from_their_content(gql, db_unchanged, media_storage, name, content, code):
@@ -291,6 +293,34 @@ def test_digital_files_are_sniffed_from_their_content(gql, db_unchanged, media_s
         )["data"]["productVariantCreate"]
     assert (result["errors"][0]["field"], result["errors"][0]["code"]) == ("digitalFile", code)
     assert not any(media_storage["private"].rglob("*.*"))
+
+
+@pytest.mark.parametrize(
+    "name, content, content_type",
+    [
+        ("poster.pdf", pdf_bytes(), "application/pdf"),
+        ("bundle.zip", zip_bytes(), "application/zip"),
+        ("art.png", image_bytes("PNG"), "image/png"),
+        ("art.jpg", image_bytes("JPEG"), "image/jpeg"),
+        ("art.webp", image_bytes("WEBP"), "image/webp"),
+        ("font.ttf", ttf_bytes(), "font/ttf"),
+        ("font.otf", otf_bytes(), "font/otf"),
+        ("font.woff", b"wOFF\x00\x01\x00\x00" + b"\x00" * 40, "font/woff"),
+        ("font.woff2", b"wOF2\x00\x01\x00\x00" + b"\x00" * 40, "font/woff2"),
+    ],
+)
+def test_each_allowed_kind_of_digital_file(gql, media_storage, name, content, content_type):
+    designer = make_designer()
+    item = product(designer, product_type="DIGITAL", publish=False, variants=0)
+    result = multipart(
+        VARIANT_CREATE, {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
+        {"variables.input.digitalFile": (name, content, "application/octet-stream")}, user=designer.user,
+    )["data"]["productVariantCreate"]
+    assert result["errors"] == []
+    assert result["productVariant"]["digitalFile"] == {"name": name, "size": len(content), "contentType": content_type}
+    stored = ProductVariant.objects.get(sku="D-1").digital_file.name
+    assert stored.endswith("." + name.rsplit(".", 1)[1])
+    assert (media_storage["private"] / stored).read_bytes() == content
 
 
 def test_digital_file_size_limit(gql, db_unchanged, media_storage, settings):
@@ -403,3 +433,15 @@ def test_roles(gql, db_unchanged):
                 assert result["data"][name] is None
                 assert result["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     assert image_bytes()  # the helper module is importable for the media tests
+
+
+def test_a_product_has_at_most_100_variants(gql, db_unchanged):
+    from shop.catalog import services
+
+    designer = make_designer()
+    item = product(designer, publish=False, variants=0)
+    for n in range(100):
+        services.create_variant(actor=designer.user, product_id=item.pk, sku=f"V-{n}", price=1000, stock_quantity=1)
+    with db_unchanged():
+        result = add_variant(gql, designer.user, gid(item), sku="V-100")
+    assert result["errors"][0]["code"] == "LIMIT_REACHED"

@@ -10,7 +10,7 @@ from designers import services as designer_services
 from designers.models import PortfolioImage
 from shop.catalog.models import ProductMedia
 from shop.core.tasks import make_thumbnails
-from tests.catalog.helpers import gid, product
+from tests.catalog.helpers import product
 from tests.conftest import GraphQLClient, load_operation, make_designer, wait_for
 from tests.media import image_bytes, multipart
 
@@ -19,14 +19,29 @@ BY_SLUG = load_operation("storefront/ProductBySlug.graphql")
 
 
 @pytest.mark.worker
-def test_worker_makes_webp_thumbnails_and_the_api_serves_the_nearest(celery_worker, media_storage):
-    designer = make_designer()
-    item = product(designer, name="Gốm Bát Tràng men rạn")
-    result = multipart(
-        MEDIA_CREATE, {"productId": gid(item), "alt": "Bình gốm"},
-        {"variables.image": ("binh.jpg", image_bytes("JPEG", size=(1600, 1200)), "image/jpeg")}, user=designer.user,
+def test_a_designer_lists_a_product_and_a_buyer_finds_it_with_thumbnails(celery_worker, media_storage):
+    """The issue's walk-through over HTTP: create a product, two variants, upload a photo
+    (multipart), publish; a buyer searches without diacritics; a real worker makes the thumbnails."""
+    gql = GraphQLClient()
+    designer = make_designer(display_name="Trần Thùy Linh")
+    created = gql(load_operation("designer/ProductCreate.graphql"),
+                  {"input": {"name": "Áo dài lụa Hà Đông", "description": "<p>Lụa Vạn Phúc</p>"}}, user=designer.user)
+    product_id = created["data"]["productCreate"]["product"]["id"]
+    for sku, size, price in (("AD-S", "S", "2400000"), ("AD-M", "M", "2500000")):
+        variant = gql(load_operation("designer/ProductVariantCreate.graphql"), {
+            "productId": product_id,
+            "input": {"sku": sku, "price": price, "stockQuantity": 2, "attributes": [{"name": "Kích cỡ", "value": size}]},
+        }, user=designer.user)["data"]["productVariantCreate"]
+        assert variant["errors"] == []
+    upload = multipart(
+        MEDIA_CREATE, {"productId": product_id, "alt": "Áo dài đỏ"},
+        {"variables.image": ("ao-dai.jpg", image_bytes("JPEG", size=(1600, 1200)), "image/jpeg")}, user=designer.user,
     )["data"]["productMediaCreate"]
-    assert result["errors"] == []
+    assert upload["errors"] == []
+    original = upload["media"]["url"]
+    published = gql(load_operation("designer/ProductPublish.graphql"), {"id": product_id}, user=designer.user)
+    assert published["data"]["productPublish"]["errors"] == []
+
     media = ProductMedia.objects.get()
     ready = wait_for(lambda: ProductMedia.objects.get(pk=media.pk).thumbnails if len(
         ProductMedia.objects.get(pk=media.pk).thumbnails) == 3 else None)
@@ -37,13 +52,18 @@ def test_worker_makes_webp_thumbnails_and_the_api_serves_the_nearest(celery_work
             thumb = Image.open(io.BytesIO(handle.read()))
         assert thumb.format == "WEBP" and max(thumb.size) == int(size)
 
-    gql = GraphQLClient()
-    page = gql(BY_SLUG, {"slug": item.slug})["data"]["product"]
+    found = gql(load_operation("storefront/ProductSearch.graphql"), {"search": "ao dai lua"})["data"]["products"]
+    assert found["totalCount"] == 1
+    hit = found["edges"][0]["node"]
+    assert hit["name"] == "Áo dài lụa Hà Đông" and hit["minPrice"] == {"amount": "2400000", "currency": "VND"}
+    assert hit["thumbnail"].endswith(ready["256"]) and hit["thumbnail"] != original
+
+    page = gql(BY_SLUG, {"slug": "ao-dai-lua-ha-dong"})["data"]["product"]
     node = page["media"]["edges"][0]["node"]
-    assert node["thumbnail"].endswith(ready["1024"])  # asked for 1024
+    assert node["url"] == original and node["thumbnail"].endswith(ready["1024"])  # asked for 1024
     nearest = gql(
         "query($slug: String!){ product(slug: $slug) { thumbnail(size: 300) small: thumbnail(size: 64) huge: thumbnail(size: 5000) } }",
-        {"slug": item.slug},
+        {"slug": "ao-dai-lua-ha-dong"},
     )["data"]["product"]
     assert nearest["thumbnail"].endswith(ready["512"])
     assert nearest["small"].endswith(ready["256"]) and nearest["huge"].endswith(ready["1024"])
