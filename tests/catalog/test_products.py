@@ -117,7 +117,6 @@ def test_slugs_are_unique_and_explicit_duplicates_refused(gql, db_unchanged):
 
 
 def test_update_changes_only_what_is_given(gql, staff):
-    from tests.catalog.helpers import isolated_storage  # noqa: F401  (storage fixture is autouse)
     from shop.catalog import services
 
     designer = make_designer()
