@@ -93,7 +93,7 @@ def strip_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
-def format_error(error: GraphQLError) -> dict:
+def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> dict:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         formatted = error.formatted
@@ -107,7 +107,7 @@ def format_error(error: GraphQLError) -> dict:
                 if pattern.search(error.message):
                     code = limit_code
             extensions["code"] = code
-        extensions.setdefault("code", "GRAPHQL_ERROR")
+        extensions.setdefault("code", default_code)
         return formatted
     if isinstance(original, PermissionDenied):
         formatted = error.formatted
@@ -288,7 +288,7 @@ class GraphQLView(View):
         except GraphQLSyntaxError as exc:
             return JsonResponse({"errors": [format_error(exc)]}, status=400)
         if validation_errors:
-            return JsonResponse({"errors": [format_error(e) for e in validation_errors]}, status=400)
+            return JsonResponse({"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400)
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
