@@ -1,14 +1,15 @@
 """The root schema: each app contributes its queries and mutations."""
 import graphene
-from graphene import relay
 
 from designers.mutations import DesignerMutations
 from designers.queries import DesignerQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
+from shop.core.graphql import node_field
 
 
 class Query(AccountQueries, DesignerQueries, graphene.ObjectType):
-    node = relay.Node.Field()
+    # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
+    node = node_field()
 
 
 class Mutation(AccountMutations, DesignerMutations, graphene.ObjectType):

@@ -138,6 +138,9 @@ def _reachable(url: str) -> bool:
         return False
 
 
+_TEST_QUEUE = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real worker thread consuming from the test broker (Redis). Outside CI a missing Redis
@@ -154,7 +157,9 @@ def celery_worker(transactional_db):
         pytest.skip(message)
     app.conf.task_always_eager = False
     app.conf.broker_url = broker
-    app.conf.task_default_queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    # One queue per test session: Celery caches its queue declarations, so a queue renamed between
+    # two worker tests would leave the second test's tasks on the first test's queue.
+    app.conf.task_default_queue = _TEST_QUEUE
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
             yield worker

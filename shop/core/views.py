@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
 from graphql.error import GraphQLSyntaxError
 
 from shop.accounts import tokens
@@ -75,7 +75,31 @@ def _parse_and_validate(query: str, schema=None, max_tokens: int = 1000):
     """Parsed document and its standard validation errors, cached by the document text."""
     document = parse(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
     errors = validate(schema or _schema(), document)
-    return document, tuple(errors)
+    finder = _NulFinder()
+    visit(document, finder)
+    return document, tuple(errors), finder.found
+
+
+class _NulFinder(Visitor):
+    found = False
+
+    def enter_string_value(self, node, *_args):
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+def _value_has_nul(value, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return any(_value_has_nul(k, depth + 1) or _value_has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_value_has_nul(v, depth + 1) for v in value)
+    return False
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
@@ -284,11 +308,16 @@ class GraphQLView(View):
 
         schema = self.schema or _schema()
         try:
-            document, validation_errors = _parse_and_validate(query, self.schema, settings.GRAPHQL_MAX_TOKENS)
+            document, validation_errors, has_nul = _parse_and_validate(query, self.schema, settings.GRAPHQL_MAX_TOKENS)
         except GraphQLSyntaxError as exc:
             return JsonResponse({"errors": [format_error(exc)]}, status=400)
         if validation_errors:
             return JsonResponse({"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400)
+
+        # PostgreSQL cannot store U+0000 in text: refuse it in any string up front rather than fail
+        # deep inside a resolver.
+        if has_nul or _value_has_nul(variables):
+            raise BadRequest("Strings may not contain the NUL character (U+0000).", code="INVALID_CHARACTERS")
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
