@@ -1,18 +1,21 @@
 """The root schema: each app contributes its queries and mutations."""
 import graphene
-from graphene import relay
 
-from designers.mutations import DesignerMutations
+from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
 from payments.mutations import PaymentMutations
 from shop.accounts.mutations import AccountMutations, AccountQueries
+from shop.catalog.mutations import CatalogMutations
+from shop.catalog.queries import CatalogQueries
+from shop.core.graphql import node_field
 
 
-class Query(AccountQueries, DesignerQueries, graphene.ObjectType):
-    node = relay.Node.Field()
+class Query(AccountQueries, DesignerQueries, CatalogQueries, graphene.ObjectType):
+    # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
+    node = node_field()
 
 
-class Mutation(AccountMutations, DesignerMutations, PaymentMutations, graphene.ObjectType):
+class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, PaymentMutations, graphene.ObjectType):
     pass
 
 
