@@ -27,6 +27,30 @@ SEED = os.environ.get("FUZZ_SEED")
 TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', "site-packages", ".py\", line ")
 
 
+def _register_scalars():
+    """Strategies for our custom scalars. Files only travel as multipart parts, so what a fuzzer can
+    put in JSON for an `Upload` (strings, numbers, objects) must be refused cleanly."""
+    from hypothesis import strategies as st
+    from hypothesis_graphql import nodes
+
+    schemathesis.graphql.scalar(
+        "Upload",
+        st.one_of(st.text(max_size=20).map(nodes.String), st.integers().map(nodes.Int), st.just(nodes.Null)),
+    )
+    # Decimal travels as a string: exact amounts, and the clumsy or hostile ones.
+    schemathesis.graphql.scalar(
+        "Decimal",
+        st.one_of(
+            st.decimals(allow_nan=True, allow_infinity=True, places=3).map(lambda d: nodes.String(str(d))),
+            st.sampled_from(["", "abc", "1e999", "-0", "150000", "12.50", "1" * 40]).map(nodes.String),
+            st.integers().map(nodes.Int),
+        ),
+    )
+
+
+_register_scalars()
+
+
 def load_schema():
     schema = schemathesis.graphql.from_path(SCHEMA_PATH)
     schema.app = get_wsgi_application()
