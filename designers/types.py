@@ -4,7 +4,9 @@ from graphene_django import DjangoObjectType
 
 from designers import selectors
 from designers.models import Designer
+from shop.checkout.fields import DesignerShippingFields
 from shop.core.graphql import CountableConnection, current_user
+from shop.orders.fields import DesignerOrderFields
 
 
 class DesignerStatusEnum(graphene.Enum):
@@ -51,7 +53,7 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DjangoObjectType):
+class DesignerType(DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(
