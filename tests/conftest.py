@@ -155,6 +155,10 @@ def celery_worker(transactional_db):
     app.conf.task_always_eager = False
     app.conf.broker_url = broker
     app.conf.task_default_queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    # Celery caches the queue set on first use: forget it, or a second worker in the same session
+    # would consume the first worker's queue while tasks are published to the new one.
+    for cached in ("queues", "default_queue", "router"):
+        app.amqp.__dict__.pop(cached, None)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
             yield worker

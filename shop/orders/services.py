@@ -160,7 +160,6 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Purchase:
         OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders
     ])
     _take_stock(stock)
-    purchase._prefetched_objects_cache = {}
     return purchase
 
 

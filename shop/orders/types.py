@@ -159,6 +159,9 @@ class OrderEventType(DjangoObjectType):
         return root.actor.email if is_staff(info) and root.actor_id else None
 
     def resolve_reason(root, info):
+        # Only a cancellation's reason is for every viewer (a payment failure's reason is staff's).
+        if root.type != "CANCELLED" and not is_staff(info):
+            return None
         return (root.data or {}).get("reason") or None
 
     def resolve_data(root, info):

@@ -6,22 +6,20 @@ from django.utils import timezone
 from designers.models import DesignerStatus
 from shop.catalog.models import ProductStatus
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice
-from tests.commerce import (
-    CHECKOUT,
-    CHECKOUT_CREATE,
-    CUSTOMER_ATTACH,
-    EMAIL_UPDATE,
-    LINES_ADD,
-    LINES_DELETE,
-    LINES_UPDATE,
-    METHOD_UPDATE,
-    Buyer,
-    gid,
-    make_seller,
-    make_shipping_method,
-)
-from tests.conftest import make_designer, make_user
+from tests.commerce import Buyer, gid, make_seller, make_shipping_method
+from tests.conftest import load_operation, make_designer, make_user
 from tests.factories import make_product, make_variant
+
+# The storefront's cart operations (tests.commerce.Buyer sends the same documents).
+CHECKOUT_CREATE = load_operation("storefront/CheckoutCreate.graphql")
+CHECKOUT = load_operation("storefront/Checkout.graphql")
+LINES_ADD = load_operation("storefront/CheckoutLinesAdd.graphql")
+LINES_UPDATE = load_operation("storefront/CheckoutLinesUpdate.graphql")
+LINES_DELETE = load_operation("storefront/CheckoutLinesDelete.graphql")
+EMAIL_UPDATE = load_operation("storefront/CheckoutEmailUpdate.graphql")
+ADDRESS_UPDATE = load_operation("storefront/CheckoutShippingAddressUpdate.graphql")
+METHOD_UPDATE = load_operation("storefront/CheckoutShippingMethodUpdate.graphql")
+CUSTOMER_ATTACH = load_operation("storefront/CheckoutCustomerAttach.graphql")
 
 
 @pytest.fixture
@@ -60,7 +58,7 @@ def test_add_merges_update_sets_and_zero_or_delete_removes(gql, goods):
     token = buyer.create([(goods.scarf, 1)])["checkout"]["token"]
     added = buyer.add(token, [(goods.scarf, 2), (goods.bowl, 1)])
     assert added["errors"] == [] and [l["quantity"] for l in added["checkout"]["lines"]] == [3, 1]
-    updated = buyer.update(token, [(goods.scarf, 1), (goods.bowl, 0)])
+    updated = gql(LINES_UPDATE, {"token": token, "input": {"lines": [line_input(goods.scarf, 1), line_input(goods.bowl, 0)]}})["data"]["checkoutLinesUpdate"]
     assert updated["errors"] == [] and [l["quantity"] for l in updated["checkout"]["lines"]] == [1]
     assert updated["checkout"]["total"]["amount"] == "150000"
     line_id = updated["checkout"]["lines"][0]["id"]

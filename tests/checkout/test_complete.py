@@ -14,10 +14,13 @@ from shop.catalog.models import ProductStatus, ProductVariant
 from shop.checkout.models import Checkout
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, OrderLine, Purchase
-from tests.commerce import LINES_ADD, Buyer, gid, make_seller, make_shipping_method
-from tests.conftest import make_user
+from tests.commerce import Buyer, gid, make_seller, make_shipping_method
+from tests.conftest import load_operation, make_user
 from tests.factories import make_product, make_variant
 from tests.gateways import TEST_GATEWAYS
+
+COMPLETE = load_operation("storefront/CheckoutComplete.graphql")  # what Buyer.complete sends
+LINES_ADD = load_operation("storefront/CheckoutLinesAdd.graphql")
 
 
 def stock(variant) -> int:
@@ -124,7 +127,8 @@ def test_declined_payment_changes_nothing_and_the_checkout_can_be_retried(gql, s
     buyer = Buyer(gql)
     token = buyer.ready([(shop.scarf, 2), (shop.bowl, 1)], methods=[shop.linh_ship, shop.minh_ship])
     with db_unchanged():
-        declined = buyer.complete(token, data=json.dumps({"token": "decline"}))
+        declined = gql(COMPLETE, {"token": token, "input": {"gateway": "dummy", "gatewayData": json.dumps({"token": "decline"})}})
+        declined = declined["data"]["checkoutComplete"]
     assert declined["purchase"] is None
     assert declined["errors"][0]["code"] == "PAYMENT_DECLINED" and declined["errors"][0]["field"] == "gateway"
     assert "declined" in declined["errors"][0]["message"]
