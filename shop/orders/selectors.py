@@ -55,7 +55,7 @@ def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
 
 
 def _filtered(qs: QuerySet[Order], *, status=None, created_gte=None, created_lte=None, search: str | None = None,
-              designer_id: int | None = None) -> QuerySet[Order]:
+              designer_id: int | None = None, search_email: bool = False) -> QuerySet[Order]:
     if status:
         qs = qs.filter(status__in=list(status))
     if created_gte is not None:
@@ -66,7 +66,8 @@ def _filtered(qs: QuerySet[Order], *, status=None, created_gte=None, created_lte
         qs = qs.filter(designer_id=designer_id)
     if search:
         term = search.strip()[:100]
-        qs = qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term))
+        # Only staff search by the buyer's email (designers never learn it).
+        qs = qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term)) if search_email else qs.filter(number__iexact=term)
     return qs
 
 
@@ -89,7 +90,7 @@ def designer_orders(designer: Designer, **filters) -> QuerySet[Order]:
 
 
 def staff_orders(**filters) -> QuerySet[Order]:
-    return with_details(_filtered(Order.objects.all(), **filters)).order_by("-created_at", "-id")
+    return with_details(_filtered(Order.objects.all(), search_email=True, **filters)).order_by("-created_at", "-id")
 
 
 def order_by_id(user, pk, unlocked_purchase_ids=()) -> Order | None:

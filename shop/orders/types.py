@@ -287,7 +287,7 @@ class DateTimeRangeInput(graphene.InputObjectType):
 class OrderFilterInput(graphene.InputObjectType):
     status = graphene.List(graphene.NonNull(OrderStatusEnum))
     created = graphene.Field(DateTimeRangeInput)
-    search = graphene.String(description="An order number (RM10001) or the buyer's email.")
+    search = graphene.String(description="An order number, e.g. RM10001.")
 
 
 def filter_kwargs(filter) -> dict:

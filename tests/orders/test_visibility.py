@@ -84,6 +84,8 @@ def test_designer_filters_by_status_and_date(gql, market):
     assert count({"status": ["FULFILLED"]}) == 1 and count({"status": ["PAID", "FULFILLED"]}) == 2
     since = (timezone.now() - timedelta(days=1)).isoformat()
     assert count({"created": {"gte": since}}) == 1 and count({"created": {"lte": since}}) == 1
+    assert count({"search": market.order_of(second, market.linh).number.lower()}) == 1
+    assert count({"search": "mai@example.com"}) == 0  # designers cannot look buyers up by email
 
 
 def test_order_nodes_are_permission_aware(gql, market, staff):
