@@ -193,12 +193,18 @@ def test_payment_webhook_entry_points_check_their_input(market):
     assert Purchase.objects.get(pk=first.pk).status == "UNPAID"
 
 
-def test_a_failed_payment_is_recorded_and_the_buyer_may_retry_until_expiry(market):
+def test_a_failed_payment_is_recorded_and_the_buyer_may_retry_until_expiry(gql, market, staff):
     purchase = market.purchase(gateway="pending")
     services.mark_purchase_payment_failed(purchase_id=purchase.pk, reason="card_declined: insufficient funds")
     assert Purchase.objects.get().status == "UNPAID"
     assert OrderEvent.objects.filter(type="PAYMENT_FAILED").count() == 2
     assert OrderEvent.objects.filter(type="PAYMENT_FAILED").first().data == {"reason": "card_declined: insufficient funds"}
+    # the designer sees that a payment failed, not why (that is between the buyer, the bank and staff)
+    designer_view = gql(load_operation("designer/MyDesignerOrders.graphql"), {"first": 5}, user=market.linh.user)
+    events = designer_view["data"]["myDesigner"]["orders"]["edges"][0]["node"]["events"]
+    assert [(e["type"], e["reason"]) for e in events] == [("PLACED", None), ("PAYMENT_FAILED", None)]
+    staff_view = gql(load_operation("staff/Orders.graphql"), {"first": 5}, user=staff)["data"]["orders"]["edges"][0]["node"]["events"]
+    assert "card_declined: insufficient funds" in [e["reason"] for e in staff_view]
     services.mark_purchase_paid(purchase_id=purchase.pk)
     events = OrderEvent.objects.count()
     services.mark_purchase_payment_failed(purchase_id=purchase.pk, reason="late failure")  # a paid purchase stays paid
