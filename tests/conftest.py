@@ -155,9 +155,10 @@ def celery_worker(transactional_db):
     app.conf.task_always_eager = False
     app.conf.broker_url = broker
     app.conf.task_default_queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    # Celery caches the queue set on first use: forget it, or a second worker in the same session
-    # would consume the first worker's queue while tasks are published to the new one.
-    for cached in ("queues", "default_queue", "router"):
+    # Celery caches the queues, the default exchange and the router on first use: forget them, so
+    # that this test's producer and worker both use the new queue (a second worker test in the same
+    # session otherwise sends to the new queue while its worker consumes the first one).
+    for cached in ("queues", "default_queue", "default_exchange", "router"):
         app.amqp.__dict__.pop(cached, None)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:

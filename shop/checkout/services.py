@@ -23,7 +23,7 @@ from payments.models import Payment
 from shop.accounts.models import User
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
-from shop.checkout.ids import parse_id
+from shop.core.ids import decode_id
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
@@ -71,7 +71,7 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     cleaned: list[LineInput] = []
     seen: set[int] = set()
     for item in lines:
-        variant_id = parse_id(item.get("variant_id"), "ProductVariant", field)
+        variant_id = decode_id(item.get("variant_id"), "ProductVariant", field=field)
         quantity = item.get("quantity")
         if not isinstance(quantity, int) or quantity < (0 if allow_zero else 1):
             raise ServiceError("INVALID", _("Quantities must be whole numbers of at least %(n)d.") % {"n": 0 if allow_zero else 1}, field)
@@ -196,7 +196,7 @@ def update_lines(*, token, user: User | None, lines) -> Checkout:
 @transaction.atomic
 def delete_lines(*, token, user: User | None, line_ids) -> Checkout:
     checkout = _locked(token, user)
-    ids = {parse_id(gid, "CheckoutLine", "lineIds") for gid in (line_ids or [])}
+    ids = {decode_id(gid, "CheckoutLine", field="lineIds") for gid in (line_ids or [])}
     if not ids:
         raise ServiceError("REQUIRED", _("Give at least one line."), "lineIds")
     found = set(CheckoutLine.objects.filter(checkout=checkout, pk__in=ids).values_list("pk", flat=True))
@@ -228,7 +228,7 @@ def update_shipping_address(*, token, user: User | None, address: dict | None) -
 def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Checkout:
     """The buyer picks one of a designer's methods for that designer's physical items."""
     checkout = _locked(token, user)
-    pk = parse_id(shipping_method_id, "ShippingMethod", "shippingMethodId")
+    pk = decode_id(shipping_method_id, "ShippingMethod", field="shippingMethodId")
     method = ShippingMethod.objects.select_related("designer").filter(pk=pk, is_active=True).first()
     if method is None:
         raise ServiceError("NOT_FOUND", _("Shipping method not found."), "shippingMethodId")
@@ -410,7 +410,7 @@ def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
 
 def _own_method(actor: User, method_id) -> ShippingMethod:
     designer = _designer_of(actor)
-    pk = parse_id(method_id, "ShippingMethod", "id")
+    pk = decode_id(method_id, "ShippingMethod", field="id")
     method = ShippingMethod.objects.select_for_update().filter(pk=pk, designer=designer).first()
     if method is None:
         raise ServiceError("NOT_FOUND", _("Shipping method not found."), "id")

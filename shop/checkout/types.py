@@ -3,8 +3,9 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from designers.types import DesignerType
+from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import selectors
-from shop.checkout.ids import global_id
+from graphql_relay import to_global_id as global_id
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
 from shop.core import money as money_utils
 from shop.core.graphql import Money, current_user
@@ -119,7 +120,8 @@ class CheckoutLineType(DjangoObjectType):
     product_slug = graphene.String(required=True)
     variant_name = graphene.String(required=True)
     sku = graphene.String(required=True)
-    product_type = graphene.String(required=True, description="PHYSICAL or DIGITAL.")
+    product_type = graphene.Field(ProductTypeEnum, required=True)
+    variant = graphene.Field(ProductVariantType, required=True, description="The variant as the catalog shows it now.")
     unit_price = graphene.Field(Money, required=True)
     total_price = graphene.Field(Money, required=True)
     designer = graphene.Field(DesignerType, required=True)
@@ -149,7 +151,10 @@ class CheckoutLineType(DjangoObjectType):
         return root.variant.sku
 
     def resolve_product_type(root, info):
-        return root.variant.product.product_type
+        return str(root.variant.product.product_type)
+
+    def resolve_variant(root, info):
+        return root.variant
 
     def resolve_unit_price(root, info):
         return money(root._view.unit_price, root.variant.currency)
@@ -205,7 +210,7 @@ class CheckoutPart(graphene.ObjectType):
 
 
 class CheckoutType(DjangoObjectType):
-    """A cart across designers, addressed by its unguessable token (its ID encodes the token)."""
+    """A cart across designers, addressed by its unguessable token (`checkout(token:)`)."""
 
     lines = graphene.List(graphene.NonNull(CheckoutLineType), required=True)
     parts = graphene.List(graphene.NonNull(CheckoutPart), required=True, description="One per designer, in the order items were added.")
@@ -226,10 +231,6 @@ class CheckoutType(DjangoObjectType):
         name = "Checkout"
         interfaces = (relay.Node,)
         fields = ("id", "token", "email", "currency", "created_at", "updated_at", "completed_at")
-
-    @staticmethod
-    def resolve_id(root, info):
-        return str(root.token)
 
     def resolve_lines(root, info):
         return [v.line for v in selectors.checkout_summary(root).lines]
@@ -273,7 +274,11 @@ class CheckoutType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        return selectors.checkout_by_token(current_user(info), id)
+        # By ID only for its signed-in owner; an anonymous checkout is reached by its token alone.
+        user = current_user(info)
+        if user is None:
+            return None
+        return Checkout.objects.select_related("user").filter(pk=id, user_id=user.pk).first()
 
 
 class PaymentGatewayType(graphene.ObjectType):

@@ -1,6 +1,6 @@
 import graphene
 
-from shop.checkout.ids import parse_id
+from shop.core.ids import decode_id
 from shop.core.graphql import BaseMutation, error_type, require_user
 from shop.orders import selectors, services
 from shop.orders.types import OrderErrorCode, OrderType
@@ -37,7 +37,7 @@ class OrderFulfill(OrderMutation):
     def perform(cls, root, info, id, input):
         user = require_user(info)
         order = services.fulfill_order(
-            order_id=parse_id(id, "Order"), actor=user, carrier=input.get("carrier"), tracking_number=input.get("tracking_number")
+            order_id=decode_id(id, "Order"), actor=user, carrier=input.get("carrier"), tracking_number=input.get("tracking_number")
         )
         return cls.reloaded(info, order)
 
@@ -51,7 +51,7 @@ class OrderMarkDelivered(OrderMutation):
     @classmethod
     def perform(cls, root, info, id):
         user = require_user(info)
-        order = services.mark_order_delivered(order_id=parse_id(id, "Order"), actor=user)
+        order = services.mark_order_delivered(order_id=decode_id(id, "Order"), actor=user)
         return cls.reloaded(info, order)
 
 
@@ -70,7 +70,7 @@ class OrderCancel(OrderMutation):
     @classmethod
     def perform(cls, root, info, id, input=None):
         user = require_user(info)
-        order = services.cancel_order(order_id=parse_id(id, "Order"), actor=user, reason=(input or {}).get("reason"))
+        order = services.cancel_order(order_id=decode_id(id, "Order"), actor=user, reason=(input or {}).get("reason"))
         return cls.reloaded(info, order)
 
 

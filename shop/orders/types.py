@@ -4,7 +4,8 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from designers.types import DesignerType
-from shop.checkout.ids import global_id
+from shop.catalog.types import ProductTypeEnum
+from graphql_relay import to_global_id as global_id
 from shop.checkout.types import Address
 from shop.checkout.types import money
 from shop.core.graphql import CountableConnection, Money, current_user
@@ -104,7 +105,7 @@ class OrderLineType(DjangoObjectType):
     """What was bought, as it was at the time (a snapshot)."""
 
     variant_id = graphene.ID(description="The ProductVariant's global ID; null once the variant is deleted.")
-    product_type = graphene.String(required=True, description="PHYSICAL or DIGITAL.")
+    product_type = graphene.Field(ProductTypeEnum, required=True)
     unit_price = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     downloads = graphene.List(
@@ -120,6 +121,9 @@ class OrderLineType(DjangoObjectType):
 
     def resolve_variant_id(root, info):
         return global_id("ProductVariant", root.variant_id) if root.variant_id else None
+
+    def resolve_product_type(root, info):
+        return str(root.product_type)
 
     def resolve_unit_price(root, info):
         return money(root.unit_price_amount, root.order.currency)

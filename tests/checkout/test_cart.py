@@ -193,12 +193,9 @@ def test_anonymous_checkout_is_addressed_by_its_token_only(gql, goods):
     token = Buyer(gql).create([(goods.scarf, 1)])["checkout"]["token"]
     checkout = gql(CHECKOUT, {"token": token})["data"]["checkout"]
     assert checkout["token"] == token
-    # its node ID carries the token, so node() works for the holder
-    node = gql("query($id: ID!) { node(id: $id) { ... on Checkout { token } } }", {"id": checkout["id"]})["data"]["node"]
-    assert node == {"token": token}
-    # a guessed token or a numeric ID finds nothing
+    # a guessed token finds nothing, and neither does its (sequential) node ID
     assert gql(CHECKOUT, {"token": "00000000-0000-4000-8000-000000000000"})["data"]["checkout"] is None
-    assert gql("query($id: ID!) { node(id: $id) { id } }", {"id": gid("Checkout", 1)})["data"]["node"] is None
+    assert gql("query($id: ID!) { node(id: $id) { id } }", {"id": checkout["id"]})["data"]["node"] is None
     # a malformed token is a clean GraphQL error, not a crash
     malformed = gql(CHECKOUT, {"token": "not-a-uuid"})
     assert malformed["_status"] in (200, 400) and malformed["errors"][0]["extensions"]["code"] != "INTERNAL_ERROR"
@@ -219,6 +216,9 @@ def test_a_signed_in_buyers_checkout_is_nobody_elses(gql, goods, db_unchanged):
     assert add["data"]["checkoutLinesAdd"]["errors"][0]["code"] == "NOT_FOUND"
     assert attach["data"]["checkoutCustomerAttach"]["errors"][0]["code"] == "NOT_FOUND"
     assert gql(CHECKOUT, {"token": token}, user=owner)["data"]["checkout"]["token"] == token
+    node_query = "query($id: ID!) { node(id: $id) { ... on Checkout { token } } }"
+    assert gql(node_query, {"id": created["checkout"]["id"]}, user=owner)["data"]["node"] == {"token": token}
+    assert gql(node_query, {"id": created["checkout"]["id"]}, user=stranger)["data"]["node"] is None
     line_node = gql("query($id: ID!) { node(id: $id) { ... on CheckoutLine { quantity } } }",
                     {"id": created["checkout"]["lines"][0]["id"]}, user=owner)["data"]["node"]
     assert line_node == {"quantity": 1}
