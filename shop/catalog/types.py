@@ -9,7 +9,6 @@ from shop.core.files import DIGITAL_FILE_ERROR_CODES
 from shop.core.graphql import CountableConnection, Money, SortDirection, current_user, money, paginate
 from shop.core.images import IMAGE_ERROR_CODES, image_url, thumbnail_name
 
-DEFAULT_NESTED_PAGE = 100
 
 
 class ProductTypeEnum(graphene.Enum):
@@ -53,17 +52,15 @@ CatalogErrorCode = graphene.Enum(
 
 def nested_connection_args() -> dict:
     return {
-        "first": graphene.Int(description=f"1 to 100; {DEFAULT_NESTED_PAGE} when neither `first` nor `last` is given."),
+        "first": graphene.Int(description="1 to 100; `first` or `last` is required."),
         "after": graphene.String(),
-        "last": graphene.Int(description="1 to 100."),
+        "last": graphene.Int(description="1 to 100; `first` or `last` is required."),
         "before": graphene.String(),
     }
 
 
 def paginate_nested(items, connection_type, **page):
     """A connection over a (usually prefetched) related list: no query of its own."""
-    if page.get("first") is None and page.get("last") is None:
-        page["first"] = DEFAULT_NESTED_PAGE
     return paginate(list(items), connection_type, **page)
 
 

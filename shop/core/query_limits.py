@@ -14,11 +14,15 @@ What one operation may ask for (settings, overridable by environment variables):
 - aliases ``GRAPHQL_MAX_ALIASES`` (15): fields written with an alias, counted every time a fragment
   holding them is spread.
 - mutations ``GRAPHQL_MAX_MUTATIONS`` (4): top-level fields of a mutation operation.
-- cost ``GRAPHQL_MAX_COST`` (1,000): a leaf costs 0, an object field 1 plus its children, a
-  mutation field 10 plus its payload, a connection 2 + n × (the cost of one item: its ``edges`` /
-  ``nodes`` selections and any fragment spread on it) + its other children once (``pageInfo``,
-  ``totalCount``), where n is its ``first`` or ``last`` argument, read from the document or from the
-  variables (a variable's default included); without either it counts as the maximum page size.
+- cost ``GRAPHQL_MAX_COST`` (1,000): each object — a field returning an entity, i.e. a type that
+  implements ``Node`` — costs 1 plus its children; leaves and value objects (``Money``, attribute
+  pairs, ``pageInfo``, a connection's ``edges`` wrappers) cost nothing but their children; a
+  mutation field costs 10 plus its payload; a connection 2 + n × (the cost of one item: its
+  ``edges`` / ``nodes`` selections and any fragment spread on it) + its other children once
+  (``pageInfo``, ``totalCount``), where n is its ``first`` or ``last`` argument, read from the
+  document or from the variables (a variable's default included); without either it counts as the
+  maximum page size. So the storefront's 100 products, each with its designer, category and three
+  variants, cost 2 + 100 × (1 + 1 + 1 + (2 + 3 × 1)) = 802.
 - page sizes: a ``first``/``last`` that is known before execution must be within 1..100, and not
   both at once (``paginate`` checks the same at run time for values that are not).
 - introspection (``GRAPHQL_INTROSPECTION``, on only with ``DEBUG``): ``__schema`` and ``__type``
@@ -176,7 +180,7 @@ class _Analyzer:
         else:
             fields = getattr(parent_type, "fields", None) if (is_object_type(parent_type) or is_interface_type(parent_type)) else None
             field_def = fields.get(name) if fields else None
-            if field_def is None:  # cannot happen after validation; count it as an object field
+            if field_def is None:  # cannot happen after validation; count it as an object
                 return Summary(depth=1, aliases=aliases, cost=OBJECT_COST)
             return_type = get_named_type(field_def.type)
 
@@ -191,12 +195,21 @@ class _Analyzer:
             summary.aliases += children[0].aliases + children[1].aliases
         else:
             inner = self.selection_set(node.selection_set, return_type)
-            summary = Summary(depth=1 + inner.depth, aliases=aliases + inner.aliases, cost=OBJECT_COST + inner.cost)
+            own = OBJECT_COST if self._is_entity(return_type) else 0
+            summary = Summary(depth=1 + inner.depth, aliases=aliases + inner.aliases, cost=own + inner.cost)
         if introspection:
             summary.depth = 0
         if root_mutation:
-            summary.cost += MUTATION_COST - OBJECT_COST
+            own = OBJECT_COST if self._is_entity(return_type) else 0
+            summary.cost += MUTATION_COST - own
         return summary
+
+    @staticmethod
+    def _is_entity(named_type) -> bool:
+        """Objects with an identity (Relay nodes) are what a query pays for."""
+        if is_interface_type(named_type):
+            return named_type.name == "Node"
+        return is_object_type(named_type) and any(i.name == "Node" for i in named_type.interfaces)
 
     # --- connections --------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, seed
-from hypothesis import strategies as st
 from hypothesis import settings as hypothesis_settings
 
 from shop.accounts.models import User
@@ -28,16 +27,28 @@ SEED = os.environ.get("FUZZ_SEED")
 TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', "site-packages", ".py\", line ")
 
 
-# Money amounts (``Decimal``) travel as strings: exact ones, hostile ones (NaN, exponents, huge,
-# negative) and garbage; graphene also accepts integer literals.
-schemathesis.graphql.scalar(
-    "Decimal",
-    st.one_of(
-        st.decimals(allow_nan=True, allow_infinity=True).map(lambda d: schemathesis.graphql.nodes.String(str(d))),
-        st.text(max_size=30).map(schemathesis.graphql.nodes.String),
-        st.integers().map(schemathesis.graphql.nodes.Int),
-    ),
-)
+def _register_scalars():
+    """Strategies for our custom scalars. Files only travel as multipart parts, so what a fuzzer can
+    put in JSON for an `Upload` (strings, numbers, objects) must be refused cleanly."""
+    from hypothesis import strategies as st
+    from hypothesis_graphql import nodes
+
+    schemathesis.graphql.scalar(
+        "Upload",
+        st.one_of(st.text(max_size=20).map(nodes.String), st.integers().map(nodes.Int), st.just(nodes.Null)),
+    )
+    # Decimal travels as a string: exact amounts, and the clumsy or hostile ones.
+    schemathesis.graphql.scalar(
+        "Decimal",
+        st.one_of(
+            st.decimals(allow_nan=True, allow_infinity=True, places=3).map(lambda d: nodes.String(str(d))),
+            st.sampled_from(["", "abc", "1e999", "-0", "150000", "12.50", "1" * 40]).map(nodes.String),
+            st.integers().map(nodes.Int),
+        ),
+    )
+
+
+_register_scalars()
 
 
 def load_schema():

@@ -56,7 +56,7 @@ def call(view_schema, query, variables=None):
 
 def test_depth_passes_at_10_and_fails_at_11(db):
     ok = accepted(call(DEEP, deep_query(10)))
-    assert ok["data"] == {"item": None} and ok["extensions"]["cost"] == 9
+    assert ok["data"] == {"item": None} and ok["extensions"]["cost"] == 0  # Item is no entity (not a Node)
     error = refused(call(DEEP, deep_query(11)), "QUERY_TOO_DEEP")
     assert error["extensions"]["depth"] == 11 and error["extensions"]["maxDepth"] == 10
     assert "11 levels" in error["message"]
@@ -156,41 +156,43 @@ def test_document_size_limit_and_a_one_megabyte_document(gql, settings):
 
 # --- cost ---------------------------------------------------------------------------------------
 
-A = "designers(first: 100) { edges { node { id statusHistory { reason } } } }"  # 2 + 100 x 3 = 302
+# edges and statusHistory are value objects; each Designer node costs 1: 2 + 100 x 1 = 102
+A = "designers(first: 100) { edges { node { id statusHistory { reason } } } }"
 
 
 def costly(extra: str = "") -> str:
-    # 3 x 302 + (2 + 2n) for d, plus whatever `extra` adds
-    return "query($n: Int) { a: %s b: %s c: %s d: designers(first: $n) { edges { node { id } } } %s }" % (A, A, A, extra)
+    # 9 x 102 + (2 + n) for j, plus whatever `extra` adds
+    pages = " ".join(f"{alias}: {A}" for alias in "abcdefghi")
+    return "query($n: Int) { %s j: designers(first: $n) { edges { node { id } } } %s }" % (pages, extra)
 
 
 def test_cost_passes_at_1000_and_fails_at_1001(gql):
     make_designer()
-    ok = accepted(gql(costly(), {"n": 46}))
+    ok = accepted(gql(costly(), {"n": 80}))
     assert ok["extensions"]["cost"] == 1000 and ok["extensions"]["costLimit"] == 1000
     assert len(ok["data"]["a"]["edges"]) == 1
-    error = refused(gql(costly("me { id }"), {"n": 46}), "QUERY_TOO_COMPLEX")
+    error = refused(gql(costly("me { id }"), {"n": 80}), "QUERY_TOO_COMPLEX")
     assert error["extensions"]["cost"] == 1001 and error["extensions"]["maxCost"] == 1000
 
 
 def test_cost_reads_first_from_variables_and_their_defaults(gql):
-    assert refused(gql(costly(), {"n": 47}), "QUERY_TOO_COMPLEX")["extensions"]["cost"] == 1002
-    with_default = costly().replace("$n: Int", "$n: Int = 47")
+    assert refused(gql(costly(), {"n": 82}), "QUERY_TOO_COMPLEX")["extensions"]["cost"] == 1002
+    with_default = costly().replace("$n: Int", "$n: Int = 82")
     assert refused(gql(with_default), "QUERY_TOO_COMPLEX")["extensions"]["cost"] == 1002
-    assert accepted(gql(with_default, {"n": 46}))["extensions"]["cost"] == 1000
+    assert accepted(gql(with_default, {"n": 80}))["extensions"]["cost"] == 1000
 
 
 def test_missing_first_counts_as_the_maximum_page(gql):
     result = gql("{ designers { edges { node { id } } } }")
-    # counted as 100 items (2 + 100 x 2); paginate then refuses it at run time
-    assert result["extensions"]["cost"] == 202
+    # counted as 100 items (2 + 100 x 1); paginate then refuses it at run time
+    assert result["extensions"]["cost"] == 102
     assert codes(result) == ["INVALID_PAGINATION"]
-    assert refused(gql(costly(), {}), "QUERY_TOO_COMPLEX")["extensions"]["cost"] == 3 * 302 + 202
+    assert refused(gql(costly(), {}), "QUERY_TOO_COMPLEX")["extensions"]["cost"] == 9 * 102 + 102
 
 
 def test_page_info_and_total_count_are_paid_once_per_page(gql):
     result = accepted(gql("{ designers(first: 10) { totalCount pageInfo { hasNextPage } edges { node { id } } } }"))
-    assert result["extensions"]["cost"] == 2 + 10 * 2 + 1
+    assert result["extensions"]["cost"] == 2 + 10 * 1
 
 
 def test_page_sizes_known_before_execution_are_checked_statically(gql):
