@@ -13,8 +13,10 @@ from shop.catalog.types import (
     nested_connection_args,
     paginate_nested,
 )
+from shop.checkout.fields import DesignerShippingFields
 from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied
 from shop.core.images import IMAGE_ERROR_CODES
+from shop.orders.fields import DesignerOrderFields
 
 
 class DesignerStatusEnum(graphene.Enum):
@@ -61,7 +63,7 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DesignerPayoutFields, DjangoObjectType):
+class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(

@@ -50,69 +50,61 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 # --- the paid purchase ------------------------------------------------------------------------
 
-def _order_services():
-    try:
-        from shop.orders import services
-    except ImportError:  # INTERIM until the checkout branch lands: remove after merging main
-        return _InterimOrderServices
-    return services
-
-
-class _InterimOrderServices:
-    @staticmethod
-    def mark_purchase_paid(*, purchase_id, payment_id=None):
-        now = timezone.now()
-        Purchase.objects.filter(pk=purchase_id, status="UNPAID").update(status="PAID", paid_at=now)
-        Order.objects.filter(purchase_id=purchase_id, status=OrderStatus.UNPAID).update(status=OrderStatus.PAID, paid_at=now)
-
-    @staticmethod
-    def mark_purchase_payment_failed(*, purchase_id, reason):
-        pass
-
-
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
-    """The orders' side of a successful payment (shop/orders/services.py), then our ledger."""
-    _order_services().mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
-    record_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+    """The provider confirmed the money: the orders' side (shop/orders/services.py), which hands
+    the paid purchase back to :func:`record_purchase_paid` for the ledger and the transfers."""
+    from shop.orders import services as order_services
+
+    order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
 
 
 def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
-    _order_services().mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
+    from shop.orders import services as order_services
+
+    order_services.mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
 
 
 @transaction.atomic
-def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> list[LedgerEntry]:
+def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> int:
     """The hand-off from ``shop.orders.services.mark_purchase_paid`` (whose callers only call it
     when the gateway itself confirmed the money): the payment is marked SUCCEEDED, and each paid
     order of the purchase enters the ledger: its SALE (the order total) and the platform's
     COMMISSION (the designer's rate, or settings.PLATFORM_COMMISSION_RATE); its designer's share
-    is settled after commit. Idempotent."""
+    is settled after commit. Idempotent, and three queries whatever the number of orders."""
     if payment_id is not None:
         Payment.objects.filter(pk=payment_id, purchase_id=purchase_id).exclude(status=Payment.Status.SUCCEEDED).update(
             status=Payment.Status.SUCCEEDED, error="", updated_at=timezone.now()
         )
-    entries = []
-    orders = Order.objects.filter(purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)).select_related("designer")
+    orders = list(
+        Order.objects.filter(purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)).select_related("designer")
+    )
+    entries = [entry for order in orders for entry in _sale_entries(order)]
+    LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
     for order in orders:
-        entries += record_order_sale(order)
         transaction.on_commit(_settle_later(order.pk))
-    return entries
+    return len(entries)
 
 
-def record_order_sale(order: Order) -> list[LedgerEntry]:
+def _sale_entries(order: Order) -> list[LedgerEntry]:
     total = _minor(order.total_amount, order.currency)
     rate = order.designer.effective_commission_rate()
-    sale = ledger.record(
+    commission = ledger.commission_amount(total, rate)
+    entries = [LedgerEntry(
         designer_id=order.designer_id, order_id=order.pk, kind=K.SALE, amount=total, currency=order.currency,
         reference=f"sale:order-{order.pk}", description=f"Order {order.number}",
-    )
-    commission = ledger.record(
-        designer_id=order.designer_id, order_id=order.pk, kind=K.COMMISSION,
-        amount=-ledger.commission_amount(total, rate), currency=order.currency,
-        reference=f"commission:order-{order.pk}", description=f"Commission {rate:%} on order {order.number}",
-        data={"rate": str(rate)},
-    )
-    return [e for e in (sale, commission) if e is not None]
+    )]
+    if commission:
+        entries.append(LedgerEntry(
+            designer_id=order.designer_id, order_id=order.pk, kind=K.COMMISSION, amount=-commission,
+            currency=order.currency, reference=f"commission:order-{order.pk}",
+            description=f"Commission {rate:%} on order {order.number}", data={"rate": str(rate)},
+        ))
+    return [e for e in entries if e.amount != 0]
+
+
+def record_order_sale(order: Order) -> None:
+    """One order's SALE and COMMISSION (idempotent)."""
+    LedgerEntry.objects.bulk_create(_sale_entries(order), ignore_conflicts=True)
 
 
 def _in_ledger(order: Order) -> bool:

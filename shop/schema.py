@@ -7,15 +7,20 @@ from payments.mutations import PaymentMutations
 from shop.accounts.mutations import AccountMutations, AccountQueries
 from shop.catalog.mutations import CatalogMutations
 from shop.catalog.queries import CatalogQueries
+from shop.checkout.mutations import CheckoutMutations
+from shop.checkout.queries import CheckoutQueries
 from shop.core.graphql import node_field
+from shop.orders.mutations import OrderMutations
+from shop.orders.queries import OrderQueries
 
 
-class Query(AccountQueries, DesignerQueries, CatalogQueries, graphene.ObjectType):
+class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
     # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
     node = node_field()
 
 
-class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, PaymentMutations, graphene.ObjectType):
+class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, CheckoutMutations, OrderMutations,
+               PaymentMutations, graphene.ObjectType):
     pass
 
 

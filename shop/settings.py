@@ -154,6 +154,14 @@ USE_TZ = True
 # --- Money ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
 
+# --- Checkout and orders ---
+CHECKOUT_MAX_LINE_QUANTITY = env.int("CHECKOUT_MAX_LINE_QUANTITY", default=99)
+CHECKOUT_MAX_LINES = env.int("CHECKOUT_MAX_LINES", default=50)
+SHIPPING_METHODS_MAX_PER_DESIGNER = env.int("SHIPPING_METHODS_MAX_PER_DESIGNER", default=20)
+PURCHASE_EXPIRY_MINUTES = env.int("PURCHASE_EXPIRY_MINUTES", default=30)
+DIGITAL_DOWNLOAD_TTL_DAYS = env.int("DIGITAL_DOWNLOAD_TTL_DAYS", default=7)
+DIGITAL_DOWNLOAD_MAX_COUNT = env.int("DIGITAL_DOWNLOAD_MAX_COUNT", default=5)
+
 # --- Static and media: local disk by default, S3-compatible storage when a bucket is configured ---
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -215,6 +223,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="rethink")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Periodic tasks (run `celery -A shop beat` exactly once, or `worker --beat` in development).
+CELERY_BEAT_SCHEDULE = {
+    "expire-unpaid-purchases": {
+        "task": "shop.orders.tasks.expire_unpaid_purchases",
+        "schedule": env.float("PURCHASE_EXPIRY_CHECK_SECONDS", default=60.0),
+    },
+}
 
 # --- Cache ---
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -96,7 +96,8 @@ def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, de
         ("SALE", 330000), ("COMMISSION", -49500), ("TRANSFER", 280500),
         ("REFUND", -110000), ("COMMISSION_REFUND", 16500), ("TRANSFER_REVERSAL", -93500),
     ]
-    assert mail.outbox[-1].to == [purchase.email]
+    [refund_email] = [m for m in mail.outbox if "hoàn tiền" in m.subject]
+    assert refund_email.to == [purchase.email] and order_ha.number in refund_email.subject
 
     # Stripe's own follow-up events change nothing.
     events += [
@@ -210,8 +211,8 @@ def test_a_dispute_marks_the_orders_records_the_loss_and_tells_staff(gql, stripe
     # The whole charge is disputed: each designer's share is taken back, the commission given back.
     assert ledger_of(ha)[3:] == [("DISPUTE", -330000), ("COMMISSION_REFUND", 49500), ("TRANSFER_REVERSAL", -280500)]
     assert ledger_of(minh)[3:] == [("DISPUTE", -230000), ("COMMISSION_REFUND", 23000), ("TRANSFER_REVERSAL", -207000)]
-    [email] = mail.outbox
-    assert email.to == ["staff@rethink.market"] and dispute["id"] in email.subject
+    [email] = [m for m in mail.outbox if m.to == ["staff@rethink.market"]]
+    assert dispute["id"] in email.subject
     assert "560.000 VND" in email.body and order_ha.number in email.body
     # Disputed orders cannot be refunded meanwhile.
     staff = make_user(staff=True)
@@ -219,7 +220,7 @@ def test_a_dispute_marks_the_orders_records_the_loss_and_tells_staff(gql, stripe
     assert refused["errors"][0]["code"] == "DISPUTED"
     # Duplicate "created": nothing more, no second email.
     deliver(stripe_on.event("charge.dispute.created", dispute))
-    assert len(mail.outbox) == 1 and ledger_sum(ha, "DISPUTE") == -330000
+    assert len([m for m in mail.outbox if m.to == ["staff@rethink.market"]]) == 1 and ledger_sum(ha, "DISPUTE") == -330000
 
     # Won: the loss is given back and the shares transferred again.
     deliver(stripe_on.event("charge.dispute.closed", stripe_on.close_dispute(dispute["id"], "won")))
@@ -247,7 +248,8 @@ def test_a_lost_dispute_that_arrives_before_its_created_event(gql, stripe_on, de
     assert ledger_sum(ha, "DISPUTE") + ledger_sum(minh, "DISPUTE") == -100000
     assert ledger_sum(ha, "DISPUTE") == -58929
     assert not purchase.orders.filter(is_disputed=True).exists()
-    assert Dispute.objects.get().status == "lost" and len(mail.outbox) == 1
+    assert Dispute.objects.get().status == "lost"
+    assert len([m for m in mail.outbox if m.to == ["staff@rethink.market"]]) == 1
 
 
 def test_refunds_and_reversals_made_in_the_stripe_dashboard_are_recorded(gql, stripe_on, deliver, market):

@@ -72,9 +72,14 @@ class World:
     designer_b_suspended: object
     staff: User
     buyer_refresh_token: str = ""
-    # payments: designer A's order bought and paid (dummy gateway) by buyer X, partly refunded
+    # checkout and orders (see _add_commerce)
+    variant_a: object = None
+    shipping_a: object = None
+    checkout_x: object = None  # buyer X's open checkout, ready to complete
+    checkout_anon: object = None  # an anonymous checkout (its token is the only key)
+    purchase_x: object = None  # buyer X's paid purchase: one order of designer A
     order_a: object = None
-    refund_a: object = None
+    download_x: object = None
 
     def user(self, role: str) -> User | None:
         if role == "anonymous":
@@ -102,18 +107,47 @@ def build_world() -> World:
         staff=staff,
     )
     world.buyer_refresh_token = tokens.issue_refresh_token(buyer).raw
-    _build_payments_world(world)
+    _add_commerce(world)
     return world
 
 
-def _build_payments_world(world: World) -> None:
-    from payments import services as payment_services
-    from tests.payments.helpers import make_purchase, start_payment
+def _add_commerce(world: World) -> None:
+    """Designer A sells a scarf and a font and ships with one method; buyer X has an open checkout
+    and a paid purchase (one order of designer A, with a download link); someone has an anonymous
+    checkout."""
+    from shop.checkout import services as checkout_services
+    from shop.checkout.models import ShippingMethod
+    from shop.orders.models import DigitalDownload
+    from tests.factories import make_product, make_variant
 
-    purchase = make_purchase((world.designer_a, [(150000, 2)]), gateway="dummy", user=world.buyer, email=world.buyer.email)
-    start_payment(purchase)
-    world.order_a = purchase.orders.get()
-    world.refund_a = payment_services.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
+    designer_a = world.designer_a
+    world.variant_a = make_variant(product=make_product(designer=designer_a, name="A's scarf"), price=150000, stock=10)
+    font = make_variant(product=make_product(designer=designer_a, name="A's font", product_type="DIGITAL"), price=90000,
+                        stock=0, digital_file="digital/matrix-font.zip")
+    world.shipping_a = ShippingMethod.objects.create(designer=designer_a, name="A ships", price_amount=30000)
+    address = {"recipient_name": "Buyer X", "phone": "0912345678", "street_address": "1 Hàng Bạc", "ward": "Hoàn Kiếm", "province": "Hà Nội"}
+
+    def ready(user, variants):
+        checkout = checkout_services.create_checkout(
+            user=user, email="x@example.com", shipping_address=address,
+            lines=[{"variant_id": gid("ProductVariant", v.pk), "quantity": 1} for v in variants],
+        )
+        checkout_services.set_shipping_method(token=checkout.token, user=user, shipping_method_id=gid("ShippingMethod", world.shipping_a.pk))
+        return checkout
+
+    paid = ready(world.buyer, [world.variant_a, font])
+    world.purchase_x = checkout_services.complete_checkout(token=paid.token, user=world.buyer, gateway_id="dummy").purchase
+    world.order_a = world.purchase_x.orders.get()
+    world.download_x = DigitalDownload.objects.get(line__order=world.order_a)
+    world.checkout_x = ready(world.buyer, [world.variant_a])
+    world.checkout_anon = ready(None, [world.variant_a])
+
+
+def _refund_of_a(world: World):
+    """Staff refund part of buyer X's paid order of designer A (dummy gateway)."""
+    from payments import services as payment_services
+
+    return payment_services.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
 
 
 # --- outcomes -----------------------------------------------------------------------------------
@@ -316,6 +350,7 @@ MATRIX: list[Row] = [
     Row("Mutation.designerReinstate", DECIDE % "designerReinstate",
         lambda w: {"id": gid("Designer", w.designer_b_suspended.pk), "reason": None},
         expect=roles(DENIED, staff=data(designer_status("APPROVED")))),
+    # checkout and orders: COMMERCE_ROWS below
     # payments (Stripe is not configured in tests by default: payouts cannot be set up)
     Row("Mutation.designerPayoutOnboard", "mutation { designerPayoutOnboard { onboardingUrl errors { code } } }",
         expect=roles(fails("PAYOUTS_NOT_CONFIGURED"), anonymous=DENIED, buyer=DENIED, staff=DENIED,
@@ -328,9 +363,104 @@ MATRIX: list[Row] = [
         lambda w: {"id": gid("LedgerEntry", w.order_a.ledger_entries.order_by("pk").first().pk)},
         expect=roles(NULL, designer_a=DATA, staff=DATA)),
     Row("Node.Refund", "query($id: ID!) { node(id: $id) { id ... on Refund { amount { amount } } } }",
-        lambda w: {"id": gid("Refund", w.refund_a.pk)},
+        lambda w: {"id": gid("Refund", _refund_of_a(w).pk)},  # made inside each role's rolled-back savepoint
         expect=roles(NULL, buyer=DATA, designer_a=DATA, staff=DATA)),
 ]
+
+
+# --- checkout and orders ------------------------------------------------------------------------
+# A checkout is reached by its token (a signed-in buyer's only by that buyer); an order by its
+# buyer, its designer and staff; the purchase token is the anonymous buyer's proof; download links
+# are the buyer's alone. Designers ship their own orders; buyers cancel unpaid ones, staff any
+# unpaid or paid one.
+
+CHECKOUT_DETAIL = "query($token: UUID!) { checkout(token: $token) { id total { amount } } }"
+NODE_ID = "query($id: ID!) { node(id: $id) { id } }"
+X_CHECKOUT_ONLY = roles(fails("NOT_FOUND"), buyer=DATA)
+ORDER_VIEWERS = roles(NULL, buyer=DATA, designer_a=DATA, staff=DATA)
+DESIGNERS_ONLY = roles(DATA, anonymous=DENIED, buyer=DENIED, staff=DENIED)
+A_ONLY_AMONG_DESIGNERS = roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, staff=DENIED, designer_a=DATA)
+
+
+def x_checkout(w):
+    return {"token": str(w.checkout_x.token)}
+
+
+def paid_purchase(value, w, role):
+    assert value["errors"] == [] and value["purchase"]["status"] == "PAID", value
+    return True
+
+
+COMMERCE_ROWS: list[Row] = [
+    Row("Query.checkout", CHECKOUT_DETAIL, x_checkout, roles(NULL, buyer=DATA)),
+    Row("Query.checkout", CHECKOUT_DETAIL, lambda w: {"token": str(w.checkout_anon.token)}, roles(DATA)),
+    Row("Query.paymentGateways", "{ paymentGateways { id name } }", expect=roles(DATA)),
+    Row("Query.purchase", "query($token: UUID!) { purchase(token: $token) { id orders { number } } }",
+        lambda w: {"token": str(w.purchase_x.token)}, roles(DATA)),
+    Row("Query.orders", "{ orders(first: 10) { totalCount } }", expect=STAFF_ONLY),
+    Row("Node.Checkout", NODE_ID, lambda w: {"id": gid("Checkout", w.checkout_x.pk)}, roles(NULL, buyer=DATA)),
+    Row("Node.Checkout", NODE_ID, lambda w: {"id": gid("Checkout", w.checkout_anon.pk)}, roles(NULL)),  # its token only
+    Row("Node.CheckoutLine", NODE_ID, lambda w: {"id": gid("CheckoutLine", w.checkout_x.lines.get().pk)}, roles(NULL, buyer=DATA)),
+    Row("Node.ShippingMethod", NODE_ID, lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)}, roles(DATA)),
+    Row("Node.Purchase", NODE_ID, lambda w: {"id": gid("Purchase", w.purchase_x.pk)}, roles(NULL, buyer=DATA, staff=DATA)),
+    Row("Node.Order", NODE_ID, lambda w: {"id": gid("Order", w.order_a.pk)}, ORDER_VIEWERS),
+    Row("Node.OrderLine", NODE_ID, lambda w: {"id": gid("OrderLine", w.order_a.lines.first().pk)}, ORDER_VIEWERS),
+    Row("Node.OrderEvent", NODE_ID, lambda w: {"id": gid("OrderEvent", w.order_a.events.first().pk)}, ORDER_VIEWERS),
+    Row("Node.DigitalDownload", NODE_ID, lambda w: {"id": gid("DigitalDownload", w.download_x.pk)}, roles(NULL, buyer=DATA)),
+    Row("Mutation.checkoutCreate",
+        'mutation($v: ID!) { checkoutCreate(input: {email: "new@example.com", lines: [{variantId: $v, quantity: 1}]}) { checkout { id } errors { code } } }',
+        lambda w: {"v": gid("ProductVariant", w.variant_a.pk)}, roles(DATA)),
+    Row("Mutation.checkoutLinesAdd",
+        "mutation($token: UUID!, $v: ID!) { checkoutLinesAdd(token: $token, input: {lines: [{variantId: $v, quantity: 1}]}) { checkout { id } errors { code } } }",
+        lambda w: {**x_checkout(w), "v": gid("ProductVariant", w.variant_a.pk)}, X_CHECKOUT_ONLY),
+    Row("Mutation.checkoutLinesUpdate",
+        "mutation($token: UUID!, $v: ID!) { checkoutLinesUpdate(token: $token, input: {lines: [{variantId: $v, quantity: 3}]}) { checkout { id } errors { code } } }",
+        lambda w: {**x_checkout(w), "v": gid("ProductVariant", w.variant_a.pk)}, X_CHECKOUT_ONLY),
+    Row("Mutation.checkoutLinesDelete",
+        "mutation($token: UUID!, $l: ID!) { checkoutLinesDelete(token: $token, input: {lineIds: [$l]}) { checkout { id } errors { code } } }",
+        lambda w: {**x_checkout(w), "l": gid("CheckoutLine", w.checkout_x.lines.get().pk)}, X_CHECKOUT_ONLY),
+    Row("Mutation.checkoutEmailUpdate",
+        'mutation($token: UUID!) { checkoutEmailUpdate(token: $token, input: {email: "other@example.com"}) { checkout { id } errors { code } } }',
+        x_checkout, X_CHECKOUT_ONLY),
+    Row("Mutation.checkoutShippingAddressUpdate",
+        'mutation($token: UUID!) { checkoutShippingAddressUpdate(token: $token, input: {recipientName: "Z", phone: "0987654321", '
+        'streetAddress: "9 Phố Huế", ward: "Hai Bà Trưng", province: "Hà Nội"}) { checkout { id } errors { code } } }',
+        x_checkout, X_CHECKOUT_ONLY),
+    Row("Mutation.checkoutShippingMethodUpdate",
+        "mutation($token: UUID!, $m: ID!) { checkoutShippingMethodUpdate(token: $token, input: {shippingMethodId: $m}) { checkout { id } errors { code } } }",
+        lambda w: {**x_checkout(w), "m": gid("ShippingMethod", w.shipping_a.pk)}, X_CHECKOUT_ONLY),
+    Row("Mutation.checkoutCustomerAttach",
+        "mutation($token: UUID!) { checkoutCustomerAttach(token: $token) { checkout { id } errors { code } } }",
+        x_checkout, roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DATA)),
+    Row("Mutation.checkoutCustomerAttach",
+        "mutation($token: UUID!) { checkoutCustomerAttach(token: $token) { checkout { id } errors { code } } }",
+        lambda w: {"token": str(w.checkout_anon.token)}, roles(DATA, anonymous=DENIED)),
+    Row("Mutation.checkoutComplete",
+        'mutation($token: UUID!) { checkoutComplete(token: $token, input: {gateway: "dummy"}) { purchase { status } errors { code } } }',
+        x_checkout, roles(fails("NOT_FOUND"), buyer=data(paid_purchase))),
+    Row("Mutation.shippingMethodCreate",
+        'mutation { shippingMethodCreate(input: {name: "Nhanh", price: "25000"}) { shippingMethod { id } errors { code } } }',
+        expect=DESIGNERS_ONLY),
+    Row("Mutation.shippingMethodUpdate",
+        'mutation($id: ID!) { shippingMethodUpdate(id: $id, input: {price: "1"}) { shippingMethod { id } errors { code } } }',
+        lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)}, A_ONLY_AMONG_DESIGNERS),
+    Row("Mutation.shippingMethodDelete",
+        "mutation($id: ID!) { shippingMethodDelete(id: $id) { shippingMethod { id } errors { code } } }",
+        lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)}, A_ONLY_AMONG_DESIGNERS),
+    Row("Mutation.orderFulfill",
+        'mutation($id: ID!) { orderFulfill(id: $id, input: {carrier: "GHN", trackingNumber: "T1"}) { order { status } errors { code } } }',
+        lambda w: {"id": gid("Order", w.order_a.pk)},
+        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=DATA, staff=DATA)),
+    Row("Mutation.orderMarkDelivered",  # a PAID order: A and staff pass authz, then the transition is refused
+        "mutation($id: ID!) { orderMarkDelivered(id: $id) { order { status } errors { code } } }",
+        lambda w: {"id": gid("Order", w.order_a.pk)},
+        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=fails("INVALID_TRANSITION"), staff=fails("INVALID_TRANSITION"))),
+    Row("Mutation.orderCancel",  # a PAID order: only staff may cancel it; the buyer is told why
+        "mutation($id: ID!) { orderCancel(id: $id) { order { status } errors { code } } }",
+        lambda w: {"id": gid("Order", w.order_a.pk)},
+        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=fails("INVALID_TRANSITION"), designer_a=DENIED, staff=DATA)),
+]
+MATRIX += COMMERCE_ROWS
 
 
 # --- the schema must be covered ---------------------------------------------------------------

@@ -145,6 +145,7 @@ class Command(BaseCommand):
                 if status != DesignerStatus.PENDING:
                     DesignerStatusChange.objects.create(designer=designer, from_status="PENDING", to_status=status, actor=staff)
         added = self._catalog(staff)
+        _seed_shipping_methods()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all: %s):" % PASSWORD))
         self.stdout.write("  staff (also /admin/):  admin@demo.rethink.market")
         self.stdout.write("  buyer:                 buyer@demo.rethink.market")
@@ -274,3 +275,28 @@ def _digital_file(kind: str, title: str) -> SimpleUploadedFile:
         archive.writestr("GIAY-PHEP.txt", f"{title}\nGiấy phép sử dụng (bản demo).\n")
         archive.writestr("specimen.jpg", _picture(POSTER, "letters", seed=2, text="specimen").read())
     return SimpleUploadedFile("ha-noi-sans.zip", buffer.getvalue(), content_type="application/zip")
+
+
+# --- checkout: each approved demo designer ships its goods two ways (idempotent) ---
+DEMO_SHIPPING_METHODS = [
+    # name, price (VND), free above (VND), min days, max days
+    ("Giao hàng tiêu chuẩn", 30000, 500000, 2, 4),
+    ("Giao hàng nhanh", 55000, None, 1, 2),
+]
+
+
+def _seed_shipping_methods():
+    from decimal import Decimal
+
+    from shop.checkout.models import ShippingMethod
+
+    for designer in Designer.objects.filter(user__email__endswith="@demo.rethink.market", status=DesignerStatus.APPROVED):
+        for name, price, free_above, min_days, max_days in DEMO_SHIPPING_METHODS:
+            ShippingMethod.objects.get_or_create(
+                designer=designer, name=name,
+                defaults={
+                    "price_amount": Decimal(price), "currency": "VND",
+                    "free_above_amount": Decimal(free_above) if free_above else None,
+                    "min_days": min_days, "max_days": max_days,
+                },
+            )
