@@ -4,6 +4,7 @@ from graphql_relay import from_global_id
 from payments import services
 from payments.types import PaymentErrorCode, RefundType
 from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.orders.types import OrderType
 
 PaymentError = error_type("PaymentError", PaymentErrorCode)
 
@@ -68,6 +69,7 @@ class OrderRefund(PaymentMutation):
         input = OrderRefundInput(required=True)
 
     refund = graphene.Field(RefundType)
+    order = graphene.Field(OrderType, description="The refunded order, with its new status and refunded total.")
 
     @classmethod
     def perform(cls, root, info, id, input):
@@ -83,7 +85,7 @@ class OrderRefund(PaymentMutation):
             actor=actor, order_id=order_id, amount=input.get("amount"), lines=lines,
             reason=input.get("reason") or "", restock=bool(input.get("restock")),
         )
-        return cls(refund=refund)
+        return cls(refund=refund, order=refund.order)
 
 
 class PaymentMutations(graphene.ObjectType):

@@ -51,6 +51,7 @@ def test_staff_refund_an_amount_partially_then_the_rest(gql, dummy_paid, run_on_
     first = refund(gql, staff, order, run_on_commit, amount="100000", reason="Giao trễ")["data"]["orderRefund"]
     assert first["errors"] == []
     assert first["refund"]["amount"] == {"amount": "100000", "currency": "VND"} and first["refund"]["source"] == "API"
+    assert first["order"]["status"] == "PARTIALLY_REFUNDED" and first["order"]["refunded"]["amount"] == "100000"
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == ("PARTIALLY_REFUNDED", Decimal(100000))
     assert ledger_of(ha)[2:] == [("REFUND", -100000), ("COMMISSION_REFUND", 15000)]
