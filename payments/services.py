@@ -397,6 +397,8 @@ def refund_order(*, actor: User, order_id: int, amount=None, lines: list[dict] |
     if lines and amount is not None:
         raise ServiceError("INVALID", _("Give either lines or an amount, not both."), "amount")
     if lines:
+        if restock and order.status == OrderStatus.CANCELLED:
+            raise ServiceError("INVALID", _("This order was cancelled: its stock is already back."), "restock")
         value, clean_lines = _refund_lines(order, lines)
     elif amount is not None:
         if restock:

@@ -165,7 +165,7 @@ def test_a_payment_after_the_purchase_expired_is_refunded_by_staff_and_never_rea
     assert again["errors"][0]["code"] == "ALREADY_REFUNDED"
 
 
-def test_staff_cancel_a_paid_order_then_refund_it(gql, stripe_on, deliver, run_on_commit, two_sellers):
+def test_staff_cancel_a_paid_order_then_refund_it(gql, stripe_on, deliver, run_on_commit, two_sellers, db_unchanged):
     (ha, ha_scarf, ha_ship), _minh, accounts = two_sellers
     buyer = Buyer(gql, user=make_user())
     token = buyer.ready([(ha_scarf, 1)], [ha_ship])
@@ -177,6 +177,12 @@ def test_staff_cancel_a_paid_order_then_refund_it(gql, stripe_on, deliver, run_o
     staff = make_user(staff=True)
     cancelled = gql(STAFF_CANCEL, {"id": order_gid(order), "input": {"reason": "Hết hàng"}}, user=staff)["data"]["orderCancel"]
     assert cancelled["errors"] == [] and cancelled["order"]["status"] == "CANCELLED"
+    ha_scarf.refresh_from_db()
+    stock = ha_scarf.stock_quantity  # the cancellation put the scarf back
+    with db_unchanged():
+        twice = gql(REFUND, {"id": order_gid(order), "input": {"lines": [{"lineId": line_gid(order.lines.get()), "quantity": 1}], "restock": True}},
+                    user=staff)["data"]["orderRefund"]
+    assert (twice["errors"][0]["code"], twice["errors"][0]["field"]) == ("INVALID", "restock")
     with run_on_commit():
         refunded = gql(REFUND, {"id": order_gid(order), "input": {"amount": "180000"}}, user=staff)["data"]["orderRefund"]
     assert refunded["errors"] == [] and refunded["order"]["status"] == "CANCELLED"
@@ -184,6 +190,8 @@ def test_staff_cancel_a_paid_order_then_refund_it(gql, stripe_on, deliver, run_o
     assert sum(a for _k, a in ledger_of(ha)) - ledger_sum(ha, "TRANSFER", "TRANSFER_REVERSAL") == 0
     assert ledger_sum(ha, "TRANSFER", "TRANSFER_REVERSAL") == 0
     assert [c.params["amount"] for c in stripe_on.calls_to("POST", r"/v1/transfers/tr_\w+/reversals")] == ["153000"]
+    ha_scarf.refresh_from_db()
+    assert ha_scarf.stock_quantity == stock
 
 
 def test_the_expiry_check_finds_a_payment_whose_webhook_was_lost(gql, stripe_on, deliver, run_on_commit, two_sellers):
