@@ -265,9 +265,10 @@ PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default=f"{PU
 PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default=f"{PUBLIC_URL}/designer/payouts/retry")
 
 # --- Payment gateways (dotted paths; see payments/gateways/base.py) ---
-# Stripe when a key is set; the dummy gateway in development and whenever Stripe is not configured.
+# Stripe when a key is set; the dummy gateway (which "pays" anything) only in development and tests,
+# never by default in production.
 _default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_KEY else []
-if DEBUG or not STRIPE_SECRET_KEY:
+if DEBUG or TESTING:
     _default_gateways.append("payments.gateways.dummy.DummyGateway")
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
 # Who pays designers their share (Stripe Connect); empty: shares accrue in the ledger only.
