@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from payments import services, webhooks
 from payments.gateways.base import GatewayError
-from payments.models import Dispute, Refund
+from payments.models import Dispute, Refund, StripeEvent
 from shop.core.emails import send_templated_email
 
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
@@ -29,6 +29,20 @@ def process_stripe_event(self, event_pk: int) -> str:
     """Process one stored webhook event; an unexpected error is recorded on the event and retried
     with backoff (the handlers are idempotent)."""
     return webhooks.process_event(event_pk)
+
+
+@shared_task
+def retry_failed_stripe_events() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): events whose processing kept failing after the task's own
+    retries (e.g. a long database or Stripe outage) are tried again, up to STRIPE_EVENT_MAX_ATTEMPTS."""
+    pks = list(
+        StripeEvent.objects.filter(status=StripeEvent.Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in pks:
+        process_stripe_event.delay(pk)
+    return len(pks)
 
 
 @shared_task(bind=True, autoretry_for=(GatewayError, OperationalError, InterfaceError), max_retries=10, **RETRY)

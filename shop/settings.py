@@ -229,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.orders.tasks.expire_unpaid_purchases",
         "schedule": env.float("PURCHASE_EXPIRY_CHECK_SECONDS", default=60.0),
     },
+    "retry-failed-stripe-events": {
+        "task": "payments.tasks.retry_failed_stripe_events",
+        "schedule": 900.0,
+    },
 }
 
 # --- Cache ---
@@ -259,6 +263,7 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself; tests point it at a local stand-in
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)  # safe: every call has a fixed idempotency key
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds a signed webhook stays valid
+STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=50)  # then an event stays FAILED for staff to look at
 STRIPE_CONNECT_ACCOUNT_TYPE = env("STRIPE_CONNECT_ACCOUNT_TYPE", default="express")  # express | standard
 STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="")  # empty: Stripe's default (the platform's)
 PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default=f"{PUBLIC_URL}/designer/payouts/done")

@@ -211,3 +211,22 @@ def test_an_unexpected_error_is_recorded_and_raised_for_a_retry(db):
     event.refresh_from_db()
     assert event.status == "FAILED" and event.attempts == 1 and "KeyError" in event.error
     assert Payment.objects.count() == 0
+
+
+def test_failed_events_are_tried_again_by_the_periodic_task(paid_intent, stripe_on, deliver, settings):
+    """An event left FAILED (its task's retries ran out during an outage) is picked up again by the
+    periodic task; after STRIPE_EVENT_MAX_ATTEMPTS it stays FAILED for staff to look at."""
+    from payments.tasks import retry_failed_stripe_events
+
+    purchase, payment, intent, _charge, _designers = paid_intent
+    event = StripeEvent.objects.create(
+        event_id="evt_flaky", type="payment_intent.succeeded", payment_intent=intent["id"], status="FAILED", attempts=3,
+        payload=stripe_on.event("payment_intent.succeeded", intent),
+    )
+    assert retry_failed_stripe_events() == 1
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("PROCESSED", 4)
+    purchase.refresh_from_db()
+    assert purchase.status == "PAID"
+    StripeEvent.objects.filter(pk=event.pk).update(status="FAILED", attempts=settings.STRIPE_EVENT_MAX_ATTEMPTS)
+    assert retry_failed_stripe_events() == 0
