@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shop.core.middleware.RequestIdMiddleware",
+    "shop.core.middleware.RequestSizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -204,6 +205,8 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 DIGITAL_FILE_MAX_BYTES = env.int("DIGITAL_FILE_MAX_BYTES", default=50 * 1024 * 1024)
 THUMBNAIL_SIZES = [int(s) for s in env.list("THUMBNAIL_SIZES", default=["256", "512", "1024"])]
+# Whole request bodies: the largest upload (a 50 MB digital file) plus multipart overhead.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=55 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
