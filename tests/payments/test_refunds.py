@@ -198,3 +198,29 @@ def test_stripe_refusing_a_refund_writes_nothing(gql, stripe_on, deliver, db_unc
     with db_unchanged():
         result = refund(gql, staff, purchase.orders.get(), amount="1000")["data"]["orderRefund"]
     assert result["errors"][0]["code"] == "GATEWAY_ERROR" and "disputed" in result["errors"][0]["message"]
+
+
+FULFILL = load_operation("designer/OrderFulfill.graphql")
+DELIVER = load_operation("designer/OrderMarkDelivered.graphql")
+
+
+def test_a_partially_refunded_order_still_ships_and_arrives(gql, dummy_paid, run_on_commit, db_unchanged):
+    """Refunding one line before shipping must not strand the rest of the order."""
+    _purchase, order, _other, ha, _minh = dummy_paid
+    line = order.lines.get(quantity=2)
+    refund(gql, ha.user, order, run_on_commit, lines=[{"lineId": line_gid(line), "quantity": 1}])
+    with db_unchanged():  # not shipped yet: cannot be delivered
+        early = gql(DELIVER, {"id": order_gid(order)}, user=ha.user)["data"]["orderMarkDelivered"]
+    assert early["errors"][0]["code"] == "INVALID_TRANSITION"
+    with run_on_commit():
+        shipped = gql(FULFILL, {"id": order_gid(order), "input": {"carrier": "GHN", "trackingNumber": "GHN123"}}, user=ha.user)
+    assert shipped["data"]["orderFulfill"]["errors"] == []
+    order.refresh_from_db()
+    assert order.status == "PARTIALLY_REFUNDED" and order.fulfilled_at and order.tracking_number == "GHN123"
+    with db_unchanged():  # once is enough
+        again = gql(FULFILL, {"id": order_gid(order), "input": {"carrier": "GHN", "trackingNumber": "X"}}, user=ha.user)
+    assert again["data"]["orderFulfill"]["errors"][0]["code"] == "INVALID_TRANSITION"
+    delivered = gql(DELIVER, {"id": order_gid(order)}, user=ha.user)["data"]["orderMarkDelivered"]
+    assert delivered["errors"] == []
+    order.refresh_from_db()
+    assert order.status == "PARTIALLY_REFUNDED" and order.delivered_at
