@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test worker schema check-deploy clean-db
+.PHONY: install run test worker schema messages check-deploy clean-db
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ worker: install
 
 schema: install
 	$(BIN)/python manage.py export_schema
+
+# Extract every translatable message into locale/vi/LC_MESSAGES/django.po (translations kept), then
+# compile django.mo. Needs GNU gettext (apt install gettext); commit both files, so that machines
+# without gettext run the translated app. No database is touched (hence the placeholder URL).
+MESSAGES_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}
+messages: install
+	$(MESSAGES_ENV) $(BIN)/python manage.py makemessages -l vi --no-obsolete --add-location file --ignore tests --ignore locale
+	$(MESSAGES_ENV) $(BIN)/python manage.py compilemessages -l vi
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \

@@ -1,4 +1,5 @@
 import graphene
+from django.utils.translation import gettext as _
 from graphql_relay import from_global_id
 
 from designers import selectors, services
@@ -18,7 +19,7 @@ def designer_pk(global_id: str, field: str = "id") -> int:
             raise ValueError
         return int(pk)
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise ServiceError("NOT_FOUND", "Designer not found.", field)
+        raise ServiceError("NOT_FOUND", _("Designer not found."), field)
 
 
 class DesignerMutation(BaseMutation):
@@ -76,7 +77,7 @@ class DesignerUpdate(DesignerMutation):
         user = require_user(info)
         designer = selectors.designer_of(user)
         if designer is None:
-            raise ServiceError("NOT_FOUND", "You have not applied to sell yet.", None)
+            raise ServiceError("NOT_FOUND", _("You have not applied to sell yet."), None)
         designer = services.update_designer_profile(designer=designer, actor=user, **dict(input))
         return cls(designer=designer)
 

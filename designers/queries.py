@@ -1,4 +1,5 @@
 import graphene
+from django.utils.translation import gettext as _
 
 from designers import selectors
 from designers.types import DesignerConnection, DesignerStatusEnum, DesignerType
@@ -26,7 +27,7 @@ class DesignerQueries(graphene.ObjectType):
         filter = filter or {}
         status = filter.get("status")
         if status is not None and not (user and user.is_staff):
-            raise permission_denied("Only staff can filter designers by status.")
+            raise permission_denied(_("Only staff can filter designers by status."))
         qs = selectors.designer_list(
             user,
             search=filter.get("search"),

@@ -1,4 +1,5 @@
 import graphene
+from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
 
@@ -111,7 +112,7 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         kwargs = product_filters(filter)
         kwargs.pop("designer_id", None)
         if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
-            raise permission_denied("Only the designer and staff can filter its products by status.")
+            raise permission_denied(_("Only the designer and staff can filter its products by status."))
         qs = catalog_selectors.designer_products(user, root, **sort_kwargs(sort_by), **kwargs)
         return paginate(qs, ProductConnection, **page)
 

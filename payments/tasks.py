@@ -15,13 +15,8 @@ RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
 
 
 def display_amount(amount, currency: str, language: str) -> str:
-    """150000 VND -> "150.000 VND" (vi) / "150,000 VND" (en); 12.5 USD -> "12,50" / "12.50"."""
-    value = services.money.quantize(amount, currency)
-    sign = "-" if value < 0 else ""
-    whole, _dot, decimals = f"{abs(value):f}".partition(".")
-    group, point = (".", ",") if language == "vi" else (",", ".")
-    grouped = f"{int(whole):,}".replace(",", group)
-    return f"{sign}{grouped}{point + decimals if decimals else ''} {currency}"
+    """150000 VND -> "150.000 ₫" (vi) / "150,000 VND" (en), like every email (shop.core.money)."""
+    return services.money.format_money(amount, currency, language)
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, **RETRY)

@@ -2,6 +2,7 @@
 import json
 
 from django.test import Client
+from django.utils import translation
 from graphql import GraphQLError
 
 from shop.core.views import format_error
@@ -74,7 +75,8 @@ def test_unexpected_errors_are_masked_with_a_request_id():
         {}["missing"]
     except KeyError as exc:
         error = GraphQLError("'missing'", original_error=exc, path=["me"])
-    formatted = format_error(error)
+    with translation.override("en"):
+        formatted = format_error(error)
     assert formatted["message"] == "Internal server error."
     assert formatted["extensions"]["code"] == "INTERNAL_ERROR" and "requestId" in formatted["extensions"]
     assert "missing" not in json.dumps(formatted) and "Traceback" not in json.dumps(formatted)

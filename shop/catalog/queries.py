@@ -1,4 +1,5 @@
 import graphene
+from django.utils.translation import gettext as _
 
 from shop.catalog import selectors
 from shop.catalog.types import (
@@ -85,7 +86,7 @@ class CatalogQueries(graphene.ObjectType):
         kwargs = product_filters(filter)
         staff_view = wants_private(kwargs)
         if staff_view and not selectors.is_staff(user):
-            raise permission_denied("Only staff can filter products by status or moderation.")
+            raise permission_denied(_("Only staff can filter products by status or moderation."))
         qs = selectors.product_list(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs)
         return paginate(qs, ProductConnection, **page)
 

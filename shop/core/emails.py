@@ -12,7 +12,7 @@ SUPPORTED = ("vi", "en")
 def send_templated_email(*, name: str, language: str, to: list[str], context: dict) -> None:
     language = language if language in SUPPORTED else "vi"
     base = f"emails/{name}/{language}"
-    context = {**context, "public_url": settings.PUBLIC_URL}
+    context = {**context, "public_url": settings.PUBLIC_URL, "lang": language}
     with translation.override(language):
         subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
         text = render_to_string(f"{base}/body.txt", context)

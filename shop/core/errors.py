@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 
 @dataclass
 class FieldError:
@@ -31,10 +33,10 @@ class ServiceError(Exception):
 class PermissionDenied(Exception):
     code = "PERMISSION_DENIED"
 
-    def __init__(self, message: str = "You do not have permission to perform this action."):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message if message is not None else _("You do not have permission to perform this action."))
 
 
 class NotFound(ServiceError):
-    def __init__(self, message: str = "Not found.", field: str | None = "id"):
-        super().__init__("NOT_FOUND", message, field)
+    def __init__(self, message: str | None = None, field: str | None = "id"):
+        super().__init__("NOT_FOUND", message if message is not None else _("Not found."), field)

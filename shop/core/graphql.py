@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import graphene
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from graphql import GraphQLError
 from graphene import relay
 
@@ -19,7 +20,9 @@ MAX_PAGE_SIZE = 100
 
 # --- permissions ------------------------------------------------------------------------------
 
-def permission_denied(message: str = "You do not have permission to perform this action.") -> GraphQLError:
+def permission_denied(message: str | None = None) -> GraphQLError:
+    if message is None:
+        message = _("You do not have permission to perform this action.")
     return GraphQLError(message, extensions={"code": "PERMISSION_DENIED"})
 
 
@@ -31,7 +34,7 @@ def current_user(info):
 def require_user(info):
     user = current_user(info)
     if user is None:
-        raise permission_denied("You must be signed in.")
+        raise permission_denied(_("You must be signed in."))
     return user
 
 
@@ -160,13 +163,13 @@ class Upload(graphene.Scalar):
 
     @staticmethod
     def parse_literal(node, _variables=None):
-        raise GraphQLError("Upload values must be sent as multipart file parts.")
+        raise GraphQLError(_("Upload values must be sent as multipart file parts."))
 
     @staticmethod
     def parse_value(value):
         if isinstance(value, UploadedFile):
             return value
-        raise GraphQLError("Upload values must be sent as multipart file parts.")
+        raise GraphQLError(_("Upload values must be sent as multipart file parts."))
 
 
 class Money(graphene.ObjectType):
@@ -201,17 +204,17 @@ def _decode_cursor(cursor: str | None, arg: str) -> int | None:
             raise ValueError
         return offset
     except (ValueError, UnicodeError, TypeError):
-        raise GraphQLError(f"Invalid cursor in `{arg}`.", extensions={"code": "INVALID_CURSOR"})
+        raise GraphQLError(_("Invalid cursor in `%(arg)s`.") % {"arg": arg}, extensions={"code": "INVALID_CURSOR"})
 
 
 def check_page_args(first, last):
     if (first is None) == (last is None):
         raise GraphQLError(
-            "Provide exactly one of `first` or `last` (1 to 100).", extensions={"code": "INVALID_PAGINATION"}
+            _("Provide exactly one of `first` or `last` (1 to 100)."), extensions={"code": "INVALID_PAGINATION"}
         )
     for name, value in (("first", first), ("last", last)):
         if value is not None and not (1 <= value <= MAX_PAGE_SIZE):
-            raise GraphQLError(f"`{name}` must be between 1 and {MAX_PAGE_SIZE}.", extensions={"code": "INVALID_PAGINATION"})
+            raise GraphQLError(_("`%(arg)s` must be between 1 and %(max)d.") % {"arg": name, "max": MAX_PAGE_SIZE}, extensions={"code": "INVALID_PAGINATION"})
 
 
 def _count(items) -> int:

@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from graphql_relay import from_global_id
 
 from shop.core.errors import ServiceError
+
+# How "<type> not found." names each type in the client's language (English: the type's name).
+TYPE_LABELS = {
+    "Category": gettext_lazy("Category"),
+    "CheckoutLine": gettext_lazy("CheckoutLine"),
+    "Designer": gettext_lazy("Designer"),
+    "Order": gettext_lazy("Order"),
+    "PortfolioImage": gettext_lazy("PortfolioImage"),
+    "PortfolioItem": gettext_lazy("PortfolioItem"),
+    "Product": gettext_lazy("Product"),
+    "ProductMedia": gettext_lazy("ProductMedia"),
+    "ProductVariant": gettext_lazy("ProductVariant"),
+    "ShippingMethod": gettext_lazy("ShippingMethod"),
+}
 
 
 def decode_id(global_id, type_name: str, *, field: str = "id", code: str = "NOT_FOUND") -> int:
@@ -19,7 +34,7 @@ def decode_id(global_id, type_name: str, *, field: str = "id", code: str = "NOT_
             raise ValueError
         return pk
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise ServiceError(code, _("%(type)s not found.") % {"type": type_name}, field)
+        raise ServiceError(code, _("%(type)s not found.") % {"type": TYPE_LABELS.get(type_name, type_name)}, field)
 
 
 def try_decode_id(global_id, type_name: str) -> int | None:

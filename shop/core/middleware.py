@@ -30,14 +30,19 @@ class RequestSizeLimitMiddleware:
     def __call__(self, request):
         from django.conf import settings
         from django.http import JsonResponse
+        from django.utils import translation
+        from django.utils.translation import gettext as _
 
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > settings.REQUEST_MAX_BYTES:
+            # Before LocaleMiddleware: the message follows Accept-Language all the same.
+            with translation.override(translation.get_language_from_request(request)):
+                message = _("The request body is too large.")
             return JsonResponse(
-                {"errors": [{"message": "The request body is too large.", "extensions": {"code": "REQUEST_TOO_LARGE", "maxBytes": settings.REQUEST_MAX_BYTES}}]},
+                {"errors": [{"message": message, "extensions": {"code": "REQUEST_TOO_LARGE", "maxBytes": settings.REQUEST_MAX_BYTES}}]},
                 status=413,
             )
         return self.get_response(request)

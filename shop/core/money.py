@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 # ISO 4217 minor-unit exponents of the currencies we accept.
 CURRENCY_EXPONENTS: dict[str, int] = {
     "VND": 0,
@@ -30,7 +32,7 @@ def exponent(currency: str) -> int:
     try:
         return CURRENCY_EXPONENTS[currency]
     except KeyError:
-        raise MoneyError(f"Unsupported currency {currency!r}.")
+        raise MoneyError(_("Unsupported currency %(currency)s.") % {"currency": repr(currency)})
 
 
 def parse_amount(value, currency: str) -> Decimal:
@@ -38,11 +40,11 @@ def parse_amount(value, currency: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
-        raise MoneyError("Not a number.")
+        raise MoneyError(_("Not a number."))
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        raise MoneyError("Amount out of range.")
+        raise MoneyError(_("Amount out of range."))
     if amount.as_tuple().exponent < -exponent(currency) and amount != amount.quantize(Decimal(1).scaleb(-exponent(currency))):
-        raise MoneyError(f"{currency} amounts have at most {exponent(currency)} decimal places.")
+        raise MoneyError(_("%(currency)s amounts have at most %(n)d decimal places.") % {"currency": currency, "n": exponent(currency)})
     return quantize(amount, currency)
 
 
@@ -54,9 +56,20 @@ def to_minor(amount: Decimal, currency: str) -> int:
     """Smallest-unit integer for payment providers: 150000 VND -> 150000; 12.50 USD -> 1250."""
     scaled = Decimal(amount).scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise MoneyError("Amount has more precision than the currency allows.")
+        raise MoneyError(_("Amount has more precision than the currency allows."))
     return int(scaled)
 
 
 def from_minor(value: int, currency: str) -> Decimal:
     return quantize(Decimal(int(value)).scaleb(-exponent(currency)), currency)
+
+
+def format_money(amount, currency: str, language: str) -> str:
+    """An amount as a reader of ``language`` writes it (emails): ``150000 VND`` -> ``150.000 ₫``
+    (vi) / ``150,000 VND`` (en); ``1234.5 USD`` -> ``1.234,50 USD`` (vi) / ``1,234.50 USD`` (en)."""
+    value = quantize(amount, currency)
+    text = f"{value:,.{exponent(currency)}f}"
+    if language == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return f"{text} {'₫' if currency == 'VND' else currency}"
+    return f"{text} {currency}"

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -134,10 +135,10 @@ class _Analyzer:
             return self.memo[name]
         definition = self.fragments.get(name)
         if definition is None:
-            self.error(("unknown", name), f"Unknown fragment “{name}”.", "GRAPHQL_VALIDATION_FAILED")
+            self.error(("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
             return Summary()
         if name in self.in_progress:
-            self.error(("cycle", name), f"Fragment “{name}” spreads itself.", "GRAPHQL_VALIDATION_FAILED")
+            self.error(("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
             return Summary()
         self.in_progress.add(name)
         summary = self.selection_set(definition.selection_set, self.schema.get_type(definition.type_condition.name.value))
@@ -173,7 +174,7 @@ class _Analyzer:
         introspection = name in INTROSPECTION_FIELDS
         if introspection:
             if not self.introspection:
-                self.error(("introspection",), "Introspection is disabled.", "INTROSPECTION_DISABLED")
+                self.error(("introspection",), _("Introspection is disabled."), "INTROSPECTION_DISABLED")
                 return Summary(aliases=aliases)
             field_def = None
             return_type = self.schema.get_type("__Schema" if name == "__schema" else "__Type")
@@ -263,12 +264,12 @@ class _Analyzer:
             if not 1 <= value <= MAX_PAGE_SIZE:
                 self.error(
                     ("page", where, arg),
-                    f"`{arg}` on `{where}` must be between 1 and {MAX_PAGE_SIZE}.",
+                    _("`%(arg)s` on `%(where)s` must be between 1 and %(max)d.") % {"arg": arg, "where": where, "max": MAX_PAGE_SIZE},
                     "INVALID_PAGINATION",
                 )
             known[arg] = value
         if len(known) == 2:
-            self.error(("page", where, "both"), f"Provide only one of `first` or `last` on `{where}`.", "INVALID_PAGINATION")
+            self.error(("page", where, "both"), _("Provide only one of `first` or `last` on `%(where)s`.") % {"where": where}, "INVALID_PAGINATION")
         sizes = [min(max(v, 0), MAX_PAGE_SIZE) for v in known.values()]
         return max(sizes) if sizes else MAX_PAGE_SIZE
 
@@ -299,10 +300,10 @@ class _Analyzer:
             return self.root_memo[name]
         definition = self.fragments.get(name)
         if definition is None:
-            self.error(("unknown", name), f"Unknown fragment “{name}”.", "GRAPHQL_VALIDATION_FAILED")
+            self.error(("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
             return Summary(), Counter()
         if name in self.root_in_progress:
-            self.error(("cycle", name), f"Fragment “{name}” spreads itself.", "GRAPHQL_VALIDATION_FAILED")
+            self.error(("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
             return Summary(), Counter()
         self.root_in_progress.add(name)
         result = self.root(definition.selection_set, root_type, is_mutation)
@@ -337,22 +338,24 @@ def analyze(schema: GraphQLSchema, document, operation: OperationDefinitionNode,
     result.errors = list(analyzer.errors)
     if result.depth > limits.max_depth:
         result.errors.append(limit_error(
-            f"The query is nested {result.depth} levels deep; at most {limits.max_depth} are allowed.",
+            _("The query is nested %(depth)d levels deep; at most %(max)d are allowed.") % {"depth": result.depth, "max": limits.max_depth},
             "QUERY_TOO_DEEP", depth=result.depth, maxDepth=limits.max_depth,
         ))
     if result.aliases > limits.max_aliases:
         result.errors.append(limit_error(
-            f"The query uses {result.aliases} aliases; at most {limits.max_aliases} are allowed.",
+            _("The query uses %(aliases)d aliases; at most %(max)d are allowed.") % {"aliases": result.aliases, "max": limits.max_aliases},
             "TOO_MANY_ALIASES", aliases=result.aliases, maxAliases=limits.max_aliases,
         ))
     if result.mutations > limits.max_mutations:
         result.errors.append(limit_error(
-            f"The document runs {result.mutations} mutations; at most {limits.max_mutations} are allowed per request.",
+            _("The document runs %(mutations)d mutations; at most %(max)d are allowed per request.")
+            % {"mutations": result.mutations, "max": limits.max_mutations},
             "TOO_MANY_MUTATIONS", mutations=result.mutations, maxMutations=limits.max_mutations,
         ))
     if result.cost > limits.max_cost:
         result.errors.append(limit_error(
-            f"The query costs {result.cost}; at most {limits.max_cost} is allowed. Ask for smaller pages or fewer fields.",
+            _("The query costs %(cost)d; at most %(max)d is allowed. Ask for smaller pages or fewer fields.")
+            % {"cost": result.cost, "max": limits.max_cost},
             "QUERY_TOO_COMPLEX", cost=result.cost, maxCost=limits.max_cost,
         ))
     return result

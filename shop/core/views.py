@@ -20,6 +20,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
@@ -49,7 +50,7 @@ def _error_response(message: str, code: str, status: int, **extensions) -> JsonR
 
 def _rate_limited_response(exc: ratelimit.RateLimited) -> JsonResponse:
     response = _error_response(
-        f"Too many requests; try again in {exc.retry_after} seconds.",
+        _("Too many requests; try again in %(s)d seconds.") % {"s": exc.retry_after},
         "RATE_LIMITED",
         429,
         retryAfter=exc.retry_after,
@@ -142,7 +143,7 @@ def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> di
         "unexpected error in GraphQL execution (request %s)", get_request_id(), exc_info=(type(original), original, original.__traceback__)
     )
     return {
-        "message": "Internal server error.",
+        "message": _("Internal server error."),
         "locations": error.formatted.get("locations"),
         "path": error.path,
         "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()},
@@ -160,9 +161,9 @@ class GraphQLView(View):
             if request.method == "GET" and self._wants_html(request):
                 if settings.GRAPHIQL_ENABLED:
                     return self._graphiql(request)
-                return _error_response("GraphiQL is disabled.", "NOT_FOUND", 404)
+                return _error_response(_("GraphiQL is disabled."), "NOT_FOUND", 404)
             if request.method not in ("GET", "POST"):
-                response = _error_response("Use GET or POST.", "METHOD_NOT_ALLOWED", 405)
+                response = _error_response(_("Use GET or POST."), "METHOD_NOT_ALLOWED", 405)
                 response["Allow"] = "GET, POST"
                 return response
             return self._handle(request)
@@ -176,7 +177,7 @@ class GraphQLView(View):
         except Exception:
             logger.exception("unexpected error in GraphQL view (request %s)", get_request_id())
             return JsonResponse(
-                {"errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()}}]},
+                {"errors": [{"message": _("Internal server error."), "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()}}]},
                 status=500,
             )
 
@@ -206,40 +207,40 @@ class GraphQLView(View):
             try:
                 body = request.body
             except Exception:
-                raise BadRequest("The request body is too large.", 413, "REQUEST_TOO_LARGE")
+                raise BadRequest(_("The request body is too large."), 413, "REQUEST_TOO_LARGE")
             try:
                 data = json.loads(body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
-                raise BadRequest("The request body is not valid JSON.")
+                raise BadRequest(_("The request body is not valid JSON."))
             if isinstance(data, list):
-                raise BadRequest("Batched operations are not supported; send one operation per request.", code="BATCH_NOT_SUPPORTED")
+                raise BadRequest(_("Batched operations are not supported; send one operation per request."), code="BATCH_NOT_SUPPORTED")
             if not isinstance(data, dict):
-                raise BadRequest("The request body must be a JSON object.")
+                raise BadRequest(_("The request body must be a JSON object."))
             return data
         if content_type == "application/graphql":
             return {"query": request.body.decode("utf-8", errors="replace")}
-        raise BadRequest("Unsupported content type.", 415, "UNSUPPORTED_MEDIA_TYPE")
+        raise BadRequest(_("Unsupported content type."), 415, "UNSUPPORTED_MEDIA_TYPE")
 
     def _parse_multipart(self, request) -> dict:
         try:
             operations = json.loads(request.POST.get("operations", ""))
             file_map = json.loads(request.POST.get("map", "{}"))
         except ValueError:
-            raise BadRequest("Multipart requests need `operations` and `map` fields holding JSON.", code="INVALID_MULTIPART")
+            raise BadRequest(_("Multipart requests need `operations` and `map` fields holding JSON."), code="INVALID_MULTIPART")
         except Exception:
-            raise BadRequest("The multipart request could not be read.", code="INVALID_MULTIPART")
+            raise BadRequest(_("The multipart request could not be read."), code="INVALID_MULTIPART")
         if isinstance(operations, list):
-            raise BadRequest("Batched operations are not supported; send one operation per request.", code="BATCH_NOT_SUPPORTED")
+            raise BadRequest(_("Batched operations are not supported; send one operation per request."), code="BATCH_NOT_SUPPORTED")
         if not isinstance(operations, dict) or not isinstance(file_map, dict):
-            raise BadRequest("`operations` must be an object and `map` an object.", code="INVALID_MULTIPART")
+            raise BadRequest(_("`operations` must be an object and `map` an object."), code="INVALID_MULTIPART")
         if len(file_map) > 10:
-            raise BadRequest("At most 10 files per request.", code="INVALID_MULTIPART")
+            raise BadRequest(_("At most 10 files per request."), code="INVALID_MULTIPART")
         for key, paths in file_map.items():
             upload = request.FILES.get(key)
             if upload is None:
-                raise BadRequest(f"File part `{key}` named in `map` is missing.", code="INVALID_MULTIPART")
+                raise BadRequest(_("File part `%(key)s` named in `map` is missing.") % {"key": key}, code="INVALID_MULTIPART")
             if not isinstance(paths, list) or not paths:
-                raise BadRequest("Each `map` entry must be a non-empty list of paths.", code="INVALID_MULTIPART")
+                raise BadRequest(_("Each `map` entry must be a non-empty list of paths."), code="INVALID_MULTIPART")
             for path in paths:
                 self._place_file(operations, path, upload)
         return operations
@@ -247,7 +248,7 @@ class GraphQLView(View):
     @staticmethod
     def _place_file(operations: dict, path, upload) -> None:
         if not isinstance(path, str) or not path.startswith("variables."):
-            raise BadRequest("File paths in `map` must start with `variables.`.", code="INVALID_MULTIPART")
+            raise BadRequest(_("File paths in `map` must start with `variables.`."), code="INVALID_MULTIPART")
         parts = path.split(".")
         target = operations
         try:
@@ -261,7 +262,7 @@ class GraphQLView(View):
             else:
                 raise KeyError(last)
         except (KeyError, IndexError, ValueError, TypeError):
-            raise BadRequest(f"`map` path `{path}` does not match a variable.", code="INVALID_MULTIPART")
+            raise BadRequest(_("`map` path `%(path)s` does not match a variable.") % {"path": path}, code="INVALID_MULTIPART")
 
     # --- execution ----------------------------------------------------------------------------
 
@@ -274,11 +275,11 @@ class GraphQLView(View):
             return
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise BadRequest("Use `Authorization: Bearer <access token>`.", 401, "INVALID_TOKEN")
+            raise BadRequest(_("Use `Authorization: Bearer <access token>`."), 401, "INVALID_TOKEN")
         try:
             request.user = tokens.user_for_access_token(token.strip())
         except tokens.InvalidToken:
-            raise BadRequest("The access token is invalid or expired.", 401, "INVALID_TOKEN")
+            raise BadRequest(_("The access token is invalid or expired."), 401, "INVALID_TOKEN")
 
     def _handle(self, request) -> HttpResponse:
         ratelimit.check_request(request)
@@ -287,20 +288,20 @@ class GraphQLView(View):
         variables = data.get("variables")
         operation_name = data.get("operationName") or None
         if not isinstance(query, str) or not query.strip():
-            raise BadRequest("Provide a `query` string.", code="QUERY_REQUIRED")
+            raise BadRequest(_("Provide a `query` string."), code="QUERY_REQUIRED")
         if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES or len(query.encode("utf-8", "surrogatepass")) > settings.GRAPHQL_MAX_QUERY_BYTES:
             raise BadRequest(
-                f"The query document is larger than {settings.GRAPHQL_MAX_QUERY_BYTES} bytes.", code="QUERY_TOO_LARGE"
+                _("The query document is larger than %(n)d bytes.") % {"n": settings.GRAPHQL_MAX_QUERY_BYTES}, code="QUERY_TOO_LARGE"
             )
         if isinstance(variables, str):
             try:
                 variables = json.loads(variables) if variables else None
             except ValueError:
-                raise BadRequest("`variables` is not valid JSON.")
+                raise BadRequest(_("`variables` is not valid JSON."))
         if variables is not None and not isinstance(variables, dict):
-            raise BadRequest("`variables` must be an object.")
+            raise BadRequest(_("`variables` must be an object."))
         if operation_name is not None and not isinstance(operation_name, str):
-            raise BadRequest("`operationName` must be a string.")
+            raise BadRequest(_("`operationName` must be a string."))
 
         self._authenticate(request)
         if request.user.is_authenticated:
@@ -317,13 +318,13 @@ class GraphQLView(View):
         # PostgreSQL cannot store U+0000 in text: refuse it in any string up front rather than fail
         # deep inside a resolver.
         if has_nul or _value_has_nul(variables):
-            raise BadRequest("Strings may not contain the NUL character (U+0000).", code="INVALID_CHARACTERS")
+            raise BadRequest(_("Strings may not contain the NUL character (U+0000)."), code="INVALID_CHARACTERS")
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
-            raise BadRequest("Could not determine which operation to run; check `operationName`.")
+            raise BadRequest(_("Could not determine which operation to run; check `operationName`."))
         if request.method == "GET" and operation.operation != OperationType.QUERY:
-            raise BadRequest("Only queries may be sent with GET.", 405, "METHOD_NOT_ALLOWED")
+            raise BadRequest(_("Only queries may be sent with GET."), 405, "METHOD_NOT_ALLOWED")
 
         analysis = analyze(schema, document, operation, variables, Limits.from_settings())
         # Charged before the limits are judged: an abusive document still pays for what it asked.

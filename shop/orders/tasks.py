@@ -15,12 +15,8 @@ from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
 
 
 def format_money(amount, currency: str, language: str) -> str:
-    """``1250000 VND`` -> ``1.250.000 ₫`` (vi) / ``1,250,000 ₫`` (en); ``12.5 USD`` -> ``12.50 USD``."""
-    digits = money.exponent(currency)
-    text = f"{money.quantize(amount, currency):,.{digits}f}"
-    if language == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return f"{text} {'₫' if currency == 'VND' else currency}"
+    """``1250000 VND`` -> ``1.250.000 ₫`` (vi) / ``1,250,000 VND`` (en); see shop.core.money."""
+    return money.format_money(amount, currency, language)
 
 
 def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict:

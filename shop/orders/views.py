@@ -7,6 +7,7 @@ import os
 from django.db.models import F
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from shop.orders import selectors
@@ -30,17 +31,17 @@ def digital_download(request, token: str):
     Unknown or forged links are 404; expired, used-up or refunded ones 410 (JSON, never a 500)."""
     download = selectors.download_by_signed_token(token)
     if download is None:
-        return _refuse(404, "NOT_FOUND", "This download link is not valid.")
+        return _refuse(404, "NOT_FOUND", _("This download link is not valid."))
     now = timezone.now()
     if download.line.order.status not in DOWNLOADABLE:
-        return _refuse(410, "NOT_AVAILABLE", "This order no longer gives access to its files.")
+        return _refuse(410, "NOT_AVAILABLE", _("This order no longer gives access to its files."))
     if download.expires_at <= now:
-        return _refuse(410, "EXPIRED", "This download link has expired.")
+        return _refuse(410, "EXPIRED", _("This download link has expired."))
     variant = download.line.variant
     storage_file = variant.digital_file if variant is not None else None
     if not storage_file or not storage_file.storage.exists(storage_file.name):
         logger.error("digital file missing for download %s (line %s)", download.pk, download.line_id)
-        return _refuse(410, "FILE_UNAVAILABLE", "The file is no longer available; please contact us.")
+        return _refuse(410, "FILE_UNAVAILABLE", _("The file is no longer available; please contact us."))
     if request.method == "HEAD":  # a link checker or a browser probing: answer without counting
         response = HttpResponse(content_type=variant.digital_content_type or "application/octet-stream")
     else:
@@ -49,7 +50,7 @@ def digital_download(request, token: str):
             pk=download.pk, download_count__lt=F("max_downloads"), expires_at__gt=now
         ).update(download_count=F("download_count") + 1)
         if not counted:
-            return _refuse(410, "LIMIT_REACHED", "This link has been used the maximum number of times.")
+            return _refuse(410, "LIMIT_REACHED", _("This link has been used the maximum number of times."))
         filename = variant.digital_file_name or os.path.basename(storage_file.name)
         response = FileResponse(
             storage_file.storage.open(storage_file.name, "rb"),

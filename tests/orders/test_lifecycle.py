@@ -132,7 +132,7 @@ def test_buyer_cannot_cancel_a_paid_order_and_others_cannot_cancel_at_all(gql, m
     order = market.order_of(market.purchase(), market.linh)
     stranger = make_user()
     with db_unchanged():
-        paid = gql(CANCEL, {"id": gid("Order", order.pk)}, user=market.buyer_user)["data"]["orderCancel"]
+        paid = gql(CANCEL, {"id": gid("Order", order.pk)}, user=market.buyer_user, headers={"Accept-Language": "en"})["data"]["orderCancel"]
         designer = gql(CANCEL, {"id": gid("Order", order.pk)}, user=market.linh.user)
         other = gql(CANCEL, {"id": gid("Order", order.pk)}, user=stranger)["data"]["orderCancel"]
     assert paid["errors"][0]["code"] == "INVALID_TRANSITION" and "staff" in paid["errors"][0]["message"]

@@ -213,7 +213,7 @@ def test_a_dispute_marks_the_orders_records_the_loss_and_tells_staff(gql, stripe
     assert ledger_of(minh)[3:] == [("DISPUTE", -230000), ("COMMISSION_REFUND", 23000), ("TRANSFER_REVERSAL", -207000)]
     [email] = [m for m in mail.outbox if m.to == ["staff@rethink.market"]]
     assert dispute["id"] in email.subject
-    assert "560.000 VND" in email.body and order_ha.number in email.body
+    assert "560.000 ₫" in email.body and order_ha.number in email.body
     # Disputed orders cannot be refunded meanwhile.
     staff = make_user(staff=True)
     refused = gql(REFUND, {"id": order_gid(order_ha), "input": {"amount": "1000"}}, user=staff)["data"]["orderRefund"]

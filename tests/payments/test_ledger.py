@@ -75,7 +75,7 @@ def test_allocation_is_exact_and_capped():
 
 
 def test_amounts_display_per_language():
-    assert display_amount(Decimal(150000), "VND", "vi") == "150.000 VND"
+    assert display_amount(Decimal(150000), "VND", "vi") == "150.000 ₫"
     assert display_amount(Decimal(150000), "VND", "en") == "150,000 VND"
     assert display_amount(Decimal("1234.5"), "USD", "vi") == "1.234,50 USD"
     assert display_amount(Decimal("-12.5"), "USD", "en") == "-12.50 USD"

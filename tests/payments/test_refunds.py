@@ -58,7 +58,7 @@ def test_staff_refund_an_amount_partially_then_the_rest(gql, dummy_paid, run_on_
     assert OrderEvent.objects.filter(order=order, type="REFUNDED").count() == 1
     [email] = refund_emails()
     assert email.to == [purchase.email] and order.number in email.subject
-    assert "100.000 VND" in email.body and "Giao trễ" in email.body
+    assert "100.000 ₫" in email.body and "Giao trễ" in email.body
 
     rest = refund(gql, staff, order, run_on_commit, amount="320000")["data"]["orderRefund"]
     assert rest["errors"] == []

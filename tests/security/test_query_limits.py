@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import translation
 from graphql import build_schema, get_introspection_query, parse
 
 from shop.core.query_limits import Limits, analyze
@@ -57,7 +58,8 @@ def call(view_schema, query, variables=None):
 def test_depth_passes_at_10_and_fails_at_11(db):
     ok = accepted(call(DEEP, deep_query(10)))
     assert ok["data"] == {"item": None} and ok["extensions"]["cost"] == 0  # Item is no entity (not a Node)
-    error = refused(call(DEEP, deep_query(11)), "QUERY_TOO_DEEP")
+    with translation.override("en"):  # the view alone, without LocaleMiddleware
+        error = refused(call(DEEP, deep_query(11)), "QUERY_TOO_DEEP")
     assert error["extensions"]["depth"] == 11 and error["extensions"]["maxDepth"] == 10
     assert "11 levels" in error["message"]
 
@@ -197,7 +199,8 @@ def test_page_info_and_total_count_are_paid_once_per_page(gql):
 
 def test_page_sizes_known_before_execution_are_checked_statically(gql):
     for first in (0, 101, -5):
-        error = refused(gql("query($n: Int) { designers(first: $n) { totalCount } }", {"n": first}), "INVALID_PAGINATION")
+        error = refused(gql("query($n: Int) { designers(first: $n) { totalCount } }", {"n": first}, headers={"Accept-Language": "en"}),
+                        "INVALID_PAGINATION")
         assert "between 1 and 100" in error["message"]
         refused(gql("{ designers(first: %d) { totalCount } }" % first), "INVALID_PAGINATION")
     refused(gql("{ designers(first: 5, last: 5) { totalCount } }"), "INVALID_PAGINATION")
@@ -280,7 +283,7 @@ def test_introspection_is_refused_when_off(gql, settings):
         "{ ...I } fragment I on Query { __schema { types { name } } }",
         "{ a: __schema { types { name } } }",
     ):
-        error = refused(gql(query), "INTROSPECTION_DISABLED")
+        error = refused(gql(query, headers={"Accept-Language": "en"}), "INTROSPECTION_DISABLED")
         assert error["message"] == "Introspection is disabled."
     assert gql("{ __typename me { __typename } }")["data"] == {"__typename": "Query", "me": None}
 
