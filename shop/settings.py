@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "shop.orders",
     "designers",
     "payments",
+    "bench",
 ]
 
 MIDDLEWARE = [
