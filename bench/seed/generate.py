@@ -19,7 +19,7 @@ import random
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone as dt_timezone
 
 import orjson
@@ -96,17 +96,28 @@ class Copier:
         self.cursor = cursor
         self.model = model
         self.table = model._meta.db_table
+        # Rows without an id are numbered here (1, 2, ... per table across calls), never by the
+        # sequence: sequences move on in rolled-back transactions, and the data must not.
+        self.numbered = "id" not in fields
+        if self.numbered:
+            fields = ["id", *fields]
         self.columns = [model._meta.get_field(f).column for f in fields]
         self.report = report
 
     def write(self, rows) -> int:
         n = 0
         sql = 'COPY "{}" ({}) FROM STDIN'.format(self.table, ", ".join(f'"{c}"' for c in self.columns))
+        first = self.report.rows.get(self.table, 0) + 1
         with self.cursor.copy(sql) as copy:
             write_row = copy.write_row
-            for row in rows:
-                write_row(row)
-                n += 1
+            if self.numbered:
+                for n, row in enumerate(rows, first):
+                    write_row((n, *row))
+                n = n - first + 1 if n else 0
+            else:
+                for row in rows:
+                    write_row(row)
+                    n += 1
         self.report.rows[self.table] = self.report.rows.get(self.table, 0) + n
         return n
 
@@ -159,7 +170,10 @@ class Seeder:
 
     def reset(self, cursor) -> None:
         tables = ", ".join(f'"{t}"' for t in self.our_tables())
+        # Django's foreign keys are deferred: check what is pending now, or TRUNCATE refuses.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -187,12 +201,19 @@ class Seeder:
             self.orders(cursor)
             self.search_vectors(cursor)
             self.sequences(cursor)
-        t = time.monotonic()
-        self.log("vacuum analyze ...")
-        with connection.cursor() as cur:
-            for table in self.our_tables():
-                cur.execute(f'VACUUM (ANALYZE) "{table}"')
-        self._stage("vacuum analyze", t)
+            from bench.models import Dataset
+
+            Dataset.objects.create(
+                seed=self.seed, until=_ts(self.until), parameters=asdict(self.c), rows=dict(self.report.rows),
+                seconds=round(time.monotonic() - started, 2),
+            )
+        if not connection.in_atomic_block:  # VACUUM cannot run inside a transaction (tests)
+            t = time.monotonic()
+            self.log("vacuum analyze ...")
+            with connection.cursor() as cur:
+                for table in self.our_tables():
+                    cur.execute(f'VACUUM (ANALYZE) "{table}"')
+            self._stage("vacuum analyze", t)
         self.report.total_seconds = round(time.monotonic() - started, 2)
         return self.report
 
@@ -257,7 +278,7 @@ class Seeder:
             year = datetime.fromtimestamp(created, dt_timezone.utc).year - rnd.randrange(0, 6)
             bio_lines = words.BIO_VI if vietnamese else words.BIO_EN
             bio = " ".join(line.format(name=display, city=city, year=year) for line in rnd.sample(bio_lines, 3))
-            links = orjson.dumps([{"label": "Instagram", "url": f"https://instagram.com/{slug.replace('-', '.')}"}]).decode()
+            links = orjson.dumps([f"https://instagram.com/{slug.replace('-', '.')}"]).decode()
             decided = created + rnd.uniform(0.5, 4) * DAY
             updated = decided if status != "PENDING" else created
             email = f"{vietnamese_slug(person).replace('-', '.')}.{designer_id}@{EMAIL_DOMAIN}"
@@ -757,6 +778,7 @@ class Seeder:
         from shop.catalog.models import Product
 
         t = time.monotonic()
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.bench_search")
         cursor.execute("CREATE TEMP TABLE bench_search (id bigint PRIMARY KEY, name text, tags text, body text) ON COMMIT DROP")
         with cursor.copy("COPY bench_search (id, name, tags, body) FROM STDIN") as copy:
             for row in self.search_rows:
@@ -766,6 +788,7 @@ class Seeder:
             f'UPDATE "{table}" AS p SET search_vector = {search_vector_sql("s.name", "s.tags", "s.body")} '
             "FROM bench_search AS s WHERE s.id = p.id"
         )
+        cursor.execute("DROP TABLE bench_search")
         self.search_rows = []
         self._stage("search vectors", t)
 

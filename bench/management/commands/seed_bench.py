@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone as dt_timezone
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bench.seed.generate import PASSWORD, Counts, SeedError, Seeder
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **opts):
+        if opts["reset"] and not settings.DEBUG:
+            raise CommandError("--reset empties every table: refused with DEBUG=false (a production database?).")
         preset = REFERENCE if opts["reference"] else QUICK if opts["quick"] else {}
         designers = opts["designers"] or preset.get("designers")
         products = opts["products"] if opts["products"] is not None else preset.get("products")

@@ -1,0 +1,463 @@
+"""The benchmark harness: ``python -m bench.run`` (``make bench``), ``--quick`` for CI.
+
+1. Uses the seeded database at ``DATABASE_URL`` (``make bench-seed``), or with ``--quick`` creates
+   a throw-away ``<name>_benchquick`` database beside it, migrates and seeds it small.
+2. Starts the API as production runs it: gunicorn, gthread, 2 workers x 4 threads, ``DEBUG=false``,
+   a generated ``SECRET_KEY``, ``ALLOWED_HOSTS`` for loopback, ``SECURE_SSL_REDIRECT=false`` (plain
+   http on loopback), ``QUERY_COUNT_HEADER=true`` (SQL statements per request in a header). Beside
+   it, under the same gunicorn settings, the floor (``bench/floor.py``).
+3. From this process (not the servers'), warms every scenario up, then per scenario: latency with
+   one client (p50/p95/p99), then throughput and latency at a concurrency that fills every worker
+   thread, with keep-alive and with ``Connection: close``; SQL queries per request; response size.
+   A thread samples the RSS of every gunicorn worker through the whole run.
+4. Writes JSON and Markdown (``docs/benchmarks.{json,md}``; ``bench-results/quick.*`` for
+   ``--quick``) naming the machine and the dataset, with the floor ratios and the targets.
+
+Exit status 1 when a request failed or answered with errors, so CI notices a rotten harness.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import orjson
+import psutil
+import psycopg
+
+from bench import client, report
+from bench.scenarios import SCENARIOS, Pools, Scenario, load_pools
+from bench.stats import count_summary, latency_summary, percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="Small throw-away dataset and short runs (CI).")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, help="Clients in the saturation runs (default: workers x threads).")
+    parser.add_argument("--requests", type=int, help="Requests in the one-client run per scenario (default 400; quick 40).")
+    parser.add_argument("--seconds", type=float, help="Length of each saturation run (default 8; quick 1.5).")
+    parser.add_argument("--only", help="Comma-separated scenario names.")
+    parser.add_argument("--json", type=Path, help="Output JSON (default docs/benchmarks.json; quick bench-results/quick.json).")
+    parser.add_argument("--markdown", type=Path, help="Output Markdown (default docs/benchmarks.md; quick bench-results/quick.md).")
+    parser.add_argument("--keep-db", action="store_true", help="--quick: keep the throw-away database.")
+    args = parser.parse_args(argv)
+    args.concurrency = args.concurrency or args.workers * args.threads
+    args.requests = args.requests or (40 if args.quick else 400)
+    args.seconds = args.seconds or (1.5 if args.quick else 8.0)
+    args.json = args.json or (ROOT / ("bench-results/quick.json" if args.quick else "docs/benchmarks.json"))
+    args.markdown = args.markdown or (ROOT / ("bench-results/quick.md" if args.quick else "docs/benchmarks.md"))
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("bench: set DATABASE_URL to the PostgreSQL database to benchmark (seed it with `make bench-seed`).")
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path="/" + name))
+
+
+def manage(*args: str, env: dict) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
+
+
+def create_quick_database(base_url: str) -> str:
+    name = urlparse(base_url).path.lstrip("/") + "_benchquick"
+    admin_url = with_database(base_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(base_url, name)
+    env = {**os.environ, "DATABASE_URL": url}
+    log(f"quick: migrating and seeding {name}")
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("seed_bench", "--quick", "--no-progress", env=env)
+    return url
+
+
+def drop_database(base_url: str, url: str) -> None:
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(with_database(base_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- machine and dataset ------------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import gunicorn
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "gunicorn": gunicorn.__version__,
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+DATASET_COUNTS = {
+    "designers (approved)": "SELECT count(*) FROM designers_designer WHERE status = 'APPROVED'",
+    "designers": "SELECT count(*) FROM designers_designer",
+    "products (on sale)": "SELECT count(*) FROM catalog_product p JOIN designers_designer d ON d.id = p.designer_id "
+                          "WHERE p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED'",
+    "products": "SELECT count(*) FROM catalog_product",
+    "variants": "SELECT count(*) FROM catalog_productvariant",
+    "product media": "SELECT count(*) FROM catalog_productmedia",
+    "users": "SELECT count(*) FROM accounts_user",
+    "purchases": "SELECT count(*) FROM orders_purchase",
+    "orders": "SELECT count(*) FROM orders_order",
+    "order lines": "SELECT count(*) FROM orders_orderline",
+}
+
+
+def dataset(url: str) -> dict:
+    info: dict = {"database": urlparse(url).path.lstrip("/")}
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT version()")
+        info["postgresql"] = cur.fetchone()[0].split(" on ")[0]
+        cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        info["size"] = cur.fetchone()[0]
+        info["counts"] = {}
+        for label, sql in DATASET_COUNTS.items():
+            cur.execute(sql)
+            info["counts"][label] = cur.fetchone()[0]
+        cur.execute("SELECT seed, until, parameters, seconds FROM bench_dataset ORDER BY created_at DESC, id DESC LIMIT 1")
+        row = cur.fetchone()
+        if row:
+            info["seed"], until, info["parameters"], info["seed_seconds"] = row[0], row[1], row[2], row[3]
+            info["until"] = until.date().isoformat()
+    return info
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, app: str, env: dict, args, logs: Path):
+        self.name = name
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "gunicorn", app, "--worker-class", "gthread", "--workers", str(args.workers),
+            "--threads", str(args.threads), "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
+            "--no-control-socket",
+        ]
+        config = ROOT / "gunicorn.conf.py"
+        if config.exists():
+            command[3:3] = ["--config", str(config)]
+        logs.mkdir(parents=True, exist_ok=True)
+        self.log_path = logs / f"{name}.log"
+        self.log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.command = command
+
+    def wait_ready(self, path: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} server exited; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                response = asyncio.run(client.fetch(HOST, self.port, client.Request("GET", path)))
+                if response.status == 200 and len(self.workers()) >= 1:
+                    return
+            except (OSError, client.HTTPError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} server did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def workers(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.process.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log_file.close()
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of every worker of every server, sampled every 0.2 s."""
+
+    def __init__(self, servers: list[Server]):
+        super().__init__(daemon=True)
+        self.servers = servers
+        self.peaks: dict[str, dict[int, int]] = {s.name: {} for s in servers}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for server in self.servers:
+                for worker in server.workers():
+                    try:
+                        rss = worker.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        continue
+                    peaks = self.peaks[server.name]
+                    peaks[worker.pid] = max(peaks.get(worker.pid, 0), rss)
+            self.stopping.wait(0.2)
+
+    def result(self) -> dict:
+        out = {}
+        for name, peaks in self.peaks.items():
+            mb = {str(pid): round(rss / 2**20, 1) for pid, rss in sorted(peaks.items())}
+            out[name] = {"workers_seen": len(mb), "peak_rss_mb": mb, "max_peak_rss_mb": max(mb.values()) if mb else None}
+        return out
+
+
+def server_env(url: str, *, queue: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TEST_"))}
+    env.update({
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": f"{HOST},localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": url,
+        "QUERY_COUNT_HEADER": "true",
+        "JWT_ACCESS_TTL_SECONDS": "7200",
+        "LOG_LEVEL": "WARNING",
+        "GRAPHIQL_ENABLED": "false",
+        "EMAIL_URL": "dummymail://",
+        # Tasks are queued as in production (nobody consumes this queue; it is deleted afterwards).
+        "CELERY_BROKER_URL": os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def delete_queue(env: dict) -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete(env["CELERY_TASK_DEFAULT_QUEUE"])
+    except Exception as exc:  # the broker is optional for reads
+        log(f"could not delete the task queue: {exc!r}")
+
+
+# --- driving ------------------------------------------------------------------------------------
+
+def graphql_problems(bodies: list[bytes]) -> list[str]:
+    problems = []
+    for body in bodies:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            problems.append(f"not JSON: {body[:200]!r}")
+            continue
+        if isinstance(data, dict) and data.get("errors"):
+            problems.append(f"errors: {orjson.dumps(data['errors'])[:300].decode()}")
+        elif isinstance(data, dict) and "data" in data and data["data"] is None:
+            problems.append("data is null")
+    return sorted(set(problems))[:5]
+
+
+def throughput(sample: client.Sample, concurrency: int, close: bool) -> dict:
+    ok = sample.statuses.get(200, 0)
+    return {
+        "mode": "close" if close else "keep-alive",
+        "concurrency": concurrency,
+        "seconds": round(sample.elapsed, 2),
+        "requests": len(sample.latencies),
+        "rps": round(ok / sample.elapsed, 1) if sample.elapsed else None,
+        "non_200": sum(n for status, n in sample.statuses.items() if status != 200),
+        "errors": len(sample.errors),
+        **{k: v for k, v in latency_summary(sample.latencies).items() if k in ("p50_ms", "p95_ms", "p99_ms")},
+    }
+
+
+async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
+    make = scenario.request_factory(pools)
+    warm = 5 if args.quick else 30
+    await client.sequential(HOST, server.port, make, warm)
+    await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=0.5 if args.quick else 1.5,
+                          close=False)
+    single = await client.sequential(HOST, server.port, make, args.requests, keep_bodies=True)
+    problems = [f"HTTP {status} x{n}" for status, n in single.statuses.items() if status != 200] + single.errors[:3]
+    if server.name == "api" and scenario.path == "/graphql/":
+        problems += graphql_problems(single.bodies)
+    keepalive = await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=False)
+    close = await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=True)
+    result = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "server": server.name,
+        "operation": scenario.operation,
+        "example_variables": (scenario.variables or (lambda p, i: {}))(pools, 0) if scenario.operation or scenario.server == "floor" else None,
+        "single": {**latency_summary(single.latencies), "rps": round(len(single.latencies) / single.elapsed, 1)},
+        "keepalive": throughput(keepalive, args.concurrency, False),
+        "close": throughput(close, args.concurrency, True),
+        "queries": count_summary(single.query_counts),
+        "sql_ms_p50": round(percentile(single.query_ms, 50), 2) if single.query_ms else None,
+        "response_bytes": count_summary(single.sizes),
+        "problems": problems,
+        "targets": scenario.targets,
+    }
+    for mode in ("keepalive", "close"):
+        if result[mode]["non_200"] or result[mode]["errors"]:
+            problems.append(f"{mode}: {result[mode]['non_200']} non-200, {result[mode]['errors']} connection errors")
+    return result
+
+
+def get_tokens(api: Server, pools: Pools) -> None:
+    from bench.seed.generate import PASSWORD
+
+    if not pools.seller_email:
+        return
+    document = (ROOT / "graphql/operations/account/TokenCreate.graphql").read_text()
+    request = client.graphql_request("/graphql/", document, {"email": pools.seller_email, "password": PASSWORD}, "TokenCreate")
+    response = asyncio.run(client.fetch(HOST, api.port, request))
+    data = orjson.loads(response.body)
+    token = ((data.get("data") or {}).get("tokenCreate") or {}).get("token")
+    if not token:
+        raise RuntimeError(f"could not sign in as {pools.seller_email}: {response.body[:300]!r}")
+    pools.tokens["seller"] = token
+
+
+def floor_ratios(results: list[dict]) -> list[dict]:
+    by_name = {r["name"]: r for r in results}
+    ratios = []
+    for floor in results:
+        api_name = next((s.floor_for for s in SCENARIOS if s.name == floor["name"] and s.floor_for), None)
+        api = by_name.get(api_name) if api_name else None
+        if api is None:
+            continue
+
+        def ratio(a, b):
+            return round(a / b, 2) if a and b else None
+
+        ratios.append({
+            "api": api["name"], "floor": floor["name"],
+            "p50": ratio(api["single"]["p50_ms"], floor["single"]["p50_ms"]),
+            "p95": ratio(api["single"]["p95_ms"], floor["single"]["p95_ms"]),
+            "rps_keepalive": ratio(floor["keepalive"]["rps"], api["keepalive"]["rps"]),
+            "rps_close": ratio(floor["close"]["rps"], api["close"]["rps"]),
+        })
+    return ratios
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    base_url = database_url()
+    url = create_quick_database(base_url) if args.quick else base_url
+    started = time.monotonic()
+    info = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
+            "machine": machine(), "dataset": dataset(url)}
+    if not info["dataset"]["counts"]["products"]:
+        sys.exit("bench: the database has no products: seed it first (`make bench-seed`).")
+    pools = load_pools(url)
+    queue = f"bench-{os.getpid()}-{secrets.token_hex(4)}"
+    api_env = server_env(url, queue=queue)
+    floor_env = {**api_env, "FLOOR_DATABASE_URL": url}
+    logs = ROOT / "bench-results" / "logs"
+    servers: list[Server] = []
+    sampler = None
+    results: list[dict] = []
+    skipped: list[dict] = []
+    try:
+        api = Server("api", "shop.wsgi:application", api_env, args, logs)
+        servers.append(api)
+        floor = Server("floor", "bench.floor:application", floor_env, args, logs)
+        servers.append(floor)
+        api.wait_ready("/health/")
+        floor.wait_ready("/")
+        log(f"api on :{api.port}, floor on :{floor.port}; {args.workers} workers x {args.threads} threads each")
+        info["server"] = {"command": " ".join(Path(c).name if c == sys.executable else c for c in api.command),
+                          "workers": args.workers, "threads": args.threads,
+                          "settings": "DEBUG=false, SECURE_SSL_REDIRECT=false, QUERY_COUNT_HEADER=true"}
+        info["client"] = {"concurrency": args.concurrency, "single_requests": args.requests,
+                          "saturation_seconds": args.seconds, "kind": "asyncio HTTP/1.1, one process, same machine"}
+        sampler = RssSampler(servers)
+        sampler.start()
+        get_tokens(api, pools)
+        only = set(args.only.split(",")) if args.only else None
+        for scenario in SCENARIOS:
+            if only and scenario.name not in only:
+                continue
+            ok, why = scenario.available(pools)
+            if not ok:
+                skipped.append({"name": scenario.name, "reason": why})
+                log(f"skip {scenario.name}: {why}")
+                continue
+            server = floor if scenario.server == "floor" else api
+            log(f"run  {scenario.name}")
+            result = asyncio.run(drive(scenario, server, pools, args))
+            results.append(result)
+            s = result["single"]
+            log(f"     p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms; {result['keepalive']['rps']} req/s keep-alive, "
+                f"{result['close']['rps']} req/s close; queries {result['queries']}; "
+                + ("PROBLEMS: " + "; ".join(result["problems"]) if result["problems"] else "ok"))
+    finally:
+        if sampler is not None:
+            sampler.stopping.set()
+            sampler.join(timeout=5)
+        for server in servers:
+            server.stop()
+        delete_queue(api_env)
+        if args.quick and not args.keep_db:
+            drop_database(base_url, url)
+    info["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    info["memory"] = sampler.result() if sampler else {}
+    info["results"] = results
+    info["skipped"] = skipped
+    info["floor_ratios"] = floor_ratios(results)
+    info["seconds"] = round(time.monotonic() - started, 1)
+    report.write(info, args.json, args.markdown)
+    log(f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json} and "
+        f"{args.markdown.relative_to(ROOT) if args.markdown.is_relative_to(ROOT) else args.markdown} in {info['seconds']} s")
+    failed = [r["name"] for r in results if r["problems"]]
+    if failed:
+        log("FAILED: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
