@@ -84,7 +84,9 @@ def render(info: dict) -> str:
     out.append("")
     out.append(f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}; "
                f"{d.get('postgresql', 'PostgreSQL')}; gunicorn {m['gunicorn']}. Load average before/after the run: "
-               f"{m.get('loadavg_start')} / {m.get('loadavg_end')}.")
+               f"{m.get('loadavg_start')} / {m.get('loadavg_end')}."
+               + (f" While it ran, other processes kept {m['cpu_of_others']['cores']} of the {m['cores']} cores busy on average "
+                  f"(this run: {m['cpu_of_others']['run_cores']})." if m.get("cpu_of_others") else ""))
     server = info.get("server", {})
     out.append(f"- **Server**: gunicorn gthread, {server.get('workers')} workers × {server.get('threads')} threads, "
                f"{server.get('settings', '')}; `{server.get('command', '')}`.")

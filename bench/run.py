@@ -252,6 +252,47 @@ class RssSampler(threading.Thread):
         return out
 
 
+def _busy_seconds() -> float:
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def _cpu_seconds(processes) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def our_cpu_seconds(servers: list["Server"], url: str) -> float:
+    """CPU used by this run: the harness, the gunicorn masters and workers, and the PostgreSQL
+    backends connected to the benchmarked database."""
+    processes = [psutil.Process()]
+    for server in servers:
+        try:
+            processes.append(psutil.Process(server.process.pid))
+        except psutil.NoSuchProcess:
+            pass
+        processes += server.workers()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            pids = [r[0] for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()]
+        for pid in pids:
+            try:
+                processes.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                pass
+    except psycopg.Error:
+        pass
+    return _cpu_seconds(processes)
+
+
 def server_env(url: str, *, queue: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TEST_"))}
     env.update({
@@ -401,6 +442,8 @@ def main(argv=None) -> int:
     sampler = None
     results: list[dict] = []
     skipped: list[dict] = []
+    busy_start, wall_start = _busy_seconds(), time.monotonic()
+    ours_start = _cpu_seconds([psutil.Process()])
     try:
         api = Server("api", "shop.wsgi:application", api_env, args, logs)
         servers.append(api)
@@ -434,6 +477,15 @@ def main(argv=None) -> int:
             log(f"     p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms; {result['keepalive']['rps']} req/s keep-alive, "
                 f"{result['close']['rps']} req/s close; queries {result['queries']}; "
                 + ("PROBLEMS: " + "; ".join(result["problems"]) if result["problems"] else "ok"))
+        # Other processes on the machine take CPU from the run: say how much.
+        wall = time.monotonic() - wall_start
+        ours = our_cpu_seconds(servers, url) - ours_start
+        busy = _busy_seconds() - busy_start
+        info["machine"]["cpu_of_others"] = {
+            "cores": round(max(0.0, busy - ours) / wall, 2) if wall else None,
+            "run_cores": round(ours / wall, 2) if wall else None,
+            "note": "average cores busy with other processes (and with this run) while the run lasted",
+        }
     finally:
         if sampler is not None:
             sampler.stopping.set()

@@ -207,6 +207,8 @@ class Seeder:
                 seed=self.seed, until=_ts(self.until), parameters=asdict(self.c), rows=dict(self.report.rows),
                 seconds=round(time.monotonic() - started, 2),
             )
+            commit_started = time.monotonic()
+        self._stage("commit (deferred foreign-key checks)", commit_started)
         if not connection.in_atomic_block:  # VACUUM cannot run inside a transaction (tests)
             t = time.monotonic()
             self.log("vacuum analyze ...")
