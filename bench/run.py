@@ -58,6 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="Output JSON (default docs/benchmarks.json; quick bench-results/quick.json).")
     parser.add_argument("--markdown", type=Path, help="Output Markdown (default docs/benchmarks.md; quick bench-results/quick.md).")
     parser.add_argument("--keep-db", action="store_true", help="--quick: keep the throw-away database.")
+    parser.add_argument("--gunicorn-config", default=str(ROOT / "gunicorn.conf.py"),
+                        help="Gunicorn config file for both servers ('none': gunicorn's defaults, no gc hooks).")
     args = parser.parse_args(argv)
     args.concurrency = args.concurrency or args.workers * args.threads
     args.requests = args.requests or (40 if args.quick else 400)
@@ -182,9 +184,8 @@ class Server:
             "--threads", str(args.threads), "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
             "--no-control-socket",
         ]
-        config = ROOT / "gunicorn.conf.py"
-        if config.exists():
-            command[3:3] = ["--config", str(config)]
+        if args.gunicorn_config != "none":
+            command[3:3] = ["--config", args.gunicorn_config]
         logs.mkdir(parents=True, exist_ok=True)
         self.log_path = logs / f"{name}.log"
         self.log_file = open(self.log_path, "wb")
@@ -454,6 +455,7 @@ def main(argv=None) -> int:
         log(f"api on :{api.port}, floor on :{floor.port}; {args.workers} workers x {args.threads} threads each")
         info["server"] = {"command": " ".join(Path(c).name if c == sys.executable else c for c in api.command),
                           "workers": args.workers, "threads": args.threads,
+                          "config": None if args.gunicorn_config == "none" else Path(args.gunicorn_config).name,
                           "settings": "DEBUG=false, SECURE_SSL_REDIRECT=false, QUERY_COUNT_HEADER=true"}
         info["client"] = {"concurrency": args.concurrency, "single_requests": args.requests,
                           "saturation_seconds": args.seconds, "kind": "asyncio HTTP/1.1, one process, same machine"}
