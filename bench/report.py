@@ -150,6 +150,27 @@ def render(info: dict) -> str:
         out.append(f"| {name} | {mem['workers_seen']} | {', '.join(_fmt(v) for v in mem['peak_rss_mb'].values())} | "
                    f"{_fmt(mem['max_peak_rss_mb'])} |")
     out.append("")
+    explained = [r for r in info.get("results", []) if r.get("explain")]
+    if explained:
+        out.append("## Query plans")
+        out.append("")
+        for r in explained:
+            e = r["explain"]
+            if e.get("error"):
+                out.append(f"- `{r['name']}`: EXPLAIN failed: `{e['error'][-300:]}`")
+                continue
+            scans = ", ".join(f"`{i}`" for i in e.get("index_scans", [])) or "none"
+            out.append(f"`{r['name']}` with `{orjson.dumps(e.get('variables')).decode()}`: indexes used: {scans}.")
+            out.append("")
+            for statement in e.get("statements", []):
+                out.append("```sql")
+                out.append(statement["sql"])
+                out.append("```")
+                if statement.get("plan"):
+                    out.append("```")
+                    out.append(statement["plan"])
+                    out.append("```")
+            out.append("")
     targets = evaluate_targets(info)
     out.append("## Targets")
     out.append("")

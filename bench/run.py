@@ -388,6 +388,21 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
     return result
 
 
+def explain(scenario: Scenario, pools: Pools, url: str) -> dict | None:
+    """The scenario's SQL with EXPLAIN (ANALYZE, BUFFERS), run in a separate process on the same data."""
+    variables = (scenario.variables or (lambda p, i: {}))(pools, 0)
+    command = [sys.executable, str(ROOT / "manage.py"), "bench_explain", scenario.operation,
+               "--variables", orjson.dumps(variables).decode()]
+    if scenario.explain:
+        command += ["--match", scenario.explain]
+    if scenario.auth:
+        command += ["--token", pools.tokens[scenario.auth]]
+    done = subprocess.run(command, env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:]}
+    return orjson.loads(done.stdout)
+
+
 def get_tokens(api: Server, pools: Pools) -> None:
     from bench.seed.generate import PASSWORD
 
@@ -474,6 +489,8 @@ def main(argv=None) -> int:
             server = floor if scenario.server == "floor" else api
             log(f"run  {scenario.name}")
             result = asyncio.run(drive(scenario, server, pools, args))
+            if scenario.explain is not None and scenario.operation:
+                result["explain"] = explain(scenario, pools, url)
             results.append(result)
             s = result["single"]
             log(f"     p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms; {result['keepalive']['rps']} req/s keep-alive, "

@@ -65,6 +65,7 @@ class Scenario:
     floor_for: str | None = None             # the API scenario this one is the floor of
     needs: Callable[[Pools], bool] | None = None
     targets: dict = field(default_factory=dict)
+    explain: str | None = None               # EXPLAIN the SQL statements containing this text ("" = all)
 
     def document(self) -> str:
         return (OPERATIONS / self.operation).read_text()

@@ -172,3 +172,32 @@ def test_regenerating_the_report_keeps_the_analysis(tmp_path):
     assert "Other CPU" in again and "Test CPU" not in again
     assert again.count("The p95 tail was the garbage collector.") == 1
     assert json.loads((tmp_path / "b.json").read_text())["machine"]["cpu"] == "Other CPU"
+
+
+# --- EXPLAIN of an operation's SQL --------------------------------------------------------------
+
+def test_bench_explain_runs_the_operation_and_explains_its_sql(db, capsys):
+    from django.core.management import call_command
+
+    make_designer(display_name="Trần Thùy Linh")
+    make_designer(display_name="Lê Quang Minh")
+    call_command("bench_explain", "storefront/Designers.graphql", variables='{"first": 5, "filter": {"search": "Linh"}}')
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == 200 and out["errors"] is None
+    assert len(out["statements"]) == 2  # the page and its count
+    assert all("designers_designer" in s["sql"] and "Execution Time" in s["plan"] for s in out["statements"])
+    call_command("bench_explain", "storefront/Designers.graphql", variables='{"first": 5}', match="COUNT(")
+    only_count = json.loads(capsys.readouterr().out)["statements"]
+    assert len(only_count) == 1 and "COUNT(" in only_count[0]["sql"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["storefront/Nope.graphql"], "No operation"),
+    (["storefront/Designers.graphql", "--variables", "[1]"], "JSON object"),
+    (["storefront/Designers.graphql", "--variables", "{oops"], "JSON object"),
+])
+def test_bench_explain_refuses_clumsy_arguments(db, args, message):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=message):
+        call_command("bench_explain", *args)
