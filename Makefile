@@ -32,7 +32,8 @@ schema: install
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
-	ALLOWED_HOSTS=market.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=market.example.com RATE_LIMIT_CACHE_URL=redis://127.0.0.1:6379/1 \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean-db:
 	rm -rf .pgdata

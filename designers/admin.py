@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from designers import services
-from designers.models import Designer, DesignerStatusChange
+from designers.models import Designer, DesignerStatusChange, PortfolioItem
 from shop.core.errors import PermissionDenied, ServiceError
 
 
@@ -46,3 +46,16 @@ class DesignerAdmin(admin.ModelAdmin):
         _decision_action("suspend", "Suspend selected designers", "Suspended by staff in the admin."),
         _decision_action("reinstate", "Reinstate selected designers", ""),
     ]
+
+
+@admin.register(PortfolioItem)
+class PortfolioItemAdmin(admin.ModelAdmin):
+    list_display = ("title", "designer", "year", "position", "created_at")
+    search_fields = ("title", "designer__display_name")
+    list_select_related = ("designer",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

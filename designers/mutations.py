@@ -2,9 +2,10 @@ import graphene
 from graphql_relay import from_global_id
 
 from designers import selectors, services
-from designers.types import DesignerErrorCode, DesignerType
-from shop.core.errors import ServiceError
-from shop.core.graphql import BaseMutation, error_type, require_staff, require_user
+from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
+from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.graphql import BaseMutation, Upload, current_user, error_type, permission_denied, require_staff, require_user
+from shop.core.ids import decode_id, decode_ids
 
 DesignerError = error_type("DesignerError", DesignerErrorCode)
 
@@ -112,3 +113,187 @@ class DesignerMutations(graphene.ObjectType):
     designer_reject = DesignerReject.Field()
     designer_suspend = DesignerSuspend.Field()
     designer_reinstate = DesignerReinstate.Field()
+
+
+# --- portfolio -------------------------------------------------------------------------------------
+
+PortfolioError = error_type("PortfolioError", PortfolioErrorCode)
+
+
+class PortfolioMutation(BaseMutation):
+    """Signed-in designers (or staff) only: anyone else gets PERMISSION_DENIED whatever IDs it
+    sends. Items and images of another designer are NOT_FOUND, like unknown ones (services)."""
+
+    class Meta:
+        abstract = True
+
+    error_codes = PortfolioErrorCode
+    errors = graphene.List(graphene.NonNull(PortfolioError), required=True)
+
+    @classmethod
+    def mutate(cls, root, info, **kwargs):
+        try:
+            services.check_portfolio_role(current_user(info))
+        except PermissionDenied as exc:
+            raise permission_denied(str(exc))
+        return super().mutate(root, info, **kwargs)
+
+
+class PortfolioItemMutation(PortfolioMutation):
+    class Meta:
+        abstract = True
+
+    portfolio_item = graphene.Field(PortfolioItemType)
+
+
+class PortfolioItemCreateInput(graphene.InputObjectType):
+    title = graphene.String(required=True)
+    description = graphene.String()
+    year = graphene.Int()
+    role = graphene.String(description="Role or credits, e.g. “Thiết kế & in lụa”.")
+    tags = graphene.List(graphene.NonNull(graphene.String))
+    products = graphene.List(graphene.NonNull(graphene.ID), description="The designer's own products to link.")
+    designer = graphene.ID(description="Staff only: whose portfolio.")
+
+
+class PortfolioItemUpdateInput(graphene.InputObjectType):
+    title = graphene.String()
+    description = graphene.String()
+    year = graphene.Int(description="`null` removes the year.")
+    role = graphene.String()
+    tags = graphene.List(graphene.NonNull(graphene.String))
+    products = graphene.List(graphene.NonNull(graphene.ID), description="Replaces the linked products.")
+
+
+class PortfolioItemCreate(PortfolioItemMutation):
+    """Add a piece of work to the caller's portfolio (last in order)."""
+
+    class Arguments:
+        input = PortfolioItemCreateInput(required=True)
+
+    @classmethod
+    def perform(cls, root, info, input):
+        item = services.create_portfolio_item(
+            actor=current_user(info),
+            title=input.get("title"),
+            description=input.get("description"),
+            year=input.get("year"),
+            role=input.get("role"),
+            tags=input.get("tags"),
+            product_ids=decode_ids(input.get("products"), "Product", field="products"),
+            designer_id=decode_id(input["designer"], "Designer", field="designer") if input.get("designer") else None,
+        )
+        return cls(portfolio_item=item)
+
+
+class PortfolioItemUpdate(PortfolioItemMutation):
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = PortfolioItemUpdateInput(required=True)
+
+    @classmethod
+    def perform(cls, root, info, id, input):
+        kwargs = {"year": input["year"]} if "year" in input else {}
+        if input.get("products") is not None:
+            kwargs["product_ids"] = decode_ids(input["products"], "Product", field="products")
+        item = services.update_portfolio_item(
+            actor=current_user(info),
+            item_id=decode_id(id, "PortfolioItem"),
+            title=input.get("title"),
+            description=input.get("description"),
+            role=input.get("role"),
+            tags=input.get("tags"),
+            **kwargs,
+        )
+        return cls(portfolio_item=item)
+
+
+class PortfolioItemDelete(PortfolioItemMutation):
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, root, info, id):
+        return cls(portfolio_item=services.delete_portfolio_item(actor=current_user(info), item_id=decode_id(id, "PortfolioItem")))
+
+
+class PortfolioItemReorder(PortfolioMutation):
+    """Set the order of the whole portfolio: every item of the designer, first shown first."""
+
+    portfolio_items = graphene.List(graphene.NonNull(PortfolioItemType), required=True)
+
+    class Arguments:
+        item_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
+
+    @classmethod
+    def perform(cls, root, info, item_ids):
+        items = services.reorder_portfolio_items(
+            actor=current_user(info), item_ids=decode_ids(item_ids, "PortfolioItem", field="itemIds")
+        )
+        return cls(portfolio_items=items)
+
+    @classmethod
+    def mutate(cls, root, info, **kwargs):
+        payload = super().mutate(root, info, **kwargs)
+        if payload.portfolio_items is None:
+            payload.portfolio_items = []
+        return payload
+
+
+class PortfolioImageMutation(PortfolioMutation):
+    class Meta:
+        abstract = True
+
+    image = graphene.Field(PortfolioImageType)
+    portfolio_item = graphene.Field(PortfolioItemType)
+
+
+class PortfolioImageCreate(PortfolioImageMutation):
+    """Upload an image to a portfolio item (GraphQL multipart request; same rules as product images)."""
+
+    class Arguments:
+        item_id = graphene.ID(required=True)
+        image = Upload(required=True)
+        alt = graphene.String()
+
+    @classmethod
+    def perform(cls, root, info, item_id, image, alt=None):
+        row = services.add_portfolio_image(
+            actor=current_user(info), item_id=decode_id(item_id, "PortfolioItem", field="itemId"), image=image, alt=alt
+        )
+        return cls(image=row, portfolio_item=row.item)
+
+
+class PortfolioImageReorder(PortfolioItemMutation):
+    class Arguments:
+        item_id = graphene.ID(required=True)
+        image_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
+
+    @classmethod
+    def perform(cls, root, info, item_id, image_ids):
+        item = services.reorder_portfolio_images(
+            actor=current_user(info),
+            item_id=decode_id(item_id, "PortfolioItem", field="itemId"),
+            image_ids=decode_ids(image_ids, "PortfolioImage", field="imageIds"),
+        )
+        return cls(portfolio_item=item)
+
+
+class PortfolioImageDelete(PortfolioImageMutation):
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, root, info, id):
+        row, item = services.delete_portfolio_image(actor=current_user(info), image_id=decode_id(id, "PortfolioImage"))
+        return cls(image=row, portfolio_item=item)
+
+
+class PortfolioMutations(graphene.ObjectType):
+    portfolio_item_create = PortfolioItemCreate.Field()
+    portfolio_item_update = PortfolioItemUpdate.Field()
+    portfolio_item_delete = PortfolioItemDelete.Field()
+    portfolio_item_reorder = PortfolioItemReorder.Field()
+    portfolio_image_create = PortfolioImageCreate.Field()
+    portfolio_image_reorder = PortfolioImageReorder.Field()
+    portfolio_image_delete = PortfolioImageDelete.Field()

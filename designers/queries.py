@@ -2,7 +2,7 @@ import graphene
 
 from designers import selectors
 from designers.types import DesignerConnection, DesignerStatusEnum, DesignerType
-from shop.core.graphql import connection_args, current_user, paginate, permission_denied
+from shop.core.graphql import connection_args, current_user, paginate, permission_denied, resolve_node
 
 
 class DesignerFilterInput(graphene.InputObjectType):
@@ -40,9 +40,7 @@ class DesignerQueries(graphene.ObjectType):
         if slug:
             return selectors.designer_by_slug(user, slug)
         if id:
-            from graphene import relay
-
-            return relay.Node.get_node_from_global_id(info, id, only_type=DesignerType)
+            return resolve_node(info, id, only_type=DesignerType)
         return None
 
     def resolve_my_designer(root, info):

@@ -2,12 +2,12 @@
 sees itself; staff see everyone."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from django.utils.text import slugify
 
 from shop.core.text import fold
-from designers.models import Designer, DesignerStatus, DesignerStatusChange
+from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 
 
 def visible_designers(user) -> QuerySet[Designer]:
@@ -56,3 +56,31 @@ def status_history(user, designer: Designer) -> QuerySet[DesignerStatusChange] |
     if not can_see_private(user, designer):
         return []
     return designer.status_changes.select_related("actor").order_by("created_at", "id")
+
+
+# --- portfolio -------------------------------------------------------------------------------------
+
+def portfolio_items(user, designer: Designer) -> QuerySet[PortfolioItem]:
+    """A designer's portfolio (the caller can already see the designer), with its images and the
+    linked products the caller may see, prefetched: a constant number of queries for any page."""
+    from shop.catalog.selectors import visible_products, with_list_relations
+
+    return (
+        PortfolioItem.objects.filter(designer_id=designer.pk)
+        .order_by("position", "id")
+        .prefetch_related(
+            Prefetch("images", queryset=PortfolioImage.objects.order_by("position", "id")),
+            Prefetch("products", queryset=with_list_relations(visible_products(user))),
+        )
+    )
+
+
+def portfolio_item_by_id(user, pk) -> PortfolioItem | None:
+    item = PortfolioItem.objects.select_related("designer").filter(pk=pk, designer__in=visible_designers(user)).first()
+    if item is None:
+        return None
+    return portfolio_items(user, item.designer).filter(pk=pk).first()
+
+
+def portfolio_image_by_id(user, pk) -> PortfolioImage | None:
+    return PortfolioImage.objects.filter(pk=pk, item__designer__in=visible_designers(user)).first()

@@ -3,9 +3,10 @@ reinstate). Every status change is recorded and the designer is emailed after co
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from designers.models import Designer, DesignerStatus, DesignerStatusChange
+from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
@@ -160,3 +161,249 @@ def suspend_designer(*, designer_id: int, actor: User, reason: str) -> Designer:
 
 def reinstate_designer(*, designer_id: int, actor: User, reason: str = "") -> Designer:
     return decide(designer_id=designer_id, decision="reinstate", actor=actor, reason=reason)
+
+
+# --- portfolio -------------------------------------------------------------------------------------
+# Ownership as in the catalog: an item or image of another designer is answered NOT_FOUND, like an
+# unknown one; staff may manage every portfolio.
+
+MAX_PORTFOLIO_ITEMS = 200
+MAX_PORTFOLIO_IMAGES = 30
+_UNSET = object()
+
+
+def _portfolio_actor(actor: User | None) -> tuple[User, Designer | None]:
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(_("You must be signed in."))
+    designer = Designer.objects.filter(user_id=actor.pk).first()
+    if designer is None and not actor.is_staff:
+        raise PermissionDenied(_("Only designers have a portfolio."))
+    return actor, designer
+
+
+def check_portfolio_role(actor: User | None) -> None:
+    _portfolio_actor(actor)
+
+
+def manageable_portfolio_items(actor: User):
+    actor, designer = _portfolio_actor(actor)
+    if actor.is_staff:
+        return PortfolioItem.objects.all()
+    return PortfolioItem.objects.filter(designer_id=designer.pk)
+
+
+def _item_not_found(field: str = "id") -> ServiceError:
+    return ServiceError("NOT_FOUND", _("Portfolio item not found."), field)
+
+
+def _lock_item(actor: User, item_id: int, field: str = "id") -> PortfolioItem:
+    item = manageable_portfolio_items(actor).select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise _item_not_found(field)
+    return item
+
+
+def _clean_year(year) -> int | None:
+    if year is None:
+        return None
+    from django.utils import timezone
+
+    if not isinstance(year, int) or not (1900 <= year <= timezone.now().year + 1):
+        raise ServiceError("INVALID", _("Enter a year between 1900 and next year."), "year")
+    return year
+
+
+def _linked_products(designer_id: int, product_ids: list[int] | None):
+    from shop.catalog.models import Product
+
+    ids = list(dict.fromkeys(product_ids or []))
+    if len(ids) > 50:
+        raise ServiceError("INVALID", _("Link at most 50 products."), "products")
+    products = list(Product.objects.filter(designer_id=designer_id, pk__in=ids))
+    if len(products) != len(ids):
+        raise ServiceError("NOT_FOUND", _("Product not found."), "products")
+    return products
+
+
+def _clean_item_fields(*, title, description, role, tags, partial: bool) -> dict:
+    from shop.catalog.services import clean_tags
+
+    data = {}
+    if title is not None or not partial:
+        data["title"] = clean_text(title, field="title", max_length=200, required=True)
+    if description is not None or not partial:
+        data["description"] = clean_text(description, field="description", max_length=5000)
+    if role is not None or not partial:
+        data["role"] = clean_text(role, field="role", max_length=200)
+    if tags is not None or not partial:
+        data["tags"] = clean_tags(tags)
+    return data
+
+
+@transaction.atomic
+def create_portfolio_item(
+    *,
+    actor: User,
+    title: str,
+    description: str | None = None,
+    year: int | None = None,
+    role: str | None = None,
+    tags: list[str] | None = None,
+    product_ids: list[int] | None = None,
+    designer_id: int | None = None,
+) -> PortfolioItem:
+    """Add a piece of work to the actor's portfolio (staff may name a designer), last in order."""
+    actor, own = _portfolio_actor(actor)
+    if designer_id is not None and (own is None or designer_id != own.pk):
+        designer = Designer.objects.filter(pk=designer_id).first() if actor.is_staff else None
+        if designer is None:
+            raise ServiceError("NOT_FOUND", _("Designer not found."), "designer")
+    elif own is not None:
+        designer = own
+    else:
+        raise ServiceError("REQUIRED", _("Choose the designer the item belongs to."), "designer")
+    designer = Designer.objects.select_for_update().get(pk=designer.pk)
+    data = _clean_item_fields(title=title, description=description, role=role, tags=tags, partial=False)
+    data["year"] = _clean_year(year)
+    products = _linked_products(designer.pk, product_ids)
+    existing = PortfolioItem.objects.filter(designer=designer)
+    if existing.count() >= MAX_PORTFOLIO_ITEMS:
+        raise ServiceError("LIMIT_REACHED", _("A portfolio has at most %(n)d items.") % {"n": MAX_PORTFOLIO_ITEMS}, None)
+    last = existing.aggregate(n=Max("position"))["n"]
+    item = PortfolioItem.objects.create(designer=designer, position=0 if last is None else last + 1, **data)
+    item.products.set(products)
+    return item
+
+
+@transaction.atomic
+def update_portfolio_item(
+    *,
+    actor: User,
+    item_id: int,
+    title: str | None = None,
+    description: str | None = None,
+    year=_UNSET,
+    role: str | None = None,
+    tags: list[str] | None = None,
+    product_ids: list[int] | None = None,
+) -> PortfolioItem:
+    item = _lock_item(actor, item_id)
+    for key, value in _clean_item_fields(title=title, description=description, role=role, tags=tags, partial=True).items():
+        setattr(item, key, value)
+    if year is not _UNSET:
+        item.year = _clean_year(year)
+    item.save()
+    if product_ids is not None:
+        item.products.set(_linked_products(item.designer_id, product_ids))
+    return item
+
+
+def _image_files(images) -> list[str]:
+    names = []
+    for image in images:
+        names.append(image.image.name)
+        names.extend((image.thumbnails or {}).values())
+    return names
+
+
+@transaction.atomic
+def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
+    from django.core.files.storage import default_storage
+
+    from shop.core.images import delete_files_on_commit
+
+    item = _lock_item(actor, item_id)
+    files = _image_files(item.images.all())
+    deleted_pk = item.pk
+    item.delete()
+    item.pk = deleted_pk
+    delete_files_on_commit(default_storage, files)
+    return item
+
+
+def _reorder_rows(rows, ordered_ids: list[int], field: str) -> list:
+    current = {row.pk: row for row in rows}
+    if not ordered_ids or len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(current):
+        raise ServiceError("INVALID", _("List each of the items exactly once."), field)
+    for position, pk in enumerate(ordered_ids):
+        row = current[pk]
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+    return [current[pk] for pk in ordered_ids]
+
+
+@transaction.atomic
+def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[PortfolioItem]:
+    """Set the order of a whole portfolio: every item of the designer, exactly once."""
+    if not item_ids:
+        raise ServiceError("INVALID", _("List each of the items exactly once."), "itemIds")
+    first = manageable_portfolio_items(actor).filter(pk=item_ids[0]).first()
+    if first is None:
+        raise _item_not_found("itemIds")
+    Designer.objects.select_for_update().get(pk=first.designer_id)
+    rows = list(PortfolioItem.objects.filter(designer_id=first.designer_id))
+    if not set(item_ids) <= {row.pk for row in rows}:
+        raise _item_not_found("itemIds")
+    return _reorder_rows(rows, item_ids, "itemIds")
+
+
+@transaction.atomic
+def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = None) -> PortfolioImage:
+    """Same pipeline as product images (shop.core.images): validated, re-encoded, random name,
+    thumbnails after commit."""
+    from django.core.files.storage import default_storage
+
+    from shop.core.images import process_image
+    from shop.core.tasks import queue_thumbnails
+
+    if image is None:
+        raise ServiceError("REQUIRED", _("Choose an image."), "image")
+    alt = clean_text(alt, field="alt", max_length=250)
+    if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
+        raise _item_not_found("itemId")
+    processed = process_image(image, field="image")
+    item = _lock_item(actor, item_id, field="itemId")
+    images = item.images.all()
+    if images.count() >= MAX_PORTFOLIO_IMAGES:
+        raise ServiceError("LIMIT_REACHED", _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES}, "image")
+    last = images.aggregate(n=Max("position"))["n"]
+    row = PortfolioImage(item=item, alt=alt, position=0 if last is None else last + 1, width=processed.width, height=processed.height)
+    row.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
+    try:
+        with transaction.atomic():
+            row.save()
+    except Exception:
+        default_storage.delete(row.image.name)
+        raise
+    queue_thumbnails(row)
+    return row
+
+
+@transaction.atomic
+def reorder_portfolio_images(*, actor: User, item_id: int, image_ids: list[int]) -> PortfolioItem:
+    item = _lock_item(actor, item_id, field="itemId")
+    _reorder_rows(list(item.images.all()), image_ids, "imageIds")
+    return item
+
+
+@transaction.atomic
+def delete_portfolio_image(*, actor: User, image_id: int) -> tuple[PortfolioImage, PortfolioItem]:
+    from django.core.files.storage import default_storage
+
+    from shop.core.images import delete_files_on_commit
+
+    row = (
+        PortfolioImage.objects.select_for_update(of=("self",))
+        .filter(pk=image_id, item__in=manageable_portfolio_items(actor))
+        .first()
+    )
+    if row is None:
+        raise ServiceError("NOT_FOUND", _("Image not found."), "id")
+    item = PortfolioItem.objects.get(pk=row.item_id)
+    files = _image_files([row])
+    deleted_pk = row.pk
+    row.delete()
+    row.pk = deleted_pk
+    delete_files_on_commit(default_storage, files)
+    return row, item

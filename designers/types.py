@@ -3,8 +3,19 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from designers import selectors
-from designers.models import Designer
-from shop.core.graphql import CountableConnection, current_user
+from designers.models import Designer, PortfolioImage, PortfolioItem
+from shop.catalog.types import (
+    ImageFieldsMixin,
+    ProductConnection,
+    ProductFilterInput,
+    ProductSortingInput,
+    nested_connection_args,
+    paginate_nested,
+)
+from shop.checkout.fields import DesignerShippingFields
+from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied
+from shop.core.images import IMAGE_ERROR_CODES
+from shop.orders.fields import DesignerOrderFields
 
 
 class DesignerStatusEnum(graphene.Enum):
@@ -51,7 +62,7 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DjangoObjectType):
+class DesignerType(DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(
@@ -76,6 +87,36 @@ class DesignerType(DjangoObjectType):
     def resolve_status_history(root, info):
         return list(selectors.status_history(current_user(info), root))
 
+    # --- catalog and portfolio ---
+    products = graphene.Field(
+        graphene.NonNull(ProductConnection),
+        filter=ProductFilterInput(),
+        sort_by=ProductSortingInput(),
+        description=(
+            "The designer's products: the published ones, or every status (drafts, hidden, archived) for "
+            "the designer itself and staff, who may also filter by `status`."
+        ),
+        **connection_args(),
+    )
+    portfolio = graphene.Field(
+        graphene.NonNull(lambda: PortfolioItemConnection), description="Work shown apart from what is sold.", **connection_args()
+    )
+
+    def resolve_products(root, info, filter=None, sort_by=None, **page):
+        from shop.catalog import selectors as catalog_selectors
+        from shop.catalog.queries import product_filters, sort_kwargs, wants_private
+
+        user = current_user(info)
+        kwargs = product_filters(filter)
+        kwargs.pop("designer_id", None)
+        if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
+            raise permission_denied("Only the designer and staff can filter its products by status.")
+        qs = catalog_selectors.designer_products(user, root, **sort_kwargs(sort_by), **kwargs)
+        return paginate(qs, ProductConnection, **page)
+
+    def resolve_portfolio(root, info, **page):
+        return paginate(selectors.portfolio_items(current_user(info), root), PortfolioItemConnection, **page)
+
     @classmethod
     def get_node(cls, info, id):
         return selectors.designer_by_id(current_user(info), id)
@@ -83,3 +124,66 @@ class DesignerType(DjangoObjectType):
 
 DesignerConnection = DesignerType._meta.connection
 
+
+
+# --- portfolio -------------------------------------------------------------------------------------
+
+PortfolioErrorCode = graphene.Enum(
+    "PortfolioErrorCode",
+    [(code, code) for code in ("REQUIRED", "INVALID", "NOT_FOUND", "LIMIT_REACHED", *IMAGE_ERROR_CODES)],
+)
+
+
+class PortfolioImageType(ImageFieldsMixin, DjangoObjectType):
+    class Meta:
+        model = PortfolioImage
+        name = "PortfolioImage"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "alt", "width", "height", "position")
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.portfolio_image_by_id(current_user(info), id)
+
+
+PortfolioImageConnection = PortfolioImageType._meta.connection
+
+
+class PortfolioItemType(DjangoObjectType):
+    tags = graphene.List(graphene.NonNull(graphene.String), required=True)
+    images = graphene.Field(graphene.NonNull(PortfolioImageConnection), **nested_connection_args())
+    products = graphene.Field(
+        graphene.NonNull(ProductConnection),
+        description="Linked products the caller can see (published ones, for the public).",
+        **nested_connection_args(),
+    )
+
+    class Meta:
+        model = PortfolioItem
+        name = "PortfolioItem"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "title", "description", "year", "role", "position", "designer", "created_at", "updated_at")
+
+    def resolve_tags(root, info):
+        return list(root.tags or [])
+
+    def resolve_images(root, info, **page):
+        return paginate_nested(root.images.all(), PortfolioImageConnection, **page)
+
+    def resolve_products(root, info, **page):
+        if "products" in getattr(root, "_prefetched_objects_cache", {}):
+            products = root.products.all()  # prefetched with the caller's visibility
+        else:
+            from shop.catalog.selectors import visible_products, with_list_relations
+
+            products = with_list_relations(visible_products(current_user(info)).filter(portfolio_items=root))
+        return paginate_nested(products, ProductConnection, **page)
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.portfolio_item_by_id(current_user(info), id)
+
+
+PortfolioItemConnection = PortfolioItemType._meta.connection

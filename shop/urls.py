@@ -5,6 +5,7 @@ from django.urls import path
 from django.views.static import serve
 
 from shop.core.views import GraphQLView
+from shop.orders.views import digital_download
 
 
 def health(_request):
@@ -15,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.as_view(), name="graphql"),
     path("health/", health),
+    path("downloads/<str:token>/", digital_download, name="digital-download"),
 ]
 
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:

@@ -138,6 +138,9 @@ def _reachable(url: str) -> bool:
         return False
 
 
+_TEST_QUEUE = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real worker thread consuming from the test broker (Redis). Outside CI a missing Redis
@@ -154,7 +157,9 @@ def celery_worker(transactional_db):
         pytest.skip(message)
     app.conf.task_always_eager = False
     app.conf.broker_url = broker
-    app.conf.task_default_queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    # One queue per test session: Celery caches its queue declarations, so a queue renamed between
+    # two worker tests would leave the second test's tasks on the first test's queue.
+    app.conf.task_default_queue = _TEST_QUEUE
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
             yield worker
@@ -173,3 +178,42 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+# --- rate limits on a real Redis --------------------------------------------------------------
+
+@pytest.fixture
+def rate_limit_redis(settings):
+    """Point the ``ratelimit`` cache at a real Redis (``TEST_RATE_LIMIT_REDIS_URL``, default db 14)
+    under a key prefix of this test's own, and start with no limits: the test sets
+    ``settings.RATE_LIMITS`` to what it checks. Outside CI a missing Redis skips; in CI it fails."""
+    url = os.environ.get("TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/14")
+    if not _reachable(url):
+        message = f"Redis is not reachable at {url}: rate-limit tests need the shared store"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    prefix = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    settings.RATE_LIMITS = {}
+    # Windows are fixed and aligned on the clock: tests use hour-long windows and do not start in
+    # the last seconds of one, so that no count resets halfway through a test.
+    import time
+
+    if time.time() % 3600 > 3590:
+        time.sleep(3600 - time.time() % 3600 + 0.1)
+    yield {"url": url, "prefix": prefix}
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)

@@ -45,7 +45,7 @@ def test_syntax_error_and_bad_variables(db):
 def test_get_allows_queries_only(db):
     client = Client()
     ok = client.get("/graphql/", {"query": ME})
-    assert ok.status_code == 200 and ok.json() == {"data": {"me": None}}
+    assert ok.status_code == 200 and ok.json()["data"] == {"me": None}
     mutation = client.get("/graphql/", {"query": 'mutation { tokenVerify(token: "x") { isValid } }'})
     assert mutation.status_code == 405 and mutation.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
@@ -87,3 +87,21 @@ def test_graphiql_is_served_to_browsers_in_debug(db, settings):
     settings.GRAPHIQL_ENABLED = False
     off = Client().get("/graphql/", HTTP_ACCEPT="text/html")
     assert off.status_code == 404
+
+
+def test_nul_characters_are_refused_up_front(db):
+    """PostgreSQL cannot store U+0000; a NUL anywhere in a string is a 400 before any resolver runs
+    (found by the fuzzer: tokenCreate(email: "\\u0000") used to fail inside the database)."""
+    login = 'mutation($e: String!) { tokenCreate(email: $e, password: "x") { token } }'
+    for body in (
+        {"query": login, "variables": {"e": "a\x00b@example.com"}},
+        {"query": 'mutation { tokenCreate(email: "\\u0000", password: "") { token } }'},
+        {"query": '{ designer(slug: """a\x00b""") { id } }'},
+        {"query": "query($f: DesignerFilterInput) { designers(first: 1, filter: $f) { totalCount } }",
+         "variables": {"f": {"search": ["x"], "city": "Hà\x00Nội"}}},
+    ):
+        response = post_raw(json.dumps(body))
+        assert response.status_code == 400, body
+        assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS"
+    ok = post_raw(json.dumps({"query": login, "variables": {"e": "a\\u0000b@example.com"}}))
+    assert ok.status_code == 200  # a backslash followed by "u0000" is just text

@@ -68,3 +68,13 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True)
     locked_until = models.DateTimeField(null=True)
+
+
+class PasswordResetRequest(models.Model):
+    """One accepted ``requestPasswordReset``: the reset email is sent once per row by a Celery task
+    (the token itself is made when the email is sent and never stored or queued)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_requests")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip = models.CharField(max_length=64, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)

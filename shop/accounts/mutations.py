@@ -3,12 +3,9 @@ import graphene
 from shop.accounts import services
 from shop.accounts.types import AccountErrorCode, LanguageCode, UserType
 from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.core.ratelimit import client_ip
 
 AccountError = error_type("AccountError", AccountErrorCode)
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 class AccountMutation(BaseMutation):
@@ -147,6 +144,34 @@ class PasswordChange(AccountMutation):
         return cls(user=pair.user, token=pair.access, refresh_token=pair.refresh)
 
 
+class RequestPasswordReset(AccountMutation):
+    """Email a link to set a new password. The answer is the same whether or not an account uses
+    this address (nothing to learn by asking)."""
+
+    class Arguments:
+        email = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, root, info, email):
+        services.request_password_reset(email=email, ip=client_ip(info.context))
+        return cls()
+
+
+class SetPassword(AccountMutation):
+    """Set a new password with the token from a password-reset email. The token works once, and
+    every session of the account is signed out; sign in again with tokenCreate."""
+
+    class Arguments:
+        token = graphene.String(required=True)
+        password = graphene.String(required=True)
+
+    user = graphene.Field(UserType)
+
+    @classmethod
+    def perform(cls, root, info, token, password):
+        return cls(user=services.set_password_with_token(token=token, password=password))
+
+
 class AccountMutations(graphene.ObjectType):
     account_register = AccountRegister.Field()
     token_create = TokenCreate.Field()
@@ -155,6 +180,8 @@ class AccountMutations(graphene.ObjectType):
     tokens_deactivate_all = TokensDeactivateAll.Field()
     account_update = AccountUpdate.Field()
     password_change = PasswordChange.Field()
+    request_password_reset = RequestPasswordReset.Field()
+    set_password = SetPassword.Field()
 
 
 class AccountQueries(graphene.ObjectType):

@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shop.accounts import tokens
-from shop.accounts.models import LoginThrottle, RefreshToken, User
+from shop.accounts import reset_tokens, tokens
+from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
 from shop.core.errors import FieldError, ServiceError
 from shop.core.validation import clean_email, clean_text
 
@@ -92,11 +92,26 @@ def _record_failures(keys: list[str]) -> None:
         row.save()
 
 
+def login_wait_seconds(*, email: str, ip: str | None) -> int:
+    """Seconds before this account or address may try to sign in again (0: now)."""
+    now = timezone.now()
+    rows = LoginThrottle.objects.filter(key__in=_throttle_keys(email, ip))
+    return max([_throttle_wait_seconds(r, now) for r in rows] or [0])
+
+
+def record_login_failure(*, email: str, ip: str | None) -> None:
+    with transaction.atomic():
+        _record_failures(_throttle_keys(email, ip))
+
+
+def clear_login_failures(*, email: str) -> None:
+    LoginThrottle.objects.filter(key=_throttle_keys(email, None)[0]).delete()
+
+
 def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenPair:
     """Log in. Repeated failures for one account or one address are slowed, then refused for a while."""
     keys = _throttle_keys(email, ip)
-    now = timezone.now()
-    wait = max([_throttle_wait_seconds(r, now) for r in LoginThrottle.objects.filter(key__in=keys)] or [0])
+    wait = login_wait_seconds(email=email, ip=ip)
     if wait:
         raise ServiceError(
             "TOO_MANY_ATTEMPTS",
@@ -184,3 +199,43 @@ def change_password(*, user: User, old_password: str, new_password: str) -> Toke
     deactivate_all_tokens(user=user)
     refresh = tokens.issue_refresh_token(user)
     return TokenPair(user=user, access=tokens.create_access_token(user), refresh=refresh.raw)
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+@transaction.atomic
+def request_password_reset(*, email: str, ip: str | None = None) -> None:
+    """Queue a reset email for an active account with this address. The caller learns nothing:
+    the answer is the same whether or not the account exists, and at most one email per account
+    goes out per PASSWORD_RESET_EMAIL_INTERVAL (more requests are accepted and ignored)."""
+    email = clean_email(email)
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        return
+    since = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_EMAIL_INTERVAL)
+    if PasswordResetRequest.objects.filter(user=user, created_at__gte=since).exists():
+        return
+    request = PasswordResetRequest.objects.create(user=user, ip=(ip or "")[:64])
+    from shop.accounts.tasks import send_password_reset_email
+
+    transaction.on_commit(lambda: send_password_reset_email.delay(request.pk))
+
+
+@transaction.atomic
+def set_password_with_token(*, token: str, password: str) -> User:
+    """Set a new password with an emailed reset token. The token works once; every session of the
+    account is signed out (access and refresh tokens), and its failed-login lock is lifted."""
+    invalid = ServiceError("INVALID_TOKEN", _("The password reset link is invalid or has expired."), "token")
+    user_id = reset_tokens.user_id_of(token)
+    if user_id is None:
+        raise invalid
+    # Locked: two concurrent uses of one token are serialised, and the second finds it spent.
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or not reset_tokens.check(user, token):
+        raise invalid
+    _check_password_strength(password, user=user, field="password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    deactivate_all_tokens(user=user)
+    clear_login_failures(email=user.email)
+    return user

@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 
 from shop.accounts.models import User
 from shop.core.graphql import current_user
+from shop.orders.fields import UserOrderFields
 
 
 class AccountErrorCode(graphene.Enum):
@@ -24,7 +25,7 @@ class LanguageCode(graphene.Enum):
     EN = "en"
 
 
-class UserType(DjangoObjectType):
+class UserType(UserOrderFields, DjangoObjectType):
     language = graphene.Field(LanguageCode, required=True)
 
     class Meta:

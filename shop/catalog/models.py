@@ -42,6 +42,9 @@ class ProductStatus(models.TextChoices):
 class Product(models.Model):
     designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
+    # Accent-folded lower-case name (``shop.core.text.fold``), kept by services: sorting by name
+    # must not depend on the database collation ("Áo" sorts with "ao", not after "Z").
+    sort_name = models.CharField(max_length=200, blank=True, default="", editable=False)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True, help_text="Sanitised HTML.")
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
@@ -68,6 +71,8 @@ class Product(models.Model):
             GinIndex(fields=["tags"], name="product_tags_gin"),
             models.Index(fields=["status", "-created_at", "-id"], name="product_storefront_idx"),
             models.Index(fields=["designer", "status"], name="product_designer_idx"),
+            models.Index(fields=["sort_name", "id"], name="product_sort_name_idx"),
+            models.Index(fields=["min_price", "id"], name="product_min_price_idx"),
         ]
 
     def __str__(self) -> str:

@@ -6,10 +6,31 @@ import os
 import uuid
 
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
+
+
+class _PrivateStorage(LazyObject):
+    """``storages["private"]``, resolved lazily. A model field keeps the object its ``storage``
+    callable returned at import time; this proxy lets a settings change (tests,
+    ``override_settings(STORAGES=...)``) reach file fields too, as ``default_storage`` does."""
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _reset_private_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _private._wrapped = empty
 
 
 def private_storage():
-    return storages["private"]
+    return _private
 
 
 def random_name(prefix: str, extension: str) -> str:

@@ -3,11 +3,18 @@
 Our own thin view on graphql-core (graphene-django's view answers some bad requests with HTML and
 has no hook for multipart uploads): JSON or multipart in, JSON out, always. Bad requests are 400 with
 a JSON error; an unexpected exception is a generic error carrying the request id, never a trace.
+
+Before anything executes: the per-address and per-user rate limits (429), the document's size and
+token count, graphql-core's standard validation (cached per document), the rate limits of the
+top-level fields the operation calls, then our static limits (shop/core/query_limits.py: depth,
+aliases, mutations, cost, page sizes, introspection). A successful response reports its cost in
+``extensions.cost``. See SECURITY.md.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import lru_cache
 
 from django.conf import settings
@@ -15,11 +22,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
 from graphql.error import GraphQLSyntaxError
 
 from shop.accounts import tokens
+from shop.core import ratelimit
 from shop.core.errors import PermissionDenied
+from shop.core.query_limits import Limits, analyze
 from shop.core.request_id import get_request_id
 
 logger = logging.getLogger("shop.graphql")
@@ -34,33 +43,95 @@ class BadRequest(Exception):
         self.code = code
 
 
-def _error_response(message: str, code: str, status: int) -> JsonResponse:
-    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status=status)
+def _error_response(message: str, code: str, status: int, **extensions) -> JsonResponse:
+    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}, status=status)
+
+
+def _rate_limited_response(exc: ratelimit.RateLimited) -> JsonResponse:
+    response = _error_response(
+        f"Too many requests; try again in {exc.retry_after} seconds.",
+        "RATE_LIMITED",
+        429,
+        retryAfter=exc.retry_after,
+        bucket=exc.bucket,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @lru_cache(maxsize=1)
-def _schema():
+def _project_schema():
     from shop.schema import schema
 
     return schema.graphql_schema
 
 
+def _schema():
+    return _project_schema()
+
+
 @lru_cache(maxsize=512)
-def _parse_and_validate(query: str):
-    """Parsed document and its validation errors, cached by the document text."""
-    document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
-    errors = validate(_schema(), document)
-    return document, tuple(errors)
+def _parse_and_validate(query: str, schema=None, max_tokens: int = 1000):
+    """Parsed document and its standard validation errors, cached by the document text."""
+    document = parse(query, max_lexical_tokens=max_tokens, max_comments=max_tokens)
+    errors = validate(schema or _schema(), document)
+    finder = _NulFinder()
+    visit(document, finder)
+    return document, tuple(errors), finder.found
 
 
-def format_error(error: GraphQLError) -> dict:
+class _NulFinder(Visitor):
+    found = False
+
+    def enter_string_value(self, node, *_args):
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+def _value_has_nul(value, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return any(_value_has_nul(k, depth + 1) or _value_has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_value_has_nul(v, depth + 1) for v in value)
+    return False
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
+_SYNTAX_LIMITS = (
+    (re.compile(r"Document contains more than \d+ (tokens|comments)"), "TOO_MANY_TOKENS"),
+    (re.compile(r"Document is nested too deeply"), "QUERY_TOO_DEEP"),
+)
+
+
+def strip_suggestions(message: str) -> str:
+    """graphql-core suggests names of fields, arguments, types and enum values that exist
+    ("Did you mean …?"): a map of the schema for whoever probes it. Off unless DEBUG."""
+    if settings.GRAPHQL_FIELD_SUGGESTIONS:
+        return message
+    return _SUGGESTION.sub("", message)
+
+
+def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> dict:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         formatted = error.formatted
+        formatted["message"] = strip_suggestions(formatted["message"])
         extensions = formatted.setdefault("extensions", {})
         source_ext = (original.extensions if isinstance(original, GraphQLError) else None) or {}
         extensions.update(source_ext)
-        extensions.setdefault("code", "GRAPHQL_ERROR")
+        if isinstance(error, GraphQLSyntaxError):
+            code = "GRAPHQL_PARSE_FAILED"
+            for pattern, limit_code in _SYNTAX_LIMITS:
+                if pattern.search(error.message):
+                    code = limit_code
+            extensions["code"] = code
+        extensions.setdefault("code", default_code)
         return formatted
     if isinstance(original, PermissionDenied):
         formatted = error.formatted
@@ -81,6 +152,8 @@ def format_error(error: GraphQLError) -> dict:
 @method_decorator(csrf_exempt, name="dispatch")
 class GraphQLView(View):
     http_method_names = ["get", "post", "options"]
+    # A graphql-core schema; None serves the project's (shop/schema.py).
+    schema = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
@@ -98,6 +171,8 @@ class GraphQLView(View):
             if exc.status == 405:
                 response["Allow"] = "POST"
             return response
+        except ratelimit.RateLimited as exc:
+            return _rate_limited_response(exc)
         except Exception:
             logger.exception("unexpected error in GraphQL view (request %s)", get_request_id())
             return JsonResponse(
@@ -206,14 +281,17 @@ class GraphQLView(View):
             raise BadRequest("The access token is invalid or expired.", 401, "INVALID_TOKEN")
 
     def _handle(self, request) -> HttpResponse:
+        ratelimit.check_request(request)
         data = self._parse_body(request)
         query = data.get("query")
         variables = data.get("variables")
         operation_name = data.get("operationName") or None
         if not isinstance(query, str) or not query.strip():
             raise BadRequest("Provide a `query` string.", code="QUERY_REQUIRED")
-        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES:
-            raise BadRequest("The query document is too large.", 413, "QUERY_TOO_LARGE")
+        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES or len(query.encode("utf-8", "surrogatepass")) > settings.GRAPHQL_MAX_QUERY_BYTES:
+            raise BadRequest(
+                f"The query document is larger than {settings.GRAPHQL_MAX_QUERY_BYTES} bytes.", code="QUERY_TOO_LARGE"
+            )
         if isinstance(variables, str):
             try:
                 variables = json.loads(variables) if variables else None
@@ -225,13 +303,21 @@ class GraphQLView(View):
             raise BadRequest("`operationName` must be a string.")
 
         self._authenticate(request)
+        if request.user.is_authenticated:
+            ratelimit.hit("user", f"user:{request.user.pk}")
 
+        schema = self.schema or _schema()
         try:
-            document, validation_errors = _parse_and_validate(query)
+            document, validation_errors, has_nul = _parse_and_validate(query, self.schema, settings.GRAPHQL_MAX_TOKENS)
         except GraphQLSyntaxError as exc:
             return JsonResponse({"errors": [format_error(exc)]}, status=400)
         if validation_errors:
-            return JsonResponse({"errors": [format_error(e) for e in validation_errors]}, status=400)
+            return JsonResponse({"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400)
+
+        # PostgreSQL cannot store U+0000 in text: refuse it in any string up front rather than fail
+        # deep inside a resolver.
+        if has_nul or _value_has_nul(variables):
+            raise BadRequest("Strings may not contain the NUL character (U+0000).", code="INVALID_CHARACTERS")
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
@@ -239,8 +325,14 @@ class GraphQLView(View):
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise BadRequest("Only queries may be sent with GET.", 405, "METHOD_NOT_ALLOWED")
 
+        analysis = analyze(schema, document, operation, variables, Limits.from_settings())
+        # Charged before the limits are judged: an abusive document still pays for what it asked.
+        ratelimit.check_fields(request, analysis.root_fields, user=request.user)
+        if analysis.errors:
+            return JsonResponse({"errors": [format_error(e) for e in analysis.errors]}, status=400)
+
         result = execute(
-            _schema(),
+            schema,
             document,
             context_value=request,
             variable_values=variables,
@@ -254,4 +346,6 @@ class GraphQLView(View):
                 status = 400  # variables did not coerce, nothing executed
         if result.data is not None or status == 200:
             response["data"] = result.data
+        if status == 200:
+            response["extensions"] = {"cost": analysis.cost, "costLimit": settings.GRAPHQL_MAX_COST}
         return JsonResponse(response, status=status, json_dumps_params={"ensure_ascii": False})

@@ -35,6 +35,9 @@ class Purchase(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The buyer's confirmation email went out (the task is idempotent on this).
+    confirmation_email_sent_at = models.DateTimeField(null=True, blank=True)
 
 
 class OrderStatus(models.TextChoices):
@@ -69,6 +72,9 @@ class Order(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Emails about this order went out (the tasks are idempotent on these).
+    designer_email_sent_at = models.DateTimeField(null=True, blank=True)
+    shipped_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -94,6 +100,21 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class OrderEventType:
+    """Values of ``OrderEvent.type`` (free text in the database, so that other apps can add theirs)."""
+
+    PLACED = "PLACED"
+    PAID = "PAID"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    PAYMENT_AFTER_CANCELLATION = "PAYMENT_AFTER_CANCELLATION"
+    FULFILLED = "FULFILLED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    DOWNLOADS_ISSUED = "DOWNLOADS_ISSUED"
+    EMAIL_SENT = "EMAIL_SENT"
 
 
 class OrderEvent(models.Model):

@@ -29,6 +29,10 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("No CELERY_BROKER_URL: background tasks run inline (demo mode).")
+        from shop.core.ratelimit import store_is_shared
+
+        if not store_is_shared():
+            self.stdout.write("No RATE_LIMIT_CACHE_URL or CACHE_URL: rate limits are counted in local memory (demo only).")
         self.stdout.write(f"GraphQL API and GraphiQL: http://{addr}:{port}/graphql/   Admin: http://{addr}:{port}/admin/")
         try:
             call_command("runserver", f"{addr}:{port}", use_reloader=False)

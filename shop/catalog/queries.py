@@ -1,0 +1,108 @@
+import graphene
+
+from shop.catalog import selectors
+from shop.catalog.types import (
+    CategoryConnection,
+    CategoryType,
+    ProductConnection,
+    ProductFilterInput,
+    ProductNode,
+    ProductSortingInput,
+)
+from shop.core.graphql import connection_args, current_user, paginate, permission_denied
+from shop.core.ids import try_decode_id
+
+
+def enum_value(value):
+    return getattr(value, "value", value)
+
+
+def product_filters(filter) -> dict:
+    """Selector keyword arguments from a ``ProductFilterInput``. An unknown or malformed designer
+    or category ID matches nothing (it is not an error, and says nothing about what exists)."""
+    filter = filter or {}
+    kwargs = {}
+    if filter.get("search"):
+        kwargs["search"] = filter["search"]
+    if filter.get("designer") is not None:
+        kwargs["designer_id"] = try_decode_id(filter["designer"], "Designer") or 0
+    if filter.get("category") is not None:
+        kwargs["category_id"] = try_decode_id(filter["category"], "Category") or 0
+    if filter.get("product_type") is not None:
+        kwargs["product_type"] = enum_value(filter["product_type"])
+    price_range = filter.get("price_range") or {}
+    if price_range.get("gte") is not None:
+        kwargs["price_gte"] = price_range["gte"]
+    if price_range.get("lte") is not None:
+        kwargs["price_lte"] = price_range["lte"]
+    if filter.get("in_stock") is not None:
+        kwargs["in_stock"] = filter["in_stock"]
+    if filter.get("tags"):
+        kwargs["tags"] = filter["tags"]
+    if filter.get("status"):
+        kwargs["statuses"] = [enum_value(s) for s in filter["status"]]
+    if filter.get("is_hidden") is not None:
+        kwargs["hidden"] = filter["is_hidden"]
+    return kwargs
+
+
+def wants_private(kwargs: dict) -> bool:
+    return "statuses" in kwargs or "hidden" in kwargs
+
+
+def sort_kwargs(sort_by) -> dict:
+    if not sort_by:
+        return {}
+    return {"sort_field": enum_value(sort_by.get("field")), "sort_direction": enum_value(sort_by.get("direction")) or "ASC"}
+
+
+class CategoryFilterInput(graphene.InputObjectType):
+    parent = graphene.ID(description="List this category's children instead of the roots.")
+
+
+class CatalogQueries(graphene.ObjectType):
+    products = graphene.Field(
+        graphene.NonNull(ProductConnection),
+        filter=ProductFilterInput(),
+        sort_by=ProductSortingInput(),
+        description=(
+            "The storefront: published, visible products of approved designers. With `filter.status` or "
+            "`filter.isHidden` (staff only) every product."
+        ),
+        **connection_args(),
+    )
+    product = graphene.Field(ProductNode, slug=graphene.String(), id=graphene.ID())
+    categories = graphene.Field(
+        graphene.NonNull(CategoryConnection),
+        filter=CategoryFilterInput(),
+        description="The category tree: the roots (or a category's children), each with `children`.",
+        **connection_args(),
+    )
+    category = graphene.Field(CategoryType, slug=graphene.String(), id=graphene.ID())
+
+    def resolve_products(root, info, filter=None, sort_by=None, **page):
+        user = current_user(info)
+        kwargs = product_filters(filter)
+        staff_view = wants_private(kwargs)
+        if staff_view and not selectors.is_staff(user):
+            raise permission_denied("Only staff can filter products by status or moderation.")
+        qs = selectors.product_list(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs)
+        return paginate(qs, ProductConnection, **page)
+
+    def resolve_product(root, info, slug=None, id=None):
+        if slug:
+            return selectors.product_by_slug(current_user(info), slug)
+        pk = try_decode_id(id, "Product") if id else None
+        return selectors.product_by_id(current_user(info), pk) if pk else None
+
+    def resolve_categories(root, info, filter=None, **page):
+        parent_id = None
+        if filter and filter.get("parent") is not None:
+            parent_id = try_decode_id(filter["parent"], "Category") or 0
+        return paginate(selectors.category_tree(parent_id=parent_id), CategoryConnection, **page)
+
+    def resolve_category(root, info, slug=None, id=None):
+        if slug:
+            return selectors.category_by_slug(slug)
+        pk = try_decode_id(id, "Category") if id else None
+        return selectors.category_by_id(pk) if pk else None

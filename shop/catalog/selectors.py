@@ -1,0 +1,228 @@
+"""Catalog reads, permission-aware and N+1-free.
+
+Who sees a product:
+- everyone: PUBLISHED, not hidden by staff (``hidden_at`` is null), of an APPROVED designer. The
+  designer's status is part of the filter, so suspending a designer takes all its products off the
+  storefront at once and reinstating brings them back, without touching the products;
+- the designer who owns it: always (drafts, archived, hidden — with the moderation reason);
+- staff: everything.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from designers.models import Designer, DesignerStatus
+from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.core.text import fold
+
+MAX_SEARCH_WORDS = 12
+SEARCH_CONFIG = "simple"
+
+
+def _user(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def is_staff(user) -> bool:
+    user = _user(user)
+    return bool(user and user.is_staff)
+
+
+def storefront_q(prefix: str = "") -> Q:
+    """The public-visibility condition (``prefix`` for use through a relation, e.g. ``product__``)."""
+    return Q(
+        **{
+            f"{prefix}status": ProductStatus.PUBLISHED,
+            f"{prefix}hidden_at__isnull": True,
+            f"{prefix}designer__status": DesignerStatus.APPROVED,
+        }
+    )
+
+
+def storefront_products() -> QuerySet[Product]:
+    return Product.objects.filter(storefront_q())
+
+
+def visible_products(user) -> QuerySet[Product]:
+    user = _user(user)
+    if user is not None and user.is_staff:
+        return Product.objects.all()
+    if user is not None:
+        return Product.objects.filter(storefront_q() | Q(designer__user_id=user.pk))
+    return storefront_products()
+
+
+def can_manage(user, designer_user_id: int) -> bool:
+    """Owner or staff: may see a product's private side (drafts, moderation, digital files)."""
+    user = _user(user)
+    return user is not None and (user.is_staff or user.pk == designer_user_id)
+
+
+# --- loading what lists show ---------------------------------------------------------------------
+
+def with_list_relations(qs: QuerySet[Product]) -> QuerySet[Product]:
+    """What a product card needs in a constant number of queries: designer and category joined,
+    variants and media prefetched (3 queries for any page size)."""
+    return (
+        qs.select_related("designer", "category")
+        .defer("search_vector")
+        .prefetch_related(
+            Prefetch("variants", queryset=ProductVariant.objects.order_by("position", "id")),
+            Prefetch("media", queryset=ProductMedia.objects.order_by("position", "id")),
+        )
+    )
+
+
+def product_by_slug(user, slug: str) -> Product | None:
+    return with_list_relations(visible_products(user)).filter(slug=slug).first()
+
+
+def product_by_id(user, pk) -> Product | None:
+    return with_list_relations(visible_products(user)).filter(pk=pk).first()
+
+
+def variant_by_id(user, pk) -> ProductVariant | None:
+    return (
+        ProductVariant.objects.select_related("product__designer")
+        .filter(pk=pk, product__in=visible_products(user))
+        .first()
+    )
+
+
+def media_by_id(user, pk) -> ProductMedia | None:
+    return ProductMedia.objects.select_related("product__designer").filter(pk=pk, product__in=visible_products(user)).first()
+
+
+# --- search --------------------------------------------------------------------------------------
+
+def search_words(text: str | None) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold((text or "")[:200]))[:MAX_SEARCH_WORDS]
+
+
+def search_query(text: str | None) -> SearchQuery | None:
+    """Accent-folded words, all required; the last one may be a prefix (search as you type):
+    ``Áo dài l`` -> ``ao & dai & l:*``. Only ``[a-z0-9]`` reaches ``to_tsquery``."""
+    words = search_words(text)
+    if not words:
+        return None
+    raw = " & ".join(words[:-1] + [f"{words[-1]}:*"])
+    return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
+
+
+def category_subtree_sql(category_id: int) -> RawSQL:
+    return RawSQL(
+        "WITH RECURSIVE subtree(id) AS ("
+        " SELECT id FROM catalog_category WHERE id = %s"
+        " UNION SELECT c.id FROM catalog_category c JOIN subtree s ON c.parent_id = s.id"
+        ") SELECT id FROM subtree",
+        (category_id,),
+    )
+
+
+def in_stock_q() -> Q:
+    physical = Exists(ProductVariant.objects.filter(product=OuterRef("pk"), stock_quantity__gt=0))
+    digital = Exists(ProductVariant.objects.filter(product=OuterRef("pk"), digital_file__gt=""))
+    return (Q(product_type=ProductType.PHYSICAL) & Q(physical)) | (Q(product_type=ProductType.DIGITAL) & Q(digital))
+
+
+def filter_products(
+    qs: QuerySet[Product],
+    *,
+    search: str | None = None,
+    designer_id: int | None = None,
+    category_id: int | None = None,
+    product_type: str | None = None,
+    price_gte: Decimal | None = None,
+    price_lte: Decimal | None = None,
+    in_stock: bool | None = None,
+    tags: list[str] | None = None,
+    statuses: list[str] | None = None,
+    hidden: bool | None = None,
+) -> QuerySet[Product]:
+    query = search_query(search)
+    if query is not None:
+        qs = qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    if designer_id is not None:
+        qs = qs.filter(designer_id=designer_id)
+    if category_id is not None:
+        qs = qs.filter(category_id__in=category_subtree_sql(category_id))
+    if product_type:
+        qs = qs.filter(product_type=product_type)
+    if price_gte is not None:
+        qs = qs.filter(min_price__gte=price_gte)
+    if price_lte is not None:
+        qs = qs.filter(min_price__lte=price_lte)
+    if in_stock is not None:
+        qs = qs.filter(in_stock_q()) if in_stock else qs.exclude(in_stock_q())
+    if tags:
+        wanted = [t.strip().lower() for t in tags if t and t.strip()][:20]
+        if wanted:
+            qs = qs.filter(tags__overlap=wanted)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    if hidden is not None:
+        qs = qs.filter(hidden_at__isnull=not hidden)
+    return qs
+
+
+SORT_FIELDS = ("NAME", "PRICE", "CREATED_AT", "RANK")
+
+
+def sort_products(qs: QuerySet[Product], field: str | None, direction: str | None, *, searching: bool) -> QuerySet[Product]:
+    """Deterministic orders (ties broken by id). RANK needs a search; without one it is the
+    default order (newest first). With a search and no sort, the best matches come first."""
+    if field is None:
+        field = "RANK" if searching else "CREATED_AT"
+        direction = direction or "DESC"
+    direction = direction or "ASC"
+    desc = direction == "DESC"
+    if field == "RANK" and not searching:
+        field, desc = "CREATED_AT", True
+    if field == "NAME":
+        keys = [F("sort_name"), F("name"), F("id")]
+    elif field == "PRICE":
+        keys = [F("min_price"), F("id")]
+    elif field == "RANK":
+        keys = [F("rank"), F("created_at"), F("id")]
+    else:
+        keys = [F("created_at"), F("id")]
+    return qs.order_by(*[k.desc(nulls_last=True) if desc else k.asc(nulls_last=True) for k in keys])
+
+
+def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:
+    """The storefront list (public products, for everyone), or with ``staff_view`` every product."""
+    base = Product.objects.all() if staff_view and is_staff(user) else storefront_products()
+    qs = filter_products(base, **filters)
+    qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
+    return with_list_relations(qs)
+
+
+def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:
+    """A designer's products: every status for the designer itself and staff, else the public ones."""
+    base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()
+    filters["designer_id"] = designer.pk
+    qs = filter_products(base, **filters)
+    qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
+    return with_list_relations(qs)
+
+
+# --- categories ----------------------------------------------------------------------------------
+
+def category_tree(*, parent_id: int | None = None) -> QuerySet[Category]:
+    """Categories under ``parent_id`` (roots by default) with every level below prefetched (the
+    tree is at most four levels deep): one query per level, whatever the number of categories."""
+    qs = Category.objects.filter(parent_id=parent_id) if parent_id is not None else Category.objects.filter(parent__isnull=True)
+    return qs.order_by("position", "name", "id").prefetch_related("children", "children__children", "children__children__children")
+
+
+def category_by_id(pk) -> Category | None:
+    return Category.objects.filter(pk=pk).first()
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return Category.objects.filter(slug=slug).first()

@@ -1,0 +1,714 @@
+"""Catalog writes: products, variants, media, moderation and categories.
+
+Ownership is decided here, not in resolvers. Every write looks its object up *inside the actor's
+scope* — the actor's own designer's objects, or everything for staff — so an object of another
+designer is answered exactly like one that does not exist (``NOT_FOUND``): nothing is changed and
+nothing about it leaks. ``PermissionDenied`` is for roles only: not signed in, no designer profile,
+not staff for staff-only writes.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Min, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from designers.models import Designer, DesignerStatus
+from shop.accounts.models import User
+from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.core import money
+from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.files import store_digital_file
+from shop.core.images import delete_files_on_commit, process_image
+from shop.core.richtext import html_to_text, sanitize_html
+from shop.core.storage import private_storage
+from shop.core.tasks import queue_thumbnails
+from shop.core.text import fold, is_valid_slug, unique_slug, vietnamese_slug
+from shop.core.validation import clean_text
+
+MAX_DESCRIPTION_CHARS = 20_000
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+MAX_VARIANTS = 100
+MAX_MEDIA = 20
+MAX_ATTRIBUTES = 20
+MAX_STOCK = 1_000_000
+MAX_CATEGORY_DEPTH = 4
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+# --- who may write what --------------------------------------------------------------------------
+
+def _signed_in(actor: User | None) -> User:
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(_("You must be signed in."))
+    return actor
+
+
+def _designer_of(actor: User) -> Designer | None:
+    return Designer.objects.filter(user_id=actor.pk).first()
+
+
+def _catalog_actor(actor: User | None) -> tuple[User, Designer | None]:
+    """(actor, its designer). Staff may act on every designer; anyone else needs a designer profile."""
+    actor = _signed_in(actor)
+    designer = _designer_of(actor)
+    if designer is None and not actor.is_staff:
+        raise PermissionDenied(_("Only designers can manage products."))
+    return actor, designer
+
+
+def _require_staff(actor: User | None) -> User:
+    actor = _signed_in(actor)
+    if not actor.is_staff:
+        raise PermissionDenied()
+    return actor
+
+
+def check_catalog_role(actor: User | None) -> None:
+    """Raise PermissionDenied unless ``actor`` may manage products at all (a designer, or staff)."""
+    _catalog_actor(actor)
+
+
+def check_staff(actor: User | None) -> None:
+    _require_staff(actor)
+
+
+def _not_found(what: str, field: str = "id") -> ServiceError:
+    return ServiceError("NOT_FOUND", _("%(what)s not found.") % {"what": what}, field)
+
+
+def manageable_products(actor: User):
+    """The products ``actor`` may change: all for staff, the own designer's otherwise."""
+    actor, designer = _catalog_actor(actor)
+    if actor.is_staff:
+        return Product.objects.all()
+    return Product.objects.filter(designer_id=designer.pk)
+
+
+def _lock_product(actor: User, product_id: int, field: str = "id") -> Product:
+    product = (
+        manageable_products(actor).select_for_update(of=("self",)).select_related("designer").filter(pk=product_id).first()
+    )
+    if product is None:
+        raise _not_found(_("Product"), field)
+    return product
+
+
+def _lock_variant(actor: User, variant_id: int) -> ProductVariant:
+    variant = (
+        ProductVariant.objects.select_for_update(of=("self",))
+        .filter(pk=variant_id, product__in=manageable_products(actor))
+        .first()
+    )
+    if variant is None:
+        raise _not_found(_("Variant"))
+    return variant
+
+
+# --- cleaning input ------------------------------------------------------------------------------
+
+def clean_tags(tags: list[str] | None, field: str = "tags") -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags or []:
+        tag = " ".join((tag or "").split()).lower()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_CHARS or "\x00" in tag:
+            raise ServiceError("INVALID", _("Tags have at most %(n)d characters.") % {"n": MAX_TAG_CHARS}, field)
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ServiceError("INVALID", _("At most %(n)d tags.") % {"n": MAX_TAGS}, field)
+    return cleaned
+
+
+def clean_description(value: str | None) -> str:
+    value = value or ""
+    if len(value) > MAX_DESCRIPTION_CHARS:
+        raise ServiceError("INVALID", _("Ensure this value has at most %(n)d characters.") % {"n": MAX_DESCRIPTION_CHARS}, "description")
+    if "\x00" in value:
+        raise ServiceError("INVALID", _("This value contains invalid characters."), "description")
+    return sanitize_html(value)
+
+
+def _clean_currency(value: str | None) -> str:
+    currency = (value or settings.DEFAULT_CURRENCY).strip().upper()
+    if currency not in money.CURRENCY_EXPONENTS:
+        raise ServiceError("INVALID", _("Unsupported currency."), "currency")
+    return currency
+
+
+def _clean_product_type(value: str | None) -> str:
+    value = value or ProductType.PHYSICAL
+    if value not in ProductType.values:
+        raise ServiceError("INVALID", _("Unknown product type."), "productType")
+    return value
+
+
+def _category(category_id: int | None, field: str = "category") -> Category | None:
+    if category_id is None:
+        return None
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise _not_found(_("Category"), field)
+    return category
+
+
+def _product_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
+    taken = Product.objects.exclude(pk=exclude_pk)
+    if slug:
+        slug = slug.strip().lower()
+        if not is_valid_slug(slug, max_length=80):
+            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 80)."), "slug")
+        if taken.filter(slug=slug).exists():
+            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        return slug
+    base = vietnamese_slug(name, max_length=60) or "product"
+    return unique_slug(base, lambda s: taken.filter(slug=s).exists())
+
+
+def reindex_product(product: Product) -> None:
+    """Refresh the accent-folded search document and sort name: name (weight A) ranks above tags
+    (B), which rank above the description (C)."""
+    Product.objects.filter(pk=product.pk).update(
+        sort_name=fold(product.name)[:200],
+        search_vector=SearchVector(Value(fold(product.name)), weight="A", config="simple")
+        + SearchVector(Value(fold(" ".join(product.tags or []))), weight="B", config="simple")
+        + SearchVector(Value(fold(html_to_text(product.description))), weight="C", config="simple"),
+    )
+    product.sort_name = fold(product.name)[:200]
+
+
+def refresh_min_price(product: Product) -> None:
+    product.min_price = product.variants.aggregate(m=Min("price_amount"))["m"]
+    Product.objects.filter(pk=product.pk).update(min_price=product.min_price)
+
+
+# --- products ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_product(
+    *,
+    actor: User,
+    name: str,
+    slug: str | None = None,
+    description: str | None = None,
+    category_id: int | None = None,
+    tags: list[str] | None = None,
+    product_type: str | None = None,
+    currency: str | None = None,
+    designer_id: int | None = None,
+) -> Product:
+    """A new DRAFT product of the actor's designer (staff may name any designer)."""
+    actor, own = _catalog_actor(actor)
+    if designer_id is not None and (own is None or designer_id != own.pk):
+        designer = Designer.objects.filter(pk=designer_id).first() if actor.is_staff else None
+        if designer is None:
+            raise _not_found(_("Designer"), "designer")
+    elif own is not None:
+        designer = own
+    else:
+        raise ServiceError("REQUIRED", _("Choose the designer the product belongs to."), "designer")
+    name = clean_text(name, field="name", max_length=200, required=True)
+    data = {
+        "name": name,
+        "description": clean_description(description),
+        "category": _category(category_id),
+        "tags": clean_tags(tags),
+        "product_type": _clean_product_type(product_type),
+        "currency": _clean_currency(currency),
+    }
+    data["slug"] = _product_slug(slug, name)
+    try:
+        with transaction.atomic():
+            product = Product.objects.create(designer=designer, status=ProductStatus.DRAFT, **data)
+    except IntegrityError:
+        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+    reindex_product(product)
+    return product
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def update_product(
+    *,
+    actor: User,
+    product_id: int,
+    name: str | None = None,
+    slug: str | None = None,
+    description: str | None = None,
+    category_id=_UNSET,
+    tags: list[str] | None = None,
+    product_type: str | None = None,
+    currency: str | None = None,
+) -> Product:
+    """Change what is given (``category_id=None`` clears the category)."""
+    product = _lock_product(actor, product_id)
+    if name is not None:
+        product.name = clean_text(name, field="name", max_length=200, required=True)
+    if slug is not None and slug.strip().lower() != product.slug:
+        product.slug = _product_slug(slug, product.name, exclude_pk=product.pk)
+    if description is not None:
+        product.description = clean_description(description)
+    if category_id is not _UNSET:
+        product.category = _category(category_id)
+    if tags is not None:
+        product.tags = clean_tags(tags)
+    has_variants = product.variants.exists()
+    if product_type is not None and product_type != product.product_type:
+        if has_variants:
+            raise ServiceError("INVALID", _("Delete the variants before changing the product type."), "productType")
+        product.product_type = _clean_product_type(product_type)
+    if currency is not None and currency.strip().upper() != product.currency:
+        if has_variants:
+            raise ServiceError("INVALID", _("Delete the variants before changing the currency."), "currency")
+        product.currency = _clean_currency(currency)
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError:
+        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+    reindex_product(product)
+    return product
+
+
+def _has_orders(**variant_filter) -> bool:
+    from shop.orders.models import OrderLine
+
+    return OrderLine.objects.filter(**{f"variant__{k}": v for k, v in variant_filter.items()}).exists()
+
+
+def _media_files(media_rows) -> list[str]:
+    names = []
+    for media in media_rows:
+        names.append(media.image.name)
+        names.extend((media.thumbnails or {}).values())
+    return names
+
+
+@transaction.atomic
+def delete_product(*, actor: User, product_id: int) -> Product:
+    """Delete a product with its variants and media (files removed after commit). A product that
+    was ever ordered is kept for its orders (digital downloads need its files): archive it."""
+    product = _lock_product(actor, product_id)
+    if _has_orders(product_id=product.pk):
+        raise ServiceError("HAS_ORDERS", _("This product has orders; archive it instead of deleting it."), "id")
+    images = _media_files(product.media.all())
+    digital = [v.digital_file.name for v in product.variants.all() if v.digital_file]
+    product.portfolio_items.clear()
+    deleted_pk = product.pk
+    product.delete()
+    product.pk = deleted_pk
+    delete_files_on_commit(default_storage, images)
+    delete_files_on_commit(private_storage(), digital)
+    return product
+
+
+@transaction.atomic
+def publish_product(*, actor: User, product_id: int) -> Product:
+    """Put a product on the storefront. Only an approved designer's product with at least one
+    variant can be published (staff publishing on a designer's behalf included)."""
+    product = _lock_product(actor, product_id)
+    designer = Designer.objects.select_for_update().get(pk=product.designer_id)
+    if designer.status != DesignerStatus.APPROVED:
+        raise ServiceError("NOT_APPROVED", _("Only approved designers can publish products."), None)
+    if not product.variants.exists():
+        raise ServiceError("NO_VARIANTS", _("Add at least one variant with a price before publishing."), None)
+    if product.status != ProductStatus.PUBLISHED:
+        product.status = ProductStatus.PUBLISHED
+        product.published_at = timezone.now()
+        product.save(update_fields=["status", "published_at", "updated_at"])
+    return product
+
+
+def _set_status(actor: User, product_id: int, status: str) -> Product:
+    product = _lock_product(actor, product_id)
+    if product.status != status:
+        product.status = status
+        product.save(update_fields=["status", "updated_at"])
+    return product
+
+
+@transaction.atomic
+def unpublish_product(*, actor: User, product_id: int) -> Product:
+    """Take a product off the storefront, back to DRAFT."""
+    return _set_status(actor, product_id, ProductStatus.DRAFT)
+
+
+@transaction.atomic
+def archive_product(*, actor: User, product_id: int) -> Product:
+    """Retire a product (it stays for its orders; publishing again is possible)."""
+    return _set_status(actor, product_id, ProductStatus.ARCHIVED)
+
+
+@transaction.atomic
+def moderate_product(*, actor: User, product_id: int, hidden: bool, reason: str | None = None) -> Product:
+    """Staff hide a listing (with a reason the designer sees) or show it again."""
+    actor = _require_staff(actor)
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        raise _not_found(_("Product"))
+    if hidden:
+        product.hidden_reason = clean_text(reason, field="reason", max_length=2000, required=True)
+        product.hidden_at = product.hidden_at or timezone.now()
+        product.hidden_by = actor
+    else:
+        product.hidden_reason = clean_text(reason, field="reason", max_length=2000)
+        product.hidden_at = None
+        product.hidden_by = actor if product.hidden_reason else None
+    product.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
+    return product
+
+
+# --- variants ------------------------------------------------------------------------------------
+
+def _clean_sku(value: str | None) -> str:
+    sku = clean_text(value, field="sku", max_length=64, required=True)
+    if not SKU_RE.match(sku):
+        raise ServiceError("INVALID", _("Use letters, digits and . _ / - in SKUs."), "sku")
+    return sku
+
+
+def clean_attributes(values, field: str = "attributes") -> list[dict]:
+    cleaned, seen = [], set()
+    for item in values or []:
+        name = " ".join(str(item.get("name") or "").split())
+        value = " ".join(str(item.get("value") or "").split())
+        if not name or not value:
+            raise ServiceError("REQUIRED", _("Each attribute needs a name and a value."), field)
+        if len(name) > 50 or len(value) > 100 or "\x00" in name + value:
+            raise ServiceError("INVALID", _("Attribute names have at most 50 characters, values 100."), field)
+        key = name.casefold()
+        if key in seen:
+            raise ServiceError("INVALID", _("Each attribute name may appear once."), field)
+        seen.add(key)
+        cleaned.append({"name": name, "value": value})
+    if len(cleaned) > MAX_ATTRIBUTES:
+        raise ServiceError("INVALID", _("At most %(n)d attributes.") % {"n": MAX_ATTRIBUTES}, field)
+    return cleaned
+
+
+def _clean_price(value, currency: str) -> Decimal:
+    if value is None:
+        raise ServiceError("REQUIRED", _("Enter a price."), "price")
+    try:
+        return money.parse_amount(value, currency)
+    except money.MoneyError as exc:
+        raise ServiceError("INVALID", _("Enter a valid price in %(currency)s: %(reason)s") % {"currency": currency, "reason": exc}, "price")
+
+
+def _clean_stock(value, product: Product) -> int:
+    if product.product_type == ProductType.DIGITAL:
+        if value not in (None, 0):
+            raise ServiceError("INVALID", _("Digital goods have no stock."), "stockQuantity")
+        return 0
+    value = 0 if value is None else value
+    if not isinstance(value, int) or value < 0 or value > MAX_STOCK:
+        raise ServiceError("INVALID", _("Stock must be between 0 and %(n)d.") % {"n": MAX_STOCK}, "stockQuantity")
+    return value
+
+
+def _check_file_allowed(product: Product, digital_file) -> None:
+    if digital_file is not None and product.product_type != ProductType.DIGITAL:
+        raise ServiceError("INVALID", _("Only digital products carry a file."), "digitalFile")
+
+
+def _attach_file(variant: ProductVariant, digital_file) -> str | None:
+    """Store the uploaded file privately and point the variant at it; returns the replaced name."""
+    stored = store_digital_file(digital_file)
+    old = variant.digital_file.name if variant.digital_file else None
+    variant.digital_file.name = stored.name
+    variant.digital_file_name = stored.original_name
+    variant.digital_file_size = stored.size
+    variant.digital_content_type = stored.content_type
+    return old
+
+
+def _save_variant(variant: ProductVariant, new_file: str | None) -> None:
+    try:
+        with transaction.atomic():
+            variant.save()
+    except IntegrityError:
+        if new_file:
+            private_storage().delete(new_file)
+        raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
+
+
+@transaction.atomic
+def create_variant(
+    *,
+    actor: User,
+    product_id: int,
+    sku: str,
+    price,
+    name: str | None = None,
+    attributes: list[dict] | None = None,
+    stock_quantity: int | None = None,
+    digital_file=None,
+) -> ProductVariant:
+    product = _lock_product(actor, product_id, field="productId")
+    sku = _clean_sku(sku)
+    variant = ProductVariant(
+        product=product,
+        designer_id=product.designer_id,
+        sku=sku,
+        name=clean_text(name, field="name", max_length=100),
+        attributes=clean_attributes(attributes),
+        price_amount=_clean_price(price, product.currency),
+        currency=product.currency,
+        stock_quantity=_clean_stock(stock_quantity, product),
+    )
+    _check_file_allowed(product, digital_file)
+    if product.product_type == ProductType.DIGITAL and digital_file is None:
+        raise ServiceError("REQUIRED", _("A digital variant needs its file."), "digitalFile")
+    if product.variants.count() >= MAX_VARIANTS:
+        raise ServiceError("LIMIT_REACHED", _("A product has at most %(n)d variants.") % {"n": MAX_VARIANTS}, None)
+    if ProductVariant.objects.filter(designer_id=product.designer_id, sku=sku).exists():
+        raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
+    last = product.variants.aggregate(n=Max("position"))["n"]
+    variant.position = 0 if last is None else last + 1
+    new_file = None
+    if digital_file is not None:
+        _attach_file(variant, digital_file)
+        new_file = variant.digital_file.name
+    _save_variant(variant, new_file)
+    refresh_min_price(product)
+    return variant
+
+
+@transaction.atomic
+def update_variant(
+    *,
+    actor: User,
+    variant_id: int,
+    sku: str | None = None,
+    price=None,
+    name: str | None = None,
+    attributes: list[dict] | None = None,
+    stock_quantity: int | None = None,
+    digital_file=None,
+) -> ProductVariant:
+    variant = _lock_variant(actor, variant_id)
+    product = Product.objects.select_for_update().get(pk=variant.product_id)
+    variant.product = product
+    if sku is not None:
+        variant.sku = _clean_sku(sku)
+        if ProductVariant.objects.filter(designer_id=variant.designer_id, sku=variant.sku).exclude(pk=variant.pk).exists():
+            raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
+    if name is not None:
+        variant.name = clean_text(name, field="name", max_length=100)
+    if attributes is not None:
+        variant.attributes = clean_attributes(attributes)
+    if price is not None:
+        variant.price_amount = _clean_price(price, product.currency)
+    if stock_quantity is not None:
+        variant.stock_quantity = _clean_stock(stock_quantity, product)
+    _check_file_allowed(product, digital_file)
+    old_file = new_file = None
+    if digital_file is not None:
+        old_file = _attach_file(variant, digital_file)
+        new_file = variant.digital_file.name
+    _save_variant(variant, new_file)
+    if old_file and old_file != new_file:
+        delete_files_on_commit(private_storage(), [old_file])
+    refresh_min_price(product)
+    return variant
+
+
+@transaction.atomic
+def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Product]:
+    variant = _lock_variant(actor, variant_id)
+    product = Product.objects.select_for_update().get(pk=variant.product_id)
+    if _has_orders(pk=variant.pk):
+        raise ServiceError("HAS_ORDERS", _("This variant has orders; it cannot be deleted."), "id")
+    if product.status == ProductStatus.PUBLISHED and product.variants.count() == 1:
+        raise ServiceError("LAST_VARIANT", _("A published product needs a variant; unpublish it first."), "id")
+    file_name = variant.digital_file.name if variant.digital_file else None
+    deleted_pk = variant.pk
+    variant.delete()
+    variant.pk = deleted_pk
+    refresh_min_price(product)
+    delete_files_on_commit(private_storage(), [file_name])
+    return variant, product
+
+
+# --- media ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def add_product_media(*, actor: User, product_id: int, image, alt: str | None = None) -> ProductMedia:
+    """Validate and re-encode an image (shop.core.images), store it under a random name and queue
+    its thumbnails after commit."""
+    if image is None:
+        raise ServiceError("REQUIRED", _("Choose an image."), "image")
+    alt = clean_text(alt, field="alt", max_length=250)
+    # Ownership first, so that nobody makes us decode images for products they do not own.
+    if not manageable_products(actor).filter(pk=product_id).exists():
+        raise _not_found(_("Product"), "productId")
+    processed = process_image(image, field="image")
+    product = _lock_product(actor, product_id, field="productId")
+    positions = product.media.aggregate(n=Max("position"))
+    if product.media.count() >= MAX_MEDIA:
+        raise ServiceError("LIMIT_REACHED", _("A product has at most %(n)d images.") % {"n": MAX_MEDIA}, "image")
+    media = ProductMedia(
+        product=product,
+        alt=alt,
+        position=(positions["n"] + 1) if positions["n"] is not None else 0,
+        width=processed.width,
+        height=processed.height,
+    )
+    media.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
+    try:
+        with transaction.atomic():
+            media.save()
+    except Exception:
+        default_storage.delete(media.image.name)
+        raise
+    queue_thumbnails(media)
+    return media
+
+
+def _reorder(rows, ordered_ids: list[int], field: str) -> None:
+    current = {row.pk: row for row in rows}
+    if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(current):
+        raise ServiceError("INVALID", _("List each of the items exactly once."), field)
+    for position, pk in enumerate(ordered_ids):
+        row = current[pk]
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+
+
+@transaction.atomic
+def reorder_product_media(*, actor: User, product_id: int, media_ids: list[int]) -> Product:
+    product = _lock_product(actor, product_id, field="productId")
+    _reorder(list(product.media.all()), media_ids, "mediaIds")
+    return product
+
+
+@transaction.atomic
+def delete_product_media(*, actor: User, media_id: int) -> tuple[ProductMedia, Product]:
+    media = (
+        ProductMedia.objects.select_for_update(of=("self",))
+        .filter(pk=media_id, product__in=manageable_products(actor))
+        .first()
+    )
+    if media is None:
+        raise _not_found(_("Image"))
+    product = Product.objects.get(pk=media.product_id)
+    files = _media_files([media])
+    deleted_pk = media.pk
+    media.delete()
+    media.pk = deleted_pk
+    delete_files_on_commit(default_storage, files)
+    return media, product
+
+
+# --- categories (staff) --------------------------------------------------------------------------
+
+def _category_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
+    taken = Category.objects.exclude(pk=exclude_pk)
+    if slug:
+        slug = slug.strip().lower()
+        if not is_valid_slug(slug):
+            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 60)."), "slug")
+        if taken.filter(slug=slug).exists():
+            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        return slug
+    return unique_slug(vietnamese_slug(name) or "category", lambda s: taken.filter(slug=s).exists())
+
+
+def _depth(category: Category | None) -> int:
+    depth = 0
+    while category is not None:
+        depth += 1
+        category = category.parent
+    return depth
+
+
+def _subtree_height(category: Category) -> int:
+    children = list(category.children.all())
+    return 1 + max((_subtree_height(c) for c in children), default=0)
+
+
+def _clean_position(value) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or value < 0 or value > 100_000:
+        raise ServiceError("INVALID", _("Position must be between 0 and 100000."), "position")
+    return value
+
+
+@transaction.atomic
+def create_category(*, actor: User, name: str, slug: str | None = None, parent_id: int | None = None, position: int | None = None) -> Category:
+    _require_staff(actor)
+    name = clean_text(name, field="name", max_length=100, required=True)
+    parent = _category(parent_id, "parent")
+    if _depth(parent) + 1 > MAX_CATEGORY_DEPTH:
+        raise ServiceError("INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent")
+    position = _clean_position(position)
+    if position is None:
+        last = Category.objects.filter(parent=parent).aggregate(n=Max("position"))["n"]
+        position = 0 if last is None else last + 1
+    try:
+        with transaction.atomic():
+            return Category.objects.create(name=name, slug=_category_slug(slug, name), parent=parent, position=position)
+    except IntegrityError:
+        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+
+
+@transaction.atomic
+def update_category(
+    *, actor: User, category_id: int, name: str | None = None, slug: str | None = None, parent_id=_UNSET, position: int | None = None
+) -> Category:
+    _require_staff(actor)
+    category = Category.objects.select_for_update().filter(pk=category_id).first()
+    if category is None:
+        raise _not_found(_("Category"))
+    if name is not None:
+        category.name = clean_text(name, field="name", max_length=100, required=True)
+    if slug is not None and slug.strip().lower() != category.slug:
+        category.slug = _category_slug(slug, category.name, exclude_pk=category.pk)
+    if parent_id is not _UNSET:
+        parent = _category(parent_id, "parent")
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor.pk == category.pk:
+                raise ServiceError("INVALID", _("A category cannot be moved under itself."), "parent")
+            ancestor = ancestor.parent
+        if _depth(parent) + _subtree_height(category) > MAX_CATEGORY_DEPTH:
+            raise ServiceError("INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent")
+        category.parent = parent
+    position = _clean_position(position)
+    if position is not None:
+        category.position = position
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError:
+        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+    return category
+
+
+@transaction.atomic
+def delete_category(*, actor: User, category_id: int) -> Category:
+    """Delete an empty-of-children category; its products keep existing without a category."""
+    _require_staff(actor)
+    category = Category.objects.select_for_update().filter(pk=category_id).first()
+    if category is None:
+        raise _not_found(_("Category"))
+    if category.children.exists():
+        raise ServiceError("HAS_CHILDREN", _("Move or delete the subcategories first."), "id")
+    deleted_pk = category.pk
+    category.delete()
+    category.pk = deleted_pk
+    return category
+

@@ -1,0 +1,438 @@
+"""Checkout writes: the cart across designers, the buyer's address and shipping choices, designers'
+shipping methods, and completion (stock taken, one order per designer, payment hand-off).
+
+Every mutation of a checkout locks its row first, so two requests on the same checkout (a
+double-clicked "pay" button included) run one after the other. A user mistake raises a coded
+ServiceError and, the services being atomic, writes nothing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from designers.models import Designer
+from payments.gateways import get_gateway
+from payments.gateways.base import PaymentStatus
+from payments.models import Payment
+from shop.accounts.models import User
+from shop.checkout import selectors
+from shop.checkout.address import clean_address
+from shop.core.ids import decode_id
+from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
+from shop.core import money
+from shop.core.errors import FieldError, PermissionDenied, ServiceError
+from shop.core.validation import clean_email, clean_text
+from shop.orders import services as order_services
+from shop.orders.models import Purchase
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_LANGUAGES = ("vi", "en")
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def _authenticated(user) -> User | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def _locked(token, user, *, allow_completed: bool = False) -> Checkout:
+    token = selectors.parse_token(token)
+    checkout = None
+    if token is not None:
+        checkout = selectors.checkouts_for(_authenticated(user)).select_for_update().filter(token=token).first()
+    if checkout is None:
+        raise ServiceError("NOT_FOUND", _("Checkout not found."), "token")
+    if checkout.completed_at is not None and not allow_completed:
+        raise ServiceError("CHECKOUT_COMPLETED", _("This checkout has already been completed."), "token")
+    return checkout
+
+
+def _touch(checkout: Checkout) -> None:
+    checkout.save(update_fields=["updated_at"])
+
+
+@dataclass(frozen=True)
+class LineInput:
+    variant_id: int
+    quantity: int
+
+
+def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> list[LineInput]:
+    lines = list(lines or [])
+    if len(lines) > settings.CHECKOUT_MAX_LINES:
+        raise ServiceError("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field)
+    cleaned: list[LineInput] = []
+    seen: set[int] = set()
+    for item in lines:
+        variant_id = decode_id(item.get("variant_id"), "ProductVariant", field=field)
+        quantity = item.get("quantity")
+        if not isinstance(quantity, int) or quantity < (0 if allow_zero else 1):
+            raise ServiceError("INVALID", _("Quantities must be whole numbers of at least %(n)d.") % {"n": 0 if allow_zero else 1}, field)
+        if variant_id in seen:
+            raise ServiceError("DUPLICATED_INPUT_ITEM", _("Each product variant may appear only once."), field)
+        seen.add(variant_id)
+        cleaned.append(LineInput(variant_id, quantity))
+    return cleaned
+
+
+def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, field: str = "lines") -> None:
+    """Set the quantity of each variant in ``wanted`` (0 removes it), after checking each one as
+    the buyer will pay for it: it exists, can be bought, fits the per-line maximum and the stock,
+    and is in the checkout's currency."""
+    existing = {line.variant_id: line for line in CheckoutLine.objects.filter(checkout=checkout)}
+    variants = selectors.variants_for_checkout(wanted)
+    removed = {pk for pk, q in wanted.items() if q == 0}
+    final = (set(existing) | set(wanted)) - removed
+    # A checkout's currency follows its lines: the first line sets it, every other must match.
+    currency = checkout.currency
+    if not (set(existing) & final):
+        first = next((variants[pk] for pk, q in wanted.items() if q > 0 and pk in variants), None)
+        currency = first.currency if first is not None else checkout.currency
+    errors: list[FieldError] = []
+    for pk, quantity in wanted.items():
+        variant = variants.get(pk)
+        if variant is None:
+            errors.append(FieldError("NOT_FOUND", _("This product variant does not exist."), field))
+        elif quantity > 0:
+            errors.extend(selectors.line_problems(variant, quantity, currency=currency, field=field))
+    if len(final) > settings.CHECKOUT_MAX_LINES:
+        errors.append(FieldError("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field))
+    if errors:
+        raise ServiceError.many(errors)
+
+    to_create, to_update, to_delete = [], [], []
+    for pk, quantity in wanted.items():
+        line = existing.get(pk)
+        if quantity == 0:
+            if line is not None:
+                to_delete.append(line.pk)
+        elif line is None:
+            to_create.append(CheckoutLine(checkout=checkout, variant_id=pk, quantity=quantity))
+        elif line.quantity != quantity:
+            line.quantity = quantity
+            to_update.append(line)
+    if to_delete:
+        CheckoutLine.objects.filter(pk__in=to_delete).delete()
+    if to_update:
+        CheckoutLine.objects.bulk_update(to_update, ["quantity"])
+    if to_create:
+        CheckoutLine.objects.bulk_create(to_create)
+    if currency != checkout.currency:
+        checkout.currency = currency
+        checkout.save(update_fields=["currency", "updated_at"])
+    else:
+        _touch(checkout)
+    _drop_stale_shipping_choices(checkout)
+
+
+def _drop_stale_shipping_choices(checkout: Checkout) -> None:
+    """A shipping choice only makes sense for a designer with physical items in the checkout."""
+    from shop.catalog.models import ProductType
+
+    shipping_designers = CheckoutLine.objects.filter(
+        checkout=checkout, variant__product__product_type=ProductType.PHYSICAL
+    ).values("variant__product__designer_id")
+    CheckoutShippingChoice.objects.filter(checkout=checkout).exclude(designer_id__in=shipping_designers).delete()
+
+
+def _language(user, language: str | None) -> str:
+    if user is not None and getattr(user, "language", None) in SUPPORTED_LANGUAGES:
+        return user.language
+    language = (language or "")[:2]
+    return language if language in SUPPORTED_LANGUAGES else "vi"
+
+
+# --- the cart ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_checkout(*, user: User | None, email: str | None = None, lines=None, shipping_address: dict | None = None,
+                    language: str | None = None) -> Checkout:
+    """A new checkout, tied to the user when signed in (its email by default)."""
+    user = _authenticated(user)
+    if email:
+        email = clean_email(email)
+    elif user is not None:
+        email = user.email
+    address = clean_address(shipping_address, prefix="shippingAddress.") if shipping_address else None
+    cleaned = _clean_lines(lines)
+    checkout = Checkout.objects.create(
+        user=user, email=email or "", currency=settings.DEFAULT_CURRENCY, shipping_address=address, language=_language(user, language),
+    )
+    if cleaned:
+        _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned})
+    return checkout
+
+
+@transaction.atomic
+def add_lines(*, token, user: User | None, lines) -> Checkout:
+    """Add variants; a variant already in the checkout has its quantity increased."""
+    checkout = _locked(token, user)
+    cleaned = _clean_lines(lines)
+    if not cleaned:
+        raise ServiceError("REQUIRED", _("Add at least one item."), "lines")
+    current = dict(CheckoutLine.objects.filter(checkout=checkout).values_list("variant_id", "quantity"))
+    _check_and_write_lines(checkout, {li.variant_id: current.get(li.variant_id, 0) + li.quantity for li in cleaned})
+    return checkout
+
+
+@transaction.atomic
+def update_lines(*, token, user: User | None, lines) -> Checkout:
+    """Set quantities; 0 removes the line."""
+    checkout = _locked(token, user)
+    cleaned = _clean_lines(lines, allow_zero=True)
+    if not cleaned:
+        raise ServiceError("REQUIRED", _("Give at least one line."), "lines")
+    _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned})
+    return checkout
+
+
+@transaction.atomic
+def delete_lines(*, token, user: User | None, line_ids) -> Checkout:
+    checkout = _locked(token, user)
+    ids = {decode_id(gid, "CheckoutLine", field="lineIds") for gid in (line_ids or [])}
+    if not ids:
+        raise ServiceError("REQUIRED", _("Give at least one line."), "lineIds")
+    found = set(CheckoutLine.objects.filter(checkout=checkout, pk__in=ids).values_list("pk", flat=True))
+    if found != ids:
+        raise ServiceError("NOT_FOUND", _("Some lines are not in this checkout."), "lineIds")
+    CheckoutLine.objects.filter(pk__in=ids).delete()
+    _touch(checkout)
+    _drop_stale_shipping_choices(checkout)
+    return checkout
+
+
+@transaction.atomic
+def update_email(*, token, user: User | None, email: str | None) -> Checkout:
+    checkout = _locked(token, user)
+    checkout.email = clean_email(email)
+    checkout.save(update_fields=["email", "updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def update_shipping_address(*, token, user: User | None, address: dict | None) -> Checkout:
+    checkout = _locked(token, user)
+    checkout.shipping_address = clean_address(address)
+    checkout.save(update_fields=["shipping_address", "updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Checkout:
+    """The buyer picks one of a designer's methods for that designer's physical items."""
+    checkout = _locked(token, user)
+    pk = decode_id(shipping_method_id, "ShippingMethod", field="shippingMethodId")
+    method = ShippingMethod.objects.select_related("designer").filter(pk=pk, is_active=True).first()
+    if method is None:
+        raise ServiceError("NOT_FOUND", _("Shipping method not found."), "shippingMethodId")
+    summary = selectors.checkout_summary(checkout, fresh=True)
+    part = next((p for p in summary.parts if p.designer.pk == method.designer_id), None)
+    if part is None or not part.requires_shipping:
+        raise ServiceError(
+            "SHIPPING_METHOD_NOT_APPLICABLE",
+            _("This checkout has nothing for %(designer)s to ship.") % {"designer": method.designer.display_name},
+            "shippingMethodId",
+        )
+    if method.currency != checkout.currency:
+        raise ServiceError("CURRENCY_MISMATCH", _("This shipping method is priced in another currency."), "shippingMethodId")
+    CheckoutShippingChoice.objects.update_or_create(
+        checkout=checkout, designer_id=method.designer_id, defaults={"shipping_method": method}
+    )
+    _touch(checkout)
+    checkout._summary = None
+    return checkout
+
+
+@transaction.atomic
+def attach_customer(*, token, user: User) -> Checkout:
+    """A signed-in buyer takes over its anonymous checkout (e.g. after logging in at the end)."""
+    if _authenticated(user) is None:
+        raise PermissionDenied(_("You must be signed in."))
+    checkout = _locked(token, user)
+    if checkout.user_id is None:
+        checkout.user = user
+        checkout.email = checkout.email or user.email
+        checkout.language = _language(user, checkout.language)
+        checkout.save(update_fields=["user", "email", "language", "updated_at"])
+    return checkout
+
+
+# --- completion -------------------------------------------------------------------------------------
+
+@dataclass
+class Completion:
+    purchase: Purchase
+    payment: Payment | None
+    created: bool
+
+
+MAX_GATEWAY_DATA_BYTES = 4096
+
+
+def _clean_gateway_data(data) -> dict:
+    if data in (None, ""):
+        return {}
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise ServiceError("INVALID", _("Gateway data must be a JSON object."), "gatewayData")
+    if not isinstance(data, dict):
+        raise ServiceError("INVALID", _("Gateway data must be a JSON object."), "gatewayData")
+    if len(json.dumps(data)) > MAX_GATEWAY_DATA_BYTES:
+        raise ServiceError("INVALID", _("Gateway data is too large."), "gatewayData")
+    return data
+
+
+def complete_checkout(*, token, user: User | None, gateway_id: str | None, gateway_data=None) -> Completion:
+    """Pay for the checkout: in one transaction re-validate everything against locked stock, take
+    the stock, create one order per designer under one purchase and hand the purchase to the
+    gateway.
+
+    - SUCCEEDED: the purchase and its orders are PAID in the same transaction.
+    - PENDING: the purchase stays UNPAID (stock reserved until it expires); the payment's client
+      secret lets the client confirm; the payments app calls ``mark_purchase_paid`` later.
+    - FAILED (declined): PAYMENT_DECLINED and the whole completion rolls back: no purchase, no
+      order, stock untouched, and the checkout stays usable for another try.
+
+    Idempotent: once a checkout has its purchase, completing it again returns that purchase."""
+    user = _authenticated(user)
+    data = _clean_gateway_data(gateway_data)
+    with transaction.atomic():
+        checkout = _locked(token, user, allow_completed=True)
+        purchase = Purchase.objects.filter(checkout=checkout).first()
+        if purchase is not None:
+            return Completion(purchase=purchase, payment=purchase.payments.order_by("-created_at", "-id").first(), created=False)
+        gateway = get_gateway(gateway_id or "")
+        if gateway is None:
+            raise ServiceError("GATEWAY_NOT_AVAILABLE", _("This payment method is not available."), "gateway")
+        # Lock the variants (by id) before reading stock, so that the check below is the truth.
+        order_services._lock_variants(CheckoutLine.objects.filter(checkout=checkout).values_list("variant_id", flat=True))
+        if checkout.user_id:
+            checkout = Checkout.objects.select_related("user").get(pk=checkout.pk)
+        summary = selectors.checkout_summary(checkout, fresh=True)
+        if summary.problems:
+            raise ServiceError.many(summary.problems)
+        purchase = order_services.place_purchase(summary=summary, user=user, gateway_id=gateway.id)
+        checkout.completed_at = timezone.now()
+        checkout.save(update_fields=["completed_at", "updated_at"])
+        numbers = [o.number for o in purchase.orders.order_by("id")]
+        outcome = order_services.request_payment(purchase=purchase, gateway=gateway, data=data, order_numbers=numbers)
+        if outcome.status == PaymentStatus.FAILED:
+            logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
+            raise ServiceError(
+                "PAYMENT_DECLINED",
+                _("The payment was declined: %(reason)s") % {"reason": outcome.error or _("no reason given")},
+                "gateway",
+            )
+        if outcome.status == PaymentStatus.SUCCEEDED:
+            purchase = order_services.mark_purchase_paid(purchase_id=purchase.pk, payment_id=outcome.payment.pk)
+        return Completion(purchase=purchase, payment=outcome.payment, created=True)
+
+
+# --- designers' shipping methods --------------------------------------------------------------------
+
+def _designer_of(user: User) -> Designer:
+    designer = Designer.objects.filter(user_id=user.pk).first() if _authenticated(user) else None
+    if designer is None:
+        raise PermissionDenied(_("Only designers manage shipping methods."))
+    return designer
+
+
+def _clean_method(data: dict, *, currency: str, partial: bool, current: ShippingMethod | None = None) -> dict:
+    cleaned: dict = {}
+    errors: list[FieldError] = []
+
+    def money_field(name: str, api: str, required: bool):
+        value = data.get(name)
+        if value is None:
+            if required and not partial:
+                errors.append(FieldError("REQUIRED", _("This field is required."), api))
+            return
+        try:
+            cleaned[name] = money.parse_amount(value, currency)
+        except money.MoneyError as exc:
+            errors.append(FieldError("INVALID", str(exc), api))
+
+    if "name" in data or not partial:
+        try:
+            cleaned["name"] = clean_text(data.get("name"), field="name", max_length=100, required=True)
+        except ServiceError as exc:
+            errors.extend(exc.errors)
+    money_field("price_amount", "price", required=True)
+    if "free_above_amount" in data:
+        if data["free_above_amount"] is None:
+            cleaned["free_above_amount"] = None
+        else:
+            money_field("free_above_amount", "freeAbove", required=False)
+    for name, api in (("min_days", "minDays"), ("max_days", "maxDays")):
+        if data.get(name) is not None:
+            if not isinstance(data[name], int) or not 0 <= data[name] <= 90:
+                errors.append(FieldError("INVALID", _("Use a number of days from 0 to 90."), api))
+            else:
+                cleaned[name] = data[name]
+    if data.get("is_active") is not None:
+        cleaned["is_active"] = bool(data["is_active"])
+    min_days = cleaned.get("min_days", current.min_days if current else 1)
+    max_days = cleaned.get("max_days", current.max_days if current else max(min_days, 5))
+    if not errors and min_days > max_days:
+        errors.append(FieldError("INVALID", _("The fastest delivery cannot be slower than the slowest."), "minDays"))
+    cleaned.setdefault("min_days", min_days)
+    cleaned.setdefault("max_days", max_days)
+    if errors:
+        raise ServiceError.many(errors)
+    return cleaned
+
+
+@transaction.atomic
+def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
+    designer = _designer_of(actor)
+    Designer.objects.select_for_update().filter(pk=designer.pk).first()  # serialises the count check
+    currency = (data.get("currency") or settings.DEFAULT_CURRENCY).upper()
+    if currency not in money.CURRENCY_EXPONENTS:
+        raise ServiceError("INVALID", _("Unsupported currency."), "currency")
+    cleaned = _clean_method(data, currency=currency, partial=False)
+    if ShippingMethod.objects.filter(designer=designer).count() >= settings.SHIPPING_METHODS_MAX_PER_DESIGNER:
+        raise ServiceError(
+            "LIMIT_REACHED",
+            _("At most %(n)d shipping methods per designer.") % {"n": settings.SHIPPING_METHODS_MAX_PER_DESIGNER},
+            None,
+        )
+    return ShippingMethod.objects.create(designer=designer, currency=currency, **cleaned)
+
+
+def _own_method(actor: User, method_id) -> ShippingMethod:
+    designer = _designer_of(actor)
+    pk = decode_id(method_id, "ShippingMethod", field="id")
+    method = ShippingMethod.objects.select_for_update().filter(pk=pk, designer=designer).first()
+    if method is None:
+        raise ServiceError("NOT_FOUND", _("Shipping method not found."), "id")
+    return method
+
+
+@transaction.atomic
+def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMethod:
+    method = _own_method(actor, method_id)
+    cleaned = _clean_method(data, currency=method.currency, partial=True, current=method)
+    for key, value in cleaned.items():
+        setattr(method, key, value)
+    method.save()
+    return method
+
+
+@transaction.atomic
+def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
+    """Orders keep the method's name; open checkouts that chose it must choose again."""
+    method = _own_method(actor, method_id)
+    deleted_pk = method.pk
+    method.delete()
+    method.pk = deleted_pk
+    return method
+

@@ -1,0 +1,154 @@
+"""Rate limits on a shared store (Redis through Django's cache framework).
+
+Buckets are named in ``settings.RATE_LIMITS`` (``"name": "limit/seconds"``, overridable with the
+``RATE_LIMITS`` environment variable, e.g. ``RATE_LIMITS=tokenCreate=5/60,ip=300/60``):
+
+- ``ip`` and ``user``: every GraphQL request, per client address and per signed-in user;
+- any other name is a top-level GraphQL field (``tokenCreate``, ``accountRegister``,
+  ``requestPasswordReset``, ``setPassword``, ``checkoutCreate``, ``checkoutComplete``, ...): each
+  call of that field is charged to the caller's address and, when signed in, to the user, so a
+  login hidden in 50 aliases costs 50.
+
+Windows are fixed (``limit`` hits per ``seconds``, aligned on the clock): a client may burst up to
+twice the limit across a window boundary, never more. The counters live in the ``ratelimit``
+cache alias (``RATE_LIMIT_CACHE_URL`` or ``CACHE_URL``, Redis in production, so every server
+instance shares them); without either, local memory (per process: only for the zero-set-up demo,
+and ``manage.py check --deploy`` warns). If the store is down the request is let through and the
+failure is logged: an outage of Redis must not take the API down with it.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "ratelimit"
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    seconds: int
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(value: str) -> Rate:
+    """``"10/60"`` (10 per 60 seconds), or ``"10/m"``, ``"100/h"``, ``"1000/d"``."""
+    limit, _sep, period = str(value).strip().partition("/")
+    period = period.strip().lower()
+    seconds = _UNITS[period] if period in _UNITS else int(period)
+    if int(limit) < 0 or seconds <= 0:
+        raise ValueError(f"invalid rate {value!r}")
+    return Rate(int(limit), seconds)
+
+
+def rates() -> dict[str, Rate]:
+    configured: Mapping[str, str] = getattr(settings, "RATE_LIMITS", {}) or {}
+    return {name: parse_rate(value) for name, value in configured.items()}
+
+
+class RateLimited(Exception):
+    def __init__(self, bucket: str, retry_after: int, limit: int, seconds: int):
+        self.bucket = bucket
+        self.retry_after = retry_after
+        self.limit = limit
+        self.seconds = seconds
+        super().__init__(f"rate limit {bucket} exceeded")
+
+
+def client_ip(request) -> str:
+    """The caller's address. Behind ``TRUSTED_PROXY_COUNT`` reverse proxies, the address the
+    outermost trusted proxy saw (read from the right of X-Forwarded-For, which clients can prepend
+    to but not append to)."""
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= proxies:
+            remote = forwarded[-proxies]
+    return remote[:64]
+
+
+def ip_key(ip: str) -> str:
+    """IPv6 clients usually own a whole /64, so they are limited per /64."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _key(bucket: str, subject: str, window_start: int) -> str:
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return f"rl:{bucket}:{digest}:{window_start}"
+
+
+def hit(bucket: str, subject: str, *, amount: int = 1, rate: Rate | None = None, now: float | None = None) -> int:
+    """Charge ``amount`` hits to ``subject`` in ``bucket``; raise :class:`RateLimited` when the
+    window's total goes over the limit. Returns the window's total (0 when not limited)."""
+    if not getattr(settings, "RATE_LIMIT_ENABLED", True) or amount <= 0:
+        return 0
+    rate = rate or rates().get(bucket)
+    if rate is None:
+        return 0
+    now = time.time() if now is None else now
+    window_start = int(now // rate.seconds) * rate.seconds
+    key = _key(bucket, subject, window_start)
+    cache = caches[CACHE_ALIAS]
+    try:
+        count = None
+        for _attempt in range(2):
+            cache.add(key, 0, timeout=rate.seconds + 1)
+            try:
+                count = cache.incr(key, amount)
+                break
+            except ValueError:  # expired between add and incr
+                continue
+        if count is None:
+            return 0
+    except Exception:
+        logger.exception("rate limit store unavailable; letting the request through (bucket %s)", bucket)
+        return 0
+    if count > rate.limit:
+        retry_after = max(1, math.ceil(window_start + rate.seconds - now))
+        raise RateLimited(bucket, retry_after, rate.limit, rate.seconds)
+    return count
+
+
+def check_request(request, *, user=None) -> None:
+    """The per-request buckets: ``ip`` always, ``user`` when signed in."""
+    hit("ip", ip_key(client_ip(request)))
+    if user is not None and user.is_authenticated:
+        hit("user", f"user:{user.pk}")
+
+
+def check_fields(request, field_counts: Mapping[str, int], *, user=None) -> None:
+    """Charge each top-level field that has a bucket of its own, per address and per user."""
+    configured = rates()
+    ip = ip_key(client_ip(request))
+    for name, count in sorted(field_counts.items()):
+        if name in ("ip", "user") or name not in configured:
+            continue
+        hit(name, f"ip:{ip}", amount=count, rate=configured[name])
+        if user is not None and user.is_authenticated:
+            hit(name, f"user:{user.pk}", amount=count, rate=configured[name])
+
+
+def store_is_shared() -> bool:
+    backend = settings.CACHES.get(CACHE_ALIAS, {}).get("BACKEND", "")
+    return not backend.endswith(("locmem.LocMemCache", "dummy.DummyCache"))

@@ -1,0 +1,157 @@
+"""Order reads, permission-aware and N+1-free.
+
+Who sees an order: its buyer (signed in, or anyone holding the purchase token from the
+confirmation email), the designer who sells it (its own part only, never the other designers'
+parts of the same purchase), and staff.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.core import signing
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
+
+from designers.models import Designer
+from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
+
+DOWNLOAD_SALT = "shop.orders.digital-download"
+
+
+def _authenticated(user) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def visible_orders(user, unlocked_purchase_ids=()) -> QuerySet[Order]:
+    qs = Order.objects.all()
+    unlocked = list(unlocked_purchase_ids or ())
+    if not _authenticated(user):
+        return qs.filter(purchase_id__in=unlocked) if unlocked else qs.none()
+    if user.is_staff:
+        return qs
+    condition = Q(purchase__user_id=user.pk) | Q(designer__user_id=user.pk)
+    if unlocked:
+        condition |= Q(purchase_id__in=unlocked)
+    return qs.filter(condition)
+
+
+def visible_purchases(user, unlocked_purchase_ids=()) -> QuerySet[Purchase]:
+    qs = Purchase.objects.all()
+    unlocked = list(unlocked_purchase_ids or ())
+    if _authenticated(user) and user.is_staff:
+        return qs
+    condition = Q(pk__in=unlocked) if unlocked else Q(pk__in=[])
+    if _authenticated(user):
+        condition |= Q(user_id=user.pk)
+    return qs.filter(condition)
+
+
+def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Everything an order page shows, in a constant number of queries whatever the page size."""
+    return qs.select_related("designer", "purchase").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id").prefetch_related("downloads")),
+        Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+    )
+
+
+def _filtered(qs: QuerySet[Order], *, status=None, created_gte=None, created_lte=None, search: str | None = None,
+              designer_id: int | None = None, search_email: bool = False) -> QuerySet[Order]:
+    if status:
+        qs = qs.filter(status__in=list(status))
+    if created_gte is not None:
+        qs = qs.filter(created_at__gte=created_gte)
+    if created_lte is not None:
+        qs = qs.filter(created_at__lte=created_lte)
+    if designer_id is not None:
+        qs = qs.filter(designer_id=designer_id)
+    if search:
+        term = search.strip()[:100]
+        # Only staff search by the buyer's email (designers never learn it).
+        qs = qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term)) if search_email else qs.filter(number__iexact=term)
+    return qs
+
+
+def buyer_orders(user, **filters) -> QuerySet[Order]:
+    if not _authenticated(user):
+        return Order.objects.none()
+    return with_details(_filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by("-created_at", "-id")
+
+
+def buyer_purchases(user) -> QuerySet[Purchase]:
+    if not _authenticated(user):
+        return Purchase.objects.none()
+    return Purchase.objects.filter(user_id=user.pk).prefetch_related(
+        Prefetch("orders", queryset=with_details(Order.objects.order_by("id")))
+    ).order_by("-created_at", "-id")
+
+
+def designer_orders(designer: Designer, **filters) -> QuerySet[Order]:
+    return with_details(_filtered(Order.objects.filter(designer=designer), **filters)).order_by("-created_at", "-id")
+
+
+def staff_orders(**filters) -> QuerySet[Order]:
+    return with_details(_filtered(Order.objects.all(), search_email=True, **filters)).order_by("-created_at", "-id")
+
+
+def order_by_id(user, pk, unlocked_purchase_ids=()) -> Order | None:
+    return with_details(visible_orders(user, unlocked_purchase_ids)).filter(pk=pk).first()
+
+
+def purchase_by_id(user, pk, unlocked_purchase_ids=()) -> Purchase | None:
+    return visible_purchases(user, unlocked_purchase_ids).filter(pk=pk).first()
+
+
+def purchase_by_token(token) -> Purchase | None:
+    """Anyone holding the token from the confirmation email may read the purchase."""
+    if not isinstance(token, uuid.UUID):
+        try:
+            token = uuid.UUID(str(token))
+        except (ValueError, TypeError, AttributeError):
+            return None
+    return Purchase.objects.filter(token=token).first()
+
+
+def orders_of_purchase(purchase: Purchase) -> list[Order]:
+    cache = getattr(purchase, "_prefetched_objects_cache", {}) or {}
+    if "orders" in cache:
+        return list(cache["orders"])
+    return list(with_details(Order.objects.filter(purchase=purchase)).order_by("id"))
+
+
+def line_by_id(user, pk, unlocked_purchase_ids=()) -> OrderLine | None:
+    return OrderLine.objects.filter(pk=pk, order__in=visible_orders(user, unlocked_purchase_ids)).first()
+
+
+def event_by_id(user, pk, unlocked_purchase_ids=()) -> OrderEvent | None:
+    return OrderEvent.objects.filter(pk=pk, order__in=visible_orders(user, unlocked_purchase_ids)).first()
+
+
+# --- digital downloads ----------------------------------------------------------------------------
+
+def download_signed_token(download: DigitalDownload) -> str:
+    return signing.Signer(salt=DOWNLOAD_SALT).sign(download.token)
+
+
+def download_path(download: DigitalDownload) -> str:
+    return reverse("digital-download", args=[download_signed_token(download)])
+
+
+def download_by_signed_token(signed: str) -> DigitalDownload | None:
+    """The download a link points to; None for a forged, altered or unknown link."""
+    try:
+        token = signing.Signer(salt=DOWNLOAD_SALT).unsign(signed)
+    except signing.BadSignature:
+        return None
+    return DigitalDownload.objects.select_related("line__order", "line__variant").filter(token=token).first()
+
+
+def buyer_downloads(user, purchase_ids_unlocked, line: OrderLine, order: Order) -> list[DigitalDownload]:
+    """Download links are the buyer's alone (not the designer's, not staff's)."""
+    purchase_id = order.purchase_id
+    is_buyer = (
+        purchase_id in set(purchase_ids_unlocked or ())
+        or (_authenticated(user) and order.purchase.user_id == user.pk)
+    )
+    if not is_buyer:
+        return []
+    return list(line.downloads.all())

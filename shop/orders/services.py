@@ -1,0 +1,497 @@
+"""Order writes: placing a purchase (one order per designer, stock taken), the payment hand-off,
+and the lifecycle UNPAID → PAID → FULFILLED → DELIVERED, plus CANCELLED (by the buyer, staff or
+expiry).
+
+Locks are always taken in the same order — checkout, purchase, orders, variants (by id) — so that
+concurrent completions, cancellations, payments and expiries wait for each other instead of
+deadlocking. Stock moves only through :func:`_take_stock` / :func:`_return_stock`.
+
+Entry points for the payments app (webhooks): :func:`mark_purchase_paid` and
+:func:`mark_purchase_payment_failed`. Both are idempotent.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
+from payments.models import Payment
+from shop.accounts.models import User
+from shop.catalog.models import ProductType, ProductVariant
+from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.validation import clean_text
+from shop.orders.models import (
+    DigitalDownload,
+    Order,
+    OrderEvent,
+    OrderEventType as E,
+    OrderLine,
+    OrderStatus,
+    Purchase,
+    PurchaseStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+
+
+# --- stock ----------------------------------------------------------------------------------------
+
+def _lock_variants(ids) -> list[int]:
+    """Row-lock variants in id order (the one order every stock change uses: no deadlocks)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    return list(ProductVariant.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _adjust_stock(quantities: dict[int, int], *, sign: int) -> set[int]:
+    """One UPDATE for all variants; taking is conditional (never below zero). Returns the ids
+    actually changed."""
+    quantities = {k: v for k, v in quantities.items() if v > 0}
+    if not quantities:
+        return set()
+    _lock_variants(quantities)
+    table = ProductVariant._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::integer)"] * len(quantities))
+    params: list = [timezone.now()]
+    for pk, qty in sorted(quantities.items()):
+        params += [pk, qty]
+    op, guard = ("-", " AND v.stock_quantity >= d.q") if sign < 0 else ("+", "")
+    sql = (
+        f"UPDATE {table} AS v SET stock_quantity = v.stock_quantity {op} d.q, updated_at = %s "
+        f"FROM (VALUES {values}) AS d(id, q) WHERE v.id = d.id{guard} RETURNING v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _take_stock(quantities: dict[int, int]) -> None:
+    taken = _adjust_stock(quantities, sign=-1)
+    missing = {pk for pk, q in quantities.items() if q > 0} - taken
+    if missing:
+        # Callers validate against locked rows first, so this is a last line of defence.
+        raise ServiceError("INSUFFICIENT_STOCK", _("Some items are no longer in stock."), "lines")
+
+
+def _return_stock(lines) -> None:
+    quantities: dict[int, int] = {}
+    for line in lines:
+        if line.product_type == ProductType.PHYSICAL and line.variant_id:
+            quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity - line.refunded_quantity
+    _adjust_stock(quantities, sign=+1)
+
+
+# --- placing a purchase ---------------------------------------------------------------------------
+
+def _order_numbers(count: int) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('orders_order_number_seq') FROM generate_series(1, %s)", [count])
+        return [f"RM{row[0]}" for row in cursor.fetchall()]
+
+
+def place_purchase(*, summary, user: User | None, gateway_id: str) -> Purchase:
+    """Turn a validated checkout summary (``shop.checkout.selectors.Summary``, variants locked by
+    the caller) into one UNPAID purchase with one order per designer, and take the stock.
+    Runs inside the caller's transaction; a constant number of queries whatever the size."""
+    checkout = summary.checkout
+    now = timezone.now()
+    buyer = checkout.user if checkout.user_id else user
+    address = checkout.shipping_address if summary.requires_shipping else None
+    purchase = Purchase.objects.create(
+        checkout=checkout,
+        user=buyer,
+        email=checkout.email or (buyer.email if buyer else ""),
+        language=checkout.language,
+        currency=summary.currency,
+        total_amount=summary.total,
+        status=PurchaseStatus.UNPAID,
+        gateway=gateway_id,
+        shipping_address=address,
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES),
+    )
+    numbers = _order_numbers(len(summary.parts))
+    orders = Order.objects.bulk_create([
+        Order(
+            purchase=purchase,
+            designer=part.designer,
+            number=number,
+            status=S.UNPAID,
+            currency=summary.currency,
+            subtotal_amount=part.subtotal,
+            shipping_amount=part.shipping,
+            total_amount=part.total,
+            shipping_method_name=part.shipping_method.name if part.shipping_method else "",
+            shipping_address=address if part.requires_shipping else None,
+            created_at=now,
+        )
+        for part, number in zip(summary.parts, numbers)
+    ])
+    order_lines = []
+    stock: dict[int, int] = {}
+    for order, part in zip(orders, summary.parts):
+        for view in part.lines:
+            variant = view.variant
+            order_lines.append(OrderLine(
+                order=order,
+                variant=variant,
+                product_name=variant.product.name,
+                variant_name=variant.name,
+                sku=variant.sku,
+                product_type=variant.product.product_type,
+                unit_price_amount=view.unit_price,
+                quantity=view.line.quantity,
+                total_amount=view.total,
+            ))
+            if view.physical:
+                stock[variant.pk] = stock.get(variant.pk, 0) + view.line.quantity
+    OrderLine.objects.bulk_create(order_lines)
+    OrderEvent.objects.bulk_create([
+        OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders
+    ])
+    _take_stock(stock)
+    return purchase
+
+
+# --- the payment hand-off -------------------------------------------------------------------------
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    status: PaymentStatus
+    error: str = ""
+
+
+def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentOutcome:
+    """Create the Payment record and hand the purchase to the gateway (deterministic idempotency
+    key ``purchase-<id>``: asking twice never charges twice). The caller decides what a FAILED
+    outcome means (checkout completion rolls everything back)."""
+    key = f"purchase-{purchase.pk}"
+    payment = Payment.objects.create(
+        purchase=purchase, gateway=gateway.id, amount=purchase.total_amount, currency=purchase.currency,
+        status=Payment.Status.PENDING, idempotency_key=key,
+    )
+    request = PaymentRequest(
+        purchase_id=purchase.pk,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        email=purchase.email,
+        idempotency_key=key,
+        description="Rethink Market " + ", ".join(order_numbers),
+        data=data,
+        metadata={"purchase_id": str(purchase.pk), "orders": ",".join(order_numbers)},
+    )
+    try:
+        result = gateway.initialize(request)
+    except GatewayError as exc:
+        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
+        raise ServiceError("PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway")
+    status = PaymentStatus(result.status)
+    payment.status = {
+        PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
+        PaymentStatus.PENDING: Payment.Status.PENDING,
+        PaymentStatus.FAILED: Payment.Status.FAILED,
+    }[status]
+    payment.psp_reference = result.psp_reference[:255]
+    payment.client_secret = result.client_secret[:255]
+    payment.error = result.error
+    payment.save(update_fields=["status", "psp_reference", "client_secret", "error", "updated_at"])
+    return PaymentOutcome(payment=payment, status=status, error=result.error)
+
+
+def _issue_downloads(orders: list[Order], now) -> None:
+    lines = OrderLine.objects.filter(order__in=orders, product_type=ProductType.DIGITAL).exclude(downloads__isnull=False)
+    expires = now + timedelta(days=settings.DIGITAL_DOWNLOAD_TTL_DAYS)
+    DigitalDownload.objects.bulk_create([
+        DigitalDownload(
+            line=line, token=secrets.token_urlsafe(24), expires_at=expires,
+            max_downloads=settings.DIGITAL_DOWNLOAD_MAX_COUNT, created_at=now,
+        )
+        for line in lines
+    ])
+
+
+def _schedule_paid_emails(purchase: Purchase, orders: list[Order]) -> None:
+    from shop.orders import tasks
+
+    purchase_id, order_ids = purchase.pk, [o.pk for o in orders]
+
+    def send():
+        tasks.send_purchase_confirmation.delay(purchase_id)
+        for order_id in order_ids:
+            tasks.send_designer_new_order.delay(order_id)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Purchase:
+    """The gateway confirmed the money. Idempotent: a second call changes nothing. Its unpaid
+    orders become PAID (digital lines get download links; digital-only orders are fulfilled at
+    once) and the buyer and designers are emailed after commit.
+
+    A purchase already CANCELLED (expired or cancelled by the buyer) is not revived: each of its
+    orders records a PAYMENT_AFTER_CANCELLATION event for staff to refund. The same holds for a
+    single cancelled order inside a paid purchase."""
+    purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
+    if purchase is None:
+        raise ServiceError("NOT_FOUND", _("Purchase not found."), "purchaseId")
+    if payment_id is not None and not Payment.objects.filter(pk=payment_id, purchase_id=purchase.pk).exists():
+        raise ServiceError("NOT_FOUND", _("Payment not found for this purchase."), "paymentId")
+    if purchase.status == PurchaseStatus.PAID:
+        return purchase
+    now = timezone.now()
+    orders = list(Order.objects.select_for_update().filter(purchase=purchase).order_by("pk"))
+    data = {"payment_id": payment_id}
+    late = [o for o in orders if o.status == S.CANCELLED]
+    if late:
+        already = set(
+            OrderEvent.objects.filter(order__in=late, type=E.PAYMENT_AFTER_CANCELLATION, data__payment_id=payment_id)
+            .values_list("order_id", flat=True)
+        )
+        OrderEvent.objects.bulk_create([
+            OrderEvent(order=o, type=E.PAYMENT_AFTER_CANCELLATION, created_at=now, data={**data, "refund_due": True})
+            for o in late if o.pk not in already
+        ])
+        if late and purchase.status == PurchaseStatus.CANCELLED:
+            logger.warning("payment received for cancelled purchase %s: refund due", purchase.pk)
+    if purchase.status == PurchaseStatus.CANCELLED:
+        return purchase
+
+    purchase.status = PurchaseStatus.PAID
+    purchase.paid_at = now
+    purchase.save(update_fields=["status", "paid_at"])
+    unpaid = [o for o in orders if o.status == S.UNPAID]
+    if not unpaid:
+        return purchase
+    Order.objects.filter(pk__in=[o.pk for o in unpaid]).update(status=S.PAID, paid_at=now)
+    OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
+    _issue_downloads(unpaid, now)
+    # Digital-only orders have nothing to ship: they are fulfilled by the download links.
+    digital_only = list(
+        Order.objects.filter(pk__in=[o.pk for o in unpaid])
+        .exclude(lines__product_type=ProductType.PHYSICAL)
+        .values_list("pk", flat=True)
+    )
+    if digital_only:
+        Order.objects.filter(pk__in=digital_only).update(status=S.FULFILLED, fulfilled_at=now)
+        OrderEvent.objects.bulk_create([
+            OrderEvent(order_id=pk, type=E.FULFILLED, created_at=now, data={"automatic": True, "digital": True})
+            for pk in digital_only
+        ])
+    _schedule_paid_emails(purchase, unpaid)
+    return purchase
+
+
+@transaction.atomic
+def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> Purchase:
+    """The gateway reports a failed attempt (e.g. a card declined after 3-D Secure). The purchase
+    stays UNPAID, so the buyer may retry until it expires (then its stock returns); each unpaid
+    order records the failure. A paid or cancelled purchase is left as it is."""
+    purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
+    if purchase is None:
+        raise ServiceError("NOT_FOUND", _("Purchase not found."), "purchaseId")
+    if purchase.status != PurchaseStatus.UNPAID:
+        return purchase
+    reason = (reason or "")[:1000]
+    now = timezone.now()
+    OrderEvent.objects.bulk_create([
+        OrderEvent(order=o, type=E.PAYMENT_FAILED, created_at=now, data={"reason": reason})
+        for o in Order.objects.filter(purchase=purchase, status=S.UNPAID)
+    ])
+    return purchase
+
+
+# --- lifecycle ------------------------------------------------------------------------------------
+
+TRANSITIONS = {
+    "fulfill": ({S.PAID}, S.FULFILLED),
+    "deliver": ({S.FULFILLED}, S.DELIVERED),
+}
+
+
+def _invalid_transition(order: Order, to: str):
+    return ServiceError(
+        "INVALID_TRANSITION",
+        _("Order %(number)s is %(status)s and cannot become %(to)s.") % {"number": order.number, "status": order.status, "to": to},
+        "id",
+    )
+
+
+def _order_for_update(*, order_id: int, actor: User, lock_purchase: bool = False) -> Order:
+    """The order locked (after its purchase when asked), if ``actor`` may see it; NOT_FOUND
+    otherwise (no existence leak)."""
+    from shop.orders import selectors
+
+    visible = selectors.visible_orders(actor)
+    if lock_purchase:
+        purchase_id = visible.filter(pk=order_id).values_list("purchase_id", flat=True).first()
+        if purchase_id is None:
+            raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+        Purchase.objects.select_for_update().filter(pk=purchase_id).first()
+    order = visible.select_for_update(of=("self",)).select_related("designer", "purchase").filter(pk=order_id).first()
+    if order is None:
+        raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+    return order
+
+
+def _is_seller(actor: User, order: Order) -> bool:
+    return order.designer.user_id == actor.pk
+
+
+@transaction.atomic
+def fulfill_order(*, order_id: int, actor: User, carrier: str | None, tracking_number: str | None) -> Order:
+    """The designer ships its order (PAID → FULFILLED) with carrier and tracking number; the buyer
+    is emailed after commit. Staff may do it on a designer's behalf."""
+    order = _order_for_update(order_id=order_id, actor=actor)
+    if not (_is_seller(actor, order) or actor.is_staff):
+        raise PermissionDenied(_("Only the designer who sells this order can fulfil it."))
+    carrier = clean_text(carrier, field="carrier", max_length=100, required=True)
+    tracking_number = clean_text(tracking_number, field="trackingNumber", max_length=100, required=True)
+    allowed, target = TRANSITIONS["fulfill"]
+    if order.status not in allowed:
+        raise _invalid_transition(order, target)
+    now = timezone.now()
+    order.status, order.fulfilled_at, order.carrier, order.tracking_number = target, now, carrier, tracking_number
+    order.save(update_fields=["status", "fulfilled_at", "carrier", "tracking_number"])
+    OrderEvent.objects.create(
+        order=order, type=E.FULFILLED, actor=actor, created_at=now, data={"carrier": carrier, "tracking_number": tracking_number}
+    )
+    from shop.orders.tasks import send_order_shipped
+
+    transaction.on_commit(lambda: send_order_shipped.delay(order.pk))
+    return order
+
+
+@transaction.atomic
+def mark_order_delivered(*, order_id: int, actor: User) -> Order:
+    order = _order_for_update(order_id=order_id, actor=actor)
+    if not (_is_seller(actor, order) or actor.is_staff):
+        raise PermissionDenied(_("Only the designer who sells this order can mark it delivered."))
+    allowed, target = TRANSITIONS["deliver"]
+    if order.status not in allowed:
+        raise _invalid_transition(order, target)
+    now = timezone.now()
+    order.status, order.delivered_at = target, now
+    order.save(update_fields=["status", "delivered_at"])
+    OrderEvent.objects.create(order=order, type=E.DELIVERED, actor=actor, created_at=now)
+    return order
+
+
+def _cancel(order: Order, *, actor: User | None, event_type: str, reason: str, now) -> None:
+    """Cancel one locked order: stock back, event, and the purchase too when none of its orders
+    is left. Caller holds the purchase lock."""
+    was = order.status
+    order.status, order.cancelled_at = S.CANCELLED, now
+    order.save(update_fields=["status", "cancelled_at"])
+    _return_stock(list(order.lines.all()))
+    data = {"from": was, "reason": reason}
+    if was != S.UNPAID:
+        data["refund_due"] = True
+    OrderEvent.objects.create(order=order, type=event_type, actor=actor, created_at=now, data=data)
+
+
+def _close_purchase_if_all_cancelled(purchase: Purchase, now) -> None:
+    if not Order.objects.filter(purchase=purchase).exclude(status=S.CANCELLED).exists():
+        Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.CANCELLED, cancelled_at=now)
+        purchase.status, purchase.cancelled_at = PurchaseStatus.CANCELLED, now
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Order:
+    """The buyer cancels its UNPAID order; staff cancel an UNPAID or PAID one (a paid order is then
+    due a refund, which the payments app makes). Stock returns. Cancelling the last live order of
+    a purchase cancels the purchase."""
+    order = _order_for_update(order_id=order_id, actor=actor, lock_purchase=True)
+    is_buyer = order.purchase.user_id == actor.pk
+    if not (actor.is_staff or is_buyer):
+        raise PermissionDenied(_("Only the buyer or staff can cancel an order."))
+    reason = clean_text(reason, field="reason", max_length=1000)
+    allowed = {S.UNPAID, S.PAID} if actor.is_staff else {S.UNPAID}
+    if order.status not in allowed:
+        if order.status == S.PAID:
+            raise ServiceError(
+                "INVALID_TRANSITION",
+                _("Order %(number)s is paid; ask our staff to cancel and refund it.") % {"number": order.number},
+                "id",
+            )
+        raise _invalid_transition(order, S.CANCELLED)
+    now = timezone.now()
+    _cancel(order, actor=actor, event_type=E.CANCELLED, reason=reason, now=now)
+    _close_purchase_if_all_cancelled(order.purchase, now)
+    return order
+
+
+# --- expiry ---------------------------------------------------------------------------------------
+
+def _paid_at_gateway(purchase: Purchase) -> int | None:
+    """Before expiring, ask the gateway about a still-pending payment (its confirmation may have
+    been missed). Returns the payment id when it actually succeeded; raises GatewayError when the
+    gateway cannot tell (then the purchase waits for the next run)."""
+    from payments.gateways import get_gateway
+
+    payment = Payment.objects.filter(purchase=purchase, status=Payment.Status.PENDING).exclude(psp_reference="").first()
+    if payment is None:
+        return None
+    gateway = get_gateway(payment.gateway)
+    if gateway is None:
+        return None
+    try:
+        result = gateway.status(psp_reference=payment.psp_reference)
+    except NotImplementedError:
+        return None
+    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
+
+
+@transaction.atomic
+def expire_purchase(*, purchase_id: int, now=None) -> bool:
+    """Cancel an unpaid purchase past its expiry: its orders CANCELLED (event EXPIRED), stock back.
+    Idempotent: False when there is nothing (left) to expire."""
+    now = now or timezone.now()
+    purchase = (
+        Purchase.objects.select_for_update(skip_locked=True)
+        .filter(pk=purchase_id, status=PurchaseStatus.UNPAID, expires_at__lte=now)
+        .first()
+    )
+    if purchase is None:
+        return False
+    orders = list(Order.objects.select_for_update().filter(purchase=purchase, status=S.UNPAID).prefetch_related("lines").order_by("pk"))
+    for order in orders:
+        _cancel(order, actor=None, event_type=E.EXPIRED, reason="", now=now)
+    # An unpaid purchase has no paid order: once its unpaid ones are cancelled, nothing is left.
+    Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.CANCELLED, cancelled_at=now)
+    return True
+
+
+def expire_unpaid_purchases(*, now=None, batch: int = 200) -> int:
+    """Expire every unpaid purchase past its time (the periodic task calls this). Each purchase is
+    its own transaction; a purchase whose payment in fact succeeded is marked paid instead."""
+    now = now or timezone.now()
+    expired = 0
+    due = list(
+        Purchase.objects.filter(status=PurchaseStatus.UNPAID, expires_at__lte=now).order_by("expires_at", "pk").values_list("pk", flat=True)[:batch]
+    )
+    for purchase_id in due:
+        purchase = Purchase.objects.filter(pk=purchase_id).first()
+        try:
+            paid_by = _paid_at_gateway(purchase)
+        except GatewayError as exc:
+            logger.warning("cannot check payment of purchase %s before expiry: %s", purchase_id, exc)
+            continue
+        if paid_by is not None:
+            mark_purchase_paid(purchase_id=purchase_id, payment_id=paid_by)
+            continue
+        if expire_purchase(purchase_id=purchase_id, now=now):
+            expired += 1
+    return expired
+

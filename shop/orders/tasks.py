@@ -1,0 +1,132 @@
+"""Order emails and expiry, on Celery. Every task is idempotent: an email goes out once however
+often its task is delivered (a sent-at mark under a row lock), and expiry only touches purchases
+still unpaid past their time."""
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from shop.core import money
+from shop.core.emails import send_templated_email
+from shop.orders import selectors, services
+from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
+
+
+def format_money(amount, currency: str, language: str) -> str:
+    """``1250000 VND`` -> ``1.250.000 ₫`` (vi) / ``1,250,000 ₫`` (en); ``12.5 USD`` -> ``12.50 USD``."""
+    digits = money.exponent(currency)
+    text = f"{money.quantize(amount, currency):,.{digits}f}"
+    if language == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return f"{text} {'₫' if currency == 'VND' else currency}"
+
+
+def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict:
+    fmt = lambda amount: format_money(amount, order.currency, language)  # noqa: E731
+    lines = []
+    for line in order.lines.all():
+        downloads = []
+        if with_downloads:
+            downloads = [
+                {"url": settings.PUBLIC_URL.rstrip("/") + selectors.download_path(d), "expires_at": d.expires_at, "max": d.max_downloads}
+                for d in line.downloads.all()
+            ]
+        lines.append({
+            "name": line.product_name,
+            "variant": line.variant_name,
+            "quantity": line.quantity,
+            "unit_price": fmt(line.unit_price_amount),
+            "total": fmt(line.total_amount),
+            "digital": line.product_type == "DIGITAL",
+            "downloads": downloads,
+        })
+    return {
+        "number": order.number,
+        "designer": order.designer.display_name,
+        "lines": lines,
+        "subtotal": fmt(order.subtotal_amount),
+        "shipping": fmt(order.shipping_amount),
+        "shipping_method": order.shipping_method_name,
+        "total": fmt(order.total_amount),
+        "address": order.shipping_address,
+        "carrier": order.carrier,
+        "tracking_number": order.tracking_number,
+    }
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_purchase_confirmation(self, purchase_id: int) -> bool:
+    """One email to the buyer listing every designer's part of a paid purchase."""
+    with transaction.atomic():
+        purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
+        if purchase is None or purchase.confirmation_email_sent_at is not None or purchase.status != PurchaseStatus.PAID:
+            return False
+        language = purchase.language
+        orders = list(selectors.with_details(Order.objects.filter(purchase=purchase)).order_by("id"))
+        parts = [_order_context(o, language, with_downloads=True) for o in orders if o.status != OrderStatus.CANCELLED]
+        send_templated_email(
+            name="purchase_confirmation",
+            language=language,
+            to=[purchase.email],
+            context={
+                "purchase": purchase,
+                "parts": parts,
+                "numbers": ", ".join(p["number"] for p in parts),
+                "total": format_money(purchase.total_amount, purchase.currency, language),
+                "address": purchase.shipping_address,
+                "purchase_url": f"{settings.PUBLIC_URL.rstrip('/')}/purchases/{purchase.token}",
+            },
+        )
+        purchase.confirmation_email_sent_at = timezone.now()
+        purchase.save(update_fields=["confirmation_email_sent_at"])
+    return True
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_designer_new_order(self, order_id: int) -> bool:
+    """Tell the designer about its part of a paid purchase (and nothing of the other parts)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("designer__user").filter(pk=order_id).first()
+        if order is None or order.designer_email_sent_at is not None or order.paid_at is None:
+            return False
+        user = order.designer.user
+        order = selectors.with_details(Order.objects.filter(pk=order.pk)).get()
+        send_templated_email(
+            name="designer_new_order",
+            language=user.language,
+            to=[user.email],
+            context={"order": _order_context(order, user.language, with_downloads=False), "designer": order.designer},
+        )
+        Order.objects.filter(pk=order.pk).update(designer_email_sent_at=timezone.now())
+    return True
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_order_shipped(self, order_id: int) -> bool:
+    """Tell the buyer that one designer's part is on its way, with the tracking number."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("purchase").filter(pk=order_id).first()
+        if order is None or order.shipped_email_sent_at is not None or order.fulfilled_at is None or not order.tracking_number:
+            return False
+        purchase = order.purchase
+        order = selectors.with_details(Order.objects.filter(pk=order.pk)).get()
+        send_templated_email(
+            name="order_shipped",
+            language=purchase.language,
+            to=[purchase.email],
+            context={
+                "order": _order_context(order, purchase.language, with_downloads=False),
+                "purchase_url": f"{settings.PUBLIC_URL.rstrip('/')}/purchases/{purchase.token}",
+            },
+        )
+        Order.objects.filter(pk=order.pk).update(shipped_email_sent_at=timezone.now())
+    return True
+
+
+@shared_task
+def expire_unpaid_purchases() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): cancel unpaid purchases past PURCHASE_EXPIRY_MINUTES and
+    return their stock."""
+    return services.expire_unpaid_purchases()

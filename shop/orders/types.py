@@ -1,0 +1,306 @@
+import graphene
+from django.utils import timezone
+from graphene import relay
+from graphene_django import DjangoObjectType
+
+from designers.types import DesignerType
+from shop.catalog.types import ProductTypeEnum
+from graphql_relay import to_global_id as global_id
+from shop.checkout.types import Address
+from shop.checkout.types import money
+from shop.core.graphql import CountableConnection, Money, current_user
+from shop.orders import selectors
+from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
+
+
+class OrderStatusEnum(graphene.Enum):
+    class Meta:
+        name = "OrderStatus"
+
+    UNPAID = "UNPAID"
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+
+
+class PurchaseStatusEnum(graphene.Enum):
+    class Meta:
+        name = "PurchaseStatus"
+
+    UNPAID = "UNPAID"
+    PAID = "PAID"
+    CANCELLED = "CANCELLED"
+
+
+class OrderErrorCode(graphene.Enum):
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+
+
+# --- who is looking -------------------------------------------------------------------------------
+# `purchase(token:)` unlocks that purchase (and its orders) for the rest of the request: the token
+# from the confirmation email is the anonymous buyer's proof.
+
+def unlock_purchase(info, purchase: Purchase) -> None:
+    unlocked = getattr(info.context, "_unlocked_purchases", None)
+    if unlocked is None:
+        unlocked = set()
+        info.context._unlocked_purchases = unlocked
+    unlocked.add(purchase.pk)
+
+
+def unlocked_purchases(info) -> set:
+    return getattr(info.context, "_unlocked_purchases", None) or set()
+
+
+def is_buyer(info, purchase_id: int, purchase_user_id: int | None) -> bool:
+    user = current_user(info)
+    return purchase_id in unlocked_purchases(info) or (user is not None and purchase_user_id == user.pk)
+
+
+def is_staff(info) -> bool:
+    user = current_user(info)
+    return user is not None and user.is_staff
+
+
+# --- types ----------------------------------------------------------------------------------------
+
+class DigitalDownloadType(DjangoObjectType):
+    """A signed, expiring, count-limited link to a bought file (the buyer's only)."""
+
+    url = graphene.String(required=True)
+    remaining = graphene.Int(required=True, description="Downloads left.")
+    is_valid = graphene.Boolean(required=True)
+
+    class Meta:
+        model = DigitalDownload
+        name = "DigitalDownload"
+        interfaces = (relay.Node,)
+        fields = ("id", "expires_at", "max_downloads", "download_count")
+
+    def resolve_url(root, info):
+        return info.context.build_absolute_uri(selectors.download_path(root))
+
+    def resolve_remaining(root, info):
+        return max(root.max_downloads - root.download_count, 0)
+
+    def resolve_is_valid(root, info):
+        return root.download_count < root.max_downloads and root.expires_at > timezone.now()
+
+    @classmethod
+    def get_node(cls, info, id):
+        download = DigitalDownload.objects.select_related("line__order__purchase").filter(pk=id).first()
+        if download is None:
+            return None
+        order = download.line.order
+        return download if is_buyer(info, order.purchase_id, order.purchase.user_id) else None
+
+
+class OrderLineType(DjangoObjectType):
+    """What was bought, as it was at the time (a snapshot)."""
+
+    variant_id = graphene.ID(description="The ProductVariant's global ID; null once the variant is deleted.")
+    product_type = graphene.Field(ProductTypeEnum, required=True)
+    unit_price = graphene.Field(Money, required=True)
+    total = graphene.Field(Money, required=True)
+    downloads = graphene.List(
+        graphene.NonNull(DigitalDownloadType), required=True,
+        description="Download links of a paid digital line; shown to the buyer only.",
+    )
+
+    class Meta:
+        model = OrderLine
+        name = "OrderLine"
+        interfaces = (relay.Node,)
+        fields = ("id", "product_name", "variant_name", "sku", "quantity", "refunded_quantity")
+
+    def resolve_variant_id(root, info):
+        return global_id("ProductVariant", root.variant_id) if root.variant_id else None
+
+    def resolve_product_type(root, info):
+        return str(root.product_type)
+
+    def resolve_unit_price(root, info):
+        return money(root.unit_price_amount, root.order.currency)
+
+    def resolve_total(root, info):
+        return money(root.total_amount, root.order.currency)
+
+    def resolve_downloads(root, info):
+        order = root.order
+        if not is_buyer(info, order.purchase_id, order.purchase.user_id):
+            return []
+        return list(root.downloads.all())
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.line_by_id(current_user(info), id, unlocked_purchases(info))
+
+
+class OrderEventType(DjangoObjectType):
+    """A transition or notable fact in an order's life."""
+
+    type = graphene.String(required=True, description="PLACED, PAID, FULFILLED, DELIVERED, CANCELLED, EXPIRED, ...")
+    actor_email = graphene.String(description="Who did it (staff only see this).")
+    reason = graphene.String()
+    data = graphene.JSONString(description="Details (staff only).")
+
+    class Meta:
+        model = OrderEvent
+        name = "OrderEvent"
+        interfaces = (relay.Node,)
+        fields = ("id", "created_at")
+
+    def resolve_type(root, info):
+        return root.type
+
+    def resolve_actor_email(root, info):
+        return root.actor.email if is_staff(info) and root.actor_id else None
+
+    def resolve_reason(root, info):
+        # Only a cancellation's reason is for every viewer (a payment failure's reason is staff's).
+        if root.type != "CANCELLED" and not is_staff(info):
+            return None
+        return (root.data or {}).get("reason") or None
+
+    def resolve_data(root, info):
+        return root.data if is_staff(info) else None
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.event_by_id(current_user(info), id, unlocked_purchases(info))
+
+
+class OrderType(DjangoObjectType):
+    """One designer's part of a purchase."""
+
+    status = graphene.Field(OrderStatusEnum, required=True)
+    designer = graphene.Field(DesignerType, required=True)
+    purchase = graphene.Field(lambda: PurchaseType, description="The whole purchase: the buyer and staff only.")
+    buyer_email = graphene.String(description="The buyer and staff only.")
+    subtotal = graphene.Field(Money, required=True)
+    shipping_price = graphene.Field(Money, required=True)
+    total = graphene.Field(Money, required=True)
+    refunded = graphene.Field(Money, required=True)
+    shipping_address = graphene.Field(Address, description="Null when the order has nothing to ship.")
+    lines = graphene.List(graphene.NonNull(OrderLineType), required=True)
+    events = graphene.List(graphene.NonNull(OrderEventType), required=True)
+
+    class Meta:
+        model = Order
+        name = "Order"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = (
+            "id", "number", "currency", "shipping_method_name", "carrier", "tracking_number",
+            "created_at", "paid_at", "fulfilled_at", "delivered_at", "cancelled_at",
+        )
+
+    def resolve_status(root, info):
+        return str(root.status)
+
+    def resolve_designer(root, info):
+        return root.designer
+
+    def resolve_purchase(root, info):
+        purchase = root.purchase
+        return purchase if is_staff(info) or is_buyer(info, purchase.pk, purchase.user_id) else None
+
+    def resolve_buyer_email(root, info):
+        purchase = root.purchase
+        return purchase.email if is_staff(info) or is_buyer(info, purchase.pk, purchase.user_id) else None
+
+    def resolve_subtotal(root, info):
+        return money(root.subtotal_amount, root.currency)
+
+    def resolve_shipping_price(root, info):
+        return money(root.shipping_amount, root.currency)
+
+    def resolve_total(root, info):
+        return money(root.total_amount, root.currency)
+
+    def resolve_refunded(root, info):
+        return money(root.refunded_amount, root.currency)
+
+    def resolve_shipping_address(root, info):
+        return Address.from_dict(root.shipping_address)
+
+    def resolve_lines(root, info):
+        lines = list(root.lines.all())
+        for line in lines:
+            line.order = root  # no query back to the order per line
+        return lines
+
+    def resolve_events(root, info):
+        return list(root.events.all())
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.order_by_id(current_user(info), id, unlocked_purchases(info))
+
+
+class PurchaseType(DjangoObjectType):
+    """What the buyer paid for at once: one order per designer."""
+
+    status = graphene.Field(PurchaseStatusEnum, required=True)
+    total = graphene.Field(Money, required=True)
+    shipping_address = graphene.Field(Address)
+    orders = graphene.List(graphene.NonNull(OrderType), required=True)
+
+    class Meta:
+        model = Purchase
+        name = "Purchase"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "token", "email", "currency", "gateway", "created_at", "expires_at", "paid_at", "cancelled_at")
+
+    def resolve_status(root, info):
+        return str(root.status)
+
+    def resolve_total(root, info):
+        return money(root.total_amount, root.currency)
+
+    def resolve_shipping_address(root, info):
+        return Address.from_dict(root.shipping_address)
+
+    def resolve_orders(root, info):
+        orders = selectors.orders_of_purchase(root)
+        for order in orders:
+            order.purchase = root
+        return orders
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.purchase_by_id(current_user(info), id, unlocked_purchases(info))
+
+
+OrderConnection = OrderType._meta.connection
+PurchaseConnection = PurchaseType._meta.connection
+
+
+class DateTimeRangeInput(graphene.InputObjectType):
+    gte = graphene.DateTime()
+    lte = graphene.DateTime()
+
+
+class OrderFilterInput(graphene.InputObjectType):
+    status = graphene.List(graphene.NonNull(OrderStatusEnum))
+    created = graphene.Field(DateTimeRangeInput)
+    search = graphene.String(description="An order number, e.g. RM10001.")
+
+
+def filter_kwargs(filter) -> dict:
+    filter = filter or {}
+    created = filter.get("created") or {}
+    statuses = filter.get("status")
+    return {
+        "status": [s.value if hasattr(s, "value") else s for s in statuses] if statuses else None,
+        "created_gte": created.get("gte"),
+        "created_lte": created.get("lte"),
+        "search": filter.get("search"),
+    }
