@@ -16,7 +16,6 @@ import html
 import itertools
 import math
 import random
-import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -32,12 +31,18 @@ from bench.seed import words
 from bench.seed.images import make_digital_files, make_images
 from bench.seed.progress import Progress
 from shop.core.storage import private_storage
-from shop.core.text import fold, vietnamese_slug
+from shop.catalog.services import search_texts, search_vector, sort_name
+from shop.core.text import vietnamese_slug
+from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
 
 PASSWORD = "bench-Pass-2026"
 EMAIL_DOMAIN = "bench.rethink.market"
 DAY = 86400.0
 MONTH = 30.4375 * DAY
+
+# The orders sequence's first value (migration orders 0002): seeded orders take RM10001, RM10002, ...
+# and the sequence is moved past them, so orders placed later continue the numbering.
+ORDER_NUMBER_START = 10001
 
 # Apps whose tables --reset empties (with everything that references them).
 OUR_APPS = ("accounts", "catalog", "checkout", "orders", "designers", "payments", "core", "bench")
@@ -80,13 +85,6 @@ def _round_price(value: float) -> int:
     if value < 1_000_000:
         return int(round(value / 10_000.0)) * 10_000 - (1000 if value % 3 < 1 else 0)
     return int(round(value / 50_000.0)) * 50_000
-
-
-_TAG_RE = re.compile(r"<[^>]+>")
-
-
-def strip_html(text: str) -> str:
-    return html.unescape(_TAG_RE.sub(" ", text))
 
 
 class Copier:
@@ -261,7 +259,7 @@ class Seeder:
         self.staff_id = staff_id
         for i in range(c.designers):
             designer_id = i + 1
-            user_id = i + 2
+            user_id = self.designer_user_id(i)
             vietnamese = rnd.random() < 0.85
             if rnd.random() < 0.6:
                 if vietnamese:
@@ -335,6 +333,10 @@ class Seeder:
                                               "email_sent_at"], self.report).write(self._tick(change_rows, progress))
         progress.close()
         self._stage("users and designers", t)
+
+    @staticmethod
+    def designer_user_id(designer_index: int) -> int:
+        return designer_index + 2  # user 1 is staff; designer i (0-based) has user i + 2
 
     @staticmethod
     def _unique(base: str, used: dict[str, int], max_length: int = 60) -> str:
@@ -433,7 +435,7 @@ class Seeder:
         used_slugs: dict[str, int] = {}
         search_rows = []
         statuses = [("PUBLISHED", 89), ("DRAFT", 7), ("ARCHIVED", 4)]
-        product_fields = ["id", "designer", "name", "slug", "description", "category", "tags", "product_type", "status",
+        product_fields = ["id", "designer", "name", "sort_name", "slug", "description", "category", "tags", "product_type", "status",
                           "currency", "min_price", "hidden_at", "hidden_reason", "hidden_by", "published_at",
                           "created_at", "updated_at"]
         variant_fields = ["id", "product", "designer", "sku", "name", "attributes", "price_amount", "currency",
@@ -504,7 +506,7 @@ class Seeder:
                     self.variant_name[vid - 1] = vname
                     self.variant_sku[vid - 1] = sku
                 product_rows.append((
-                    pid, d + 1, name, slug, description, category_id, tags, product_type, status, "VND", min(prices),
+                    pid, d + 1, name, sort_name(name), slug, description, category_id, tags, product_type, status, "VND", min(prices),
                     _ts(updated) if hidden else None, "Ảnh sản phẩm không đúng mô tả." if hidden else "",
                     self.staff_id if hidden else None, published_at, _ts(created), _ts(updated),
                 ))
@@ -523,7 +525,7 @@ class Seeder:
                 if status != "DRAFT":
                     self.designer_products[d].append(pid)
                     self.designer_product_times[d].append(created)
-                search_rows.append((pid, fold(name), fold(" ".join(tags)), fold(strip_html(description))))
+                search_rows.append((pid, *search_texts(name=name, tags=tags, description=description)))
             Copier(cursor, Product, product_fields, self.report).write(product_rows)
             Copier(cursor, ProductVariant, variant_fields, self.report).write(variant_rows)
             Copier(cursor, ProductMedia, media_fields, self.report).write(media_rows)
@@ -581,7 +583,7 @@ class Seeder:
 
     def orders(self, cursor) -> None:
         from payments.models import Payment
-        from shop.orders.models import Order, OrderLine, Purchase
+        from shop.orders.models import Order, OrderEvent, OrderEventType as E, OrderLine, Purchase
 
         t = time.monotonic()
         c = self.c
@@ -624,15 +626,18 @@ class Seeder:
         repeat_buyers = max(1, c.buyers // 10)
 
         purchase_fields = ["id", "token", "user", "email", "language", "currency", "total_amount", "status", "gateway",
-                           "shipping_address", "created_at", "expires_at", "paid_at"]
+                           "shipping_address", "created_at", "expires_at", "paid_at", "cancelled_at",
+                           "confirmation_email_sent_at"]
         order_fields = ["id", "purchase", "designer", "number", "status", "currency", "subtotal_amount", "shipping_amount",
                         "total_amount", "refunded_amount", "shipping_method_name", "shipping_address", "carrier",
                         "tracking_number", "is_disputed", "created_at", "paid_at", "fulfilled_at", "delivered_at",
-                        "cancelled_at"]
+                        "cancelled_at", "designer_email_sent_at", "shipped_email_sent_at"]
         line_fields = ["order", "variant", "product_name", "variant_name", "sku", "product_type", "unit_price_amount",
                        "quantity", "total_amount", "refunded_quantity"]
-        payment_fields = ["purchase", "gateway", "amount", "currency", "status", "psp_reference", "client_secret",
+        payment_fields = ["id", "purchase", "gateway", "amount", "currency", "status", "psp_reference", "client_secret",
                           "idempotency_key", "error", "created_at", "updated_at"]
+        event_fields = ["order", "type", "actor", "data", "created_at"]
+        payment_id = 0
 
         progress = self.progress("orders", c.orders)
         order_id = 0
@@ -640,7 +645,7 @@ class Seeder:
         carriers = ["GHN", "GHTK", "Viettel Post", "J&T Express", "Ahamove"]
         chunk = 20_000
         for chunk_start in range(0, n_purchases, chunk):
-            purchase_rows, order_rows, line_rows, payment_rows = [], [], [], []
+            purchase_rows, order_rows, line_rows, payment_rows, event_rows = [], [], [], [], []
             for pi in range(chunk_start, min(n_purchases, chunk_start + chunk)):
                 purchase_id = pi + 1
                 created = times[pi]
@@ -659,6 +664,10 @@ class Seeder:
                 # The purchase's fate: paid, or cancelled (never paid, expired).
                 cancelled = rnd.random() < 0.04
                 paid_at = None if cancelled else created + rnd.uniform(20, 600)
+                # A cancelled purchase was declined half the time, else abandoned before paying.
+                payment_status = "SUCCEEDED" if not cancelled else "FAILED" if rnd.random() < 0.5 else None
+                if payment_status:
+                    payment_id += 1
 
                 designers_here: list[int] = []
                 for _ in range(sizes[pi]):
@@ -728,30 +737,54 @@ class Seeder:
                             else:
                                 status, refunded = "PARTIALLY_REFUNDED", min(total, _round_price(subtotal * 0.3) or 1000)
                     disputed = status in ("REFUNDED", "PARTIALLY_REFUNDED") and rnd.random() < 0.2
-                    number = f"BN{order_id:08d}"
+                    number = order_number(ORDER_NUMBER_START + order_id - 1)
+                    shipped_email = fulfilled_at + 60 if fulfilled_at and physical else None
                     order_rows.append((
                         order_id, purchase_id, d + 1, number, status, "VND", subtotal, shipping, total, refunded,
                         method_name, address if physical else None, carrier, tracking, disputed, _ts(created),
                         _ts(paid_at) if paid_at else None, _ts(fulfilled_at) if fulfilled_at else None,
                         _ts(delivered_at) if delivered_at else None, _ts(cancelled_at) if cancelled_at else None,
+                        _ts(paid_at + 30) if paid_at else None, _ts(shipped_email) if shipped_email else None,
                     ))
+                    # Its history, as the services record it.
+                    event_rows.append((order_id, E.PLACED, user_id, '{"gateway": "dummy"}', _ts(created)))
+                    if cancelled:
+                        event_rows.append((order_id, E.EXPIRED, None, '{"from": "UNPAID", "reason": ""}', _ts(cancelled_at)))
+                    else:
+                        event_rows.append((order_id, E.PAID, None, f'{{"payment_id": {payment_id}}}', _ts(paid_at)))
+                    if fulfilled_at:
+                        data = (orjson.dumps({"carrier": carrier, "tracking_number": tracking}).decode() if physical
+                                else '{"automatic": true, "digital": true}')
+                        event_rows.append((order_id, E.FULFILLED, self.designer_user_id(d) if physical else None, data,
+                                           _ts(fulfilled_at)))
+                    if delivered_at and physical:
+                        event_rows.append((order_id, E.DELIVERED, self.designer_user_id(d), "{}", _ts(delivered_at)))
+                    if refunded:
+                        when = _ts(min(self.until - 60, (delivered_at or created) + 3 * DAY))
+                        event_rows.append((order_id, "REFUNDED", self.staff_id, orjson.dumps({
+                            "amount": str(refunded), "currency": "VND", "reason": "Hàng bị lỗi khi giao.", "source": "STAFF",
+                        }).decode(), when))
                     line_rows.extend(tuple(line) for line in lines_here)
                     purchase_total += total
                 purchase_rows.append((
                     purchase_id, _uuid(rnd), user_id, email, "vi" if rnd.random() < 0.85 else "en", "VND", purchase_total,
                     "CANCELLED" if cancelled else "PAID", "dummy", address if needs_address else None, _ts(created),
-                    _ts(created + 1800), _ts(paid_at) if paid_at else None,
+                    _ts(created + 1800), _ts(paid_at) if paid_at else None, _ts(created + 1800) if cancelled else None,
+                    _ts(paid_at + 30) if paid_at else None,
                 ))
-                if not cancelled:
-                    payment_rows.append((purchase_id, "dummy", purchase_total, "VND", "SUCCEEDED", f"dummy_{_uuid(rnd).hex}",
-                                         "", f"bench-{purchase_id}", "", _ts(created + 5), _ts(paid_at)))
-                elif rnd.random() < 0.5:
-                    payment_rows.append((purchase_id, "dummy", purchase_total, "VND", "FAILED", f"dummy_{_uuid(rnd).hex}",
-                                         "", f"bench-{purchase_id}", "Card declined.", _ts(created + 5), _ts(created + 10)))
+                if payment_status == "SUCCEEDED":
+                    payment_rows.append((payment_id, purchase_id, "dummy", purchase_total, "VND", "SUCCEEDED",
+                                         f"dummy_{_uuid(rnd).hex}", "", f"purchase-{purchase_id}", "", _ts(created + 5),
+                                         _ts(paid_at)))
+                elif payment_status == "FAILED":
+                    payment_rows.append((payment_id, purchase_id, "dummy", purchase_total, "VND", "FAILED",
+                                         f"dummy_{_uuid(rnd).hex}", "", f"purchase-{purchase_id}", "Card declined.",
+                                         _ts(created + 5), _ts(created + 10)))
             Copier(cursor, Purchase, purchase_fields, self.report).write(purchase_rows)
             Copier(cursor, Order, order_fields, self.report).write(order_rows)
             Copier(cursor, OrderLine, line_fields, self.report).write(line_rows)
             Copier(cursor, Payment, payment_fields, self.report).write(payment_rows)
+            Copier(cursor, OrderEvent, event_fields, self.report).write(event_rows)
             progress.update(len(order_rows))
         progress.close()
         self._stage("purchases, orders, lines, payments", t)
@@ -769,14 +802,19 @@ class Seeder:
             "ward": ward, "district": district, "province": province, "country": "VN",
         }).decode()
 
-    # --- search vectors (aligned with the catalog's definition: see search_vector_sql) ------
+    # --- search vectors (the catalog's own definition: shop.catalog.services) --------------
 
     def search_vectors(self, cursor) -> None:
         """Fill Product.search_vector for every product in one set-based UPDATE.
 
-        The folded texts (``shop.core.text.fold``) are computed here in Python and staged in a
-        temporary table; :func:`search_vector_sql` is the expression that turns them into the
-        vector, and must match what the catalog services store on every product write."""
+        The folded texts come from ``shop.catalog.services.search_texts`` (computed in Python while
+        the products are generated) and are staged in a temporary table; the vector is the
+        catalog's ``search_vector`` expression, compiled to SQL over the staging table's columns,
+        so the seeded documents are exactly what the services store on every product write."""
+        from django.db.models import TextField
+        from django.db.models.expressions import RawSQL
+        from django.db.models.sql import Query
+
         from shop.catalog.models import Product
 
         t = time.monotonic()
@@ -785,16 +823,21 @@ class Seeder:
         with cursor.copy("COPY bench_search (id, name, tags, body) FROM STDIN") as copy:
             for row in self.search_rows:
                 copy.write_row(row)
+        query = Query(Product)
+        columns = [RawSQL(f"s.{c}", (), output_field=TextField()) for c in ("name", "tags", "body")]
+        expression = search_vector(*columns).resolve_expression(query)
+        sql, params = query.get_compiler(connection=connection).compile(expression)
         table = Product._meta.db_table
-        cursor.execute(
-            f'UPDATE "{table}" AS p SET search_vector = {search_vector_sql("s.name", "s.tags", "s.body")} '
-            "FROM bench_search AS s WHERE s.id = p.id"
-        )
+        cursor.execute(f'UPDATE "{table}" AS p SET search_vector = {sql} FROM bench_search AS s WHERE s.id = p.id', params)
         cursor.execute("DROP TABLE bench_search")
         self.search_rows = []
         self._stage("search vectors", t)
 
     def sequences(self, cursor) -> None:
+        from shop.orders.models import Order
+
+        cursor.execute("SELECT setval(%s, %s, false)",
+                       [ORDER_NUMBER_SEQUENCE, ORDER_NUMBER_START + self.report.rows.get(Order._meta.db_table, 0)])
         for model in apps.get_models(include_auto_created=True):
             if model._meta.app_label not in OUR_APPS or not model._meta.managed:
                 continue
@@ -806,17 +849,6 @@ class Seeder:
                 f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX(\"{pk.column}\") FROM \"{table}\"), 0) + 1, false)",
                 [f'"{table}"', pk.column],
             )
-
-
-def search_vector_sql(name: str, tags: str, body: str) -> str:
-    """PROVISIONAL until the catalog branch lands: accent-folded text, 'simple' configuration,
-    name weight A, tags B, description C (as the model's comment says). To be replaced by the
-    catalog's own definition."""
-    return (
-        f"setweight(to_tsvector('simple', coalesce({name}, '')), 'A') || "
-        f"setweight(to_tsvector('simple', coalesce({tags}, '')), 'B') || "
-        f"setweight(to_tsvector('simple', coalesce({body}, '')), 'C')"
-    )
 
 
 class SeedError(Exception):

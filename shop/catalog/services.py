@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
 from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.catalog.selectors import SEARCH_CONFIG
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.files import store_digital_file
@@ -174,16 +175,33 @@ def _product_slug(slug: str | None, name: str, *, exclude_pk: int | None = None)
     return unique_slug(base, lambda s: taken.filter(slug=s).exists())
 
 
-def reindex_product(product: Product) -> None:
-    """Refresh the accent-folded search document and sort name: name (weight A) ranks above tags
-    (B), which rank above the description (C)."""
-    Product.objects.filter(pk=product.pk).update(
-        sort_name=fold(product.name)[:200],
-        search_vector=SearchVector(Value(fold(product.name)), weight="A", config="simple")
-        + SearchVector(Value(fold(" ".join(product.tags or []))), weight="B", config="simple")
-        + SearchVector(Value(fold(html_to_text(product.description))), weight="C", config="simple"),
+def search_texts(*, name: str, tags: list[str] | None, description: str) -> tuple[str, str, str]:
+    """The accent-folded texts of a product's search document: (name, tags, description as text)."""
+    return fold(name), fold(" ".join(tags or [])), fold(html_to_text(description))
+
+
+def sort_name(name: str) -> str:
+    return fold(name)[:200]
+
+
+def search_vector(name, tags, body):
+    """The search document from three folded-text expressions (``Value(...)`` for one product, or
+    columns of a staging table for a bulk load such as ``seed_bench``): name weight A ranks above
+    tags (B), which rank above the description (C)."""
+    return (
+        SearchVector(name, weight="A", config=SEARCH_CONFIG)
+        + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
+        + SearchVector(body, weight="C", config=SEARCH_CONFIG)
     )
-    product.sort_name = fold(product.name)[:200]
+
+
+def reindex_product(product: Product) -> None:
+    """Refresh the accent-folded search document and sort name."""
+    name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
+    Product.objects.filter(pk=product.pk).update(
+        sort_name=sort_name(product.name), search_vector=search_vector(Value(name), Value(tags), Value(body)),
+    )
+    product.sort_name = sort_name(product.name)
 
 
 def refresh_min_price(product: Product) -> None:

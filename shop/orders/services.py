@@ -93,10 +93,18 @@ def _return_stock(lines) -> None:
 
 # --- placing a purchase ---------------------------------------------------------------------------
 
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"  # starts at 10001 (migration orders 0002)
+
+
+def order_number(value: int) -> str:
+    """The human order number for a value of the sequence: ``RM10001``."""
+    return f"RM{value}"
+
+
 def _order_numbers(count: int) -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('orders_order_number_seq') FROM generate_series(1, %s)", [count])
-        return [f"RM{row[0]}" for row in cursor.fetchall()]
+        cursor.execute(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}') FROM generate_series(1, %s)", [count])
+        return [order_number(row[0]) for row in cursor.fetchall()]
 
 
 def place_purchase(*, summary, user: User | None, gateway_id: str) -> Purchase:
