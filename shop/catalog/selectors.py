@@ -13,7 +13,8 @@ import re
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
 from django.db.models.expressions import RawSQL
 
 from designers.models import Designer, DesignerStatus
@@ -146,7 +147,9 @@ def filter_products(
 ) -> QuerySet[Product]:
     query = search_query(search)
     if query is not None:
-        qs = qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+        # double precision: ts_rank's ``real`` would round-trip inexactly through a page cursor
+        rank = Cast(SearchRank(F("search_vector"), query), FloatField())
+        qs = qs.filter(search_vector=query).annotate(rank=rank)
     if designer_id is not None:
         qs = qs.filter(designer_id=designer_id)
     if category_id is not None:
@@ -183,15 +186,19 @@ def sort_products(qs: QuerySet[Product], field: str | None, direction: str | Non
     desc = direction == "DESC"
     if field == "RANK" and not searching:
         field, desc = "CREATED_AT", True
+    # (key, nullable): NULLs (products without variants have no price) go last either way; the
+    # other keys are NOT NULL and are left to PostgreSQL's default so that the indexes
+    # (status, -created_at, -id), (sort_name, id) and (min_price, id) serve the order.
     if field == "NAME":
-        keys = [F("sort_name"), F("name"), F("id")]
+        keys = [(F("sort_name"), False), (F("name"), False), (F("id"), False)]
     elif field == "PRICE":
-        keys = [F("min_price"), F("id")]
+        keys = [(F("min_price"), True), (F("id"), False)]
     elif field == "RANK":
-        keys = [F("rank"), F("created_at"), F("id")]
+        keys = [(F("rank"), True), (F("created_at"), False), (F("id"), False)]
     else:
-        keys = [F("created_at"), F("id")]
-    return qs.order_by(*[k.desc(nulls_last=True) if desc else k.asc(nulls_last=True) for k in keys])
+        keys = [(F("created_at"), False), (F("id"), False)]
+    flags = lambda nullable: {"nulls_last": True} if nullable else {}  # noqa: E731
+    return qs.order_by(*[k.desc(**flags(n)) if desc else k.asc(**flags(n)) for k, n in keys])
 
 
 def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import graphene
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from graphql import GraphQLError
 from graphene import relay
 
@@ -186,22 +192,209 @@ class CountableConnection(relay.Connection):
         return _count(root.iterable)
 
 
+# Cursors. Querysets ordered by model fields (or annotations) ending in the primary key are paged
+# by *keyset*: the cursor holds the sort values of its row, and the next page is the rows after
+# them (``WHERE (created_at, id) < (…)``), found through the ordering's index however deep the
+# page: no ``OFFSET``, no ``COUNT(*)`` (``totalCount`` counts only when it is asked for). Lists
+# and other querysets use offset cursors (``o:<n>``), which keyset-paged fields still accept, so
+# cursors handed out before keyset paging keep working.
+
 def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def _cursor_error(arg: str) -> GraphQLError:
+    return GraphQLError(f"Invalid cursor in `{arg}`.", extensions={"code": "INVALID_CURSOR"})
+
+
+def _decode_raw(cursor: str, arg: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+    except (ValueError, UnicodeError, TypeError):
+        raise _cursor_error(arg)
+    kind, _sep, value = raw.partition(":")
+    if kind not in ("o", "k"):
+        raise _cursor_error(arg)
+    return kind, value
 
 
 def _decode_cursor(cursor: str | None, arg: str) -> int | None:
     if cursor is None:
         return None
+    kind, value = _decode_raw(cursor, arg)
     try:
-        raw = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
-        kind, _sep, value = raw.partition(":")
         offset = int(value)
         if kind != "o" or offset < 0:
             raise ValueError
         return offset
-    except (ValueError, UnicodeError, TypeError):
-        raise GraphQLError(f"Invalid cursor in `{arg}`.", extensions={"code": "INVALID_CURSOR"})
+    except (ValueError, TypeError):
+        raise _cursor_error(arg)
+
+
+@dataclass(frozen=True)
+class _Key:
+    name: str           # a field or annotation of the queryset's rows
+    desc: bool
+    nulls_last: bool    # PostgreSQL's placement of NULLs for this key
+    nullable: bool
+    field: object | None
+
+    def reversed(self) -> "_Key":
+        return _Key(self.name, not self.desc, not self.nulls_last, self.nullable, self.field)
+
+
+def _keyset_keys(queryset) -> list[_Key] | None:
+    """The keys of a queryset's ordering when it can be keyset-paged: plain fields of the model
+    (or annotations), the last one the primary key. None otherwise.
+
+    A float annotation must be ``double precision`` (cast it): a ``real`` comes back rounded to its
+    shortest decimal form, and the cursor would then no longer equal its own row."""
+    if not isinstance(queryset, QuerySet) or queryset.query.distinct or not queryset.query.order_by:
+        return None
+    meta = queryset.model._meta
+    keys: list[_Key] = []
+    for item in queryset.query.order_by:
+        if isinstance(item, str):
+            desc = item.startswith("-")
+            name, nulls_last = item.lstrip("-+"), None
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            desc, name = item.descending, item.expression.name
+            nulls_last = True if item.nulls_last else False if item.nulls_first else None
+        else:
+            return None
+        if name == "pk":
+            name = meta.pk.name
+        if "__" in name or name == "?":
+            return None
+        if name in queryset.query.annotations:
+            field, nullable = None, True
+        else:
+            try:
+                field = meta.get_field(name)
+            except Exception:
+                return None
+            if not getattr(field, "concrete", False) or field.is_relation:
+                return None
+            nullable = field.null
+        if nulls_last is None:
+            nulls_last = not desc  # PostgreSQL: NULLs sort as the largest value
+        keys.append(_Key(name, desc, nulls_last, nullable, field))
+    if keys[-1].name != meta.pk.name:
+        return None
+    return keys
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return str(value)
+
+
+def _keyset_signature(keys: list[_Key]) -> str:
+    return ",".join(("-" if k.desc else "") + k.name for k in keys)
+
+
+def _encode_keyset_cursor(keys: list[_Key], row) -> str:
+    values = [_json_value(getattr(row, k.name)) for k in keys]
+    raw = json.dumps([_keyset_signature(keys), values], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(b"k:" + raw.encode()).decode()
+
+
+def _decode_keyset_cursor(keys: list[_Key], value: str, arg: str) -> list:
+    try:
+        signature, values = json.loads(value)
+        if signature != _keyset_signature(keys) or not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError
+        out = []
+        for key, v in zip(keys, values):
+            if v is None:
+                if not key.nullable:
+                    raise ValueError
+                out.append(None)
+            elif key.field is not None:
+                value = key.field.to_python(v)
+                key.field.run_validators(value)  # e.g. integers beyond the column's range
+                out.append(value)
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.append(v)
+            else:
+                raise ValueError
+        return out
+    except (ValueError, TypeError, ValidationError, ArithmeticError):
+        raise _cursor_error(arg)
+
+
+def _beyond(keys: list[_Key], values: list) -> Q:
+    """Rows strictly after the row with ``values`` in the order ``keys`` describe. The first key
+    also gets a plain range bound when it cannot be NULL, so the index scan starts at the cursor."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for key, value in zip(keys, values):
+        if value is None:
+            after = Q(pk__in=[]) if key.nulls_last else Q(**{f"{key.name}__isnull": False})
+            same = Q(**{f"{key.name}__isnull": True})
+        else:
+            after = Q(**{f"{key.name}__{'lt' if key.desc else 'gt'}": value})
+            if key.nulls_last and key.nullable:
+                after |= Q(**{f"{key.name}__isnull": True})
+            same = Q(**{key.name: value})
+        condition |= equal & after
+        equal &= same
+    first, value = keys[0], values[0]
+    if value is not None and not first.nullable:
+        condition &= Q(**{f"{first.name}__{'lte' if first.desc else 'gte'}": value})
+    return condition
+
+
+def _order_expression(key: _Key) -> OrderBy:
+    flags = {"nulls_last": True} if key.nulls_last else {"nulls_first": True}
+    return F(key.name).desc(**flags) if key.desc else F(key.name).asc(**flags)
+
+
+def _keyset_page(queryset, keys, connection_type, *, first, after, last, before):
+    after_values = None
+    if after is not None:
+        kind, value = _decode_raw(after, "after")
+        after_values = _decode_keyset_cursor(keys, value, "after")
+    before_values = None
+    if before is not None:
+        kind, value = _decode_raw(before, "before")
+        before_values = _decode_keyset_cursor(keys, value, "before")
+    qs = queryset
+    if after_values is not None:
+        qs = qs.filter(_beyond(keys, after_values))
+    if first is not None:
+        if before_values is not None:
+            qs = qs.filter(_beyond([k.reversed() for k in keys], before_values))
+        rows = list(qs[: first + 1])
+        has_next = len(rows) > first or before is not None
+        rows = rows[:first]
+        has_previous = after is not None
+    else:
+        backward = [k.reversed() for k in keys]
+        if before_values is not None:
+            qs = qs.filter(_beyond(backward, before_values))
+        qs = qs.order_by(*[_order_expression(k) for k in backward])
+        rows = list(qs[: last + 1])
+        has_previous = len(rows) > last
+        rows = rows[:last][::-1]
+        has_next = before is not None
+    edge_type = connection_type.Edge
+    edges = [edge_type(node=row, cursor=_encode_keyset_cursor(keys, row)) for row in rows]
+    return edges, has_previous, has_next
+
+
+def _is_offset_cursor(cursor: str | None) -> bool:
+    if cursor is None:
+        return False
+    try:
+        return base64.urlsafe_b64decode(cursor.encode() + b"==").startswith(b"o:")
+    except (ValueError, TypeError):
+        return False
 
 
 def check_page_args(first, last):
@@ -219,9 +412,29 @@ def _count(items) -> int:
 
 
 def paginate(queryset, connection_type, *, first=None, after=None, last=None, before=None):
-    """Slice an ordered queryset (or list) into a Relay connection with offset cursors.
-    Forward pages never count rows; ``totalCount`` counts only when it is asked for."""
+    """Slice an ordered queryset (or list) into a Relay connection. Querysets ordered by fields
+    ending in the primary key are keyset-paged (see above); others use offset cursors. Neither
+    counts rows unless ``totalCount`` is asked for."""
     check_page_args(first, last)
+    keys = _keyset_keys(queryset)
+    if keys is not None and not (_is_offset_cursor(after) or _is_offset_cursor(before)):
+        edges, has_previous, has_next = _keyset_page(
+            queryset, keys, connection_type, first=first, after=after, last=last, before=before
+        )
+    else:
+        edges, has_previous, has_next = _offset_page(queryset, connection_type, first=first, after=after, last=last, before=before)
+    page_info = relay.PageInfo(
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+        has_previous_page=has_previous,
+        has_next_page=has_next,
+    )
+    connection = connection_type(edges=edges, page_info=page_info)
+    connection.iterable = queryset
+    return connection
+
+
+def _offset_page(queryset, connection_type, *, first, after, last, before):
     after_pos = _decode_cursor(after, "after")
     start = after_pos + 1 if after_pos is not None else 0
     end = _decode_cursor(before, "before")
@@ -241,15 +454,7 @@ def paginate(queryset, connection_type, *, first=None, after=None, last=None, be
         has_next = before is not None
     edge_type = connection_type.Edge
     edges = [edge_type(node=row, cursor=_encode_cursor(offset + i)) for i, row in enumerate(rows)]
-    page_info = relay.PageInfo(
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-        has_previous_page=has_previous,
-        has_next_page=has_next,
-    )
-    connection = connection_type(edges=edges, page_info=page_info)
-    connection.iterable = queryset
-    return connection
+    return edges, has_previous, has_next
 
 
 class SortDirection(graphene.Enum):
