@@ -139,6 +139,7 @@ class Sample:
     query_ms: list[float] = field(default_factory=list)
     elapsed: float = 0.0
     bodies: list[bytes] = field(default_factory=list)
+    cache_hits: int = 0
 
 
 def _record(sample: Sample, response: Response, keep_body: bool) -> None:
@@ -149,6 +150,8 @@ def _record(sample: Sample, response: Response, keep_body: bool) -> None:
         sample.query_counts.append(int(response.headers["x-query-count"]))
     if "x-query-time-ms" in response.headers:
         sample.query_ms.append(float(response.headers["x-query-time-ms"]))
+    if response.headers.get("x-cache") == "HIT":
+        sample.cache_hits += 1
     if keep_body:
         sample.bodies.append(response.body)
 

@@ -53,6 +53,20 @@ def evaluate_targets(info: dict) -> list[dict]:
                 measured = min(values) if values else None
                 met = measured is not None and measured >= target
                 label = f"≥ {target} req/s (lower of keep-alive and close)"
+            elif key == "purchases_per_s":
+                values = [r[m]["rps"] for m in ("keepalive", "close") if r[m].get("rps") is not None]
+                measured = min(values) if values else None
+                met = measured is not None and measured >= target
+                label = f"≥ {target} completed purchases/s (lower of keep-alive and close)"
+            elif key == "completion_queries":
+                measured = (r.get("queries") or {}).get("max")
+                met = measured is not None and measured <= target
+                label = f"≤ {target} SQL queries per CheckoutComplete"
+            elif key == "no_oversell":
+                check = (r.get("flow") or {}).get("stock_check") or {}
+                measured = len(check.get("oversold", {})) + len(check.get("negative_stock", {})) if check else None
+                met = bool(check.get("ok"))
+                label = "no oversell: stock ≥ 0, units sold = stock taken, one paid purchase per buyer told so"
             elif key == "floor_ratio":
                 ratio = ratios.get(r["name"])
                 values = [ratio[k] for k in ("p50", "rps_close") if ratio and ratio.get(k)] if ratio else []
@@ -63,9 +77,11 @@ def evaluate_targets(info: dict) -> list[dict]:
                 continue
             if measured is None:
                 verdict = "not measured"
+            elif key == "no_oversell":
+                verdict = "met" if met else "FAILED"
             elif met:
                 verdict = "met"
-            elif key in ("rps",):
+            elif key in ("rps", "purchases_per_s"):
                 verdict = f"missed by {100 * (target - measured) / target:.0f}%"
             else:
                 verdict = f"missed by {100 * (measured - target) / target:.0f}%"
@@ -111,8 +127,9 @@ def render(info: dict) -> str:
     for r in info.get("results", []):
         s, k, cl = r["single"], r["keepalive"], r["close"]
         size = r.get("response_bytes") or {}
+        hits = f" (hits {r['cache_hits']:.0%})" if r.get("cache_hits") is not None else ""
         out.append(
-            f"| {r['name']}{' ⚠' if r['problems'] else ''} | {_queries(r.get('queries'))} | {_fmt(size.get('median'))} | "
+            f"| {r['name']}{hits}{' ⚠' if r['problems'] else ''} | {_queries(r.get('queries'))} | {_fmt(size.get('median'))} | "
             f"{_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | {_fmt(s['p99_ms'])} | {_fmt(k['rps'])} | {_fmt(k['p95_ms'])} | "
             f"{_fmt(cl['rps'])} | {_fmt(cl['p95_ms'])} |"
         )
@@ -125,6 +142,33 @@ def render(info: dict) -> str:
     if info.get("skipped"):
         out.append("")
         out.append("Not run: " + "; ".join(f"`{s['name']}` ({s['reason']})" for s in info["skipped"]) + ".")
+    flows = [r for r in info.get("results", []) if r.get("flow")]
+    if flows:
+        out.append("")
+        out.append("## Checkout")
+        out.append("")
+        out.append("A row above for a flow is one purchase: its latency is the whole purchase (three requests on one "
+                   "keep-alive connection, one after the other), its req/s are *completed purchases* per second, its SQL and "
+                   "bytes are those of `CheckoutComplete`. Per step:")
+        out.append("")
+        out.append("| flow | step | p50 | p95 | SQL | bytes |")
+        out.append("| --- | --- | ---: | ---: | ---: | ---: |")
+        for r in flows:
+            for step, v in r["flow"]["steps"].items():
+                out.append(f"| {r['name']} | {step} | {_fmt(v.get('p50_ms'))} | {_fmt(v.get('p95_ms'))} | {_queries(v.get('queries'))} | "
+                           f"{_fmt((v.get('bytes') or {}).get('median'))} |")
+        for r in flows:
+            k = r["keepalive"]
+            out.append("")
+            out.append(f"`{r['name']}`: {r['flow']['purchases']} purchases tried; saturated run: {k.get('completed')} completed, "
+                       f"{k.get('refused')} refused (sold out), {k.get('failed')} failed.")
+            check = r["flow"].get("stock_check")
+            if check:
+                out.append(f"Stock check over {check['variants']} variants: {check['stock_before']} units before, "
+                           f"{check['stock_after']} after, {check['units_sold']} on order lines of the run, "
+                           f"{check['paid_purchases']} paid purchases for {check['completed_by_buyers']} buyers told they had "
+                           f"bought; oversold: {check['oversold'] or 'none'}, below zero: {check['negative_stock'] or 'none'}, "
+                           f"mismatches: {check['mismatched'] or 'none'} — **{'OK' if check['ok'] else 'FAILED'}**.")
     out.append("")
     out.append("## Against the floor")
     out.append("")

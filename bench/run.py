@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -36,7 +37,7 @@ import orjson
 import psutil
 import psycopg
 
-from bench import client, report
+from bench import client, flows, report
 from bench.scenarios import SCENARIOS, Pools, Scenario, load_pools
 from bench.stats import count_summary, latency_summary, percentile
 
@@ -54,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, help="Clients in the saturation runs (default: workers x threads).")
     parser.add_argument("--requests", type=int, help="Requests in the one-client run per scenario (default 400; quick 40).")
     parser.add_argument("--seconds", type=float, help="Length of each saturation run (default 8; quick 1.5).")
+    parser.add_argument("--purchases", type=int, help="Purchases in the one-buyer checkout run (default 60; quick 8).")
+    parser.add_argument("--hot-stock", type=int, help="Units of each contended variant (default 40; quick 6).")
     parser.add_argument("--only", help="Comma-separated scenario names.")
     parser.add_argument("--json", type=Path, help="Output JSON (default docs/benchmarks.json; quick bench-results/quick.json).")
     parser.add_argument("--markdown", type=Path, help="Output Markdown (default docs/benchmarks.md; quick bench-results/quick.md).")
@@ -64,6 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.concurrency = args.concurrency or args.workers * args.threads
     args.requests = args.requests or (40 if args.quick else 400)
     args.seconds = args.seconds or (1.5 if args.quick else 8.0)
+    args.purchases = args.purchases or (8 if args.quick else 60)
+    args.hot_stock = args.hot_stock or (6 if args.quick else 40)
     args.json = args.json or (ROOT / ("bench-results/quick.json" if args.quick else "docs/benchmarks.json"))
     args.markdown = args.markdown or (ROOT / ("bench-results/quick.md" if args.quick else "docs/benchmarks.md"))
     return args
@@ -294,6 +299,27 @@ def our_cpu_seconds(servers: list["Server"], url: str) -> float:
     return _cpu_seconds(processes)
 
 
+# Every rate-limit bucket raised far beyond what the harness sends (the limiter still runs, on
+# Redis, as in production: its cost is measured, its refusals are not).
+RATE_LIMIT_BUCKETS = ("ip", "user", "tokenCreate", "tokenRefresh", "accountRegister", "requestPasswordReset", "setPassword",
+                      "checkoutCreate", "checkoutComplete", "orderRefund", "designerPayoutOnboard")
+RAISED_RATE_LIMITS = ",".join(f"{name}=1000000000/60" for name in RATE_LIMIT_BUCKETS)
+
+
+def cache_url() -> str:
+    return os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12")
+
+
+def flush_cache() -> None:
+    """The harness's own Redis database (BENCH_CACHE_URL): emptied before and after a run."""
+    try:
+        import redis
+
+        redis.Redis.from_url(cache_url()).flushdb()
+    except Exception as exc:
+        log(f"could not empty the cache database: {exc!r}")
+
+
 def server_env(url: str, *, queue: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TEST_"))}
     env.update({
@@ -303,7 +329,7 @@ def server_env(url: str, *, queue: str) -> dict:
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": url,
         "QUERY_COUNT_HEADER": "true",
-        "JWT_ACCESS_TTL_SECONDS": "7200",
+        "JWT_ACCESS_TTL_SECONDS": "300",  # the most the settings allow: tokens are fetched per scenario
         "LOG_LEVEL": "WARNING",
         "GRAPHIQL_ENABLED": "false",
         "EMAIL_URL": "dummymail://",
@@ -311,6 +337,10 @@ def server_env(url: str, *, queue: str) -> dict:
         "CELERY_BROKER_URL": os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONDONTWRITEBYTECODE": "1",
+        "CACHE_URL": cache_url(),
+        "RATE_LIMIT_ENABLED": "true",
+        "RATE_LIMITS": RAISED_RATE_LIMITS,
+        "GRAPHQL_READ_CACHE": "false",
     })
     return env
 
@@ -363,7 +393,7 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
                           close=False)
     single = await client.sequential(HOST, server.port, make, args.requests, keep_bodies=True)
     problems = [f"HTTP {status} x{n}" for status, n in single.statuses.items() if status != 200] + single.errors[:3]
-    if server.name == "api" and scenario.path == "/graphql/":
+    if server.name != "floor" and scenario.path == "/graphql/":
         problems += graphql_problems(single.bodies)
     keepalive = await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=False)
     close = await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=True)
@@ -379,6 +409,7 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
         "queries": count_summary(single.query_counts),
         "sql_ms_p50": round(percentile(single.query_ms, 50), 2) if single.query_ms else None,
         "response_bytes": count_summary(single.sizes),
+        "cache_hits": round(single.cache_hits / len(single.latencies), 3) if single.latencies and server.name == "api-cached" else None,
         "problems": problems,
         "targets": scenario.targets,
     }
@@ -386,6 +417,132 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
         if result[mode]["non_200"] or result[mode]["errors"]:
             problems.append(f"{mode}: {result[mode]['non_200']} non-200, {result[mode]['errors']} connection errors")
     return result
+
+
+# --- the checkout flow --------------------------------------------------------------------------
+
+@dataclass
+class FlowSample:
+    purchases: list = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+async def _buyers(port: int, pick, *, concurrency: int, seconds: float | None, attempts: int | None, close: bool,
+                  start: int) -> FlowSample:
+    """``concurrency`` buyers, each buying one line after the other, for ``seconds`` or until
+    ``attempts`` purchases were tried."""
+    sample = FlowSample()
+    counter = iter(range(start, start + (attempts or 10_000_000)))
+    deadline = time.perf_counter() + seconds if seconds else None
+
+    async def buyer() -> None:
+        conn = client.Connection(HOST, port)
+        try:
+            while deadline is None or time.perf_counter() < deadline:
+                i = next(counter, None)
+                if i is None:
+                    return
+                variant, method = pick(i)
+                sample.purchases.append(await flows.buy(conn, variant, method, i, close=close))
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(buyer() for _ in range(concurrency)))
+    sample.elapsed = time.perf_counter() - started
+    return sample
+
+
+def _flow_summary(sample: FlowSample, concurrency: int, close: bool | None) -> dict:
+    done = [p for p in sample.purchases if p.completed]
+    out = {
+        "mode": None if close is None else "close" if close else "keep-alive",
+        "concurrency": concurrency,
+        "seconds": round(sample.elapsed, 2),
+        "requests": len(sample.purchases),
+        "completed": len(done),
+        "refused": sum(1 for p in sample.purchases if p.refused),
+        "failed": sum(1 for p in sample.purchases if p.failed),
+        "rps": round(len(done) / sample.elapsed, 1) if sample.elapsed else None,
+        "non_200": 0,
+        "errors": sum(1 for p in sample.purchases if p.failed),
+        **{k: v for k, v in latency_summary([p.seconds for p in done]).items() if k in ("p50_ms", "p95_ms", "p99_ms")},
+    }
+    return out
+
+
+def _steps(sample: FlowSample) -> dict:
+    steps = {}
+    for name in flows.STEPS:
+        seen = [p.steps[name] for p in sample.purchases if name in p.steps]
+        if not seen:
+            continue
+        steps[name] = {**{k: v for k, v in latency_summary([s[0] for s in seen]).items() if k in ("p50_ms", "p95_ms")},
+                       "queries": count_summary([s[1] for s in seen if s[1] is not None]),
+                       "bytes": count_summary([s[2] for s in seen])}
+    return steps
+
+
+async def drive_checkout(scenario: Scenario, server: Server, pools: Pools, args, url: str) -> dict:
+    pool = pools.buyable
+    flows.set_stock(url, [v[0] for v in pool], 1_000_000)  # never the reason a buyer is refused here
+
+    def pick(i):
+        return pool[i % len(pool)][1:]
+
+    await _buyers(server.port, pick, concurrency=1, seconds=None, attempts=3, close=False, start=0)
+    single = await _buyers(server.port, pick, concurrency=1, seconds=None, attempts=args.purchases, close=False, start=10)
+    keepalive = await _buyers(server.port, pick, concurrency=args.concurrency, seconds=args.seconds, attempts=None, close=False, start=100_000)
+    close = await _buyers(server.port, pick, concurrency=args.concurrency, seconds=args.seconds, attempts=None, close=True, start=200_000)
+    everything = FlowSample(purchases=single.purchases + keepalive.purchases + close.purchases)
+    problems = sorted({p.failed for p in everything.purchases if p.failed})[:5]
+    refused = sum(1 for p in everything.purchases if p.refused)
+    if refused:
+        problems.append(f"{refused} purchases refused although stock was plentiful")
+    done = [p for p in single.purchases if p.completed]
+    completion = [p.steps["CheckoutComplete"][1] for p in everything.purchases
+                  if p.completed and p.steps["CheckoutComplete"][1] is not None]
+    return {
+        "name": scenario.name, "description": scenario.description, "server": server.name, "operation": None,
+        "example_variables": None, "flow": {"steps": _steps(everything), "purchases": len(everything.purchases)},
+        "single": {**latency_summary([p.seconds for p in done]), "rps": round(len(done) / single.elapsed, 1) if single.elapsed else None},
+        "keepalive": _flow_summary(keepalive, args.concurrency, False),
+        "close": _flow_summary(close, args.concurrency, True),
+        "queries": count_summary(completion),
+        "sql_ms_p50": None,
+        "response_bytes": count_summary([p.steps["CheckoutComplete"][2] for p in everything.purchases if "CheckoutComplete" in p.steps]),
+        "problems": problems,
+        "targets": scenario.targets,
+    }
+
+
+async def drive_contended(scenario: Scenario, server: Server, pools: Pools, args, url: str) -> dict:
+    hot = pools.hot
+    pks = [v[0] for v in hot]
+    flows.set_stock(url, pks, args.hot_stock)
+    before = flows.stock_snapshot(url, pks)
+    attempts = 2 * args.hot_stock * len(hot)  # twice what there is to sell
+
+    def pick(i):
+        return hot[i % len(hot)][1:]
+
+    sample = await _buyers(server.port, pick, concurrency=args.concurrency, seconds=None, attempts=attempts, close=False,
+                           start=300_000)
+    completed = sum(1 for p in sample.purchases if p.completed)
+    check = flows.check_stock(url, pks, before, completed)
+    problems = sorted({p.failed for p in sample.purchases if p.failed})[:5]
+    if not check["ok"]:
+        problems.append(f"stock check failed: {orjson.dumps(check).decode()[:500]}")
+    summary = _flow_summary(sample, args.concurrency, False)
+    return {
+        "name": scenario.name, "description": scenario.description, "server": server.name, "operation": None,
+        "example_variables": None, "flow": {"steps": _steps(sample), "purchases": len(sample.purchases), "stock_check": check},
+        "single": {**latency_summary([p.seconds for p in sample.purchases if p.completed]), "rps": None},
+        "keepalive": summary, "close": {**summary, "mode": "close", "rps": None},
+        "queries": count_summary([p.steps["CheckoutComplete"][1] for p in sample.purchases
+                                  if p.completed and p.steps["CheckoutComplete"][1] is not None]),
+        "sql_ms_p50": None, "response_bytes": None, "problems": problems, "targets": scenario.targets,
+    }
 
 
 def explain(scenario: Scenario, pools: Pools, url: str) -> dict | None:
@@ -404,7 +561,7 @@ def explain(scenario: Scenario, pools: Pools, url: str) -> dict | None:
 
 
 def get_tokens(api: Server, pools: Pools) -> None:
-    from bench.seed.generate import PASSWORD
+    from bench.seed import PASSWORD
 
     if not pools.seller_email:
         return
@@ -419,12 +576,14 @@ def get_tokens(api: Server, pools: Pools) -> None:
 
 
 def floor_ratios(results: list[dict]) -> list[dict]:
+    """Each API scenario that has a floor (``floor_for`` on the floor, or ``floor`` on the API
+    scenario): API latency ÷ floor latency, floor throughput ÷ API throughput."""
     by_name = {r["name"]: r for r in results}
+    pairs = [(s.floor_for, s.name) for s in SCENARIOS if s.floor_for] + [(s.name, s.floor) for s in SCENARIOS if s.floor]
     ratios = []
-    for floor in results:
-        api_name = next((s.floor_for for s in SCENARIOS if s.name == floor["name"] and s.floor_for), None)
-        api = by_name.get(api_name) if api_name else None
-        if api is None:
+    for api_name, floor_name in pairs:
+        api, floor = by_name.get(api_name), by_name.get(floor_name)
+        if api is None or floor is None:
             continue
 
         def ratio(a, b):
@@ -452,7 +611,9 @@ def main(argv=None) -> int:
     pools = load_pools(url)
     queue = f"bench-{os.getpid()}-{secrets.token_hex(4)}"
     api_env = server_env(url, queue=queue)
+    cached_env = {**api_env, "GRAPHQL_READ_CACHE": "true"}
     floor_env = {**api_env, "FLOOR_DATABASE_URL": url}
+    flush_cache()
     logs = ROOT / "bench-results" / "logs"
     servers: list[Server] = []
     sampler = None
@@ -463,32 +624,47 @@ def main(argv=None) -> int:
     try:
         api = Server("api", "shop.wsgi:application", api_env, args, logs)
         servers.append(api)
+        cached = Server("api-cached", "shop.wsgi:application", cached_env, args, logs)
+        servers.append(cached)
         floor = Server("floor", "bench.floor:application", floor_env, args, logs)
         servers.append(floor)
         api.wait_ready("/health/")
+        cached.wait_ready("/health/")
         floor.wait_ready("/")
-        log(f"api on :{api.port}, floor on :{floor.port}; {args.workers} workers x {args.threads} threads each")
+        by_name = {server.name: server for server in servers}
+        log(f"api on :{api.port}, api-cached on :{cached.port}, floor on :{floor.port}; "
+            f"{args.workers} workers x {args.threads} threads each")
         info["server"] = {"command": " ".join(Path(c).name if c == sys.executable else c for c in api.command),
                           "workers": args.workers, "threads": args.threads,
                           "config": None if args.gunicorn_config == "none" else Path(args.gunicorn_config).name,
-                          "settings": "DEBUG=false, SECURE_SSL_REDIRECT=false, QUERY_COUNT_HEADER=true"}
+                          "settings": "DEBUG=false, SECURE_SSL_REDIRECT=false, QUERY_COUNT_HEADER=true, "
+                                      f"CACHE_URL={cache_url()}, rate limits on (Redis) with every bucket raised to "
+                                      "1,000,000,000 per minute; GRAPHQL_READ_CACHE=false on `api`, true on `api-cached`"}
         info["client"] = {"concurrency": args.concurrency, "single_requests": args.requests,
                           "saturation_seconds": args.seconds, "kind": "asyncio HTTP/1.1, one process, same machine"}
         sampler = RssSampler(servers)
         sampler.start()
-        get_tokens(api, pools)
         only = set(args.only.split(",")) if args.only else None
         for scenario in SCENARIOS:
             if only and scenario.name not in only:
                 continue
+            if scenario.auth:
+                get_tokens(api, pools)  # fresh: access tokens live 5 minutes
             ok, why = scenario.available(pools)
             if not ok:
                 skipped.append({"name": scenario.name, "reason": why})
                 log(f"skip {scenario.name}: {why}")
                 continue
-            server = floor if scenario.server == "floor" else api
+            if args.quick and not scenario.quick:
+                continue
+            server = by_name[scenario.server]
             log(f"run  {scenario.name}")
-            result = asyncio.run(drive(scenario, server, pools, args))
+            if scenario.flow == "checkout":
+                result = asyncio.run(drive_checkout(scenario, server, pools, args, url))
+            elif scenario.flow == "checkout-contended":
+                result = asyncio.run(drive_contended(scenario, server, pools, args, url))
+            else:
+                result = asyncio.run(drive(scenario, server, pools, args))
             if scenario.explain is not None and scenario.operation:
                 result["explain"] = explain(scenario, pools, url)
             results.append(result)
@@ -512,6 +688,7 @@ def main(argv=None) -> int:
         for server in servers:
             server.stop()
         delete_queue(api_env)
+        flush_cache()
         if args.quick and not args.keep_db:
             drop_database(base_url, url)
     info["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -35,7 +35,7 @@ from shop.catalog.services import search_texts, search_vector, sort_name
 from shop.core.text import vietnamese_slug
 from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
 
-PASSWORD = "bench-Pass-2026"
+from bench.seed import PASSWORD  # noqa: E402 (re-exported)
 EMAIL_DOMAIN = "bench.rethink.market"
 DAY = 86400.0
 MONTH = 30.4375 * DAY

@@ -2,7 +2,6 @@
 statistics and the report (the whole harness runs in CI as `make bench-quick`)."""
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 
@@ -49,6 +48,9 @@ def test_query_count_header_counts_the_sql_of_the_request(db, settings, django_a
 
 # --- the floor ----------------------------------------------------------------------------------
 
+PRODUCTS = load_operation("storefront/Products.graphql")
+
+
 @pytest.fixture
 def shop(db):
     approved = make_designer(display_name="Trần Thùy Linh")
@@ -58,58 +60,84 @@ def shop(db):
     products = []
     for n in range(5):
         product = make_product(designer=approved, name=f"Bình gốm {n}", category=category if n % 2 else None,
-                               created_at=now - timedelta(hours=n))
-        for position, price in enumerate((150000, 120000, 99000)):
-            make_variant(product=product, price=price, stock=position, position=position, name=f"V{position}")
-        ProductMedia.objects.create(product=product, image=f"products/x/{n}.jpg", width=800, height=800, alt=product.name,
-                                    thumbnails={"256": f"products/x/{n}-256.webp", "512": f"products/x/{n}-512.webp"})
+                               created_at=now - timedelta(hours=n), tags=["gốm", f"t{n}"])
+        for position, price in enumerate((150000, 120000, 99000, 500000)):
+            make_variant(product=product, price=price, stock=position, position=position, name=f"V{position}",
+                         attributes=[{"name": "Màu", "value": f"Lam {position}"}])
+        if n != 3:  # one product without pictures
+            ProductMedia.objects.create(product=product, image=f"products/x/{n}.jpg", width=800, height=800, alt=product.name,
+                                        thumbnails={"256": f"products/x/{n}-256.webp", "512": f"products/x/{n}-512.webp"}
+                                        if n != 2 else {})
         products.append(product)
+    font = make_product(designer=approved, name="Phông chữ Hà Nội", product_type="DIGITAL", created_at=now - timedelta(hours=9))
+    make_variant(product=font, price=350000, stock=0, digital_file="digital/x/font.zip")
+    make_variant(product=font, price=450000, stock=0, name="Không có tệp")
+    products.append(font)
+    tied = make_product(designer=approved, name="Cùng giờ", created_at=now - timedelta(hours=4))  # a tie on created_at
+    make_variant(product=tied, price=10000)
     make_product(designer=approved, name="Bản nháp", status="DRAFT")
     make_product(designer=approved, name="Ẩn", hidden_at=now)
     make_product(designer=suspended, name="Của người bị đình chỉ")
     return products
 
 
-def test_floor_lists_what_the_storefront_shows_newest_first(shop):
-    data = floor.product_list(10, conn=connection.connection)["data"]["products"]
-    nodes = [e["node"] for e in data["edges"]]
-    assert [n["name"] for n in nodes] == [f"Bình gốm {n}" for n in range(5)]
-    assert data["pageInfo"] == {"hasNextPage": False, "endCursor": data["edges"][-1]["cursor"]}
-    first = nodes[0]
-    assert base64.b64decode(first["id"]).decode() == f"Product:{shop[0].pk}"
-    assert [v["name"] for v in first["variants"]] == ["V0", "V1", "V2"]
-    assert [v["price"] for v in first["variants"]][2] == {"amount": "99000", "currency": "VND"}
-    assert [v["inStock"] for v in first["variants"]] == [False, True, True]
-    assert first["minPrice"] == {"amount": "99000", "currency": "VND"}
-    assert first["thumbnail"] == {"url": "/media/products/x/0-256.webp", "alt": "Bình gốm 0"}
-    assert first["designer"]["displayName"] == "Trần Thùy Linh" and first["category"] is None
-    assert nodes[1]["category"]["slug"] == "gom-su"
+def _api(variables):
+    response = Client().post("/graphql/", data=json.dumps({"query": PRODUCTS, "variables": variables}),
+                             content_type="application/json")
+    assert response.status_code == 200
+    return response.json()
 
 
-def test_floor_pages_with_a_cursor_without_gaps_or_repeats(shop):
-    page1 = floor.product_list(2, conn=connection.connection)["data"]["products"]
-    page2 = floor.product_list(2, page1["pageInfo"]["endCursor"], conn=connection.connection)["data"]["products"]
-    page3 = floor.product_list(2, page2["pageInfo"]["endCursor"], conn=connection.connection)["data"]["products"]
-    names = [e["node"]["name"] for page in (page1, page2, page3) for e in page["edges"]]
-    assert names == [f"Bình gốm {n}" for n in range(5)]
-    assert page1["pageInfo"]["hasNextPage"] and page2["pageInfo"]["hasNextPage"] and not page3["pageInfo"]["hasNextPage"]
+def _floor(variables):
+    return floor.product_list(variables["first"], variables.get("after"), thumbnail_size=variables.get("thumbnailSize", 512),
+                              with_total_count=variables.get("withTotalCount", False), base_url="http://testserver",
+                              conn=connection.connection)
+
+
+@pytest.mark.parametrize("variables", [
+    {"first": 100}, {"first": 32}, {"first": 3}, {"first": 2, "withTotalCount": True}, {"first": 4, "thumbnailSize": 256},
+    {"first": 1, "thumbnailSize": 2000},
+])
+def test_the_floor_serves_the_apis_json(shop, variables):
+    api = _api(variables)
+    assert "errors" not in api
+    assert _floor(variables) == api
+
+
+def test_the_floor_pages_like_the_api(shop):
+    after, pages = None, 0
+    while True:
+        variables = {"first": 2, **({"after": after} if after else {})}
+        api, floor_page = _api(variables), _floor(variables)
+        assert floor_page == api
+        pages += 1
+        info = api["data"]["products"]["pageInfo"]
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert pages == 4  # 7 products on sale, 2 per page
+    first = _floor({"first": 100})["data"]["products"]["edges"]
+    assert [e["node"]["name"] for e in first][:3] == ["Bình gốm 0", "Bình gốm 1", "Bình gốm 2"]
+    font = next(e["node"] for e in first if e["node"]["productType"] == "DIGITAL")
+    assert [(v["node"]["inStock"], v["node"]["stockQuantity"]) for v in font["variants"]["edges"]] == [(True, None), (False, None)]
+    assert next(e["node"] for e in first if e["node"]["name"] == "Bình gốm 3")["thumbnail"] is None
 
 
 def test_floor_wsgi_answers_json_for_the_request_the_api_gets(shop, monkeypatch):
+    import io
+
     monkeypatch.setattr(floor, "_connection", lambda: connection.connection)
-    body = json.dumps({"query": "query Products { ignored }", "variables": {"first": 3}}).encode()
+    body = json.dumps({"query": PRODUCTS, "variables": {"first": 3}}).encode()
     seen = {}
 
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    import io
-
-    chunks = floor.application({"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)},
-                               start_response)
-    payload = json.loads(b"".join(chunks))
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+               "wsgi.url_scheme": "http", "HTTP_HOST": "testserver"}
+    payload = json.loads(b"".join(floor.application(environ, start_response)))
     assert seen["status"] == "200 OK" and seen["headers"]["Content-Type"] == "application/json"
-    assert len(payload["data"]["products"]["edges"]) == 3
+    assert payload == _api({"first": 3})
     bad = floor.application({"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "3", "wsgi.input": io.BytesIO(b"{x}")}, start_response)
     assert seen["status"].startswith("400") and b"errors" in b"".join(bad)
 
