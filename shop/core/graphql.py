@@ -350,6 +350,52 @@ def _beyond(keys: list[_Key], values: list) -> Q:
     return condition
 
 
+class _Edge:
+    """An edge whose cursor is made only if a client asks for it."""
+
+    __slots__ = ("node", "_keys", "_offset")
+
+    def __init__(self, node, keys=None, offset=None):
+        self.node = node
+        self._keys = keys
+        self._offset = offset
+
+    @property
+    def cursor(self) -> str:
+        if self._keys is not None:
+            return _encode_keyset_cursor(self._keys, self.node)
+        return _encode_cursor(self._offset)
+
+
+class _PageInfo:
+    __slots__ = ("_edges", "has_previous_page", "has_next_page")
+
+    def __init__(self, edges, has_previous_page: bool, has_next_page: bool):
+        self._edges = edges
+        self.has_previous_page = has_previous_page
+        self.has_next_page = has_next_page
+
+    @property
+    def start_cursor(self):
+        return self._edges[0].cursor if self._edges else None
+
+    @property
+    def end_cursor(self):
+        return self._edges[-1].cursor if self._edges else None
+
+
+class _Connection:
+    """What a connection field resolves to: ``edges``, ``page_info`` and the ``iterable`` that
+    ``totalCount`` counts (only when asked)."""
+
+    __slots__ = ("edges", "page_info", "iterable")
+
+    def __init__(self, edges, page_info, iterable):
+        self.edges = edges
+        self.page_info = page_info
+        self.iterable = iterable
+
+
 def _order_expression(key: _Key) -> OrderBy:
     flags = {"nulls_last": True} if key.nulls_last else {"nulls_first": True}
     return F(key.name).desc(**flags) if key.desc else F(key.name).asc(**flags)
@@ -383,9 +429,7 @@ def _keyset_page(queryset, keys, connection_type, *, first, after, last, before)
         has_previous = len(rows) > last
         rows = rows[:last][::-1]
         has_next = before is not None
-    edge_type = connection_type.Edge
-    edges = [edge_type(node=row, cursor=_encode_keyset_cursor(keys, row)) for row in rows]
-    return edges, has_previous, has_next
+    return [_Edge(row, keys=keys) for row in rows], has_previous, has_next
 
 
 def _is_offset_cursor(cursor: str | None) -> bool:
@@ -423,15 +467,7 @@ def paginate(queryset, connection_type, *, first=None, after=None, last=None, be
         )
     else:
         edges, has_previous, has_next = _offset_page(queryset, connection_type, first=first, after=after, last=last, before=before)
-    page_info = relay.PageInfo(
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-        has_previous_page=has_previous,
-        has_next_page=has_next,
-    )
-    connection = connection_type(edges=edges, page_info=page_info)
-    connection.iterable = queryset
-    return connection
+    return _Connection(edges, _PageInfo(edges, has_previous, has_next), queryset)
 
 
 def _offset_page(queryset, connection_type, *, first, after, last, before):
@@ -452,9 +488,7 @@ def _offset_page(queryset, connection_type, *, first, after, last, before):
         rows = list(queryset[offset:end]) if end > offset else []
         has_previous = offset > start
         has_next = before is not None
-    edge_type = connection_type.Edge
-    edges = [edge_type(node=row, cursor=_encode_cursor(offset + i)) for i, row in enumerate(rows)]
-    return edges, has_previous, has_next
+    return [_Edge(row, offset=offset + i) for i, row in enumerate(rows)], has_previous, has_next
 
 
 class SortDirection(graphene.Enum):
@@ -471,5 +505,22 @@ def connection_args() -> dict:
     }
 
 
-def money(amount: Decimal | int, currency: str) -> Money:
-    return Money(amount=Decimal(amount), currency=currency)
+class MoneyValue:
+    """What ``Money`` fields resolve to: a plain value (graphene ObjectType instances cost several
+    times more to make, and a product list makes hundreds)."""
+
+    __slots__ = ("amount", "currency")
+
+    def __init__(self, amount: Decimal, currency: str):
+        self.amount = amount
+        self.currency = currency
+
+    def __eq__(self, other):
+        return isinstance(other, MoneyValue) and (self.amount, self.currency) == (other.amount, other.currency)
+
+    def __repr__(self) -> str:
+        return f"MoneyValue({self.amount!r}, {self.currency!r})"
+
+
+def money(amount: Decimal | int, currency: str) -> MoneyValue:
+    return MoneyValue(Decimal(amount), currency)

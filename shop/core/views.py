@@ -17,6 +17,7 @@ import logging
 import re
 from functools import lru_cache
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -28,6 +29,7 @@ from graphql.error import GraphQLSyntaxError
 from shop.accounts import tokens
 from shop.core import ratelimit
 from shop.core.errors import PermissionDenied
+from shop.core.execution import FastExecutionContext
 from shop.core.query_limits import Limits, analyze
 from shop.core.request_id import get_request_id
 
@@ -41,6 +43,12 @@ class BadRequest(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+def json_response(data: dict, status: int = 200) -> HttpResponse:
+    """JSON with orjson: several times faster than ``json`` on a large result (everything in a
+    GraphQL result is already serialised to JSON types by the scalars)."""
+    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
 
 
 def _error_response(message: str, code: str, status: int, **extensions) -> JsonResponse:
@@ -337,6 +345,7 @@ class GraphQLView(View):
             context_value=request,
             variable_values=variables,
             operation_name=operation_name,
+            execution_context_class=FastExecutionContext,
         )
         response: dict = {}
         status = 200
@@ -348,4 +357,4 @@ class GraphQLView(View):
             response["data"] = result.data
         if status == 200:
             response["extensions"] = {"cost": analysis.cost, "costLimit": settings.GRAPHQL_MAX_COST}
-        return JsonResponse(response, status=status, json_dumps_params={"ensure_ascii": False})
+        return json_response(response, status=status)
