@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 
 from designers import selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
+from payments.types import DesignerPayoutFields
 from shop.catalog.types import (
     ImageFieldsMixin,
     ProductConnection,
@@ -62,7 +63,7 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
+class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from shop.core import money
@@ -21,6 +22,9 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
     psp_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    # The provider's charge behind a succeeded payment (Stripe: the PaymentIntent's latest_charge),
+    # the source_transaction of the designers' transfers.
+    charge_id = models.CharField(max_length=255, blank=True, db_index=True)
     client_secret = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=255, unique=True)
     error = models.TextField(blank=True)
@@ -29,3 +33,168 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class PayoutAccount(models.Model):
+    """A designer's connected account at the payout provider (Stripe Connect)."""
+
+    designer = models.OneToOneField("designers.Designer", on_delete=models.PROTECT, related_name="payout_account")
+    provider = models.CharField(max_length=32, default="stripe")
+    account_id = models.CharField(max_length=255, unique=True)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    charges_enabled = models.BooleanField(default=False)
+    # Unix time of the provider event last applied: an older, late event never undoes a newer one.
+    synced_event_created = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class StripeEvent(models.Model):
+    """A verified webhook event, stored once (unique event id) and processed by a Celery task."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        PROCESSED = "PROCESSED", "Processed"
+        DEFERRED = "DEFERRED", "Waiting for an earlier event"
+        IGNORED = "IGNORED", "Ignored"
+        FAILED = "FAILED", "Failed (retrying)"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    account = models.CharField(max_length=255, blank=True, help_text="Connected account (Connect events).")
+    object_id = models.CharField(max_length=255, blank=True, db_index=True)
+    payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_created = models.BigIntegerField(default=0, help_text="Unix time Stripe created the event.")
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+
+class Refund(models.Model):
+    """Money given back to the buyer for one order (through the purchase's payment)."""
+
+    class Source(models.TextChoices):
+        API = "API", "Our API (staff or designer)"
+        PROVIDER = "PROVIDER", "Made at the provider (e.g. Stripe dashboard)"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES)
+    currency = models.CharField(max_length=3)
+    reason = models.TextField(blank=True, max_length=1000)
+    restock = models.BooleanField(default=False)
+    lines = models.JSONField(default=list, blank=True, help_text='[{"line_id": 1, "quantity": 2}, ...]')
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    gateway = models.CharField(max_length=32)
+    psp_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+
+class Transfer(models.Model):
+    """A designer's share moved to (TRANSFER) or taken back from (REVERSAL) its connected account,
+    for one order. Written PENDING before the provider is called, so a retry reuses the same amount
+    and idempotency key; SUCCEEDED rows have a ledger entry."""
+
+    class Kind(models.TextChoices):
+        TRANSFER = "TRANSFER", "Transfer"
+        REVERSAL = "REVERSAL", "Reversal"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        SUCCEEDED = "SUCCEEDED", "Succeeded"
+        FAILED = "FAILED", "Failed"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payout_transfers")
+    designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="payout_transfers")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
+    amount = models.BigIntegerField(help_text="Smallest currency unit.")
+    currency = models.CharField(max_length=3)
+    destination = models.CharField(max_length=255, blank=True)
+    source_transaction = models.CharField(max_length=255, blank=True)
+    provider_id = models.CharField(max_length=255, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive")]
+
+
+class Dispute(models.Model):
+    """A chargeback on a purchase's charge, shared across its orders."""
+
+    dispute_id = models.CharField(max_length=255, unique=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    amount = models.BigIntegerField(help_text="Smallest currency unit.")
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    # {order_id: share in minor units} of the disputed amount, fixed when the loss is recorded.
+    allocations = models.JSONField(default=dict, blank=True)
+    loss_recorded = models.BooleanField(default=False)
+    closed = models.BooleanField(default=False)
+    staff_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class LedgerEntry(models.Model):
+    """One money movement for one designer, in the order's currency, as a signed integer in the
+    currency's smallest unit. Never updated or deleted; ``reference`` makes each movement unique,
+    so recording it twice is a no-op.
+
+    Signs: earnings kinds (SALE, COMMISSION, COMMISSION_REFUND, REFUND, DISPUTE, DISPUTE_REVERSAL)
+    carry their effect on what the designer has earned; TRANSFER / TRANSFER_REVERSAL the money moved
+    to (+) or back from (-) the designer's connected account; PAYOUT / PAYOUT_FAILED the money paid to
+    (+) or returned from (-) the designer's bank. Hence (see payments/ledger.py):
+    pending = earnings - transferred, available = transferred - paid out, paidOut = paid out.
+    """
+
+    class Kind(models.TextChoices):
+        SALE = "SALE", "Sale"
+        COMMISSION = "COMMISSION", "Platform commission"
+        COMMISSION_REFUND = "COMMISSION_REFUND", "Commission given back"
+        REFUND = "REFUND", "Refund to the buyer"
+        DISPUTE = "DISPUTE", "Dispute (chargeback)"
+        DISPUTE_REVERSAL = "DISPUTE_REVERSAL", "Dispute won"
+        TRANSFER = "TRANSFER", "Transfer to the designer's account"
+        TRANSFER_REVERSAL = "TRANSFER_REVERSAL", "Transfer reversed"
+        PAYOUT = "PAYOUT", "Payout to the bank"
+        PAYOUT_FAILED = "PAYOUT_FAILED", "Payout failed"
+
+    designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="ledger_entries")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.BigIntegerField(help_text="Signed, in the currency's smallest unit.")
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=255, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["designer", "currency", "kind"], name="ledger_designer_kind_idx"),
+            models.Index(fields=["designer", "-created_at", "-id"], name="ledger_designer_recent_idx"),
+        ]

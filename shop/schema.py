@@ -3,6 +3,7 @@ import graphene
 
 from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
+from payments.mutations import PaymentMutations
 from shop.accounts.mutations import AccountMutations, AccountQueries
 from shop.catalog.mutations import CatalogMutations
 from shop.catalog.queries import CatalogQueries
@@ -19,7 +20,7 @@ class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, Or
 
 
 class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, CheckoutMutations, OrderMutations,
-               graphene.ObjectType):
+               PaymentMutations, graphene.ObjectType):
     pass
 
 

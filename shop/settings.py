@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shop.core.middleware.RequestIdMiddleware",
+    "shop.core.middleware.RequestSizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -209,6 +210,8 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 DIGITAL_FILE_MAX_BYTES = env.int("DIGITAL_FILE_MAX_BYTES", default=50 * 1024 * 1024)
 THUMBNAIL_SIZES = [int(s) for s in env.list("THUMBNAIL_SIZES", default=["256", "512", "1024"])]
+# Whole request bodies: the largest upload (a 50 MB digital file) plus multipart overhead.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=55 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -233,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-purchases": {
         "task": "shop.orders.tasks.expire_unpaid_purchases",
         "schedule": env.float("PURCHASE_EXPIRY_CHECK_SECONDS", default=60.0),
+    },
+    "retry-failed-stripe-events": {
+        "task": "payments.tasks.retry_failed_stripe_events",
+        "schedule": 900.0,
     },
 }
 
@@ -261,10 +268,27 @@ else:
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
-STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself; tests point it at a local stand-in
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)  # safe: every call has a fixed idempotency key
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds a signed webhook stays valid
+STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=50)  # then an event stays FAILED for staff to look at
+STRIPE_CONNECT_ACCOUNT_TYPE = env("STRIPE_CONNECT_ACCOUNT_TYPE", default="express")  # express | standard
+STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="")  # empty: Stripe's default (the platform's)
+PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default=f"{PUBLIC_URL}/designer/payouts/done")
+PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default=f"{PUBLIC_URL}/designer/payouts/retry")
 
 # --- Payment gateways (dotted paths; see payments/gateways/base.py) ---
-PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["payments.gateways.dummy.DummyGateway"])
+# Stripe when a key is set; the dummy gateway (which "pays" anything) only in development and tests,
+# never by default in production.
+_default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_KEY else []
+if DEBUG or TESTING:
+    _default_gateways.append("payments.gateways.dummy.DummyGateway")
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
+# Who pays designers their share (Stripe Connect); empty: shares accrue in the ledger only.
+PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payments.gateways.stripe.StripeGateway" if STRIPE_SECRET_KEY else "")
+# On a refund or a lost dispute, the platform's commission on the refunded part is given back to the
+# designer ("proportional": the designer loses only its net share) or kept ("keep").
+REFUND_COMMISSION_POLICY = env("REFUND_COMMISSION_POLICY", default="proportional")
 
 # --- GraphQL ---
 GRAPHENE = {
@@ -299,6 +323,8 @@ RATE_LIMITS = {
     "setPassword": "10/3600",
     "checkoutCreate": "30/60",
     "checkoutComplete": "10/60",
+    "designerPayoutOnboard": "10/60",  # each call asks Stripe for a new link
+    "orderRefund": "30/60",
 }
 if TESTING:
     # The suite sends many requests from 127.0.0.1: generous limits; rate-limit tests lower them.

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.static import serve
 
 from shop.core.views import GraphQLView
@@ -17,6 +17,7 @@ urlpatterns = [
     path("graphql/", GraphQLView.as_view(), name="graphql"),
     path("health/", health),
     path("downloads/<str:token>/", digital_download, name="digital-download"),
+    path("", include("payments.urls")),
 ]
 
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:

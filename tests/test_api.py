@@ -105,3 +105,15 @@ def test_nul_characters_are_refused_up_front(db):
         assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS"
     ok = post_raw(json.dumps({"query": login, "variables": {"e": "a\\u0000b@example.com"}}))
     assert ok.status_code == 200  # a backslash followed by "u0000" is just text
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(db, settings):
+    settings.REQUEST_MAX_BYTES = 1000
+    response = post_raw(json.dumps({"query": ME, "variables": {"pad": "x" * 2000}}))
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+    assert post_raw(json.dumps({"query": ME})).status_code == 200
+
+
+def test_the_body_cap_leaves_room_for_the_largest_upload(settings):
+    assert settings.REQUEST_MAX_BYTES > settings.DIGITAL_FILE_MAX_BYTES

@@ -23,3 +23,14 @@ def get_gateway(gateway_id: str) -> Gateway | None:
         if gateway.id == gateway_id:
             return gateway
     return None
+
+
+def get_payout_provider():
+    """The provider that moves designers' shares (``settings.PAYOUT_PROVIDER``), or None."""
+    from payments.gateways.base import PayoutProvider
+
+    path = getattr(settings, "PAYOUT_PROVIDER", "")
+    if not path:
+        return None
+    provider = _load(path)
+    return provider if isinstance(provider, PayoutProvider) else None

@@ -1,10 +1,26 @@
 """The payment gateway interface.
 
 A gateway turns a purchase into money and back. Adding one (MoMo, VNPay, ZaloPay, ...) means one new
-module implementing :class:`Gateway` and its id in ``settings.PAYMENT_GATEWAYS``; nothing else.
+module implementing :class:`Gateway` and its dotted path in ``settings.PAYMENT_GATEWAYS``; nothing
+else. The methods:
+
+- ``initialize(PaymentRequest)``: start paying a purchase. SUCCEEDED only when the provider itself
+  says so server-side (the dummy gateway); PENDING with a ``client_secret`` when the buyer still has
+  to confirm in the client (Stripe). Orders become paid only on the provider's word (a verified
+  notification or ``status``), never on the client's.
+- ``confirm(psp_reference=)``: ask the provider for the outcome now (e.g. after the client says it
+  confirmed); same answer as ``status`` unless the provider needs an explicit server-side step.
+- ``status(psp_reference=)``: the provider's current view of the payment.
+- ``refund(psp_reference=, amount=, currency=, idempotency_key=, reason=)``: give money back.
+- ``verify_notification(body=, headers=)``: authenticate a webhook and parse it, or raise
+  :class:`NotificationError`.
 
 Every method that moves money takes a deterministic ``idempotency_key``: calling it twice with the
-same key must not charge or refund twice.
+same key must not charge or refund twice. Amounts are exact Decimals in the currency's unit; a
+gateway converts them to what its provider wants (Stripe: the smallest unit, ``money.to_minor``).
+
+Paying designers out is a separate capability (:class:`PayoutProvider`, Stripe Connect today),
+chosen by ``settings.PAYOUT_PROVIDER``.
 """
 from __future__ import annotations
 
@@ -62,7 +78,13 @@ class NotificationError(Exception):
 
 
 class GatewayError(Exception):
-    """The provider could not be reached or refused the call."""
+    """The provider could not be reached or refused the call. ``retryable`` says whether trying
+    again later (with the same idempotency key) may succeed."""
+
+    def __init__(self, message: str, *, code: str = "", retryable: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
 
 
 class Gateway:
@@ -76,6 +98,9 @@ class Gateway:
     def initialize(self, request: PaymentRequest) -> PaymentResult:
         raise NotImplementedError
 
+    def confirm(self, *, psp_reference: str) -> PaymentResult:
+        return self.status(psp_reference=psp_reference)
+
     def status(self, *, psp_reference: str) -> PaymentResult:
         raise NotImplementedError
 
@@ -84,3 +109,42 @@ class Gateway:
 
     def verify_notification(self, *, body: bytes, headers: dict) -> Notification:
         raise NotificationError(f"{self.id} sends no notifications")
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    id: str
+    payouts_enabled: bool
+    details_submitted: bool
+    charges_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    url: str
+    expires_at: int  # Unix time
+
+
+class PayoutProvider:
+    """Moves a designer's share to the designer (Stripe Connect). Amounts are integers in the
+    currency's smallest unit, as in the ledger. Every call takes a deterministic idempotency key."""
+
+    id: str = ""
+
+    def create_connected_account(self, *, email: str, designer_id: int, idempotency_key: str) -> ConnectedAccount:
+        raise NotImplementedError
+
+    def retrieve_account(self, *, account_id: str) -> ConnectedAccount:
+        raise NotImplementedError
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str) -> AccountLink:
+        raise NotImplementedError
+
+    def create_transfer(self, *, amount: int, currency: str, destination: str, source_transaction: str,
+                        transfer_group: str, idempotency_key: str, metadata: dict) -> str:
+        """Returns the provider's transfer id."""
+        raise NotImplementedError
+
+    def reverse_transfer(self, *, transfer_id: str, amount: int, idempotency_key: str, metadata: dict) -> str:
+        """Returns the provider's reversal id."""
+        raise NotImplementedError

@@ -40,10 +40,20 @@ def is_physical(variant: ProductVariant) -> bool:
     return variant.product.product_type == ProductType.PHYSICAL
 
 
-def variants_for_checkout(ids) -> dict[int, ProductVariant]:
+def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVariant]:
+    """The variants among ``ids`` that the caller may put in a checkout, by id: those it can see in
+    the catalog (``shop.catalog.selectors.visible_products``), plus the ``known`` ones already in
+    this checkout (a product unpublished since is then reported unavailable, by the name the buyer
+    has seen). Any other ID is left out, so that it is answered exactly like an unknown one:
+    guessing variant IDs reveals no draft, no hidden listing and no designer who is not selling."""
+    from shop.catalog.selectors import visible_products
+
+    reachable = Q(product__in=visible_products(user))
+    if known:
+        reachable |= Q(pk__in=list(known))
     return {
         v.pk: v
-        for v in ProductVariant.objects.filter(pk__in=list(ids)).select_related("product__designer")
+        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer")
     }
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from designers.models import Designer
+from designers.models import Designer, DesignerStatus
 from payments.gateways import get_gateway
 from payments.gateways.base import PaymentStatus
 from payments.models import Payment
@@ -82,12 +82,13 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     return cleaned
 
 
-def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, field: str = "lines") -> None:
+def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: User | None, field: str = "lines") -> None:
     """Set the quantity of each variant in ``wanted`` (0 removes it), after checking each one as
-    the buyer will pay for it: it exists, can be bought, fits the per-line maximum and the stock,
-    and is in the checkout's currency."""
+    the buyer will pay for it: it exists (for ``user``: a variant it cannot see in the catalog is
+    NOT_FOUND unless already in the checkout), can be bought, fits the per-line maximum and the
+    stock, and is in the checkout's currency."""
     existing = {line.variant_id: line for line in CheckoutLine.objects.filter(checkout=checkout)}
-    variants = selectors.variants_for_checkout(wanted)
+    variants = selectors.variants_for_checkout(wanted, user=_authenticated(user), known=existing)
     removed = {pk for pk, q in wanted.items() if q == 0}
     final = (set(existing) | set(wanted)) - removed
     # A checkout's currency follows its lines: the first line sets it, every other must match.
@@ -166,7 +167,7 @@ def create_checkout(*, user: User | None, email: str | None = None, lines=None, 
         user=user, email=email or "", currency=settings.DEFAULT_CURRENCY, shipping_address=address, language=_language(user, language),
     )
     if cleaned:
-        _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned})
+        _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned}, user=user)
     return checkout
 
 
@@ -178,7 +179,7 @@ def add_lines(*, token, user: User | None, lines) -> Checkout:
     if not cleaned:
         raise ServiceError("REQUIRED", _("Add at least one item."), "lines")
     current = dict(CheckoutLine.objects.filter(checkout=checkout).values_list("variant_id", "quantity"))
-    _check_and_write_lines(checkout, {li.variant_id: current.get(li.variant_id, 0) + li.quantity for li in cleaned})
+    _check_and_write_lines(checkout, {li.variant_id: current.get(li.variant_id, 0) + li.quantity for li in cleaned}, user=user)
     return checkout
 
 
@@ -189,7 +190,7 @@ def update_lines(*, token, user: User | None, lines) -> Checkout:
     cleaned = _clean_lines(lines, allow_zero=True)
     if not cleaned:
         raise ServiceError("REQUIRED", _("Give at least one line."), "lines")
-    _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned})
+    _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned}, user=user)
     return checkout
 
 
@@ -229,7 +230,13 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Chec
     """The buyer picks one of a designer's methods for that designer's physical items."""
     checkout = _locked(token, user)
     pk = decode_id(shipping_method_id, "ShippingMethod", field="shippingMethodId")
-    method = ShippingMethod.objects.select_related("designer").filter(pk=pk, is_active=True).first()
+    # Only approved designers sell (and so can be in a checkout): any other designer's method is
+    # answered like an unknown one, so that guessed IDs do not reveal who has applied or is suspended.
+    method = (
+        ShippingMethod.objects.select_related("designer")
+        .filter(pk=pk, is_active=True, designer__status=DesignerStatus.APPROVED)
+        .first()
+    )
     if method is None:
         raise ServiceError("NOT_FOUND", _("Shipping method not found."), "shippingMethodId")
     summary = selectors.checkout_summary(checkout, fresh=True)

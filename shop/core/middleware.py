@@ -17,3 +17,27 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-Id"] = request_id
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request body larger than ``REQUEST_MAX_BYTES`` before anything reads it (Django
+    would otherwise spool multipart file parts to disk before the per-file checks run). A proxy in
+    front should cap bodies too; this holds when there is none."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.http import JsonResponse
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            return JsonResponse(
+                {"errors": [{"message": "The request body is too large.", "extensions": {"code": "REQUEST_TOO_LARGE", "maxBytes": settings.REQUEST_MAX_BYTES}}]},
+                status=413,
+            )
+        return self.get_response(request)

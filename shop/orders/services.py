@@ -285,6 +285,11 @@ def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Pu
     Order.objects.filter(pk__in=[o.pk for o in unpaid]).update(status=S.PAID, paid_at=now)
     OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
     _issue_downloads(unpaid, now)
+    # The payments app's hand-off: the paid orders enter the designers' ledger, their shares are
+    # transferred after commit.
+    from payments.services import record_purchase_paid
+
+    record_purchase_paid(purchase_id=purchase.pk, payment_id=payment_id)
     # Digital-only orders have nothing to ship: they are fulfilled by the download links.
     digital_only = list(
         Order.objects.filter(pk__in=[o.pk for o in unpaid])
@@ -328,6 +333,21 @@ TRANSITIONS = {
 }
 
 
+def _next_status(order: Order, step: str) -> str | None:
+    """The status ``step`` moves ``order`` to, or None when it may not. A partially refunded order
+    still ships and arrives (the rest of it was paid for): it keeps its PARTIALLY_REFUNDED status,
+    and ``fulfilled_at`` / ``delivered_at`` record the steps."""
+    allowed, target = TRANSITIONS[step]
+    if order.status in allowed:
+        return target
+    if order.status == S.PARTIALLY_REFUNDED:
+        if step == "fulfill" and order.fulfilled_at is None:
+            return S.PARTIALLY_REFUNDED
+        if step == "deliver" and order.fulfilled_at is not None and order.delivered_at is None:
+            return S.PARTIALLY_REFUNDED
+    return None
+
+
 def _invalid_transition(order: Order, to: str):
     return ServiceError(
         "INVALID_TRANSITION",
@@ -366,9 +386,9 @@ def fulfill_order(*, order_id: int, actor: User, carrier: str | None, tracking_n
         raise PermissionDenied(_("Only the designer who sells this order can fulfil it."))
     carrier = clean_text(carrier, field="carrier", max_length=100, required=True)
     tracking_number = clean_text(tracking_number, field="trackingNumber", max_length=100, required=True)
-    allowed, target = TRANSITIONS["fulfill"]
-    if order.status not in allowed:
-        raise _invalid_transition(order, target)
+    target = _next_status(order, "fulfill")
+    if target is None:
+        raise _invalid_transition(order, S.FULFILLED)
     now = timezone.now()
     order.status, order.fulfilled_at, order.carrier, order.tracking_number = target, now, carrier, tracking_number
     order.save(update_fields=["status", "fulfilled_at", "carrier", "tracking_number"])
@@ -386,9 +406,9 @@ def mark_order_delivered(*, order_id: int, actor: User) -> Order:
     order = _order_for_update(order_id=order_id, actor=actor)
     if not (_is_seller(actor, order) or actor.is_staff):
         raise PermissionDenied(_("Only the designer who sells this order can mark it delivered."))
-    allowed, target = TRANSITIONS["deliver"]
-    if order.status not in allowed:
-        raise _invalid_transition(order, target)
+    target = _next_status(order, "deliver")
+    if target is None:
+        raise _invalid_transition(order, S.DELIVERED)
     now = timezone.now()
     order.status, order.delivered_at = target, now
     order.save(update_fields=["status", "delivered_at"])

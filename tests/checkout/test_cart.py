@@ -71,11 +71,12 @@ def test_add_merges_update_sets_and_zero_or_delete_removes(gql, goods):
     ("garbage id", "NOT_FOUND"),
     ("wrong type id", "NOT_FOUND"),
     ("unknown variant", "NOT_FOUND"),
-    ("draft product", "PRODUCT_UNAVAILABLE"),
-    ("archived product", "PRODUCT_UNAVAILABLE"),
-    ("hidden product", "PRODUCT_UNAVAILABLE"),
-    ("suspended designer", "PRODUCT_UNAVAILABLE"),
-    ("pending designer", "PRODUCT_UNAVAILABLE"),
+    # not on the storefront: answered exactly like an unknown variant (see the next test)
+    ("draft product", "NOT_FOUND"),
+    ("archived product", "NOT_FOUND"),
+    ("hidden product", "NOT_FOUND"),
+    ("suspended designer", "NOT_FOUND"),
+    ("pending designer", "NOT_FOUND"),
     ("more than in stock", "INSUFFICIENT_STOCK"),
     ("out of stock", "INSUFFICIENT_STOCK"),
     ("above the per-line maximum", "QUANTITY_TOO_LARGE"),
@@ -131,6 +132,49 @@ def test_adding_a_bad_line_is_a_coded_error_and_writes_nothing(gql, goods, db_un
     assert result["checkout"] is None
     assert [e["code"] for e in result["errors"]] == [code] and result["errors"][0]["field"] == "lines"
     assert result["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("change", ["draft", "archived", "hidden", "suspended designer", "pending designer"])
+def test_a_variant_off_the_storefront_is_answered_like_an_unknown_one(gql, goods, db_unchanged, change):
+    """Guessing variant IDs must not reveal other designers' drafts, hidden listings or designers who
+    are not selling — not even a product's name. The owner and staff, who can see the product, are
+    told why it cannot be bought; a buyer who already has it in the checkout too."""
+    buyer = Buyer(gql)
+    token = buyer.create([(goods.scarf, 1)])["checkout"]["token"]
+    secret = make_variant(product=make_product(designer=goods.linh, name="Bộ sưu tập chưa ra mắt"), stock=5)
+    product = secret.product
+    if change in ("draft", "archived"):
+        product.status = ProductStatus.DRAFT if change == "draft" else ProductStatus.ARCHIVED
+    elif change == "hidden":
+        product.hidden_at = timezone.now()
+    else:
+        goods.linh.status = DesignerStatus.SUSPENDED if change == "suspended designer" else DesignerStatus.PENDING
+        goods.linh.save()
+    product.save()
+
+    def add(variant_id, user=None):
+        lines = [{"variantId": variant_id, "quantity": 1}]
+        return gql(LINES_ADD, {"token": token, "input": {"lines": lines}}, user=user)["data"]["checkoutLinesAdd"]
+
+    curious, staff = make_designer(display_name="Tò mò").user, make_user(staff=True)
+    with db_unchanged():
+        guessed = add(gid("ProductVariant", secret.pk))
+        unknown = add(gid("ProductVariant", 10**9))
+        created = gql(CHECKOUT_CREATE, {"input": {"email": "g@example.com", "lines": [line_input(secret, 1)]}})["data"]["checkoutCreate"]
+        as_other_designer = add(gid("ProductVariant", secret.pk), user=curious)
+    assert guessed == unknown == as_other_designer
+    assert guessed["errors"][0]["code"] == "NOT_FOUND" and "Bộ sưu tập" not in repr(guessed)
+    assert created["errors"][0]["code"] == "NOT_FOUND" and "Bộ sưu tập" not in repr(created)
+    with db_unchanged():
+        for user in (goods.linh.user, staff):
+            assert add(gid("ProductVariant", secret.pk), user=user)["errors"][0]["code"] == "PRODUCT_UNAVAILABLE"
+    # the scarf was bought-able when added; gone from the storefront since, it is reported by name
+    scarf = goods.scarf.product
+    scarf.status = ProductStatus.DRAFT
+    scarf.save()
+    with db_unchanged():
+        updated = gql(LINES_UPDATE, {"token": token, "input": {"lines": [line_input(goods.scarf, 2)]}})["data"]["checkoutLinesUpdate"]
+    assert updated["errors"][0]["code"] == "PRODUCT_UNAVAILABLE" and "Khăn lụa" in updated["errors"][0]["message"]
 
 
 def test_adding_to_an_existing_line_is_checked_on_the_new_total(gql, goods, db_unchanged):
@@ -244,6 +288,7 @@ def test_buyer_picks_one_shipping_method_per_designer(gql, goods, digital_varian
     font = digital_variant_factory(designer=make_designer(display_name="Chỉ bán số"))
     font_only_method = make_shipping_method(font.product.designer)
     outsider_method = make_shipping_method(make_designer(display_name="Ngoài"))
+    pending_method = make_shipping_method(make_designer(display_name="Chưa duyệt", status="PENDING"))
     buyer = Buyer(gql)
     token = buyer.create([(goods.scarf, 1), (font, 1)])["checkout"]["token"]
     assert buyer.ship(token, goods.linh_ship)["errors"] == []
@@ -252,9 +297,11 @@ def test_buyer_picks_one_shipping_method_per_designer(gql, goods, digital_varian
     assert CheckoutShippingChoice.objects.get().shipping_method == express
     with db_unchanged():
         for method, code in ((inactive, "NOT_FOUND"), (font_only_method, "SHIPPING_METHOD_NOT_APPLICABLE"),
-                             (outsider_method, "SHIPPING_METHOD_NOT_APPLICABLE")):
+                             (outsider_method, "SHIPPING_METHOD_NOT_APPLICABLE"), (pending_method, "NOT_FOUND")):
             result = gql(METHOD_UPDATE, {"token": token, "input": {"shippingMethodId": gid("ShippingMethod", method.pk)}})
             assert result["data"]["checkoutShippingMethodUpdate"]["errors"][0]["code"] == code
+            # a designer who is not selling is not named (the approved outsider is public)
+            assert "Chưa duyệt" not in repr(result)
         garbage = gql(METHOD_UPDATE, {"token": token, "input": {"shippingMethodId": "xyz"}})
         assert garbage["data"]["checkoutShippingMethodUpdate"]["errors"][0]["code"] == "NOT_FOUND"
     # removing the designer's physical items drops its shipping choice

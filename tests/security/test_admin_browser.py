@@ -1,7 +1,8 @@
 """The staff side in a real browser: headless Chromium (Debian's ``chromium`` with its matching
 ``chromium-driver``, driven by Selenium) against pytest-django's live server. A staff user signs in
-to the Django admin and approves a pending designer with the admin action; a non-staff user cannot
-reach the admin. Outside CI a missing browser skips with the reason; in CI (``.ci/run`` installs
+to the Django admin, approves a pending designer and hides a product with the admin actions (which
+call the designer and moderation services); a non-staff user cannot reach the admin, not even with a
+valid session of its own. Outside CI a missing browser skips with the reason; in CI (``.ci/run`` installs
 it) the test fails instead."""
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import shutil
 import pytest
 
 from designers.models import Designer, DesignerStatusChange
-from tests.conftest import CI, make_designer, make_user
+from shop.catalog.models import Product
+from tests.catalog.helpers import product
+from tests.conftest import CI, GraphQLClient, make_designer, make_user
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
@@ -66,9 +69,22 @@ def sign_in(driver, base_url: str, email: str, password: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
 
 
-def test_staff_approves_a_pending_designer_in_the_admin(browser, live_server):
+def select_action(driver, pk: int, action: str) -> None:
+    """Tick one row of an admin change list and run ``action`` on it."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
+
+    wait_for(driver, "#result_list")
+    driver.find_element(By.CSS_SELECTOR, f"input[name=_selected_action][value='{pk}']").click()
+    Select(driver.find_element(By.NAME, "action")).select_by_value(action)
+    driver.find_element(By.CSS_SELECTOR, "#changelist-form button[name=index]").click()
+
+
+STOREFRONT_PRODUCT = "query($slug: String!) { product(slug: $slug) { id } }"
+
+
+def test_staff_approves_a_designer_and_hides_a_product_in_the_admin(browser, live_server):
+    from selenium.webdriver.common.by import By
 
     staff = make_user(email="admin.e2e@example.com", staff=True, is_superuser=True)
     pending = make_designer(display_name="Phạm Gia Bảo", status="PENDING")
@@ -79,10 +95,7 @@ def test_staff_approves_a_pending_designer_in_the_admin(browser, live_server):
     assert browser.current_url.rstrip("/").endswith("/admin")
 
     browser.get(f"{live_server.url}/admin/designers/designer/?status__exact=PENDING")
-    wait_for(browser, "#result_list")
-    browser.find_element(By.CSS_SELECTOR, f"input[name=_selected_action][value='{pending.pk}']").click()
-    Select(browser.find_element(By.NAME, "action")).select_by_value("approve_selected")
-    browser.find_element(By.CSS_SELECTOR, "#changelist-form button[name=index]").click()
+    select_action(browser, pending.pk, "approve_selected")
     message = wait_for(browser, "ul.messagelist li.success")
     assert "1" in message.text
 
@@ -97,19 +110,65 @@ def test_staff_approves_a_pending_designer_in_the_admin(browser, live_server):
     assert not browser.find_elements(By.CSS_SELECTOR, f"input[name=_selected_action][value='{pending.pk}']")
     assert Designer.objects.filter(status="APPROVED").count() == 1
 
+    # moderation: hide a listing from the storefront (the admin action calls the moderation service)
+    seller = make_designer(display_name="Trần Thùy Linh")
+    fake = product(seller, name="Túi nhái thương hiệu")
+    genuine = product(seller, name="Túi thêu tay")
+    api = GraphQLClient()
+    assert api(STOREFRONT_PRODUCT, {"slug": fake.slug})["data"]["product"] is not None
+    browser.get(f"{live_server.url}/admin/catalog/product/?q=T%C3%BAi")
+    select_action(browser, fake.pk, "hide_selected")
+    message = wait_for(browser, "ul.messagelist li.success")
+    assert "1" in message.text
+    fake.refresh_from_db()
+    genuine.refresh_from_db()
+    assert fake.hidden_at is not None and fake.hidden_by_id == staff.pk and fake.hidden_reason
+    assert genuine.hidden_at is None
+    assert api(STOREFRONT_PRODUCT, {"slug": fake.slug})["data"]["product"] is None  # gone from the storefront
+    assert api(STOREFRONT_PRODUCT, {"slug": genuine.slug})["data"]["product"] is not None
+    # the designer sees why, through the API
+    reason = api("query($slug: String!) { product(slug: $slug) { isHidden hiddenReason } }", {"slug": fake.slug}, user=seller.user)
+    assert reason["data"]["product"] == {"isHidden": True, "hiddenReason": fake.hidden_reason}
+    # the change list filtered on hidden listings now shows it, and only it
+    browser.get(f"{live_server.url}/admin/catalog/product/?hidden_at__isempty=0")
+    wait_for(browser, "#result_list")
+    listed = {e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "input[name=_selected_action]")}
+    assert listed == {str(fake.pk)}
+
 
 def test_a_non_staff_user_cannot_reach_the_admin(browser, live_server):
+    from django.conf import settings
+    from django.test import Client
     from selenium.webdriver.common.by import By
 
     buyer = make_user(email="buyer.e2e@example.com")
     designer = make_designer(user=make_user(email="designer.e2e@example.com"), status="APPROVED")
-    for email in (buyer.email, designer.user.email):
+    listing = product(designer, name="Khăn lụa tơ tằm")
+    for user in (buyer, designer.user):
         browser.delete_all_cookies()
-        sign_in(browser, live_server.url, email, PASSWORD)
+        sign_in(browser, live_server.url, user.email, PASSWORD)
         wait_for(browser, "#login-form .errornote, .errornote")  # refused: not a staff account
         assert "/admin/login/" in browser.current_url
         assert not browser.find_elements(By.ID, "user-tools")
-        browser.get(f"{live_server.url}/admin/designers/designer/")
+        for page in ("designers/designer/", "catalog/product/", f"catalog/product/{listing.pk}/change/"):
+            browser.get(f"{live_server.url}/admin/{page}")
+            wait_for(browser, "#login-form")
+            assert "/admin/login/" in browser.current_url  # sent back to the login page
+            assert designer.display_name not in browser.page_source and listing.name not in browser.page_source
+
+        # not even with a valid session of its own (as if signed in some other way)
+        session = Client()
+        session.force_login(user)
+        browser.get(f"{live_server.url}/admin/login/")
+        browser.delete_all_cookies()
+        browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"})
+        browser.get(f"{live_server.url}/admin/catalog/product/")
         wait_for(browser, "#login-form")
-        assert "/admin/login/" in browser.current_url  # sent back to the login page
-        assert designer.display_name not in browser.page_source
+        assert "/admin/login/" in browser.current_url and not browser.find_elements(By.ID, "result_list")
+        assert listing.name not in browser.page_source
+        # and a forged admin action (no form, straight POST) hides nothing
+        forged = session.post("/admin/catalog/product/", {"action": "hide_selected", "_selected_action": [listing.pk]})
+        assert forged.status_code == 302 and "/admin/login/" in forged["Location"]
+        listing.refresh_from_db()
+        assert listing.hidden_at is None
+    assert not Product.objects.filter(hidden_at__isnull=False).exists()

@@ -9,7 +9,7 @@ from graphql import build_schema, get_introspection_query, parse
 from shop.core.query_limits import Limits, analyze
 from shop.core.views import GraphQLView
 from shop.schema import schema as project_schema
-from tests.conftest import make_designer, make_user
+from tests.conftest import load_operation, make_designer, make_user
 
 SCHEMA = project_schema.graphql_schema
 
@@ -202,6 +202,18 @@ def test_page_sizes_known_before_execution_are_checked_statically(gql):
         refused(gql("{ designers(first: %d) { totalCount } }" % first), "INVALID_PAGINATION")
     refused(gql("{ designers(first: 5, last: 5) { totalCount } }"), "INVALID_PAGINATION")
     accepted(gql("{ designers(first: 100) { totalCount } x: designers(last: 1) { totalCount } }"))
+
+
+def test_cost_counts_entities_not_value_objects(gql):
+    """Each Relay node a query returns costs 1; values (Money, attribute pairs, pageInfo, the
+    connection's edges) cost nothing: the storefront's 100 products, each with its designer, its
+    category and three variants, cost 2 + 100 x (1 + 1 + 1 + (2 + 3 x 1)) = 802 (the figure in
+    shop/core/query_limits.py)."""
+    storefront = load_operation("storefront/Products.graphql")
+    assert accepted(gql(storefront, {"first": 100}))["extensions"]["cost"] == 802
+    assert accepted(gql(storefront, {"first": 10}))["extensions"]["cost"] == 2 + 10 * 8
+    bare = "{ products(first: 100) { edges { node { id designer { id } category { id } variants(first: 3) { edges { node { id } } } } } } }"
+    assert accepted(gql(bare))["extensions"]["cost"] == 802  # the values asked for above were free
 
 
 def test_mutations_cost_ten_each(gql):

@@ -1,0 +1,64 @@
+"""Read-only views of the money records: they change only through services and webhooks."""
+from django.contrib import admin
+
+from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, StripeEvent, Transfer
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "purchase", "gateway", "amount", "currency", "status", "psp_reference", "created_at")
+    list_filter = ("gateway", "status")
+    search_fields = ("psp_reference", "charge_id", "purchase__email")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "designer", "order", "kind", "amount", "currency", "reference")
+    list_filter = ("kind", "currency")
+    search_fields = ("reference", "designer__display_name", "order__number")
+    list_select_related = ("designer", "order")
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(ReadOnlyAdmin):
+    list_display = ("designer", "account_id", "payouts_enabled", "details_submitted", "updated_at")
+    list_filter = ("payouts_enabled",)
+    search_fields = ("account_id", "designer__display_name")
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "designer", "order", "kind", "amount", "currency", "status", "provider_id")
+    list_filter = ("kind", "status")
+    search_fields = ("provider_id", "idempotency_key", "order__number")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "order", "amount", "currency", "source", "actor", "psp_reference")
+    list_filter = ("source", "gateway")
+    search_fields = ("order__number", "psp_reference")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ("dispute_id", "payment", "amount", "currency", "status", "closed", "created_at")
+    list_filter = ("closed", "status")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_id", "type", "status", "attempts", "error")
+    list_filter = ("status", "type")
+    search_fields = ("event_id", "object_id", "payment_intent")

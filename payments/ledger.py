@@ -1,0 +1,134 @@
+"""The ledger we own: writing entries and the arithmetic on them.
+
+Every amount here is an ``int`` in the currency's smallest unit (``money.to_minor``). An entry is
+written once per movement: its ``reference`` is unique, so recording the same movement again (a
+duplicated webhook, a retried task) returns the existing row and changes nothing.
+
+Balances of a designer in one currency::
+
+    earnings    = SALE + COMMISSION + COMMISSION_REFUND + REFUND + DISPUTE + DISPUTE_REVERSAL
+    transferred = TRANSFER + TRANSFER_REVERSAL
+    paid_out    = PAYOUT + PAYOUT_FAILED
+    pending     = earnings - transferred     (earned, still held by the platform)
+    available   = transferred - paid_out     (in the designer's connected account)
+    paidOut     = paid_out                   (sent to the designer's bank)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Sum
+
+from payments.models import LedgerEntry
+
+K = LedgerEntry.Kind
+EARNING_KINDS = (K.SALE, K.COMMISSION, K.COMMISSION_REFUND, K.REFUND, K.DISPUTE, K.DISPUTE_REVERSAL)
+TRANSFER_KINDS = (K.TRANSFER, K.TRANSFER_REVERSAL)
+PAYOUT_KINDS = (K.PAYOUT, K.PAYOUT_FAILED)
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    pending: int
+    available: int
+    paid_out: int
+
+    @property
+    def earned(self) -> int:
+        return self.pending + self.available + self.paid_out
+
+
+def record(*, designer_id: int, kind: str, amount: int, currency: str, reference: str, order_id: int | None = None,
+           description: str = "", data: dict | None = None) -> LedgerEntry | None:
+    """Write one movement (idempotent by ``reference``). A zero amount writes nothing."""
+    if not isinstance(amount, int):
+        raise TypeError("ledger amounts are integers in the smallest currency unit")
+    if amount == 0:
+        return None
+    entry, _created = LedgerEntry.objects.get_or_create(
+        reference=reference,
+        defaults={
+            "designer_id": designer_id,
+            "order_id": order_id,
+            "kind": kind,
+            "amount": amount,
+            "currency": currency,
+            "description": description[:255],
+            "data": data or {},
+        },
+    )
+    return entry
+
+
+def sums_by_kind(**filters) -> dict[str, int]:
+    rows = LedgerEntry.objects.filter(**filters).order_by().values("kind").annotate(total=Sum("amount"))
+    totals = {kind: 0 for kind in K.values}
+    for row in rows:
+        totals[row["kind"]] = int(row["total"] or 0)
+    return totals
+
+
+def balance_from_sums(currency: str, sums: dict[str, int]) -> Balance:
+    earnings = sum(sums.get(k, 0) for k in EARNING_KINDS)
+    transferred = sum(sums.get(k, 0) for k in TRANSFER_KINDS)
+    paid_out = sum(sums.get(k, 0) for k in PAYOUT_KINDS)
+    return Balance(currency=currency, pending=earnings - transferred, available=transferred - paid_out, paid_out=paid_out)
+
+
+def balance(*, designer_id: int, currency: str) -> Balance:
+    """One query."""
+    return balance_from_sums(currency, sums_by_kind(designer_id=designer_id, currency=currency))
+
+
+def order_owed(order_id: int) -> int:
+    """What the designer has earned on the order so far (net of commission, refunds, disputes)."""
+    sums = sums_by_kind(order_id=order_id, kind__in=EARNING_KINDS)
+    return sum(sums.values())
+
+
+def commission_amount(total: int, rate: Decimal) -> int:
+    return int((Decimal(total) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def adjust_commission(*, order, currency: str, reference: str, description: str) -> LedgerEntry | None:
+    """Bring the commission given back on an order in line with what the buyer lost (refunds and
+    disputes), per ``settings.REFUND_COMMISSION_POLICY``: "proportional" gives the platform's share
+    of the lost part back to the designer (rounded on the cumulative total, so a full refund gives
+    back exactly the whole commission); "keep" never gives it back."""
+    if settings.REFUND_COMMISSION_POLICY != "proportional":
+        return None
+    sums = sums_by_kind(order_id=order.pk)
+    sale = sums[K.SALE]
+    commission = -sums[K.COMMISSION]
+    if sale <= 0 or commission <= 0:
+        return None
+    lost = -(sums[K.REFUND] + sums[K.DISPUTE] + sums[K.DISPUTE_REVERSAL])
+    lost = min(max(lost, 0), sale)
+    target = int((Decimal(commission) * lost / sale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    delta = target - sums[K.COMMISSION_REFUND]
+    return record(
+        designer_id=order.designer_id, order_id=order.pk, kind=K.COMMISSION_REFUND, amount=delta,
+        currency=currency, reference=reference, description=description,
+    )
+
+
+def allocate(amount: int, weights: dict[int, int]) -> dict[int, int]:
+    """Split ``amount`` across keys in proportion to ``weights`` (largest remainder), never giving
+    a key more than its weight."""
+    total = sum(w for w in weights.values() if w > 0)
+    amount = min(amount, total)
+    if amount <= 0 or total <= 0:
+        return {}
+    shares = {k: (amount * w) // total for k, w in weights.items() if w > 0}
+    remainders = sorted(((amount * w) % total, k) for k, w in weights.items() if w > 0)
+    left = amount - sum(shares.values())
+    for _rem, key in reversed(remainders):
+        if left <= 0:
+            break
+        if shares[key] < weights[key]:
+            shares[key] += 1
+            left -= 1
+    return {k: v for k, v in shares.items() if v > 0}

@@ -1,0 +1,93 @@
+import graphene
+from graphql_relay import from_global_id
+
+from payments import services
+from payments.types import PaymentErrorCode, RefundType
+from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.orders.types import OrderType
+
+PaymentError = error_type("PaymentError", PaymentErrorCode)
+
+
+def _pk(global_id: str, type_name: str) -> int:
+    """The database id inside a global ID of the given type, or -1 (which matches nothing, so the
+    service answers NOT_FOUND / INVALID_LINE after its permission checks)."""
+    try:
+        kind, pk = from_global_id(global_id)
+        return int(pk) if kind == type_name else -1
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return -1
+
+
+class PaymentMutation(BaseMutation):
+    class Meta:
+        abstract = True
+
+    error_codes = PaymentErrorCode
+    errors = graphene.List(graphene.NonNull(PaymentError), required=True)
+
+
+class DesignerPayoutOnboard(PaymentMutation):
+    """Set up payouts (Stripe Connect): creates the caller's connected account the first time and
+    returns a fresh onboarding link (single use, expires within minutes: open it right away).
+    Calling it again gives a new link for the same account."""
+
+    onboarding_url = graphene.String()
+    expires_at = graphene.DateTime()
+    payouts_enabled = graphene.Boolean()
+
+    @classmethod
+    def perform(cls, root, info):
+        from datetime import datetime, timezone
+
+        account, link = services.onboard_designer(user=require_user(info))
+        return cls(
+            onboarding_url=link.url,
+            expires_at=datetime.fromtimestamp(link.expires_at, tz=timezone.utc),
+            payouts_enabled=account.payouts_enabled,
+        )
+
+
+class OrderRefundLineInput(graphene.InputObjectType):
+    line_id = graphene.ID(required=True, description="An OrderLine's global ID.")
+    quantity = graphene.Int(required=True)
+
+
+class OrderRefundInput(graphene.InputObjectType):
+    lines = graphene.List(graphene.NonNull(OrderRefundLineInput), description="Refund these lines at their unit price.")
+    amount = graphene.Decimal(description="Or refund this amount (in the order's currency).")
+    reason = graphene.String()
+    restock = graphene.Boolean(description="Put the refunded lines' physical goods back in stock (with `lines`).")
+
+
+class OrderRefund(PaymentMutation):
+    """Refund part or all of an order through its payment's gateway: staff for any order, a
+    designer for its own. The designer's transfer is reversed in proportion, the buyer is emailed."""
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The Order's global ID.")
+        input = OrderRefundInput(required=True)
+
+    refund = graphene.Field(RefundType)
+    order = graphene.Field(OrderType, description="The refunded order, with its new status and refunded total.")
+
+    @classmethod
+    def perform(cls, root, info, id, input):
+        actor = require_user(info)
+        order_id = _pk(id, "Order")
+        lines = None
+        if input.get("lines"):
+            lines = [
+                {"line_id": _pk(item["line_id"], "OrderLine"), "quantity": item["quantity"]}
+                for item in input["lines"]
+            ]
+        refund = services.refund_order(
+            actor=actor, order_id=order_id, amount=input.get("amount"), lines=lines,
+            reason=input.get("reason") or "", restock=bool(input.get("restock")),
+        )
+        return cls(refund=refund, order=refund.order)
+
+
+class PaymentMutations(graphene.ObjectType):
+    designer_payout_onboard = DesignerPayoutOnboard.Field()
+    order_refund = OrderRefund.Field()

@@ -1,0 +1,191 @@
+import graphene
+from django.conf import settings
+from graphene import relay
+from graphene_django import DjangoObjectType
+from graphql_relay import from_global_id
+
+from payments import selectors
+from payments.models import LedgerEntry, Refund
+from shop.core import money
+from shop.core.graphql import CountableConnection, Money, connection_args, current_user, paginate
+
+
+class PaymentErrorCode(graphene.Enum):
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_LINE = "INVALID_LINE"
+    NOT_PAID = "NOT_PAID"
+    ALREADY_REFUNDED = "ALREADY_REFUNDED"
+    AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
+    DISPUTED = "DISPUTED"
+    NOT_APPROVED = "NOT_APPROVED"
+    ALREADY_ONBOARDED = "ALREADY_ONBOARDED"
+    PAYOUTS_NOT_CONFIGURED = "PAYOUTS_NOT_CONFIGURED"
+    GATEWAY_UNAVAILABLE = "GATEWAY_UNAVAILABLE"
+    GATEWAY_ERROR = "GATEWAY_ERROR"
+
+
+class LedgerEntryKindEnum(graphene.Enum):
+    class Meta:
+        name = "LedgerEntryKind"
+
+    SALE = "SALE"
+    COMMISSION = "COMMISSION"
+    COMMISSION_REFUND = "COMMISSION_REFUND"
+    REFUND = "REFUND"
+    DISPUTE = "DISPUTE"
+    DISPUTE_REVERSAL = "DISPUTE_REVERSAL"
+    TRANSFER = "TRANSFER"
+    TRANSFER_REVERSAL = "TRANSFER_REVERSAL"
+    PAYOUT = "PAYOUT"
+    PAYOUT_FAILED = "PAYOUT_FAILED"
+
+
+class LedgerEntryType(DjangoObjectType):
+    """One money movement of a designer. Amounts are signed: see DesignerBalance for how they add up."""
+
+    kind = graphene.Field(LedgerEntryKindEnum, required=True)
+    amount = graphene.Field(Money, required=True, description="Signed; exact, in the order's currency.")
+    order_number = graphene.String(description="The order the movement belongs to, if any.")
+
+    class Meta:
+        model = LedgerEntry
+        name = "LedgerEntry"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "description", "created_at")
+
+    def resolve_kind(root, info):
+        return str(root.kind)
+
+    def resolve_amount(root, info):
+        return Money(amount=money.from_minor(root.amount, root.currency), currency=root.currency)
+
+    def resolve_order_number(root, info):
+        return root.order.number if root.order_id else None
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.ledger_entry_by_id(current_user(info), id)
+
+
+LedgerEntryConnection = LedgerEntryType._meta.connection
+
+
+class LedgerFilterInput(graphene.InputObjectType):
+    kinds = graphene.List(graphene.NonNull(LedgerEntryKindEnum))
+    currency = graphene.String()
+    order = graphene.ID(description="An Order's global ID.")
+
+
+class DesignerBalanceType(graphene.ObjectType):
+    """pending: earned and still held by the platform (not yet transferred, e.g. before payouts
+    are set up); available: transferred to the designer's Stripe account, not yet paid to the bank;
+    paidOut: paid to the designer's bank. pending + available + paidOut = everything earned."""
+
+    class Meta:
+        name = "DesignerBalance"
+
+    currency = graphene.String(required=True)
+    pending = graphene.Field(Money, required=True)
+    available = graphene.Field(Money, required=True)
+    paid_out = graphene.Field(Money, required=True)
+
+    @staticmethod
+    def from_balance(balance):
+        m = lambda value: Money(amount=money.from_minor(value, balance.currency), currency=balance.currency)  # noqa: E731
+        return DesignerBalanceType(
+            currency=balance.currency, pending=m(balance.pending), available=m(balance.available), paid_out=m(balance.paid_out)
+        )
+
+
+class RefundLineType(graphene.ObjectType):
+    class Meta:
+        name = "RefundLine"
+
+    line_id = graphene.ID(required=True, description="The OrderLine's global ID.")
+    quantity = graphene.Int(required=True)
+
+
+class RefundSourceEnum(graphene.Enum):
+    class Meta:
+        name = "RefundSource"
+
+    API = "API"
+    PROVIDER = "PROVIDER"
+
+
+class RefundType(DjangoObjectType):
+    amount = graphene.Field(Money, required=True)
+    lines = graphene.List(graphene.NonNull(RefundLineType), required=True)
+    source = graphene.Field(RefundSourceEnum, required=True)
+
+    class Meta:
+        model = Refund
+        name = "Refund"
+        interfaces = (relay.Node,)
+        fields = ("id", "reason", "restock", "created_at")
+
+    def resolve_amount(root, info):
+        return Money(amount=money.quantize(root.amount, root.currency), currency=root.currency)
+
+    def resolve_lines(root, info):
+        from graphql_relay import to_global_id
+
+        return [RefundLineType(line_id=to_global_id("OrderLine", item["line_id"]), quantity=item["quantity"]) for item in root.lines]
+
+    def resolve_source(root, info):
+        return str(root.source)
+
+    @classmethod
+    def get_node(cls, info, id):
+        return selectors.refund_by_id(current_user(info), id)
+
+
+def _order_pk(global_id):
+    try:
+        type_name, pk = from_global_id(global_id)
+        return int(pk) if type_name == "Order" else -1
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return -1
+
+
+class DesignerPayoutFields:
+    """Money fields of the Designer type (mixed into designers.types.DesignerType); null for anyone
+    but the designer itself and staff."""
+
+    payouts_enabled = graphene.Boolean(description="Payouts are set up (Stripe Connect); the designer itself and staff only.")
+    balance = graphene.Field(
+        DesignerBalanceType,
+        currency=graphene.String(description="ISO 4217; the default currency when omitted."),
+        description="What the designer has earned, by where the money is; the designer itself and staff only.",
+    )
+    ledger = graphene.Field(
+        LedgerEntryConnection,
+        filter=LedgerFilterInput(),
+        description="Every money movement, newest first; the designer itself and staff only.",
+        **connection_args(),
+    )
+
+    def resolve_payouts_enabled(root, info):
+        user = current_user(info)
+        if not selectors.can_see_money(user, root):
+            return None
+        account = selectors.payout_account(user, root)
+        return bool(account and account.payouts_enabled)
+
+    def resolve_balance(root, info, currency=None):
+        currency = (currency or settings.DEFAULT_CURRENCY).upper()
+        balance = selectors.designer_balance(current_user(info), root, currency)
+        return DesignerBalanceType.from_balance(balance) if balance is not None else None
+
+    def resolve_ledger(root, info, filter=None, **page):
+        user = current_user(info)
+        if not selectors.can_see_money(user, root):
+            return None
+        filter = filter or {}
+        kinds = [k.value if hasattr(k, "value") else k for k in (filter.get("kinds") or [])]
+        order_id = _order_pk(filter["order"]) if filter.get("order") else None
+        qs = selectors.ledger_entries(user, root, kinds=kinds, currency=filter.get("currency"), order_id=order_id)
+        return paginate(qs, LedgerEntryConnection, **page)
