@@ -341,6 +341,8 @@ def server_env(url: str, *, queue: str) -> dict:
         "RATE_LIMIT_ENABLED": "true",
         "RATE_LIMITS": RAISED_RATE_LIMITS,
         "GRAPHQL_READ_CACHE": "false",
+        # DEBUG is off, so the dummy gateway must be named (it never is in production).
+        "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway",
     })
     return env
 

@@ -78,6 +78,12 @@ def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> 
     orders = list(
         Order.objects.filter(purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)).select_related("designer")
     )
+    return record_orders_paid(orders)
+
+
+def record_orders_paid(orders: list[Order]) -> int:
+    """The ledger part of :func:`record_purchase_paid` for paid orders the caller has loaded with
+    their designers (checkout completion, in its own transaction): one query."""
     entries = [entry for order in orders for entry in _sale_entries(order)]
     LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
     for order in orders:

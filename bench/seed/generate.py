@@ -634,8 +634,8 @@ class Seeder:
                         "cancelled_at", "designer_email_sent_at", "shipped_email_sent_at"]
         line_fields = ["order", "variant", "product_name", "variant_name", "sku", "product_type", "unit_price_amount",
                        "quantity", "total_amount", "refunded_quantity"]
-        payment_fields = ["id", "purchase", "gateway", "amount", "currency", "status", "psp_reference", "client_secret",
-                          "idempotency_key", "error", "created_at", "updated_at"]
+        payment_fields = ["id", "purchase", "gateway", "amount", "currency", "status", "psp_reference", "charge_id",
+                          "client_secret", "idempotency_key", "error", "created_at", "updated_at"]
         event_fields = ["order", "type", "actor", "data", "created_at"]
         payment_id = 0
 
@@ -773,12 +773,13 @@ class Seeder:
                     _ts(paid_at + 30) if paid_at else None,
                 ))
                 if payment_status == "SUCCEEDED":
+                    reference = _uuid(rnd).hex
                     payment_rows.append((payment_id, purchase_id, "dummy", purchase_total, "VND", "SUCCEEDED",
-                                         f"dummy_{_uuid(rnd).hex}", "", f"purchase-{purchase_id}", "", _ts(created + 5),
-                                         _ts(paid_at)))
+                                         f"dummy_pay_{reference}", f"dummy_ch_{reference}", "", f"purchase-{purchase_id}", "",
+                                         _ts(created + 5), _ts(paid_at)))
                 elif payment_status == "FAILED":
                     payment_rows.append((payment_id, purchase_id, "dummy", purchase_total, "VND", "FAILED",
-                                         f"dummy_{_uuid(rnd).hex}", "", f"purchase-{purchase_id}", "Card declined.",
+                                         f"dummy_pay_{_uuid(rnd).hex}", "", "", f"purchase-{purchase_id}", "Card declined.",
                                          _ts(created + 5), _ts(created + 10)))
             Copier(cursor, Purchase, purchase_fields, self.report).write(purchase_rows)
             Copier(cursor, Order, order_fields, self.report).write(order_rows)

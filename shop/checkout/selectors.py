@@ -177,6 +177,7 @@ class Part:
     total: Decimal = Decimal(0)
     requires_shipping: bool = False
     shipping_method: ShippingMethod | None = None  # the buyer's valid choice
+    chosen: ShippingMethod | None = None  # the buyer's choice, valid or not
     available_methods: list[ShippingMethod] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -194,13 +195,14 @@ class Summary:
     problems: list[Problem]
 
 
-def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
-    """Price the checkout from current data (4 queries whatever its size); cached on the instance
-    for one request unless ``fresh``."""
+def checkout_summary(checkout: Checkout, *, fresh: bool = False, with_available_methods: bool = True) -> Summary:
+    """Price the checkout from current data (3 queries whatever its size); cached on the instance
+    for one request unless ``fresh``. Without ``with_available_methods`` (completion, which only
+    needs the buyer's choices) the methods a buyer could choose from are not read (2 queries), and
+    the summary is not cached."""
     if not fresh and getattr(checkout, "_summary", None) is not None:
         return checkout._summary
     currency = checkout.currency
-    zero = money.quantize(Decimal(0), currency)
     lines = list(
         CheckoutLine.objects.filter(checkout=checkout)
         .select_related("variant__product__designer")
@@ -210,6 +212,37 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
         c.designer_id: c.shipping_method
         for c in CheckoutShippingChoice.objects.filter(checkout=checkout).select_related("shipping_method")
     }
+    methods_by_designer: dict[int, list[ShippingMethod]] | None = None
+    if with_available_methods:
+        methods_by_designer = {}
+        shippable = list({line.variant.product.designer_id for line in lines if is_physical(line.variant)})
+        if shippable:
+            for method in ShippingMethod.objects.filter(designer_id__in=shippable, is_active=True, currency=currency).order_by("price_amount", "id"):
+                methods_by_designer.setdefault(method.designer_id, []).append(method)
+    summary = summarize(checkout, lines, choices, methods_by_designer)
+    if with_available_methods:
+        checkout._summary = summary
+    return summary
+
+
+def summary_with_choice(summary: Summary, method: ShippingMethod) -> Summary:
+    """The summary after the buyer chose ``method`` for its designer's part: computed again from
+    the data ``summary`` was made of, without reading anything."""
+    checkout = summary.checkout
+    choices = {p.designer.pk: p.chosen for p in summary.parts if p.chosen is not None}
+    choices[method.designer_id] = method
+    methods = {p.designer.pk: p.available_methods for p in summary.parts if p.requires_shipping}
+    result = summarize(checkout, [v.line for v in summary.lines], choices, methods)
+    checkout._summary = result
+    return result
+
+
+def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, ShippingMethod],
+              methods_by_designer: dict[int, list[ShippingMethod]] | None) -> Summary:
+    """The priced summary of loaded lines (with variant, product and designer), the buyer's
+    shipping choices by designer, and (optionally) the methods each designer offers."""
+    currency = checkout.currency
+    zero = money.quantize(Decimal(0), currency)
     parts: dict[int, Part] = {}
     views: list[LineView] = []
     for line in lines:
@@ -228,20 +261,15 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
         part.subtotal += view.total
         part.requires_shipping = part.requires_shipping or view.physical
 
-    shippable = [d for d, p in parts.items() if p.requires_shipping]
-    methods_by_designer: dict[int, list[ShippingMethod]] = {}
-    if shippable:
-        for method in ShippingMethod.objects.filter(designer_id__in=shippable, is_active=True, currency=currency).order_by("price_amount", "id"):
-            methods_by_designer.setdefault(method.designer_id, []).append(method)
-
     problems: list[Problem] = []
     for part in parts.values():
         problems.extend(p for v in part.lines for p in v.problems)
         if not part.requires_shipping:
             part.total = part.subtotal
             continue
-        part.available_methods = methods_by_designer.get(part.designer.pk, [])
+        part.available_methods = (methods_by_designer or {}).get(part.designer.pk, [])
         chosen = choices.get(part.designer.pk)
+        part.chosen = chosen
         if chosen is None:
             part.problems.append(Problem(
                 "SHIPPING_METHOD_REQUIRED",
@@ -273,7 +301,7 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
     if len(views) > settings.CHECKOUT_MAX_LINES:
         head.append(Problem("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, "lines"))
 
-    summary = Summary(
+    return Summary(
         checkout=checkout,
         currency=currency,
         lines=views,
@@ -284,5 +312,3 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
         requires_shipping=requires_shipping,
         problems=head + problems,
     )
-    checkout._summary = summary
-    return summary
