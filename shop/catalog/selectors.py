@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.core.prefetch import prime
 from shop.core.text import fold
 
 MAX_SEARCH_WORDS = 12
@@ -81,26 +82,10 @@ class ListRelationsQuerySet(QuerySet):
             attach_list_relations(self._result_cache)
 
 
-# Shared by the in-memory querysets below: they are never evaluated (their rows are already
-# there); anything that filters them clones the query first.
-_VARIANT_QUERY = None
-_MEDIA_QUERY = None
-
-
-def _loaded(model, query, rows) -> QuerySet:
-    qs = QuerySet(model=model, query=query)
-    qs._result_cache = rows
-    qs._prefetch_done = True
-    return qs
-
-
 def attach_list_relations(products: list[Product]) -> None:
     """Load the variants and media of ``products`` (two queries) into each product's prefetch
     cache, in their display order, each pointing back at its product. Timestamps of variants and
     media are not loaded: no GraphQL field shows them."""
-    global _VARIANT_QUERY, _MEDIA_QUERY
-    if _VARIANT_QUERY is None:
-        _VARIANT_QUERY, _MEDIA_QUERY = ProductVariant.objects.all().query, ProductMedia.objects.all().query
     by_id: dict[int, list[Product]] = {}
     for product in products:
         by_id.setdefault(product.pk, []).append(product)
@@ -120,9 +105,8 @@ def attach_list_relations(products: list[Product]) -> None:
                 variant_product.set_cached_value(variant, product)
             for item in media[pk]:
                 media_product.set_cached_value(item, product)
-            cache = product.__dict__.setdefault("_prefetched_objects_cache", {})
-            cache["variants"] = _loaded(ProductVariant, _VARIANT_QUERY, variants[pk])
-            cache["media"] = _loaded(ProductMedia, _MEDIA_QUERY, media[pk])
+            prime(product, "variants", variants[pk], model=ProductVariant)
+            prime(product, "media", media[pk], model=ProductMedia)
 
 
 def with_list_relations(qs: QuerySet[Product]) -> QuerySet[Product]:

@@ -53,7 +53,9 @@ def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVaria
         reachable |= Q(pk__in=list(known))
     return {
         v.pk: v
-        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer")
+        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer").defer(
+            "product__search_vector"
+        )
     }
 
 
@@ -178,8 +180,35 @@ class Part:
     requires_shipping: bool = False
     shipping_method: ShippingMethod | None = None  # the buyer's valid choice
     chosen: ShippingMethod | None = None  # the buyer's choice, valid or not
-    available_methods: list[ShippingMethod] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    methods: "_Methods | None" = field(default=None, repr=False)
+
+    @property
+    def available_methods(self) -> list[ShippingMethod]:
+        """The designer's active methods in the checkout's currency (physical goods only), read
+        the first time any part of the summary asks: one query for every part."""
+        if not self.requires_shipping or self.methods is None:
+            return []
+        return self.methods.of(self.designer.pk)
+
+
+class _Methods:
+    """The shipping methods the designers of a summary offer, loaded on first use."""
+
+    def __init__(self, designer_ids: list[int], currency: str, loaded: dict[int, list[ShippingMethod]] | None = None):
+        self.designer_ids = designer_ids
+        self.currency = currency
+        self.by_designer = loaded
+
+    def of(self, designer_id: int) -> list[ShippingMethod]:
+        if self.by_designer is None:
+            self.by_designer = {}
+            if self.designer_ids:
+                for method in ShippingMethod.objects.filter(
+                    designer_id__in=self.designer_ids, is_active=True, currency=self.currency
+                ).order_by("price_amount", "id"):
+                    self.by_designer.setdefault(method.designer_id, []).append(method)
+        return self.by_designer.get(designer_id, [])
 
 
 @dataclass
@@ -195,33 +224,24 @@ class Summary:
     problems: list[Problem]
 
 
-def checkout_summary(checkout: Checkout, *, fresh: bool = False, with_available_methods: bool = True) -> Summary:
-    """Price the checkout from current data (3 queries whatever its size); cached on the instance
-    for one request unless ``fresh``. Without ``with_available_methods`` (completion, which only
-    needs the buyer's choices) the methods a buyer could choose from are not read (2 queries), and
-    the summary is not cached."""
+def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
+    """Price the checkout from current data (2 queries whatever its size, a third only if the
+    designers' available shipping methods are asked for); cached on the instance for one request
+    unless ``fresh``."""
     if not fresh and getattr(checkout, "_summary", None) is not None:
         return checkout._summary
-    currency = checkout.currency
     lines = list(
         CheckoutLine.objects.filter(checkout=checkout)
         .select_related("variant__product__designer")
+        .defer("variant__product__search_vector")
         .order_by("created_at", "id")
     )
     choices = {
         c.designer_id: c.shipping_method
         for c in CheckoutShippingChoice.objects.filter(checkout=checkout).select_related("shipping_method")
     }
-    methods_by_designer: dict[int, list[ShippingMethod]] | None = None
-    if with_available_methods:
-        methods_by_designer = {}
-        shippable = list({line.variant.product.designer_id for line in lines if is_physical(line.variant)})
-        if shippable:
-            for method in ShippingMethod.objects.filter(designer_id__in=shippable, is_active=True, currency=currency).order_by("price_amount", "id"):
-                methods_by_designer.setdefault(method.designer_id, []).append(method)
-    summary = summarize(checkout, lines, choices, methods_by_designer)
-    if with_available_methods:
-        checkout._summary = summary
+    summary = summarize(checkout, lines, choices)
+    checkout._summary = summary
     return summary
 
 
@@ -231,16 +251,16 @@ def summary_with_choice(summary: Summary, method: ShippingMethod) -> Summary:
     checkout = summary.checkout
     choices = {p.designer.pk: p.chosen for p in summary.parts if p.chosen is not None}
     choices[method.designer_id] = method
-    methods = {p.designer.pk: p.available_methods for p in summary.parts if p.requires_shipping}
+    methods = next((p.methods for p in summary.parts if p.methods is not None), None)
     result = summarize(checkout, [v.line for v in summary.lines], choices, methods)
     checkout._summary = result
     return result
 
 
 def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, ShippingMethod],
-              methods_by_designer: dict[int, list[ShippingMethod]] | None) -> Summary:
-    """The priced summary of loaded lines (with variant, product and designer), the buyer's
-    shipping choices by designer, and (optionally) the methods each designer offers."""
+              methods: _Methods | None = None) -> Summary:
+    """The priced summary of loaded lines (with variant, product and designer) and the buyer's
+    shipping choices by designer; the designers' available methods load when first asked for."""
     currency = checkout.currency
     zero = money.quantize(Decimal(0), currency)
     parts: dict[int, Part] = {}
@@ -261,13 +281,15 @@ def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, 
         part.subtotal += view.total
         part.requires_shipping = part.requires_shipping or view.physical
 
+    if methods is None:
+        methods = _Methods([d for d, p in parts.items() if p.requires_shipping], currency)
     problems: list[Problem] = []
     for part in parts.values():
         problems.extend(p for v in part.lines for p in v.problems)
         if not part.requires_shipping:
             part.total = part.subtotal
             continue
-        part.available_methods = (methods_by_designer or {}).get(part.designer.pk, [])
+        part.methods = methods
         chosen = choices.get(part.designer.pk)
         part.chosen = chosen
         if chosen is None:

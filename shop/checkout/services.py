@@ -131,6 +131,8 @@ def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: 
         CheckoutLine.objects.bulk_update(to_update, ["quantity"])
     if to_create:
         CheckoutLine.objects.bulk_create(to_create)
+        for line in to_create:
+            line.variant = variants[line.variant_id]  # loaded with product and designer above
     if currency != checkout.currency:
         checkout.currency = currency
         checkout.save(update_fields=["currency", "updated_at"])
@@ -138,6 +140,10 @@ def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: 
         _touch(checkout)
     if not new:
         _drop_stale_shipping_choices(checkout)
+    else:
+        # A new checkout holds exactly these lines and no shipping choice: its summary (what the
+        # response shows) is priced from them without reading them back.
+        checkout._summary = selectors.summarize(checkout, to_create, {})
 
 
 def _drop_stale_shipping_choices(checkout: Checkout) -> None:
@@ -334,7 +340,7 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
             raise ServiceError("GATEWAY_NOT_AVAILABLE", _("This payment method is not available."), "gateway")
         # Lock the variants (by id) before reading stock, so that the check below is the truth.
         _lock_line_variants(checkout)
-        summary = selectors.checkout_summary(checkout, fresh=True, with_available_methods=False)
+        summary = selectors.checkout_summary(checkout, fresh=True)
         if summary.problems:
             raise ServiceError.many(summary.problems)
         placed = order_services.place_purchase(summary=summary, user=user, gateway_id=gateway.id)
@@ -351,8 +357,8 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
                 "gateway",
             )
         if outcome.status == PaymentStatus.SUCCEEDED:
-            purchase = order_services.mark_placed_purchase_paid(placed=placed, payment=outcome.payment)
-        return Completion(purchase=purchase, payment=outcome.payment, created=True)
+            order_services.mark_placed_purchase_paid(placed=placed, payment=outcome.payment)
+        return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
 
 
 def _lock_line_variants(checkout: Checkout) -> None:

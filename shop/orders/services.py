@@ -111,12 +111,34 @@ def _order_numbers(count: int) -> list[str]:
 
 @dataclass
 class Placed:
-    """What :func:`place_purchase` wrote, as written (the caller goes on with it in the same
-    transaction instead of reading it back)."""
+    """What :func:`place_purchase` (and then :func:`mark_placed_purchase_paid`) wrote, as written:
+    the caller goes on with it in the same transaction instead of reading it back."""
 
     purchase: Purchase
     orders: list[Order]
     lines: list[OrderLine]
+    events: list[OrderEvent]
+    downloads: list[DigitalDownload]
+
+    def prime(self) -> Purchase:
+        """The purchase with its orders, their lines (with download links) and events in the
+        prefetch caches the order types read (``shop.orders.selectors.with_details``): a
+        completion's response shows what was written without reading it back."""
+        from shop.core.prefetch import prime
+
+        purchase = self.purchase
+        by_order = lambda rows: {o.pk: sorted((r for r in rows if r.order_id == o.pk), key=lambda r: r.pk) for o in self.orders}  # noqa: E731
+        lines, events = by_order(self.lines), by_order(self.events)
+        for order in self.orders:
+            order.purchase = purchase
+            for line in lines[order.pk]:
+                line.order = order
+                prime(line, "downloads", sorted((d for d in self.downloads if d.line_id == line.pk), key=lambda d: d.pk),
+                      model=DigitalDownload)
+            prime(order, "lines", lines[order.pk], model=OrderLine)
+            prime(order, "events", sorted(events[order.pk], key=lambda e: (e.created_at, e.pk)), model=OrderEvent)
+        prime(purchase, "orders", sorted(self.orders, key=lambda o: o.pk), model=Order)
+        return purchase
 
 
 def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
@@ -176,11 +198,11 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
             if view.physical:
                 stock[variant.pk] = stock.get(variant.pk, 0) + view.line.quantity
     OrderLine.objects.bulk_create(order_lines)
-    OrderEvent.objects.bulk_create([
+    events = OrderEvent.objects.bulk_create([
         OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders
     ])
     _take_stock(stock, locked=True)
-    return Placed(purchase=purchase, orders=orders, lines=order_lines)
+    return Placed(purchase=purchase, orders=orders, lines=order_lines, events=events, downloads=[])
 
 
 # --- the payment hand-off -------------------------------------------------------------------------
@@ -228,7 +250,7 @@ def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_n
     return PaymentOutcome(payment=payment, status=status, error=result.error)
 
 
-def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None = None) -> None:
+def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None = None) -> list[DigitalDownload]:
     """Download links for the digital lines of ``orders`` that have none yet. ``lines``: the
     orders' lines when the caller has just written them (none has a link yet)."""
     if lines is None:
@@ -236,9 +258,9 @@ def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None 
     else:
         lines = [line for line in lines if line.product_type == ProductType.DIGITAL]
         if not lines:
-            return
+            return []
     expires = now + timedelta(days=settings.DIGITAL_DOWNLOAD_TTL_DAYS)
-    DigitalDownload.objects.bulk_create([
+    return DigitalDownload.objects.bulk_create([
         DigitalDownload(
             line=line, token=secrets.token_urlsafe(24), expires_at=expires,
             max_downloads=settings.DIGITAL_DOWNLOAD_MAX_COUNT, created_at=now,
@@ -302,15 +324,15 @@ def mark_placed_purchase_paid(*, placed: Placed, payment: Payment) -> Purchase:
     once (checkout completion with a gateway that confirms immediately): nothing else can see or
     lock it yet, and its orders and lines are in memory, so none is read back."""
     _mark_paid(placed.purchase, placed.orders, payment_id=payment.pk, now=timezone.now(), lines=placed.lines,
-               payment_succeeded=payment.status == Payment.Status.SUCCEEDED)
+               payment_succeeded=payment.status == Payment.Status.SUCCEEDED, placed=placed)
     return placed.purchase
 
 
 def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, lines: list[OrderLine] | None = None,
-               payment_succeeded: bool = False) -> None:
+               payment_succeeded: bool = False, placed: Placed | None = None) -> None:
     """The purchase (locked, UNPAID) becomes PAID with its unpaid ``orders`` (locked): events,
     download links, the ledger, digital-only orders fulfilled, emails after commit. ``lines``:
-    all the orders' lines, when the caller has them."""
+    all the orders' lines, when the caller has them; ``placed``: what is written is added to it."""
     data = {"payment_id": payment_id}
     purchase.status = PurchaseStatus.PAID
     purchase.paid_at = now
@@ -321,10 +343,10 @@ def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, line
     Order.objects.filter(pk__in=[o.pk for o in unpaid]).update(status=S.PAID, paid_at=now)
     for order in unpaid:
         order.status, order.paid_at = S.PAID, now
-    OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
+    events = OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
     unpaid_ids = {o.pk for o in unpaid}
     known_lines = None if lines is None else [line for line in lines if line.order_id in unpaid_ids]
-    _issue_downloads(unpaid, now, lines=known_lines)
+    downloads = _issue_downloads(unpaid, now, lines=known_lines)
     # The payments app's hand-off: the paid orders enter the designers' ledger, their shares are
     # transferred after commit.
     from payments import services as payments
@@ -348,10 +370,13 @@ def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, line
             if order.pk in digital_only:
                 order.status, order.fulfilled_at = S.FULFILLED, now
         Order.objects.filter(pk__in=digital_only).update(status=S.FULFILLED, fulfilled_at=now)
-        OrderEvent.objects.bulk_create([
+        events += OrderEvent.objects.bulk_create([
             OrderEvent(order_id=pk, type=E.FULFILLED, created_at=now, data={"automatic": True, "digital": True})
             for pk in digital_only
         ])
+    if placed is not None:
+        placed.events += events
+        placed.downloads += list(downloads)
     _schedule_paid_emails(purchase, unpaid)
 
 
