@@ -457,10 +457,16 @@ def _restock(order: Order, lines: list[dict]) -> None:
     from shop.catalog.models import ProductType, ProductVariant
 
     by_id = {line.pk: line for line in order.lines.all()}
+    restocked = []
     for item in lines:
         line = by_id[item["line_id"]]
         if line.variant_id and line.product_type == ProductType.PHYSICAL:
             ProductVariant.objects.filter(pk=line.variant_id).update(stock_quantity=F("stock_quantity") + item["quantity"])
+            restocked.append(line.variant_id)
+    if restocked:  # the storefront shows stock: the anonymous-read cache forgets these products
+        from shop.catalog.cache import variants_changed
+
+        variants_changed(restocked, listing=True)
 
 
 def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:

@@ -22,6 +22,7 @@ from payments.gateways.base import PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
 from shop.checkout import selectors
+from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.address import clean_address
 from shop.core.ids import decode_id
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
@@ -438,7 +439,9 @@ def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
             _("At most %(n)d shipping methods per designer.") % {"n": settings.SHIPPING_METHODS_MAX_PER_DESIGNER},
             None,
         )
-    return ShippingMethod.objects.create(designer=designer, currency=currency, **cleaned)
+    method = ShippingMethod.objects.create(designer=designer, currency=currency, **cleaned)
+    shipping_methods_changed(designer.pk)
+    return method
 
 
 def _own_method(actor: User, method_id) -> ShippingMethod:
@@ -457,6 +460,7 @@ def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMet
     for key, value in cleaned.items():
         setattr(method, key, value)
     method.save()
+    shipping_methods_changed(method.designer_id)
     return method
 
 
@@ -467,5 +471,6 @@ def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
     deleted_pk = method.pk
     method.delete()
     method.pk = deleted_pk
+    shipping_methods_changed(method.designer_id)
     return method
 

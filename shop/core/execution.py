@@ -82,6 +82,8 @@ class FastExecutionContext(ExecutionContext):
         super().__init__(*args, **kwargs)
         self.is_awaitable = _never_awaitable
         self._plans = plans_for(self.operation)
+        # The anonymous-read cache's record of what the response shows (shop/core/readcache.py).
+        self._dependencies = getattr(self.context_value, "_read_dependencies", None)
 
     def _plan(self, parent_type, field_node) -> _Plan | None:
         key = (parent_type.name, id(field_node))
@@ -128,6 +130,11 @@ class FastExecutionContext(ExecutionContext):
             error = located_error(raw_error, field_nodes, path.as_list())
             self.handle_field_error(error, plan.return_type, path)
             return None
+
+    def complete_object_value(self, return_type, field_nodes, info, path, result):
+        if self._dependencies is not None:
+            self._dependencies.record(result)
+        return super().complete_object_value(return_type, field_nodes, info, path, result)
 
     def complete_value(self, return_type, field_nodes, info, path, result):
         """graphql-core's ``complete_value`` with the type dispatch looked up once per type."""

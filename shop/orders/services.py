@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
+from shop.catalog import cache as catalog_cache
 from shop.catalog.models import ProductType, ProductVariant
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.validation import clean_text
@@ -70,11 +71,17 @@ def _adjust_stock(quantities: dict[int, int], *, sign: int, locked: bool = False
     op, guard = ("-", " AND v.stock_quantity >= d.q") if sign < 0 else ("+", "")
     sql = (
         f"UPDATE {table} AS v SET stock_quantity = v.stock_quantity {op} d.q, updated_at = %s "
-        f"FROM (VALUES {values}) AS d(id, q) WHERE v.id = d.id{guard} RETURNING v.id"
+        f"FROM (VALUES {values}) AS d(id, q) WHERE v.id = d.id{guard} "
+        "RETURNING v.id, v.product_id, v.designer_id, v.stock_quantity, d.q"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    # The storefront shows stock: the read cache forgets these products (and lists, when a variant
+    # sold out or came back in stock: the inStock filter's answers change).
+    crossed = any((stock == 0) if sign < 0 else (stock == q) for _id, _p, _d, stock, q in rows)
+    catalog_cache.products_changed({(p, d) for _id, p, d, _s, _q in rows}, listing=crossed)
+    return {row[0] for row in rows}
 
 
 def _take_stock(quantities: dict[int, int], *, locked: bool = False) -> None:
