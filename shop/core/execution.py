@@ -30,7 +30,8 @@ from typing import Any
 from graphene.relay.node import GlobalID
 from graphene.types.resolver import attr_resolver, dict_or_attr_resolver, dict_resolver
 from graphql import GraphQLNonNull, located_error
-from graphql.execution.execute import ExecutionContext, get_field_def
+from graphql.execution.execute import ExecutionContext, get_field_def, invalid_return_type_error
+from graphql.pyutils import Path
 from graphql.execution.values import get_argument_values
 from graphql.language import ListValueNode, ObjectValueNode, VariableNode
 from graphql.pyutils import Undefined
@@ -84,6 +85,49 @@ class FastExecutionContext(ExecutionContext):
         self._plans = plans_for(self.operation)
         # The anonymous-read cache's record of what the response shows (shop/core/readcache.py).
         self._dependencies = getattr(self.context_value, "_read_dependencies", None)
+        # collect_subfields gives the same dict for the same selection within a request: its
+        # fields' plans are looked up once per selection, not once per object.
+        self._selection_plans: dict[int, tuple] = {}
+        self._subfields: dict[tuple[int, int], dict] = {}
+
+    def execute_fields(self, parent_type, source_value, path, fields):
+        """graphql-core's loop, with plain leaf fields (an attribute or a dict key, serialised)
+        computed in place: no Path, no call, no resolve info. Anything else, and any leaf that
+        fails, goes through :meth:`execute_field`, which reports errors where graphql-core does."""
+        if self.middleware_manager:
+            return super().execute_fields(parent_type, source_value, path, fields)
+        entry = self._selection_plans.get(id(fields))
+        if entry is None or entry[0] is not fields or entry[1] is not parent_type:
+            selection = []
+            for response_name, field_nodes in fields.items():
+                plan = self._plan(parent_type, field_nodes[0])
+                simple = plan is not None and plan.serialize is not None and plan.kind != _CUSTOM
+                selection.append((response_name, field_nodes, plan if simple else None))
+            entry = self._selection_plans[id(fields)] = (fields, parent_type, selection)
+        results = {}
+        is_dict = isinstance(source_value, dict)
+        for response_name, field_nodes, plan in entry[2]:
+            if plan is not None:
+                try:
+                    value = (source_value.get(plan.attname, plan.default) if is_dict
+                             else getattr(source_value, plan.attname, plan.default))
+                    if plan.kind == _GLOBAL_ID:
+                        value = plan.node.to_global_id(plan.type_name, value)
+                    if value is None:
+                        if not plan.non_null:
+                            results[response_name] = None
+                            continue
+                    else:
+                        serialized = plan.serialize(value)
+                        if serialized is not None and serialized is not Undefined:
+                            results[response_name] = serialized
+                            continue
+                except Exception:
+                    pass  # computed again below, where the error is located and reported
+            result = self.execute_field(parent_type, source_value, field_nodes, Path(path, response_name, parent_type.name))
+            if result is not Undefined:
+                results[response_name] = result
+        return results
 
     def _plan(self, parent_type, field_node) -> _Plan | None:
         key = (parent_type.name, id(field_node))
@@ -132,9 +176,21 @@ class FastExecutionContext(ExecutionContext):
             return None
 
     def complete_object_value(self, return_type, field_nodes, info, path, result):
+        """graphql-core's, for a synchronous execution (``is_type_of`` never awaitable), with the
+        sub-selection looked up by the first field node alone when it is the only one."""
         if self._dependencies is not None:
             self._dependencies.record(result)
-        return super().complete_object_value(return_type, field_nodes, info, path, result)
+        if len(field_nodes) == 1:
+            key = (id(return_type), id(field_nodes[0]))
+            sub_field_nodes = self._subfields.get(key)
+            if sub_field_nodes is None:
+                sub_field_nodes = self._subfields[key] = self.collect_subfields(return_type, field_nodes)
+        else:
+            sub_field_nodes = self.collect_subfields(return_type, field_nodes)
+        is_type_of = return_type.is_type_of
+        if is_type_of is not None and not is_type_of(result, info):
+            raise invalid_return_type_error(return_type, result, field_nodes)
+        return self.execute_fields(return_type, result, path, sub_field_nodes)
 
     def complete_value(self, return_type, field_nodes, info, path, result):
         """graphql-core's ``complete_value`` with the type dispatch looked up once per type."""
