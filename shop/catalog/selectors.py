@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
-from shop.core.prefetch import prime
+from shop.core.prefetch import instances, prime
 from shop.core.text import fold
 
 MAX_SEARCH_WORDS = 12
@@ -91,11 +91,11 @@ def attach_list_relations(products: list[Product]) -> None:
         by_id.setdefault(product.pk, []).append(product)
     variants: dict[int, list] = {pk: [] for pk in by_id}
     media: dict[int, list] = {pk: [] for pk in by_id}
-    for variant in ProductVariant.objects.filter(product_id__in=list(by_id)).defer("created_at", "updated_at").order_by(
-        "position", "id"
-    ):
+    ids = list(by_id)
+    for variant in instances(ProductVariant.objects.filter(product_id__in=ids).order_by("position", "id"),
+                             skip=("created_at", "updated_at")):
         variants[variant.product_id].append(variant)
-    for item in ProductMedia.objects.filter(product_id__in=list(by_id)).defer("created_at").order_by("position", "id"):
+    for item in instances(ProductMedia.objects.filter(product_id__in=ids).order_by("position", "id"), skip=("created_at",)):
         media[item.product_id].append(item)
     variant_product = ProductVariant._meta.get_field("product")
     media_product = ProductMedia._meta.get_field("product")

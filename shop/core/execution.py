@@ -192,6 +192,36 @@ class FastExecutionContext(ExecutionContext):
             raise invalid_return_type_error(return_type, result, field_nodes)
         return self.execute_fields(return_type, result, path, sub_field_nodes)
 
+    def complete_list_value(self, return_type, field_nodes, info, path, result):
+        """graphql-core's, without the checks for awaitable items (none here); a list of leaves
+        (``tags: [String!]!``) is serialised in place."""
+        if not isinstance(result, (list, tuple)):
+            return super().complete_list_value(return_type, field_nodes, info, path, result)
+        item_type = return_type.of_type
+        entry = _type_kinds.get(id(item_type))
+        if entry is None:
+            entry = _type_kinds.setdefault(id(item_type), _kind_of(item_type))
+        if entry[1] == _LEAF:
+            serialize = entry[2].serialize
+            try:
+                values = [serialize(item) if item is not None else None for item in result]
+                if None not in values and Undefined not in values:
+                    return values
+            except Exception:
+                pass  # again below, item by item, where the error is located and reported
+        completed = []
+        append = completed.append
+        complete = self.complete_value
+        for index, item in enumerate(result):
+            item_path = path.add_key(index, None)
+            try:
+                append(complete(item_type, field_nodes, info, item_path, item))
+            except Exception as raw_error:
+                error = located_error(raw_error, field_nodes, item_path.as_list())
+                self.handle_field_error(error, item_type, item_path)
+                append(None)
+        return completed
+
     def complete_value(self, return_type, field_nodes, info, path, result):
         """graphql-core's ``complete_value`` with the type dispatch looked up once per type."""
         if isinstance(result, Exception):

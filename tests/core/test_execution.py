@@ -35,6 +35,8 @@ class Item(graphene.ObjectType):
     strict = graphene.String(required=True)
     children = graphene.List(lambda: Item, first=graphene.Int(), filter=graphene.Argument(graphene.JSONString))
     label = graphene.String(prefix=graphene.String(default_value="#"))
+    words = graphene.List(graphene.NonNull(graphene.String))
+    numbers = graphene.List(graphene.Int)
 
     def resolve_broken(root, info):
         raise ValueError("the resolver failed")
@@ -61,11 +63,11 @@ def _items():
     from decimal import Decimal
 
     child = Plain(id=3, name="Chén", price=Decimal("12.50"), colour="BLUE", tags=[{"name": "gốm", "weight": 2}],
-                  maybe=None, strict="ok", children=[])
+                  maybe=None, strict="ok", children=[], words=["a", None], numbers=[1, None, "x"])
     nasty = Plain(id=4, name="Bình", price=None, colour="RED", tags=[], maybe="x", strict=None, children=[])
     return [
         {"id": 1, "name": "Bát", "price": Decimal("250000"), "colour": "RED", "tags": [{"name": "men", "weight": None}],
-         "maybe": None, "strict": "yes", "children": [child, nasty]},
+         "maybe": None, "strict": "yes", "children": [child, nasty], "words": ["gốm", "sứ"], "numbers": [1, 2]},
         Plain(id=2, name="Đĩa", price=Decimal("90000"), colour="BLUE", tags=[Plain(name="sứ", weight=1)], maybe="m",
               strict="s", children=[child]),
         Plain(id=5, name=None, price=None, colour=None, tags=[], maybe=None, strict="s", children=[]),  # name is non-null
@@ -95,6 +97,7 @@ DOCUMENTS = [
     ("fragment F on Item { name price } { a: items { ...F x: name } b: item { ... on Item { colour tags { weight } } ...F } }", None),
     ("{ items { children { strict name } } }", None),
     ("{ item { __typename id children { __typename id } } }", None),
+    ("{ items { words numbers children { words numbers } } }", None),
 ]
 
 
