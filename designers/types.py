@@ -16,7 +16,7 @@ from shop.catalog.types import (
 from shop.catalog.cache import designer_products
 from shop.checkout.fields import DesignerShippingFields
 from shop.core import readcache
-from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied
+from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied, selected_fields
 from shop.core.images import IMAGE_ERROR_CODES
 from shop.orders.fields import DesignerOrderFields
 
@@ -114,7 +114,8 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         kwargs.pop("designer_id", None)
         if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
             raise permission_denied("Only the designer and staff can filter its products by status.")
-        qs = catalog_selectors.designer_products(user, root, **sort_kwargs(sort_by), **kwargs)
+        columns = catalog_selectors.list_columns(selected_fields(info, "edges", "node"))
+        qs = catalog_selectors.designer_products(user, root, columns=columns, **sort_kwargs(sort_by), **kwargs)
         readcache.depends_on(info, designer_products(root.pk))
         return paginate(qs, ProductConnection, **page)
 

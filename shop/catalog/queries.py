@@ -9,7 +9,7 @@ from shop.catalog.types import (
     ProductNode,
     ProductSortingInput,
 )
-from shop.core.graphql import connection_args, current_user, paginate, permission_denied
+from shop.core.graphql import connection_args, current_user, paginate, permission_denied, selected_fields
 from shop.core.ids import try_decode_id
 
 
@@ -86,7 +86,8 @@ class CatalogQueries(graphene.ObjectType):
         staff_view = wants_private(kwargs)
         if staff_view and not selectors.is_staff(user):
             raise permission_denied("Only staff can filter products by status or moderation.")
-        qs = selectors.product_list(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs)
+        columns = selectors.list_columns(selected_fields(info, "edges", "node"))
+        qs = selectors.product_list(user, staff_view=staff_view, columns=columns, **sort_kwargs(sort_by), **kwargs)
         return paginate(qs, ProductConnection, **page)
 
     def resolve_product(root, info, slug=None, id=None):

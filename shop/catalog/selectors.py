@@ -109,12 +109,59 @@ def attach_list_relations(products: list[Product]) -> None:
             prime(product, "media", media[pk], model=ProductMedia)
 
 
-def with_list_relations(qs: QuerySet[Product]) -> QuerySet[Product]:
+def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = None) -> QuerySet[Product]:
     """What a product card needs in a constant number of queries: designer and category joined,
-    variants and media loaded with the page (3 queries for any page size)."""
-    qs = qs.select_related("designer", "category").defer("search_vector")
+    variants and media loaded with the page (3 queries for any page size). ``columns``: load only
+    these (``list_columns``), else every column but the search document."""
+    qs = qs.select_related("designer", "category")
+    qs = qs.only(*columns) if columns else qs.defer("search_vector")
     qs.__class__ = ListRelationsQuerySet
     return qs
+
+
+# The model columns each GraphQL field of a product card reads (shop/catalog/types.py, designers/
+# types.py): a list loads only what its query asks for. A field missing here loads everything.
+_ALWAYS = {"id", "designer", "category", "product_type", "currency", "status", "hidden_at", "created_at", "min_price",
+           "sort_name", "name"}  # what resolvers, visibility and every sort order (page cursors) read
+_PRODUCT = {
+    "__typename": (), "id": (), "slug": ("slug",), "name": (), "description": ("description",), "tags": ("tags",),
+    "productType": (), "status": (), "minPrice": (), "thumbnail": (), "variants": (), "media": (), "designer": (),
+    "category": (), "createdAt": (), "updatedAt": ("updated_at",), "publishedAt": ("published_at",), "isHidden": (),
+    "hiddenReason": ("hidden_reason",), "hiddenAt": (),
+}
+_DESIGNER_ALWAYS = {"id", "user", "status"}  # user: who may see a product's private side
+_DESIGNER = {
+    "__typename": (), "id": (), "slug": ("slug",), "displayName": ("display_name",), "bio": ("bio",), "city": ("city",),
+    "links": ("links",), "status": (), "createdAt": ("created_at",), "statusHistory": (), "products": (),
+    "portfolio": (), "orders": (), "shippingMethods": (),
+}
+_CATEGORY_ALWAYS = {"id", "parent"}
+_CATEGORY = {"__typename": (), "id": (), "slug": ("slug",), "name": ("name",), "position": ("position",), "parent": (),
+             "children": ()}
+
+
+def _columns(selection, known: dict, always: set[str]) -> set[str] | None:
+    if selection is None or any(name not in known for name in selection):
+        return None
+    return always | {column for name in selection for column in known[name]}
+
+
+def list_columns(selection) -> list[str] | None:
+    """The columns of products, their designer and category that a list needs for ``selection``
+    (``shop.core.graphql.selected_fields`` of a product node), or None: load them all."""
+    product = _columns(selection, _PRODUCT, _ALWAYS)
+    if product is None:
+        return None
+    if "variants" in selection:  # a variant's own ``product`` field would read the product's other columns
+        node = selection["variants"].fields().get("edges")
+        node = node.fields().get("node") if node else None
+        if node is not None and "product" in node.fields():
+            return None
+    designer = _columns(selection["designer"].fields() if "designer" in selection else {}, _DESIGNER, _DESIGNER_ALWAYS)
+    category = _columns(selection["category"].fields() if "category" in selection else {}, _CATEGORY, _CATEGORY_ALWAYS)
+    if designer is None or category is None:
+        return None
+    return sorted(product) + [f"designer__{c}" for c in sorted(designer)] + [f"category__{c}" for c in sorted(category)]
 
 
 def product_by_slug(user, slug: str) -> Product | None:
@@ -239,21 +286,23 @@ def sort_products(qs: QuerySet[Product], field: str | None, direction: str | Non
     return qs.order_by(*[k.desc(**flags(n)) if desc else k.asc(**flags(n)) for k, n in keys])
 
 
-def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:
+def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, columns=None,
+                 **filters) -> QuerySet[Product]:
     """The storefront list (public products, for everyone), or with ``staff_view`` every product."""
     base = Product.objects.all() if staff_view and is_staff(user) else storefront_products()
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
-    return with_list_relations(qs)
+    return with_list_relations(qs, columns=columns)
 
 
-def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:
+def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None,
+                      **filters) -> QuerySet[Product]:
     """A designer's products: every status for the designer itself and staff, else the public ones."""
     base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()
     filters["designer_id"] = designer.pk
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
-    return with_list_relations(qs)
+    return with_list_relations(qs, columns=columns)
 
 
 # --- categories ----------------------------------------------------------------------------------
