@@ -88,7 +88,9 @@ class CatalogQueries(graphene.ObjectType):
             raise permission_denied("Only staff can filter products by status or moderation.")
         columns = selectors.list_columns(selected_fields(info, "edges", "node"))
         qs = selectors.product_list(user, staff_view=staff_view, columns=columns, **sort_kwargs(sort_by), **kwargs)
-        return paginate(qs, ProductConnection, **page)
+        # A search ranks every match to sort them: its first page counts them on the way.
+        searching = selectors.search_query(kwargs.get("search")) is not None
+        return paginate(qs, ProductConnection, count_with_page=searching and "totalCount" in selected_fields(info), **page)
 
     def resolve_product(root, info, slug=None, id=None):
         if slug:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import graphene
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.expressions import OrderBy
 from graphql import GraphQLError
 from graphene import relay
@@ -189,7 +189,8 @@ class CountableConnection(relay.Connection):
     total_count = graphene.Int(required=True)
 
     def resolve_total_count(root, info):
-        return _count(root.iterable)
+        total = getattr(root, "total", None)
+        return total if total is not None else _count(root.iterable)
 
 
 # Cursors. Querysets ordered by model fields (or annotations) ending in the primary key are paged
@@ -388,12 +389,13 @@ class _Connection:
     """What a connection field resolves to: ``edges``, ``page_info`` and the ``iterable`` that
     ``totalCount`` counts (only when asked)."""
 
-    __slots__ = ("edges", "page_info", "iterable")
+    __slots__ = ("edges", "page_info", "iterable", "total")
 
-    def __init__(self, edges, page_info, iterable):
+    def __init__(self, edges, page_info, iterable, total=None):
         self.edges = edges
         self.page_info = page_info
         self.iterable = iterable
+        self.total = total
 
 
 def _order_expression(key: _Key) -> OrderBy:
@@ -455,19 +457,47 @@ def _count(items) -> int:
     return len(items) if isinstance(items, list) else items.count()
 
 
-def paginate(queryset, connection_type, *, first=None, after=None, last=None, before=None):
+TOTAL = "_connection_total"
+
+
+def paginate(queryset, connection_type, *, first=None, after=None, last=None, before=None, count_with_page: bool = False):
     """Slice an ordered queryset (or list) into a Relay connection. Querysets ordered by fields
     ending in the primary key are keyset-paged (see above); others use offset cursors. Neither
-    counts rows unless ``totalCount`` is asked for."""
+    counts rows unless ``totalCount`` is asked for.
+
+    ``count_with_page``: the caller knows that the page's query reads every matching row anyway
+    (a search sorted by relevance) and that ``totalCount`` is asked for: the first page then carries
+    the count as a window aggregate (``COUNT(*) OVER ()``) instead of a second scan of the matches."""
     check_page_args(first, last)
-    keys = _keyset_keys(queryset)
+    page_qs = queryset
+    windowed = count_with_page and isinstance(queryset, QuerySet) and after is None and before is None and first is not None
+    if windowed:
+        keys = _keyset_keys(queryset)
+        if keys is not None:
+            return _counted_first_page(queryset, keys, first)
+        page_qs = queryset.annotate(**{TOTAL: Window(Count("pk"))})
+    keys = _keyset_keys(page_qs)
     if keys is not None and not (_is_offset_cursor(after) or _is_offset_cursor(before)):
         edges, has_previous, has_next = _keyset_page(
-            queryset, keys, connection_type, first=first, after=after, last=last, before=before
+            page_qs, keys, connection_type, first=first, after=after, last=last, before=before
         )
     else:
-        edges, has_previous, has_next = _offset_page(queryset, connection_type, first=first, after=after, last=last, before=before)
-    return _Connection(edges, _PageInfo(edges, has_previous, has_next), queryset)
+        edges, has_previous, has_next = _offset_page(page_qs, connection_type, first=first, after=after, last=last, before=before)
+    total = (getattr(edges[0].node, TOTAL) if edges else 0) if windowed else None
+    return _Connection(edges, _PageInfo(edges, has_previous, has_next), queryset, total)
+
+
+def _counted_first_page(queryset, keys, first: int) -> "_Connection":
+    """The first page and the number of matches in one pass over them: the ids of the page,
+    ranked, with ``COUNT(*) OVER ()`` (narrow rows: the window never spills), then the page's
+    rows by id."""
+    ranked = list(queryset.annotate(**{TOTAL: Window(Count("pk"))}).values_list("pk", TOTAL)[: first + 1])
+    total = ranked[0][1] if ranked else 0
+    ids = [pk for pk, _total in ranked]
+    by_pk = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
+    rows = [by_pk[pk] for pk in ids if pk in by_pk]  # a row gone meanwhile is left out
+    edges = [_Edge(row, keys=keys) for row in rows[:first]]
+    return _Connection(edges, _PageInfo(edges, False, len(rows) > first), queryset, total)
 
 
 def _offset_page(queryset, connection_type, *, first, after, last, before):

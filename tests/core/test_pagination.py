@@ -173,3 +173,24 @@ def test_a_price_cursor_pages_through_decimal_and_null_values(gql, catalog):
         after = page["pageInfo"]["endCursor"]
     assert seen == [p.slug for p in _all(sort_field="PRICE", sort_direction="DESC")]
     assert Product.objects.filter(min_price=Decimal("300000")).count() == 3
+
+
+SEARCH = """query($after: String) { products(first: 2, after: $after, filter: {search: "lua"}) {
+  totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { slug } } } }"""
+
+
+def test_a_search_counts_its_matches_with_its_first_page(gql, catalog):
+    expected = [p.slug for p in _all(search="lua")]
+    with CaptureQueriesContext(connection) as captured:
+        first = gql(SEARCH)["data"]["products"]
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not any(s.startswith("SELECT COUNT(*)") for s in sql) and any("OVER ()" in s for s in sql)
+    assert first["totalCount"] == len(expected) == 4
+    assert [e["node"]["slug"] for e in first["edges"]] == expected[:2]
+    assert first["pageInfo"]["hasNextPage"] and not first["pageInfo"]["hasPreviousPage"]
+    second = gql(SEARCH, {"after": first["pageInfo"]["endCursor"]})["data"]["products"]
+    assert second["totalCount"] == 4 and [e["node"]["slug"] for e in second["edges"]] == expected[2:]
+    assert not second["pageInfo"]["hasNextPage"]
+    nothing = gql(SEARCH.replace('"lua"', '"zzzz"'))["data"]["products"]
+    assert nothing == {"totalCount": 0, "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
+                       "edges": []}
