@@ -81,13 +81,15 @@ def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> 
     return record_orders_paid(orders)
 
 
-def record_orders_paid(orders: list[Order]) -> int:
+def record_orders_paid(orders: list[Order], *, settle: bool = True) -> int:
     """The ledger part of :func:`record_purchase_paid` for paid orders the caller has loaded with
-    their designers (checkout completion, in its own transaction): one query."""
+    their designers (checkout completion, in its own transaction): one query. Without ``settle``
+    the caller queues each order's settlement itself (``settle_order_task``) after commit."""
     entries = [entry for order in orders for entry in _sale_entries(order)]
     LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
-    for order in orders:
-        transaction.on_commit(_settle_later(order.pk))
+    if settle:
+        for order in orders:
+            transaction.on_commit(_settle_later(order.pk))
     return len(entries)
 
 

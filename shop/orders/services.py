@@ -276,17 +276,12 @@ def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None 
     ])
 
 
-def _schedule_paid_emails(purchase: Purchase, orders: list[Order]) -> None:
+def _schedule_paid_emails(purchase: Purchase, orders: list[Order], *, settle: bool = False) -> None:
+    """After commit, one task that queues the emails (and, with ``settle``, the settlements)."""
     from shop.orders import tasks
 
     purchase_id, order_ids = purchase.pk, [o.pk for o in orders]
-
-    def send():
-        tasks.send_purchase_confirmation.delay(purchase_id)
-        for order_id in order_ids:
-            tasks.send_designer_new_order.delay(order_id)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: tasks.purchase_paid_followups.delay(purchase_id, order_ids, settle=settle))
 
 
 @transaction.atomic
@@ -358,8 +353,11 @@ def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, line
     # transferred after commit.
     from payments import services as payments
 
-    if known_lines is not None and payment_succeeded:
-        payments.record_orders_paid(unpaid)  # the orders and their designers are loaded; the payment is recorded as paid
+    placed_paid = known_lines is not None and payment_succeeded
+    if placed_paid:
+        # the orders and their designers are loaded, the payment is recorded as paid; settlements
+        # are queued with the emails, as one task (below)
+        payments.record_orders_paid(unpaid, settle=False)
     else:
         payments.record_purchase_paid(purchase_id=purchase.pk, payment_id=payment_id)
     # Digital-only orders have nothing to ship: they are fulfilled by the download links.
@@ -384,7 +382,7 @@ def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, line
     if placed is not None:
         placed.events += events
         placed.downloads += list(downloads)
-    _schedule_paid_emails(purchase, unpaid)
+    _schedule_paid_emails(purchase, unpaid, settle=placed_paid)
 
 
 @transaction.atomic
