@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test worker schema messages check-deploy clean-db
+.PHONY: install run test worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,14 @@ check-deploy: install
 
 clean-db:
 	rm -rf .pgdata
+
+# Benchmarks (docs/benchmarks.md): need DATABASE_URL (a PostgreSQL database of their own).
+bench-seed: install
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_bench --reference --reset
+
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)

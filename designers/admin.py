@@ -40,6 +40,12 @@ class DesignerAdmin(admin.ModelAdmin):
     search_fields = ("display_name", "slug", "user__email")
     readonly_fields = ("status", "user", "created_at", "updated_at")
     inlines = [StatusChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from designers.cache import designer_changed
+
+        designer_changed(obj.pk, listing=True)  # the storefront's cached pages show the profile
     actions = [
         _decision_action("approve", "Approve selected applications", ""),
         _decision_action("reject", "Reject selected applications", "Rejected by staff in the admin."),

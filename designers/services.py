@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from designers import cache
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
 from shop.core.errors import PermissionDenied, ServiceError
@@ -119,6 +120,7 @@ def update_designer_profile(
             designer.save()
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+    cache.designer_changed(designer.pk, listing=True)
     return designer
 
 
@@ -144,6 +146,7 @@ def decide(*, designer_id: int, decision: str, actor: User, reason: str = "") ->
     designer.status = to_status
     designer.save(update_fields=["status", "updated_at"])
     _record(designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
+    cache.designer_changed(designer.pk, listing=True)
     return designer
 
 
@@ -272,6 +275,7 @@ def create_portfolio_item(
     last = existing.aggregate(n=Max("position"))["n"]
     item = PortfolioItem.objects.create(designer=designer, position=0 if last is None else last + 1, **data)
     item.products.set(products)
+    cache.designer_changed(designer.pk, listing=False)
     return item
 
 
@@ -295,6 +299,7 @@ def update_portfolio_item(
     item.save()
     if product_ids is not None:
         item.products.set(_linked_products(item.designer_id, product_ids))
+    cache.designer_changed(item.designer_id, listing=False)
     return item
 
 
@@ -318,6 +323,7 @@ def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
     item.delete()
     item.pk = deleted_pk
     delete_files_on_commit(default_storage, files)
+    cache.designer_changed(item.designer_id, listing=False)
     return item
 
 
@@ -345,6 +351,7 @@ def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[Portfol
     rows = list(PortfolioItem.objects.filter(designer_id=first.designer_id))
     if not set(item_ids) <= {row.pk for row in rows}:
         raise _item_not_found("itemIds")
+    cache.designer_changed(first.designer_id, listing=False)
     return _reorder_rows(rows, item_ids, "itemIds")
 
 
@@ -377,6 +384,7 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
         default_storage.delete(row.image.name)
         raise
     queue_thumbnails(row)
+    cache.designer_changed(item.designer_id, listing=False)
     return row
 
 
@@ -384,6 +392,7 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
 def reorder_portfolio_images(*, actor: User, item_id: int, image_ids: list[int]) -> PortfolioItem:
     item = _lock_item(actor, item_id, field="itemId")
     _reorder_rows(list(item.images.all()), image_ids, "imageIds")
+    cache.designer_changed(item.designer_id, listing=False)
     return item
 
 
@@ -406,4 +415,5 @@ def delete_portfolio_image(*, actor: User, image_id: int) -> tuple[PortfolioImag
     row.delete()
     row.pk = deleted_pk
     delete_files_on_commit(default_storage, files)
+    cache.designer_changed(item.designer_id, listing=False)
     return row, item

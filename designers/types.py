@@ -14,8 +14,10 @@ from shop.catalog.types import (
     nested_connection_args,
     paginate_nested,
 )
+from shop.catalog.cache import designer_products
 from shop.checkout.fields import DesignerShippingFields
-from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied
+from shop.core import readcache
+from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied, selected_fields
 from shop.core.images import IMAGE_ERROR_CODES
 from shop.orders.fields import DesignerOrderFields
 
@@ -113,7 +115,9 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         kwargs.pop("designer_id", None)
         if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
             raise permission_denied(_("Only the designer and staff can filter its products by status."))
-        qs = catalog_selectors.designer_products(user, root, **sort_kwargs(sort_by), **kwargs)
+        columns = catalog_selectors.list_columns(selected_fields(info, "edges", "node"))
+        qs = catalog_selectors.designer_products(user, root, columns=columns, **sort_kwargs(sort_by), **kwargs)
+        readcache.depends_on(info, designer_products(root.pk))
         return paginate(qs, ProductConnection, **page)
 
     def resolve_portfolio(root, info, **page):
@@ -175,6 +179,7 @@ class PortfolioItemType(DjangoObjectType):
         return paginate_nested(root.images.all(), PortfolioImageConnection, **page)
 
     def resolve_products(root, info, **page):
+        readcache.depends_on(info, designer_products(root.designer_id))
         if "products" in getattr(root, "_prefetched_objects_cache", {}):
             products = root.products.all()  # prefetched with the caller's visibility
         else:

@@ -78,10 +78,18 @@ def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> 
     orders = list(
         Order.objects.filter(purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)).select_related("designer")
     )
+    return record_orders_paid(orders)
+
+
+def record_orders_paid(orders: list[Order], *, settle: bool = True) -> int:
+    """The ledger part of :func:`record_purchase_paid` for paid orders the caller has loaded with
+    their designers (checkout completion, in its own transaction): one query. Without ``settle``
+    the caller queues each order's settlement itself (``settle_order_task``) after commit."""
     entries = [entry for order in orders for entry in _sale_entries(order)]
     LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
-    for order in orders:
-        transaction.on_commit(_settle_later(order.pk))
+    if settle:
+        for order in orders:
+            transaction.on_commit(_settle_later(order.pk))
     return len(entries)
 
 
@@ -451,10 +459,16 @@ def _restock(order: Order, lines: list[dict]) -> None:
     from shop.catalog.models import ProductType, ProductVariant
 
     by_id = {line.pk: line for line in order.lines.all()}
+    restocked = []
     for item in lines:
         line = by_id[item["line_id"]]
         if line.variant_id and line.product_type == ProductType.PHYSICAL:
             ProductVariant.objects.filter(pk=line.variant_id).update(stock_quantity=F("stock_quantity") + item["quantity"])
+            restocked.append(line.variant_id)
+    if restocked:  # the storefront shows stock: the anonymous-read cache forgets these products
+        from shop.catalog.cache import variants_changed
+
+        variants_changed(restocked, listing=True)
 
 
 def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shop.orders",
     "designers",
     "payments",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Benchmarks: SQL statements per request in an `X-Query-Count` header (bench/middleware.py).
+if env.bool("QUERY_COUNT_HEADER", default=False):
+    MIDDLEWARE.insert(0, "bench.middleware.QueryCountMiddleware")
 
 ROOT_URLCONF = "shop.urls"
 WSGI_APPLICATION = "shop.wsgi.application"
@@ -303,6 +308,17 @@ GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=1000)
 GRAPHQL_MAX_MUTATIONS = env.int("GRAPHQL_MAX_MUTATIONS", default=4)
+# The anonymous-read cache (shop/core/readcache.py): storefront reads of anonymous clients answered
+# from CACHE_URL's cache (Redis; local memory only suits the one-process demo), invalidated by the
+# services' writes. Off in tests unless a test turns it on.
+GRAPHQL_READ_CACHE = env.bool("GRAPHQL_READ_CACHE", default=not TESTING)
+GRAPHQL_READ_CACHE_TTL = env.int("GRAPHQL_READ_CACHE_TTL", default=300)
+GRAPHQL_READ_CACHE_ALIAS = "default"
+# Cache-Control max-age of public answers (0: a CDN or browser revalidates each time, with ETag).
+GRAPHQL_CDN_MAX_AGE = env.int("GRAPHQL_CDN_MAX_AGE", default=0)
+# Persisted queries (extensions.persistedQuery.sha256Hash): "apq" = the shipped operations plus any
+# document a client registers by sending it with its hash; "known" = the shipped operations only.
+GRAPHQL_PERSISTED_QUERIES = env("GRAPHQL_PERSISTED_QUERIES", default="apq")
 
 # --- Rate limits (shop/core/ratelimit.py): "limit/seconds" per bucket ---
 # `ip` and `user` count every GraphQL request; the others count calls of that top-level field, per

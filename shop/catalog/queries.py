@@ -10,7 +10,7 @@ from shop.catalog.types import (
     ProductNode,
     ProductSortingInput,
 )
-from shop.core.graphql import connection_args, current_user, paginate, permission_denied
+from shop.core.graphql import connection_args, current_user, paginate, permission_denied, selected_fields
 from shop.core.ids import try_decode_id
 
 
@@ -87,8 +87,11 @@ class CatalogQueries(graphene.ObjectType):
         staff_view = wants_private(kwargs)
         if staff_view and not selectors.is_staff(user):
             raise permission_denied(_("Only staff can filter products by status or moderation."))
-        qs = selectors.product_list(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs)
-        return paginate(qs, ProductConnection, **page)
+        columns = selectors.list_columns(selected_fields(info, "edges", "node"))
+        qs = selectors.product_list(user, staff_view=staff_view, columns=columns, **sort_kwargs(sort_by), **kwargs)
+        # A search ranks every match to sort them: its first page counts them on the way.
+        searching = selectors.search_query(kwargs.get("search")) is not None
+        return paginate(qs, ProductConnection, count_with_page=searching and "totalCount" in selected_fields(info), **page)
 
     def resolve_product(root, info, slug=None, id=None):
         if slug:

@@ -13,11 +13,13 @@ import re
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.db.models.expressions import RawSQL
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.core.prefetch import instances, prime
 from shop.core.text import fold
 
 MAX_SEARCH_WORDS = 12
@@ -65,17 +67,101 @@ def can_manage(user, designer_user_id: int) -> bool:
 
 # --- loading what lists show ---------------------------------------------------------------------
 
-def with_list_relations(qs: QuerySet[Product]) -> QuerySet[Product]:
+class ListRelationsQuerySet(QuerySet):
+    """Products that load their variants and media once the rows are fetched: two queries for any
+    number of products, like ``prefetch_related``, but without the queryset Django clones and
+    filters for every product (half of a 100-product page's time went there). ``variants.all()``
+    and ``media.all()`` then answer from memory, as after ``prefetch_related``."""
+
+    _list_relations = True
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._list_relations and self._result_cache and isinstance(self._result_cache[0], Product):
+            attach_list_relations(self._result_cache)
+
+
+def attach_list_relations(products: list[Product]) -> None:
+    """Load the variants and media of ``products`` (two queries) into each product's prefetch
+    cache, in their display order, each pointing back at its product. Timestamps of variants and
+    media are not loaded: no GraphQL field shows them."""
+    by_id: dict[int, list[Product]] = {}
+    for product in products:
+        by_id.setdefault(product.pk, []).append(product)
+    variants: dict[int, list] = {pk: [] for pk in by_id}
+    media: dict[int, list] = {pk: [] for pk in by_id}
+    ids = list(by_id)
+    for variant in instances(ProductVariant.objects.filter(product_id__in=ids).order_by("position", "id"),
+                             skip=("created_at", "updated_at")):
+        variants[variant.product_id].append(variant)
+    for item in instances(ProductMedia.objects.filter(product_id__in=ids).order_by("position", "id"), skip=("created_at",)):
+        media[item.product_id].append(item)
+    variant_product = ProductVariant._meta.get_field("product")
+    media_product = ProductMedia._meta.get_field("product")
+    for pk, same in by_id.items():
+        for product in same:
+            for variant in variants[pk]:
+                variant_product.set_cached_value(variant, product)
+            for item in media[pk]:
+                media_product.set_cached_value(item, product)
+            prime(product, "variants", variants[pk], model=ProductVariant)
+            prime(product, "media", media[pk], model=ProductMedia)
+
+
+def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = None) -> QuerySet[Product]:
     """What a product card needs in a constant number of queries: designer and category joined,
-    variants and media prefetched (3 queries for any page size)."""
-    return (
-        qs.select_related("designer", "category")
-        .defer("search_vector")
-        .prefetch_related(
-            Prefetch("variants", queryset=ProductVariant.objects.order_by("position", "id")),
-            Prefetch("media", queryset=ProductMedia.objects.order_by("position", "id")),
-        )
-    )
+    variants and media loaded with the page (3 queries for any page size). ``columns``: load only
+    these (``list_columns``), else every column but the search document."""
+    qs = qs.select_related("designer", "category")
+    qs = qs.only(*columns) if columns else qs.defer("search_vector")
+    qs.__class__ = ListRelationsQuerySet
+    return qs
+
+
+# The model columns each GraphQL field of a product card reads (shop/catalog/types.py, designers/
+# types.py): a list loads only what its query asks for. A field missing here loads everything.
+_ALWAYS = {"id", "designer", "category", "product_type", "currency", "status", "hidden_at", "created_at", "min_price",
+           "sort_name", "name"}  # what resolvers, visibility and every sort order (page cursors) read
+_PRODUCT = {
+    "__typename": (), "id": (), "slug": ("slug",), "name": (), "description": ("description",), "tags": ("tags",),
+    "productType": (), "status": (), "minPrice": (), "thumbnail": (), "variants": (), "media": (), "designer": (),
+    "category": (), "createdAt": (), "updatedAt": ("updated_at",), "publishedAt": ("published_at",), "isHidden": (),
+    "hiddenReason": ("hidden_reason",), "hiddenAt": (),
+}
+_DESIGNER_ALWAYS = {"id", "user", "status"}  # user: who may see a product's private side
+_DESIGNER = {
+    "__typename": (), "id": (), "slug": ("slug",), "displayName": ("display_name",), "bio": ("bio",), "city": ("city",),
+    "links": ("links",), "status": (), "createdAt": ("created_at",), "statusHistory": (), "products": (),
+    "portfolio": (), "orders": (), "shippingMethods": (),
+}
+_CATEGORY_ALWAYS = {"id", "parent"}
+_CATEGORY = {"__typename": (), "id": (), "slug": ("slug",), "name": ("name",), "position": ("position",), "parent": (),
+             "children": ()}
+
+
+def _columns(selection, known: dict, always: set[str]) -> set[str] | None:
+    if selection is None or any(name not in known for name in selection):
+        return None
+    return always | {column for name in selection for column in known[name]}
+
+
+def list_columns(selection) -> list[str] | None:
+    """The columns of products, their designer and category that a list needs for ``selection``
+    (``shop.core.graphql.selected_fields`` of a product node), or None: load them all."""
+    product = _columns(selection, _PRODUCT, _ALWAYS)
+    if product is None:
+        return None
+    if "variants" in selection:  # a variant's own ``product`` field would read the product's other columns
+        node = selection["variants"].fields().get("edges")
+        node = node.fields().get("node") if node else None
+        if node is not None and "product" in node.fields():
+            return None
+    designer = _columns(selection["designer"].fields() if "designer" in selection else {}, _DESIGNER, _DESIGNER_ALWAYS)
+    category = _columns(selection["category"].fields() if "category" in selection else {}, _CATEGORY, _CATEGORY_ALWAYS)
+    if designer is None or category is None:
+        return None
+    return sorted(product) + [f"designer__{c}" for c in sorted(designer)] + [f"category__{c}" for c in sorted(category)]
 
 
 def product_by_slug(user, slug: str) -> Product | None:
@@ -146,7 +232,9 @@ def filter_products(
 ) -> QuerySet[Product]:
     query = search_query(search)
     if query is not None:
-        qs = qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+        # double precision: ts_rank's ``real`` would round-trip inexactly through a page cursor
+        rank = Cast(SearchRank(F("search_vector"), query), FloatField())
+        qs = qs.filter(search_vector=query).annotate(rank=rank)
     if designer_id is not None:
         qs = qs.filter(designer_id=designer_id)
     if category_id is not None:
@@ -183,32 +271,38 @@ def sort_products(qs: QuerySet[Product], field: str | None, direction: str | Non
     desc = direction == "DESC"
     if field == "RANK" and not searching:
         field, desc = "CREATED_AT", True
+    # (key, nullable): NULLs (products without variants have no price) go last either way; the
+    # other keys are NOT NULL and are left to PostgreSQL's default so that the indexes
+    # (status, -created_at, -id), (sort_name, id) and (min_price, id) serve the order.
     if field == "NAME":
-        keys = [F("sort_name"), F("name"), F("id")]
+        keys = [(F("sort_name"), False), (F("name"), False), (F("id"), False)]
     elif field == "PRICE":
-        keys = [F("min_price"), F("id")]
+        keys = [(F("min_price"), True), (F("id"), False)]
     elif field == "RANK":
-        keys = [F("rank"), F("created_at"), F("id")]
+        keys = [(F("rank"), True), (F("created_at"), False), (F("id"), False)]
     else:
-        keys = [F("created_at"), F("id")]
-    return qs.order_by(*[k.desc(nulls_last=True) if desc else k.asc(nulls_last=True) for k in keys])
+        keys = [(F("created_at"), False), (F("id"), False)]
+    flags = lambda nullable: {"nulls_last": True} if nullable else {}  # noqa: E731
+    return qs.order_by(*[k.desc(**flags(n)) if desc else k.asc(**flags(n)) for k, n in keys])
 
 
-def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:
+def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, columns=None,
+                 **filters) -> QuerySet[Product]:
     """The storefront list (public products, for everyone), or with ``staff_view`` every product."""
     base = Product.objects.all() if staff_view and is_staff(user) else storefront_products()
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
-    return with_list_relations(qs)
+    return with_list_relations(qs, columns=columns)
 
 
-def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, **filters) -> QuerySet[Product]:
+def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None,
+                      **filters) -> QuerySet[Product]:
     """A designer's products: every status for the designer itself and staff, else the public ones."""
     base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()
     filters["designer_id"] = designer.pk
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
-    return with_list_relations(qs)
+    return with_list_relations(qs, columns=columns)
 
 
 # --- categories ----------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
+from shop.catalog import cache
 from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.catalog.selectors import SEARCH_CONFIG
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.files import store_digital_file
@@ -174,16 +176,33 @@ def _product_slug(slug: str | None, name: str, *, exclude_pk: int | None = None)
     return unique_slug(base, lambda s: taken.filter(slug=s).exists())
 
 
-def reindex_product(product: Product) -> None:
-    """Refresh the accent-folded search document and sort name: name (weight A) ranks above tags
-    (B), which rank above the description (C)."""
-    Product.objects.filter(pk=product.pk).update(
-        sort_name=fold(product.name)[:200],
-        search_vector=SearchVector(Value(fold(product.name)), weight="A", config="simple")
-        + SearchVector(Value(fold(" ".join(product.tags or []))), weight="B", config="simple")
-        + SearchVector(Value(fold(html_to_text(product.description))), weight="C", config="simple"),
+def search_texts(*, name: str, tags: list[str] | None, description: str) -> tuple[str, str, str]:
+    """The accent-folded texts of a product's search document: (name, tags, description as text)."""
+    return fold(name), fold(" ".join(tags or [])), fold(html_to_text(description))
+
+
+def sort_name(name: str) -> str:
+    return fold(name)[:200]
+
+
+def search_vector(name, tags, body):
+    """The search document from three folded-text expressions (``Value(...)`` for one product, or
+    columns of a staging table for a bulk load such as ``seed_bench``): name weight A ranks above
+    tags (B), which rank above the description (C)."""
+    return (
+        SearchVector(name, weight="A", config=SEARCH_CONFIG)
+        + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
+        + SearchVector(body, weight="C", config=SEARCH_CONFIG)
     )
-    product.sort_name = fold(product.name)[:200]
+
+
+def reindex_product(product: Product) -> None:
+    """Refresh the accent-folded search document and sort name."""
+    name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
+    Product.objects.filter(pk=product.pk).update(
+        sort_name=sort_name(product.name), search_vector=search_vector(Value(name), Value(tags), Value(body)),
+    )
+    product.sort_name = sort_name(product.name)
 
 
 def refresh_min_price(product: Product) -> None:
@@ -232,6 +251,7 @@ def create_product(
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
     reindex_product(product)
+    cache.product_changed(product.pk, product.designer_id, listing=False)  # a draft: nothing public yet
     return product
 
 
@@ -278,6 +298,7 @@ def update_product(
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
     reindex_product(product)
+    cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
 
@@ -308,6 +329,7 @@ def delete_product(*, actor: User, product_id: int) -> Product:
     deleted_pk = product.pk
     product.delete()
     product.pk = deleted_pk
+    cache.product_changed(deleted_pk, product.designer_id, listing=True)
     delete_files_on_commit(default_storage, images)
     delete_files_on_commit(private_storage(), digital)
     return product
@@ -327,6 +349,7 @@ def publish_product(*, actor: User, product_id: int) -> Product:
         product.status = ProductStatus.PUBLISHED
         product.published_at = timezone.now()
         product.save(update_fields=["status", "published_at", "updated_at"])
+        cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
 
@@ -335,6 +358,7 @@ def _set_status(actor: User, product_id: int, status: str) -> Product:
     if product.status != status:
         product.status = status
         product.save(update_fields=["status", "updated_at"])
+        cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
 
@@ -366,6 +390,7 @@ def moderate_product(*, actor: User, product_id: int, hidden: bool, reason: str 
         product.hidden_at = None
         product.hidden_by = actor if product.hidden_reason else None
     product.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
+    cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
 
@@ -482,6 +507,7 @@ def create_variant(
         new_file = variant.digital_file.name
     _save_variant(variant, new_file)
     refresh_min_price(product)
+    cache.product_changed(product.pk, product.designer_id, listing=True)
     return variant
 
 
@@ -521,6 +547,7 @@ def update_variant(
     if old_file and old_file != new_file:
         delete_files_on_commit(private_storage(), [old_file])
     refresh_min_price(product)
+    cache.product_changed(product.pk, product.designer_id, listing=True)
     return variant
 
 
@@ -537,6 +564,7 @@ def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Pro
     variant.delete()
     variant.pk = deleted_pk
     refresh_min_price(product)
+    cache.product_changed(product.pk, product.designer_id, listing=True)
     delete_files_on_commit(private_storage(), [file_name])
     return variant, product
 
@@ -573,6 +601,7 @@ def add_product_media(*, actor: User, product_id: int, image, alt: str | None = 
         default_storage.delete(media.image.name)
         raise
     queue_thumbnails(media)
+    cache.product_changed(product.pk, product.designer_id, listing=False)
     return media
 
 
@@ -591,6 +620,7 @@ def _reorder(rows, ordered_ids: list[int], field: str) -> None:
 def reorder_product_media(*, actor: User, product_id: int, media_ids: list[int]) -> Product:
     product = _lock_product(actor, product_id, field="productId")
     _reorder(list(product.media.all()), media_ids, "mediaIds")
+    cache.product_changed(product.pk, product.designer_id, listing=False)
     return product
 
 
@@ -609,6 +639,7 @@ def delete_product_media(*, actor: User, media_id: int) -> tuple[ProductMedia, P
     media.delete()
     media.pk = deleted_pk
     delete_files_on_commit(default_storage, files)
+    cache.product_changed(product.pk, product.designer_id, listing=False)
     return media, product
 
 
@@ -660,7 +691,9 @@ def create_category(*, actor: User, name: str, slug: str | None = None, parent_i
         position = 0 if last is None else last + 1
     try:
         with transaction.atomic():
-            return Category.objects.create(name=name, slug=_category_slug(slug, name), parent=parent, position=position)
+            category = Category.objects.create(name=name, slug=_category_slug(slug, name), parent=parent, position=position)
+        cache.categories_changed()
+        return category
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
 
@@ -695,6 +728,7 @@ def update_category(
             category.save()
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+    cache.categories_changed()
     return category
 
 
@@ -710,5 +744,6 @@ def delete_category(*, actor: User, category_id: int) -> Category:
     deleted_pk = category.pk
     category.delete()
     category.pk = deleted_pk
+    cache.categories_changed()
     return category
 

@@ -161,7 +161,8 @@ class ProductVariantType(DjangoObjectType):
         fields = ("id", "sku", "name", "position", "product")
 
     def resolve_attributes(root, info):
-        return [VariantAttribute(name=a.get("name", ""), value=a.get("value", "")) for a in (root.attributes or [])]
+        # plain dicts: VariantAttribute's fields resolve from them like from objects, for less
+        return [{"name": a.get("name", ""), "value": a.get("value", "")} for a in (root.attributes or [])]
 
     def resolve_price(root, info):
         return as_money(root.price_amount, root.currency)

@@ -53,7 +53,9 @@ def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVaria
         reachable |= Q(pk__in=list(known))
     return {
         v.pk: v
-        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer")
+        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer").defer(
+            "product__search_vector"
+        )
     }
 
 
@@ -177,8 +179,36 @@ class Part:
     total: Decimal = Decimal(0)
     requires_shipping: bool = False
     shipping_method: ShippingMethod | None = None  # the buyer's valid choice
-    available_methods: list[ShippingMethod] = field(default_factory=list)
+    chosen: ShippingMethod | None = None  # the buyer's choice, valid or not
     problems: list[Problem] = field(default_factory=list)
+    methods: "_Methods | None" = field(default=None, repr=False)
+
+    @property
+    def available_methods(self) -> list[ShippingMethod]:
+        """The designer's active methods in the checkout's currency (physical goods only), read
+        the first time any part of the summary asks: one query for every part."""
+        if not self.requires_shipping or self.methods is None:
+            return []
+        return self.methods.of(self.designer.pk)
+
+
+class _Methods:
+    """The shipping methods the designers of a summary offer, loaded on first use."""
+
+    def __init__(self, designer_ids: list[int], currency: str, loaded: dict[int, list[ShippingMethod]] | None = None):
+        self.designer_ids = designer_ids
+        self.currency = currency
+        self.by_designer = loaded
+
+    def of(self, designer_id: int) -> list[ShippingMethod]:
+        if self.by_designer is None:
+            self.by_designer = {}
+            if self.designer_ids:
+                for method in ShippingMethod.objects.filter(
+                    designer_id__in=self.designer_ids, is_active=True, currency=self.currency
+                ).order_by("price_amount", "id"):
+                    self.by_designer.setdefault(method.designer_id, []).append(method)
+        return self.by_designer.get(designer_id, [])
 
 
 @dataclass
@@ -195,21 +225,44 @@ class Summary:
 
 
 def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
-    """Price the checkout from current data (4 queries whatever its size); cached on the instance
-    for one request unless ``fresh``."""
+    """Price the checkout from current data (2 queries whatever its size, a third only if the
+    designers' available shipping methods are asked for); cached on the instance for one request
+    unless ``fresh``."""
     if not fresh and getattr(checkout, "_summary", None) is not None:
         return checkout._summary
-    currency = checkout.currency
-    zero = money.quantize(Decimal(0), currency)
     lines = list(
         CheckoutLine.objects.filter(checkout=checkout)
         .select_related("variant__product__designer")
+        .defer("variant__product__search_vector")
         .order_by("created_at", "id")
     )
     choices = {
         c.designer_id: c.shipping_method
         for c in CheckoutShippingChoice.objects.filter(checkout=checkout).select_related("shipping_method")
     }
+    summary = summarize(checkout, lines, choices)
+    checkout._summary = summary
+    return summary
+
+
+def summary_with_choice(summary: Summary, method: ShippingMethod) -> Summary:
+    """The summary after the buyer chose ``method`` for its designer's part: computed again from
+    the data ``summary`` was made of, without reading anything."""
+    checkout = summary.checkout
+    choices = {p.designer.pk: p.chosen for p in summary.parts if p.chosen is not None}
+    choices[method.designer_id] = method
+    methods = next((p.methods for p in summary.parts if p.methods is not None), None)
+    result = summarize(checkout, [v.line for v in summary.lines], choices, methods)
+    checkout._summary = result
+    return result
+
+
+def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, ShippingMethod],
+              methods: _Methods | None = None) -> Summary:
+    """The priced summary of loaded lines (with variant, product and designer) and the buyer's
+    shipping choices by designer; the designers' available methods load when first asked for."""
+    currency = checkout.currency
+    zero = money.quantize(Decimal(0), currency)
     parts: dict[int, Part] = {}
     views: list[LineView] = []
     for line in lines:
@@ -228,20 +281,17 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
         part.subtotal += view.total
         part.requires_shipping = part.requires_shipping or view.physical
 
-    shippable = [d for d, p in parts.items() if p.requires_shipping]
-    methods_by_designer: dict[int, list[ShippingMethod]] = {}
-    if shippable:
-        for method in ShippingMethod.objects.filter(designer_id__in=shippable, is_active=True, currency=currency).order_by("price_amount", "id"):
-            methods_by_designer.setdefault(method.designer_id, []).append(method)
-
+    if methods is None:
+        methods = _Methods([d for d, p in parts.items() if p.requires_shipping], currency)
     problems: list[Problem] = []
     for part in parts.values():
         problems.extend(p for v in part.lines for p in v.problems)
         if not part.requires_shipping:
             part.total = part.subtotal
             continue
-        part.available_methods = methods_by_designer.get(part.designer.pk, [])
+        part.methods = methods
         chosen = choices.get(part.designer.pk)
+        part.chosen = chosen
         if chosen is None:
             part.problems.append(Problem(
                 "SHIPPING_METHOD_REQUIRED",
@@ -273,7 +323,7 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
     if len(views) > settings.CHECKOUT_MAX_LINES:
         head.append(Problem("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, "lines"))
 
-    summary = Summary(
+    return Summary(
         checkout=checkout,
         currency=currency,
         lines=views,
@@ -284,5 +334,3 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
         requires_shipping=requires_shipping,
         problems=head + problems,
     )
-    checkout._summary = summary
-    return summary

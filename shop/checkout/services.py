@@ -22,6 +22,7 @@ from payments.gateways.base import PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
 from shop.checkout import selectors
+from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.address import clean_address
 from shop.core.ids import decode_id
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
@@ -42,11 +43,15 @@ def _authenticated(user) -> User | None:
     return user if user is not None and user.is_authenticated else None
 
 
-def _locked(token, user, *, allow_completed: bool = False) -> Checkout:
+def _locked(token, user, *, allow_completed: bool = False, related: tuple[str, ...] = ()) -> Checkout:
+    """The caller's checkout, row-locked (only its own row: ``related`` rows are joined, not locked)."""
     token = selectors.parse_token(token)
     checkout = None
     if token is not None:
-        checkout = selectors.checkouts_for(_authenticated(user)).select_for_update().filter(token=token).first()
+        qs = selectors.checkouts_for(_authenticated(user)).select_for_update(of=("self",))
+        if related:
+            qs = qs.select_related(*related)
+        checkout = qs.filter(token=token).first()
     if checkout is None:
         raise ServiceError("NOT_FOUND", _("Checkout not found."), "token")
     if checkout.completed_at is not None and not allow_completed:
@@ -82,12 +87,14 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     return cleaned
 
 
-def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: User | None, field: str = "lines") -> None:
+def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: User | None, field: str = "lines",
+                           new: bool = False) -> None:
     """Set the quantity of each variant in ``wanted`` (0 removes it), after checking each one as
     the buyer will pay for it: it exists (for ``user``: a variant it cannot see in the catalog is
     NOT_FOUND unless already in the checkout), can be bought, fits the per-line maximum and the
-    stock, and is in the checkout's currency."""
-    existing = {line.variant_id: line for line in CheckoutLine.objects.filter(checkout=checkout)}
+    stock, and is in the checkout's currency. ``new``: the checkout was created in this
+    transaction (it has no lines and no shipping choices yet, and was just saved)."""
+    existing = {} if new else {line.variant_id: line for line in CheckoutLine.objects.filter(checkout=checkout)}
     variants = selectors.variants_for_checkout(wanted, user=_authenticated(user), known=existing)
     removed = {pk for pk, q in wanted.items() if q == 0}
     final = (set(existing) | set(wanted)) - removed
@@ -125,12 +132,19 @@ def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: 
         CheckoutLine.objects.bulk_update(to_update, ["quantity"])
     if to_create:
         CheckoutLine.objects.bulk_create(to_create)
+        for line in to_create:
+            line.variant = variants[line.variant_id]  # loaded with product and designer above
     if currency != checkout.currency:
         checkout.currency = currency
         checkout.save(update_fields=["currency", "updated_at"])
-    else:
+    elif not new:
         _touch(checkout)
-    _drop_stale_shipping_choices(checkout)
+    if not new:
+        _drop_stale_shipping_choices(checkout)
+    else:
+        # A new checkout holds exactly these lines and no shipping choice: its summary (what the
+        # response shows) is priced from them without reading them back.
+        checkout._summary = selectors.summarize(checkout, to_create, {})
 
 
 def _drop_stale_shipping_choices(checkout: Checkout) -> None:
@@ -167,7 +181,7 @@ def create_checkout(*, user: User | None, email: str | None = None, lines=None, 
         user=user, email=email or "", currency=settings.DEFAULT_CURRENCY, shipping_address=address, language=_language(user, language),
     )
     if cleaned:
-        _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned}, user=user)
+        _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned}, user=user, new=True)
     return checkout
 
 
@@ -249,11 +263,13 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Chec
         )
     if method.currency != checkout.currency:
         raise ServiceError("CURRENCY_MISMATCH", _("This shipping method is priced in another currency."), "shippingMethodId")
-    CheckoutShippingChoice.objects.update_or_create(
-        checkout=checkout, designer_id=method.designer_id, defaults={"shipping_method": method}
+    # One statement, the (checkout, designer) unique constraint deciding between insert and update.
+    CheckoutShippingChoice.objects.bulk_create(
+        [CheckoutShippingChoice(checkout=checkout, designer_id=method.designer_id, shipping_method=method)],
+        update_conflicts=True, unique_fields=["checkout", "designer"], update_fields=["shipping_method"],
     )
     _touch(checkout)
-    checkout._summary = None
+    selectors.summary_with_choice(summary, method)  # what the response shows, without reading it all again
     return checkout
 
 
@@ -313,24 +329,26 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
     user = _authenticated(user)
     data = _clean_gateway_data(gateway_data)
     with transaction.atomic():
-        checkout = _locked(token, user, allow_completed=True)
-        purchase = Purchase.objects.filter(checkout=checkout).first()
+        # The checkout locked, with its user joined. Its purchase is written in the same transaction
+        # that sets completed_at, and completed_at is read after the lock (PostgreSQL re-reads a
+        # row it waited for): only a completed checkout has a purchase to look up.
+        checkout = _locked(token, user, allow_completed=True, related=("user",))
+        purchase = Purchase.objects.filter(checkout=checkout).first() if checkout.completed_at is not None else None
         if purchase is not None:
             return Completion(purchase=purchase, payment=purchase.payments.order_by("-created_at", "-id").first(), created=False)
         gateway = get_gateway(gateway_id or "")
         if gateway is None:
             raise ServiceError("GATEWAY_NOT_AVAILABLE", _("This payment method is not available."), "gateway")
         # Lock the variants (by id) before reading stock, so that the check below is the truth.
-        order_services._lock_variants(CheckoutLine.objects.filter(checkout=checkout).values_list("variant_id", flat=True))
-        if checkout.user_id:
-            checkout = Checkout.objects.select_related("user").get(pk=checkout.pk)
+        _lock_line_variants(checkout)
         summary = selectors.checkout_summary(checkout, fresh=True)
         if summary.problems:
             raise ServiceError.many(summary.problems)
-        purchase = order_services.place_purchase(summary=summary, user=user, gateway_id=gateway.id)
+        placed = order_services.place_purchase(summary=summary, user=user, gateway_id=gateway.id)
+        purchase = placed.purchase
         checkout.completed_at = timezone.now()
         checkout.save(update_fields=["completed_at", "updated_at"])
-        numbers = [o.number for o in purchase.orders.order_by("id")]
+        numbers = [o.number for o in placed.orders]
         outcome = order_services.request_payment(purchase=purchase, gateway=gateway, data=data, order_numbers=numbers)
         if outcome.status == PaymentStatus.FAILED:
             logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
@@ -340,8 +358,17 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
                 "gateway",
             )
         if outcome.status == PaymentStatus.SUCCEEDED:
-            purchase = order_services.mark_purchase_paid(purchase_id=purchase.pk, payment_id=outcome.payment.pk)
-        return Completion(purchase=purchase, payment=outcome.payment, created=True)
+            order_services.mark_placed_purchase_paid(placed=placed, payment=outcome.payment)
+        return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
+
+
+def _lock_line_variants(checkout: Checkout) -> None:
+    """Row-lock the variants of the checkout's lines in id order (the order every stock change
+    locks in: no deadlocks), in one query."""
+    from shop.catalog.models import ProductVariant
+
+    lines = CheckoutLine.objects.filter(checkout=checkout).values("variant_id")
+    list(ProductVariant.objects.select_for_update().filter(pk__in=lines).order_by("pk").values_list("pk", flat=True))
 
 
 # --- designers' shipping methods --------------------------------------------------------------------
@@ -412,7 +439,9 @@ def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
             _("At most %(n)d shipping methods per designer.") % {"n": settings.SHIPPING_METHODS_MAX_PER_DESIGNER},
             None,
         )
-    return ShippingMethod.objects.create(designer=designer, currency=currency, **cleaned)
+    method = ShippingMethod.objects.create(designer=designer, currency=currency, **cleaned)
+    shipping_methods_changed(designer.pk)
+    return method
 
 
 def _own_method(actor: User, method_id) -> ShippingMethod:
@@ -431,6 +460,7 @@ def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMet
     for key, value in cleaned.items():
         setattr(method, key, value)
     method.save()
+    shipping_methods_changed(method.designer_id)
     return method
 
 
@@ -441,5 +471,6 @@ def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
     deleted_pk = method.pk
     method.delete()
     method.pk = deleted_pk
+    shipping_methods_changed(method.designer_id)
     return method
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.functional import empty
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -338,10 +340,22 @@ def thumbnail_name(thumbnails: dict | None, size: int | None) -> str | None:
 def image_url(request, name: str | None) -> str | None:
     if not name:
         return None
-    url = default_storage.url(name)
+    url = _public_url(default_storage._wrapped if default_storage._wrapped is not empty else _setup_default(), name)
     if request is not None and url.startswith("/") and hasattr(request, "build_absolute_uri"):
         return request.build_absolute_uri(url)
     return url
+
+
+def _setup_default():
+    default_storage._setup()
+    return default_storage._wrapped
+
+
+@lru_cache(maxsize=8192)
+def _public_url(storage, name: str) -> str:
+    """A public file's URL, made once per storage and name (a product list shows a hundred; the
+    public storages' URLs are plain: no signature, no expiry — private files never come here)."""
+    return storage.url(name)
 
 
 def delete_files_on_commit(storage, names) -> None:

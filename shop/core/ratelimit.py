@@ -111,14 +111,22 @@ def hit(bucket: str, subject: str, *, amount: int = 1, rate: Rate | None = None,
     key = _key(bucket, subject, window_start)
     cache = caches[CACHE_ALIAS]
     try:
-        count = None
-        for _attempt in range(2):
-            cache.add(key, 0, timeout=rate.seconds + 1)
-            try:
-                count = cache.incr(key, amount)
-                break
-            except ValueError:  # expired between add and incr
-                continue
+        client = _redis_client(cache)
+        if client is not None:
+            # One round trip: count, and give a new window's key its expiry.
+            pipe = client.pipeline(transaction=True)
+            pipe.incrby(cache.make_key(key), amount)
+            pipe.expire(cache.make_key(key), rate.seconds + 1, nx=True)
+            count = pipe.execute()[0]
+        else:
+            count = None
+            for _attempt in range(2):
+                cache.add(key, 0, timeout=rate.seconds + 1)
+                try:
+                    count = cache.incr(key, amount)
+                    break
+                except ValueError:  # expired between add and incr
+                    continue
         if count is None:
             return 0
     except Exception:
@@ -128,6 +136,13 @@ def hit(bucket: str, subject: str, *, amount: int = 1, rate: Rate | None = None,
         retry_after = max(1, math.ceil(window_start + rate.seconds - now))
         raise RateLimited(bucket, retry_after, rate.limit, rate.seconds)
     return count
+
+
+def _redis_client(cache):
+    """The redis client behind Django's RedisCache (None for other backends)."""
+    if type(cache).__name__ != "RedisCache" or not hasattr(cache, "_cache"):
+        return None
+    return cache._cache.get_client(write=True)
 
 
 def check_request(request, *, user=None) -> None:

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image
 
+from shop.core import readcache
 from shop.core.images import make_thumbnail, thumbnail_sizes
 from shop.core.storage import random_name
 
@@ -61,6 +62,8 @@ def make_thumbnails(self, model_label: str, pk: int) -> list[int]:
                     thumbnails.setdefault(key, name)
                 locked.thumbnails = thumbnails
                 locked.save(update_fields=["thumbnails"])
+                # Thumbnail URLs are on the storefront: the anonymous-read cache forgets what shows them.
+                readcache.bump(*readcache.keys_of(locked))
     except Exception:
         for name in made.values():
             default_storage.delete(name)

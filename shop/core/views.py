@@ -12,13 +12,19 @@ aliases, mutations, cost, page sizes, introspection). A successful response repo
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
+import orjson
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -27,8 +33,9 @@ from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_op
 from graphql.error import GraphQLSyntaxError
 
 from shop.accounts import tokens
-from shop.core import ratelimit
+from shop.core import ratelimit, readcache
 from shop.core.errors import PermissionDenied
+from shop.core.execution import FastExecutionContext
 from shop.core.query_limits import Limits, analyze
 from shop.core.request_id import get_request_id
 
@@ -42,6 +49,33 @@ class BadRequest(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _public_response(request, body: bytes, etag: str, cache_status: str) -> HttpResponse:
+    """A shareable answer (anonymous, public storefront data): with its ETag, a CDN or browser
+    may keep it (GRAPHQL_CDN_MAX_AGE seconds, 0 by default: revalidate every time, answered with
+    304 when nothing changed). ``Vary: Authorization``: never served to a signed-in request."""
+    if request.method == "GET" and etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    max_age = settings.GRAPHQL_CDN_MAX_AGE
+    response["Cache-Control"] = f"public, max-age={max_age}" + (", must-revalidate" if max_age == 0 else "")
+    response["X-Cache"] = cache_status
+    patch_vary_headers(response, ["Authorization"])
+    return response
+
+
+def json_response(data: dict, status: int = 200) -> HttpResponse:
+    """JSON with orjson: several times faster than ``json`` on a large result (everything in a
+    GraphQL result is already serialised to JSON types by the scalars)."""
+    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
 
 
 def _error_response(message: str, code: str, status: int, **extensions) -> JsonResponse:
@@ -79,6 +113,81 @@ def _parse_and_validate(query: str, schema=None, max_tokens: int = 1000):
     finder = _NulFinder()
     visit(document, finder)
     return document, tuple(errors), finder.found
+
+
+@lru_cache(maxsize=1024)
+def _document_hash(query: str) -> str:
+    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_analyses: OrderedDict = OrderedDict()
+_analyses_lock = threading.Lock()
+
+
+def _analyze(schema, document, operation, variables: dict | None):
+    """The static limits of an operation (shop.core.query_limits), computed once per document,
+    operation, set of Int variables and limits: Ints are the only variables the analysis reads
+    (page sizes), so a product page asked for 500 slugs is analysed once."""
+    ints = tuple(sorted((k, v) for k, v in (variables or {}).items() if type(v) is int))
+    limits = Limits.from_settings()
+    key = (id(document), id(operation), ints, id(schema), limits)
+    with _analyses_lock:
+        cached = _analyses.get(key)
+        if cached is not None and cached[0] is document:
+            _analyses.move_to_end(key)
+            return cached[1]
+    analysis = analyze(schema, document, operation, variables, limits)
+    with _analyses_lock:
+        _analyses[key] = (document, analysis)  # the document is kept so that its id stays unique
+        while len(_analyses) > 2048:
+            _analyses.popitem(last=False)
+    return analysis
+
+
+# --- persisted queries (Apollo's automatic persisted queries) -------------------------------------
+
+PERSISTED_PREFIX = "pq:"
+_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@lru_cache(maxsize=1)
+def known_operations() -> dict[str, str]:
+    """The operations shipped in graphql/operations/, by the sha256 of their text: always known."""
+    root = settings.BASE_DIR / "graphql" / "operations"
+    return {_document_hash(p.read_text()): p.read_text() for p in sorted(root.glob("*/*.graphql"))}
+
+
+def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None]:
+    """The document a request names by its sha256 (``extensions.persistedQuery``), registering a
+    new one when the request also sends it (unless GRAPHQL_PERSISTED_QUERIES=known: then only the
+    shipped operations are known). Returns (query, None) or (None, an answer for the client)."""
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if persisted is None:
+        return query, None
+    if not isinstance(persisted, dict) or persisted.get("version") != 1 or not _HASH_RE.match(str(persisted.get("sha256Hash", ""))):
+        raise BadRequest("`extensions.persistedQuery` needs `version: 1` and a `sha256Hash` (64 hex digits).",
+                         code="PERSISTED_QUERY_INVALID")
+    digest = persisted["sha256Hash"]
+    mode = settings.GRAPHQL_PERSISTED_QUERIES
+    if isinstance(query, str) and query:
+        if _document_hash(query) != digest:
+            raise BadRequest("The query does not match its `sha256Hash`.", code="PERSISTED_QUERY_HASH_MISMATCH")
+        if mode == "apq" and digest not in known_operations() and len(query) <= settings.GRAPHQL_MAX_QUERY_BYTES:
+            try:
+                caches[settings.GRAPHQL_READ_CACHE_ALIAS].set(PERSISTED_PREFIX + digest, query, timeout=86400)
+            except Exception:
+                logger.warning("could not register a persisted query", exc_info=True)
+        return query, None
+    found = known_operations().get(digest)
+    if found is None and mode == "apq":
+        try:
+            found = caches[settings.GRAPHQL_READ_CACHE_ALIAS].get(PERSISTED_PREFIX + digest)
+        except Exception:
+            logger.warning("could not read a persisted query", exc_info=True)
+    if found is None:
+        # What Apollo clients expect (HTTP 200), so that they send the document with its hash.
+        return None, _error_response("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
+    return found, None
 
 
 class _NulFinder(Visitor):
@@ -166,7 +275,10 @@ class GraphQLView(View):
                 response = _error_response(_("Use GET or POST."), "METHOD_NOT_ALLOWED", 405)
                 response["Allow"] = "GET, POST"
                 return response
-            return self._handle(request)
+            response = self._handle(request)
+            if "Cache-Control" not in response:
+                response["Cache-Control"] = "private, no-store"
+            return response
         except BadRequest as exc:
             response = _error_response(str(exc), exc.code, exc.status)
             if exc.status == 405:
@@ -199,6 +311,7 @@ class GraphQLView(View):
                 "query": request.GET.get("query"),
                 "variables": request.GET.get("variables"),
                 "operationName": request.GET.get("operationName"),
+                "extensions": request.GET.get("extensions"),
             }
         content_type = (request.content_type or "").lower()
         if content_type == "multipart/form-data":
@@ -287,6 +400,16 @@ class GraphQLView(View):
         query = data.get("query")
         variables = data.get("variables")
         operation_name = data.get("operationName") or None
+        extensions = data.get("extensions")
+        if isinstance(extensions, str):
+            try:
+                extensions = json.loads(extensions) if extensions else None
+            except ValueError:
+                raise BadRequest("`extensions` is not valid JSON.")
+        if extensions is not None:
+            query, answer = _persisted_query(query, extensions)
+            if answer is not None:
+                return answer
         if not isinstance(query, str) or not query.strip():
             raise BadRequest(_("Provide a `query` string."), code="QUERY_REQUIRED")
         if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES or len(query.encode("utf-8", "surrogatepass")) > settings.GRAPHQL_MAX_QUERY_BYTES:
@@ -326,11 +449,31 @@ class GraphQLView(View):
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise BadRequest(_("Only queries may be sent with GET."), 405, "METHOD_NOT_ALLOWED")
 
-        analysis = analyze(schema, document, operation, variables, Limits.from_settings())
+        analysis = _analyze(schema, document, operation, variables)
         # Charged before the limits are judged: an abusive document still pays for what it asked.
         ratelimit.check_fields(request, analysis.root_fields, user=request.user)
         if analysis.errors:
             return JsonResponse({"errors": [format_error(e) for e in analysis.errors]}, status=400)
+
+        # The anonymous-read cache (shop/core/readcache.py): public storefront reads only.
+        found = None
+        if (
+            self.schema is None
+            and readcache.enabled()
+            and not request.user.is_authenticated
+            and "HTTP_AUTHORIZATION" not in request.META
+            and operation.operation == OperationType.QUERY
+            and analysis.root_fields
+            and set(analysis.root_fields) <= readcache.CACHEABLE_ROOT_FIELDS
+        ):
+            found = readcache.lookup(readcache.entry_key(
+                document_hash=_document_hash(query), variables=variables,
+                operation_name=operation.name.value if operation.name else None,
+                language=getattr(request, "LANGUAGE_CODE", ""), base=request.build_absolute_uri("/"),
+            ))
+            if found is not None and found.hit is not None:
+                return _public_response(request, found.hit.body, found.hit.etag, "HIT")
+            request._read_dependencies = readcache.Dependencies() if found is not None else None
 
         result = execute(
             schema,
@@ -338,6 +481,7 @@ class GraphQLView(View):
             context_value=request,
             variable_values=variables,
             operation_name=operation_name,
+            execution_context_class=FastExecutionContext,
         )
         response: dict = {}
         status = 200
@@ -349,4 +493,15 @@ class GraphQLView(View):
             response["data"] = result.data
         if status == 200:
             response["extensions"] = {"cost": analysis.cost, "costLimit": settings.GRAPHQL_MAX_COST}
-        return JsonResponse(response, status=status, json_dumps_params={"ensure_ascii": False})
+        body = orjson.dumps(response)
+        dependencies = getattr(request, "_read_dependencies", None)
+        if found is not None and dependencies is not None and status == 200 and not result.errors:
+            # Lists, searches and "not found" answers change whenever anything is published.
+            if set(analysis.root_fields) & {"products", "designers", "categories"} or None in (result.data or {}).values():
+                dependencies.keys.add(readcache.LISTING)
+            if set(analysis.root_fields) & {"categories", "category"}:
+                dependencies.keys.add(readcache.CATEGORIES)
+            etag = readcache.store(found, body, dependencies)
+            if etag is not None:
+                return _public_response(request, body, etag, "MISS")
+        return _private(HttpResponse(body, status=status, content_type="application/json"))

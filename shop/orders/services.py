@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
+from shop.catalog import cache as catalog_cache
 from shop.catalog.models import ProductType, ProductVariant
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.validation import clean_text
@@ -53,13 +54,15 @@ def _lock_variants(ids) -> list[int]:
     return list(ProductVariant.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
-def _adjust_stock(quantities: dict[int, int], *, sign: int) -> set[int]:
+def _adjust_stock(quantities: dict[int, int], *, sign: int, locked: bool = False) -> set[int]:
     """One UPDATE for all variants; taking is conditional (never below zero). Returns the ids
-    actually changed."""
+    actually changed. ``locked``: the caller already holds the variants' row locks (taken in id
+    order), so they are not taken again."""
     quantities = {k: v for k, v in quantities.items() if v > 0}
     if not quantities:
         return set()
-    _lock_variants(quantities)
+    if not locked:
+        _lock_variants(quantities)
     table = ProductVariant._meta.db_table
     values = ", ".join(["(%s::bigint, %s::integer)"] * len(quantities))
     params: list = [timezone.now()]
@@ -68,15 +71,21 @@ def _adjust_stock(quantities: dict[int, int], *, sign: int) -> set[int]:
     op, guard = ("-", " AND v.stock_quantity >= d.q") if sign < 0 else ("+", "")
     sql = (
         f"UPDATE {table} AS v SET stock_quantity = v.stock_quantity {op} d.q, updated_at = %s "
-        f"FROM (VALUES {values}) AS d(id, q) WHERE v.id = d.id{guard} RETURNING v.id"
+        f"FROM (VALUES {values}) AS d(id, q) WHERE v.id = d.id{guard} "
+        "RETURNING v.id, v.product_id, v.designer_id, v.stock_quantity, d.q"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    # The storefront shows stock: the read cache forgets these products (and lists, when a variant
+    # sold out or came back in stock: the inStock filter's answers change).
+    crossed = any((stock == 0) if sign < 0 else (stock == q) for _id, _p, _d, stock, q in rows)
+    catalog_cache.products_changed({(p, d) for _id, p, d, _s, _q in rows}, listing=crossed)
+    return {row[0] for row in rows}
 
 
-def _take_stock(quantities: dict[int, int]) -> None:
-    taken = _adjust_stock(quantities, sign=-1)
+def _take_stock(quantities: dict[int, int], *, locked: bool = False) -> None:
+    taken = _adjust_stock(quantities, sign=-1, locked=locked)
     missing = {pk for pk, q in quantities.items() if q > 0} - taken
     if missing:
         # Callers validate against locked rows first, so this is a last line of defence.
@@ -93,16 +102,56 @@ def _return_stock(lines) -> None:
 
 # --- placing a purchase ---------------------------------------------------------------------------
 
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"  # starts at 10001 (migration orders 0002)
+
+
+def order_number(value: int) -> str:
+    """The human order number for a value of the sequence: ``RM10001``."""
+    return f"RM{value}"
+
+
 def _order_numbers(count: int) -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('orders_order_number_seq') FROM generate_series(1, %s)", [count])
-        return [f"RM{row[0]}" for row in cursor.fetchall()]
+        cursor.execute(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}') FROM generate_series(1, %s)", [count])
+        return [order_number(row[0]) for row in cursor.fetchall()]
 
 
-def place_purchase(*, summary, user: User | None, gateway_id: str) -> Purchase:
+@dataclass
+class Placed:
+    """What :func:`place_purchase` (and then :func:`mark_placed_purchase_paid`) wrote, as written:
+    the caller goes on with it in the same transaction instead of reading it back."""
+
+    purchase: Purchase
+    orders: list[Order]
+    lines: list[OrderLine]
+    events: list[OrderEvent]
+    downloads: list[DigitalDownload]
+
+    def prime(self) -> Purchase:
+        """The purchase with its orders, their lines (with download links) and events in the
+        prefetch caches the order types read (``shop.orders.selectors.with_details``): a
+        completion's response shows what was written without reading it back."""
+        from shop.core.prefetch import prime
+
+        purchase = self.purchase
+        by_order = lambda rows: {o.pk: sorted((r for r in rows if r.order_id == o.pk), key=lambda r: r.pk) for o in self.orders}  # noqa: E731
+        lines, events = by_order(self.lines), by_order(self.events)
+        for order in self.orders:
+            order.purchase = purchase
+            for line in lines[order.pk]:
+                line.order = order
+                prime(line, "downloads", sorted((d for d in self.downloads if d.line_id == line.pk), key=lambda d: d.pk),
+                      model=DigitalDownload)
+            prime(order, "lines", lines[order.pk], model=OrderLine)
+            prime(order, "events", sorted(events[order.pk], key=lambda e: (e.created_at, e.pk)), model=OrderEvent)
+        prime(purchase, "orders", sorted(self.orders, key=lambda o: o.pk), model=Order)
+        return purchase
+
+
+def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
     """Turn a validated checkout summary (``shop.checkout.selectors.Summary``, variants locked by
-    the caller) into one UNPAID purchase with one order per designer, and take the stock.
-    Runs inside the caller's transaction; a constant number of queries whatever the size."""
+    the caller, in id order) into one UNPAID purchase with one order per designer, and take the
+    stock. Runs inside the caller's transaction; a constant number of queries whatever the size."""
     checkout = summary.checkout
     now = timezone.now()
     buyer = checkout.user if checkout.user_id else user
@@ -156,11 +205,11 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Purchase:
             if view.physical:
                 stock[variant.pk] = stock.get(variant.pk, 0) + view.line.quantity
     OrderLine.objects.bulk_create(order_lines)
-    OrderEvent.objects.bulk_create([
+    events = OrderEvent.objects.bulk_create([
         OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders
     ])
-    _take_stock(stock)
-    return purchase
+    _take_stock(stock, locked=True)
+    return Placed(purchase=purchase, orders=orders, lines=order_lines, events=events, downloads=[])
 
 
 # --- the payment hand-off -------------------------------------------------------------------------
@@ -173,14 +222,12 @@ class PaymentOutcome:
 
 
 def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentOutcome:
-    """Create the Payment record and hand the purchase to the gateway (deterministic idempotency
-    key ``purchase-<id>``: asking twice never charges twice). The caller decides what a FAILED
-    outcome means (checkout completion rolls everything back)."""
+    """Hand the purchase to the gateway (deterministic idempotency key ``purchase-<id>``: asking
+    twice never charges twice) and record the Payment with the gateway's answer. Runs inside the
+    caller's transaction, so the record and the purchase commit (or roll back) together; a gateway
+    that cannot be reached writes nothing. The caller decides what a FAILED outcome means (checkout
+    completion rolls everything back)."""
     key = f"purchase-{purchase.pk}"
-    payment = Payment.objects.create(
-        purchase=purchase, gateway=gateway.id, amount=purchase.total_amount, currency=purchase.currency,
-        status=Payment.Status.PENDING, idempotency_key=key,
-    )
     request = PaymentRequest(
         purchase_id=purchase.pk,
         amount=purchase.total_amount,
@@ -197,22 +244,30 @@ def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_n
         logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
         raise ServiceError("PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway")
     status = PaymentStatus(result.status)
-    payment.status = {
-        PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
-        PaymentStatus.PENDING: Payment.Status.PENDING,
-        PaymentStatus.FAILED: Payment.Status.FAILED,
-    }[status]
-    payment.psp_reference = result.psp_reference[:255]
-    payment.client_secret = result.client_secret[:255]
-    payment.error = result.error
-    payment.save(update_fields=["status", "psp_reference", "client_secret", "error", "updated_at"])
+    payment = Payment.objects.create(
+        purchase=purchase, gateway=gateway.id, amount=purchase.total_amount, currency=purchase.currency,
+        status={
+            PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
+            PaymentStatus.PENDING: Payment.Status.PENDING,
+            PaymentStatus.FAILED: Payment.Status.FAILED,
+        }[status],
+        psp_reference=result.psp_reference[:255], client_secret=result.client_secret[:255], error=result.error,
+        idempotency_key=key,
+    )
     return PaymentOutcome(payment=payment, status=status, error=result.error)
 
 
-def _issue_downloads(orders: list[Order], now) -> None:
-    lines = OrderLine.objects.filter(order__in=orders, product_type=ProductType.DIGITAL).exclude(downloads__isnull=False)
+def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None = None) -> list[DigitalDownload]:
+    """Download links for the digital lines of ``orders`` that have none yet. ``lines``: the
+    orders' lines when the caller has just written them (none has a link yet)."""
+    if lines is None:
+        lines = OrderLine.objects.filter(order__in=orders, product_type=ProductType.DIGITAL).exclude(downloads__isnull=False)
+    else:
+        lines = [line for line in lines if line.product_type == ProductType.DIGITAL]
+        if not lines:
+            return []
     expires = now + timedelta(days=settings.DIGITAL_DOWNLOAD_TTL_DAYS)
-    DigitalDownload.objects.bulk_create([
+    return DigitalDownload.objects.bulk_create([
         DigitalDownload(
             line=line, token=secrets.token_urlsafe(24), expires_at=expires,
             max_downloads=settings.DIGITAL_DOWNLOAD_MAX_COUNT, created_at=now,
@@ -221,17 +276,12 @@ def _issue_downloads(orders: list[Order], now) -> None:
     ])
 
 
-def _schedule_paid_emails(purchase: Purchase, orders: list[Order]) -> None:
+def _schedule_paid_emails(purchase: Purchase, orders: list[Order], *, settle: bool = False) -> None:
+    """After commit, one task that queues the emails (and, with ``settle``, the settlements)."""
     from shop.orders import tasks
 
     purchase_id, order_ids = purchase.pk, [o.pk for o in orders]
-
-    def send():
-        tasks.send_purchase_confirmation.delay(purchase_id)
-        for order_id in order_ids:
-            tasks.send_designer_new_order.delay(order_id)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: tasks.purchase_paid_followups.delay(purchase_id, order_ids, settle=settle))
 
 
 @transaction.atomic
@@ -267,35 +317,72 @@ def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Pu
             logger.warning("payment received for cancelled purchase %s: refund due", purchase.pk)
     if purchase.status == PurchaseStatus.CANCELLED:
         return purchase
+    _mark_paid(purchase, orders, payment_id=payment_id, now=now)
+    return purchase
 
+
+def mark_placed_purchase_paid(*, placed: Placed, payment: Payment) -> Purchase:
+    """:func:`mark_purchase_paid` for a purchase placed in the caller's transaction and paid at
+    once (checkout completion with a gateway that confirms immediately): nothing else can see or
+    lock it yet, and its orders and lines are in memory, so none is read back."""
+    _mark_paid(placed.purchase, placed.orders, payment_id=payment.pk, now=timezone.now(), lines=placed.lines,
+               payment_succeeded=payment.status == Payment.Status.SUCCEEDED, placed=placed)
+    return placed.purchase
+
+
+def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, lines: list[OrderLine] | None = None,
+               payment_succeeded: bool = False, placed: Placed | None = None) -> None:
+    """The purchase (locked, UNPAID) becomes PAID with its unpaid ``orders`` (locked): events,
+    download links, the ledger, digital-only orders fulfilled, emails after commit. ``lines``:
+    all the orders' lines, when the caller has them; ``placed``: what is written is added to it."""
+    data = {"payment_id": payment_id}
     purchase.status = PurchaseStatus.PAID
     purchase.paid_at = now
     purchase.save(update_fields=["status", "paid_at"])
     unpaid = [o for o in orders if o.status == S.UNPAID]
     if not unpaid:
-        return purchase
+        return
     Order.objects.filter(pk__in=[o.pk for o in unpaid]).update(status=S.PAID, paid_at=now)
-    OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
-    _issue_downloads(unpaid, now)
+    for order in unpaid:
+        order.status, order.paid_at = S.PAID, now
+    events = OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
+    unpaid_ids = {o.pk for o in unpaid}
+    known_lines = None if lines is None else [line for line in lines if line.order_id in unpaid_ids]
+    downloads = _issue_downloads(unpaid, now, lines=known_lines)
     # The payments app's hand-off: the paid orders enter the designers' ledger, their shares are
     # transferred after commit.
-    from payments.services import record_purchase_paid
+    from payments import services as payments
 
-    record_purchase_paid(purchase_id=purchase.pk, payment_id=payment_id)
+    placed_paid = known_lines is not None and payment_succeeded
+    if placed_paid:
+        # the orders and their designers are loaded, the payment is recorded as paid; settlements
+        # are queued with the emails, as one task (below)
+        payments.record_orders_paid(unpaid, settle=False)
+    else:
+        payments.record_purchase_paid(purchase_id=purchase.pk, payment_id=payment_id)
     # Digital-only orders have nothing to ship: they are fulfilled by the download links.
-    digital_only = list(
-        Order.objects.filter(pk__in=[o.pk for o in unpaid])
-        .exclude(lines__product_type=ProductType.PHYSICAL)
-        .values_list("pk", flat=True)
-    )
+    if known_lines is not None:
+        physical = {line.order_id for line in known_lines if line.product_type == ProductType.PHYSICAL}
+        digital_only = [o.pk for o in unpaid if o.pk not in physical]
+    else:
+        digital_only = list(
+            Order.objects.filter(pk__in=[o.pk for o in unpaid])
+            .exclude(lines__product_type=ProductType.PHYSICAL)
+            .values_list("pk", flat=True)
+        )
     if digital_only:
+        for order in unpaid:
+            if order.pk in digital_only:
+                order.status, order.fulfilled_at = S.FULFILLED, now
         Order.objects.filter(pk__in=digital_only).update(status=S.FULFILLED, fulfilled_at=now)
-        OrderEvent.objects.bulk_create([
+        events += OrderEvent.objects.bulk_create([
             OrderEvent(order_id=pk, type=E.FULFILLED, created_at=now, data={"automatic": True, "digital": True})
             for pk in digital_only
         ])
-    _schedule_paid_emails(purchase, unpaid)
-    return purchase
+    if placed is not None:
+        placed.events += events
+        placed.downloads += list(downloads)
+    _schedule_paid_emails(purchase, unpaid, settle=placed_paid)
 
 
 @transaction.atomic

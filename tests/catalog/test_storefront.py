@@ -267,7 +267,7 @@ def test_sorting(gql, catalog):
 
 
 def test_pagination_is_a_capped_cursor_connection(gql, catalog):
-    page1 = gql(PRODUCTS, {"first": 2})["data"]["products"]
+    page1 = gql(PRODUCTS, {"first": 2, "withTotalCount": True})["data"]["products"]
     assert page1["totalCount"] == 5 and len(page1["edges"]) == 2 and page1["pageInfo"]["hasNextPage"] is True
     page2 = gql(PRODUCTS, {"first": 2, "after": page1["pageInfo"]["endCursor"]})["data"]["products"]
     page3 = gql(PRODUCTS, {"first": 2, "after": page2["pageInfo"]["endCursor"]})["data"]["products"]
@@ -365,7 +365,7 @@ def _bulk_catalog(n: int, designers: int = 5, variants: int = 3) -> None:
 
 def _count_products_queries(gql, django_assert_num_queries, expected, **kwargs):
     with django_assert_num_queries(expected) as captured:
-        data = gql(PRODUCTS, {"first": 100}, **kwargs)
+        data = gql(PRODUCTS, {"first": 100, "withTotalCount": True}, **kwargs)
     assert "errors" not in data
     return data["data"]["products"], captured
 
@@ -385,6 +385,14 @@ def test_storefront_list_costs_the_same_few_queries_for_10_and_100_products(gql,
     assert all(len(e["node"]["variants"]["edges"]) == 3 for e in large["edges"])
     # signed in: one more query, to load the caller
     _count_products_queries(gql, django_assert_num_queries, 5, user=make_user())
+    # without totalCount (the storefront's next pages): no COUNT, and no OFFSET past the first page
+    with django_assert_num_queries(3) as first_page:
+        page = gql(PRODUCTS, {"first": 50})["data"]["products"]
+    with django_assert_num_queries(3) as next_page:
+        following = gql(PRODUCTS, {"first": 50, "after": page["pageInfo"]["endCursor"]})["data"]["products"]
+    assert "totalCount" not in page and len(following["edges"]) == 50
+    sql = [q["sql"].upper() for q in first_page.captured_queries + next_page.captured_queries]
+    assert not any("COUNT(" in q or "OFFSET" in q for q in sql)
 
 
 def test_designer_page_costs_the_same_queries_for_few_and_many_products(gql, django_assert_num_queries):

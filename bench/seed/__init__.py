@@ -1,0 +1,5 @@
+"""seed_bench: the marketplace-size seeder (generate.py) and its parts."""
+
+# Every seeded user's password (the harness signs in with it; kept here so that importing it needs
+# no Django set-up).
+PASSWORD = "bench-Pass-2026"
