@@ -24,6 +24,7 @@ import orjson
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -127,10 +128,11 @@ _analyses_lock = threading.Lock()
 def _analyze(schema, document, operation, variables: dict | None):
     """The static limits of an operation (shop.core.query_limits), computed once per document,
     operation, set of Int variables and limits: Ints are the only variables the analysis reads
-    (page sizes), so a product page asked for 500 slugs is analysed once."""
+    (page sizes), so a product page asked for 500 slugs is analysed once. Its error messages are
+    in the request's language, which is part of the key."""
     ints = tuple(sorted((k, v) for k, v in (variables or {}).items() if type(v) is int))
     limits = Limits.from_settings()
-    key = (id(document), id(operation), ints, id(schema), limits)
+    key = (id(document), id(operation), ints, id(schema), limits, translation.get_language())
     with _analyses_lock:
         cached = _analyses.get(key)
         if cached is not None and cached[0] is document:
@@ -165,13 +167,13 @@ def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None
     if persisted is None:
         return query, None
     if not isinstance(persisted, dict) or persisted.get("version") != 1 or not _HASH_RE.match(str(persisted.get("sha256Hash", ""))):
-        raise BadRequest("`extensions.persistedQuery` needs `version: 1` and a `sha256Hash` (64 hex digits).",
+        raise BadRequest(_("`extensions.persistedQuery` needs `version: 1` and a `sha256Hash` (64 hex digits)."),
                          code="PERSISTED_QUERY_INVALID")
     digest = persisted["sha256Hash"]
     mode = settings.GRAPHQL_PERSISTED_QUERIES
     if isinstance(query, str) and query:
         if _document_hash(query) != digest:
-            raise BadRequest("The query does not match its `sha256Hash`.", code="PERSISTED_QUERY_HASH_MISMATCH")
+            raise BadRequest(_("The query does not match its `sha256Hash`."), code="PERSISTED_QUERY_HASH_MISMATCH")
         if mode == "apq" and digest not in known_operations() and len(query) <= settings.GRAPHQL_MAX_QUERY_BYTES:
             try:
                 caches[settings.GRAPHQL_READ_CACHE_ALIAS].set(PERSISTED_PREFIX + digest, query, timeout=86400)
@@ -405,7 +407,7 @@ class GraphQLView(View):
             try:
                 extensions = json.loads(extensions) if extensions else None
             except ValueError:
-                raise BadRequest("`extensions` is not valid JSON.")
+                raise BadRequest(_("`extensions` is not valid JSON."))
         if extensions is not None:
             query, answer = _persisted_query(query, extensions)
             if answer is not None:
