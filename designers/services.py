@@ -10,6 +10,7 @@ from designers import cache
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.ordering import reorder_positions
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
 from shop.core.validation import clean_links, clean_text
 
@@ -328,15 +329,9 @@ def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
 
 
 def _reorder_rows(rows, ordered_ids: list[int], field: str) -> list:
-    current = {row.pk: row for row in rows}
-    if not ordered_ids or len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(current):
+    if not ordered_ids:
         raise ServiceError("INVALID", _("List each of the items exactly once."), field)
-    for position, pk in enumerate(ordered_ids):
-        row = current[pk]
-        if row.position != position:
-            row.position = position
-            row.save(update_fields=["position"])
-    return [current[pk] for pk in ordered_ids]
+    return reorder_positions(rows, ordered_ids, field)
 
 
 @transaction.atomic

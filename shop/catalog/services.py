@@ -26,6 +26,7 @@ from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, 
 from shop.catalog.selectors import SEARCH_CONFIG
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.ordering import reorder_positions
 from shop.core.files import store_digital_file
 from shop.core.images import delete_files_on_commit, process_image
 from shop.core.richtext import html_to_text, sanitize_html
@@ -605,21 +606,10 @@ def add_product_media(*, actor: User, product_id: int, image, alt: str | None = 
     return media
 
 
-def _reorder(rows, ordered_ids: list[int], field: str) -> None:
-    current = {row.pk: row for row in rows}
-    if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(current):
-        raise ServiceError("INVALID", _("List each of the items exactly once."), field)
-    for position, pk in enumerate(ordered_ids):
-        row = current[pk]
-        if row.position != position:
-            row.position = position
-            row.save(update_fields=["position"])
-
-
 @transaction.atomic
 def reorder_product_media(*, actor: User, product_id: int, media_ids: list[int]) -> Product:
     product = _lock_product(actor, product_id, field="productId")
-    _reorder(list(product.media.all()), media_ids, "mediaIds")
+    reorder_positions(list(product.media.all()), media_ids, "mediaIds")
     cache.product_changed(product.pk, product.designer_id, listing=False)
     return product
 
