@@ -22,7 +22,8 @@ import gc
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-worker_class = "gthread"
+# gthread that accepts a connection only while it has a free thread (shop/gunicorn_worker.py)
+worker_class = "shop.gunicorn_worker.BalancedThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Recycle a worker after this many requests (0: never), with jitter so they do not restart together.

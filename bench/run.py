@@ -185,12 +185,15 @@ class Server:
         self.name = name
         self.port = free_port()
         command = [
-            sys.executable, "-m", "gunicorn", app, "--worker-class", "gthread", "--workers", str(args.workers),
+            sys.executable, "-m", "gunicorn", app, "--workers", str(args.workers),
             "--threads", str(args.threads), "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
             "--no-control-socket",
         ]
+        # The config names the worker class (shop/gunicorn_worker.py); without it, plain gthread.
         if args.gunicorn_config != "none":
             command[3:3] = ["--config", args.gunicorn_config]
+        else:
+            command[3:3] = ["--worker-class", "gthread"]
         logs.mkdir(parents=True, exist_ok=True)
         self.log_path = logs / f"{name}.log"
         self.log_file = open(self.log_path, "wb")

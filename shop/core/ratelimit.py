@@ -53,9 +53,17 @@ def parse_rate(value: str) -> Rate:
     return Rate(int(limit), seconds)
 
 
+_parsed: tuple = ((), {})
+
+
 def rates() -> dict[str, Rate]:
+    """``settings.RATE_LIMITS`` parsed (once per distinct setting: it is read on every request)."""
+    global _parsed
     configured: Mapping[str, str] = getattr(settings, "RATE_LIMITS", {}) or {}
-    return {name: parse_rate(value) for name, value in configured.items()}
+    key = tuple(configured.items())
+    if _parsed[0] != key:
+        _parsed = (key, {name: parse_rate(value) for name, value in configured.items()})
+    return _parsed[1]
 
 
 class RateLimited(Exception):
@@ -101,48 +109,69 @@ def _key(bucket: str, subject: str, window_start: int) -> str:
 def hit(bucket: str, subject: str, *, amount: int = 1, rate: Rate | None = None, now: float | None = None) -> int:
     """Charge ``amount`` hits to ``subject`` in ``bucket``; raise :class:`RateLimited` when the
     window's total goes over the limit. Returns the window's total (0 when not limited)."""
-    if not getattr(settings, "RATE_LIMIT_ENABLED", True) or amount <= 0:
-        return 0
     rate = rate or rates().get(bucket)
-    if rate is None:
+    if rate is None or amount <= 0:
         return 0
+    return charge([(bucket, subject, amount, rate)], now=now)[0]
+
+
+def charge(hits: list[tuple[str, str, int, Rate]], *, now: float | None = None) -> list[int]:
+    """Charge several ``(bucket, subject, amount, rate)`` at once: one Redis round trip for all of
+    them. Every counter is charged before any limit is judged; the first bucket over its limit
+    raises :class:`RateLimited`. Returns each window's total (0 when not counted)."""
+    hits = [h for h in hits if h[2] > 0]
+    if not getattr(settings, "RATE_LIMIT_ENABLED", True) or not hits:
+        return [0] * len(hits)
     now = time.time() if now is None else now
-    window_start = int(now // rate.seconds) * rate.seconds
-    key = _key(bucket, subject, window_start)
+    windows = [int(now // rate.seconds) * rate.seconds for _b, _s, _a, rate in hits]
+    keys = [_key(bucket, subject, start) for (bucket, subject, _a, _r), start in zip(hits, windows)]
     cache = caches[CACHE_ALIAS]
     try:
         client = _redis_client(cache)
         if client is not None:
-            # One round trip: count, and give a new window's key its expiry.
-            pipe = client.pipeline(transaction=True)
-            pipe.incrby(cache.make_key(key), amount)
-            pipe.expire(cache.make_key(key), rate.seconds + 1, nx=True)
-            count = pipe.execute()[0]
+            # One round trip: count, and give a new window's key its expiry. No MULTI: each pair
+            # is idempotent enough (EXPIRE NX only ever sets the first expiry).
+            pipe = client.pipeline(transaction=False)
+            for key, (_b, _s, amount, rate) in zip(keys, hits):
+                full = cache.make_key(key)
+                pipe.incrby(full, amount)
+                pipe.expire(full, rate.seconds + 1, nx=True)
+            counts = pipe.execute()[::2]
         else:
-            count = None
-            for _attempt in range(2):
-                cache.add(key, 0, timeout=rate.seconds + 1)
-                try:
-                    count = cache.incr(key, amount)
-                    break
-                except ValueError:  # expired between add and incr
-                    continue
-        if count is None:
-            return 0
+            counts = [_local_incr(cache, key, amount, rate) for key, (_b, _s, amount, rate) in zip(keys, hits)]
     except Exception:
-        logger.exception("rate limit store unavailable; letting the request through (bucket %s)", bucket)
-        return 0
-    if count > rate.limit:
-        retry_after = max(1, math.ceil(window_start + rate.seconds - now))
-        raise RateLimited(bucket, retry_after, rate.limit, rate.seconds)
-    return count
+        logger.exception("rate limit store unavailable; letting the request through (buckets %s)",
+                         ", ".join(sorted({h[0] for h in hits})))
+        return [0] * len(hits)
+    for count, start, (bucket, _s, _a, rate) in zip(counts, windows, hits):
+        if count is not None and count > rate.limit:
+            retry_after = max(1, math.ceil(start + rate.seconds - now))
+            raise RateLimited(bucket, retry_after, rate.limit, rate.seconds)
+    return [count or 0 for count in counts]
+
+
+def _local_incr(cache, key: str, amount: int, rate: Rate) -> int | None:
+    for _attempt in range(2):
+        cache.add(key, 0, timeout=rate.seconds + 1)
+        try:
+            return cache.incr(key, amount)
+        except ValueError:  # expired between add and incr
+            continue
+    return None
 
 
 def _redis_client(cache):
-    """The redis client behind Django's RedisCache (None for other backends)."""
+    """The redis client behind Django's RedisCache (None for other backends). Django builds a new
+    client object on every ``get_client()`` call (its response-callback table included: a tenth of
+    a request's rate-limit time); one per cache connection is kept instead. Clients are
+    thread-safe, and Django's cache objects are per thread anyway."""
     if type(cache).__name__ != "RedisCache" or not hasattr(cache, "_cache"):
         return None
-    return cache._cache.get_client(write=True)
+    backend = cache._cache
+    client = backend.__dict__.get("_rethink_client")
+    if client is None:
+        client = backend.__dict__["_rethink_client"] = backend.get_client(write=True)
+    return client
 
 
 def check_request(request, *, user=None) -> None:
@@ -156,12 +185,15 @@ def check_fields(request, field_counts: Mapping[str, int], *, user=None) -> None
     """Charge each top-level field that has a bucket of its own, per address and per user."""
     configured = rates()
     ip = ip_key(client_ip(request))
+    hits = []
     for name, count in sorted(field_counts.items()):
         if name in ("ip", "user") or name not in configured:
             continue
-        hit(name, f"ip:{ip}", amount=count, rate=configured[name])
+        hits.append((name, f"ip:{ip}", count, configured[name]))
         if user is not None and user.is_authenticated:
-            hit(name, f"user:{user.pk}", amount=count, rate=configured[name])
+            hits.append((name, f"user:{user.pk}", count, configured[name]))
+    if hits:
+        charge(hits)
 
 
 def store_is_shared() -> bool:

@@ -32,7 +32,7 @@ class FakeWorker:
 
 def test_production_defaults(conf):
     module = conf()
-    assert module.worker_class == "gthread" and module.workers == 2 and module.threads == 4
+    assert module.worker_class == "shop.gunicorn_worker.BalancedThreadWorker" and module.workers == 2 and module.threads == 4
     assert module.control_socket_disable is True and module.max_requests == 0
 
 
