@@ -115,8 +115,10 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         kwargs.pop("designer_id", None)
         if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
             raise permission_denied(_("Only the designer and staff can filter its products by status."))
-        columns = catalog_selectors.list_columns(selected_fields(info, "edges", "node"))
-        qs = catalog_selectors.designer_products(user, root, columns=columns, **sort_kwargs(sort_by), **kwargs)
+        node = selected_fields(info, "edges", "node")
+        qs = catalog_selectors.designer_products(user, root, columns=catalog_selectors.list_columns(node),
+                                                 relations=catalog_selectors.list_relations(node),
+                                                 **sort_kwargs(sort_by), **kwargs)
         readcache.depends_on(info, designer_products(root.pk))
         return paginate(qs, ProductConnection, **page)
 

@@ -87,8 +87,9 @@ class CatalogQueries(graphene.ObjectType):
         staff_view = wants_private(kwargs)
         if staff_view and not selectors.is_staff(user):
             raise permission_denied(_("Only staff can filter products by status or moderation."))
-        columns = selectors.list_columns(selected_fields(info, "edges", "node"))
-        qs = selectors.product_list(user, staff_view=staff_view, columns=columns, **sort_kwargs(sort_by), **kwargs)
+        node = selected_fields(info, "edges", "node")
+        qs = selectors.product_list(user, staff_view=staff_view, columns=selectors.list_columns(node),
+                                    relations=selectors.list_relations(node), **sort_kwargs(sort_by), **kwargs)
         # A search ranks every match to sort them: its first page counts them on the way.
         searching = selectors.search_query(kwargs.get("search")) is not None
         return paginate(qs, ProductConnection, count_with_page=searching and "totalCount" in selected_fields(info), **page)

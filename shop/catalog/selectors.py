@@ -71,51 +71,77 @@ class ListRelationsQuerySet(QuerySet):
     """Products that load their variants and media once the rows are fetched: two queries for any
     number of products, like ``prefetch_related``, but without the queryset Django clones and
     filters for every product (half of a 100-product page's time went there). ``variants.all()``
-    and ``media.all()`` then answer from memory, as after ``prefetch_related``."""
+    and ``media.all()`` then answer from memory, as after ``prefetch_related``.
+
+    ``_relations`` (``list_relations``) narrows what is loaded to what the query shows."""
 
     _list_relations = True
+    _relations: frozenset[str] | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._relations = self._relations
+        return clone
 
     def _fetch_all(self):
         fetching = self._result_cache is None
         super()._fetch_all()
         if fetching and self._list_relations and self._result_cache and isinstance(self._result_cache[0], Product):
-            attach_list_relations(self._result_cache)
+            attach_list_relations(self._result_cache, relations=self._relations)
 
 
-def attach_list_relations(products: list[Product]) -> None:
+def attach_list_relations(products: list[Product], *, relations: frozenset[str] | None = None) -> None:
     """Load the variants and media of ``products`` (two queries) into each product's prefetch
     cache, in their display order, each pointing back at its product. Timestamps of variants and
-    media are not loaded: no GraphQL field shows them."""
+    media are not loaded: no GraphQL field shows them.
+
+    ``relations`` (None: everything) names what to load: ``"variants"``, ``"media"``, or
+    ``"thumbnail"``: only each product's first medium (what ``thumbnail`` shows), one row per
+    product instead of all of them. What is not named is left unloaded: reading it queries."""
     by_id: dict[int, list[Product]] = {}
     for product in products:
         by_id.setdefault(product.pk, []).append(product)
+    ids = list(by_id)
+    load_variants = relations is None or "variants" in relations
+    load_media = relations is None or "media" in relations or "thumbnail" in relations
     variants: dict[int, list] = {pk: [] for pk in by_id}
     media: dict[int, list] = {pk: [] for pk in by_id}
-    ids = list(by_id)
-    for variant in instances(ProductVariant.objects.filter(product_id__in=ids).order_by("position", "id"),
-                             skip=("created_at", "updated_at")):
-        variants[variant.product_id].append(variant)
-    for item in instances(ProductMedia.objects.filter(product_id__in=ids).order_by("position", "id"), skip=("created_at",)):
-        media[item.product_id].append(item)
+    if load_variants:
+        for variant in instances(ProductVariant.objects.filter(product_id__in=ids).order_by("position", "id"),
+                                 skip=("created_at", "updated_at")):
+            variants[variant.product_id].append(variant)
+    if load_media:
+        rows = ProductMedia.objects.filter(product_id__in=ids)
+        if relations is not None and "media" not in relations:
+            rows = rows.order_by("product_id", "position", "id").distinct("product_id")
+        else:
+            rows = rows.order_by("position", "id")
+        for item in instances(rows, skip=("created_at",)):
+            media[item.product_id].append(item)
     variant_product = ProductVariant._meta.get_field("product")
     media_product = ProductMedia._meta.get_field("product")
     for pk, same in by_id.items():
         for product in same:
-            for variant in variants[pk]:
-                variant_product.set_cached_value(variant, product)
-            for item in media[pk]:
-                media_product.set_cached_value(item, product)
-            prime(product, "variants", variants[pk], model=ProductVariant)
-            prime(product, "media", media[pk], model=ProductMedia)
+            if load_variants:
+                for variant in variants[pk]:
+                    variant_product.set_cached_value(variant, product)
+                prime(product, "variants", variants[pk], model=ProductVariant)
+            if load_media:
+                for item in media[pk]:
+                    media_product.set_cached_value(item, product)
+                prime(product, "media", media[pk], model=ProductMedia)
 
 
-def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = None) -> QuerySet[Product]:
+def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = None,
+                        relations: frozenset[str] | None = None) -> QuerySet[Product]:
     """What a product card needs in a constant number of queries: designer and category joined,
     variants and media loaded with the page (3 queries for any page size). ``columns``: load only
-    these (``list_columns``), else every column but the search document."""
+    these (``list_columns``), else every column but the search document; ``relations``: load only
+    these (``list_relations``), else all."""
     qs = qs.select_related("designer", "category")
     qs = qs.only(*columns) if columns else qs.defer("search_vector")
     qs.__class__ = ListRelationsQuerySet
+    qs._relations = relations
     return qs
 
 
@@ -162,6 +188,18 @@ def list_columns(selection) -> list[str] | None:
     if designer is None or category is None:
         return None
     return sorted(product) + [f"designer__{c}" for c in sorted(designer)] + [f"category__{c}" for c in sorted(category)]
+
+
+def list_relations(selection) -> frozenset[str] | None:
+    """The related rows a list needs for ``selection`` (as for ``list_columns``): ``variants``,
+    ``media``, or ``thumbnail`` (the first medium only); None (load everything) when the selection
+    has a field this module does not know."""
+    if selection is None or any(name not in _PRODUCT for name in selection):
+        return None
+    wanted = {name for name in ("variants", "media") if name in selection}
+    if "thumbnail" in selection and "media" not in wanted:
+        wanted.add("thumbnail")
+    return frozenset(wanted)
 
 
 def product_by_slug(user, slug: str) -> Product | None:
@@ -287,22 +325,22 @@ def sort_products(qs: QuerySet[Product], field: str | None, direction: str | Non
 
 
 def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, columns=None,
-                 **filters) -> QuerySet[Product]:
+                 relations=None, **filters) -> QuerySet[Product]:
     """The storefront list (public products, for everyone), or with ``staff_view`` every product."""
     base = Product.objects.all() if staff_view and is_staff(user) else storefront_products()
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
-    return with_list_relations(qs, columns=columns)
+    return with_list_relations(qs, columns=columns, relations=relations)
 
 
 def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None,
-                      **filters) -> QuerySet[Product]:
+                      relations=None, **filters) -> QuerySet[Product]:
     """A designer's products: every status for the designer itself and staff, else the public ones."""
     base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()
     filters["designer_id"] = designer.pk
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
-    return with_list_relations(qs, columns=columns)
+    return with_list_relations(qs, columns=columns, relations=relations)
 
 
 # --- categories ----------------------------------------------------------------------------------

@@ -66,3 +66,31 @@ def test_a_card_list_leaves_out_what_it_does_not_show(gql, catalog):
     assert node["description"].startswith("<p>Bát") and node["designer"]["bio"] == "Gốm men rạn"
     assert node["designer"]["createdAt"] and node["updatedAt"] and node["publishedAt"]
     assert '"catalog_product"."description"' in sql[0] and '"catalog_product"."search_vector"' not in sql[0]
+
+
+def test_a_list_loads_only_the_related_rows_it_shows(gql, catalog):
+    from shop.catalog.models import ProductMedia
+
+    # Two images per product, stored in the opposite of their display order.
+    for item in catalog:
+        ProductMedia.objects.create(product=item, image=f"products/t/{item.pk}-second.jpg", position=1, width=8, height=8)
+        ProductMedia.objects.create(product=item, image=f"products/t/{item.pk}-first.jpg", position=0, width=8, height=8)
+    # A search card shows the thumbnail, not the variants: the first image of each product only.
+    edges, sql = _queries(gql, SEARCH, 6)
+    assert len(edges) == 6 and not any("catalog_productvariant" in q for q in sql)
+    media_sql = [q for q in sql if "catalog_productmedia" in q]
+    assert len(media_sql) == 1 and "DISTINCT ON" in media_sql[0]
+    assert all(e["node"]["thumbnail"].endswith("-first.jpg") for e in edges), edges
+    # A list that shows the media gets all of them, in order; its thumbnail is the same.
+    query = """query($first: Int) { products(first: $first) { edges { node { thumbnail(size: 256)
+      media(first: 5) { edges { node { url } } } } } } }"""
+    edges, sql = _queries(gql, query, 6)
+    assert not any("catalog_productvariant" in q for q in sql) and not any("DISTINCT ON" in q for q in sql)
+    for edge in edges:
+        urls = [m["node"]["url"] for m in edge["node"]["media"]["edges"]]
+        assert [u.rsplit("-", 1)[1] for u in urls] == ["first.jpg", "second.jpg"]
+        assert edge["node"]["thumbnail"] == urls[0]
+    # The storefront grid shows variants and a thumbnail.
+    edges, sql = _queries(gql, load_operation("storefront/Products.graphql"), 6)
+    assert any("catalog_productvariant" in q for q in sql) and any("DISTINCT ON" in q for q in sql)
+    assert all(e["node"]["variants"]["edges"] for e in edges)
