@@ -194,6 +194,17 @@ def render(info: dict) -> str:
         out.append(f"| {name} | {mem['workers_seen']} | {', '.join(_fmt(v) for v in mem['peak_rss_mb'].values())} | "
                    f"{_fmt(mem['max_peak_rss_mb'])} |")
     out.append("")
+    for r in info.get("results", []):
+        if not r.get("breakdown"):
+            continue
+        out.append(f"### `{r['name']}`, one client, by variable")
+        out.append("")
+        out.append("| value | requests | SQL / req | p50 | p95 | max |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for row in r["breakdown"]:
+            out.append(f"| `{row['label']}` | {row['n']} | {_queries(row.get('queries'))} | {_fmt(row['p50_ms'])} | "
+                       f"{_fmt(row['p95_ms'])} | {_fmt(row['max_ms'])} |")
+        out.append("")
     explained = [r for r in info.get("results", []) if r.get("explain")]
     if explained:
         out.append("## Query plans")

@@ -418,10 +418,26 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
         "problems": problems,
         "targets": scenario.targets,
     }
+    if scenario.breakdown and not single.errors and len(single.query_counts) in (0, len(single.latencies)):
+        result["breakdown"] = breakdown(single, lambda i: scenario.breakdown(pools, i))
     for mode in ("keepalive", "close"):
         if result[mode]["non_200"] or result[mode]["errors"]:
             problems.append(f"{mode}: {result[mode]['non_200']} non-200, {result[mode]['errors']} connection errors")
     return result
+
+
+def breakdown(sample: client.Sample, label) -> list[dict]:
+    """The one-client latencies (and SQL statements) of ``sample`` grouped by ``label(i)`` of
+    request i, slowest p95 first: which search terms, say, make the tail."""
+    groups: dict[str, list[int]] = {}
+    for i in range(len(sample.latencies)):
+        groups.setdefault(label(i), []).append(i)
+    rows = []
+    for name, indexes in groups.items():
+        queries = [sample.query_counts[i] for i in indexes] if sample.query_counts else []
+        rows.append({"label": name, **latency_summary([sample.latencies[i] for i in indexes]),
+                     "queries": count_summary(queries)})
+    return sorted(rows, key=lambda r: -(r["p95_ms"] or 0))
 
 
 # --- the checkout flow --------------------------------------------------------------------------

@@ -109,6 +109,7 @@ class Scenario:
     persisted_get: bool = False              # GET with the document's sha256 instead of the document
     flow: str | None = None                  # "checkout" or "checkout-contended" (bench/flows.py)
     quick: bool = True                       # also in --quick runs
+    breakdown: Callable[[Pools, int], str] | None = None  # label of request i: one-client latency per label
 
     def document(self) -> str:
         return (OPERATIONS / self.operation).read_text()
@@ -199,6 +200,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "product-search", "diacritic-free search, first: 10, ranked (13 terms, cycled)",
         operation=SEARCH, variables=_search, targets={"p95_ms": 30}, explain="search_vector",
+        breakdown=lambda p, i: _search(p, i)["search"],
     ),
     Scenario(
         "designer-page", "designer page: profile, 24 products, portfolio (200 designers, cycled)",

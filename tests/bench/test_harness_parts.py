@@ -229,3 +229,23 @@ def test_bench_explain_refuses_clumsy_arguments(db, args, message):
 
     with pytest.raises(CommandError, match=message):
         call_command("bench_explain", *args)
+
+
+def test_a_breakdown_groups_one_client_latencies_by_variable_slowest_first():
+    from bench.client import Sample
+    from bench.run import breakdown
+
+    sample = Sample()
+    terms = ["ao dai", "gom bat trang", "tui da"]
+    for i in range(30):
+        sample.latencies.append({0: 0.005, 1: 0.040, 2: 0.010}[i % 3] + i * 1e-5)
+        sample.query_counts.append(3)
+    rows = breakdown(sample, lambda i: terms[i % 3])
+    assert [r["label"] for r in rows] == ["gom bat trang", "tui da", "ao dai"]
+    assert rows[0]["n"] == 10 and 40 <= rows[0]["p50_ms"] < 41 and rows[0]["queries"]["max"] == 3
+    machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 24, "os": "Linux", "python": "3.11", "gunicorn": "27"}
+    text = report.render({"generated_at": "x", "quick": False, "seconds": 1, "machine": machine,
+                          "dataset": {"database": "x", "size": "1 MB", "counts": {}},
+                          "results": [{**_result("product-search", 10.0, 40.0, 80.0, 80.0, 3), "breakdown": rows}],
+                          "floor_ratios": [], "memory": {}, "skipped": []})
+    assert "### `product-search`, one client, by variable" in text and "| `gom bat trang` | 10 | 3 |" in text
