@@ -12,17 +12,19 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Value
+from django.db.models import Func, Max, Min, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
 from shop.catalog import cache
-from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.catalog.models import (
+    Category, Product, ProductMedia, ProductSearch, ProductStatus, ProductType, ProductVariant,
+)
 from shop.catalog.selectors import SEARCH_CONFIG
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
@@ -186,24 +188,35 @@ def sort_name(name: str) -> str:
     return fold(name)[:200]
 
 
-def search_vector(name, tags, body):
-    """The search document from three folded-text expressions (``Value(...)`` for one product, or
-    columns of a staging table for a bulk load such as ``seed_bench``): name weight A ranks above
-    tags (B), which rank above the description (C)."""
-    return (
-        SearchVector(name, weight="A", config=SEARCH_CONFIG)
-        + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
-        + SearchVector(body, weight="C", config=SEARCH_CONFIG)
-    )
+def search_vectors(name, tags, body) -> dict:
+    """A search row's ``title`` and ``document`` from three folded-text expressions (``Value(...)``
+    for one product, or columns of a staging table for a bulk load such as ``seed_bench``).
+
+    ``title`` ranks: the name (weight A) above the tags (B); a product matched only by its
+    description ranks 0. ``document`` matches: name, tags and description, without positions or
+    weights (a search ANDs words, it never asks where they are)."""
+    title = SearchVector(name, weight="A", config=SEARCH_CONFIG) + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
+    document = title + SearchVector(body, config=SEARCH_CONFIG)
+    return {"title": title, "document": Func(document, function="strip", output_field=SearchVectorField())}
 
 
-def reindex_product(product: Product) -> None:
-    """Refresh the accent-folded search document and sort name."""
+def is_listed(*, status: str, hidden_at) -> bool:
+    """The product's own part of storefront visibility (its designer's status is the other)."""
+    return status == ProductStatus.PUBLISHED and hidden_at is None
+
+
+def sync_search(product: Product) -> None:
+    """Write ``product``'s search row (``ProductSearch``) from its name, tags, description, status,
+    moderation and creation time: one upsert. Every service that changes one of them calls this in
+    its transaction; deleting a product deletes its row (cascade)."""
     name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
-    Product.objects.filter(pk=product.pk).update(
-        sort_name=sort_name(product.name), search_vector=search_vector(Value(name), Value(tags), Value(body)),
+    row = ProductSearch(
+        product_id=product.pk, designer_id=product.designer_id, created_at=product.created_at,
+        listed=is_listed(status=product.status, hidden_at=product.hidden_at),
+        **search_vectors(Value(name), Value(tags), Value(body)),
     )
-    product.sort_name = sort_name(product.name)
+    fields = ["designer", "created_at", "listed", "title", "document"]
+    ProductSearch.objects.bulk_create([row], update_conflicts=True, unique_fields=["product"], update_fields=fields)
 
 
 def refresh_min_price(product: Product) -> None:
@@ -248,10 +261,10 @@ def create_product(
     data["slug"] = _product_slug(slug, name)
     try:
         with transaction.atomic():
-            product = Product.objects.create(designer=designer, status=ProductStatus.DRAFT, **data)
+            product = Product.objects.create(designer=designer, status=ProductStatus.DRAFT, sort_name=sort_name(name), **data)
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-    reindex_product(product)
+    sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=False)  # a draft: nothing public yet
     return product
 
@@ -293,12 +306,13 @@ def update_product(
         if has_variants:
             raise ServiceError("INVALID", _("Delete the variants before changing the currency."), "currency")
         product.currency = _clean_currency(currency)
+    product.sort_name = sort_name(product.name)
     try:
         with transaction.atomic():
             product.save()
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-    reindex_product(product)
+    sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
@@ -350,6 +364,7 @@ def publish_product(*, actor: User, product_id: int) -> Product:
         product.status = ProductStatus.PUBLISHED
         product.published_at = timezone.now()
         product.save(update_fields=["status", "published_at", "updated_at"])
+        sync_search(product)
         cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
@@ -359,6 +374,7 @@ def _set_status(actor: User, product_id: int, status: str) -> Product:
     if product.status != status:
         product.status = status
         product.save(update_fields=["status", "updated_at"])
+        sync_search(product)
         cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
@@ -391,6 +407,7 @@ def moderate_product(*, actor: User, product_id: int, hidden: bool, reason: str 
         product.hidden_at = None
         product.hidden_by = actor if product.hidden_reason else None
     product.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
+    sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
