@@ -525,7 +525,8 @@ class Seeder:
                 if status != "DRAFT":
                     self.designer_products[d].append(pid)
                     self.designer_product_times[d].append(created)
-                listed = is_listed(status=status, hidden_at=_ts(updated) if hidden else None)
+                listed = is_listed(status=status, hidden_at=_ts(updated) if hidden else None,
+                                   designer_status=self.designer_status[d])
                 search_rows.append((pid, d + 1, _ts(created), listed, *search_texts(name=name, tags=tags, description=description)))
             Copier(cursor, Product, product_fields, self.report).write(product_rows)
             Copier(cursor, ProductVariant, variant_fields, self.report).write(variant_rows)

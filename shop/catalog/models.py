@@ -80,9 +80,9 @@ class ProductSearch(models.Model):
     """A product's search row, one per product, kept by ``shop.catalog.services.sync_search``.
 
     Storefront search counts and ranks every match: it reads only this table (about 520 bytes a
-    row; a product row with its document took 1.2 KB) and the designers. ``listed`` is the
-    product's own part of storefront visibility (published, not hidden); the designer's status is
-    joined, so that suspending a designer needs no write here. The page's products are then loaded
+    row; a product row with its document took 1.2 KB). ``listed`` is storefront visibility
+    (published, not hidden, of an approved designer): a designer's status change rewrites its rows
+    (``sync_designer_search``), so that a search joins nothing. The page's products are then loaded
     from ``catalog_product`` with the full visibility filter: a stale row can show nothing hidden.
 
     ``document`` (name, tags and description, accent-folded, positions stripped) is what a search
@@ -96,7 +96,11 @@ class ProductSearch(models.Model):
     document = SearchVectorField()
 
     class Meta:
-        indexes = [GinIndex(fields=["document"], name="product_search_document_gin")]
+        indexes = [
+            GinIndex(fields=["document"], name="product_search_document_gin"),  # staff, a designer's own
+            # The storefront's: only what it shows, so a search reads no row it would leave out.
+            GinIndex(fields=["document"], name="product_search_listed_gin", condition=Q(listed=True)),
+        ]
 
     def __str__(self) -> str:
         return f"search row of product {self.product_id}"

@@ -360,9 +360,9 @@ def search_ranking(user, *, staff_view: bool = False, sort_field=None, sort_dire
     """The matches of ``product_list``'s search (same arguments) as search rows (``ProductSearch``),
     in its order and with its sort keys (``rank``, ``created_at``, ``id``): the narrow table where
     a page ranks, and counts, every match (``shop.core.graphql.paginate(ranked=...)``), instead of
-    the wide product rows. The storefront's visibility is the rows' own (``listed``, the designer's
-    status joined); a filter on what only products have (category, price, stock, ...) selects the
-    rows of the products it matches. None unless the list is sorted by rank."""
+    the wide product rows. The storefront's visibility is the rows' own (``listed``); a filter on
+    what only products have (category, price, stock, ...) selects the rows of the products it
+    matches. None unless the list is sorted by rank."""
     query = search_query(filters.get("search"))
     if query is None:
         return None
@@ -371,7 +371,7 @@ def search_ranking(user, *, staff_view: bool = False, sort_field=None, sort_dire
         return None
     rows = ProductSearch.objects.filter(document=query)
     if not (staff_view and is_staff(user)):
-        rows = rows.filter(listed=True, designer__status=DesignerStatus.APPROVED)
+        rows = rows.filter(listed=True)
     others = {name: value for name, value in filters.items() if name != "search"}
     if set(others) - {"designer_id"}:
         rows = rows.filter(pk__in=filter_products(Product.objects.all(), **others).values("pk"))

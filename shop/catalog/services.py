@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Func, Max, Min, Value
+from django.db.models import Exists, Func, Max, Min, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -200,23 +200,44 @@ def search_vectors(name, tags, body) -> dict:
     return {"title": title, "document": Func(document, function="strip", output_field=SearchVectorField())}
 
 
-def is_listed(*, status: str, hidden_at) -> bool:
-    """The product's own part of storefront visibility (its designer's status is the other)."""
-    return status == ProductStatus.PUBLISHED and hidden_at is None
+def is_listed(*, status: str, hidden_at, designer_status: str) -> bool:
+    """On the storefront (``shop.catalog.selectors.storefront_q``): published, not hidden, of an
+    approved designer. A search row's ``listed``."""
+    return status == ProductStatus.PUBLISHED and hidden_at is None and designer_status == DesignerStatus.APPROVED
 
 
 def sync_search(product: Product) -> None:
     """Write ``product``'s search row (``ProductSearch``) from its name, tags, description, status,
-    moderation and creation time: one upsert. Every service that changes one of them calls this in
-    its transaction; deleting a product deletes its row (cascade)."""
+    moderation, creation time and its designer's status: one upsert. Every service that changes one
+    of the product's calls this in its transaction (deleting a product deletes its row: cascade);
+    a designer's status change rewrites its rows (``sync_designer_search``).
+
+    The designer's row is locked first (FOR NO KEY UPDATE: a designer decision locks it FOR UPDATE
+    and waits for this transaction, or this one waits and reads the decided status), so that a
+    concurrent decision cannot leave this row with the status before it."""
+    designer_status = (
+        Designer.objects.select_for_update(no_key=True).filter(pk=product.designer_id).values_list("status", flat=True).get()
+    )
     name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
     row = ProductSearch(
         product_id=product.pk, designer_id=product.designer_id, created_at=product.created_at,
-        listed=is_listed(status=product.status, hidden_at=product.hidden_at),
+        listed=is_listed(status=product.status, hidden_at=product.hidden_at, designer_status=designer_status),
         **search_vectors(Value(name), Value(tags), Value(body)),
     )
     fields = ["designer", "created_at", "listed", "title", "document"]
     ProductSearch.objects.bulk_create([row], update_conflicts=True, unique_fields=["product"], update_fields=fields)
+
+
+def sync_designer_search(designer: Designer) -> None:
+    """Rewrite ``listed`` on the search rows of ``designer``'s products after its status changed
+    (``designers.services`` calls this in the transaction that changes it, the designer's row
+    locked): one UPDATE, the rule of ``is_listed``."""
+    rows = ProductSearch.objects.filter(product__designer_id=designer.pk)
+    if designer.status != DesignerStatus.APPROVED:
+        rows.update(listed=False)
+    else:
+        shown = Product.objects.filter(pk=OuterRef("pk"), status=ProductStatus.PUBLISHED, hidden_at__isnull=True)
+        rows.update(listed=Exists(shown))
 
 
 def refresh_min_price(product: Product) -> None:

@@ -9,13 +9,13 @@ from django.db import migrations, models
 
 # One search row per product, from the product's document (name A, tags B, description C): the
 # title is its name and tag part (same positions as a document built from them alone), the
-# matching document is all of it without positions. Same content as
-# shop.catalog.services.sync_search writes. Set-based: seconds for 100,000 products.
+# matching document is all of it without positions; listed as the storefront shows it. Same
+# content as shop.catalog.services.sync_search writes. Set-based: seconds for 100,000 products.
 FILL = """
 INSERT INTO catalog_productsearch (product_id, designer_id, created_at, listed, title, document)
-SELECT id, designer_id, created_at, status = 'PUBLISHED' AND hidden_at IS NULL,
-       ts_filter(COALESCE(search_vector, ''), '{a,b}'), strip(COALESCE(search_vector, ''))
-FROM catalog_product
+SELECT p.id, p.designer_id, p.created_at, p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED',
+       ts_filter(COALESCE(p.search_vector, ''), '{a,b}'), strip(COALESCE(p.search_vector, ''))
+FROM catalog_product p JOIN designers_designer d ON d.id = p.designer_id
 """
 
 
@@ -65,6 +65,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='productsearch',
             index=django.contrib.postgres.indexes.GinIndex(fields=['document'], name='product_search_document_gin'),
+        ),
+        migrations.AddIndex(
+            model_name='productsearch',
+            index=django.contrib.postgres.indexes.GinIndex(condition=models.Q(('listed', True)), fields=['document'], name='product_search_listed_gin'),
         ),
         migrations.RunSQL("ANALYZE catalog_productsearch", reverse_sql=migrations.RunSQL.noop),
         migrations.RunPython(migrations.RunPython.noop, restore_product_documents),
