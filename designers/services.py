@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from designers import cache
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
+from shop.catalog import services as catalog_services
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.ordering import reorder_positions
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
@@ -88,6 +89,7 @@ def apply_as_designer(
                     setattr(existing, key, value)
                 existing.status = S.PENDING
                 existing.save()
+                catalog_services.sync_designer_search(existing)
                 designer = existing
     except IntegrityError:
         # A concurrent application took the slug or the user already has a profile.
@@ -146,6 +148,7 @@ def decide(*, designer_id: int, decision: str, actor: User, reason: str = "") ->
     from_status = designer.status
     designer.status = to_status
     designer.save(update_fields=["status", "updated_at"])
+    catalog_services.sync_designer_search(designer)  # its products' search rows: listed or not
     _record(designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
     cache.designer_changed(designer.pk, listing=True)
     return designer

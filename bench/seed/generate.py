@@ -31,7 +31,7 @@ from bench.seed import words
 from bench.seed.images import make_digital_files, make_images
 from bench.seed.progress import Progress
 from shop.core.storage import private_storage
-from shop.catalog.services import search_texts, search_vector, sort_name
+from shop.catalog.services import is_listed, search_texts, search_vectors, sort_name
 from shop.core.text import vietnamese_slug
 from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
 
@@ -197,7 +197,7 @@ class Seeder:
             self.products(cursor)
             self.portfolios(cursor)
             self.orders(cursor)
-            self.search_vectors(cursor)
+            self.search_rows_table(cursor)
             self.sequences(cursor)
             from bench.models import Dataset
 
@@ -525,7 +525,9 @@ class Seeder:
                 if status != "DRAFT":
                     self.designer_products[d].append(pid)
                     self.designer_product_times[d].append(created)
-                search_rows.append((pid, *search_texts(name=name, tags=tags, description=description)))
+                listed = is_listed(status=status, hidden_at=_ts(updated) if hidden else None,
+                                   designer_status=self.designer_status[d])
+                search_rows.append((pid, d + 1, _ts(created), listed, *search_texts(name=name, tags=tags, description=description)))
             Copier(cursor, Product, product_fields, self.report).write(product_rows)
             Copier(cursor, ProductVariant, variant_fields, self.report).write(variant_rows)
             Copier(cursor, ProductMedia, media_fields, self.report).write(media_rows)
@@ -803,36 +805,47 @@ class Seeder:
             "ward": ward, "district": district, "province": province, "country": "VN",
         }).decode()
 
-    # --- search vectors (the catalog's own definition: shop.catalog.services) --------------
+    # --- the search table (the catalog's own definition: shop.catalog.services) -------------
 
-    def search_vectors(self, cursor) -> None:
-        """Fill Product.search_vector for every product in one set-based UPDATE.
+    def search_rows_table(self, cursor) -> None:
+        """Fill the search table (``ProductSearch``, one row per product) in one set-based INSERT.
 
-        The folded texts come from ``shop.catalog.services.search_texts`` (computed in Python while
-        the products are generated) and are staged in a temporary table; the vector is the
-        catalog's ``search_vector`` expression, compiled to SQL over the staging table's columns,
-        so the seeded documents are exactly what the services store on every product write."""
+        The folded texts come from ``shop.catalog.services.search_texts`` and the listing flag from
+        ``is_listed`` (computed in Python while the products are generated) and are staged in a
+        temporary table; the vectors are the catalog's ``search_vectors`` expressions, compiled to
+        SQL over the staging table's columns, so the seeded rows are exactly what
+        ``shop.catalog.services.sync_search`` writes on every product write."""
         from django.db.models import TextField
         from django.db.models.expressions import RawSQL
         from django.db.models.sql import Query
 
-        from shop.catalog.models import Product
+        from shop.catalog.models import ProductSearch
 
         t = time.monotonic()
         cursor.execute("DROP TABLE IF EXISTS pg_temp.bench_search")
-        cursor.execute("CREATE TEMP TABLE bench_search (id bigint PRIMARY KEY, name text, tags text, body text) ON COMMIT DROP")
-        with cursor.copy("COPY bench_search (id, name, tags, body) FROM STDIN") as copy:
+        cursor.execute("CREATE TEMP TABLE bench_search (id bigint PRIMARY KEY, designer_id bigint, created_at timestamptz, "
+                       "listed boolean, name text, tags text, body text) ON COMMIT DROP")
+        with cursor.copy("COPY bench_search (id, designer_id, created_at, listed, name, tags, body) FROM STDIN") as copy:
             for row in self.search_rows:
                 copy.write_row(row)
-        query = Query(Product)
+        query = Query(ProductSearch)
         columns = [RawSQL(f"s.{c}", (), output_field=TextField()) for c in ("name", "tags", "body")]
-        expression = search_vector(*columns).resolve_expression(query)
-        sql, params = query.get_compiler(connection=connection).compile(expression)
-        table = Product._meta.db_table
-        cursor.execute(f'UPDATE "{table}" AS p SET search_vector = {sql} FROM bench_search AS s WHERE s.id = p.id', params)
+        compiler = query.get_compiler(connection=connection)
+        vectors = {name: compiler.compile(expression.resolve_expression(query))
+                   for name, expression in search_vectors(*columns).items()}
+        names = list(vectors)
+        sql = ", ".join(vectors[name][0] for name in names)
+        params = [p for name in names for p in vectors[name][1]]
+        table = ProductSearch._meta.db_table
+        cursor.execute(
+            f'INSERT INTO "{table}" (product_id, designer_id, created_at, listed, {", ".join(names)}) '
+            f"SELECT s.id, s.designer_id, s.created_at, s.listed, {sql} FROM bench_search AS s",
+            params,
+        )
+        self.report.rows[table] = cursor.rowcount
         cursor.execute("DROP TABLE bench_search")
         self.search_rows = []
-        self._stage("search vectors", t)
+        self._stage("search table", t)
 
     def sequences(self, cursor) -> None:
         from shop.orders.models import Order

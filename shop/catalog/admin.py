@@ -55,7 +55,6 @@ class ProductAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("status", "product_type", ("hidden_at", admin.EmptyFieldListFilter), "designer__status")
     search_fields = ("name", "slug", "designer__display_name")
     list_select_related = ("designer",)
-    exclude = ("search_vector",)
     inlines = [VariantInline, MediaInline]
     actions = [
         _moderate(True, "Hide selected listings", "Hidden by staff in the admin."),

@@ -61,13 +61,10 @@ class Product(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    # Accent-folded full-text document (name weight A, tags B, description C), kept by services.
-    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            GinIndex(fields=["search_vector"], name="product_search_gin"),
             GinIndex(fields=["tags"], name="product_tags_gin"),
             models.Index(fields=["status", "-created_at", "-id"], name="product_storefront_idx"),
             models.Index(fields=["designer", "status"], name="product_designer_idx"),
@@ -77,6 +74,36 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductSearch(models.Model):
+    """A product's search row, one per product, kept by ``shop.catalog.services.sync_search``.
+
+    Storefront search counts and ranks every match: it reads only this table (about 520 bytes a
+    row; a product row with its document took 1.2 KB). ``listed`` is storefront visibility
+    (published, not hidden, of an approved designer): a designer's status change rewrites its rows
+    (``sync_designer_search``), so that a search joins nothing. The page's products are then loaded
+    from ``catalog_product`` with the full visibility filter: a stale row can show nothing hidden.
+
+    ``document`` (name, tags and description, accent-folded, positions stripped) is what a search
+    matches; ``title`` (name weight A, tags B) is what ranks the matches."""
+
+    product = models.OneToOneField(Product, primary_key=True, on_delete=models.CASCADE, related_name="search")
+    designer = models.ForeignKey("designers.Designer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+    listed = models.BooleanField()
+    title = SearchVectorField()
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["document"], name="product_search_document_gin"),  # staff, a designer's own
+            # The storefront's: only what it shows, so a search reads no row it would leave out.
+            GinIndex(fields=["document"], name="product_search_listed_gin", condition=Q(listed=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of product {self.product_id}"
 
 
 class ProductVariant(models.Model):

@@ -90,9 +90,12 @@ class CatalogQueries(graphene.ObjectType):
         node = selected_fields(info, "edges", "node")
         qs = selectors.product_list(user, staff_view=staff_view, columns=selectors.list_columns(node),
                                     relations=selectors.list_relations(node), **sort_kwargs(sort_by), **kwargs)
-        # A search ranks every match to sort them: its first page counts them on the way.
+        # A search ranks every match to sort them: its first page counts them on the way, in the
+        # search table when it can answer the filters by itself.
         searching = selectors.search_query(kwargs.get("search")) is not None
-        return paginate(qs, ProductConnection, count_with_page=searching and "totalCount" in selected_fields(info), **page)
+        ranked = selectors.search_ranking(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs) if searching else None
+        return paginate(qs, ProductConnection, count_with_page=searching and "totalCount" in selected_fields(info),
+                        ranked=ranked, **page)
 
     def resolve_product(root, info, slug=None, id=None):
         if slug:

@@ -18,7 +18,9 @@ from django.db.models.functions import Cast
 from django.db.models.expressions import RawSQL
 
 from designers.models import Designer, DesignerStatus
-from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.catalog.models import (
+    Category, Product, ProductMedia, ProductSearch, ProductStatus, ProductType, ProductVariant,
+)
 from shop.core.prefetch import instances, prime
 from shop.core.text import fold
 
@@ -136,10 +138,11 @@ def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = No
                         relations: frozenset[str] | None = None) -> QuerySet[Product]:
     """What a product card needs in a constant number of queries: designer and category joined,
     variants and media loaded with the page (3 queries for any page size). ``columns``: load only
-    these (``list_columns``), else every column but the search document; ``relations``: load only
+    these (``list_columns``), else every column; ``relations``: load only
     these (``list_relations``), else all."""
     qs = qs.select_related("designer", "category")
-    qs = qs.only(*columns) if columns else qs.defer("search_vector")
+    if columns:
+        qs = qs.only(*columns)
     qs.__class__ = ListRelationsQuerySet
     qs._relations = relations
     return qs
@@ -238,6 +241,13 @@ def search_query(text: str | None) -> SearchQuery | None:
     return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
 
 
+def search_rank(title, query: SearchQuery):
+    """How well ``title`` (a search row's name-and-tags vector) matches: names above tags, 0 for
+    a match by the description only (such matches then come newest first). Double precision:
+    ts_rank's ``real`` would round-trip inexactly through a page cursor."""
+    return Cast(SearchRank(title, query), FloatField())
+
+
 def category_subtree_sql(category_id: int) -> RawSQL:
     return RawSQL(
         "WITH RECURSIVE subtree(id) AS ("
@@ -270,9 +280,7 @@ def filter_products(
 ) -> QuerySet[Product]:
     query = search_query(search)
     if query is not None:
-        # double precision: ts_rank's ``real`` would round-trip inexactly through a page cursor
-        rank = Cast(SearchRank(F("search_vector"), query), FloatField())
-        qs = qs.filter(search_vector=query).annotate(rank=rank)
+        qs = qs.filter(search__document=query).annotate(rank=search_rank(F("search__title"), query))
     if designer_id is not None:
         qs = qs.filter(designer_id=designer_id)
     if category_id is not None:
@@ -299,16 +307,21 @@ def filter_products(
 SORT_FIELDS = ("NAME", "PRICE", "CREATED_AT", "RANK")
 
 
-def sort_products(qs: QuerySet[Product], field: str | None, direction: str | None, *, searching: bool) -> QuerySet[Product]:
-    """Deterministic orders (ties broken by id). RANK needs a search; without one it is the
+def sort_order(field: str | None, direction: str | None, *, searching: bool) -> tuple[str, bool]:
+    """(field, descending) of a requested sort. RANK needs a search; without one it is the
     default order (newest first). With a search and no sort, the best matches come first."""
     if field is None:
         field = "RANK" if searching else "CREATED_AT"
         direction = direction or "DESC"
-    direction = direction or "ASC"
-    desc = direction == "DESC"
+    desc = (direction or "ASC") == "DESC"
     if field == "RANK" and not searching:
         field, desc = "CREATED_AT", True
+    return field, desc
+
+
+def sort_products(qs: QuerySet[Product], field: str | None, direction: str | None, *, searching: bool) -> QuerySet[Product]:
+    """Deterministic orders (ties broken by id): see ``sort_order``."""
+    field, desc = sort_order(field, direction, searching=searching)
     # (key, nullable): NULLs (products without variants have no price) go last either way; the
     # other keys are NOT NULL and are left to PostgreSQL's default so that the indexes
     # (status, -created_at, -id), (sort_name, id) and (min_price, id) serve the order.
@@ -317,11 +330,20 @@ def sort_products(qs: QuerySet[Product], field: str | None, direction: str | Non
     elif field == "PRICE":
         keys = [(F("min_price"), True), (F("id"), False)]
     elif field == "RANK":
-        keys = [(F("rank"), True), (F("created_at"), False), (F("id"), False)]
+        return qs.order_by(*_rank_order(desc))
     else:
         keys = [(F("created_at"), False), (F("id"), False)]
+    return qs.order_by(*_order(keys, desc))
+
+
+def _order(keys, desc: bool) -> list:
     flags = lambda nullable: {"nulls_last": True} if nullable else {}  # noqa: E731
-    return qs.order_by(*[k.desc(**flags(n)) if desc else k.asc(**flags(n)) for k, n in keys])
+    return [k.desc(**flags(n)) if desc else k.asc(**flags(n)) for k, n in keys]
+
+
+def _rank_order(desc: bool) -> list:
+    """The RANK order, of products or of search rows (annotated with ``rank`` and ``id``)."""
+    return _order([(F("rank"), True), (F("created_at"), False), (F("id"), False)], desc)
 
 
 def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, columns=None,
@@ -331,6 +353,32 @@ def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direct
     qs = filter_products(base, **filters)
     qs = sort_products(qs, sort_field, sort_direction, searching=search_query(filters.get("search")) is not None)
     return with_list_relations(qs, columns=columns, relations=relations)
+
+
+def search_ranking(user, *, staff_view: bool = False, sort_field=None, sort_direction=None,
+                   **filters) -> QuerySet[ProductSearch] | None:
+    """The matches of ``product_list``'s search (same arguments) as search rows (``ProductSearch``),
+    in its order and with its sort keys (``rank``, ``created_at``, ``id``): the narrow table where
+    a page ranks, and counts, every match (``shop.core.graphql.paginate(ranked=...)``), instead of
+    the wide product rows. The storefront's visibility is the rows' own (``listed``); a filter on
+    what only products have (category, price, stock, ...) selects the rows of the products it
+    matches. None unless the list is sorted by rank."""
+    query = search_query(filters.get("search"))
+    if query is None:
+        return None
+    field, desc = sort_order(sort_field, sort_direction, searching=True)
+    if field != "RANK":
+        return None
+    rows = ProductSearch.objects.filter(document=query)
+    if not (staff_view and is_staff(user)):
+        rows = rows.filter(listed=True)
+    others = {name: value for name, value in filters.items() if name != "search"}
+    if set(others) - {"designer_id"}:
+        rows = rows.filter(pk__in=filter_products(Product.objects.all(), **others).values("pk"))
+    elif others:
+        rows = rows.filter(designer_id=others["designer_id"])
+    rows = rows.annotate(rank=search_rank(F("title"), query), id=F("pk"))  # the products' key names
+    return rows.order_by(*_rank_order(desc))
 
 
 def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None,

@@ -12,17 +12,19 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Value
+from django.db.models import Exists, Func, Max, Min, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
 from shop.catalog import cache
-from shop.catalog.models import Category, Product, ProductMedia, ProductStatus, ProductType, ProductVariant
+from shop.catalog.models import (
+    Category, Product, ProductMedia, ProductSearch, ProductStatus, ProductType, ProductVariant,
+)
 from shop.catalog.selectors import SEARCH_CONFIG
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
@@ -186,24 +188,56 @@ def sort_name(name: str) -> str:
     return fold(name)[:200]
 
 
-def search_vector(name, tags, body):
-    """The search document from three folded-text expressions (``Value(...)`` for one product, or
-    columns of a staging table for a bulk load such as ``seed_bench``): name weight A ranks above
-    tags (B), which rank above the description (C)."""
-    return (
-        SearchVector(name, weight="A", config=SEARCH_CONFIG)
-        + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
-        + SearchVector(body, weight="C", config=SEARCH_CONFIG)
+def search_vectors(name, tags, body) -> dict:
+    """A search row's ``title`` and ``document`` from three folded-text expressions (``Value(...)``
+    for one product, or columns of a staging table for a bulk load such as ``seed_bench``).
+
+    ``title`` ranks: the name (weight A) above the tags (B); a product matched only by its
+    description ranks 0. ``document`` matches: name, tags and description, without positions or
+    weights (a search ANDs words, it never asks where they are)."""
+    title = SearchVector(name, weight="A", config=SEARCH_CONFIG) + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
+    document = title + SearchVector(body, config=SEARCH_CONFIG)
+    return {"title": title, "document": Func(document, function="strip", output_field=SearchVectorField())}
+
+
+def is_listed(*, status: str, hidden_at, designer_status: str) -> bool:
+    """On the storefront (``shop.catalog.selectors.storefront_q``): published, not hidden, of an
+    approved designer. A search row's ``listed``."""
+    return status == ProductStatus.PUBLISHED and hidden_at is None and designer_status == DesignerStatus.APPROVED
+
+
+def sync_search(product: Product) -> None:
+    """Write ``product``'s search row (``ProductSearch``) from its name, tags, description, status,
+    moderation, creation time and its designer's status: one upsert. Every service that changes one
+    of the product's calls this in its transaction (deleting a product deletes its row: cascade);
+    a designer's status change rewrites its rows (``sync_designer_search``).
+
+    The designer's row is locked first (FOR NO KEY UPDATE: a designer decision locks it FOR UPDATE
+    and waits for this transaction, or this one waits and reads the decided status), so that a
+    concurrent decision cannot leave this row with the status before it."""
+    designer_status = (
+        Designer.objects.select_for_update(no_key=True).filter(pk=product.designer_id).values_list("status", flat=True).get()
     )
-
-
-def reindex_product(product: Product) -> None:
-    """Refresh the accent-folded search document and sort name."""
     name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
-    Product.objects.filter(pk=product.pk).update(
-        sort_name=sort_name(product.name), search_vector=search_vector(Value(name), Value(tags), Value(body)),
+    row = ProductSearch(
+        product_id=product.pk, designer_id=product.designer_id, created_at=product.created_at,
+        listed=is_listed(status=product.status, hidden_at=product.hidden_at, designer_status=designer_status),
+        **search_vectors(Value(name), Value(tags), Value(body)),
     )
-    product.sort_name = sort_name(product.name)
+    fields = ["designer", "created_at", "listed", "title", "document"]
+    ProductSearch.objects.bulk_create([row], update_conflicts=True, unique_fields=["product"], update_fields=fields)
+
+
+def sync_designer_search(designer: Designer) -> None:
+    """Rewrite ``listed`` on the search rows of ``designer``'s products after its status changed
+    (``designers.services`` calls this in the transaction that changes it, the designer's row
+    locked): one UPDATE, the rule of ``is_listed``."""
+    rows = ProductSearch.objects.filter(product__designer_id=designer.pk)
+    if designer.status != DesignerStatus.APPROVED:
+        rows.update(listed=False)
+    else:
+        shown = Product.objects.filter(pk=OuterRef("pk"), status=ProductStatus.PUBLISHED, hidden_at__isnull=True)
+        rows.update(listed=Exists(shown))
 
 
 def refresh_min_price(product: Product) -> None:
@@ -248,10 +282,10 @@ def create_product(
     data["slug"] = _product_slug(slug, name)
     try:
         with transaction.atomic():
-            product = Product.objects.create(designer=designer, status=ProductStatus.DRAFT, **data)
+            product = Product.objects.create(designer=designer, status=ProductStatus.DRAFT, sort_name=sort_name(name), **data)
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-    reindex_product(product)
+    sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=False)  # a draft: nothing public yet
     return product
 
@@ -293,12 +327,13 @@ def update_product(
         if has_variants:
             raise ServiceError("INVALID", _("Delete the variants before changing the currency."), "currency")
         product.currency = _clean_currency(currency)
+    product.sort_name = sort_name(product.name)
     try:
         with transaction.atomic():
             product.save()
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-    reindex_product(product)
+    sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
@@ -350,6 +385,7 @@ def publish_product(*, actor: User, product_id: int) -> Product:
         product.status = ProductStatus.PUBLISHED
         product.published_at = timezone.now()
         product.save(update_fields=["status", "published_at", "updated_at"])
+        sync_search(product)
         cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
@@ -359,6 +395,7 @@ def _set_status(actor: User, product_id: int, status: str) -> Product:
     if product.status != status:
         product.status = status
         product.save(update_fields=["status", "updated_at"])
+        sync_search(product)
         cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
@@ -391,6 +428,7 @@ def moderate_product(*, actor: User, product_id: int, hidden: bool, reason: str 
         product.hidden_at = None
         product.hidden_by = actor if product.hidden_reason else None
     product.save(update_fields=["hidden_at", "hidden_reason", "hidden_by", "updated_at"])
+    sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 

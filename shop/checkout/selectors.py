@@ -53,9 +53,7 @@ def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVaria
         reachable |= Q(pk__in=list(known))
     return {
         v.pk: v
-        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer").defer(
-            "product__search_vector"
-        )
+        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer")
     }
 
 
@@ -233,7 +231,6 @@ def checkout_summary(checkout: Checkout, *, fresh: bool = False) -> Summary:
     lines = list(
         CheckoutLine.objects.filter(checkout=checkout)
         .select_related("variant__product__designer")
-        .defer("variant__product__search_vector")
         .order_by("created_at", "id")
     )
     choices = {

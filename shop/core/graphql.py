@@ -406,7 +406,17 @@ def _order_expression(key: _Key) -> OrderBy:
     return F(key.name).desc(**flags) if key.desc else F(key.name).asc(**flags)
 
 
-def _keyset_page(queryset, keys, connection_type, *, first, after, last, before):
+def _rows(qs, n: int, rows_from=None) -> list:
+    """The first ``n`` rows of ``qs``; with ``rows_from``, ``qs`` (a narrower table) gives their
+    ids and ``rows_from`` the rows, in the same order (an id ``rows_from`` does not show is left out)."""
+    if rows_from is None:
+        return list(qs[:n])
+    ids = list(qs.values_list("pk", flat=True)[:n])
+    by_pk = {row.pk: row for row in rows_from.filter(pk__in=ids)} if ids else {}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def _keyset_page(queryset, keys, connection_type, *, first, after, last, before, ranked=None):
     after_values = None
     if after is not None:
         kind, value = _decode_raw(after, "after")
@@ -415,13 +425,14 @@ def _keyset_page(queryset, keys, connection_type, *, first, after, last, before)
     if before is not None:
         kind, value = _decode_raw(before, "before")
         before_values = _decode_keyset_cursor(keys, value, "before")
-    qs = queryset
+    qs = queryset if ranked is None else ranked
+    rows_from = None if ranked is None else queryset
     if after_values is not None:
         qs = qs.filter(_beyond(keys, after_values))
     if first is not None:
         if before_values is not None:
             qs = qs.filter(_beyond([k.reversed() for k in keys], before_values))
-        rows = list(qs[: first + 1])
+        rows = _rows(qs, first + 1, rows_from)
         has_next = len(rows) > first or before is not None
         rows = rows[:first]
         has_previous = after is not None
@@ -430,7 +441,7 @@ def _keyset_page(queryset, keys, connection_type, *, first, after, last, before)
         if before_values is not None:
             qs = qs.filter(_beyond(backward, before_values))
         qs = qs.order_by(*[_order_expression(k) for k in backward])
-        rows = list(qs[: last + 1])
+        rows = _rows(qs, last + 1, rows_from)
         has_previous = len(rows) > last
         rows = rows[:last][::-1]
         has_next = before is not None
@@ -463,26 +474,33 @@ def _count(items) -> int:
 TOTAL = "_connection_total"
 
 
-def paginate(queryset, connection_type, *, first=None, after=None, last=None, before=None, count_with_page: bool = False):
+def paginate(queryset, connection_type, *, first=None, after=None, last=None, before=None, count_with_page: bool = False,
+             ranked=None):
     """Slice an ordered queryset (or list) into a Relay connection. Querysets ordered by fields
     ending in the primary key are keyset-paged (see above); others use offset cursors. Neither
     counts rows unless ``totalCount`` is asked for.
 
     ``count_with_page``: the caller knows that the page's query reads every matching row anyway
     (a search sorted by relevance) and that ``totalCount`` is asked for: the first page then carries
-    the count as a window aggregate (``COUNT(*) OVER ()``) instead of a second scan of the matches."""
+    the count as a window aggregate (``COUNT(*) OVER ()``) instead of a second scan of the matches.
+
+    ``ranked``: the same rows in the same order from a narrower table (e.g. the search rows of
+    products), as a queryset with the same sort keys by name and the rows' primary keys as its own:
+    keyset pages read their ids there (a counted first page: and the count), then their rows by id
+    from ``queryset``, which keeps its full filter: a row that ``ranked`` lists and ``queryset``
+    does not show is left out."""
     check_page_args(first, last)
     page_qs = queryset
     windowed = count_with_page and isinstance(queryset, QuerySet) and after is None and before is None and first is not None
     if windowed:
         keys = _keyset_keys(queryset)
         if keys is not None:
-            return _counted_first_page(queryset, keys, first)
+            return _counted_first_page(queryset, keys, first, ranked=ranked)
         page_qs = queryset.annotate(**{TOTAL: Window(Count("pk"))})
     keys = _keyset_keys(page_qs)
     if keys is not None and not (_is_offset_cursor(after) or _is_offset_cursor(before)):
         edges, has_previous, has_next = _keyset_page(
-            page_qs, keys, connection_type, first=first, after=after, last=last, before=before
+            page_qs, keys, connection_type, first=first, after=after, last=last, before=before, ranked=ranked
         )
     else:
         edges, has_previous, has_next = _offset_page(page_qs, connection_type, first=first, after=after, last=last, before=before)
@@ -490,13 +508,14 @@ def paginate(queryset, connection_type, *, first=None, after=None, last=None, be
     return _Connection(edges, _PageInfo(edges, has_previous, has_next), queryset, total)
 
 
-def _counted_first_page(queryset, keys, first: int) -> "_Connection":
+def _counted_first_page(queryset, keys, first: int, *, ranked=None) -> "_Connection":
     """The first page and the number of matches in one pass over them: the ids of the page,
-    ranked, with ``COUNT(*) OVER ()`` (narrow rows: the window never spills), then the page's
-    rows by id."""
-    ranked = list(queryset.annotate(**{TOTAL: Window(Count("pk"))}).values_list("pk", TOTAL)[: first + 1])
-    total = ranked[0][1] if ranked else 0
-    ids = [pk for pk, _total in ranked]
+    ranked, with ``COUNT(*) OVER ()`` (narrow rows: the window never spills), from ``ranked`` if
+    given, then the page's rows by id."""
+    source = queryset if ranked is None else ranked
+    found = list(source.annotate(**{TOTAL: Window(Count("pk"))}).values_list("pk", TOTAL)[: first + 1])
+    total = found[0][1] if found else 0
+    ids = [pk for pk, _total in found]
     by_pk = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
     rows = [by_pk[pk] for pk in ids if pk in by_pk]  # a row gone meanwhile is left out
     edges = [_Edge(row, keys=keys) for row in rows[:first]]

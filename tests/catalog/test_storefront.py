@@ -8,7 +8,7 @@ from graphql_relay import to_global_id
 
 from designers.models import Designer
 from shop.catalog import selectors, services
-from shop.catalog.models import Category, Product, ProductMedia, ProductVariant
+from shop.catalog.models import Category, Product, ProductMedia, ProductSearch, ProductVariant
 from tests.catalog.helpers import gid, product
 from tests.conftest import load_operation, make_designer, make_user
 
@@ -184,37 +184,79 @@ def test_nul_in_a_search_is_refused_before_it_reaches_postgresql(gql, catalog):
     assert data["_status"] == 400 and data["errors"][0]["extensions"]["code"] == "INVALID_CHARACTERS"
 
 
-def test_search_uses_the_gin_index(db):
-    qs = Product.objects.filter(search_vector=selectors.search_query("ao dai lua"))
+def test_description_only_matches_rank_zero_and_come_newest_first(gql, catalog):
+    # "ha": in the names of the áo dài and the font (rank > 0), in the descriptions only of the bag
+    # (made before the font) and of a newer scarf: those two tie at rank 0, the newer first.
+    scarf = product(catalog["ao_dai"].designer, name="Khăn vuông", description="<p>Dệt ở Hà Đông.</p>")
+    found = search(gql, "ha")
+    assert set(found[:2]) == {"Áo dài lụa Hà Đông", "Font chữ Hà Nội Sans"}
+    assert found[2:] == [scarf.name, "Túi vải bố"]
+    rows = selectors.search_ranking(None, search="ha")
+    assert [r.rank for r in rows][2:] == [0.0, 0.0]
+    # the same order page by page (ids from the search rows, with or without a count)
+    query = """query($first: Int, $after: String, $last: Int, $before: String) {
+      products(first: $first, after: $after, last: $last, before: $before, filter: {search: "ha"}) {
+        edges { node { name } } pageInfo { startCursor endCursor hasNextPage hasPreviousPage } } }"""
+    names = lambda page: [e["node"]["name"] for e in page["edges"]]  # noqa: E731
+    head = gql(query, {"first": 3})["data"]["products"]
+    assert names(head) == found[:3] and head["pageInfo"]["hasNextPage"]
+    tail = gql(query, {"first": 3, "after": head["pageInfo"]["endCursor"]})["data"]["products"]
+    assert names(tail) == found[3:] and not tail["pageInfo"]["hasNextPage"]
+    back = gql(query, {"last": 2, "before": tail["pageInfo"]["startCursor"]})["data"]["products"]
+    assert names(back) == found[1:3] and back["pageInfo"]["hasPreviousPage"]
+
+
+def test_a_stale_search_row_never_shows_a_product_the_storefront_hides(gql, catalog, staff):
+    services.moderate_product(actor=staff, product_id=catalog["khan"].pk, hidden=True, reason="Ảnh sai")
+    services.unpublish_product(actor=catalog["ao_dai"].designer.user, product_id=catalog["ao_dai"].pk)
+    assert search(gql, "lua") == ["Túi vải bố"]
+    # rows that say otherwise (written around the services): the products are still left out
+    ProductSearch.objects.update(listed=True)
+    assert search(gql, "lua") == ["Túi vải bố"]
+    assert gql(SEARCH, {"search": "lua"})["data"]["products"]["totalCount"] == 3  # counted from the rows
+
+
+def test_search_uses_the_gin_indexes(db):
+    rows = ProductSearch.objects.filter(document=selectors.search_query("ao dai lua"))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = qs.explain()
-    assert "product_search_gin" in plan, plan
+        assert "product_search_document_gin" in rows.explain()
+        assert "product_search_listed_gin" in rows.filter(listed=True).explain()
 
-    # With a catalog of some size (at 3,000 rows the planner sometimes preferred the status index)
-    # and fresh statistics, the planner picks the GIN index by itself
-    # for the real storefront query (joined with designers, ranked), no setting needed.
-    from django.contrib.postgres.search import SearchVector
-
+    # With a catalog of some size (at 3,000 rows the planner sometimes preferred other plans) and
+    # fresh statistics, the planner picks the GIN indexes by itself, no setting needed: the
+    # storefront's (listed rows only) for its ranking query, which reads no product row, and the
+    # full one for a staff search.
     designers = [make_designer(display_name=f"Người {i}") for i in range(5)]
     Product.objects.bulk_create(
         [Product(designer=designers[i % 5], name=f"San pham {i} {'gom' if i % 500 == 0 else 'vai'}", slug=f"sp-{i}",
-                 status="PUBLISHED") for i in range(20000)]
+                 status="PUBLISHED", min_price=100) for i in range(20000)]
     )
-    Product.objects.update(search_vector=SearchVector("name", config="simple"))
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE catalog_product")
-        cursor.execute("ANALYZE designers_designer")
-    storefront = selectors.product_list(None, search="gom")
-    plan = storefront.explain()
-    assert "product_search_gin" in plan, plan
-    assert len(list(storefront)) == 40
+        cursor.execute(
+            "INSERT INTO catalog_productsearch (product_id, designer_id, created_at, listed, title, document) "
+            "SELECT id, designer_id, created_at, id % 7 > 0, to_tsvector('simple', name), to_tsvector('simple', name) "
+            "FROM catalog_product"
+        )
+        for table in ("catalog_product", "catalog_productsearch", "designers_designer"):
+            cursor.execute(f"ANALYZE {table}")
+    ranking = selectors.search_ranking(None, search="gom")
+    plan = ranking.explain()
+    assert "product_search_listed_gin" in plan and " on catalog_product " not in plan, plan
+    assert len(list(ranking)) == ProductSearch.objects.filter(listed=True, document="gom").count() > 0
+    staff = selectors.search_ranking(make_user(staff=True), staff_view=True, search="gom")
+    assert "product_search_document_gin" in staff.explain()
+    assert len(list(staff)) == 40
+    # a filter on what only products have: the rows of the products it matches
+    filtered = selectors.search_ranking(None, search="gom", price_gte=50)
+    assert list(filtered) == list(ranking) and not selectors.search_ranking(None, search="gom", price_gte=150).exists()
 
 
-def test_search_document_weights_are_stored(catalog):
-    row = Product.objects.filter(pk=catalog["ao_dai"].pk).values_list("search_vector", flat=True).get()
-    assert "'ao':1A" in row and "'lua':3A" in row and "'dong':5A" in row
-    assert "'noi'" in row and "C" in row.split("'noi':")[1].split(" ")[0]
+def test_search_rows_keep_weights_for_ranking_and_every_word_for_matching(catalog):
+    title, document = ProductSearch.objects.filter(pk=catalog["ao_dai"].pk).values_list("title", "document").get()
+    assert "'ao':1A" in title and "'lua':3A" in title and "'dong':5A" in title
+    assert "'lua':3A,6B" in title and "'noi'" not in title  # tags weigh B; the description is not ranked
+    assert "'noi'" in document and "'ao'" in document and ":" not in document  # no positions, no weights
 
 
 # --- filters and sorting -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from shop.catalog import selectors
 from shop.catalog.models import Product
-from shop.catalog.services import reindex_product
+from shop.catalog.services import sort_name, sync_search
 from shop.catalog.types import ProductConnection
 from shop.core.graphql import paginate
 from tests.conftest import load_operation, make_designer
@@ -38,11 +38,11 @@ def catalog(db):
     ]
     products = []
     for n, (name, price, hours) in enumerate(specs):
-        product = make_product(designer=designer, name=name, slug=f"p-{n}", created_at=now - timedelta(hours=hours),
-                               tags=["lụa"] if "lụa" in name.lower() else [])
+        product = make_product(designer=designer, name=name, sort_name=sort_name(name), slug=f"p-{n}",
+                               created_at=now - timedelta(hours=hours), tags=["lụa"] if "lụa" in name.lower() else [])
         if price is not None:
             make_variant(product=product, price=price)
-        reindex_product(product)
+        sync_search(product)
         products.append(product)
     return products
 
@@ -51,10 +51,16 @@ def _all(**kwargs):
     return list(selectors.product_list(None, **kwargs))
 
 
-def _walk_forward(size=2, **kwargs):
+def _ranked(ranked: bool, kwargs):
+    """The search rows that rank the list's matches (``selectors.search_ranking``), if ``ranked``."""
+    return selectors.search_ranking(None, **kwargs) if ranked else None
+
+
+def _walk_forward(size=2, ranked=False, **kwargs):
     seen, after = [], None
     for _ in range(50):
-        page = paginate(selectors.product_list(None, **kwargs), ProductConnection, first=size, after=after)
+        page = paginate(selectors.product_list(None, **kwargs), ProductConnection, first=size, after=after,
+                        ranked=_ranked(ranked, kwargs))
         seen += [e.node for e in page.edges]
         if not page.page_info.has_next_page:
             return seen
@@ -63,10 +69,11 @@ def _walk_forward(size=2, **kwargs):
     raise AssertionError(f"no end after 50 pages: {[p.pk for p in seen][:30]}")
 
 
-def _walk_backward(size=3, **kwargs):
+def _walk_backward(size=3, ranked=False, **kwargs):
     seen, before = [], None
     for _ in range(50):
-        page = paginate(selectors.product_list(None, **kwargs), ProductConnection, last=size, before=before)
+        page = paginate(selectors.product_list(None, **kwargs), ProductConnection, last=size, before=before,
+                        ranked=_ranked(ranked, kwargs))
         seen = [e.node for e in page.edges] + seen
         if not page.page_info.has_previous_page:
             return seen
@@ -91,9 +98,11 @@ SORTS = [
 def test_every_order_pages_forwards_and_backwards_without_gaps_or_repeats(catalog, sort):
     expected = [p.pk for p in _all(**sort)]
     assert len(expected) == (len(catalog) if "search" not in sort else 4)
-    assert [p.pk for p in _walk_forward(**sort)] == expected
-    assert [p.pk for p in _walk_backward(**sort)] == expected
-    assert [p.pk for p in _walk_forward(size=1, **sort)] == expected
+    # a search's pages also read their ids from the search rows (as the API does)
+    for ranked in (False, True) if "search" in sort else (False,):
+        assert [p.pk for p in _walk_forward(ranked=ranked, **sort)] == expected
+        assert [p.pk for p in _walk_backward(ranked=ranked, **sort)] == expected
+        assert [p.pk for p in _walk_forward(size=1, ranked=ranked, **sort)] == expected
 
 
 def test_prices_sort_with_null_prices_last_in_both_directions(catalog):
