@@ -249,3 +249,15 @@ def test_a_breakdown_groups_one_client_latencies_by_variable_slowest_first():
                           "results": [{**_result("product-search", 10.0, 40.0, 80.0, 80.0, 3), "breakdown": rows}],
                           "floor_ratios": [], "memory": {}, "skipped": []})
     assert "### `product-search`, one client, by variable" in text and "| `gom bat trang` | 10 | 3 |" in text
+
+
+def test_the_report_names_every_kind_of_index_scan():
+    from bench.management.commands.bench_explain import index_scans
+
+    plan = """Limit  (cost=1.0..2.0 rows=11 width=32)
+  ->  Bitmap Heap Scan on catalog_productsearch  (cost=1.0..2.0 rows=8 width=554)
+        ->  Bitmap Index Scan on productsearch_listed_gin  (cost=0.00..1.0 rows=9 width=0)
+  ->  Index Scan using designers_designer_pkey on designers_designer d  (cost=0.28..7.30 rows=1 width=8)
+  ->  Index Only Scan Backward using product_storefront_idx on catalog_product  (cost=0.42..1.0 rows=1 width=8)
+  ->  Seq Scan on catalog_category  (cost=0.00..1.28 rows=28 width=16)"""
+    assert index_scans(plan) == {"productsearch_listed_gin", "designers_designer_pkey", "product_storefront_idx"}

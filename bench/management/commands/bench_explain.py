@@ -5,6 +5,8 @@ statement it ran, and print them with PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)`
 The harness uses it to put the search's plan in docs/benchmarks.md (index-backed or not)."""
 from __future__ import annotations
 
+import re
+
 import json
 
 from django.conf import settings
@@ -46,9 +48,17 @@ def explain_operation(operation: str, variables: dict | None = None, *, token: s
         "status": response.status_code,
         "errors": result.get("errors"),
         "statements": statements,
-        "index_scans": sorted({line.split(" using ")[1].split(" on ")[0] for s in statements for line in (s["plan"] or "").splitlines()
-                               if " using " in line and ("Index" in line or "Bitmap" in line)}),
+        "index_scans": sorted({name for s in statements for name in index_scans(s["plan"] or "")}),
     }
+
+
+# "Index Scan using x on t", "Index Only Scan Backward using x on t", "Bitmap Index Scan on x"
+_INDEX_SCAN = re.compile(r"Index (?:Only )?Scan (?:Backward )?using (\S+)|Bitmap Index Scan on (\S+)")
+
+
+def index_scans(plan: str) -> set[str]:
+    """The indexes an EXPLAIN text plan reads (plain, index-only, backward and bitmap scans)."""
+    return {m.group(1) or m.group(2) for m in _INDEX_SCAN.finditer(plan)}
 
 
 class Command(BaseCommand):
