@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -474,3 +475,30 @@ def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
     shipping_methods_changed(method.designer_id)
     return method
 
+
+
+# --- housekeeping -----------------------------------------------------------------------------------
+
+def purge_abandoned_checkouts(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Delete the anonymous checkouts that were never completed and that nobody touched for
+    ``CHECKOUT_RETENTION_DAYS``, with their lines and shipping choices: a stranger's email and
+    address are not kept for a cart abandoned weeks ago. Signed-in buyers keep their carts;
+    completed checkouts stay with their purchases. Returns how many were deleted.
+
+    In batches, each in its own transaction, the rows locked first (a buyer who comes back at that
+    moment waits, then finds the checkout gone; rows another request holds are skipped and left for
+    the next run). Running it again deletes nothing more."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CHECKOUT_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Checkout.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(user__isnull=True, completed_at__isnull=True, updated_at__lt=cutoff, purchase__isnull=True)
+                .order_by("id")
+                .values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                return deleted
+            Checkout.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)

@@ -1,0 +1,19 @@
+"""Checkout housekeeping run by Celery beat (CELERY_BEAT_SCHEDULE in shop/settings.py)."""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from shop.checkout import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def purge_abandoned_checkouts() -> int:
+    """Daily: delete anonymous checkouts abandoned for CHECKOUT_RETENTION_DAYS (idempotent)."""
+    deleted = services.purge_abandoned_checkouts()
+    if deleted:
+        logger.info("purged %d abandoned checkouts", deleted)
+    return deleted
