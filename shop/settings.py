@@ -141,6 +141,9 @@ JWT_REFRESH_TTL = timedelta(days=env.int("JWT_REFRESH_TTL_DAYS", default=30))
 LOGIN_FREE_FAILURES = env.int("LOGIN_FREE_FAILURES", default=5)
 LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
 LOGIN_LOCK_SECONDS = env.int("LOGIN_LOCK_SECONDS", default=900)
+# Failed-login records (an email or an address) with no failure for this long and no lock running
+# are deleted by an hourly task: the count starts again from zero.
+LOGIN_THROTTLE_RETENTION_SECONDS = env.int("LOGIN_THROTTLE_RETENTION_SECONDS", default=86400)
 
 # --- Password reset: signed, expiring, single-use tokens sent by email ---
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
@@ -243,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
     "retry-failed-stripe-events": {
         "task": "payments.tasks.retry_failed_stripe_events",
         "schedule": 900.0,
+    },
+    "purge-login-throttles": {
+        "task": "shop.accounts.tasks.purge_login_throttles",
+        "schedule": 3600.0,
     },
     "purge-abandoned-checkouts": {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -106,6 +106,18 @@ def record_login_failure(*, email: str, ip: str | None) -> None:
 
 def clear_login_failures(*, email: str) -> None:
     LoginThrottle.objects.filter(key=_throttle_keys(email, None)[0]).delete()
+
+
+def purge_login_throttles(*, now=None) -> int:
+    """Delete the failed-login records (an email or an address) that have had no failure for
+    ``LOGIN_THROTTLE_RETENTION_SECONDS`` and no lock running: they no longer slow anyone down, and
+    they name people and addresses. The next failure counts from zero. Returns how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.LOGIN_THROTTLE_RETENTION_SECONDS)
+    stale = LoginThrottle.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now),
+                                         Q(last_failure_at__isnull=True) | Q(last_failure_at__lt=cutoff))
+    deleted, _by_model = stale.delete()
+    return deleted
 
 
 def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenPair:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from shop.accounts import reset_tokens
+from shop.accounts import reset_tokens, services
 from shop.accounts.models import PasswordResetRequest
 from shop.core.emails import send_templated_email
 
@@ -40,3 +40,10 @@ def send_password_reset_email(self, request_id: int) -> bool:
         request.email_sent_at = timezone.now()
         request.save(update_fields=["email_sent_at"])
     return True
+
+
+@shared_task
+def purge_login_throttles() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): forget failed-login records that no longer slow anyone down
+    (idempotent)."""
+    return services.purge_login_throttles()
