@@ -411,8 +411,13 @@ def _rows(qs, n: int, rows_from=None) -> list:
     ids and ``rows_from`` the rows, in the same order (an id ``rows_from`` does not show is left out)."""
     if rows_from is None:
         return list(qs[:n])
-    ids = list(qs.values_list("pk", flat=True)[:n])
-    by_pk = {row.pk: row for row in rows_from.filter(pk__in=ids)} if ids else {}
+    return _in_order(rows_from, list(qs.values_list("pk", flat=True)[:n]))
+
+
+def _in_order(queryset, ids: list) -> list:
+    """The rows of ``queryset`` with these primary keys, in the order of ``ids`` (one query; an id
+    ``queryset`` does not show, or a row gone meanwhile, is left out)."""
+    by_pk = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
@@ -516,8 +521,7 @@ def _counted_first_page(queryset, keys, first: int, *, ranked=None) -> "_Connect
     found = list(source.annotate(**{TOTAL: Window(Count("pk"))}).values_list("pk", TOTAL)[: first + 1])
     total = found[0][1] if found else 0
     ids = [pk for pk, _total in found]
-    by_pk = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
-    rows = [by_pk[pk] for pk in ids if pk in by_pk]  # a row gone meanwhile is left out
+    rows = _in_order(queryset, ids)
     edges = [_Edge(row, keys=keys) for row in rows[:first]]
     return _Connection(edges, _PageInfo(edges, False, len(rows) > first), queryset, total)
 
