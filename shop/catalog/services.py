@@ -25,7 +25,7 @@ from shop.catalog import cache
 from shop.catalog.models import (
     Category, Product, ProductMedia, ProductSearch, ProductStatus, ProductType, ProductVariant,
 )
-from shop.catalog.selectors import SEARCH_CONFIG
+from shop.catalog.selectors import SEARCH_CONFIG, storefront_products
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.ordering import reorder_positions
@@ -231,13 +231,9 @@ def sync_search(product: Product) -> None:
 def sync_designer_search(designer: Designer) -> None:
     """Rewrite ``listed`` on the search rows of ``designer``'s products after its status changed
     (``designers.services`` calls this in the transaction that changes it, the designer's row
-    locked): one UPDATE, the rule of ``is_listed``."""
-    rows = ProductSearch.objects.filter(product__designer_id=designer.pk)
-    if designer.status != DesignerStatus.APPROVED:
-        rows.update(listed=False)
-    else:
-        shown = Product.objects.filter(pk=OuterRef("pk"), status=ProductStatus.PUBLISHED, hidden_at__isnull=True)
-        rows.update(listed=Exists(shown))
+    locked): one UPDATE, the storefront's own rule (``shop.catalog.selectors.storefront_products``)."""
+    shown = storefront_products().filter(pk=OuterRef("pk"))
+    ProductSearch.objects.filter(product__designer_id=designer.pk).update(listed=Exists(shown))
 
 
 def refresh_min_price(product: Product) -> None:
