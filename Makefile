@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install run test lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format check), configured in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 worker: install
 	$(BIN)/celery -A shop worker --beat --loglevel INFO

@@ -19,6 +19,7 @@ with (50000, 50, 100) garbage piled up in the oldest generation (a worker passed
 eventual collection was the p95 tail; after freeze() an oldest-generation collection walks only
 what requests left behind, so collecting it every 15th young collection stays cheap.
 """
+
 from __future__ import annotations
 
 import gc

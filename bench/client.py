@@ -4,12 +4,13 @@ Two modes: ``keep-alive`` (each virtual client holds one connection for the whol
 ``close`` (each request opens a connection and sends ``Connection: close``: with gthread workers,
 keep-alive clients stick to one worker, so both are measured). Only loopback addresses are used.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import orjson
 
@@ -34,15 +35,20 @@ class HTTPError(Exception):
     pass
 
 
-def graphql_request(path: str, query: str, variables: dict | None, operation_name: str | None,
-                    headers: dict[str, str] | None = None) -> Request:
+def graphql_request(
+    path: str, query: str, variables: dict | None, operation_name: str | None, headers: dict[str, str] | None = None
+) -> Request:
     body = orjson.dumps({"query": query, "variables": variables or {}, "operationName": operation_name})
     return Request("POST", path, body, {"Content-Type": "application/json", **(headers or {})})
 
 
 def _encode(request: Request, host: str, close: bool) -> bytes:
-    lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {host}", "Accept: application/json",
-             f"Connection: {'close' if close else 'keep-alive'}"]
+    lines = [
+        f"{request.method} {request.path} HTTP/1.1",
+        f"Host: {host}",
+        "Accept: application/json",
+        f"Connection: {'close' if close else 'keep-alive'}",
+    ]
     for name, value in request.headers.items():
         lines.append(f"{name}: {value}")
     if request.body or request.method == "POST":
@@ -156,8 +162,9 @@ def _record(sample: Sample, response: Response, keep_body: bool) -> None:
         sample.bodies.append(response.body)
 
 
-async def sequential(host: str, port: int, make: Callable[[int], Request], count: int, *, keep_bodies: bool = False,
-                     close: bool = False) -> Sample:
+async def sequential(
+    host: str, port: int, make: Callable[[int], Request], count: int, *, keep_bodies: bool = False, close: bool = False
+) -> Sample:
     """One client, one request after the other."""
     sample = Sample()
     conn = Connection(host, port)
@@ -174,8 +181,16 @@ async def sequential(host: str, port: int, make: Callable[[int], Request], count
     return sample
 
 
-async def saturate(host: str, port: int, make: Callable[[int], Request], *, concurrency: int, seconds: float,
-                   close: bool, max_requests: int = 1_000_000) -> Sample:
+async def saturate(
+    host: str,
+    port: int,
+    make: Callable[[int], Request],
+    *,
+    concurrency: int,
+    seconds: float,
+    close: bool,
+    max_requests: int = 1_000_000,
+) -> Sample:
     """``concurrency`` clients sending back to back for ``seconds`` (bounded in count too)."""
     sample = Sample()
     counter = iter(range(max_requests))

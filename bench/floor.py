@@ -14,6 +14,7 @@ are the same JSON.
 Only ``shop.core.money`` (pure Python) is shared with the project: amounts are formatted by the
 same rules; everything else here is written for the floor.
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,8 @@ DATABASE_URL = os.environ.get("FLOOR_DATABASE_URL") or os.environ.get("DATABASE_
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 COST_LIMIT = int(os.environ.get("GRAPHQL_MAX_COST", "1000"))
 MAX_FIRST = 100
-VARIANTS = 3            # the operation asks variants(first: 3)
-COST_PER_PRODUCT = 8    # product 1 + designer 1 + category 1 + variants 2 + 3 x 1 (shop.core.query_limits)
+VARIANTS = 3  # the operation asks variants(first: 3)
+COST_PER_PRODUCT = 8  # product 1 + designer 1 + category 1 + variants 2 + 3 x 1 (shop.core.query_limits)
 SORT_SIGNATURE = "-created_at,-id"
 
 _local = threading.local()
@@ -115,8 +116,15 @@ def _load(value):
     return orjson.loads(value) if isinstance(value, str) else value
 
 
-def product_list(first: int, after: str | None = None, *, thumbnail_size: int = 512, with_total_count: bool = False,
-                 base_url: str = "http://127.0.0.1", conn: psycopg.Connection | None = None) -> dict:
+def product_list(
+    first: int,
+    after: str | None = None,
+    *,
+    thumbnail_size: int = 512,
+    with_total_count: bool = False,
+    base_url: str = "http://127.0.0.1",
+    conn: psycopg.Connection | None = None,
+) -> dict:
     """The response to ``Products`` with these variables; ``base_url`` is the scheme and host the
     API builds absolute media URLs with (the request's)."""
     first = max(1, min(int(first), MAX_FIRST))
@@ -142,12 +150,22 @@ def product_list(first: int, after: str | None = None, *, thumbnail_size: int = 
             cur.execute(VARIANTS_SQL, [ids, VARIANTS])
             for product_id, vid, sku, name, price, currency, stock, digital_file, attributes in cur.fetchall():
                 digital = kinds[product_id] == "DIGITAL"
-                variants.setdefault(product_id, []).append({"node": {
-                    "id": _gid("ProductVariant", vid), "sku": sku, "name": name, "price": _money(price, currency),
-                    "inStock": bool(digital_file) if digital else stock > 0,
-                    "stockQuantity": None if digital else stock,
-                    "attributes": [{"name": a.get("name", ""), "value": a.get("value", "")} for a in (_load(attributes) or [])],
-                }})
+                variants.setdefault(product_id, []).append(
+                    {
+                        "node": {
+                            "id": _gid("ProductVariant", vid),
+                            "sku": sku,
+                            "name": name,
+                            "price": _money(price, currency),
+                            "inStock": bool(digital_file) if digital else stock > 0,
+                            "stockQuantity": None if digital else stock,
+                            "attributes": [
+                                {"name": a.get("name", ""), "value": a.get("value", "")}
+                                for a in (_load(attributes) or [])
+                            ],
+                        }
+                    }
+                )
             cur.execute(MEDIA_SQL, [ids])
             for product_id, image, thumbs in cur.fetchall():
                 name = _nearest(thumbs, thumbnail_size) or image
@@ -156,22 +174,33 @@ def product_list(first: int, after: str | None = None, *, thumbnail_size: int = 
             cur.execute(COUNT_SQL)
             total = cur.fetchone()[0]
     edges = []
-    for pid, slug, name, ptype, tags, currency, min_price, created, did, dslug, dname, cid, cslug, cname in rows:
-        edges.append({"node": {
-            "id": _gid("Product", pid), "slug": slug, "name": name, "productType": ptype, "tags": list(tags or []),
-            "minPrice": _money(min_price, currency) if min_price is not None else None,
-            "thumbnail": thumbnails.get(pid),
-            "designer": {"id": _gid("Designer", did), "slug": dslug, "displayName": dname},
-            "category": {"id": _gid("Category", cid), "slug": cslug, "name": cname} if cid else None,
-            "variants": {"edges": variants.get(pid, [])},
-        }})
+    for pid, slug, name, ptype, tags, currency, min_price, _created, did, dslug, dname, cid, cslug, cname in rows:
+        edges.append(
+            {
+                "node": {
+                    "id": _gid("Product", pid),
+                    "slug": slug,
+                    "name": name,
+                    "productType": ptype,
+                    "tags": list(tags or []),
+                    "minPrice": _money(min_price, currency) if min_price is not None else None,
+                    "thumbnail": thumbnails.get(pid),
+                    "designer": {"id": _gid("Designer", did), "slug": dslug, "displayName": dname},
+                    "category": {"id": _gid("Category", cid), "slug": cslug, "name": cname} if cid else None,
+                    "variants": {"edges": variants.get(pid, [])},
+                }
+            }
+        )
     products: dict = {}
     if with_total_count:
         products["totalCount"] = total
     end_cursor = _cursor(rows[-1][7], rows[-1][0]) if rows else None
     products["pageInfo"] = {"hasNextPage": has_next, "endCursor": end_cursor}
     products["edges"] = edges
-    return {"data": {"products": products}, "extensions": {"cost": 2 + COST_PER_PRODUCT * first, "costLimit": COST_LIMIT}}
+    return {
+        "data": {"products": products},
+        "extensions": {"cost": 2 + COST_PER_PRODUCT * first, "costLimit": COST_LIMIT},
+    }
 
 
 def _base_url(environ) -> str:
@@ -188,11 +217,15 @@ def application(environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = orjson.loads(environ["wsgi.input"].read(length)) if length else {}
         variables = body.get("variables") or {}
-        payload = orjson.dumps(product_list(
-            variables.get("first", MAX_FIRST), variables.get("after"),
-            thumbnail_size=int(variables.get("thumbnailSize") or 512),
-            with_total_count=bool(variables.get("withTotalCount")), base_url=_base_url(environ),
-        ))
+        payload = orjson.dumps(
+            product_list(
+                variables.get("first", MAX_FIRST),
+                variables.get("after"),
+                thumbnail_size=int(variables.get("thumbnailSize") or 512),
+                with_total_count=bool(variables.get("withTotalCount")),
+                base_url=_base_url(environ),
+            )
+        )
         status = "200 OK"
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         payload = orjson.dumps({"errors": [{"message": str(exc)}]})

@@ -1,6 +1,7 @@
 """``X-Query-Count`` / ``X-Query-Time-Ms`` response headers: how many SQL statements a request ran
 and how long they took. Off unless ``QUERY_COUNT_HEADER=true`` (the benchmark harness turns it on);
 it only counts, so it is safe in production, but it tells the world about the server's internals."""
+
 from __future__ import annotations
 
 import time

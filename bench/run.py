@@ -15,6 +15,7 @@
 
 Exit status 1 when a request failed or answered with errors, so CI notices a rotten harness.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -47,22 +48,32 @@ HOST = "127.0.0.1"
 
 # --- configuration ------------------------------------------------------------------------------
 
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="Small throw-away dataset and short runs (CI).")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--concurrency", type=int, help="Clients in the saturation runs (default: workers x threads).")
-    parser.add_argument("--requests", type=int, help="Requests in the one-client run per scenario (default 400; quick 40).")
+    parser.add_argument(
+        "--requests", type=int, help="Requests in the one-client run per scenario (default 400; quick 40)."
+    )
     parser.add_argument("--seconds", type=float, help="Length of each saturation run (default 8; quick 1.5).")
     parser.add_argument("--purchases", type=int, help="Purchases in the one-buyer checkout run (default 60; quick 8).")
     parser.add_argument("--hot-stock", type=int, help="Units of each contended variant (default 40; quick 6).")
     parser.add_argument("--only", help="Comma-separated scenario names.")
-    parser.add_argument("--json", type=Path, help="Output JSON (default docs/benchmarks.json; quick bench-results/quick.json).")
-    parser.add_argument("--markdown", type=Path, help="Output Markdown (default docs/benchmarks.md; quick bench-results/quick.md).")
+    parser.add_argument(
+        "--json", type=Path, help="Output JSON (default docs/benchmarks.json; quick bench-results/quick.json)."
+    )
+    parser.add_argument(
+        "--markdown", type=Path, help="Output Markdown (default docs/benchmarks.md; quick bench-results/quick.md)."
+    )
     parser.add_argument("--keep-db", action="store_true", help="--quick: keep the throw-away database.")
-    parser.add_argument("--gunicorn-config", default=str(ROOT / "gunicorn.conf.py"),
-                        help="Gunicorn config file for both servers ('none': gunicorn's defaults, no gc hooks).")
+    parser.add_argument(
+        "--gunicorn-config",
+        default=str(ROOT / "gunicorn.conf.py"),
+        help="Gunicorn config file for both servers ('none': gunicorn's defaults, no gc hooks).",
+    )
     args = parser.parse_args(argv)
     args.concurrency = args.concurrency or args.workers * args.threads
     args.requests = args.requests or (40 if args.quick else 400)
@@ -116,6 +127,7 @@ def drop_database(base_url: str, url: str) -> None:
 
 # --- machine and dataset ------------------------------------------------------------------------
 
+
 def machine() -> dict:
     cpu = platform.processor() or ""
     try:
@@ -142,7 +154,7 @@ DATASET_COUNTS = {
     "designers (approved)": "SELECT count(*) FROM designers_designer WHERE status = 'APPROVED'",
     "designers": "SELECT count(*) FROM designers_designer",
     "products (on sale)": "SELECT count(*) FROM catalog_product p JOIN designers_designer d ON d.id = p.designer_id "
-                          "WHERE p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED'",
+    "WHERE p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED'",
     "products": "SELECT count(*) FROM catalog_product",
     "variants": "SELECT count(*) FROM catalog_productvariant",
     "product media": "SELECT count(*) FROM catalog_productmedia",
@@ -164,7 +176,9 @@ def dataset(url: str) -> dict:
         for label, sql in DATASET_COUNTS.items():
             cur.execute(sql)
             info["counts"][label] = cur.fetchone()[0]
-        cur.execute("SELECT seed, until, parameters, seconds FROM bench_dataset ORDER BY created_at DESC, id DESC LIMIT 1")
+        cur.execute(
+            "SELECT seed, until, parameters, seconds FROM bench_dataset ORDER BY created_at DESC, id DESC LIMIT 1"
+        )
         row = cur.fetchone()
         if row:
             info["seed"], until, info["parameters"], info["seed_seconds"] = row[0], row[1], row[2], row[3]
@@ -173,6 +187,7 @@ def dataset(url: str) -> dict:
 
 
 # --- servers ------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -185,8 +200,18 @@ class Server:
         self.name = name
         self.port = free_port()
         command = [
-            sys.executable, "-m", "gunicorn", app, "--workers", str(args.workers),
-            "--threads", str(args.threads), "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--log-level",
+            "warning",
             "--no-control-socket",
         ]
         # The config names the worker class (shop/gunicorn_worker.py); without it, plain gthread.
@@ -196,16 +221,19 @@ class Server:
             command[3:3] = ["--worker-class", "gthread"]
         logs.mkdir(parents=True, exist_ok=True)
         self.log_path = logs / f"{name}.log"
-        self.log_file = open(self.log_path, "wb")
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.log_file = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.command = command
 
     def wait_ready(self, path: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} server exited; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.name} server exited; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}"
+                )
             try:
                 response = asyncio.run(client.fetch(HOST, self.port, client.Request("GET", path)))
                 if response.status == 200 and len(self.workers()) >= 1:
@@ -257,7 +285,11 @@ class RssSampler(threading.Thread):
         out = {}
         for name, peaks in self.peaks.items():
             mb = {str(pid): round(rss / 2**20, 1) for pid, rss in sorted(peaks.items())}
-            out[name] = {"workers_seen": len(mb), "peak_rss_mb": mb, "max_peak_rss_mb": max(mb.values()) if mb else None}
+            out[name] = {
+                "workers_seen": len(mb),
+                "peak_rss_mb": mb,
+                "max_peak_rss_mb": max(mb.values()) if mb else None,
+            }
         return out
 
 
@@ -277,7 +309,7 @@ def _cpu_seconds(processes) -> float:
     return total
 
 
-def our_cpu_seconds(servers: list["Server"], url: str) -> float:
+def our_cpu_seconds(servers: list[Server], url: str) -> float:
     """CPU used by this run: the harness, the gunicorn masters and workers, and the PostgreSQL
     backends connected to the benchmarked database."""
     processes = [psutil.Process()]
@@ -289,9 +321,12 @@ def our_cpu_seconds(servers: list["Server"], url: str) -> float:
         processes += server.workers()
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            pids = [r[0] for r in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            ).fetchall()]
+            pids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+            ]
         for pid in pids:
             try:
                 processes.append(psutil.Process(pid))
@@ -304,8 +339,19 @@ def our_cpu_seconds(servers: list["Server"], url: str) -> float:
 
 # Every rate-limit bucket raised far beyond what the harness sends (the limiter still runs, on
 # Redis, as in production: its cost is measured, its refusals are not).
-RATE_LIMIT_BUCKETS = ("ip", "user", "tokenCreate", "tokenRefresh", "accountRegister", "requestPasswordReset", "setPassword",
-                      "checkoutCreate", "checkoutComplete", "orderRefund", "designerPayoutOnboard")
+RATE_LIMIT_BUCKETS = (
+    "ip",
+    "user",
+    "tokenCreate",
+    "tokenRefresh",
+    "accountRegister",
+    "requestPasswordReset",
+    "setPassword",
+    "checkoutCreate",
+    "checkoutComplete",
+    "orderRefund",
+    "designerPayoutOnboard",
+)
 RAISED_RATE_LIMITS = ",".join(f"{name}=1000000000/60" for name in RATE_LIMIT_BUCKETS)
 
 
@@ -325,28 +371,30 @@ def flush_cache() -> None:
 
 def server_env(url: str, *, queue: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TEST_"))}
-    env.update({
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": f"{HOST},localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": url,
-        "QUERY_COUNT_HEADER": "true",
-        "JWT_ACCESS_TTL_SECONDS": "300",  # the most the settings allow: tokens are fetched per scenario
-        "LOG_LEVEL": "WARNING",
-        "GRAPHIQL_ENABLED": "false",
-        "EMAIL_URL": "dummymail://",
-        # Tasks are queued as in production (nobody consumes this queue; it is deleted afterwards).
-        "CELERY_BROKER_URL": os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "CACHE_URL": cache_url(),
-        "RATE_LIMIT_ENABLED": "true",
-        "RATE_LIMITS": RAISED_RATE_LIMITS,
-        "GRAPHQL_READ_CACHE": "false",
-        # DEBUG is off, so the dummy gateway must be named (it never is in production).
-        "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway",
-    })
+    env.update(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": f"{HOST},localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": url,
+            "QUERY_COUNT_HEADER": "true",
+            "JWT_ACCESS_TTL_SECONDS": "300",  # the most the settings allow: tokens are fetched per scenario
+            "LOG_LEVEL": "WARNING",
+            "GRAPHIQL_ENABLED": "false",
+            "EMAIL_URL": "dummymail://",
+            # Tasks are queued as in production (nobody consumes this queue; it is deleted afterwards).
+            "CELERY_BROKER_URL": os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "CACHE_URL": cache_url(),
+            "RATE_LIMIT_ENABLED": "true",
+            "RATE_LIMITS": RAISED_RATE_LIMITS,
+            "GRAPHQL_READ_CACHE": "false",
+            # DEBUG is off, so the dummy gateway must be named (it never is in production).
+            "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway",
+        }
+    )
     return env
 
 
@@ -360,6 +408,7 @@ def delete_queue(env: dict) -> None:
 
 
 # --- driving ------------------------------------------------------------------------------------
+
 
 def graphql_problems(bodies: list[bytes]) -> list[str]:
     problems = []
@@ -394,27 +443,36 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
     make = scenario.request_factory(pools)
     warm = 5 if args.quick else 30
     await client.sequential(HOST, server.port, make, warm)
-    await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=0.5 if args.quick else 1.5,
-                          close=False)
+    await client.saturate(
+        HOST, server.port, make, concurrency=args.concurrency, seconds=0.5 if args.quick else 1.5, close=False
+    )
     single = await client.sequential(HOST, server.port, make, args.requests, keep_bodies=True)
     problems = [f"HTTP {status} x{n}" for status, n in single.statuses.items() if status != 200] + single.errors[:3]
     if server.name != "floor" and scenario.path == "/graphql/":
         problems += graphql_problems(single.bodies)
-    keepalive = await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=False)
-    close = await client.saturate(HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=True)
+    keepalive = await client.saturate(
+        HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=False
+    )
+    close = await client.saturate(
+        HOST, server.port, make, concurrency=args.concurrency, seconds=args.seconds, close=True
+    )
     result = {
         "name": scenario.name,
         "description": scenario.description,
         "server": server.name,
         "operation": scenario.operation,
-        "example_variables": (scenario.variables or (lambda p, i: {}))(pools, 0) if scenario.operation or scenario.server == "floor" else None,
+        "example_variables": (scenario.variables or (lambda p, i: {}))(pools, 0)
+        if scenario.operation or scenario.server == "floor"
+        else None,
         "single": {**latency_summary(single.latencies), "rps": round(len(single.latencies) / single.elapsed, 1)},
         "keepalive": throughput(keepalive, args.concurrency, False),
         "close": throughput(close, args.concurrency, True),
         "queries": count_summary(single.query_counts),
         "sql_ms_p50": round(percentile(single.query_ms, 50), 2) if single.query_ms else None,
         "response_bytes": count_summary(single.sizes),
-        "cache_hits": round(single.cache_hits / len(single.latencies), 3) if single.latencies and server.name == "api-cached" else None,
+        "cache_hits": round(single.cache_hits / len(single.latencies), 3)
+        if single.latencies and server.name == "api-cached"
+        else None,
         "problems": problems,
         "targets": scenario.targets,
     }
@@ -435,12 +493,18 @@ def breakdown(sample: client.Sample, label) -> list[dict]:
     rows = []
     for name, indexes in groups.items():
         queries = [sample.query_counts[i] for i in indexes] if sample.query_counts else []
-        rows.append({"label": name, **latency_summary([sample.latencies[i] for i in indexes]),
-                     "queries": count_summary(queries)})
+        rows.append(
+            {
+                "label": name,
+                **latency_summary([sample.latencies[i] for i in indexes]),
+                "queries": count_summary(queries),
+            }
+        )
     return sorted(rows, key=lambda r: -(r["p95_ms"] or 0))
 
 
 # --- the checkout flow --------------------------------------------------------------------------
+
 
 @dataclass
 class FlowSample:
@@ -448,8 +512,9 @@ class FlowSample:
     elapsed: float = 0.0
 
 
-async def _buyers(port: int, pick, *, concurrency: int, seconds: float | None, attempts: int | None, close: bool,
-                  start: int) -> FlowSample:
+async def _buyers(
+    port: int, pick, *, concurrency: int, seconds: float | None, attempts: int | None, close: bool, start: int
+) -> FlowSample:
     """``concurrency`` buyers, each buying one line after the other, for ``seconds`` or until
     ``attempts`` purchases were tried."""
     sample = FlowSample()
@@ -498,9 +563,11 @@ def _steps(sample: FlowSample) -> dict:
         seen = [p.steps[name] for p in sample.purchases if name in p.steps]
         if not seen:
             continue
-        steps[name] = {**{k: v for k, v in latency_summary([s[0] for s in seen]).items() if k in ("p50_ms", "p95_ms")},
-                       "queries": count_summary([s[1] for s in seen if s[1] is not None]),
-                       "bytes": count_summary([s[2] for s in seen])}
+        steps[name] = {
+            **{k: v for k, v in latency_summary([s[0] for s in seen]).items() if k in ("p50_ms", "p95_ms")},
+            "queries": count_summary([s[1] for s in seen if s[1] is not None]),
+            "bytes": count_summary([s[2] for s in seen]),
+        }
     return steps
 
 
@@ -512,26 +579,44 @@ async def drive_checkout(scenario: Scenario, server: Server, pools: Pools, args,
         return pool[i % len(pool)][1:]
 
     await _buyers(server.port, pick, concurrency=1, seconds=None, attempts=3, close=False, start=0)
-    single = await _buyers(server.port, pick, concurrency=1, seconds=None, attempts=args.purchases, close=False, start=10)
-    keepalive = await _buyers(server.port, pick, concurrency=args.concurrency, seconds=args.seconds, attempts=None, close=False, start=100_000)
-    close = await _buyers(server.port, pick, concurrency=args.concurrency, seconds=args.seconds, attempts=None, close=True, start=200_000)
+    single = await _buyers(
+        server.port, pick, concurrency=1, seconds=None, attempts=args.purchases, close=False, start=10
+    )
+    keepalive = await _buyers(
+        server.port, pick, concurrency=args.concurrency, seconds=args.seconds, attempts=None, close=False, start=100_000
+    )
+    close = await _buyers(
+        server.port, pick, concurrency=args.concurrency, seconds=args.seconds, attempts=None, close=True, start=200_000
+    )
     everything = FlowSample(purchases=single.purchases + keepalive.purchases + close.purchases)
     problems = sorted({p.failed for p in everything.purchases if p.failed})[:5]
     refused = sum(1 for p in everything.purchases if p.refused)
     if refused:
         problems.append(f"{refused} purchases refused although stock was plentiful")
     done = [p for p in single.purchases if p.completed]
-    completion = [p.steps["CheckoutComplete"][1] for p in everything.purchases
-                  if p.completed and p.steps["CheckoutComplete"][1] is not None]
+    completion = [
+        p.steps["CheckoutComplete"][1]
+        for p in everything.purchases
+        if p.completed and p.steps["CheckoutComplete"][1] is not None
+    ]
     return {
-        "name": scenario.name, "description": scenario.description, "server": server.name, "operation": None,
-        "example_variables": None, "flow": {"steps": _steps(everything), "purchases": len(everything.purchases)},
-        "single": {**latency_summary([p.seconds for p in done]), "rps": round(len(done) / single.elapsed, 1) if single.elapsed else None},
+        "name": scenario.name,
+        "description": scenario.description,
+        "server": server.name,
+        "operation": None,
+        "example_variables": None,
+        "flow": {"steps": _steps(everything), "purchases": len(everything.purchases)},
+        "single": {
+            **latency_summary([p.seconds for p in done]),
+            "rps": round(len(done) / single.elapsed, 1) if single.elapsed else None,
+        },
         "keepalive": _flow_summary(keepalive, args.concurrency, False),
         "close": _flow_summary(close, args.concurrency, True),
         "queries": count_summary(completion),
         "sql_ms_p50": None,
-        "response_bytes": count_summary([p.steps["CheckoutComplete"][2] for p in everything.purchases if "CheckoutComplete" in p.steps]),
+        "response_bytes": count_summary(
+            [p.steps["CheckoutComplete"][2] for p in everything.purchases if "CheckoutComplete" in p.steps]
+        ),
         "problems": problems,
         "targets": scenario.targets,
     }
@@ -547,8 +632,9 @@ async def drive_contended(scenario: Scenario, server: Server, pools: Pools, args
     def pick(i):
         return hot[i % len(hot)][1:]
 
-    sample = await _buyers(server.port, pick, concurrency=args.concurrency, seconds=None, attempts=attempts, close=False,
-                           start=300_000)
+    sample = await _buyers(
+        server.port, pick, concurrency=args.concurrency, seconds=None, attempts=attempts, close=False, start=300_000
+    )
     completed = sum(1 for p in sample.purchases if p.completed)
     check = flows.check_stock(url, pks, before, completed)
     problems = sorted({p.failed for p in sample.purchases if p.failed})[:5]
@@ -556,21 +642,40 @@ async def drive_contended(scenario: Scenario, server: Server, pools: Pools, args
         problems.append(f"stock check failed: {orjson.dumps(check).decode()[:500]}")
     summary = _flow_summary(sample, args.concurrency, False)
     return {
-        "name": scenario.name, "description": scenario.description, "server": server.name, "operation": None,
-        "example_variables": None, "flow": {"steps": _steps(sample), "purchases": len(sample.purchases), "stock_check": check},
+        "name": scenario.name,
+        "description": scenario.description,
+        "server": server.name,
+        "operation": None,
+        "example_variables": None,
+        "flow": {"steps": _steps(sample), "purchases": len(sample.purchases), "stock_check": check},
         "single": {**latency_summary([p.seconds for p in sample.purchases if p.completed]), "rps": None},
-        "keepalive": summary, "close": {**summary, "mode": "close", "rps": None},
-        "queries": count_summary([p.steps["CheckoutComplete"][1] for p in sample.purchases
-                                  if p.completed and p.steps["CheckoutComplete"][1] is not None]),
-        "sql_ms_p50": None, "response_bytes": None, "problems": problems, "targets": scenario.targets,
+        "keepalive": summary,
+        "close": {**summary, "mode": "close", "rps": None},
+        "queries": count_summary(
+            [
+                p.steps["CheckoutComplete"][1]
+                for p in sample.purchases
+                if p.completed and p.steps["CheckoutComplete"][1] is not None
+            ]
+        ),
+        "sql_ms_p50": None,
+        "response_bytes": None,
+        "problems": problems,
+        "targets": scenario.targets,
     }
 
 
 def explain(scenario: Scenario, pools: Pools, url: str) -> dict | None:
     """The scenario's SQL with EXPLAIN (ANALYZE, BUFFERS), run in a separate process on the same data."""
     variables = (scenario.variables or (lambda p, i: {}))(pools, 0)
-    command = [sys.executable, str(ROOT / "manage.py"), "bench_explain", scenario.operation,
-               "--variables", orjson.dumps(variables).decode()]
+    command = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "bench_explain",
+        scenario.operation,
+        "--variables",
+        orjson.dumps(variables).decode(),
+    ]
     if scenario.explain:
         command += ["--match", scenario.explain]
     if scenario.auth:
@@ -587,7 +692,9 @@ def get_tokens(api: Server, pools: Pools) -> None:
     if not pools.seller_email:
         return
     document = (ROOT / "graphql/operations/account/TokenCreate.graphql").read_text()
-    request = client.graphql_request("/graphql/", document, {"email": pools.seller_email, "password": PASSWORD}, "TokenCreate")
+    request = client.graphql_request(
+        "/graphql/", document, {"email": pools.seller_email, "password": PASSWORD}, "TokenCreate"
+    )
     response = asyncio.run(client.fetch(HOST, api.port, request))
     data = orjson.loads(response.body)
     token = ((data.get("data") or {}).get("tokenCreate") or {}).get("token")
@@ -600,7 +707,9 @@ def floor_ratios(results: list[dict]) -> list[dict]:
     """Each API scenario that has a floor (``floor_for`` on the floor, or ``floor`` on the API
     scenario): API latency ÷ floor latency, floor throughput ÷ API throughput."""
     by_name = {r["name"]: r for r in results}
-    pairs = [(s.floor_for, s.name) for s in SCENARIOS if s.floor_for] + [(s.name, s.floor) for s in SCENARIOS if s.floor]
+    pairs = [(s.floor_for, s.name) for s in SCENARIOS if s.floor_for] + [
+        (s.name, s.floor) for s in SCENARIOS if s.floor
+    ]
     ratios = []
     for api_name, floor_name in pairs:
         api, floor = by_name.get(api_name), by_name.get(floor_name)
@@ -610,13 +719,16 @@ def floor_ratios(results: list[dict]) -> list[dict]:
         def ratio(a, b):
             return round(a / b, 2) if a and b else None
 
-        ratios.append({
-            "api": api["name"], "floor": floor["name"],
-            "p50": ratio(api["single"]["p50_ms"], floor["single"]["p50_ms"]),
-            "p95": ratio(api["single"]["p95_ms"], floor["single"]["p95_ms"]),
-            "rps_keepalive": ratio(floor["keepalive"]["rps"], api["keepalive"]["rps"]),
-            "rps_close": ratio(floor["close"]["rps"], api["close"]["rps"]),
-        })
+        ratios.append(
+            {
+                "api": api["name"],
+                "floor": floor["name"],
+                "p50": ratio(api["single"]["p50_ms"], floor["single"]["p50_ms"]),
+                "p95": ratio(api["single"]["p95_ms"], floor["single"]["p95_ms"]),
+                "rps_keepalive": ratio(floor["keepalive"]["rps"], api["keepalive"]["rps"]),
+                "rps_close": ratio(floor["close"]["rps"], api["close"]["rps"]),
+            }
+        )
     return ratios
 
 
@@ -625,8 +737,12 @@ def main(argv=None) -> int:
     base_url = database_url()
     url = create_quick_database(base_url) if args.quick else base_url
     started = time.monotonic()
-    info = {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
-            "machine": machine(), "dataset": dataset(url)}
+    info = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "machine": machine(),
+        "dataset": dataset(url),
+    }
     if not info["dataset"]["counts"]["products"]:
         sys.exit("bench: the database has no products: seed it first (`make bench-seed`).")
     pools = load_pools(url)
@@ -653,16 +769,25 @@ def main(argv=None) -> int:
         cached.wait_ready("/health/")
         floor.wait_ready("/")
         by_name = {server.name: server for server in servers}
-        log(f"api on :{api.port}, api-cached on :{cached.port}, floor on :{floor.port}; "
-            f"{args.workers} workers x {args.threads} threads each")
-        info["server"] = {"command": " ".join(Path(c).name if c == sys.executable else c for c in api.command),
-                          "workers": args.workers, "threads": args.threads,
-                          "config": None if args.gunicorn_config == "none" else Path(args.gunicorn_config).name,
-                          "settings": "DEBUG=false, SECURE_SSL_REDIRECT=false, QUERY_COUNT_HEADER=true, "
-                                      f"CACHE_URL={cache_url()}, rate limits on (Redis) with every bucket raised to "
-                                      "1,000,000,000 per minute; GRAPHQL_READ_CACHE=false on `api`, true on `api-cached`"}
-        info["client"] = {"concurrency": args.concurrency, "single_requests": args.requests,
-                          "saturation_seconds": args.seconds, "kind": "asyncio HTTP/1.1, one process, same machine"}
+        log(
+            f"api on :{api.port}, api-cached on :{cached.port}, floor on :{floor.port}; "
+            f"{args.workers} workers x {args.threads} threads each"
+        )
+        info["server"] = {
+            "command": " ".join(Path(c).name if c == sys.executable else c for c in api.command),
+            "workers": args.workers,
+            "threads": args.threads,
+            "config": None if args.gunicorn_config == "none" else Path(args.gunicorn_config).name,
+            "settings": "DEBUG=false, SECURE_SSL_REDIRECT=false, QUERY_COUNT_HEADER=true, "
+            f"CACHE_URL={cache_url()}, rate limits on (Redis) with every bucket raised to "
+            "1,000,000,000 per minute; GRAPHQL_READ_CACHE=false on `api`, true on `api-cached`",
+        }
+        info["client"] = {
+            "concurrency": args.concurrency,
+            "single_requests": args.requests,
+            "saturation_seconds": args.seconds,
+            "kind": "asyncio HTTP/1.1, one process, same machine",
+        }
         sampler = RssSampler(servers)
         sampler.start()
         only = set(args.only.split(",")) if args.only else None
@@ -690,9 +815,11 @@ def main(argv=None) -> int:
                 result["explain"] = explain(scenario, pools, url)
             results.append(result)
             s = result["single"]
-            log(f"     p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms; {result['keepalive']['rps']} req/s keep-alive, "
+            log(
+                f"     p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms; {result['keepalive']['rps']} req/s keep-alive, "
                 f"{result['close']['rps']} req/s close; queries {result['queries']}; "
-                + ("PROBLEMS: " + "; ".join(result["problems"]) if result["problems"] else "ok"))
+                + ("PROBLEMS: " + "; ".join(result["problems"]) if result["problems"] else "ok")
+            )
         # Other processes on the machine take CPU from the run: say how much.
         wall = time.monotonic() - wall_start
         ours = our_cpu_seconds(servers, url) - ours_start
@@ -719,8 +846,10 @@ def main(argv=None) -> int:
     info["floor_ratios"] = floor_ratios(results)
     info["seconds"] = round(time.monotonic() - started, 1)
     report.write(info, args.json, args.markdown)
-    log(f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json} and "
-        f"{args.markdown.relative_to(ROOT) if args.markdown.is_relative_to(ROOT) else args.markdown} in {info['seconds']} s")
+    log(
+        f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json} and "
+        f"{args.markdown.relative_to(ROOT) if args.markdown.is_relative_to(ROOT) else args.markdown} in {info['seconds']} s"
+    )
     failed = [r["name"] for r in results if r["problems"]]
     if failed:
         log("FAILED: " + ", ".join(failed))

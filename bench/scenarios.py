@@ -9,12 +9,13 @@ Servers: ``api`` is the API as production runs it with the anonymous-read cache 
 read costs when it is computed); ``api-cached`` is the same with the cache on (Redis), driven with
 the same requests, by POST and as persisted-query GETs, to measure cache hits.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlencode
 
 import orjson
@@ -42,8 +43,21 @@ class Pools:
 
 
 # Diacritic-free searches a buyer types (the data has the accented words); the last is a prefix.
-SEARCH_TERMS = ["ao dai lua", "gom bat trang", "poster pho co", "nhan bac", "tui da", "phong chu", "den long",
-                "khan lua theu", "binh hoa men ran", "silk scarf", "tranh son mai", "coc gom", "khan lu"]
+SEARCH_TERMS = [
+    "ao dai lua",
+    "gom bat trang",
+    "poster pho co",
+    "nhan bac",
+    "tui da",
+    "phong chu",
+    "den long",
+    "khan lua theu",
+    "binh hoa men ran",
+    "silk scarf",
+    "tranh son mai",
+    "coc gom",
+    "khan lu",
+]
 
 BUYABLE_SQL = """
 SELECT v.id, m.id
@@ -95,20 +109,20 @@ def persisted_hash(document: str) -> str:
 class Scenario:
     name: str
     description: str
-    server: str = "api"                      # "api", "api-cached" or "floor"
-    operation: str | None = None             # path under graphql/operations/
+    server: str = "api"  # "api", "api-cached" or "floor"
+    operation: str | None = None  # path under graphql/operations/
     variables: Callable[[Pools, int], dict] | None = None
     method: str = "POST"
     path: str = "/graphql/"
-    auth: str | None = None                  # key into Pools.tokens
-    floor_for: str | None = None             # the API scenario this one is the floor of
-    floor: str | None = None                 # the floor scenario to compare this one with (cached reads)
+    auth: str | None = None  # key into Pools.tokens
+    floor_for: str | None = None  # the API scenario this one is the floor of
+    floor: str | None = None  # the floor scenario to compare this one with (cached reads)
     needs: Callable[[Pools], bool] | None = None
     targets: dict = field(default_factory=dict)
-    explain: str | None = None               # EXPLAIN the SQL statements containing this text ("" = all)
-    persisted_get: bool = False              # GET with the document's sha256 instead of the document
-    flow: str | None = None                  # "checkout" or "checkout-contended" (bench/flows.py)
-    quick: bool = True                       # also in --quick runs
+    explain: str | None = None  # EXPLAIN the SQL statements containing this text ("" = all)
+    persisted_get: bool = False  # GET with the document's sha256 instead of the document
+    flow: str | None = None  # "checkout" or "checkout-contended" (bench/flows.py)
+    quick: bool = True  # also in --quick runs
     breakdown: Callable[[Pools, int], str] | None = None  # label of request i: one-client latency per label
 
     def document(self) -> str:
@@ -133,12 +147,20 @@ class Scenario:
             headers["Authorization"] = f"Bearer {pools.tokens[self.auth]}"
         variables = self.variables or (lambda p, i: {})
         if self.persisted_get:
-            extensions = orjson.dumps({"persistedQuery": {"version": 1, "sha256Hash": persisted_hash(document)}}).decode()
+            extensions = orjson.dumps(
+                {"persistedQuery": {"version": 1, "sha256Hash": persisted_hash(document)}}
+            ).decode()
 
             def get(i: int) -> Request:
-                query = urlencode({"operationName": name, "variables": orjson.dumps(variables(pools, i)).decode(),
-                                   "extensions": extensions})
+                query = urlencode(
+                    {
+                        "operationName": name,
+                        "variables": orjson.dumps(variables(pools, i)).decode(),
+                        "extensions": extensions,
+                    }
+                )
                 return Request("GET", f"{self.path}?{query}", headers=dict(headers))
+
             return get
         return lambda i: graphql_request(self.path, document, variables(pools, i), name, headers)
 
@@ -171,81 +193,139 @@ def _designer(p, i):
 
 SCENARIOS: list[Scenario] = [
     Scenario(
-        "django-health", "GET /health/: Django with every middleware, no GraphQL, no SQL (scale)",
-        method="GET", path="/health/",
+        "django-health",
+        "GET /health/: Django with every middleware, no GraphQL, no SQL (scale)",
+        method="GET",
+        path="/health/",
     ),
     # --- the product list against its floor -------------------------------------------------
     Scenario(
-        "floor-products-100", "the floor: the product list (100) from hand-written SQL + orjson in bare WSGI",
-        server="floor", variables=_products(100), floor_for="products-100",
+        "floor-products-100",
+        "the floor: the product list (100) from hand-written SQL + orjson in bare WSGI",
+        server="floor",
+        variables=_products(100),
+        floor_for="products-100",
     ),
     Scenario(
-        "products-100", "storefront product list, first: 100 (variants, prices, thumbnail, designer, category)",
-        operation=PRODUCT_LIST, variables=_products(100),
+        "products-100",
+        "storefront product list, first: 100 (variants, prices, thumbnail, designer, category)",
+        operation=PRODUCT_LIST,
+        variables=_products(100),
         targets={"queries": 6, "p50_ms": 30, "p95_ms": 50, "rps": 50, "floor_ratio": 7},
     ),
     Scenario(
-        "floor-products-32", "the floor: the product list (32)",
-        server="floor", variables=_products(32), floor_for="products-32",
+        "floor-products-32",
+        "the floor: the product list (32)",
+        server="floor",
+        variables=_products(32),
+        floor_for="products-32",
     ),
     Scenario(
-        "products-32", "storefront product list, first: 32",
-        operation=PRODUCT_LIST, variables=_products(32), targets={"queries": 6, "rps": 130},
+        "products-32",
+        "storefront product list, first: 32",
+        operation=PRODUCT_LIST,
+        variables=_products(32),
+        targets={"queries": 6, "rps": 130},
     ),
     # --- storefront reads -------------------------------------------------------------------
     Scenario(
-        "product-by-slug", "product page by slug (500 products, cycled)",
-        operation=PRODUCT, variables=_product, needs=lambda p: bool(p.product_slugs), targets={"p95_ms": 8},
+        "product-by-slug",
+        "product page by slug (500 products, cycled)",
+        operation=PRODUCT,
+        variables=_product,
+        needs=lambda p: bool(p.product_slugs),
+        targets={"p95_ms": 8},
     ),
     Scenario(
-        "product-search", "diacritic-free search, first: 10, ranked (13 terms, cycled)",
-        operation=SEARCH, variables=_search, targets={"p95_ms": 30}, explain="catalog_productsearch",
+        "product-search",
+        "diacritic-free search, first: 10, ranked (13 terms, cycled)",
+        operation=SEARCH,
+        variables=_search,
+        targets={"p95_ms": 30},
+        explain="catalog_productsearch",
         breakdown=lambda p, i: _search(p, i)["search"],
     ),
     Scenario(
-        "designer-page", "designer page: profile, 24 products, portfolio (200 designers, cycled)",
-        operation=DESIGNER_PAGE, variables=_designer, needs=lambda p: bool(p.designer_slugs),
+        "designer-page",
+        "designer page: profile, 24 products, portfolio (200 designers, cycled)",
+        operation=DESIGNER_PAGE,
+        variables=_designer,
+        needs=lambda p: bool(p.designer_slugs),
     ),
     # --- signed in --------------------------------------------------------------------------
     Scenario(
-        "designer-orders", "the designer's order list, first: 20 (the designer with the most orders)",
-        operation="designer/MyDesignerOrders.graphql", variables=lambda p, i: {"first": 20}, auth="seller",
+        "designer-orders",
+        "the designer's order list, first: 20 (the designer with the most orders)",
+        operation="designer/MyDesignerOrders.graphql",
+        variables=lambda p, i: {"first": 20},
+        auth="seller",
     ),
     # --- checkout ---------------------------------------------------------------------------
     Scenario(
-        "checkout", "a purchase: CheckoutCreate (line, email, address) → CheckoutShippingMethodUpdate → "
+        "checkout",
+        "a purchase: CheckoutCreate (line, email, address) → CheckoutShippingMethodUpdate → "
         "CheckoutComplete (dummy gateway); 3,000 physical variants, cycled",
-        flow="checkout", needs=lambda p: bool(p.buyable), targets={"purchases_per_s": 50, "completion_queries": 25},
+        flow="checkout",
+        needs=lambda p: bool(p.buyable),
+        targets={"purchases_per_s": 50, "completion_queries": 25},
     ),
     Scenario(
-        "checkout-contended", "buyers fighting over 3 variants with little stock: no oversell",
-        flow="checkout-contended", needs=lambda p: bool(p.hot), targets={"no_oversell": True},
+        "checkout-contended",
+        "buyers fighting over 3 variants with little stock: no oversell",
+        flow="checkout-contended",
+        needs=lambda p: bool(p.hot),
+        targets={"no_oversell": True},
     ),
     # --- the anonymous-read cache (api-cached: Redis) ---------------------------------------
     Scenario(
-        "products-100-cached", "the product list (100), answered from the anonymous-read cache",
-        server="api-cached", operation=PRODUCT_LIST, variables=_products(100), floor="floor-products-100",
+        "products-100-cached",
+        "the product list (100), answered from the anonymous-read cache",
+        server="api-cached",
+        operation=PRODUCT_LIST,
+        variables=_products(100),
+        floor="floor-products-100",
         targets={"floor_ratio": 2},
     ),
     Scenario(
-        "products-100-cached-get", "the same as a GET with the persisted query's hash (a CDN could serve it)",
-        server="api-cached", operation=PRODUCT_LIST, variables=_products(100), floor="floor-products-100",
-        persisted_get=True, targets={"floor_ratio": 2},
-    ),
-    Scenario(
-        "products-32-cached", "the product list (32), cached",
-        server="api-cached", operation=PRODUCT_LIST, variables=_products(32), floor="floor-products-32",
+        "products-100-cached-get",
+        "the same as a GET with the persisted query's hash (a CDN could serve it)",
+        server="api-cached",
+        operation=PRODUCT_LIST,
+        variables=_products(100),
+        floor="floor-products-100",
+        persisted_get=True,
         targets={"floor_ratio": 2},
     ),
     Scenario(
-        "product-by-slug-cached", "product page by slug, cached",
-        server="api-cached", operation=PRODUCT, variables=_product, needs=lambda p: bool(p.product_slugs),
+        "products-32-cached",
+        "the product list (32), cached",
+        server="api-cached",
+        operation=PRODUCT_LIST,
+        variables=_products(32),
+        floor="floor-products-32",
+        targets={"floor_ratio": 2},
     ),
     Scenario(
-        "product-search-cached", "search, cached", server="api-cached", operation=SEARCH, variables=_search,
+        "product-by-slug-cached",
+        "product page by slug, cached",
+        server="api-cached",
+        operation=PRODUCT,
+        variables=_product,
+        needs=lambda p: bool(p.product_slugs),
     ),
     Scenario(
-        "designer-page-cached", "designer page, cached",
-        server="api-cached", operation=DESIGNER_PAGE, variables=_designer, needs=lambda p: bool(p.designer_slugs),
+        "product-search-cached",
+        "search, cached",
+        server="api-cached",
+        operation=SEARCH,
+        variables=_search,
+    ),
+    Scenario(
+        "designer-page-cached",
+        "designer page, cached",
+        server="api-cached",
+        operation=DESIGNER_PAGE,
+        variables=_designer,
+        needs=lambda p: bool(p.designer_slugs),
     ),
 ]

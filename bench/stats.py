@@ -1,4 +1,5 @@
 """Percentiles and summaries of the harness's samples (milliseconds, rounded for the report)."""
+
 from __future__ import annotations
 
 import statistics

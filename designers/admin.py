@@ -46,6 +46,7 @@ class DesignerAdmin(admin.ModelAdmin):
         from designers.cache import designer_changed
 
         designer_changed(obj.pk, listing=True)  # the storefront's cached pages show the profile
+
     actions = [
         _decision_action("approve", "Approve selected applications", ""),
         _decision_action("reject", "Reject selected applications", "Rejected by staff in the admin."),

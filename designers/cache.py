@@ -1,5 +1,6 @@
 """Designers and the anonymous-read cache (shop/core/readcache.py): what a cached designer page
 depends on, and the bumps the services make after each write."""
+
 from __future__ import annotations
 
 from designers.models import Designer, PortfolioImage, PortfolioItem

@@ -24,7 +24,9 @@ class Designer(models.Model):
     bio = models.TextField(blank=True, max_length=5000)
     city = models.CharField(max_length=100, blank=True)
     links = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=DesignerStatus.choices, default=DesignerStatus.PENDING, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=DesignerStatus.choices, default=DesignerStatus.PENDING, db_index=True
+    )
     # Platform commission as a fraction (0.15 = 15%); None uses settings.PLATFORM_COMMISSION_RATE.
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -81,7 +83,9 @@ class PortfolioItem(models.Model):
 
 class PortfolioImage(models.Model):
     item = models.ForeignKey(PortfolioItem, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to=portfolio_media_path, width_field="width", height_field="height", max_length=255)
+    image = models.ImageField(
+        upload_to=portfolio_media_path, width_field="width", height_field="height", max_length=255
+    )
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     alt = models.CharField(max_length=250, blank=True)

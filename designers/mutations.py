@@ -5,7 +5,15 @@ from graphql_relay import from_global_id
 from designers import selectors, services
 from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
 from shop.core.errors import PermissionDenied, ServiceError
-from shop.core.graphql import BaseMutation, Upload, current_user, error_type, permission_denied, require_staff, require_user
+from shop.core.graphql import (
+    BaseMutation,
+    Upload,
+    current_user,
+    error_type,
+    permission_denied,
+    require_staff,
+    require_user,
+)
 from shop.core.ids import decode_id, decode_ids
 
 DesignerError = error_type("DesignerError", DesignerErrorCode)
@@ -97,7 +105,12 @@ def _decision(name: str, needs_reason: bool, doc: str):
     return type(
         f"Designer{name.capitalize()}",
         (DesignerMutation,),
-        {"__doc__": doc, "Arguments": type("Arguments", (), arguments), "perform": classmethod(perform), "__module__": __name__},
+        {
+            "__doc__": doc,
+            "Arguments": type("Arguments", (), arguments),
+            "perform": classmethod(perform),
+            "__module__": __name__,
+        },
     )
 
 
@@ -215,7 +228,11 @@ class PortfolioItemDelete(PortfolioItemMutation):
 
     @classmethod
     def perform(cls, root, info, id):
-        return cls(portfolio_item=services.delete_portfolio_item(actor=current_user(info), item_id=decode_id(id, "PortfolioItem")))
+        return cls(
+            portfolio_item=services.delete_portfolio_item(
+                actor=current_user(info), item_id=decode_id(id, "PortfolioItem")
+            )
+        )
 
 
 class PortfolioItemReorder(PortfolioMutation):

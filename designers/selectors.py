@@ -1,13 +1,13 @@
 """Designer reads, permission-aware: the public sees approved designers only; a designer always
 sees itself; staff see everyone."""
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
-
 from django.utils.text import slugify
 
-from shop.core.text import fold
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
+from shop.core.text import fold
 
 
 def visible_designers(user) -> QuerySet[Designer]:
@@ -19,7 +19,9 @@ def visible_designers(user) -> QuerySet[Designer]:
     return qs.filter(status=DesignerStatus.APPROVED)
 
 
-def designer_list(user, *, search: str | None = None, city: str | None = None, status: str | None = None) -> QuerySet[Designer]:
+def designer_list(
+    user, *, search: str | None = None, city: str | None = None, status: str | None = None
+) -> QuerySet[Designer]:
     qs = visible_designers(user)
     if status:
         qs = qs.filter(status=status)
@@ -59,6 +61,7 @@ def status_history(user, designer: Designer) -> QuerySet[DesignerStatusChange] |
 
 
 # --- portfolio -------------------------------------------------------------------------------------
+
 
 def portfolio_items(user, designer: Designer) -> QuerySet[PortfolioItem]:
     """A designer's portfolio (the caller can already see the designer), with its images and the

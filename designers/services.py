@@ -1,5 +1,6 @@
 """Designer writes: applying to sell, profile edits and staff decisions (approve, reject, suspend,
 reinstate). Every status change is recorded and the designer is emailed after commit."""
+
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
@@ -52,7 +53,9 @@ def _resolve_slug(slug: str | None, display_name: str, *, exclude_pk: int | None
     return unique_slug(base, lambda s: taken.filter(slug=s).exists())
 
 
-def _record(designer: Designer, *, from_status: str, to_status: str, actor: User | None, reason: str = "") -> DesignerStatusChange:
+def _record(
+    designer: Designer, *, from_status: str, to_status: str, actor: User | None, reason: str = ""
+) -> DesignerStatusChange:
     change = DesignerStatusChange.objects.create(
         designer=designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason
     )
@@ -275,7 +278,9 @@ def create_portfolio_item(
     products = _linked_products(designer.pk, product_ids)
     existing = PortfolioItem.objects.filter(designer=designer)
     if existing.count() >= MAX_PORTFOLIO_ITEMS:
-        raise ServiceError("LIMIT_REACHED", _("A portfolio has at most %(n)d items.") % {"n": MAX_PORTFOLIO_ITEMS}, None)
+        raise ServiceError(
+            "LIMIT_REACHED", _("A portfolio has at most %(n)d items.") % {"n": MAX_PORTFOLIO_ITEMS}, None
+        )
     last = existing.aggregate(n=Max("position"))["n"]
     item = PortfolioItem.objects.create(designer=designer, position=0 if last is None else last + 1, **data)
     item.products.set(products)
@@ -296,7 +301,9 @@ def update_portfolio_item(
     product_ids: list[int] | None = None,
 ) -> PortfolioItem:
     item = _lock_item(actor, item_id)
-    for key, value in _clean_item_fields(title=title, description=description, role=role, tags=tags, partial=True).items():
+    for key, value in _clean_item_fields(
+        title=title, description=description, role=role, tags=tags, partial=True
+    ).items():
         setattr(item, key, value)
     if year is not _UNSET:
         item.year = _clean_year(year)
@@ -371,9 +378,13 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
     item = _lock_item(actor, item_id, field="itemId")
     images = item.images.all()
     if images.count() >= MAX_PORTFOLIO_IMAGES:
-        raise ServiceError("LIMIT_REACHED", _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES}, "image")
+        raise ServiceError(
+            "LIMIT_REACHED", _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES}, "image"
+        )
     last = images.aggregate(n=Max("position"))["n"]
-    row = PortfolioImage(item=item, alt=alt, position=0 if last is None else last + 1, width=processed.width, height=processed.height)
+    row = PortfolioImage(
+        item=item, alt=alt, position=0 if last is None else last + 1, width=processed.width, height=processed.height
+    )
     row.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
     try:
         with transaction.atomic():

@@ -6,6 +6,7 @@ from graphene_django import DjangoObjectType
 from designers import selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
 from payments.types import DesignerPayoutFields
+from shop.catalog.cache import designer_products
 from shop.catalog.types import (
     ImageFieldsMixin,
     ProductConnection,
@@ -14,10 +15,16 @@ from shop.catalog.types import (
     nested_connection_args,
     paginate_nested,
 )
-from shop.catalog.cache import designer_products
 from shop.checkout.fields import DesignerShippingFields
 from shop.core import readcache
-from shop.core.graphql import CountableConnection, connection_args, current_user, paginate, permission_denied, selected_fields
+from shop.core.graphql import (
+    CountableConnection,
+    connection_args,
+    current_user,
+    paginate,
+    permission_denied,
+    selected_fields,
+)
 from shop.core.images import IMAGE_ERROR_CODES
 from shop.orders.fields import DesignerOrderFields
 
@@ -103,7 +110,9 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         **connection_args(),
     )
     portfolio = graphene.Field(
-        graphene.NonNull(lambda: PortfolioItemConnection), description="Work shown apart from what is sold.", **connection_args()
+        graphene.NonNull(lambda: PortfolioItemConnection),
+        description="Work shown apart from what is sold.",
+        **connection_args(),
     )
 
     def resolve_products(root, info, filter=None, sort_by=None, **page):
@@ -116,9 +125,14 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
             raise permission_denied(_("Only the designer and staff can filter its products by status."))
         node = selected_fields(info, "edges", "node")
-        qs = catalog_selectors.designer_products(user, root, columns=catalog_selectors.list_columns(node),
-                                                 relations=catalog_selectors.list_relations(node),
-                                                 **sort_kwargs(sort_by), **kwargs)
+        qs = catalog_selectors.designer_products(
+            user,
+            root,
+            columns=catalog_selectors.list_columns(node),
+            relations=catalog_selectors.list_relations(node),
+            **sort_kwargs(sort_by),
+            **kwargs,
+        )
         readcache.depends_on(info, designer_products(root.pk))
         return paginate(qs, ProductConnection, **page)
 
@@ -131,7 +145,6 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
 
 
 DesignerConnection = DesignerType._meta.connection
-
 
 
 # --- portfolio -------------------------------------------------------------------------------------

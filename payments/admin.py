@@ -1,4 +1,5 @@
 """Read-only views of the money records: they change only through services and webhooks."""
+
 from django.contrib import admin
 
 from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, StripeEvent, Transfer

@@ -13,6 +13,7 @@ Balances of a designer in one currency::
     available   = transferred - paid_out     (in the designer's connected account)
     paidOut     = paid_out                   (sent to the designer's bank)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,17 @@ class Balance:
         return self.pending + self.available + self.paid_out
 
 
-def record(*, designer_id: int, kind: str, amount: int, currency: str, reference: str, order_id: int | None = None,
-           description: str = "", data: dict | None = None) -> LedgerEntry | None:
+def record(
+    *,
+    designer_id: int,
+    kind: str,
+    amount: int,
+    currency: str,
+    reference: str,
+    order_id: int | None = None,
+    description: str = "",
+    data: dict | None = None,
+) -> LedgerEntry | None:
     """Write one movement (idempotent by ``reference``). A zero amount writes nothing."""
     if not isinstance(amount, int):
         raise TypeError("ledger amounts are integers in the smallest currency unit")
@@ -65,7 +75,7 @@ def record(*, designer_id: int, kind: str, amount: int, currency: str, reference
 
 def sums_by_kind(**filters) -> dict[str, int]:
     rows = LedgerEntry.objects.filter(**filters).order_by().values("kind").annotate(total=Sum("amount"))
-    totals = {kind: 0 for kind in K.values}
+    totals = dict.fromkeys(K.values, 0)
     for row in rows:
         totals[row["kind"]] = int(row["total"] or 0)
     return totals
@@ -75,7 +85,9 @@ def balance_from_sums(currency: str, sums: dict[str, int]) -> Balance:
     earnings = sum(sums.get(k, 0) for k in EARNING_KINDS)
     transferred = sum(sums.get(k, 0) for k in TRANSFER_KINDS)
     paid_out = sum(sums.get(k, 0) for k in PAYOUT_KINDS)
-    return Balance(currency=currency, pending=earnings - transferred, available=transferred - paid_out, paid_out=paid_out)
+    return Balance(
+        currency=currency, pending=earnings - transferred, available=transferred - paid_out, paid_out=paid_out
+    )
 
 
 def balance(*, designer_id: int, currency: str) -> Balance:
@@ -110,8 +122,13 @@ def adjust_commission(*, order, currency: str, reference: str, description: str)
     target = int((Decimal(commission) * lost / sale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     delta = target - sums[K.COMMISSION_REFUND]
     return record(
-        designer_id=order.designer_id, order_id=order.pk, kind=K.COMMISSION_REFUND, amount=delta,
-        currency=currency, reference=reference, description=description,
+        designer_id=order.designer_id,
+        order_id=order.pk,
+        kind=K.COMMISSION_REFUND,
+        amount=delta,
+        currency=currency,
+        reference=reference,
+        description=description,
     )
 
 

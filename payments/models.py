@@ -182,7 +182,9 @@ class LedgerEntry(models.Model):
         PAYOUT_FAILED = "PAYOUT_FAILED", "Payout failed"
 
     designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="ledger_entries")
-    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.BigIntegerField(help_text="Signed, in the currency's smallest unit.")
     currency = models.CharField(max_length=3)

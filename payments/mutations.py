@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import graphene
 from graphql_relay import from_global_id
 
@@ -38,12 +40,12 @@ class DesignerPayoutOnboard(PaymentMutation):
 
     @classmethod
     def perform(cls, root, info):
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         account, link = services.onboard_designer(user=require_user(info))
         return cls(
             onboarding_url=link.url,
-            expires_at=datetime.fromtimestamp(link.expires_at, tz=timezone.utc),
+            expires_at=datetime.fromtimestamp(link.expires_at, tz=UTC),
             payouts_enabled=account.payouts_enabled,
         )
 
@@ -78,12 +80,15 @@ class OrderRefund(PaymentMutation):
         lines = None
         if input.get("lines"):
             lines = [
-                {"line_id": _pk(item["line_id"], "OrderLine"), "quantity": item["quantity"]}
-                for item in input["lines"]
+                {"line_id": _pk(item["line_id"], "OrderLine"), "quantity": item["quantity"]} for item in input["lines"]
             ]
         refund = services.refund_order(
-            actor=actor, order_id=order_id, amount=input.get("amount"), lines=lines,
-            reason=input.get("reason") or "", restock=bool(input.get("restock")),
+            actor=actor,
+            order_id=order_id,
+            amount=input.get("amount"),
+            lines=lines,
+            reason=input.get("reason") or "",
+            restock=bool(input.get("restock")),
         )
         return cls(refund=refund, order=refund.order)
 

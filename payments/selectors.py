@@ -1,5 +1,6 @@
 """Payment reads, permission-aware: a designer sees its own money, staff see everyone's; nobody
 else sees any (an object the caller may not see is simply absent)."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
@@ -25,8 +26,14 @@ def designer_balance(user, designer: Designer, currency: str) -> ledger.Balance 
     return ledger.balance(designer_id=designer.pk, currency=currency)
 
 
-def ledger_entries(user, designer: Designer, *, kinds: list[str] | None = None, currency: str | None = None,
-                   order_id: int | None = None) -> QuerySet[LedgerEntry]:
+def ledger_entries(
+    user,
+    designer: Designer,
+    *,
+    kinds: list[str] | None = None,
+    currency: str | None = None,
+    order_id: int | None = None,
+) -> QuerySet[LedgerEntry]:
     if not can_see_money(user, designer):
         return LedgerEntry.objects.none()
     qs = LedgerEntry.objects.filter(designer_id=designer.pk).select_related("order")

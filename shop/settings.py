@@ -3,6 +3,7 @@
 Development defaults are safe and zero-set-up; with ``DEBUG=false`` nothing secret has a default and
 ``manage.py check --deploy`` is clean.
 """
+
 from __future__ import annotations
 
 import os
@@ -134,7 +135,9 @@ JWT_ACCESS_TTL = timedelta(seconds=env.int("JWT_ACCESS_TTL_SECONDS", default=300
 if not timedelta(seconds=1) <= JWT_ACCESS_TTL <= timedelta(minutes=5):
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("JWT_ACCESS_TTL_SECONDS must be between 1 and 300: access tokens live at most 5 minutes.")
+    raise ImproperlyConfigured(
+        "JWT_ACCESS_TTL_SECONDS must be between 1 and 300: access tokens live at most 5 minutes."
+    )
 JWT_REFRESH_TTL = timedelta(days=env.int("JWT_REFRESH_TTL_DAYS", default=30))
 
 # --- Login throttling (per account and per address) ---
@@ -276,16 +279,22 @@ STAFF_NOTIFICATION_EMAIL = env("STAFF_NOTIFICATION_EMAIL", default="staff@rethin
 if "EMAIL_URL" in os.environ:
     vars().update(env.email("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = (
+        "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+    )
 
 # --- Stripe (payments issue): keys only from the environment ---
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself; tests point it at a local stand-in
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)  # safe: every call has a fixed idempotency key
+STRIPE_MAX_NETWORK_RETRIES = env.int(
+    "STRIPE_MAX_NETWORK_RETRIES", default=2
+)  # safe: every call has a fixed idempotency key
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds a signed webhook stays valid
-STRIPE_EVENT_MAX_ATTEMPTS = env.int("STRIPE_EVENT_MAX_ATTEMPTS", default=50)  # then an event stays FAILED for staff to look at
+STRIPE_EVENT_MAX_ATTEMPTS = env.int(
+    "STRIPE_EVENT_MAX_ATTEMPTS", default=50
+)  # then an event stays FAILED for staff to look at
 STRIPE_CONNECT_ACCOUNT_TYPE = env("STRIPE_CONNECT_ACCOUNT_TYPE", default="express")  # express | standard
 STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="")  # empty: Stripe's default (the platform's)
 PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default=f"{PUBLIC_URL}/designer/payouts/done")
@@ -353,7 +362,7 @@ RATE_LIMITS = {
 }
 if TESTING:
     # The suite sends many requests from 127.0.0.1: generous limits; rate-limit tests lower them.
-    RATE_LIMITS = {name: "100000/60" for name in RATE_LIMITS}
+    RATE_LIMITS = dict.fromkeys(RATE_LIMITS, "100000/60")
 for _item in env.list("RATE_LIMITS", default=[]):
     _name, _sep, _rate = _item.partition("=")
     if _sep:

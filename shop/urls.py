@@ -21,4 +21,6 @@ urlpatterns = [
 ]
 
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:
-    urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.append(
+        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+    )

@@ -1,5 +1,6 @@
 """Helpers for checkout and order tests: shipping methods, digital variants with real files in the
 private storage, and a buyer who drives the storefront operations over GraphQL."""
+
 from __future__ import annotations
 
 import itertools
@@ -40,10 +41,16 @@ def gid(type_name: str, pk) -> str:
     return to_global_id(type_name, pk)
 
 
-def make_shipping_method(designer, *, name: str | None = None, price=30000, free_above=None, currency="VND", **extra) -> ShippingMethod:
+def make_shipping_method(
+    designer, *, name: str | None = None, price=30000, free_above=None, currency="VND", **extra
+) -> ShippingMethod:
     return ShippingMethod.objects.create(
-        designer=designer, name=name or f"Giao hàng {next(_names)}", price_amount=Decimal(str(price)), currency=currency,
-        free_above_amount=Decimal(str(free_above)) if free_above is not None else None, **extra,
+        designer=designer,
+        name=name or f"Giao hàng {next(_names)}",
+        price_amount=Decimal(str(price)),
+        currency=currency,
+        free_above_amount=Decimal(str(free_above)) if free_above is not None else None,
+        **extra,
     )
 
 
@@ -111,10 +118,16 @@ class Buyer:
         return self.call(LINES_UPDATE, {"token": token, "input": data}, "checkoutLinesUpdate")
 
     def address(self, token, **overrides) -> dict:
-        return self.call(ADDRESS_UPDATE, {"token": token, "input": {**ADDRESS, **overrides}}, "checkoutShippingAddressUpdate")
+        return self.call(
+            ADDRESS_UPDATE, {"token": token, "input": {**ADDRESS, **overrides}}, "checkoutShippingAddressUpdate"
+        )
 
     def ship(self, token, method) -> dict:
-        return self.call(METHOD_UPDATE, {"token": token, "input": {"shippingMethodId": gid("ShippingMethod", method.pk)}}, "checkoutShippingMethodUpdate")
+        return self.call(
+            METHOD_UPDATE,
+            {"token": token, "input": {"shippingMethodId": gid("ShippingMethod", method.pk)}},
+            "checkoutShippingMethodUpdate",
+        )
 
     def complete(self, token, gateway: str = "dummy", data=None) -> dict:
         variables = {"token": token, "input": {"gateway": gateway}}

@@ -1,5 +1,6 @@
 """Shared fixtures: a GraphQL client over real HTTP handling, users and designers, a real Celery
 worker on Redis, and a check that a failed call wrote nothing."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,16 @@ class GraphQLClient:
     def __init__(self):
         self.http = Client(raise_request_exception=False)
 
-    def post(self, query: str, variables: dict | None = None, *, token: str | None = None, user: User | None = None,
-             headers: dict | None = None, operation_name: str | None = None):
+    def post(
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        token: str | None = None,
+        user: User | None = None,
+        headers: dict | None = None,
+        operation_name: str | None = None,
+    ):
         body = {"query": query, "variables": variables or {}}
         if operation_name:
             body["operationName"] = operation_name
@@ -86,7 +95,6 @@ def staff(db) -> User:
 
 def make_designer(*, user: User | None = None, status: str = "APPROVED", display_name: str = "Nguyễn Thị Hà", **extra):
     from designers.models import Designer
-
     from shop.core.text import unique_slug, vietnamese_slug
 
     user = user or make_user()
@@ -102,6 +110,7 @@ def designer_factory(db):
 
 
 # --- "nothing was written" --------------------------------------------------------------------
+
 
 def _snapshot() -> dict:
     state = {}
@@ -128,6 +137,7 @@ def db_unchanged(db):
 
 
 # --- a real Celery worker on Redis ------------------------------------------------------------
+
 
 def _reachable(url: str) -> bool:
     parsed = urlparse(url)
@@ -161,7 +171,9 @@ def celery_worker(transactional_db):
     # two worker tests would leave the second test's tasks on the first test's queue.
     app.conf.task_default_queue = _TEST_QUEUE
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+        ) as worker:
             yield worker
     finally:
         app.conf.task_always_eager = True
@@ -181,6 +193,7 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
 
 
 # --- rate limits on a real Redis --------------------------------------------------------------
+
 
 @pytest.fixture
 def rate_limit_redis(settings):

@@ -1,5 +1,6 @@
 """Stand-ins for external payment providers, implementing the public Gateway interface (they replace
 a remote service, not our code). Enabled per test with ``settings.PAYMENT_GATEWAYS``."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,9 @@ class PendingGateway(Gateway):
     def status(self, *, psp_reference: str) -> PaymentResult:
         if PendingGateway.unreachable:
             raise GatewayError("provider unreachable")
-        return PaymentResult(status=PaymentStatus(PendingGateway.settled.get(psp_reference, "PENDING")), psp_reference=psp_reference)
+        return PaymentResult(
+            status=PaymentStatus(PendingGateway.settled.get(psp_reference, "PENDING")), psp_reference=psp_reference
+        )
 
 
 class UnreachableGateway(Gateway):

@@ -1,6 +1,7 @@
 """Real files for upload tests, made with Pillow and the standard library (no binary fixtures), and
 GraphQL multipart requests (https://github.com/jaydenseric/graphql-multipart-request-spec) over
 Django's test client."""
+
 from __future__ import annotations
 
 import io
@@ -85,7 +86,9 @@ HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></bod
 EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
 
 
-def multipart(query: str, variables: dict, files: dict[str, tuple[str, bytes, str]], *, user=None, headers=None) -> dict:
+def multipart(
+    query: str, variables: dict, files: dict[str, tuple[str, bytes, str]], *, user=None, headers=None
+) -> dict:
     """POST a GraphQL multipart request. ``files`` maps a variables path (``variables.image``,
     ``variables.input.digitalFile``) to (file name, content, content type); the matching variable
     is sent as null and filled from the file part, as the spec says."""

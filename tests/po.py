@@ -4,6 +4,7 @@ Handles what ``makemessages`` writes: comments and ``#,`` flags, ``msgctxt``, ``
 ``msgid_plural``, ``msgstr`` / ``msgstr[n]``, strings continued over several lines, and obsolete
 (``#~``) entries, which are skipped.
 """
+
 from __future__ import annotations
 
 import re
@@ -85,7 +86,12 @@ def parse(path: Path | str) -> list[Entry]:
         keyword = _KEYWORD_RE.match(line)
         if keyword:
             name, index, text = keyword.group(1), keyword.group(2), unescape(keyword.group(3))
-            if name in ("msgctxt", "msgid") and current is not None and target is not None and target[0] not in ("msgctxt",):
+            if (
+                name in ("msgctxt", "msgid")
+                and current is not None
+                and target is not None
+                and target[0] not in ("msgctxt",)
+            ):
                 finish()
             if current is None:
                 current = Entry(flags=pending_flags, line=pending_line or number)

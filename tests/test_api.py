@@ -1,17 +1,20 @@
 """Transport-level behaviour of /graphql/: JSON errors with codes, never HTML or a stack trace."""
+
 import json
 
 from django.test import Client
 from django.utils import translation
-from graphql import GraphQLError
 
+from graphql import GraphQLError
 from shop.core.views import format_error
 
 ME = "query { me { email } }"
 
 
 def post_raw(body, content_type="application/json", **headers):
-    return Client(raise_request_exception=False).post("/graphql/", data=body, content_type=content_type, headers=headers)
+    return Client(raise_request_exception=False).post(
+        "/graphql/", data=body, content_type=content_type, headers=headers
+    )
 
 
 def test_malformed_bodies_are_400_json(db):
@@ -99,8 +102,10 @@ def test_nul_characters_are_refused_up_front(db):
         {"query": login, "variables": {"e": "a\x00b@example.com"}},
         {"query": 'mutation { tokenCreate(email: "\\u0000", password: "") { token } }'},
         {"query": '{ designer(slug: """a\x00b""") { id } }'},
-        {"query": "query($f: DesignerFilterInput) { designers(first: 1, filter: $f) { totalCount } }",
-         "variables": {"f": {"search": ["x"], "city": "Hà\x00Nội"}}},
+        {
+            "query": "query($f: DesignerFilterInput) { designers(first: 1, filter: $f) { totalCount } }",
+            "variables": {"f": {"search": ["x"], "city": "Hà\x00Nội"}},
+        },
     ):
         response = post_raw(json.dumps(body))
         assert response.status_code == 400, body

@@ -1,10 +1,11 @@
 """The contract: graphql/schema.graphql is printed from code, and every operation real clients
 send validates against it and is run by a test."""
+
 from pathlib import Path
 
 import pytest
-from graphql import parse, validate
 
+from graphql import parse, validate
 from shop.core.management.commands.export_schema import SCHEMA_PATH, printed_schema
 from shop.schema import schema
 from tests.conftest import OPERATIONS_DIR
@@ -66,7 +67,6 @@ def test_operation_is_within_the_query_limits(path, settings):
     """What real clients send must pass the limits real clients meet (with the operation's own
     variable defaults, and 100 for page sizes left to the client)."""
     from graphql import get_operation_ast
-
     from shop.core.query_limits import Limits, analyze
 
     document = parse(path.read_text())

@@ -1,6 +1,7 @@
 """The Vietnamese catalog stays whole and the committed django.mo matches it, checked without any
 gettext tool (a fresh machine may have none): the .po is read by tests/po.py and the .mo by Python's
 own gettext module. When one of these fails, run `make messages`, translate, and commit both files."""
+
 import ast
 import gettext
 import re
@@ -66,6 +67,7 @@ def test_translations_keep_their_placeholders(messages):
 def test_translations_are_written_in_vietnamese(messages):
     """A cheap guard against an English msgstr copied over: most translations carry Vietnamese
     letters, and none equals its source except technical names kept as they are."""
+
     def vietnamese(text: str) -> bool:  # a diacritic or đ
         return "đ" in text.lower() or any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", text))
 
@@ -92,7 +94,9 @@ def test_the_committed_mo_matches_the_po(entries):
             expected[entry.key] = entry.msgstr
     # msgfmt leaves the extraction date out of the compiled header
     for catalog in (expected, compiled):
-        catalog[""] = "".join(line for line in catalog.get("", "").splitlines(True) if not line.startswith("POT-Creation-Date:"))
+        catalog[""] = "".join(
+            line for line in catalog.get("", "").splitlines(True) if not line.startswith("POT-Creation-Date:")
+        )
     stale = sorted(str(k) for k in set(expected) ^ set(compiled))
     stale += sorted(str(k) for k in set(expected) & set(compiled) if expected[k] != compiled[k])
     assert not stale, "django.mo is stale relative to django.po (run `make messages`):\n" + "\n".join(stale[:20])
@@ -112,7 +116,11 @@ def _source_messages() -> dict[str, str]:
                 if name not in GETTEXT_NAMES or not node.args:
                     continue
                 index = 1 if name.startswith("pgettext") else 0
-                if len(node.args) > index and isinstance(node.args[index], ast.Constant) and isinstance(node.args[index].value, str):
+                if (
+                    len(node.args) > index
+                    and isinstance(node.args[index], ast.Constant)
+                    and isinstance(node.args[index].value, str)
+                ):
                     found.setdefault(node.args[index].value, f"{path.relative_to(settings.BASE_DIR)}:{node.lineno}")
     return found
 
@@ -123,13 +131,24 @@ def test_every_message_in_the_code_is_in_the_catalog(messages):
     source = _source_messages()
     assert len(source) > 150
     missing = sorted(f"{where}: {msgid!r}" for msgid, where in source.items() if msgid not in in_catalog)
-    assert not missing, "not in locale/vi/LC_MESSAGES/django.po (run `make messages` and translate):\n" + "\n".join(missing)
+    assert not missing, "not in locale/vi/LC_MESSAGES/django.po (run `make messages` and translate):\n" + "\n".join(
+        missing
+    )
 
 
 # Calls whose message argument reaches API clients: (name, position of the message argument).
 MESSAGE_CALLS = {
-    "ServiceError": 1, "FieldError": 1, "Problem": 1, "PermissionDenied": 0, "permission_denied": 0, "NotFound": 0,
-    "GraphQLError": 0, "BadRequest": 0, "limit_error": 0, "_error_response": 0, "MoneyError": 0,
+    "ServiceError": 1,
+    "FieldError": 1,
+    "Problem": 1,
+    "PermissionDenied": 0,
+    "permission_denied": 0,
+    "NotFound": 0,
+    "GraphQLError": 0,
+    "BadRequest": 0,
+    "limit_error": 0,
+    "_error_response": 0,
+    "MoneyError": 0,
 }
 # Machine-facing: the payment provider's webhooks and gateway plumbing, the Django admin's login.
 NOT_CLIENT_FACING = {"payments/webhooks.py", "payments/gateways", "shop/accounts/backends.py", "shop/settings.py"}
@@ -149,10 +168,14 @@ def _literal_messages():
                 if position is None:
                     continue
                 args = list(node.args)
-                argument = args[position] if len(args) > position else next(
-                    (k.value for k in node.keywords if k.arg == "message"), None)
-                if isinstance(argument, ast.JoinedStr) or (isinstance(argument, ast.Constant) and isinstance(argument.value, str)
-                                                           and " " in argument.value):
+                argument = (
+                    args[position]
+                    if len(args) > position
+                    else next((k.value for k in node.keywords if k.arg == "message"), None)
+                )
+                if isinstance(argument, ast.JoinedStr) or (
+                    isinstance(argument, ast.Constant) and isinstance(argument.value, str) and " " in argument.value
+                ):
                     yield f"{relative}:{node.lineno}: {ast.unparse(argument)[:80]}"
 
 
@@ -160,7 +183,7 @@ def test_no_client_facing_message_is_left_untranslatable():
     """Messages are passed through gettext where they are made: a plain literal or an f-string
     given to ServiceError, PermissionDenied, GraphQLError, ... would stay English for everyone."""
     found = list(_literal_messages())
-    assert not found, "wrap these in gettext (`_(\"...\") % {...}`, not f-strings):\n" + "\n".join(found)
+    assert not found, 'wrap these in gettext (`_("...") % {...}`, not f-strings):\n' + "\n".join(found)
 
 
 def test_english_is_the_source_and_vietnamese_the_default():

@@ -5,26 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seed', models.IntegerField()),
-                ('until', models.DateTimeField(help_text="The data's 'today'.")),
-                ('parameters', models.JSONField(default=dict, help_text='Counts asked for.')),
-                ('rows', models.JSONField(default=dict, help_text='Rows written, per table.')),
-                ('seconds', models.FloatField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seed", models.IntegerField()),
+                ("until", models.DateTimeField(help_text="The data's 'today'.")),
+                ("parameters", models.JSONField(default=dict, help_text="Counts asked for.")),
+                ("rows", models.JSONField(default=dict, help_text="Rows written, per table.")),
+                ("seconds", models.FloatField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

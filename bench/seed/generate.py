@@ -9,6 +9,7 @@ without a round trip; the sequences are moved past them at the end.
 Timestamps are relative to ``until`` (default: today 00:00 UTC): the same seed, counts and
 ``until`` give the same database, row for row.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -19,7 +20,7 @@ import random
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import orjson
 from django.apps import apps
@@ -27,15 +28,17 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
-from bench.seed import words
+from bench.seed import (
+    PASSWORD,
+    words,
+)
 from bench.seed.images import make_digital_files, make_images
 from bench.seed.progress import Progress
-from shop.core.storage import private_storage
 from shop.catalog.services import is_listed, search_texts, search_vectors, sort_name
+from shop.core.storage import private_storage
 from shop.core.text import vietnamese_slug
 from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
 
-from bench.seed import PASSWORD  # noqa: E402 (re-exported)
 EMAIL_DOMAIN = "bench.rethink.market"
 DAY = 86400.0
 MONTH = 30.4375 * DAY
@@ -66,7 +69,7 @@ class Report:
 
 
 def _ts(value: float) -> datetime:
-    return datetime.fromtimestamp(value, tz=dt_timezone.utc)
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 def _uuid(rnd: random.Random) -> uuid.UUID:
@@ -121,11 +124,19 @@ class Copier:
 
 
 class Seeder:
-    def __init__(self, counts: Counts, *, seed: int = 1, until: datetime | None = None, verbose: bool = True,
-                 image_count: int = 24, stream=None):
+    def __init__(
+        self,
+        counts: Counts,
+        *,
+        seed: int = 1,
+        until: datetime | None = None,
+        verbose: bool = True,
+        image_count: int = 24,
+        stream=None,
+    ):
         self.c = counts
         self.seed = seed
-        now = until or datetime.now(dt_timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        now = until or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.until = now.timestamp()
         self.verbose = verbose
         self.stream = stream
@@ -202,7 +213,10 @@ class Seeder:
             from bench.models import Dataset
 
             Dataset.objects.create(
-                seed=self.seed, until=_ts(self.until), parameters=asdict(self.c), rows=dict(self.report.rows),
+                seed=self.seed,
+                until=_ts(self.until),
+                parameters=asdict(self.c),
+                rows=dict(self.report.rows),
                 seconds=round(time.monotonic() - started, 2),
             )
             commit_started = time.monotonic()
@@ -223,7 +237,12 @@ class Seeder:
         t = time.monotonic()
         self.product_images = make_images(default_storage, prefix="products", count=self.image_count, seed=self.seed)
         self.portfolio_images = make_images(
-            default_storage, prefix="portfolio", count=max(4, self.image_count // 2), seed=self.seed, width=1200, height=800
+            default_storage,
+            prefix="portfolio",
+            count=max(4, self.image_count // 2),
+            seed=self.seed,
+            width=1200,
+            height=800,
         )
         self.digital_files = make_digital_files(private_storage(), count=4, seed=self.seed)
         self._stage("files", t)
@@ -254,8 +273,9 @@ class Seeder:
         designer_rows, user_rows, change_rows = [], [], []
         # User 1 is staff.
         staff_id = 1
-        user_rows.append((staff_id, f"staff@{EMAIL_DOMAIN}", "Quản trị viên", "vi", True, True, True,
-                          _ts(start - DAY), 0, password))
+        user_rows.append(
+            (staff_id, f"staff@{EMAIL_DOMAIN}", "Quản trị viên", "vi", True, True, True, _ts(start - DAY), 0, password)
+        )
         self.staff_id = staff_id
         for i in range(c.designers):
             designer_id = i + 1
@@ -269,33 +289,67 @@ class Seeder:
                 display = person
             else:
                 person = f"{rnd.choice(words.FAMILY_NAMES)} {rnd.choice(words.GIVEN_NAMES)}"
-                display = (f"{rnd.choice(words.STUDIO_PREFIXES_VI)} {rnd.choice(words.STUDIO_NOUNS_VI)}"
-                           if vietnamese else rnd.choice(words.STUDIO_EN))
+                display = (
+                    f"{rnd.choice(words.STUDIO_PREFIXES_VI)} {rnd.choice(words.STUDIO_NOUNS_VI)}"
+                    if vietnamese
+                    else rnd.choice(words.STUDIO_EN)
+                )
             slug = self._unique(vietnamese_slug(display, 55), used_slugs)
             status = "APPROVED" if i < 3 else _weighted(rnd, statuses)  # the first few are always approved
             city = _weighted(rnd, cities)
             created = designer_times[i]
-            year = datetime.fromtimestamp(created, dt_timezone.utc).year - rnd.randrange(0, 6)
+            year = datetime.fromtimestamp(created, UTC).year - rnd.randrange(0, 6)
             bio_lines = words.BIO_VI if vietnamese else words.BIO_EN
             bio = " ".join(line.format(name=display, city=city, year=year) for line in rnd.sample(bio_lines, 3))
             links = orjson.dumps([f"https://instagram.com/{slug.replace('-', '.')}"]).decode()
             decided = created + rnd.uniform(0.5, 4) * DAY
             updated = decided if status != "PENDING" else created
             email = f"{vietnamese_slug(person).replace('-', '.')}.{designer_id}@{EMAIL_DOMAIN}"
-            user_rows.append((user_id, email, person, "vi" if vietnamese else "en", False, True, False,
-                              _ts(created - 600), 0, password))
-            designer_rows.append((designer_id, user_id, display, slug, bio, city, links, status, None,
-                                  _ts(created), _ts(updated)))
+            user_rows.append(
+                (
+                    user_id,
+                    email,
+                    person,
+                    "vi" if vietnamese else "en",
+                    False,
+                    True,
+                    False,
+                    _ts(created - 600),
+                    0,
+                    password,
+                )
+            )
+            designer_rows.append(
+                (designer_id, user_id, display, slug, bio, city, links, status, None, _ts(created), _ts(updated))
+            )
             change_rows.append((designer_id, "", "PENDING", "", user_id, _ts(created), None))
             if status == "REJECTED":
-                change_rows.append((designer_id, "PENDING", "REJECTED", "Hồ sơ chưa có đủ ảnh sản phẩm.", staff_id,
-                                    _ts(decided), _ts(decided + 60)))
+                change_rows.append(
+                    (
+                        designer_id,
+                        "PENDING",
+                        "REJECTED",
+                        "Hồ sơ chưa có đủ ảnh sản phẩm.",
+                        staff_id,
+                        _ts(decided),
+                        _ts(decided + 60),
+                    )
+                )
             elif status in ("APPROVED", "SUSPENDED"):
                 change_rows.append((designer_id, "PENDING", "APPROVED", "", staff_id, _ts(decided), _ts(decided + 60)))
             if status == "SUSPENDED":
                 suspended = decided + rnd.uniform(0.3, 0.9) * (self.until - decided)
-                change_rows.append((designer_id, "APPROVED", "SUSPENDED", "Vi phạm chính sách giao hàng.", staff_id,
-                                    _ts(suspended), _ts(suspended + 60)))
+                change_rows.append(
+                    (
+                        designer_id,
+                        "APPROVED",
+                        "SUSPENDED",
+                        "Vi phạm chính sách giao hàng.",
+                        staff_id,
+                        _ts(suspended),
+                        _ts(suspended + 60),
+                    )
+                )
             self.designer_status.append(status)
             self.designer_city.append(city)
             self.designer_name.append(display)
@@ -324,13 +378,43 @@ class Seeder:
             self.buyer_name.append(name)
 
         progress = self.progress("users", len(user_rows) + len(designer_rows) + len(change_rows))
-        user_fields = ["id", "email", "full_name", "language", "is_staff", "is_active", "is_superuser",
-                       "date_joined", "token_version", "password"]
+        user_fields = [
+            "id",
+            "email",
+            "full_name",
+            "language",
+            "is_staff",
+            "is_active",
+            "is_superuser",
+            "date_joined",
+            "token_version",
+            "password",
+        ]
         Copier(cursor, User, user_fields, self.report).write(self._tick(user_rows, progress))
-        Copier(cursor, Designer, ["id", "user", "display_name", "slug", "bio", "city", "links", "status",
-                                  "commission_rate", "created_at", "updated_at"], self.report).write(self._tick(designer_rows, progress))
-        Copier(cursor, DesignerStatusChange, ["designer", "from_status", "to_status", "reason", "actor", "created_at",
-                                              "email_sent_at"], self.report).write(self._tick(change_rows, progress))
+        Copier(
+            cursor,
+            Designer,
+            [
+                "id",
+                "user",
+                "display_name",
+                "slug",
+                "bio",
+                "city",
+                "links",
+                "status",
+                "commission_rate",
+                "created_at",
+                "updated_at",
+            ],
+            self.report,
+        ).write(self._tick(designer_rows, progress))
+        Copier(
+            cursor,
+            DesignerStatusChange,
+            ["designer", "from_status", "to_status", "reason", "actor", "created_at", "email_sent_at"],
+            self.report,
+        ).write(self._tick(change_rows, progress))
         progress.close()
         self._stage("users and designers", t)
 
@@ -390,10 +474,27 @@ class Seeder:
             for index in sorted(rnd.sample(range(len(words.SHIPPING_METHODS)), rnd.choice((1, 1, 2, 3)))):
                 name, price, free_above, lo, hi = words.SHIPPING_METHODS[index]
                 methods.append((name, price, free_above))
-                rows.append((next(next_id), i + 1, name, price, "VND", free_above, lo, hi, True, _ts(self.designer_created[i])))
+                rows.append(
+                    (next(next_id), i + 1, name, price, "VND", free_above, lo, hi, True, _ts(self.designer_created[i]))
+                )
             self.designer_shipping.append(methods)
-        Copier(cursor, ShippingMethod, ["id", "designer", "name", "price_amount", "currency", "free_above_amount",
-                                        "min_days", "max_days", "is_active", "created_at"], self.report).write(rows)
+        Copier(
+            cursor,
+            ShippingMethod,
+            [
+                "id",
+                "designer",
+                "name",
+                "price_amount",
+                "currency",
+                "free_above_amount",
+                "min_days",
+                "max_days",
+                "is_active",
+                "created_at",
+            ],
+            self.report,
+        ).write(rows)
 
     def products(self, cursor) -> None:
         from shop.catalog.models import Product, ProductMedia, ProductVariant
@@ -435,12 +536,44 @@ class Seeder:
         used_slugs: dict[str, int] = {}
         search_rows = []
         statuses = [("PUBLISHED", 89), ("DRAFT", 7), ("ARCHIVED", 4)]
-        product_fields = ["id", "designer", "name", "sort_name", "slug", "description", "category", "tags", "product_type", "status",
-                          "currency", "min_price", "hidden_at", "hidden_reason", "hidden_by", "published_at",
-                          "created_at", "updated_at"]
-        variant_fields = ["id", "product", "designer", "sku", "name", "attributes", "price_amount", "currency",
-                          "stock_quantity", "digital_file", "digital_file_name", "digital_file_size",
-                          "digital_content_type", "position", "created_at", "updated_at"]
+        product_fields = [
+            "id",
+            "designer",
+            "name",
+            "sort_name",
+            "slug",
+            "description",
+            "category",
+            "tags",
+            "product_type",
+            "status",
+            "currency",
+            "min_price",
+            "hidden_at",
+            "hidden_reason",
+            "hidden_by",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+        variant_fields = [
+            "id",
+            "product",
+            "designer",
+            "sku",
+            "name",
+            "attributes",
+            "price_amount",
+            "currency",
+            "stock_quantity",
+            "digital_file",
+            "digital_file_name",
+            "digital_file_size",
+            "digital_content_type",
+            "position",
+            "created_at",
+            "updated_at",
+        ]
         media_fields = ["product", "image", "width", "height", "alt", "position", "thumbnails", "created_at"]
         progress = self.progress("products", c.products)
         chunk = 10_000
@@ -448,7 +581,7 @@ class Seeder:
         thumbs_json = [orjson.dumps(img.thumbnails).decode() for img in images]
         for chunk_start in range(0, c.products, chunk):
             product_rows, variant_rows, media_rows = [], [], []
-            for idx in order_idx[chunk_start: chunk_start + chunk]:
+            for idx in order_idx[chunk_start : chunk_start + chunk]:
                 pid = len(search_rows) + 1
                 p = pid - 1
                 d = chosen[idx]
@@ -467,8 +600,12 @@ class Seeder:
                 slug = self._unique(vietnamese_slug(name, 70), used_slugs, 80)
                 city = self.designer_city[d]
                 lines = words.DESCRIPTION_VI if vietnamese else words.DESCRIPTION_EN
-                sentences = [s.format(city=city, material=material[0 if vietnamese else 1], modifier=modifier[0 if vietnamese else 1])
-                             for s in rnd.sample(lines, rnd.randint(2, 4))]
+                sentences = [
+                    s.format(
+                        city=city, material=material[0 if vietnamese else 1], modifier=modifier[0 if vietnamese else 1]
+                    )
+                    for s in rnd.sample(lines, rnd.randint(2, 4))
+                ]
                 digital = kind in words.DIGITAL_KINDS
                 if digital:
                     sentences.append(words.DIGITAL_NOTE_VI if vietnamese else words.DIGITAL_NOTE_EN)
@@ -484,11 +621,17 @@ class Seeder:
                 lo, hi = spec["price"]
                 base = math.exp(rnd.uniform(math.log(lo), math.log(hi)))
                 axis_vi, axis_en, values = spec["axis"]
-                picked = values[:vpp] if len(values) <= vpp or digital else sorted(rnd.sample(values, vpp), key=values.index)
+                picked = (
+                    values[:vpp] if len(values) <= vpp or digital else sorted(rnd.sample(values, vpp), key=values.index)
+                )
                 prices = []
                 for v in range(vpp):
                     vid = p * vpp + v + 1
-                    price = _round_price(base * (1 + 0.15 * v)) if digital or kind in ("print", "home", "jewelry") else _round_price(base)
+                    price = (
+                        _round_price(base * (1 + 0.15 * v))
+                        if digital or kind in ("print", "home", "jewelry")
+                        else _round_price(base)
+                    )
                     prices.append(price)
                     value = picked[v % len(picked)]
                     vname = value if v < len(picked) else f"{value} {v + 1}"
@@ -500,23 +643,65 @@ class Seeder:
                         file_cols = (f.name, f.filename, f.size, f.content_type)
                     else:
                         file_cols = (None, "", None, "")
-                    variant_rows.append((vid, pid, d + 1, sku, vname, attributes, price, "VND", stock, *file_cols, v,
-                                         _ts(created), _ts(updated)))
+                    variant_rows.append(
+                        (
+                            vid,
+                            pid,
+                            d + 1,
+                            sku,
+                            vname,
+                            attributes,
+                            price,
+                            "VND",
+                            stock,
+                            *file_cols,
+                            v,
+                            _ts(created),
+                            _ts(updated),
+                        )
+                    )
                     self.variant_price[vid - 1] = price
                     self.variant_name[vid - 1] = vname
                     self.variant_sku[vid - 1] = sku
-                product_rows.append((
-                    pid, d + 1, name, sort_name(name), slug, description, category_id, tags, product_type, status, "VND", min(prices),
-                    _ts(updated) if hidden else None, "Ảnh sản phẩm không đúng mô tả." if hidden else "",
-                    self.staff_id if hidden else None, published_at, _ts(created), _ts(updated),
-                ))
+                product_rows.append(
+                    (
+                        pid,
+                        d + 1,
+                        name,
+                        sort_name(name),
+                        slug,
+                        description,
+                        category_id,
+                        tags,
+                        product_type,
+                        status,
+                        "VND",
+                        min(prices),
+                        _ts(updated) if hidden else None,
+                        "Ảnh sản phẩm không đúng mô tả." if hidden else "",
+                        self.staff_id if hidden else None,
+                        published_at,
+                        _ts(created),
+                        _ts(updated),
+                    )
+                )
                 media_count = _weighted(rnd, [(1, 25), (2, 30), (3, 25), (4, 20)])
                 first_image = rnd.randrange(len(images))
                 for m in range(media_count):
                     k = (first_image + m * 7) % len(images)
                     img = images[k]
-                    media_rows.append((pid, img.name, img.width, img.height, name if m == 0 else f"{name} ({m + 1})", m,
-                                       thumbs_json[k], _ts(created)))
+                    media_rows.append(
+                        (
+                            pid,
+                            img.name,
+                            img.width,
+                            img.height,
+                            name if m == 0 else f"{name} ({m + 1})",
+                            m,
+                            thumbs_json[k],
+                            _ts(created),
+                        )
+                    )
                 self.product_designer[p] = d
                 self.product_created[p] = created
                 self.product_name[p] = name
@@ -525,9 +710,12 @@ class Seeder:
                 if status != "DRAFT":
                     self.designer_products[d].append(pid)
                     self.designer_product_times[d].append(created)
-                listed = is_listed(status=status, hidden_at=_ts(updated) if hidden else None,
-                                   designer_status=self.designer_status[d])
-                search_rows.append((pid, d + 1, _ts(created), listed, *search_texts(name=name, tags=tags, description=description)))
+                listed = is_listed(
+                    status=status, hidden_at=_ts(updated) if hidden else None, designer_status=self.designer_status[d]
+                )
+                search_rows.append(
+                    (pid, d + 1, _ts(created), listed, *search_texts(name=name, tags=tags, description=description))
+                )
             Copier(cursor, Product, product_fields, self.report).write(product_rows)
             Copier(cursor, ProductVariant, variant_fields, self.report).write(variant_rows)
             Copier(cursor, ProductMedia, media_fields, self.report).write(media_rows)
@@ -556,27 +744,54 @@ class Seeder:
                 year = 2018 + rnd.randrange(0, 8)
                 template = rnd.choice(words.PORTFOLIO_TITLES_VI if vietnamese else words.PORTFOLIO_TITLES_EN)
                 title = template.format(
-                    season=rnd.choice(words.SEASONS_VI if vietnamese else words.SEASONS_EN), year=year,
-                    place=rnd.choice(words.PLACES), brand=rnd.choice(words.BRANDS),
+                    season=rnd.choice(words.SEASONS_VI if vietnamese else words.SEASONS_EN),
+                    year=year,
+                    place=rnd.choice(words.PLACES),
+                    brand=rnd.choice(words.BRANDS),
                 )
-                description = ("Một dự án về ký ức phố phường và chất liệu địa phương." if vietnamese
-                               else "A project about the memory of streets and local materials.")
+                description = (
+                    "Một dự án về ký ức phố phường và chất liệu địa phương."
+                    if vietnamese
+                    else "A project about the memory of streets and local materials."
+                )
                 created = self.designer_created[d] + rnd.uniform(1, 10) * DAY
                 tags = rnd.sample(["thủ công", "triển lãm", "nhận diện", "minh họa", "gốm", "lụa", "typography"], 2)
-                item_rows.append((item_id, d + 1, title, description, year, rnd.choice(words.ROLES), tags, position,
-                                  _ts(created), _ts(created)))
+                item_rows.append(
+                    (
+                        item_id,
+                        d + 1,
+                        title,
+                        description,
+                        year,
+                        rnd.choice(words.ROLES),
+                        tags,
+                        position,
+                        _ts(created),
+                        _ts(created),
+                    )
+                )
                 for m in range(rnd.choice((1, 1, 2, 3))):
                     k = rnd.randrange(len(images))
                     img = images[k]
-                    image_rows.append((item_id, img.name, img.width, img.height, title, m, thumbs_json[k], _ts(created)))
+                    image_rows.append(
+                        (item_id, img.name, img.width, img.height, title, m, thumbs_json[k], _ts(created))
+                    )
                 products = self.designer_products[d]
                 if products and rnd.random() < 0.3:
                     for pid in rnd.sample(products, min(len(products), rnd.randint(1, 3))):
                         link_rows.append((item_id, pid))
-        Copier(cursor, PortfolioItem, ["id", "designer", "title", "description", "year", "role", "tags", "position",
-                                       "created_at", "updated_at"], self.report).write(item_rows)
-        Copier(cursor, PortfolioImage, ["item", "image", "width", "height", "alt", "position", "thumbnails", "created_at"],
-               self.report).write(image_rows)
+        Copier(
+            cursor,
+            PortfolioItem,
+            ["id", "designer", "title", "description", "year", "role", "tags", "position", "created_at", "updated_at"],
+            self.report,
+        ).write(item_rows)
+        Copier(
+            cursor,
+            PortfolioImage,
+            ["item", "image", "width", "height", "alt", "position", "thumbnails", "created_at"],
+            self.report,
+        ).write(image_rows)
         through = PortfolioItem.products.through
         Copier(cursor, through, ["portfolioitem", "product"], self.report).write(link_rows)
         self._stage("portfolios", t)
@@ -585,7 +800,8 @@ class Seeder:
 
     def orders(self, cursor) -> None:
         from payments.models import Payment
-        from shop.orders.models import Order, OrderEvent, OrderEventType as E, OrderLine, Purchase
+        from shop.orders.models import Order, OrderEvent, OrderLine, Purchase
+        from shop.orders.models import OrderEventType as E
 
         t = time.monotonic()
         c = self.c
@@ -627,17 +843,74 @@ class Seeder:
         cum = list(itertools.accumulate(seller_weights))
         repeat_buyers = max(1, c.buyers // 10)
 
-        purchase_fields = ["id", "token", "user", "email", "language", "currency", "total_amount", "status", "gateway",
-                           "shipping_address", "created_at", "expires_at", "paid_at", "cancelled_at",
-                           "confirmation_email_sent_at"]
-        order_fields = ["id", "purchase", "designer", "number", "status", "currency", "subtotal_amount", "shipping_amount",
-                        "total_amount", "refunded_amount", "shipping_method_name", "shipping_address", "carrier",
-                        "tracking_number", "is_disputed", "created_at", "paid_at", "fulfilled_at", "delivered_at",
-                        "cancelled_at", "designer_email_sent_at", "shipped_email_sent_at"]
-        line_fields = ["order", "variant", "product_name", "variant_name", "sku", "product_type", "unit_price_amount",
-                       "quantity", "total_amount", "refunded_quantity"]
-        payment_fields = ["id", "purchase", "gateway", "amount", "currency", "status", "psp_reference", "charge_id",
-                          "client_secret", "idempotency_key", "error", "created_at", "updated_at"]
+        purchase_fields = [
+            "id",
+            "token",
+            "user",
+            "email",
+            "language",
+            "currency",
+            "total_amount",
+            "status",
+            "gateway",
+            "shipping_address",
+            "created_at",
+            "expires_at",
+            "paid_at",
+            "cancelled_at",
+            "confirmation_email_sent_at",
+        ]
+        order_fields = [
+            "id",
+            "purchase",
+            "designer",
+            "number",
+            "status",
+            "currency",
+            "subtotal_amount",
+            "shipping_amount",
+            "total_amount",
+            "refunded_amount",
+            "shipping_method_name",
+            "shipping_address",
+            "carrier",
+            "tracking_number",
+            "is_disputed",
+            "created_at",
+            "paid_at",
+            "fulfilled_at",
+            "delivered_at",
+            "cancelled_at",
+            "designer_email_sent_at",
+            "shipped_email_sent_at",
+        ]
+        line_fields = [
+            "order",
+            "variant",
+            "product_name",
+            "variant_name",
+            "sku",
+            "product_type",
+            "unit_price_amount",
+            "quantity",
+            "total_amount",
+            "refunded_quantity",
+        ]
+        payment_fields = [
+            "id",
+            "purchase",
+            "gateway",
+            "amount",
+            "currency",
+            "status",
+            "psp_reference",
+            "charge_id",
+            "client_secret",
+            "idempotency_key",
+            "error",
+            "created_at",
+            "updated_at",
+        ]
         event_fields = ["order", "type", "actor", "data", "created_at"]
         payment_id = 0
 
@@ -705,8 +978,20 @@ class Seeder:
                         total = price * qty
                         subtotal += total
                         physical = physical or ptype == "PHYSICAL"
-                        lines_here.append([order_id, vid, self.product_name[p], self.variant_name[vid - 1],
-                                           self.variant_sku[vid - 1], ptype, price, qty, total, 0])
+                        lines_here.append(
+                            [
+                                order_id,
+                                vid,
+                                self.product_name[p],
+                                self.variant_name[vid - 1],
+                                self.variant_sku[vid - 1],
+                                ptype,
+                                price,
+                                qty,
+                                total,
+                                0,
+                            ]
+                        )
                     method_name, shipping = "", 0
                     if physical:
                         needs_address = True
@@ -737,52 +1022,140 @@ class Seeder:
                                 for line in lines_here:
                                     line[9] = line[7]
                             else:
-                                status, refunded = "PARTIALLY_REFUNDED", min(total, _round_price(subtotal * 0.3) or 1000)
+                                status, refunded = (
+                                    "PARTIALLY_REFUNDED",
+                                    min(total, _round_price(subtotal * 0.3) or 1000),
+                                )
                     disputed = status in ("REFUNDED", "PARTIALLY_REFUNDED") and rnd.random() < 0.2
                     number = order_number(ORDER_NUMBER_START + order_id - 1)
                     shipped_email = fulfilled_at + 60 if fulfilled_at and physical else None
-                    order_rows.append((
-                        order_id, purchase_id, d + 1, number, status, "VND", subtotal, shipping, total, refunded,
-                        method_name, address if physical else None, carrier, tracking, disputed, _ts(created),
-                        _ts(paid_at) if paid_at else None, _ts(fulfilled_at) if fulfilled_at else None,
-                        _ts(delivered_at) if delivered_at else None, _ts(cancelled_at) if cancelled_at else None,
-                        _ts(paid_at + 30) if paid_at else None, _ts(shipped_email) if shipped_email else None,
-                    ))
+                    order_rows.append(
+                        (
+                            order_id,
+                            purchase_id,
+                            d + 1,
+                            number,
+                            status,
+                            "VND",
+                            subtotal,
+                            shipping,
+                            total,
+                            refunded,
+                            method_name,
+                            address if physical else None,
+                            carrier,
+                            tracking,
+                            disputed,
+                            _ts(created),
+                            _ts(paid_at) if paid_at else None,
+                            _ts(fulfilled_at) if fulfilled_at else None,
+                            _ts(delivered_at) if delivered_at else None,
+                            _ts(cancelled_at) if cancelled_at else None,
+                            _ts(paid_at + 30) if paid_at else None,
+                            _ts(shipped_email) if shipped_email else None,
+                        )
+                    )
                     # Its history, as the services record it.
                     event_rows.append((order_id, E.PLACED, user_id, '{"gateway": "dummy"}', _ts(created)))
                     if cancelled:
-                        event_rows.append((order_id, E.EXPIRED, None, '{"from": "UNPAID", "reason": ""}', _ts(cancelled_at)))
+                        event_rows.append(
+                            (order_id, E.EXPIRED, None, '{"from": "UNPAID", "reason": ""}', _ts(cancelled_at))
+                        )
                     else:
                         event_rows.append((order_id, E.PAID, None, f'{{"payment_id": {payment_id}}}', _ts(paid_at)))
                     if fulfilled_at:
-                        data = (orjson.dumps({"carrier": carrier, "tracking_number": tracking}).decode() if physical
-                                else '{"automatic": true, "digital": true}')
-                        event_rows.append((order_id, E.FULFILLED, self.designer_user_id(d) if physical else None, data,
-                                           _ts(fulfilled_at)))
+                        data = (
+                            orjson.dumps({"carrier": carrier, "tracking_number": tracking}).decode()
+                            if physical
+                            else '{"automatic": true, "digital": true}'
+                        )
+                        event_rows.append(
+                            (
+                                order_id,
+                                E.FULFILLED,
+                                self.designer_user_id(d) if physical else None,
+                                data,
+                                _ts(fulfilled_at),
+                            )
+                        )
                     if delivered_at and physical:
                         event_rows.append((order_id, E.DELIVERED, self.designer_user_id(d), "{}", _ts(delivered_at)))
                     if refunded:
                         when = _ts(min(self.until - 60, (delivered_at or created) + 3 * DAY))
-                        event_rows.append((order_id, "REFUNDED", self.staff_id, orjson.dumps({
-                            "amount": str(refunded), "currency": "VND", "reason": "Hàng bị lỗi khi giao.", "source": "STAFF",
-                        }).decode(), when))
+                        event_rows.append(
+                            (
+                                order_id,
+                                "REFUNDED",
+                                self.staff_id,
+                                orjson.dumps(
+                                    {
+                                        "amount": str(refunded),
+                                        "currency": "VND",
+                                        "reason": "Hàng bị lỗi khi giao.",
+                                        "source": "STAFF",
+                                    }
+                                ).decode(),
+                                when,
+                            )
+                        )
                     line_rows.extend(tuple(line) for line in lines_here)
                     purchase_total += total
-                purchase_rows.append((
-                    purchase_id, _uuid(rnd), user_id, email, "vi" if rnd.random() < 0.85 else "en", "VND", purchase_total,
-                    "CANCELLED" if cancelled else "PAID", "dummy", address if needs_address else None, _ts(created),
-                    _ts(created + 1800), _ts(paid_at) if paid_at else None, _ts(created + 1800) if cancelled else None,
-                    _ts(paid_at + 30) if paid_at else None,
-                ))
+                purchase_rows.append(
+                    (
+                        purchase_id,
+                        _uuid(rnd),
+                        user_id,
+                        email,
+                        "vi" if rnd.random() < 0.85 else "en",
+                        "VND",
+                        purchase_total,
+                        "CANCELLED" if cancelled else "PAID",
+                        "dummy",
+                        address if needs_address else None,
+                        _ts(created),
+                        _ts(created + 1800),
+                        _ts(paid_at) if paid_at else None,
+                        _ts(created + 1800) if cancelled else None,
+                        _ts(paid_at + 30) if paid_at else None,
+                    )
+                )
                 if payment_status == "SUCCEEDED":
                     reference = _uuid(rnd).hex
-                    payment_rows.append((payment_id, purchase_id, "dummy", purchase_total, "VND", "SUCCEEDED",
-                                         f"dummy_pay_{reference}", f"dummy_ch_{reference}", "", f"purchase-{purchase_id}", "",
-                                         _ts(created + 5), _ts(paid_at)))
+                    payment_rows.append(
+                        (
+                            payment_id,
+                            purchase_id,
+                            "dummy",
+                            purchase_total,
+                            "VND",
+                            "SUCCEEDED",
+                            f"dummy_pay_{reference}",
+                            f"dummy_ch_{reference}",
+                            "",
+                            f"purchase-{purchase_id}",
+                            "",
+                            _ts(created + 5),
+                            _ts(paid_at),
+                        )
+                    )
                 elif payment_status == "FAILED":
-                    payment_rows.append((payment_id, purchase_id, "dummy", purchase_total, "VND", "FAILED",
-                                         f"dummy_pay_{_uuid(rnd).hex}", "", "", f"purchase-{purchase_id}", "Card declined.",
-                                         _ts(created + 5), _ts(created + 10)))
+                    payment_rows.append(
+                        (
+                            payment_id,
+                            purchase_id,
+                            "dummy",
+                            purchase_total,
+                            "VND",
+                            "FAILED",
+                            f"dummy_pay_{_uuid(rnd).hex}",
+                            "",
+                            "",
+                            f"purchase-{purchase_id}",
+                            "Card declined.",
+                            _ts(created + 5),
+                            _ts(created + 10),
+                        )
+                    )
             Copier(cursor, Purchase, purchase_fields, self.report).write(purchase_rows)
             Copier(cursor, Order, order_fields, self.report).write(order_rows)
             Copier(cursor, OrderLine, line_fields, self.report).write(line_rows)
@@ -800,10 +1173,17 @@ class Seeder:
         else:
             street, ward, district, province = rnd.choice(words.OTHER_ADDRESSES)
         phone = "0" + rnd.choice("35789") + "".join(str(rnd.randrange(10)) for _ in range(8))
-        return orjson.dumps({
-            "recipient_name": name, "phone": phone, "street_address": f"{rnd.randint(1, 199)} {street}",
-            "ward": ward, "district": district, "province": province, "country": "VN",
-        }).decode()
+        return orjson.dumps(
+            {
+                "recipient_name": name,
+                "phone": phone,
+                "street_address": f"{rnd.randint(1, 199)} {street}",
+                "ward": ward,
+                "district": district,
+                "province": province,
+                "country": "VN",
+            }
+        ).decode()
 
     # --- the search table (the catalog's own definition: shop.catalog.services) -------------
 
@@ -823,16 +1203,22 @@ class Seeder:
 
         t = time.monotonic()
         cursor.execute("DROP TABLE IF EXISTS pg_temp.bench_search")
-        cursor.execute("CREATE TEMP TABLE bench_search (id bigint PRIMARY KEY, designer_id bigint, created_at timestamptz, "
-                       "listed boolean, name text, tags text, body text) ON COMMIT DROP")
-        with cursor.copy("COPY bench_search (id, designer_id, created_at, listed, name, tags, body) FROM STDIN") as copy:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_search (id bigint PRIMARY KEY, designer_id bigint, created_at timestamptz, "
+            "listed boolean, name text, tags text, body text) ON COMMIT DROP"
+        )
+        with cursor.copy(
+            "COPY bench_search (id, designer_id, created_at, listed, name, tags, body) FROM STDIN"
+        ) as copy:
             for row in self.search_rows:
                 copy.write_row(row)
         query = Query(ProductSearch)
         columns = [RawSQL(f"s.{c}", (), output_field=TextField()) for c in ("name", "tags", "body")]
         compiler = query.get_compiler(connection=connection)
-        vectors = {name: compiler.compile(expression.resolve_expression(query))
-                   for name, expression in search_vectors(*columns).items()}
+        vectors = {
+            name: compiler.compile(expression.resolve_expression(query))
+            for name, expression in search_vectors(*columns).items()
+        }
         names = list(vectors)
         sql = ", ".join(vectors[name][0] for name in names)
         params = [p for name in names for p in vectors[name][1]]
@@ -850,8 +1236,10 @@ class Seeder:
     def sequences(self, cursor) -> None:
         from shop.orders.models import Order
 
-        cursor.execute("SELECT setval(%s, %s, false)",
-                       [ORDER_NUMBER_SEQUENCE, ORDER_NUMBER_START + self.report.rows.get(Order._meta.db_table, 0)])
+        cursor.execute(
+            "SELECT setval(%s, %s, false)",
+            [ORDER_NUMBER_SEQUENCE, ORDER_NUMBER_START + self.report.rows.get(Order._meta.db_table, 0)],
+        )
         for model in apps.get_models(include_auto_created=True):
             if model._meta.app_label not in OUR_APPS or not model._meta.managed:
                 continue
@@ -860,11 +1248,10 @@ class Seeder:
                 continue
             table = model._meta.db_table
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX(\"{pk.column}\") FROM \"{table}\"), 0) + 1, false)",
+                f'SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX("{pk.column}") FROM "{table}"), 0) + 1, false)',
                 [f'"{table}"', pk.column],
             )
 
 
 class SeedError(Exception):
     pass
-

@@ -4,6 +4,7 @@ Each picture is a soft two-colour gradient with a few shapes, deterministic from
 as a JPEG original plus WebP thumbnails in the sizes the storefront asks for, under
 ``<prefix>/bench/`` in default storage. Digital goods get a few small ZIP files in private storage.
 """
+
 from __future__ import annotations
 
 import io
@@ -15,13 +16,13 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
 PALETTES = [
-    ((33, 64, 154), (233, 236, 245)),   # indigo
-    ((184, 71, 42), (247, 232, 214)),   # terracotta
-    ((46, 110, 92), (226, 240, 232)),   # celadon
-    ((140, 32, 52), (246, 226, 226)),   # lacquer red
+    ((33, 64, 154), (233, 236, 245)),  # indigo
+    ((184, 71, 42), (247, 232, 214)),  # terracotta
+    ((46, 110, 92), (226, 240, 232)),  # celadon
+    ((140, 32, 52), (246, 226, 226)),  # lacquer red
     ((201, 153, 38), (250, 244, 224)),  # turmeric
-    ((60, 60, 60), (238, 238, 238)),    # ink
-    ((92, 62, 130), (238, 232, 246)),   # lotus purple
+    ((60, 60, 60), (238, 238, 238)),  # ink
+    ((92, 62, 130), (238, 232, 246)),  # lotus purple
     ((20, 120, 150), (224, 242, 246)),  # river
 ]
 
@@ -68,7 +69,9 @@ def _save(storage, name: str, data: bytes) -> str:
     return saved
 
 
-def make_images(storage, *, prefix: str, count: int, seed: int, width: int = 800, height: int = 800) -> list[StoredImage]:
+def make_images(
+    storage, *, prefix: str, count: int, seed: int, width: int = 800, height: int = 800
+) -> list[StoredImage]:
     """``count`` pictures with their thumbnails; returns their stored names and sizes."""
     images = []
     sizes = thumbnail_sizes()

@@ -1,5 +1,6 @@
 """A small progress bar on stderr (no dependency): redrawn in place on a terminal, a line every
 10% otherwise (CI logs)."""
+
 from __future__ import annotations
 
 import sys
@@ -39,7 +40,9 @@ class Progress:
         bar = "#" * int(fraction * width) + "-" * (width - int(fraction * width))
         elapsed = time.monotonic() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        text = f"{self.label:<16} [{bar}] {self.done:>10,}/{self.total:,} {fraction:6.1%} {elapsed:6.1f}s {rate:>9,.0f}/s"
+        text = (
+            f"{self.label:<16} [{bar}] {self.done:>10,}/{self.total:,} {fraction:6.1%} {elapsed:6.1f}s {rate:>9,.0f}/s"
+        )
         self.stream.write(("\r" if self.tty else "") + text + end)
         self.stream.flush()
 

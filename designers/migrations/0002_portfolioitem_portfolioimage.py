@@ -8,47 +8,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('designers', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("designers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PortfolioItem',
+            name="PortfolioItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('role', models.CharField(blank=True, help_text='Role or credits.', max_length=200)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('designer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portfolio_items', to='designers.designer')),
-                ('products', models.ManyToManyField(blank=True, related_name='portfolio_items', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("role", models.CharField(blank=True, help_text="Role or credits.", max_length=200)),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40), blank=True, default=list, size=None
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portfolio_items",
+                        to="designers.designer",
+                    ),
+                ),
+                ("products", models.ManyToManyField(blank=True, related_name="portfolio_items", to="catalog.product")),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PortfolioImage',
+            name="PortfolioImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(height_field='height', max_length=255, upload_to=shop.core.storage.portfolio_media_path, width_field='width')),
-                ('width', models.PositiveIntegerField(default=0)),
-                ('height', models.PositiveIntegerField(default=0)),
-                ('alt', models.CharField(blank=True, max_length=250)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('thumbnails', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='designers.portfolioitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "image",
+                    models.ImageField(
+                        height_field="height",
+                        max_length=255,
+                        upload_to=shop.core.storage.portfolio_media_path,
+                        width_field="width",
+                    ),
+                ),
+                ("width", models.PositiveIntegerField(default=0)),
+                ("height", models.PositiveIntegerField(default=0)),
+                ("alt", models.CharField(blank=True, max_length=250)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("thumbnails", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="images", to="designers.portfolioitem"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
     ]

@@ -1,7 +1,8 @@
 """Enabled gateways, from ``settings.PAYMENT_GATEWAYS`` (dotted class paths)."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -9,7 +10,7 @@ from django.utils.module_loading import import_string
 from payments.gateways.base import Gateway
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str) -> Gateway:
     return import_string(path)()
 

@@ -22,6 +22,7 @@ gateway converts them to what its provider wants (Stripe: the smallest unit, ``m
 Paying designers out is a separate capability (:class:`PayoutProvider`, Stripe Connect today),
 chosen by ``settings.PAYOUT_PROVIDER``.
 """
+
 from __future__ import annotations
 
 import enum
@@ -104,7 +105,9 @@ class Gateway:
     def status(self, *, psp_reference: str) -> PaymentResult:
         raise NotImplementedError
 
-    def refund(self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = "") -> RefundResult:
+    def refund(
+        self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
+    ) -> RefundResult:
         raise NotImplementedError
 
     def verify_notification(self, *, body: bytes, headers: dict) -> Notification:
@@ -137,11 +140,22 @@ class PayoutProvider:
     def retrieve_account(self, *, account_id: str) -> ConnectedAccount:
         raise NotImplementedError
 
-    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str) -> AccountLink:
+    def create_account_link(
+        self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> AccountLink:
         raise NotImplementedError
 
-    def create_transfer(self, *, amount: int, currency: str, destination: str, source_transaction: str,
-                        transfer_group: str, idempotency_key: str, metadata: dict) -> str:
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> str:
         """Returns the provider's transfer id."""
         raise NotImplementedError
 

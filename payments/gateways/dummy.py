@@ -3,6 +3,7 @@
 Send ``{"token": "decline"}`` as the gateway data to be declined (a failed card, end to end).
 Idempotent: the same key gives the same reference and the same answer.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,5 +34,7 @@ class DummyGateway(Gateway):
     def status(self, *, psp_reference: str) -> PaymentResult:
         return PaymentResult(status=PaymentStatus.SUCCEEDED, psp_reference=psp_reference)
 
-    def refund(self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = "") -> RefundResult:
+    def refund(
+        self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
+    ) -> RefundResult:
         return RefundResult(succeeded=True, psp_reference=_reference("dummy_re", idempotency_key))

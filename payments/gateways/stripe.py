@@ -10,6 +10,7 @@ Amounts go to Stripe in the currency's smallest unit (``money.to_minor``: 150000
 idempotency key, so a retry never charges, pays or refunds twice. ``STRIPE_API_BASE`` points the SDK
 elsewhere (the tests' local stand-in).
 """
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,11 @@ def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClien
 
 
 def _error(exc: stripe.StripeError) -> GatewayError:
-    retryable = isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)) or (
-        isinstance(exc, stripe.APIError) and not isinstance(exc, stripe.InvalidRequestError)
-    ) or (exc.http_status or 0) >= 500
+    retryable = (
+        isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError))
+        or (isinstance(exc, stripe.APIError) and not isinstance(exc, stripe.InvalidRequestError))
+        or (exc.http_status or 0) >= 500
+    )
     message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
     return GatewayError(message, code=getattr(exc, "code", None) or exc.__class__.__name__, retryable=retryable)
 
@@ -111,9 +114,7 @@ class StripeGateway(Gateway, PayoutProvider):
             params["description"] = request.description[:1000]
         if request.email:
             params["receipt_email"] = request.email
-        intent = self._call(
-            self.client.v1.payment_intents.create, params, {"idempotency_key": request.idempotency_key}
-        )
+        intent = self._call(self.client.v1.payment_intents.create, params, {"idempotency_key": request.idempotency_key})
         return self._result(intent)
 
     def status(self, *, psp_reference: str) -> PaymentResult:
@@ -133,7 +134,9 @@ class StripeGateway(Gateway, PayoutProvider):
             raw=intent,
         )
 
-    def refund(self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = "") -> RefundResult:
+    def refund(
+        self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
+    ) -> RefundResult:
         params = {
             "payment_intent": psp_reference,
             "amount": money.to_minor(amount, currency),
@@ -181,9 +184,13 @@ class StripeGateway(Gateway, PayoutProvider):
             raise NotificationError("The body is not JSON.")
         if not (
             isinstance(event, dict)
-            and isinstance(event.get("id"), str) and event["id"].startswith("evt_") and len(event["id"]) <= 255
-            and isinstance(event.get("type"), str) and len(event["type"]) <= 100
-            and isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)
+            and isinstance(event.get("id"), str)
+            and event["id"].startswith("evt_")
+            and len(event["id"]) <= 255
+            and isinstance(event.get("type"), str)
+            and len(event["type"]) <= 100
+            and isinstance(event.get("data"), dict)
+            and isinstance(event["data"].get("object"), dict)
         ):
             raise NotificationError("Not a Stripe event.")
         return Notification(event_id=event["id"], type=event["type"], payload=event)
@@ -206,13 +213,29 @@ class StripeGateway(Gateway, PayoutProvider):
     def retrieve_account(self, *, account_id: str) -> ConnectedAccount:
         return _account(self._call(self.client.v1.accounts.retrieve, account_id))
 
-    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str) -> AccountLink:
-        params = {"account": account_id, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"}
+    def create_account_link(
+        self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> AccountLink:
+        params = {
+            "account": account_id,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": "account_onboarding",
+        }
         link = self._call(self.client.v1.account_links.create, params, {"idempotency_key": idempotency_key})
         return AccountLink(url=link["url"], expires_at=int(link["expires_at"]))
 
-    def create_transfer(self, *, amount: int, currency: str, destination: str, source_transaction: str,
-                        transfer_group: str, idempotency_key: str, metadata: dict) -> str:
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> str:
         params = {
             "amount": int(amount),
             "currency": currency.lower(),

@@ -1,4 +1,5 @@
 """The Django admin's login goes through the same backoff and lockout as ``tokenCreate``."""
+
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend

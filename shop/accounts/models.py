@@ -12,13 +12,13 @@ class UserManager(BaseUserManager):
     def normalize_email(cls, email):
         return (email or "").strip().lower()
 
-    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
         user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         extra.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **extra)
 

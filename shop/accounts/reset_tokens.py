@@ -5,6 +5,7 @@ token version, email and a timestamp, so a token stops working once the password
 used, or changed another way), after ``tokensDeactivateAll``, when the email changes, and when it
 expires. The public token is ``<base64 user id>.<timestamp>-<hmac>``.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.tokens import PasswordResetTokenGenerator

@@ -1,4 +1,5 @@
 """Account writes: registration, login with throttling, token rotation, profile and password."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def register_account(*, email: str, password: str, full_name: str = "", language
 
 # --- login throttling -------------------------------------------------------------------------
 
+
 def _throttle_keys(email: str, ip: str | None) -> list[str]:
     keys = [f"email:{(email or '').strip().lower()[:254]}"]
     if ip:
@@ -114,8 +116,10 @@ def purge_login_throttles(*, now=None) -> int:
     they name people and addresses. The next failure counts from zero. Returns how many went."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.LOGIN_THROTTLE_RETENTION_SECONDS)
-    stale = LoginThrottle.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now),
-                                         Q(last_failure_at__isnull=True) | Q(last_failure_at__lt=cutoff))
+    stale = LoginThrottle.objects.filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now),
+        Q(last_failure_at__isnull=True) | Q(last_failure_at__lt=cutoff),
+    )
     deleted, _by_model = stale.delete()
     return deleted
 
@@ -214,6 +218,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> Toke
 
 
 # --- password reset ---------------------------------------------------------------------------
+
 
 @transaction.atomic
 def request_password_reset(*, email: str, ip: str | None = None) -> None:

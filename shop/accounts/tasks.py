@@ -35,7 +35,11 @@ def send_password_reset_email(self, request_id: int) -> bool:
             name="password_reset",
             language=user.language,
             to=[user.email],
-            context={"user": user, "reset_url": reset_url, "valid_minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60)},
+            context={
+                "user": user,
+                "reset_url": reset_url,
+                "valid_minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
+            },
         )
         request.email_sent_at = timezone.now()
         request.save(update_fields=["email_sent_at"])

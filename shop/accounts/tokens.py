@@ -1,4 +1,5 @@
 """Access tokens (short-lived JWT, HS256) and rotating refresh tokens."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """Read-only catalog views for staff, plus moderation actions through the services (writes that
 keep search documents, prices and files consistent happen through the API and its services)."""
+
 from django.contrib import admin, messages
 
 from shop.catalog import services

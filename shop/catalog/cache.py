@@ -1,5 +1,6 @@
 """The catalog and the anonymous-read cache (shop/core/readcache.py): which generations a cached
 response showing a catalog object depends on, and the bumps the services make after each write."""
+
 from __future__ import annotations
 
 from shop.catalog.models import Category, Product, ProductMedia, ProductVariant

@@ -53,7 +53,9 @@ class Product(models.Model):
     status = models.CharField(max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT)
     currency = models.CharField(max_length=3, default="VND")
     # Lowest variant price, kept by the catalog services (for sorting and price filters).
-    min_price = models.DecimalField(max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES, null=True, blank=True)
+    min_price = models.DecimalField(
+        max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES, null=True, blank=True
+    )
     # Moderation: staff can hide a listing with a reason.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.TextField(blank=True)
@@ -117,7 +119,9 @@ class ProductVariant(models.Model):
     currency = models.CharField(max_length=3, default="VND")
     # Physical goods only; never below zero (database constraint).
     stock_quantity = models.IntegerField(default=0)
-    digital_file = models.FileField(upload_to=digital_file_path, storage=private_storage, null=True, blank=True, max_length=255)
+    digital_file = models.FileField(
+        upload_to=digital_file_path, storage=private_storage, null=True, blank=True, max_length=255
+    )
     digital_file_name = models.CharField(max_length=255, blank=True)
     digital_file_size = models.PositiveBigIntegerField(null=True, blank=True)
     digital_content_type = models.CharField(max_length=100, blank=True)

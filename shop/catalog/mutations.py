@@ -2,6 +2,7 @@
 
 IDs of objects outside the caller's reach are answered ``NOT_FOUND`` exactly like unknown IDs
 (see shop/catalog/services.py)."""
+
 import graphene
 
 from shop.catalog import services
@@ -49,6 +50,7 @@ class CatalogMutation(BaseMutation):
 
 
 # --- products ------------------------------------------------------------------------------------
+
 
 class ProductMutation(CatalogMutation):
     class Meta:
@@ -109,7 +111,9 @@ class ProductUpdate(ProductMutation):
     def perform(cls, root, info, id, input):
         kwargs = {}
         if "category" in input:
-            kwargs["category_id"] = decode_id(input["category"], "Category", field="category") if input["category"] else None
+            kwargs["category_id"] = (
+                decode_id(input["category"], "Category", field="category") if input["category"] else None
+            )
         product = services.update_product(
             actor=current_user(info),
             product_id=decode_id(id, "Product"),
@@ -141,13 +145,21 @@ def _product_action(name: str, service, doc: str):
 
 
 ProductDelete = _product_action(
-    "ProductDelete", services.delete_product, "Delete a product with its variants and images (not once it has orders: archive it)."
+    "ProductDelete",
+    services.delete_product,
+    "Delete a product with its variants and images (not once it has orders: archive it).",
 )
 ProductPublish = _product_action(
-    "ProductPublish", services.publish_product, "Put a product on the storefront (approved designers; at least one variant)."
+    "ProductPublish",
+    services.publish_product,
+    "Put a product on the storefront (approved designers; at least one variant).",
 )
-ProductUnpublish = _product_action("ProductUnpublish", services.unpublish_product, "Take a product off the storefront (back to DRAFT).")
-ProductArchive = _product_action("ProductArchive", services.archive_product, "Retire a product (ARCHIVED); it can be published again.")
+ProductUnpublish = _product_action(
+    "ProductUnpublish", services.unpublish_product, "Take a product off the storefront (back to DRAFT)."
+)
+ProductArchive = _product_action(
+    "ProductArchive", services.archive_product, "Retire a product (ARCHIVED); it can be published again."
+)
 
 
 class ProductModerateInput(graphene.InputObjectType):
@@ -167,12 +179,16 @@ class ProductModerate(ProductMutation):
     @classmethod
     def perform(cls, root, info, id, input):
         product = services.moderate_product(
-            actor=current_user(info), product_id=decode_id(id, "Product"), hidden=input["hidden"], reason=input.get("reason")
+            actor=current_user(info),
+            product_id=decode_id(id, "Product"),
+            hidden=input["hidden"],
+            reason=input.get("reason"),
         )
         return cls(product=product)
 
 
 # --- variants ------------------------------------------------------------------------------------
+
 
 class VariantAttributeInput(graphene.InputObjectType):
     name = graphene.String(required=True, description="e.g. Kích cỡ, Màu, Chất liệu")
@@ -185,7 +201,9 @@ class ProductVariantCreateInput(graphene.InputObjectType):
     attributes = graphene.List(graphene.NonNull(VariantAttributeInput))
     price = graphene.Decimal(required=True, description="In the product's currency; VND has no decimals.")
     stock_quantity = graphene.Int(description="Physical goods only (default 0).")
-    digital_file = Upload(description="Digital goods: PDF, ZIP, PNG, JPEG, WebP, TTF, OTF, WOFF or WOFF2, up to 50 MB; kept private.")
+    digital_file = Upload(
+        description="Digital goods: PDF, ZIP, PNG, JPEG, WebP, TTF, OTF, WOFF or WOFF2, up to 50 MB; kept private."
+    )
 
 
 class ProductVariantUpdateInput(graphene.InputObjectType):
@@ -263,6 +281,7 @@ class ProductVariantDelete(VariantMutation):
 
 # --- media ---------------------------------------------------------------------------------------
 
+
 class MediaMutation(CatalogMutation):
     class Meta:
         abstract = True
@@ -283,7 +302,10 @@ class ProductMediaCreate(MediaMutation):
     @classmethod
     def perform(cls, root, info, product_id, image, alt=None):
         media = services.add_product_media(
-            actor=current_user(info), product_id=decode_id(product_id, "Product", field="productId"), image=image, alt=alt
+            actor=current_user(info),
+            product_id=decode_id(product_id, "Product", field="productId"),
+            image=image,
+            alt=alt,
         )
         return cls(media=media, product=media.product)
 
@@ -316,6 +338,7 @@ class ProductMediaDelete(MediaMutation):
 
 
 # --- categories (staff) --------------------------------------------------------------------------
+
 
 class CategoryMutation(CatalogMutation):
     class Meta:

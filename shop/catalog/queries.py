@@ -54,7 +54,10 @@ def wants_private(kwargs: dict) -> bool:
 def sort_kwargs(sort_by) -> dict:
     if not sort_by:
         return {}
-    return {"sort_field": enum_value(sort_by.get("field")), "sort_direction": enum_value(sort_by.get("direction")) or "ASC"}
+    return {
+        "sort_field": enum_value(sort_by.get("field")),
+        "sort_direction": enum_value(sort_by.get("direction")) or "ASC",
+    }
 
 
 class CategoryFilterInput(graphene.InputObjectType):
@@ -88,14 +91,29 @@ class CatalogQueries(graphene.ObjectType):
         if staff_view and not selectors.is_staff(user):
             raise permission_denied(_("Only staff can filter products by status or moderation."))
         node = selected_fields(info, "edges", "node")
-        qs = selectors.product_list(user, staff_view=staff_view, columns=selectors.list_columns(node),
-                                    relations=selectors.list_relations(node), **sort_kwargs(sort_by), **kwargs)
+        qs = selectors.product_list(
+            user,
+            staff_view=staff_view,
+            columns=selectors.list_columns(node),
+            relations=selectors.list_relations(node),
+            **sort_kwargs(sort_by),
+            **kwargs,
+        )
         # A search ranks every match to sort them: its first page counts them on the way, in the
         # search table when it can answer the filters by itself.
         searching = selectors.search_query(kwargs.get("search")) is not None
-        ranked = selectors.search_ranking(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs) if searching else None
-        return paginate(qs, ProductConnection, count_with_page=searching and "totalCount" in selected_fields(info),
-                        ranked=ranked, **page)
+        ranked = (
+            selectors.search_ranking(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs)
+            if searching
+            else None
+        )
+        return paginate(
+            qs,
+            ProductConnection,
+            count_with_page=searching and "totalCount" in selected_fields(info),
+            ranked=ranked,
+            **page,
+        )
 
     def resolve_product(root, info, slug=None, id=None):
         if slug:

@@ -7,6 +7,7 @@ Who sees a product:
 - the designer who owns it: always (drafts, archived, hidden — with the moderation reason);
 - staff: everything.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,18 @@ from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import (
-    Category, Product, ProductMedia, ProductSearch, ProductStatus, ProductType, ProductVariant,
+    Category,
+    Product,
+    ProductMedia,
+    ProductSearch,
+    ProductStatus,
+    ProductType,
+    ProductVariant,
 )
 from shop.core.prefetch import instances, prime
 from shop.core.text import fold
@@ -69,6 +76,7 @@ def can_manage(user, designer_user_id: int) -> bool:
 
 # --- loading what lists show ---------------------------------------------------------------------
 
+
 class ListRelationsQuerySet(QuerySet):
     """Products that load their variants and media once the rows are fetched: two queries for any
     number of products, like ``prefetch_related``, but without the queryset Django clones and
@@ -109,8 +117,10 @@ def attach_list_relations(products: list[Product], *, relations: frozenset[str] 
     variants: dict[int, list] = {pk: [] for pk in by_id}
     media: dict[int, list] = {pk: [] for pk in by_id}
     if load_variants:
-        for variant in instances(ProductVariant.objects.filter(product_id__in=ids).order_by("position", "id"),
-                                 skip=("created_at", "updated_at")):
+        for variant in instances(
+            ProductVariant.objects.filter(product_id__in=ids).order_by("position", "id"),
+            skip=("created_at", "updated_at"),
+        ):
             variants[variant.product_id].append(variant)
     if load_media:
         rows = ProductMedia.objects.filter(product_id__in=ids)
@@ -134,8 +144,9 @@ def attach_list_relations(products: list[Product], *, relations: frozenset[str] 
                 prime(product, "media", media[pk], model=ProductMedia)
 
 
-def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = None,
-                        relations: frozenset[str] | None = None) -> QuerySet[Product]:
+def with_list_relations(
+    qs: QuerySet[Product], *, columns: list[str] | None = None, relations: frozenset[str] | None = None
+) -> QuerySet[Product]:
     """What a product card needs in a constant number of queries: designer and category joined,
     variants and media loaded with the page (3 queries for any page size). ``columns``: load only
     these (``list_columns``), else every column; ``relations``: load only
@@ -150,23 +161,68 @@ def with_list_relations(qs: QuerySet[Product], *, columns: list[str] | None = No
 
 # The model columns each GraphQL field of a product card reads (shop/catalog/types.py, designers/
 # types.py): a list loads only what its query asks for. A field missing here loads everything.
-_ALWAYS = {"id", "designer", "category", "product_type", "currency", "status", "hidden_at", "created_at", "min_price",
-           "sort_name", "name"}  # what resolvers, visibility and every sort order (page cursors) read
+_ALWAYS = {
+    "id",
+    "designer",
+    "category",
+    "product_type",
+    "currency",
+    "status",
+    "hidden_at",
+    "created_at",
+    "min_price",
+    "sort_name",
+    "name",
+}  # what resolvers, visibility and every sort order (page cursors) read
 _PRODUCT = {
-    "__typename": (), "id": (), "slug": ("slug",), "name": (), "description": ("description",), "tags": ("tags",),
-    "productType": (), "status": (), "minPrice": (), "thumbnail": (), "variants": (), "media": (), "designer": (),
-    "category": (), "createdAt": (), "updatedAt": ("updated_at",), "publishedAt": ("published_at",), "isHidden": (),
-    "hiddenReason": ("hidden_reason",), "hiddenAt": (),
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "name": (),
+    "description": ("description",),
+    "tags": ("tags",),
+    "productType": (),
+    "status": (),
+    "minPrice": (),
+    "thumbnail": (),
+    "variants": (),
+    "media": (),
+    "designer": (),
+    "category": (),
+    "createdAt": (),
+    "updatedAt": ("updated_at",),
+    "publishedAt": ("published_at",),
+    "isHidden": (),
+    "hiddenReason": ("hidden_reason",),
+    "hiddenAt": (),
 }
 _DESIGNER_ALWAYS = {"id", "user", "status"}  # user: who may see a product's private side
 _DESIGNER = {
-    "__typename": (), "id": (), "slug": ("slug",), "displayName": ("display_name",), "bio": ("bio",), "city": ("city",),
-    "links": ("links",), "status": (), "createdAt": ("created_at",), "statusHistory": (), "products": (),
-    "portfolio": (), "orders": (), "shippingMethods": (),
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "displayName": ("display_name",),
+    "bio": ("bio",),
+    "city": ("city",),
+    "links": ("links",),
+    "status": (),
+    "createdAt": ("created_at",),
+    "statusHistory": (),
+    "products": (),
+    "portfolio": (),
+    "orders": (),
+    "shippingMethods": (),
 }
 _CATEGORY_ALWAYS = {"id", "parent"}
-_CATEGORY = {"__typename": (), "id": (), "slug": ("slug",), "name": ("name",), "position": ("position",), "parent": (),
-             "children": ()}
+_CATEGORY = {
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "name": ("name",),
+    "position": ("position",),
+    "parent": (),
+    "children": (),
+}
 
 
 def _columns(selection, known: dict, always: set[str]) -> set[str] | None:
@@ -222,10 +278,15 @@ def variant_by_id(user, pk) -> ProductVariant | None:
 
 
 def media_by_id(user, pk) -> ProductMedia | None:
-    return ProductMedia.objects.select_related("product__designer").filter(pk=pk, product__in=visible_products(user)).first()
+    return (
+        ProductMedia.objects.select_related("product__designer")
+        .filter(pk=pk, product__in=visible_products(user))
+        .first()
+    )
 
 
 # --- search --------------------------------------------------------------------------------------
+
 
 def search_words(text: str | None) -> list[str]:
     return re.findall(r"[a-z0-9]+", fold((text or "")[:200]))[:MAX_SEARCH_WORDS]
@@ -319,7 +380,9 @@ def sort_order(field: str | None, direction: str | None, *, searching: bool) -> 
     return field, desc
 
 
-def sort_products(qs: QuerySet[Product], field: str | None, direction: str | None, *, searching: bool) -> QuerySet[Product]:
+def sort_products(
+    qs: QuerySet[Product], field: str | None, direction: str | None, *, searching: bool
+) -> QuerySet[Product]:
     """Deterministic orders (ties broken by id): see ``sort_order``."""
     field, desc = sort_order(field, direction, searching=searching)
     # (key, nullable): NULLs (products without variants have no price) go last either way; the
@@ -346,8 +409,9 @@ def _rank_order(desc: bool) -> list:
     return _order([(F("rank"), True), (F("created_at"), False), (F("id"), False)], desc)
 
 
-def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direction=None, columns=None,
-                 relations=None, **filters) -> QuerySet[Product]:
+def product_list(
+    user, *, staff_view: bool = False, sort_field=None, sort_direction=None, columns=None, relations=None, **filters
+) -> QuerySet[Product]:
     """The storefront list (public products, for everyone), or with ``staff_view`` every product."""
     base = Product.objects.all() if staff_view and is_staff(user) else storefront_products()
     qs = filter_products(base, **filters)
@@ -355,8 +419,9 @@ def product_list(user, *, staff_view: bool = False, sort_field=None, sort_direct
     return with_list_relations(qs, columns=columns, relations=relations)
 
 
-def search_ranking(user, *, staff_view: bool = False, sort_field=None, sort_direction=None,
-                   **filters) -> QuerySet[ProductSearch] | None:
+def search_ranking(
+    user, *, staff_view: bool = False, sort_field=None, sort_direction=None, **filters
+) -> QuerySet[ProductSearch] | None:
     """The matches of ``product_list``'s search (same arguments) as search rows (``ProductSearch``),
     in its order and with its sort keys (``rank``, ``created_at``, ``id``): the narrow table where
     a page ranks, and counts, every match (``shop.core.graphql.paginate(ranked=...)``), instead of
@@ -381,8 +446,9 @@ def search_ranking(user, *, staff_view: bool = False, sort_field=None, sort_dire
     return rows.order_by(*_rank_order(desc))
 
 
-def designer_products(user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None,
-                      relations=None, **filters) -> QuerySet[Product]:
+def designer_products(
+    user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None, relations=None, **filters
+) -> QuerySet[Product]:
     """A designer's products: every status for the designer itself and staff, else the public ones."""
     base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()
     filters["designer_id"] = designer.pk
@@ -393,11 +459,18 @@ def designer_products(user, designer: Designer, *, sort_field=None, sort_directi
 
 # --- categories ----------------------------------------------------------------------------------
 
+
 def category_tree(*, parent_id: int | None = None) -> QuerySet[Category]:
     """Categories under ``parent_id`` (roots by default) with every level below prefetched (the
     tree is at most four levels deep): one query per level, whatever the number of categories."""
-    qs = Category.objects.filter(parent_id=parent_id) if parent_id is not None else Category.objects.filter(parent__isnull=True)
-    return qs.order_by("position", "name", "id").prefetch_related("children", "children__children", "children__children__children")
+    qs = (
+        Category.objects.filter(parent_id=parent_id)
+        if parent_id is not None
+        else Category.objects.filter(parent__isnull=True)
+    )
+    return qs.order_by("position", "name", "id").prefetch_related(
+        "children", "children__children", "children__children__children"
+    )
 
 
 def category_by_id(pk) -> Category | None:

@@ -6,6 +6,7 @@ designer is answered exactly like one that does not exist (``NOT_FOUND``): nothi
 nothing about it leaks. ``PermissionDenied`` is for roles only: not signed in, no designer profile,
 not staff for staff-only writes.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,14 +24,20 @@ from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
 from shop.catalog import cache
 from shop.catalog.models import (
-    Category, Product, ProductMedia, ProductSearch, ProductStatus, ProductType, ProductVariant,
+    Category,
+    Product,
+    ProductMedia,
+    ProductSearch,
+    ProductStatus,
+    ProductType,
+    ProductVariant,
 )
 from shop.catalog.selectors import SEARCH_CONFIG, storefront_products
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
-from shop.core.ordering import reorder_positions
 from shop.core.files import store_digital_file
 from shop.core.images import delete_files_on_commit, process_image
+from shop.core.ordering import reorder_positions
 from shop.core.richtext import html_to_text, sanitize_html
 from shop.core.storage import private_storage
 from shop.core.tasks import queue_thumbnails
@@ -49,6 +56,7 @@ SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
 # --- who may write what --------------------------------------------------------------------------
+
 
 def _signed_in(actor: User | None) -> User:
     if actor is None or not actor.is_authenticated:
@@ -99,7 +107,11 @@ def manageable_products(actor: User):
 
 def _lock_product(actor: User, product_id: int, field: str = "id") -> Product:
     product = (
-        manageable_products(actor).select_for_update(of=("self",)).select_related("designer").filter(pk=product_id).first()
+        manageable_products(actor)
+        .select_for_update(of=("self",))
+        .select_related("designer")
+        .filter(pk=product_id)
+        .first()
     )
     if product is None:
         raise _not_found(_("Product"), field)
@@ -119,6 +131,7 @@ def _lock_variant(actor: User, variant_id: int) -> ProductVariant:
 
 # --- cleaning input ------------------------------------------------------------------------------
 
+
 def clean_tags(tags: list[str] | None, field: str = "tags") -> list[str]:
     cleaned: list[str] = []
     for tag in tags or []:
@@ -137,7 +150,11 @@ def clean_tags(tags: list[str] | None, field: str = "tags") -> list[str]:
 def clean_description(value: str | None) -> str:
     value = value or ""
     if len(value) > MAX_DESCRIPTION_CHARS:
-        raise ServiceError("INVALID", _("Ensure this value has at most %(n)d characters.") % {"n": MAX_DESCRIPTION_CHARS}, "description")
+        raise ServiceError(
+            "INVALID",
+            _("Ensure this value has at most %(n)d characters.") % {"n": MAX_DESCRIPTION_CHARS},
+            "description",
+        )
     if "\x00" in value:
         raise ServiceError("INVALID", _("This value contains invalid characters."), "description")
     return sanitize_html(value)
@@ -216,11 +233,16 @@ def sync_search(product: Product) -> None:
     and waits for this transaction, or this one waits and reads the decided status), so that a
     concurrent decision cannot leave this row with the status before it."""
     designer_status = (
-        Designer.objects.select_for_update(no_key=True).filter(pk=product.designer_id).values_list("status", flat=True).get()
+        Designer.objects.select_for_update(no_key=True)
+        .filter(pk=product.designer_id)
+        .values_list("status", flat=True)
+        .get()
     )
     name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
     row = ProductSearch(
-        product_id=product.pk, designer_id=product.designer_id, created_at=product.created_at,
+        product_id=product.pk,
+        designer_id=product.designer_id,
+        created_at=product.created_at,
         listed=is_listed(status=product.status, hidden_at=product.hidden_at, designer_status=designer_status),
         **search_vectors(Value(name), Value(tags), Value(body)),
     )
@@ -242,6 +264,7 @@ def refresh_min_price(product: Product) -> None:
 
 
 # --- products ------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def create_product(
@@ -278,7 +301,9 @@ def create_product(
     data["slug"] = _product_slug(slug, name)
     try:
         with transaction.atomic():
-            product = Product.objects.create(designer=designer, status=ProductStatus.DRAFT, sort_name=sort_name(name), **data)
+            product = Product.objects.create(
+                designer=designer, status=ProductStatus.DRAFT, sort_name=sort_name(name), **data
+            )
     except IntegrityError:
         raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
     sync_search(product)
@@ -431,6 +456,7 @@ def moderate_product(*, actor: User, product_id: int, hidden: bool, reason: str 
 
 # --- variants ------------------------------------------------------------------------------------
 
+
 def _clean_sku(value: str | None) -> str:
     sku = clean_text(value, field="sku", max_length=64, required=True)
     if not SKU_RE.match(sku):
@@ -463,7 +489,11 @@ def _clean_price(value, currency: str) -> Decimal:
     try:
         return money.parse_amount(value, currency)
     except money.MoneyError as exc:
-        raise ServiceError("INVALID", _("Enter a valid price in %(currency)s: %(reason)s") % {"currency": currency, "reason": exc}, "price")
+        raise ServiceError(
+            "INVALID",
+            _("Enter a valid price in %(currency)s: %(reason)s") % {"currency": currency, "reason": exc},
+            "price",
+        )
 
 
 def _clean_stock(value, product: Product) -> int:
@@ -563,7 +593,11 @@ def update_variant(
     variant.product = product
     if sku is not None:
         variant.sku = _clean_sku(sku)
-        if ProductVariant.objects.filter(designer_id=variant.designer_id, sku=variant.sku).exclude(pk=variant.pk).exists():
+        if (
+            ProductVariant.objects.filter(designer_id=variant.designer_id, sku=variant.sku)
+            .exclude(pk=variant.pk)
+            .exists()
+        ):
             raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
     if name is not None:
         variant.name = clean_text(name, field="name", max_length=100)
@@ -605,6 +639,7 @@ def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Pro
 
 
 # --- media ---------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def add_product_media(*, actor: User, product_id: int, image, alt: str | None = None) -> ProductMedia:
@@ -669,6 +704,7 @@ def delete_product_media(*, actor: User, media_id: int) -> tuple[ProductMedia, P
 
 # --- categories (staff) --------------------------------------------------------------------------
 
+
 def _category_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
     taken = Category.objects.exclude(pk=exclude_pk)
     if slug:
@@ -703,19 +739,25 @@ def _clean_position(value) -> int | None:
 
 
 @transaction.atomic
-def create_category(*, actor: User, name: str, slug: str | None = None, parent_id: int | None = None, position: int | None = None) -> Category:
+def create_category(
+    *, actor: User, name: str, slug: str | None = None, parent_id: int | None = None, position: int | None = None
+) -> Category:
     _require_staff(actor)
     name = clean_text(name, field="name", max_length=100, required=True)
     parent = _category(parent_id, "parent")
     if _depth(parent) + 1 > MAX_CATEGORY_DEPTH:
-        raise ServiceError("INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent")
+        raise ServiceError(
+            "INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent"
+        )
     position = _clean_position(position)
     if position is None:
         last = Category.objects.filter(parent=parent).aggregate(n=Max("position"))["n"]
         position = 0 if last is None else last + 1
     try:
         with transaction.atomic():
-            category = Category.objects.create(name=name, slug=_category_slug(slug, name), parent=parent, position=position)
+            category = Category.objects.create(
+                name=name, slug=_category_slug(slug, name), parent=parent, position=position
+            )
         cache.categories_changed()
         return category
     except IntegrityError:
@@ -724,7 +766,13 @@ def create_category(*, actor: User, name: str, slug: str | None = None, parent_i
 
 @transaction.atomic
 def update_category(
-    *, actor: User, category_id: int, name: str | None = None, slug: str | None = None, parent_id=_UNSET, position: int | None = None
+    *,
+    actor: User,
+    category_id: int,
+    name: str | None = None,
+    slug: str | None = None,
+    parent_id=_UNSET,
+    position: int | None = None,
 ) -> Category:
     _require_staff(actor)
     category = Category.objects.select_for_update().filter(pk=category_id).first()
@@ -742,7 +790,9 @@ def update_category(
                 raise ServiceError("INVALID", _("A category cannot be moved under itself."), "parent")
             ancestor = ancestor.parent
         if _depth(parent) + _subtree_height(category) > MAX_CATEGORY_DEPTH:
-            raise ServiceError("INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent")
+            raise ServiceError(
+                "INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent"
+            )
         category.parent = parent
     position = _clean_position(position)
     if position is not None:
@@ -770,4 +820,3 @@ def delete_category(*, actor: User, category_id: int) -> Category:
     category.pk = deleted_pk
     cache.categories_changed()
     return category
-

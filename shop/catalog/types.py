@@ -10,7 +10,6 @@ from shop.core.graphql import CountableConnection, Money, SortDirection, current
 from shop.core.images import IMAGE_ERROR_CODES, image_url, thumbnail_name
 
 
-
 class ProductTypeEnum(graphene.Enum):
     class Meta:
         name = "ProductType"
@@ -72,6 +71,7 @@ def as_money(amount, currency: str):
 
 # --- images --------------------------------------------------------------------------------------
 
+
 class ImageFieldsMixin:
     """``url`` of the stored (re-encoded) image and ``thumbnail(size)``: the nearest ready WebP
     thumbnail, or the original until the thumbnail task has run."""
@@ -107,6 +107,7 @@ ProductMediaConnection = ProductMediaType._meta.connection
 
 # --- categories ----------------------------------------------------------------------------------
 
+
 class CategoryType(DjangoObjectType):
     children = graphene.Field(
         graphene.NonNull(lambda: CategoryConnection), description="Direct subcategories.", **nested_connection_args()
@@ -131,6 +132,7 @@ CategoryConnection = CategoryType._meta.connection
 
 
 # --- variants ------------------------------------------------------------------------------------
+
 
 class VariantAttribute(graphene.ObjectType):
     name = graphene.String(required=True)
@@ -178,7 +180,9 @@ class ProductVariantType(DjangoObjectType):
     def resolve_digital_file(root, info):
         if not root.digital_file or not selectors.can_manage(current_user(info), root.product.designer.user_id):
             return None
-        return DigitalFile(name=root.digital_file_name, size=root.digital_file_size or 0, content_type=root.digital_content_type)
+        return DigitalFile(
+            name=root.digital_file_name, size=root.digital_file_size or 0, content_type=root.digital_content_type
+        )
 
     @classmethod
     def get_node(cls, info, id):
@@ -190,6 +194,7 @@ ProductVariantConnection = ProductVariantType._meta.connection
 
 # --- products ------------------------------------------------------------------------------------
 
+
 class ProductNode(DjangoObjectType):
     product_type = graphene.Field(ProductTypeEnum, required=True)
     status = graphene.Field(ProductStatusEnum, required=True)
@@ -199,7 +204,8 @@ class ProductNode(DjangoObjectType):
     variants = graphene.Field(graphene.NonNull(ProductVariantConnection), **nested_connection_args())
     media = graphene.Field(graphene.NonNull(ProductMediaConnection), **nested_connection_args())
     thumbnail = graphene.String(
-        size=graphene.Int(default_value=256), description="The first image's nearest thumbnail (or the original); null without images."
+        size=graphene.Int(default_value=256),
+        description="The first image's nearest thumbnail (or the original); null without images.",
     )
     is_hidden = graphene.Boolean(description="Hidden by staff. Designer and staff only (null for others).")
     hidden_reason = graphene.String(description="Why staff hid it. Designer and staff only.")
@@ -258,6 +264,7 @@ ProductConnection = ProductNode._meta.connection
 
 
 # --- list inputs ---------------------------------------------------------------------------------
+
 
 class PriceRangeInput(graphene.InputObjectType):
     gte = graphene.Decimal()

@@ -5,6 +5,7 @@ ward/commune), so ``district`` is optional; everything else is required. Phone n
 normalised to the national form couriers expect (``0912345678``) from ``+84 912 345 678``,
 ``84-912-345-678``, ``(028) 3822 1234`` and the like.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,14 +72,18 @@ def clean_address(data: dict | None, *, prefix: str = "") -> dict:
             cleaned[name] = ""
             continue
         if len(value) > max_length:
-            errors.append(FieldError("INVALID", _("Ensure this value has at most %(n)d characters.") % {"n": max_length}, field))
+            errors.append(
+                FieldError("INVALID", _("Ensure this value has at most %(n)d characters.") % {"n": max_length}, field)
+            )
             continue
         cleaned[name] = value
     if cleaned.get("phone"):
         phone = normalize_phone(cleaned["phone"])
         if phone is None:
             errors.append(
-                FieldError("INVALID", _("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678."), prefix + "phone")
+                FieldError(
+                    "INVALID", _("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678."), prefix + "phone"
+                )
             )
         else:
             cleaned["phone"] = phone

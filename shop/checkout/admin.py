@@ -5,7 +5,16 @@ from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
 
 @admin.register(ShippingMethod)
 class ShippingMethodAdmin(admin.ModelAdmin):
-    list_display = ["name", "designer", "price_amount", "free_above_amount", "currency", "min_days", "max_days", "is_active"]
+    list_display = [
+        "name",
+        "designer",
+        "price_amount",
+        "free_above_amount",
+        "currency",
+        "min_days",
+        "max_days",
+        "is_active",
+    ]
     list_filter = ["is_active", "currency"]
     search_fields = ["name", "designer__display_name"]
 

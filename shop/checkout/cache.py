@@ -1,5 +1,6 @@
 """Shipping methods and the anonymous-read cache (shop/core/readcache.py): a designer page shows
 its designer's active methods."""
+
 from __future__ import annotations
 
 from shop.checkout.models import ShippingMethod

@@ -1,4 +1,5 @@
 """``Designer.shippingMethods``, mixed into the Designer type."""
+
 import graphene
 
 from shop.core.graphql import current_user

@@ -17,7 +17,10 @@ class ShippingMethod(models.Model):
     price_amount = models.DecimalField(max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES)
     currency = models.CharField(max_length=3, default="VND")
     free_above_amount = models.DecimalField(
-        max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES, null=True, blank=True,
+        max_digits=money.MAX_DIGITS,
+        decimal_places=money.DECIMAL_PLACES,
+        null=True,
+        blank=True,
         help_text="Shipping is free when the designer's subtotal reaches this amount.",
     )
     min_days = models.PositiveSmallIntegerField(default=1)
@@ -67,4 +70,6 @@ class CheckoutShippingChoice(models.Model):
     shipping_method = models.ForeignKey(ShippingMethod, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["checkout", "designer"], name="checkout_one_method_per_designer")]
+        constraints = [
+            models.UniqueConstraint(fields=["checkout", "designer"], name="checkout_one_method_per_designer")
+        ]

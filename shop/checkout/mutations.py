@@ -57,8 +57,11 @@ class CheckoutCreate(CheckoutMutation):
     @classmethod
     def perform(cls, root, info, input):
         checkout = services.create_checkout(
-            user=current_user(info), email=input.get("email"), lines=_lines(input.get("lines")),
-            shipping_address=_address(input.get("shipping_address")), language=_language(info),
+            user=current_user(info),
+            email=input.get("email"),
+            lines=_lines(input.get("lines")),
+            shipping_address=_address(input.get("shipping_address")),
+            language=_language(info),
         )
         return cls(checkout=checkout)
 
@@ -144,9 +147,11 @@ class CheckoutShippingMethodUpdate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.set_shipping_method(
-            token=token, user=current_user(info), shipping_method_id=input["shipping_method_id"]
-        ))
+        return cls(
+            checkout=services.set_shipping_method(
+                token=token, user=current_user(info), shipping_method_id=input["shipping_method_id"]
+            )
+        )
 
 
 class CheckoutCustomerAttach(CheckoutMutation):
@@ -181,13 +186,17 @@ class CheckoutComplete(CheckoutMutation):
     @classmethod
     def perform(cls, root, info, token, input):
         result = services.complete_checkout(
-            token=token, user=current_user(info), gateway_id=input.get("gateway"), gateway_data=input.get("gateway_data"),
+            token=token,
+            user=current_user(info),
+            gateway_id=input.get("gateway"),
+            gateway_data=input.get("gateway_data"),
         )
         unlock_purchase(info, result.purchase)
         return cls(purchase=result.purchase, payment=result.payment)
 
 
 # --- designers' shipping methods --------------------------------------------------------------------
+
 
 class ShippingMutation(BaseMutation):
     class Meta:
@@ -199,8 +208,15 @@ class ShippingMutation(BaseMutation):
 
 
 def _method_data(input) -> dict:
-    names = {"name": "name", "price": "price_amount", "free_above": "free_above_amount", "min_days": "min_days",
-             "max_days": "max_days", "is_active": "is_active", "currency": "currency"}
+    names = {
+        "name": "name",
+        "price": "price_amount",
+        "free_above": "free_above_amount",
+        "min_days": "min_days",
+        "max_days": "max_days",
+        "is_active": "is_active",
+        "currency": "currency",
+    }
     return {names[key]: value for key, value in dict(input).items() if key in names}
 
 
@@ -241,7 +257,11 @@ class ShippingMethodUpdate(ShippingMutation):
 
     @classmethod
     def perform(cls, root, info, id, input):
-        return cls(shipping_method=services.update_shipping_method(actor=require_user(info), method_id=id, data=_method_data(input)))
+        return cls(
+            shipping_method=services.update_shipping_method(
+                actor=require_user(info), method_id=id, data=_method_data(input)
+            )
+        )
 
 
 class ShippingMethodDelete(ShippingMutation):

@@ -13,7 +13,9 @@ class CheckoutQueries(graphene.ObjectType):
         description="A checkout by its token (a signed-in buyer's checkout only for that buyer).",
     )
     payment_gateways = graphene.List(
-        graphene.NonNull(PaymentGatewayType), required=True, description="The payment gateways checkoutComplete accepts."
+        graphene.NonNull(PaymentGatewayType),
+        required=True,
+        description="The payment gateways checkoutComplete accepts.",
     )
 
     def resolve_checkout(root, info, token):

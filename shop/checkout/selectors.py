@@ -4,6 +4,7 @@ and the priced summary (per designer and overall) that both the API and completi
 Prices are never stored on a checkout line: every summary reads the variant's current price, so
 the buyer always sees, and pays, what the server computes.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -20,8 +21,8 @@ from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice,
 from shop.core import money
 from shop.core.errors import FieldError
 
-
 # --- purchasability -----------------------------------------------------------------------------
+
 
 def unavailable_reason(variant: ProductVariant) -> str | None:
     """Why ``variant`` cannot be bought right now (a message), or None when it can be. Stock is
@@ -52,8 +53,7 @@ def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVaria
     if known:
         reachable |= Q(pk__in=list(known))
     return {
-        v.pk: v
-        for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer")
+        v.pk: v for v in ProductVariant.objects.filter(reachable, pk__in=list(ids)).select_related("product__designer")
     }
 
 
@@ -68,18 +68,23 @@ def line_problems(variant: ProductVariant, quantity: int, *, currency: str, fiel
         return [FieldError("PRODUCT_UNAVAILABLE", reason, field)]
     problems = []
     if variant.currency != currency:
-        problems.append(FieldError(
-            "CURRENCY_MISMATCH",
-            _("“%(name)s” is priced in %(other)s; this checkout is in %(currency)s.")
-            % {"name": line_label(variant), "other": variant.currency, "currency": currency},
-            field,
-        ))
+        problems.append(
+            FieldError(
+                "CURRENCY_MISMATCH",
+                _("“%(name)s” is priced in %(other)s; this checkout is in %(currency)s.")
+                % {"name": line_label(variant), "other": variant.currency, "currency": currency},
+                field,
+            )
+        )
     if quantity > settings.CHECKOUT_MAX_LINE_QUANTITY:
-        problems.append(FieldError(
-            "QUANTITY_TOO_LARGE",
-            _("At most %(n)d of “%(name)s” per order.") % {"n": settings.CHECKOUT_MAX_LINE_QUANTITY, "name": line_label(variant)},
-            field,
-        ))
+        problems.append(
+            FieldError(
+                "QUANTITY_TOO_LARGE",
+                _("At most %(n)d of “%(name)s” per order.")
+                % {"n": settings.CHECKOUT_MAX_LINE_QUANTITY, "name": line_label(variant)},
+                field,
+            )
+        )
     if is_physical(variant) and quantity > variant.stock_quantity:
         if variant.stock_quantity <= 0:
             message = _("“%(name)s” is out of stock.") % {"name": line_label(variant)}
@@ -90,6 +95,7 @@ def line_problems(variant: ProductVariant, quantity: int, *, currency: str, fiel
 
 
 # --- addressing a checkout ----------------------------------------------------------------------
+
 
 def parse_token(token) -> uuid.UUID | None:
     if isinstance(token, uuid.UUID):
@@ -118,6 +124,7 @@ def checkout_by_token(user, token) -> Checkout | None:
 
 # --- shipping methods ---------------------------------------------------------------------------
 
+
 def shipping_methods_of(user, designer: Designer) -> QuerySet[ShippingMethod]:
     """The designer itself and staff see every method; everyone else the active ones."""
     qs = ShippingMethod.objects.filter(designer=designer)
@@ -145,6 +152,7 @@ def shipping_price(method: ShippingMethod, subtotal: Decimal) -> Decimal:
 
 
 # --- the priced summary -------------------------------------------------------------------------
+
 
 @dataclass
 class Problem(FieldError):
@@ -179,7 +187,7 @@ class Part:
     shipping_method: ShippingMethod | None = None  # the buyer's valid choice
     chosen: ShippingMethod | None = None  # the buyer's choice, valid or not
     problems: list[Problem] = field(default_factory=list)
-    methods: "_Methods | None" = field(default=None, repr=False)
+    methods: _Methods | None = field(default=None, repr=False)
 
     @property
     def available_methods(self) -> list[ShippingMethod]:
@@ -254,8 +262,9 @@ def summary_with_choice(summary: Summary, method: ShippingMethod) -> Summary:
     return result
 
 
-def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, ShippingMethod],
-              methods: _Methods | None = None) -> Summary:
+def summarize(
+    checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, ShippingMethod], methods: _Methods | None = None
+) -> Summary:
     """The priced summary of loaded lines (with variant, product and designer) and the buyer's
     shipping choices by designer; the designers' available methods load when first asked for."""
     currency = checkout.currency
@@ -266,14 +275,22 @@ def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, 
         variant = line.variant
         designer = variant.product.designer
         unit = money.quantize(variant.price_amount, variant.currency)
-        view = LineView(line=line, variant=variant, unit_price=unit, total=money.quantize(unit * line.quantity, variant.currency), problems=[])
+        view = LineView(
+            line=line,
+            variant=variant,
+            unit_price=unit,
+            total=money.quantize(unit * line.quantity, variant.currency),
+            problems=[],
+        )
         line._view = view
         for p in line_problems(variant, line.quantity, currency=currency):
             view.problems.append(Problem(p.code, p.message, "lines", line_id=line.pk, designer_id=designer.pk))
         views.append(view)
         part = parts.get(designer.pk)
         if part is None:
-            part = parts[designer.pk] = Part(designer=designer, currency=currency, subtotal=zero, shipping=zero, total=zero)
+            part = parts[designer.pk] = Part(
+                designer=designer, currency=currency, subtotal=zero, shipping=zero, total=zero
+            )
         part.lines.append(view)
         part.subtotal += view.total
         part.requires_shipping = part.requires_shipping or view.physical
@@ -290,18 +307,24 @@ def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, 
         chosen = choices.get(part.designer.pk)
         part.chosen = chosen
         if chosen is None:
-            part.problems.append(Problem(
-                "SHIPPING_METHOD_REQUIRED",
-                _("Choose how %(designer)s should ship your items.") % {"designer": part.designer.display_name},
-                "shippingMethod", designer_id=part.designer.pk,
-            ))
+            part.problems.append(
+                Problem(
+                    "SHIPPING_METHOD_REQUIRED",
+                    _("Choose how %(designer)s should ship your items.") % {"designer": part.designer.display_name},
+                    "shippingMethod",
+                    designer_id=part.designer.pk,
+                )
+            )
         elif not chosen.is_active or chosen.currency != currency or chosen.designer_id != part.designer.pk:
-            part.problems.append(Problem(
-                "SHIPPING_METHOD_UNAVAILABLE",
-                _("“%(method)s” is no longer offered by %(designer)s; choose another shipping method.")
-                % {"method": chosen.name, "designer": part.designer.display_name},
-                "shippingMethod", designer_id=part.designer.pk,
-            ))
+            part.problems.append(
+                Problem(
+                    "SHIPPING_METHOD_UNAVAILABLE",
+                    _("“%(method)s” is no longer offered by %(designer)s; choose another shipping method.")
+                    % {"method": chosen.name, "designer": part.designer.display_name},
+                    "shippingMethod",
+                    designer_id=part.designer.pk,
+                )
+            )
         else:
             part.shipping_method = chosen
             part.shipping = shipping_price(chosen, part.subtotal)
@@ -318,7 +341,11 @@ def summarize(checkout: Checkout, lines: list[CheckoutLine], choices: dict[int, 
     if requires_shipping and not checkout.shipping_address:
         head.append(Problem("SHIPPING_ADDRESS_REQUIRED", _("Enter a shipping address."), "shippingAddress"))
     if len(views) > settings.CHECKOUT_MAX_LINES:
-        head.append(Problem("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, "lines"))
+        head.append(
+            Problem(
+                "TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, "lines"
+            )
+        )
 
     return Summary(
         checkout=checkout,

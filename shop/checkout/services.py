@@ -5,6 +5,7 @@ Every mutation of a checkout locks its row first, so two requests on the same ch
 double-clicked "pay" button included) run one after the other. A user mistake raises a coded
 ServiceError and, the services being atomic, writes nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,12 @@ from payments.gateways.base import PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
 from shop.checkout import selectors
-from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.address import clean_address
-from shop.core.ids import decode_id
+from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
+from shop.core.ids import decode_id
 from shop.core.validation import clean_email, clean_text
 from shop.orders import services as order_services
 from shop.orders.models import Purchase
@@ -39,6 +40,7 @@ SUPPORTED_LANGUAGES = ("vi", "en")
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+
 
 def _authenticated(user) -> User | None:
     return user if user is not None and user.is_authenticated else None
@@ -73,14 +75,20 @@ class LineInput:
 def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> list[LineInput]:
     lines = list(lines or [])
     if len(lines) > settings.CHECKOUT_MAX_LINES:
-        raise ServiceError("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field)
+        raise ServiceError(
+            "TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field
+        )
     cleaned: list[LineInput] = []
     seen: set[int] = set()
     for item in lines:
         variant_id = decode_id(item.get("variant_id"), "ProductVariant", field=field)
         quantity = item.get("quantity")
         if not isinstance(quantity, int) or quantity < (0 if allow_zero else 1):
-            raise ServiceError("INVALID", _("Quantities must be whole numbers of at least %(n)d.") % {"n": 0 if allow_zero else 1}, field)
+            raise ServiceError(
+                "INVALID",
+                _("Quantities must be whole numbers of at least %(n)d.") % {"n": 0 if allow_zero else 1},
+                field,
+            )
         if variant_id in seen:
             raise ServiceError("DUPLICATED_INPUT_ITEM", _("Each product variant may appear only once."), field)
         seen.add(variant_id)
@@ -88,8 +96,9 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     return cleaned
 
 
-def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: User | None, field: str = "lines",
-                           new: bool = False) -> None:
+def _check_and_write_lines(
+    checkout: Checkout, wanted: dict[int, int], *, user: User | None, field: str = "lines", new: bool = False
+) -> None:
     """Set the quantity of each variant in ``wanted`` (0 removes it), after checking each one as
     the buyer will pay for it: it exists (for ``user``: a variant it cannot see in the catalog is
     NOT_FOUND unless already in the checkout), can be bought, fits the per-line maximum and the
@@ -112,7 +121,11 @@ def _check_and_write_lines(checkout: Checkout, wanted: dict[int, int], *, user: 
         elif quantity > 0:
             errors.extend(selectors.line_problems(variant, quantity, currency=currency, field=field))
     if len(final) > settings.CHECKOUT_MAX_LINES:
-        errors.append(FieldError("TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field))
+        errors.append(
+            FieldError(
+                "TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field
+            )
+        )
     if errors:
         raise ServiceError.many(errors)
 
@@ -167,9 +180,16 @@ def _language(user, language: str | None) -> str:
 
 # --- the cart ---------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_checkout(*, user: User | None, email: str | None = None, lines=None, shipping_address: dict | None = None,
-                    language: str | None = None) -> Checkout:
+def create_checkout(
+    *,
+    user: User | None,
+    email: str | None = None,
+    lines=None,
+    shipping_address: dict | None = None,
+    language: str | None = None,
+) -> Checkout:
     """A new checkout, tied to the user when signed in (its email by default)."""
     user = _authenticated(user)
     if email:
@@ -179,7 +199,11 @@ def create_checkout(*, user: User | None, email: str | None = None, lines=None, 
     address = clean_address(shipping_address, prefix="shippingAddress.") if shipping_address else None
     cleaned = _clean_lines(lines)
     checkout = Checkout.objects.create(
-        user=user, email=email or "", currency=settings.DEFAULT_CURRENCY, shipping_address=address, language=_language(user, language),
+        user=user,
+        email=email or "",
+        currency=settings.DEFAULT_CURRENCY,
+        shipping_address=address,
+        language=_language(user, language),
     )
     if cleaned:
         _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned}, user=user, new=True)
@@ -194,7 +218,9 @@ def add_lines(*, token, user: User | None, lines) -> Checkout:
     if not cleaned:
         raise ServiceError("REQUIRED", _("Add at least one item."), "lines")
     current = dict(CheckoutLine.objects.filter(checkout=checkout).values_list("variant_id", "quantity"))
-    _check_and_write_lines(checkout, {li.variant_id: current.get(li.variant_id, 0) + li.quantity for li in cleaned}, user=user)
+    _check_and_write_lines(
+        checkout, {li.variant_id: current.get(li.variant_id, 0) + li.quantity for li in cleaned}, user=user
+    )
     return checkout
 
 
@@ -263,11 +289,15 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Chec
             "shippingMethodId",
         )
     if method.currency != checkout.currency:
-        raise ServiceError("CURRENCY_MISMATCH", _("This shipping method is priced in another currency."), "shippingMethodId")
+        raise ServiceError(
+            "CURRENCY_MISMATCH", _("This shipping method is priced in another currency."), "shippingMethodId"
+        )
     # One statement, the (checkout, designer) unique constraint deciding between insert and update.
     CheckoutShippingChoice.objects.bulk_create(
         [CheckoutShippingChoice(checkout=checkout, designer_id=method.designer_id, shipping_method=method)],
-        update_conflicts=True, unique_fields=["checkout", "designer"], update_fields=["shipping_method"],
+        update_conflicts=True,
+        unique_fields=["checkout", "designer"],
+        update_fields=["shipping_method"],
     )
     _touch(checkout)
     selectors.summary_with_choice(summary, method)  # what the response shows, without reading it all again
@@ -289,6 +319,7 @@ def attach_customer(*, token, user: User) -> Checkout:
 
 
 # --- completion -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Completion:
@@ -336,7 +367,9 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         checkout = _locked(token, user, allow_completed=True, related=("user",))
         purchase = Purchase.objects.filter(checkout=checkout).first() if checkout.completed_at is not None else None
         if purchase is not None:
-            return Completion(purchase=purchase, payment=purchase.payments.order_by("-created_at", "-id").first(), created=False)
+            return Completion(
+                purchase=purchase, payment=purchase.payments.order_by("-created_at", "-id").first(), created=False
+            )
         gateway = get_gateway(gateway_id or "")
         if gateway is None:
             raise ServiceError("GATEWAY_NOT_AVAILABLE", _("This payment method is not available."), "gateway")
@@ -373,6 +406,7 @@ def _lock_line_variants(checkout: Checkout) -> None:
 
 
 # --- designers' shipping methods --------------------------------------------------------------------
+
 
 def _designer_of(user: User) -> Designer:
     designer = Designer.objects.filter(user_id=user.pk).first() if _authenticated(user) else None
@@ -476,8 +510,8 @@ def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
     return method
 
 
-
 # --- housekeeping -----------------------------------------------------------------------------------
+
 
 def purge_abandoned_checkouts(*, now: datetime | None = None, batch_size: int = 1000) -> int:
     """Delete the anonymous checkouts that were never completed and that nobody touched for

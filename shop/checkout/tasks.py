@@ -1,4 +1,5 @@
 """Checkout housekeeping run by Celery beat (CELERY_BEAT_SCHEDULE in shop/settings.py)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,11 +1,11 @@
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
+from graphql_relay import to_global_id as global_id
 
 from designers.types import DesignerType
 from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import selectors
-from graphql_relay import to_global_id as global_id
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
 from shop.core import money as money_utils
 from shop.core.graphql import Money, current_user
@@ -60,7 +60,12 @@ class Address(graphene.ObjectType):
     def from_dict(data):
         if not data:
             return None
-        return Address(**{k: data.get(k, "") for k in ("recipient_name", "phone", "street_address", "ward", "district", "province", "country")})
+        return Address(
+            **{
+                k: data.get(k, "")
+                for k in ("recipient_name", "phone", "street_address", "ward", "district", "province", "country")
+            }
+        )
 
 
 class AddressInput(graphene.InputObjectType):
@@ -213,14 +218,17 @@ class CheckoutType(DjangoObjectType):
     """A cart across designers, addressed by its unguessable token (`checkout(token:)`)."""
 
     lines = graphene.List(graphene.NonNull(CheckoutLineType), required=True)
-    parts = graphene.List(graphene.NonNull(CheckoutPart), required=True, description="One per designer, in the order items were added.")
+    parts = graphene.List(
+        graphene.NonNull(CheckoutPart), required=True, description="One per designer, in the order items were added."
+    )
     subtotal = graphene.Field(Money, required=True)
     shipping_price = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     requires_shipping = graphene.Boolean(required=True, description="False when every item is digital.")
     shipping_address = graphene.Field(Address)
     problems = graphene.List(
-        graphene.NonNull(CheckoutProblem), required=True,
+        graphene.NonNull(CheckoutProblem),
+        required=True,
         description="What must be fixed before checkoutComplete can succeed (empty when ready).",
     )
     is_completed = graphene.Boolean(required=True)

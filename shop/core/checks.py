@@ -1,4 +1,5 @@
 """Deployment checks of our own (run by ``manage.py check --deploy``)."""
+
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 

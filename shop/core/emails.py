@@ -1,4 +1,5 @@
 """Transactional email: Django templates per language under templates/emails/<name>/<lang>/."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -4,6 +4,7 @@ A :class:`ServiceError` is a user mistake: the mutation turns it into a payload 
 and because services run in a transaction, nothing is written. :class:`PermissionDenied` becomes a
 top-level GraphQL error with ``extensions.code = "PERMISSION_DENIED"``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class ServiceError(Exception):
         super().__init__(self.errors[0].message)
 
     @classmethod
-    def many(cls, errors: list[FieldError]) -> "ServiceError":
+    def many(cls, errors: list[FieldError]) -> ServiceError:
         return cls(errors[0].code, errors[0].message, errors[0].field, errors=errors)
 
 

@@ -20,6 +20,7 @@ the same paths, nulls propagated the same way) and takes a shorter road where it
 Anything else (custom resolvers, objects, lists, abstract types, introspection, middleware) goes
 through graphql-core's own code.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -29,21 +30,33 @@ from typing import Any
 
 from graphene.relay.node import GlobalID
 from graphene.types.resolver import attr_resolver, dict_or_attr_resolver, dict_resolver
-from graphql import GraphQLNonNull, located_error
 from graphql.execution.execute import ExecutionContext, get_field_def, invalid_return_type_error
-from graphql.pyutils import Path
 from graphql.execution.values import get_argument_values
 from graphql.language import ListValueNode, ObjectValueNode, VariableNode
-from graphql.pyutils import Undefined
+from graphql.pyutils import Path, Undefined
 from graphql.type import is_abstract_type, is_leaf_type, is_list_type, is_object_type
+
+from graphql import GraphQLNonNull, located_error
 
 _DEFAULT_RESOLVERS = (dict_or_attr_resolver, attr_resolver, dict_resolver)
 _ATTR, _GLOBAL_ID, _CUSTOM = 0, 1, 2
 
 
 class _Plan:
-    __slots__ = ("field_def", "return_type", "non_null", "serialize", "kind", "attname", "default", "args",
-                 "resolve", "type_name", "node", "label")
+    __slots__ = (
+        "field_def",
+        "return_type",
+        "non_null",
+        "serialize",
+        "kind",
+        "attname",
+        "default",
+        "args",
+        "resolve",
+        "type_name",
+        "node",
+        "label",
+    )
 
     def __init__(self, field_def, parent_type, field_node, schema, field_resolver):
         self.field_def = field_def
@@ -56,12 +69,22 @@ class _Plan:
         self.kind, self.attname, self.default = _CUSTOM, None, None
         self.type_name = self.node = None
         resolve = self.resolve
-        if isinstance(resolve, partial) and resolve.func in _DEFAULT_RESOLVERS and len(resolve.args) >= 1 and not resolve.keywords:
+        if (
+            isinstance(resolve, partial)
+            and resolve.func in _DEFAULT_RESOLVERS
+            and len(resolve.args) >= 1
+            and not resolve.keywords
+        ):
             self.kind = _ATTR
             self.attname = resolve.args[0]
             self.default = resolve.args[1] if len(resolve.args) > 1 else None
-        elif (isinstance(resolve, partial) and resolve.func is GlobalID.id_resolver and len(resolve.args) == 2
-              and isinstance(resolve.args[0], partial) and resolve.args[0].func in _DEFAULT_RESOLVERS):
+        elif (
+            isinstance(resolve, partial)
+            and resolve.func is GlobalID.id_resolver
+            and len(resolve.args) == 2
+            and isinstance(resolve.args[0], partial)
+            and resolve.args[0].func in _DEFAULT_RESOLVERS
+        ):
             parent_resolver, node = resolve.args
             self.kind = _GLOBAL_ID
             self.attname = parent_resolver.args[0]
@@ -109,8 +132,11 @@ class FastExecutionContext(ExecutionContext):
         for response_name, field_nodes, plan in entry[2]:
             if plan is not None:
                 try:
-                    value = (source_value.get(plan.attname, plan.default) if is_dict
-                             else getattr(source_value, plan.attname, plan.default))
+                    value = (
+                        source_value.get(plan.attname, plan.default)
+                        if is_dict
+                        else getattr(source_value, plan.attname, plan.default)
+                    )
                     if plan.kind == _GLOBAL_ID:
                         value = plan.node.to_global_id(plan.type_name, value)
                     if value is None:
@@ -124,7 +150,9 @@ class FastExecutionContext(ExecutionContext):
                             continue
                 except Exception:
                     pass  # computed again below, where the error is located and reported
-            result = self.execute_field(parent_type, source_value, field_nodes, Path(path, response_name, parent_type.name))
+            result = self.execute_field(
+                parent_type, source_value, field_nodes, Path(path, response_name, parent_type.name)
+            )
             if result is not Undefined:
                 results[response_name] = result
         return results
@@ -155,12 +183,18 @@ class FastExecutionContext(ExecutionContext):
                 else:
                     result = getattr(source, plan.attname, plan.default)
             elif kind == _GLOBAL_ID:
-                value = source.get(plan.attname, plan.default) if isinstance(source, dict) else getattr(source, plan.attname, plan.default)
+                value = (
+                    source.get(plan.attname, plan.default)
+                    if isinstance(source, dict)
+                    else getattr(source, plan.attname, plan.default)
+                )
                 result = plan.node.to_global_id(plan.type_name, value)
             else:
                 info = self.build_resolve_info(plan.field_def, field_nodes, parent_type, path)
-                args = plan.args if plan.args is not None else get_argument_values(
-                    plan.field_def, field_nodes[0], self.variable_values
+                args = (
+                    plan.args
+                    if plan.args is not None
+                    else get_argument_values(plan.field_def, field_nodes[0], self.variable_values)
                 )
                 result = plan.resolve(source, info, **args)
                 if plan.serialize is None:
@@ -316,4 +350,3 @@ def plans_for(operation) -> dict:
         while len(_plans) > _MAX_DOCUMENTS:
             _plans.popitem(last=False)
         return plans
-

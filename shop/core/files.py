@@ -1,6 +1,7 @@
 """Private files of digital goods: the type is sniffed from the content (never the name or the
 client's content type) against an allow-list, the size is capped, and the file goes to the private
 storage under a random name. Nothing here ever produces a URL."""
+
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ from shop.core.errors import ServiceError
 from shop.core.storage import private_storage, random_name
 
 DIGITAL_FILE_ERROR_CODES = ("UNSUPPORTED_FILE_TYPE", "FILE_TOO_LARGE")
+
 
 def _sfnt(head: bytes, *tags: bytes) -> bool:
     """A TrueType/OpenType header: the tag, then a table directory whose binary-search fields agree

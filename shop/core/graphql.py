@@ -1,4 +1,5 @@
 """Shared GraphQL building blocks: error types, mutation base, connections, scalars, permissions."""
+
 from __future__ import annotations
 
 import base64
@@ -14,9 +15,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext as _
-from graphql import GraphQLError
 from graphene import relay
 
+from graphql import GraphQLError
 from shop.core.errors import PermissionDenied, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ MAX_PAGE_SIZE = 100
 
 
 # --- permissions ------------------------------------------------------------------------------
+
 
 def permission_denied(message: str | None = None) -> GraphQLError:
     if message is None:
@@ -102,6 +104,7 @@ def node_field() -> graphene.Field:
 
 # --- errors and mutations ---------------------------------------------------------------------
 
+
 def error_type(name: str, codes_enum: type[graphene.Enum]) -> type[graphene.ObjectType]:
     """``<Domain>Error { field, message, code: <Domain>ErrorCode! }`` as API.md prescribes."""
     return type(
@@ -160,6 +163,7 @@ class BaseMutation(graphene.Mutation):
 
 # --- scalars ----------------------------------------------------------------------------------
 
+
 class Upload(graphene.Scalar):
     """A file part of a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec)."""
 
@@ -185,6 +189,7 @@ class Money(graphene.ObjectType):
 
 # --- connections ------------------------------------------------------------------------------
 
+
 class CountableConnection(relay.Connection):
     class Meta:
         abstract = True
@@ -202,6 +207,7 @@ class CountableConnection(relay.Connection):
 # page: no ``OFFSET``, no ``COUNT(*)`` (``totalCount`` counts only when it is asked for). Lists
 # and other querysets use offset cursors (``o:<n>``), which keyset-paged fields still accept, so
 # cursors handed out before keyset paging keep working.
+
 
 def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
@@ -237,13 +243,13 @@ def _decode_cursor(cursor: str | None, arg: str) -> int | None:
 
 @dataclass(frozen=True)
 class _Key:
-    name: str           # a field or annotation of the queryset's rows
+    name: str  # a field or annotation of the queryset's rows
     desc: bool
-    nulls_last: bool    # PostgreSQL's placement of NULLs for this key
+    nulls_last: bool  # PostgreSQL's placement of NULLs for this key
     nullable: bool
     field: object | None
 
-    def reversed(self) -> "_Key":
+    def reversed(self) -> _Key:
         return _Key(self.name, not self.desc, not self.nulls_last, self.nullable, self.field)
 
 
@@ -469,7 +475,10 @@ def check_page_args(first, last):
         )
     for name, value in (("first", first), ("last", last)):
         if value is not None and not (1 <= value <= MAX_PAGE_SIZE):
-            raise GraphQLError(_("`%(arg)s` must be between 1 and %(max)d.") % {"arg": name, "max": MAX_PAGE_SIZE}, extensions={"code": "INVALID_PAGINATION"})
+            raise GraphQLError(
+                _("`%(arg)s` must be between 1 and %(max)d.") % {"arg": name, "max": MAX_PAGE_SIZE},
+                extensions={"code": "INVALID_PAGINATION"},
+            )
 
 
 def _count(items) -> int:
@@ -479,8 +488,17 @@ def _count(items) -> int:
 TOTAL = "_connection_total"
 
 
-def paginate(queryset, connection_type, *, first=None, after=None, last=None, before=None, count_with_page: bool = False,
-             ranked=None):
+def paginate(
+    queryset,
+    connection_type,
+    *,
+    first=None,
+    after=None,
+    last=None,
+    before=None,
+    count_with_page: bool = False,
+    ranked=None,
+):
     """Slice an ordered queryset (or list) into a Relay connection. Querysets ordered by fields
     ending in the primary key are keyset-paged (see above); others use offset cursors. Neither
     counts rows unless ``totalCount`` is asked for.
@@ -496,7 +514,9 @@ def paginate(queryset, connection_type, *, first=None, after=None, last=None, be
     does not show is left out."""
     check_page_args(first, last)
     page_qs = queryset
-    windowed = count_with_page and isinstance(queryset, QuerySet) and after is None and before is None and first is not None
+    windowed = (
+        count_with_page and isinstance(queryset, QuerySet) and after is None and before is None and first is not None
+    )
     if windowed:
         keys = _keyset_keys(queryset)
         if keys is not None:
@@ -508,12 +528,14 @@ def paginate(queryset, connection_type, *, first=None, after=None, last=None, be
             page_qs, keys, connection_type, first=first, after=after, last=last, before=before, ranked=ranked
         )
     else:
-        edges, has_previous, has_next = _offset_page(page_qs, connection_type, first=first, after=after, last=last, before=before)
+        edges, has_previous, has_next = _offset_page(
+            page_qs, connection_type, first=first, after=after, last=last, before=before
+        )
     total = (getattr(edges[0].node, TOTAL) if edges else 0) if windowed else None
     return _Connection(edges, _PageInfo(edges, has_previous, has_next), queryset, total)
 
 
-def _counted_first_page(queryset, keys, first: int, *, ranked=None) -> "_Connection":
+def _counted_first_page(queryset, keys, first: int, *, ranked=None) -> _Connection:
     """The first page and the number of matches in one pass over them: the ids of the page,
     ranked, with ``COUNT(*) OVER ()`` (narrow rows: the window never spills), from ``ranked`` if
     given, then the page's rows by id."""
@@ -549,6 +571,7 @@ def _offset_page(queryset, connection_type, *, first, after, last, before):
 
 # --- looking ahead ----------------------------------------------------------------------------
 
+
 def _merged_fields(selection_sets, fragments) -> dict[str, list]:
     from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
@@ -570,7 +593,7 @@ def _merged_fields(selection_sets, fragments) -> dict[str, list]:
     return fields
 
 
-def selected_fields(info, *path: str) -> dict[str, "SelectedField"]:
+def selected_fields(info, *path: str) -> dict[str, SelectedField]:
     """What the client asks for below the current field, following ``path`` (e.g. ``"edges",
     "node"``): field name -> :class:`SelectedField`, fragments and inline fragments merged
     (directives ignored: at worst a column is loaded that was not needed)."""
@@ -578,7 +601,9 @@ def selected_fields(info, *path: str) -> dict[str, "SelectedField"]:
     for name in path:
         nodes = _merged_fields(current, info.fragments).get(name, [])
         current = [node.selection_set for node in nodes if node.selection_set]
-    return {name: SelectedField(nodes, info.fragments) for name, nodes in _merged_fields(current, info.fragments).items()}
+    return {
+        name: SelectedField(nodes, info.fragments) for name, nodes in _merged_fields(current, info.fragments).items()
+    }
 
 
 class SelectedField:
@@ -588,9 +613,11 @@ class SelectedField:
         self.nodes = nodes
         self.fragments = fragments
 
-    def fields(self) -> dict[str, "SelectedField"]:
+    def fields(self) -> dict[str, SelectedField]:
         sets = [node.selection_set for node in self.nodes if node.selection_set]
-        return {name: SelectedField(nodes, self.fragments) for name, nodes in _merged_fields(sets, self.fragments).items()}
+        return {
+            name: SelectedField(nodes, self.fragments) for name, nodes in _merged_fields(sets, self.fragments).items()
+        }
 
 
 class SortDirection(graphene.Enum):

@@ -1,4 +1,5 @@
 """Global (Relay) IDs from clients, decoded into database ids for services."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext as _

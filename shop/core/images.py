@@ -8,6 +8,7 @@ to sRGB), so EXIF/GPS/XMP/comments never reach storage. Names are random.
 Thumbnails (WebP, ``settings.THUMBNAIL_SIZES``) are made by ``shop.core.tasks.make_thumbnails``
 after commit; :func:`thumbnail_name` picks the nearest ready one.
 """
+
 from __future__ import annotations
 
 import io
@@ -79,6 +80,7 @@ class ProcessedImage:
 
 # --- recognising what was sent -----------------------------------------------------------------
 
+
 def sniff_format(head: bytes) -> str | None:
     """The accepted format the bytes start with, or None."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -115,6 +117,7 @@ def _other_image_kind(head: bytes) -> str | None:
 
 
 # --- where the image ends (to find appended data) ----------------------------------------------
+
 
 def _png_end(data: bytes) -> int | None:
     n = len(data)
@@ -181,6 +184,7 @@ def image_end(data: bytes, fmt: str) -> int | None:
 
 # --- the pipeline ------------------------------------------------------------------------------
 
+
 def _refuse(code: str, message: str, field: str) -> ServiceError:
     return ServiceError(code, message, field)
 
@@ -243,8 +247,10 @@ def process_image_bytes(data: bytes, *, field: str = "image") -> ProcessedImage:
     if trailing and (len(trailing) > MAX_PADDING or trailing.strip(b"\x00\r\n\t ")):
         raise _refuse(
             "TRAILING_DATA",
-            _("The file has extra data after the end of the image (a hidden file or a motion-photo video); "
-              "export it again as a plain JPEG, PNG or WebP image."),
+            _(
+                "The file has extra data after the end of the image (a hidden file or a motion-photo video); "
+                "export it again as a plain JPEG, PNG or WebP image."
+            ),
             field,
         )
 
@@ -294,18 +300,25 @@ def _reencode(image: Image.Image, fmt: str) -> ProcessedImage:
     image = _to_srgb(image)
     image = _normalise_mode(image, fmt)
     clean = image.copy()
-    clean.info = {"transparency": image.info["transparency"]} if image.mode == "P" and "transparency" in image.info else {}
+    clean.info = (
+        {"transparency": image.info["transparency"]} if image.mode == "P" and "transparency" in image.info else {}
+    )
     buffer = io.BytesIO()
     if fmt == "JPEG":
         clean.save(buffer, format="JPEG", quality=88, optimize=True)
     elif fmt == "PNG":
-        clean.save(buffer, format="PNG", **({"transparency": clean.info["transparency"]} if "transparency" in clean.info else {}))
+        clean.save(
+            buffer,
+            format="PNG",
+            **({"transparency": clean.info["transparency"]} if "transparency" in clean.info else {}),
+        )
     else:
         clean.save(buffer, format="WEBP", quality=88, method=4)
     return ProcessedImage(content=buffer.getvalue(), format=fmt, width=clean.width, height=clean.height)
 
 
 # --- thumbnails --------------------------------------------------------------------------------
+
 
 def thumbnail_sizes() -> tuple[int, ...]:
     return tuple(sorted(int(s) for s in settings.THUMBNAIL_SIZES))

@@ -42,7 +42,14 @@ class RequestSizeLimitMiddleware:
             with translation.override(translation.get_language_from_request(request)):
                 message = _("The request body is too large.")
             return JsonResponse(
-                {"errors": [{"message": message, "extensions": {"code": "REQUEST_TOO_LARGE", "maxBytes": settings.REQUEST_MAX_BYTES}}]},
+                {
+                    "errors": [
+                        {
+                            "message": message,
+                            "extensions": {"code": "REQUEST_TOO_LARGE", "maxBytes": settings.REQUEST_MAX_BYTES},
+                        }
+                    ]
+                },
                 status=413,
             )
         return self.get_response(request)

@@ -1,4 +1,5 @@
 """Exact money: Decimal amounts with per-currency exponents (VND has no minor unit)."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -43,8 +44,13 @@ def parse_amount(value, currency: str) -> Decimal:
         raise MoneyError(_("Not a number."))
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
         raise MoneyError(_("Amount out of range."))
-    if amount.as_tuple().exponent < -exponent(currency) and amount != amount.quantize(Decimal(1).scaleb(-exponent(currency))):
-        raise MoneyError(_("%(currency)s amounts have at most %(n)d decimal places.") % {"currency": currency, "n": exponent(currency)})
+    if amount.as_tuple().exponent < -exponent(currency) and amount != amount.quantize(
+        Decimal(1).scaleb(-exponent(currency))
+    ):
+        raise MoneyError(
+            _("%(currency)s amounts have at most %(n)d decimal places.")
+            % {"currency": currency, "n": exponent(currency)}
+        )
     return quantize(amount, currency)
 
 

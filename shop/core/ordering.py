@@ -1,4 +1,5 @@
 """Explicit ordering of rows that carry a ``position`` (media, portfolio items and images)."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext as _

@@ -5,6 +5,7 @@ without a query, as after ``prefetch_related``: :func:`prime` puts an evaluated 
 Used where Django's own prefetching would cost more than the data (it clones and filters a
 queryset per instance) or where the rows were just written and need not be read back.
 """
+
 from __future__ import annotations
 
 import orjson

@@ -28,12 +28,15 @@ What one operation may ask for (settings, overridable by environment variables):
 - introspection (``GRAPHQL_INTROSPECTION``, on only with ``DEBUG``): ``__schema`` and ``__type``
   are refused when it is off; ``__typename`` is always allowed.
 """
+
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from graphql.language import FragmentDefinitionNode, NullValueNode, VariableNode
+
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -43,11 +46,9 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     get_named_type,
-    is_object_type,
     is_interface_type,
+    is_object_type,
 )
-from graphql.language import FragmentDefinitionNode, NullValueNode, VariableNode
-
 from shop.core.graphql import MAX_PAGE_SIZE
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -66,7 +67,7 @@ class Limits:
     introspection: bool
 
     @classmethod
-    def from_settings(cls) -> "Limits":
+    def from_settings(cls) -> Limits:
         from django.conf import settings
 
         return cls(
@@ -84,7 +85,7 @@ class Summary:
     aliases: int = 0
     cost: int = 0
 
-    def add(self, other: "Summary") -> None:
+    def add(self, other: Summary) -> None:
         self.depth = max(self.depth, other.depth)
         self.aliases += other.aliases
         self.cost += other.cost
@@ -107,8 +108,14 @@ def limit_error(message: str, code: str, **extensions) -> GraphQLError:
 
 
 class _Analyzer:
-    def __init__(self, schema: GraphQLSchema, fragments: dict, operation: OperationDefinitionNode, variables: dict | None,
-                 introspection: bool):
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict,
+        operation: OperationDefinitionNode,
+        variables: dict | None,
+        introspection: bool,
+    ):
         self.schema = schema
         self.fragments = fragments
         self.variables = variables or {}
@@ -135,13 +142,19 @@ class _Analyzer:
             return self.memo[name]
         definition = self.fragments.get(name)
         if definition is None:
-            self.error(("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
+            self.error(
+                ("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
+            )
             return Summary()
         if name in self.in_progress:
-            self.error(("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
+            self.error(
+                ("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
+            )
             return Summary()
         self.in_progress.add(name)
-        summary = self.selection_set(definition.selection_set, self.schema.get_type(definition.type_condition.name.value))
+        summary = self.selection_set(
+            definition.selection_set, self.schema.get_type(definition.type_condition.name.value)
+        )
         self.in_progress.discard(name)
         self.memo[name] = summary
         return summary
@@ -179,7 +192,11 @@ class _Analyzer:
             field_def = None
             return_type = self.schema.get_type("__Schema" if name == "__schema" else "__Type")
         else:
-            fields = getattr(parent_type, "fields", None) if (is_object_type(parent_type) or is_interface_type(parent_type)) else None
+            fields = (
+                getattr(parent_type, "fields", None)
+                if (is_object_type(parent_type) or is_interface_type(parent_type))
+                else None
+            )
             field_def = fields.get(name) if fields else None
             if field_def is None:  # cannot happen after validation; count it as an object
                 return Summary(depth=1, aliases=aliases, cost=OBJECT_COST)
@@ -218,8 +235,10 @@ class _Analyzer:
     def _is_connection(return_type, field_def) -> bool:
         if not is_object_type(return_type):
             return False
-        return "edges" in return_type.fields and "pageInfo" in return_type.fields and (
-            "first" in field_def.args or "last" in field_def.args
+        return (
+            "edges" in return_type.fields
+            and "pageInfo" in return_type.fields
+            and ("first" in field_def.args or "last" in field_def.args)
         )
 
     def _connection_children(self, node: FieldNode, connection_type) -> tuple[Summary, Summary]:
@@ -244,8 +263,10 @@ class _Analyzer:
                 if var in self.variables:
                     return self.variables[var]
                 definition = self.defaults.get(var)
-                if definition is not None and definition.default_value is not None and not isinstance(
-                    definition.default_value, NullValueNode
+                if (
+                    definition is not None
+                    and definition.default_value is not None
+                    and not isinstance(definition.default_value, NullValueNode)
                 ):
                     return _literal(definition.default_value)
                 return None
@@ -264,12 +285,17 @@ class _Analyzer:
             if not 1 <= value <= MAX_PAGE_SIZE:
                 self.error(
                     ("page", where, arg),
-                    _("`%(arg)s` on `%(where)s` must be between 1 and %(max)d.") % {"arg": arg, "where": where, "max": MAX_PAGE_SIZE},
+                    _("`%(arg)s` on `%(where)s` must be between 1 and %(max)d.")
+                    % {"arg": arg, "where": where, "max": MAX_PAGE_SIZE},
                     "INVALID_PAGINATION",
                 )
             known[arg] = value
         if len(known) == 2:
-            self.error(("page", where, "both"), _("Provide only one of `first` or `last` on `%(where)s`.") % {"where": where}, "INVALID_PAGINATION")
+            self.error(
+                ("page", where, "both"),
+                _("Provide only one of `first` or `last` on `%(where)s`.") % {"where": where},
+                "INVALID_PAGINATION",
+            )
         sizes = [min(max(v, 0), MAX_PAGE_SIZE) for v in known.values()]
         return max(sizes) if sizes else MAX_PAGE_SIZE
 
@@ -300,10 +326,14 @@ class _Analyzer:
             return self.root_memo[name]
         definition = self.fragments.get(name)
         if definition is None:
-            self.error(("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
+            self.error(
+                ("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
+            )
             return Summary(), Counter()
         if name in self.root_in_progress:
-            self.error(("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED")
+            self.error(
+                ("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
+            )
             return Summary(), Counter()
         self.root_in_progress.add(name)
         result = self.root(definition.selection_set, root_type, is_mutation)
@@ -322,7 +352,9 @@ def _literal(value_node):
     return object()  # not an Int literal: validation has already refused it
 
 
-def analyze(schema: GraphQLSchema, document, operation: OperationDefinitionNode, variables: dict | None, limits: Limits) -> Analysis:
+def analyze(
+    schema: GraphQLSchema, document, operation: OperationDefinitionNode, variables: dict | None, limits: Limits
+) -> Analysis:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     analyzer = _Analyzer(schema, fragments, operation, variables, limits.introspection)
     root_type = {
@@ -337,26 +369,43 @@ def analyze(schema: GraphQLSchema, document, operation: OperationDefinitionNode,
     result.mutations = sum(counts.values()) if is_mutation else 0
     result.errors = list(analyzer.errors)
     if result.depth > limits.max_depth:
-        result.errors.append(limit_error(
-            _("The query is nested %(depth)d levels deep; at most %(max)d are allowed.") % {"depth": result.depth, "max": limits.max_depth},
-            "QUERY_TOO_DEEP", depth=result.depth, maxDepth=limits.max_depth,
-        ))
+        result.errors.append(
+            limit_error(
+                _("The query is nested %(depth)d levels deep; at most %(max)d are allowed.")
+                % {"depth": result.depth, "max": limits.max_depth},
+                "QUERY_TOO_DEEP",
+                depth=result.depth,
+                maxDepth=limits.max_depth,
+            )
+        )
     if result.aliases > limits.max_aliases:
-        result.errors.append(limit_error(
-            _("The query uses %(aliases)d aliases; at most %(max)d are allowed.") % {"aliases": result.aliases, "max": limits.max_aliases},
-            "TOO_MANY_ALIASES", aliases=result.aliases, maxAliases=limits.max_aliases,
-        ))
+        result.errors.append(
+            limit_error(
+                _("The query uses %(aliases)d aliases; at most %(max)d are allowed.")
+                % {"aliases": result.aliases, "max": limits.max_aliases},
+                "TOO_MANY_ALIASES",
+                aliases=result.aliases,
+                maxAliases=limits.max_aliases,
+            )
+        )
     if result.mutations > limits.max_mutations:
-        result.errors.append(limit_error(
-            _("The document runs %(mutations)d mutations; at most %(max)d are allowed per request.")
-            % {"mutations": result.mutations, "max": limits.max_mutations},
-            "TOO_MANY_MUTATIONS", mutations=result.mutations, maxMutations=limits.max_mutations,
-        ))
+        result.errors.append(
+            limit_error(
+                _("The document runs %(mutations)d mutations; at most %(max)d are allowed per request.")
+                % {"mutations": result.mutations, "max": limits.max_mutations},
+                "TOO_MANY_MUTATIONS",
+                mutations=result.mutations,
+                maxMutations=limits.max_mutations,
+            )
+        )
     if result.cost > limits.max_cost:
-        result.errors.append(limit_error(
-            _("The query costs %(cost)d; at most %(max)d is allowed. Ask for smaller pages or fewer fields.")
-            % {"cost": result.cost, "max": limits.max_cost},
-            "QUERY_TOO_COMPLEX", cost=result.cost, maxCost=limits.max_cost,
-        ))
+        result.errors.append(
+            limit_error(
+                _("The query costs %(cost)d; at most %(max)d is allowed. Ask for smaller pages or fewer fields.")
+                % {"cost": result.cost, "max": limits.max_cost},
+                "QUERY_TOO_COMPLEX",
+                cost=result.cost,
+                maxCost=limits.max_cost,
+            )
+        )
     return result
-

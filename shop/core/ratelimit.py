@@ -16,6 +16,7 @@ instance shares them); without either, local memory (per process: only for the z
 and ``manage.py check --deploy`` warns). If the store is down the request is let through and the
 failure is logged: an outage of Redis must not take the API down with it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -140,8 +141,10 @@ def charge(hits: list[tuple[str, str, int, Rate]], *, now: float | None = None) 
         else:
             counts = [_local_incr(cache, key, amount, rate) for key, (_b, _s, amount, rate) in zip(keys, hits)]
     except Exception:
-        logger.exception("rate limit store unavailable; letting the request through (buckets %s)",
-                         ", ".join(sorted({h[0] for h in hits})))
+        logger.exception(
+            "rate limit store unavailable; letting the request through (buckets %s)",
+            ", ".join(sorted({h[0] for h in hits})),
+        )
         return [0] * len(hits)
     for count, start, (bucket, _s, _a, rate) in zip(counts, windows, hits):
         if count is not None and count > rate.limit:

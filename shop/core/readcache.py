@@ -30,14 +30,15 @@ entry lives at most: 300; a safety net for writes that bypass the services),
 production, local memory in the one-process demo). If the cache is unreachable, reads are computed
 as if nothing were cached and nothing is stored; a bump that cannot reach it is logged.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import secrets
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import orjson
 from django.conf import settings
@@ -97,6 +98,7 @@ class Dependencies:
 
 
 # --- the store -----------------------------------------------------------------------------------
+
 
 def _token() -> str:
     return secrets.token_hex(8)
@@ -200,6 +202,7 @@ def reset_stores() -> None:
 
 # --- writers ---------------------------------------------------------------------------------------
 
+
 def bump(*names: str) -> None:
     """Invalidate everything that depends on ``names`` (and take part in the reader protocol),
     once the current transaction commits (at once outside a transaction). Called by services."""
@@ -211,13 +214,17 @@ def bump(*names: str) -> None:
         try:
             _store().bump(keys)
         except Exception:
-            logger.exception("read cache: could not bump %s; cached reads may be stale for up to %s s",
-                             sorted(keys), settings.GRAPHQL_READ_CACHE_TTL)
+            logger.exception(
+                "read cache: could not bump %s; cached reads may be stale for up to %s s",
+                sorted(keys),
+                settings.GRAPHQL_READ_CACHE_TTL,
+            )
 
     transaction.on_commit(run)
 
 
 # --- readers ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Hit:
@@ -229,11 +236,15 @@ class Hit:
 class Lookup:
     key: str
     hit: Hit | None
-    all_token: str | None   # g:all when the miss was noticed (the store protocol)
+    all_token: str | None  # g:all when the miss was noticed (the store protocol)
 
 
-def entry_key(*, document_hash: str, variables: dict | None, operation_name: str | None, language: str, base: str) -> str:
-    raw = orjson.dumps([document_hash, variables or {}, operation_name or "", language, base], option=orjson.OPT_SORT_KEYS)
+def entry_key(
+    *, document_hash: str, variables: dict | None, operation_name: str | None, language: str, base: str
+) -> str:
+    raw = orjson.dumps(
+        [document_hash, variables or {}, operation_name or "", language, base], option=orjson.OPT_SORT_KEYS
+    )
     return "rc:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -277,5 +288,3 @@ def store(found: Lookup, body: bytes, dependencies: Dependencies) -> str | None:
     except Exception:
         logger.warning("read cache unavailable; answer not stored", exc_info=True)
     return etag
-
-

@@ -1,5 +1,6 @@
 """Rich text from users (product descriptions): sanitised on input with nh3 to a small allow-list,
 so that what is stored can be rendered as HTML as it is."""
+
 from __future__ import annotations
 
 import html

@@ -1,5 +1,6 @@
 """Storage helpers: random object names (never a path the user chose) and the private store for
 digital goods."""
+
 from __future__ import annotations
 
 import os

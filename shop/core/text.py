@@ -1,4 +1,5 @@
 """Text helpers: Vietnamese-aware slugs and accent folding for search."""
+
 from __future__ import annotations
 
 import re

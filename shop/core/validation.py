@@ -1,4 +1,5 @@
 """Small input checks shared by services; each raises a coded ServiceError."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse

@@ -10,6 +10,7 @@ top-level fields the operation calls, then our static limits (shop/core/query_li
 aliases, mutations, cost, page sizes, introspection). A successful response reports its cost in
 ``extensions.cost``. See SECURITY.md.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,9 +31,9 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
 from graphql.error import GraphQLSyntaxError
 
+from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
 from shop.accounts import tokens
 from shop.core import ratelimit, readcache
 from shop.core.errors import PermissionDenied
@@ -166,9 +167,15 @@ def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None
     persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
     if persisted is None:
         return query, None
-    if not isinstance(persisted, dict) or persisted.get("version") != 1 or not _HASH_RE.match(str(persisted.get("sha256Hash", ""))):
-        raise BadRequest(_("`extensions.persistedQuery` needs `version: 1` and a `sha256Hash` (64 hex digits)."),
-                         code="PERSISTED_QUERY_INVALID")
+    if (
+        not isinstance(persisted, dict)
+        or persisted.get("version") != 1
+        or not _HASH_RE.match(str(persisted.get("sha256Hash", "")))
+    ):
+        raise BadRequest(
+            _("`extensions.persistedQuery` needs `version: 1` and a `sha256Hash` (64 hex digits)."),
+            code="PERSISTED_QUERY_INVALID",
+        )
     digest = persisted["sha256Hash"]
     mode = settings.GRAPHQL_PERSISTED_QUERIES
     if isinstance(query, str) and query:
@@ -251,7 +258,9 @@ def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> di
         formatted["extensions"] = {"code": "PERMISSION_DENIED"}
         return formatted
     logger.error(
-        "unexpected error in GraphQL execution (request %s)", get_request_id(), exc_info=(type(original), original, original.__traceback__)
+        "unexpected error in GraphQL execution (request %s)",
+        get_request_id(),
+        exc_info=(type(original), original, original.__traceback__),
     )
     return {
         "message": _("Internal server error."),
@@ -291,7 +300,14 @@ class GraphQLView(View):
         except Exception:
             logger.exception("unexpected error in GraphQL view (request %s)", get_request_id())
             return JsonResponse(
-                {"errors": [{"message": _("Internal server error."), "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()}}]},
+                {
+                    "errors": [
+                        {
+                            "message": _("Internal server error."),
+                            "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()},
+                        }
+                    ]
+                },
                 status=500,
             )
 
@@ -328,7 +344,10 @@ class GraphQLView(View):
             except (UnicodeDecodeError, ValueError):
                 raise BadRequest(_("The request body is not valid JSON."))
             if isinstance(data, list):
-                raise BadRequest(_("Batched operations are not supported; send one operation per request."), code="BATCH_NOT_SUPPORTED")
+                raise BadRequest(
+                    _("Batched operations are not supported; send one operation per request."),
+                    code="BATCH_NOT_SUPPORTED",
+                )
             if not isinstance(data, dict):
                 raise BadRequest(_("The request body must be a JSON object."))
             return data
@@ -341,11 +360,15 @@ class GraphQLView(View):
             operations = json.loads(request.POST.get("operations", ""))
             file_map = json.loads(request.POST.get("map", "{}"))
         except ValueError:
-            raise BadRequest(_("Multipart requests need `operations` and `map` fields holding JSON."), code="INVALID_MULTIPART")
+            raise BadRequest(
+                _("Multipart requests need `operations` and `map` fields holding JSON."), code="INVALID_MULTIPART"
+            )
         except Exception:
             raise BadRequest(_("The multipart request could not be read."), code="INVALID_MULTIPART")
         if isinstance(operations, list):
-            raise BadRequest(_("Batched operations are not supported; send one operation per request."), code="BATCH_NOT_SUPPORTED")
+            raise BadRequest(
+                _("Batched operations are not supported; send one operation per request."), code="BATCH_NOT_SUPPORTED"
+            )
         if not isinstance(operations, dict) or not isinstance(file_map, dict):
             raise BadRequest(_("`operations` must be an object and `map` an object."), code="INVALID_MULTIPART")
         if len(file_map) > 10:
@@ -353,7 +376,9 @@ class GraphQLView(View):
         for key, paths in file_map.items():
             upload = request.FILES.get(key)
             if upload is None:
-                raise BadRequest(_("File part `%(key)s` named in `map` is missing.") % {"key": key}, code="INVALID_MULTIPART")
+                raise BadRequest(
+                    _("File part `%(key)s` named in `map` is missing.") % {"key": key}, code="INVALID_MULTIPART"
+                )
             if not isinstance(paths, list) or not paths:
                 raise BadRequest(_("Each `map` entry must be a non-empty list of paths."), code="INVALID_MULTIPART")
             for path in paths:
@@ -377,7 +402,9 @@ class GraphQLView(View):
             else:
                 raise KeyError(last)
         except (KeyError, IndexError, ValueError, TypeError):
-            raise BadRequest(_("`map` path `%(path)s` does not match a variable.") % {"path": path}, code="INVALID_MULTIPART")
+            raise BadRequest(
+                _("`map` path `%(path)s` does not match a variable.") % {"path": path}, code="INVALID_MULTIPART"
+            )
 
     # --- execution ----------------------------------------------------------------------------
 
@@ -414,9 +441,13 @@ class GraphQLView(View):
                 return answer
         if not isinstance(query, str) or not query.strip():
             raise BadRequest(_("Provide a `query` string."), code="QUERY_REQUIRED")
-        if len(query) > settings.GRAPHQL_MAX_QUERY_BYTES or len(query.encode("utf-8", "surrogatepass")) > settings.GRAPHQL_MAX_QUERY_BYTES:
+        if (
+            len(query) > settings.GRAPHQL_MAX_QUERY_BYTES
+            or len(query.encode("utf-8", "surrogatepass")) > settings.GRAPHQL_MAX_QUERY_BYTES
+        ):
             raise BadRequest(
-                _("The query document is larger than %(n)d bytes.") % {"n": settings.GRAPHQL_MAX_QUERY_BYTES}, code="QUERY_TOO_LARGE"
+                _("The query document is larger than %(n)d bytes.") % {"n": settings.GRAPHQL_MAX_QUERY_BYTES},
+                code="QUERY_TOO_LARGE",
             )
         if isinstance(variables, str):
             try:
@@ -438,7 +469,9 @@ class GraphQLView(View):
         except GraphQLSyntaxError as exc:
             return JsonResponse({"errors": [format_error(exc)]}, status=400)
         if validation_errors:
-            return JsonResponse({"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400)
+            return JsonResponse(
+                {"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400
+            )
 
         # PostgreSQL cannot store U+0000 in text: refuse it in any string up front rather than fail
         # deep inside a resolver.
@@ -468,11 +501,15 @@ class GraphQLView(View):
             and analysis.root_fields
             and set(analysis.root_fields) <= readcache.CACHEABLE_ROOT_FIELDS
         ):
-            found = readcache.lookup(readcache.entry_key(
-                document_hash=_document_hash(query), variables=variables,
-                operation_name=operation.name.value if operation.name else None,
-                language=getattr(request, "LANGUAGE_CODE", ""), base=request.build_absolute_uri("/"),
-            ))
+            found = readcache.lookup(
+                readcache.entry_key(
+                    document_hash=_document_hash(query),
+                    variables=variables,
+                    operation_name=operation.name.value if operation.name else None,
+                    language=getattr(request, "LANGUAGE_CODE", ""),
+                    base=request.build_absolute_uri("/"),
+                )
+            )
             if found is not None and found.hit is not None:
                 return _public_response(request, found.hit.body, found.hit.etag, "HIT")
             request._read_dependencies = readcache.Dependencies() if found is not None else None
@@ -499,7 +536,10 @@ class GraphQLView(View):
         dependencies = getattr(request, "_read_dependencies", None)
         if found is not None and dependencies is not None and status == 200 and not result.errors:
             # Lists, searches and "not found" answers change whenever anything is published.
-            if set(analysis.root_fields) & {"products", "designers", "categories"} or None in (result.data or {}).values():
+            if (
+                set(analysis.root_fields) & {"products", "designers", "categories"}
+                or None in (result.data or {}).values()
+            ):
                 dependencies.keys.add(readcache.LISTING)
             if set(analysis.root_fields) & {"categories", "category"}:
                 dependencies.keys.add(readcache.CATEGORIES)

@@ -1,6 +1,7 @@
 """Order fields that other apps' types carry: ``Designer.orders`` (``myDesigner { orders }``) and
 ``User.orders`` / ``User.purchases`` (``me { orders }``). Mixed into those types so that their
 modules only gain one base class."""
+
 import graphene
 
 from shop.core.graphql import connection_args, current_user, paginate

@@ -22,14 +22,22 @@ class PurchaseStatus(models.TextChoices):
 class Purchase(models.Model):
     """What the buyer paid for at once: one Order per designer, one payment."""
 
-    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Lets an anonymous buyer read it.")
-    checkout = models.OneToOneField("checkout.Checkout", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchase")
-    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases")
+    token = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="Lets an anonymous buyer read it."
+    )
+    checkout = models.OneToOneField(
+        "checkout.Checkout", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchase"
+    )
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
     email = models.EmailField()
     language = models.CharField(max_length=5, default="vi")
     currency = models.CharField(max_length=3, default="VND")
     total_amount = _money_field()
-    status = models.CharField(max_length=12, choices=PurchaseStatus.choices, default=PurchaseStatus.UNPAID, db_index=True)
+    status = models.CharField(
+        max_length=12, choices=PurchaseStatus.choices, default=PurchaseStatus.UNPAID, db_index=True
+    )
     gateway = models.CharField(max_length=32)
     shipping_address = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -80,7 +88,9 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["designer", "status", "-created_at"], name="order_designer_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(refunded_amount__lte=models.F("total_amount")), name="order_refund_not_over_total"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("total_amount")), name="order_refund_not_over_total"
+            ),
         ]
 
 
@@ -88,7 +98,9 @@ class OrderLine(models.Model):
     """A snapshot of what was bought: it never changes when the product does."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    variant = models.ForeignKey("catalog.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     product_name = models.CharField(max_length=200)
     variant_name = models.CharField(max_length=100, blank=True)
     sku = models.CharField(max_length=64)
@@ -142,5 +154,7 @@ class DigitalDownload(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(download_count__lte=models.F("max_downloads")), name="download_count_within_limit"),
+            models.CheckConstraint(
+                condition=Q(download_count__lte=models.F("max_downloads")), name="download_count_within_limit"
+            ),
         ]

@@ -1,7 +1,7 @@
 import graphene
 
-from shop.core.ids import decode_id
 from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.core.ids import decode_id
 from shop.orders import selectors, services
 from shop.orders.types import OrderErrorCode, OrderType
 
@@ -37,7 +37,10 @@ class OrderFulfill(OrderMutation):
     def perform(cls, root, info, id, input):
         user = require_user(info)
         order = services.fulfill_order(
-            order_id=decode_id(id, "Order"), actor=user, carrier=input.get("carrier"), tracking_number=input.get("tracking_number")
+            order_id=decode_id(id, "Order"),
+            actor=user,
+            carrier=input.get("carrier"),
+            tracking_number=input.get("tracking_number"),
         )
         return cls.reloaded(info, order)
 

@@ -4,6 +4,7 @@ Who sees an order: its buyer (signed in, or anyone holding the purchase token fr
 confirmation email), the designer who sells it (its own part only, never the other designers'
 parts of the same purchase), and staff.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -54,8 +55,16 @@ def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def _filtered(qs: QuerySet[Order], *, status=None, created_gte=None, created_lte=None, search: str | None = None,
-              designer_id: int | None = None, search_email: bool = False) -> QuerySet[Order]:
+def _filtered(
+    qs: QuerySet[Order],
+    *,
+    status=None,
+    created_gte=None,
+    created_lte=None,
+    search: str | None = None,
+    designer_id: int | None = None,
+    search_email: bool = False,
+) -> QuerySet[Order]:
     if status:
         qs = qs.filter(status__in=list(status))
     if created_gte is not None:
@@ -67,22 +76,30 @@ def _filtered(qs: QuerySet[Order], *, status=None, created_gte=None, created_lte
     if search:
         term = search.strip()[:100]
         # Only staff search by the buyer's email (designers never learn it).
-        qs = qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term)) if search_email else qs.filter(number__iexact=term)
+        qs = (
+            qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term))
+            if search_email
+            else qs.filter(number__iexact=term)
+        )
     return qs
 
 
 def buyer_orders(user, **filters) -> QuerySet[Order]:
     if not _authenticated(user):
         return Order.objects.none()
-    return with_details(_filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by("-created_at", "-id")
+    return with_details(_filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by(
+        "-created_at", "-id"
+    )
 
 
 def buyer_purchases(user) -> QuerySet[Purchase]:
     if not _authenticated(user):
         return Purchase.objects.none()
-    return Purchase.objects.filter(user_id=user.pk).prefetch_related(
-        Prefetch("orders", queryset=with_details(Order.objects.order_by("id")))
-    ).order_by("-created_at", "-id")
+    return (
+        Purchase.objects.filter(user_id=user.pk)
+        .prefetch_related(Prefetch("orders", queryset=with_details(Order.objects.order_by("id"))))
+        .order_by("-created_at", "-id")
+    )
 
 
 def designer_orders(designer: Designer, **filters) -> QuerySet[Order]:
@@ -128,6 +145,7 @@ def event_by_id(user, pk, unlocked_purchase_ids=()) -> OrderEvent | None:
 
 # --- digital downloads ----------------------------------------------------------------------------
 
+
 def download_signed_token(download: DigitalDownload) -> str:
     return signing.Signer(salt=DOWNLOAD_SALT).sign(download.token)
 
@@ -148,9 +166,8 @@ def download_by_signed_token(signed: str) -> DigitalDownload | None:
 def buyer_downloads(user, purchase_ids_unlocked, line: OrderLine, order: Order) -> list[DigitalDownload]:
     """Download links are the buyer's alone (not the designer's, not staff's)."""
     purchase_id = order.purchase_id
-    is_buyer = (
-        purchase_id in set(purchase_ids_unlocked or ())
-        or (_authenticated(user) and order.purchase.user_id == user.pk)
+    is_buyer = purchase_id in set(purchase_ids_unlocked or ()) or (
+        _authenticated(user) and order.purchase.user_id == user.pk
     )
     if not is_buyer:
         return []

@@ -9,6 +9,7 @@ deadlocking. Stock moves only through :func:`_take_stock` / :func:`_return_stock
 Entry points for the payments app (webhooks): :func:`mark_purchase_paid` and
 :func:`mark_purchase_payment_failed`. Both are idempotent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,11 +33,13 @@ from shop.orders.models import (
     DigitalDownload,
     Order,
     OrderEvent,
-    OrderEventType as E,
     OrderLine,
     OrderStatus,
     Purchase,
     PurchaseStatus,
+)
+from shop.orders.models import (
+    OrderEventType as E,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,12 +49,15 @@ S = OrderStatus
 
 # --- stock ----------------------------------------------------------------------------------------
 
+
 def _lock_variants(ids) -> list[int]:
     """Row-lock variants in id order (the one order every stock change uses: no deadlocks)."""
     ids = sorted(set(ids))
     if not ids:
         return []
-    return list(ProductVariant.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    return list(
+        ProductVariant.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def _adjust_stock(quantities: dict[int, int], *, sign: int, locked: bool = False) -> set[int]:
@@ -134,14 +140,21 @@ class Placed:
         from shop.core.prefetch import prime
 
         purchase = self.purchase
-        by_order = lambda rows: {o.pk: sorted((r for r in rows if r.order_id == o.pk), key=lambda r: r.pk) for o in self.orders}  # noqa: E731
+
+        def by_order(rows):
+            return {o.pk: sorted((r for r in rows if r.order_id == o.pk), key=lambda r: r.pk) for o in self.orders}
+
         lines, events = by_order(self.lines), by_order(self.events)
         for order in self.orders:
             order.purchase = purchase
             for line in lines[order.pk]:
                 line.order = order
-                prime(line, "downloads", sorted((d for d in self.downloads if d.line_id == line.pk), key=lambda d: d.pk),
-                      model=DigitalDownload)
+                prime(
+                    line,
+                    "downloads",
+                    sorted((d for d in self.downloads if d.line_id == line.pk), key=lambda d: d.pk),
+                    model=DigitalDownload,
+                )
             prime(order, "lines", lines[order.pk], model=OrderLine)
             prime(order, "events", sorted(events[order.pk], key=lambda e: (e.created_at, e.pk)), model=OrderEvent)
         prime(purchase, "orders", sorted(self.orders, key=lambda o: o.pk), model=Order)
@@ -170,49 +183,54 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
         expires_at=now + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES),
     )
     numbers = _order_numbers(len(summary.parts))
-    orders = Order.objects.bulk_create([
-        Order(
-            purchase=purchase,
-            designer=part.designer,
-            number=number,
-            status=S.UNPAID,
-            currency=summary.currency,
-            subtotal_amount=part.subtotal,
-            shipping_amount=part.shipping,
-            total_amount=part.total,
-            shipping_method_name=part.shipping_method.name if part.shipping_method else "",
-            shipping_address=address if part.requires_shipping else None,
-            created_at=now,
-        )
-        for part, number in zip(summary.parts, numbers)
-    ])
+    orders = Order.objects.bulk_create(
+        [
+            Order(
+                purchase=purchase,
+                designer=part.designer,
+                number=number,
+                status=S.UNPAID,
+                currency=summary.currency,
+                subtotal_amount=part.subtotal,
+                shipping_amount=part.shipping,
+                total_amount=part.total,
+                shipping_method_name=part.shipping_method.name if part.shipping_method else "",
+                shipping_address=address if part.requires_shipping else None,
+                created_at=now,
+            )
+            for part, number in zip(summary.parts, numbers)
+        ]
+    )
     order_lines = []
     stock: dict[int, int] = {}
     for order, part in zip(orders, summary.parts):
         for view in part.lines:
             variant = view.variant
-            order_lines.append(OrderLine(
-                order=order,
-                variant=variant,
-                product_name=variant.product.name,
-                variant_name=variant.name,
-                sku=variant.sku,
-                product_type=variant.product.product_type,
-                unit_price_amount=view.unit_price,
-                quantity=view.line.quantity,
-                total_amount=view.total,
-            ))
+            order_lines.append(
+                OrderLine(
+                    order=order,
+                    variant=variant,
+                    product_name=variant.product.name,
+                    variant_name=variant.name,
+                    sku=variant.sku,
+                    product_type=variant.product.product_type,
+                    unit_price_amount=view.unit_price,
+                    quantity=view.line.quantity,
+                    total_amount=view.total,
+                )
+            )
             if view.physical:
                 stock[variant.pk] = stock.get(variant.pk, 0) + view.line.quantity
     OrderLine.objects.bulk_create(order_lines)
-    events = OrderEvent.objects.bulk_create([
-        OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders
-    ])
+    events = OrderEvent.objects.bulk_create(
+        [OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders]
+    )
     _take_stock(stock, locked=True)
     return Placed(purchase=purchase, orders=orders, lines=order_lines, events=events, downloads=[])
 
 
 # --- the payment hand-off -------------------------------------------------------------------------
+
 
 @dataclass
 class PaymentOutcome:
@@ -242,16 +260,23 @@ def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_n
         result = gateway.initialize(request)
     except GatewayError as exc:
         logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
-        raise ServiceError("PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway")
+        raise ServiceError(
+            "PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway"
+        )
     status = PaymentStatus(result.status)
     payment = Payment.objects.create(
-        purchase=purchase, gateway=gateway.id, amount=purchase.total_amount, currency=purchase.currency,
+        purchase=purchase,
+        gateway=gateway.id,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
         status={
             PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
             PaymentStatus.PENDING: Payment.Status.PENDING,
             PaymentStatus.FAILED: Payment.Status.FAILED,
         }[status],
-        psp_reference=result.psp_reference[:255], client_secret=result.client_secret[:255], error=result.error,
+        psp_reference=result.psp_reference[:255],
+        client_secret=result.client_secret[:255],
+        error=result.error,
         idempotency_key=key,
     )
     return PaymentOutcome(payment=payment, status=status, error=result.error)
@@ -261,19 +286,26 @@ def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None 
     """Download links for the digital lines of ``orders`` that have none yet. ``lines``: the
     orders' lines when the caller has just written them (none has a link yet)."""
     if lines is None:
-        lines = OrderLine.objects.filter(order__in=orders, product_type=ProductType.DIGITAL).exclude(downloads__isnull=False)
+        lines = OrderLine.objects.filter(order__in=orders, product_type=ProductType.DIGITAL).exclude(
+            downloads__isnull=False
+        )
     else:
         lines = [line for line in lines if line.product_type == ProductType.DIGITAL]
         if not lines:
             return []
     expires = now + timedelta(days=settings.DIGITAL_DOWNLOAD_TTL_DAYS)
-    return DigitalDownload.objects.bulk_create([
-        DigitalDownload(
-            line=line, token=secrets.token_urlsafe(24), expires_at=expires,
-            max_downloads=settings.DIGITAL_DOWNLOAD_MAX_COUNT, created_at=now,
-        )
-        for line in lines
-    ])
+    return DigitalDownload.objects.bulk_create(
+        [
+            DigitalDownload(
+                line=line,
+                token=secrets.token_urlsafe(24),
+                expires_at=expires,
+                max_downloads=settings.DIGITAL_DOWNLOAD_MAX_COUNT,
+                created_at=now,
+            )
+            for line in lines
+        ]
+    )
 
 
 def _schedule_paid_emails(purchase: Purchase, orders: list[Order], *, settle: bool = False) -> None:
@@ -306,13 +338,19 @@ def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Pu
     late = [o for o in orders if o.status == S.CANCELLED]
     if late:
         already = set(
-            OrderEvent.objects.filter(order__in=late, type=E.PAYMENT_AFTER_CANCELLATION, data__payment_id=payment_id)
-            .values_list("order_id", flat=True)
+            OrderEvent.objects.filter(
+                order__in=late, type=E.PAYMENT_AFTER_CANCELLATION, data__payment_id=payment_id
+            ).values_list("order_id", flat=True)
         )
-        OrderEvent.objects.bulk_create([
-            OrderEvent(order=o, type=E.PAYMENT_AFTER_CANCELLATION, created_at=now, data={**data, "refund_due": True})
-            for o in late if o.pk not in already
-        ])
+        OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(
+                    order=o, type=E.PAYMENT_AFTER_CANCELLATION, created_at=now, data={**data, "refund_due": True}
+                )
+                for o in late
+                if o.pk not in already
+            ]
+        )
         if late and purchase.status == PurchaseStatus.CANCELLED:
             logger.warning("payment received for cancelled purchase %s: refund due", purchase.pk)
     if purchase.status == PurchaseStatus.CANCELLED:
@@ -325,13 +363,28 @@ def mark_placed_purchase_paid(*, placed: Placed, payment: Payment) -> Purchase:
     """:func:`mark_purchase_paid` for a purchase placed in the caller's transaction and paid at
     once (checkout completion with a gateway that confirms immediately): nothing else can see or
     lock it yet, and its orders and lines are in memory, so none is read back."""
-    _mark_paid(placed.purchase, placed.orders, payment_id=payment.pk, now=timezone.now(), lines=placed.lines,
-               payment_succeeded=payment.status == Payment.Status.SUCCEEDED, placed=placed)
+    _mark_paid(
+        placed.purchase,
+        placed.orders,
+        payment_id=payment.pk,
+        now=timezone.now(),
+        lines=placed.lines,
+        payment_succeeded=payment.status == Payment.Status.SUCCEEDED,
+        placed=placed,
+    )
     return placed.purchase
 
 
-def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, lines: list[OrderLine] | None = None,
-               payment_succeeded: bool = False, placed: Placed | None = None) -> None:
+def _mark_paid(
+    purchase: Purchase,
+    orders: list[Order],
+    *,
+    payment_id,
+    now,
+    lines: list[OrderLine] | None = None,
+    payment_succeeded: bool = False,
+    placed: Placed | None = None,
+) -> None:
     """The purchase (locked, UNPAID) becomes PAID with its unpaid ``orders`` (locked): events,
     download links, the ledger, digital-only orders fulfilled, emails after commit. ``lines``:
     all the orders' lines, when the caller has them; ``placed``: what is written is added to it."""
@@ -345,7 +398,9 @@ def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, line
     Order.objects.filter(pk__in=[o.pk for o in unpaid]).update(status=S.PAID, paid_at=now)
     for order in unpaid:
         order.status, order.paid_at = S.PAID, now
-    events = OrderEvent.objects.bulk_create([OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid])
+    events = OrderEvent.objects.bulk_create(
+        [OrderEvent(order=o, type=E.PAID, created_at=now, data=data) for o in unpaid]
+    )
     unpaid_ids = {o.pk for o in unpaid}
     known_lines = None if lines is None else [line for line in lines if line.order_id in unpaid_ids]
     downloads = _issue_downloads(unpaid, now, lines=known_lines)
@@ -375,10 +430,12 @@ def _mark_paid(purchase: Purchase, orders: list[Order], *, payment_id, now, line
             if order.pk in digital_only:
                 order.status, order.fulfilled_at = S.FULFILLED, now
         Order.objects.filter(pk__in=digital_only).update(status=S.FULFILLED, fulfilled_at=now)
-        events += OrderEvent.objects.bulk_create([
-            OrderEvent(order_id=pk, type=E.FULFILLED, created_at=now, data={"automatic": True, "digital": True})
-            for pk in digital_only
-        ])
+        events += OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(order_id=pk, type=E.FULFILLED, created_at=now, data={"automatic": True, "digital": True})
+                for pk in digital_only
+            ]
+        )
     if placed is not None:
         placed.events += events
         placed.downloads += list(downloads)
@@ -397,10 +454,12 @@ def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> Purchase:
         return purchase
     reason = (reason or "")[:1000]
     now = timezone.now()
-    OrderEvent.objects.bulk_create([
-        OrderEvent(order=o, type=E.PAYMENT_FAILED, created_at=now, data={"reason": reason})
-        for o in Order.objects.filter(purchase=purchase, status=S.UNPAID)
-    ])
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=o, type=E.PAYMENT_FAILED, created_at=now, data={"reason": reason})
+            for o in Order.objects.filter(purchase=purchase, status=S.UNPAID)
+        ]
+    )
     return purchase
 
 
@@ -430,7 +489,8 @@ def _next_status(order: Order, step: str) -> str | None:
 def _invalid_transition(order: Order, to: str):
     return ServiceError(
         "INVALID_TRANSITION",
-        _("Order %(number)s is %(status)s and cannot become %(to)s.") % {"number": order.number, "status": order.status, "to": to},
+        _("Order %(number)s is %(status)s and cannot become %(to)s.")
+        % {"number": order.number, "status": order.status, "to": to},
         "id",
     )
 
@@ -472,7 +532,11 @@ def fulfill_order(*, order_id: int, actor: User, carrier: str | None, tracking_n
     order.status, order.fulfilled_at, order.carrier, order.tracking_number = target, now, carrier, tracking_number
     order.save(update_fields=["status", "fulfilled_at", "carrier", "tracking_number"])
     OrderEvent.objects.create(
-        order=order, type=E.FULFILLED, actor=actor, created_at=now, data={"carrier": carrier, "tracking_number": tracking_number}
+        order=order,
+        type=E.FULFILLED,
+        actor=actor,
+        created_at=now,
+        data={"carrier": carrier, "tracking_number": tracking_number},
     )
     from shop.orders.tasks import send_order_shipped
 
@@ -541,6 +605,7 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
 
 # --- expiry ---------------------------------------------------------------------------------------
 
+
 def _paid_at_gateway(purchase: Purchase) -> int | None:
     """Before expiring, ask the gateway about a still-pending payment (its confirmation may have
     been missed). Returns the payment id when it actually succeeded; raises GatewayError when the
@@ -572,7 +637,12 @@ def expire_purchase(*, purchase_id: int, now=None) -> bool:
     )
     if purchase is None:
         return False
-    orders = list(Order.objects.select_for_update().filter(purchase=purchase, status=S.UNPAID).prefetch_related("lines").order_by("pk"))
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(purchase=purchase, status=S.UNPAID)
+        .prefetch_related("lines")
+        .order_by("pk")
+    )
     for order in orders:
         _cancel(order, actor=None, event_type=E.EXPIRED, reason="", now=now)
     # An unpaid purchase has no paid order: once its unpaid ones are cancelled, nothing is left.
@@ -586,7 +656,9 @@ def expire_unpaid_purchases(*, now=None, batch: int = 200) -> int:
     now = now or timezone.now()
     expired = 0
     due = list(
-        Purchase.objects.filter(status=PurchaseStatus.UNPAID, expires_at__lte=now).order_by("expires_at", "pk").values_list("pk", flat=True)[:batch]
+        Purchase.objects.filter(status=PurchaseStatus.UNPAID, expires_at__lte=now)
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:batch]
     )
     for purchase_id in due:
         purchase = Purchase.objects.filter(pk=purchase_id).first()
@@ -601,4 +673,3 @@ def expire_unpaid_purchases(*, now=None, batch: int = 200) -> int:
         if expire_purchase(purchase_id=purchase_id, now=now):
             expired += 1
     return expired
-

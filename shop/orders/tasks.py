@@ -1,6 +1,7 @@
 """Order emails and expiry, on Celery. Every task is idempotent: an email goes out once however
 often its task is delivered (a sent-at mark under a row lock), and expiry only touches purchases
 still unpaid past their time."""
+
 from __future__ import annotations
 
 from celery import shared_task
@@ -26,18 +27,24 @@ def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict
         downloads = []
         if with_downloads:
             downloads = [
-                {"url": settings.PUBLIC_URL.rstrip("/") + selectors.download_path(d), "expires_at": d.expires_at, "max": d.max_downloads}
+                {
+                    "url": settings.PUBLIC_URL.rstrip("/") + selectors.download_path(d),
+                    "expires_at": d.expires_at,
+                    "max": d.max_downloads,
+                }
                 for d in line.downloads.all()
             ]
-        lines.append({
-            "name": line.product_name,
-            "variant": line.variant_name,
-            "quantity": line.quantity,
-            "unit_price": fmt(line.unit_price_amount),
-            "total": fmt(line.total_amount),
-            "digital": line.product_type == "DIGITAL",
-            "downloads": downloads,
-        })
+        lines.append(
+            {
+                "name": line.product_name,
+                "variant": line.variant_name,
+                "quantity": line.quantity,
+                "unit_price": fmt(line.unit_price_amount),
+                "total": fmt(line.total_amount),
+                "digital": line.product_type == "DIGITAL",
+                "downloads": downloads,
+            }
+        )
     return {
         "number": order.number,
         "designer": order.designer.display_name,
@@ -57,7 +64,11 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
     """One email to the buyer listing every designer's part of a paid purchase."""
     with transaction.atomic():
         purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
-        if purchase is None or purchase.confirmation_email_sent_at is not None or purchase.status != PurchaseStatus.PAID:
+        if (
+            purchase is None
+            or purchase.confirmation_email_sent_at is not None
+            or purchase.status != PurchaseStatus.PAID
+        ):
             return False
         language = purchase.language
         orders = list(selectors.with_details(Order.objects.filter(purchase=purchase)).order_by("id"))
@@ -101,7 +112,9 @@ def purchase_paid_followups(self, purchase_id: int, order_ids: list[int], settle
 def send_designer_new_order(self, order_id: int) -> bool:
     """Tell the designer about its part of a paid purchase (and nothing of the other parts)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("designer__user").filter(pk=order_id).first()
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("designer__user").filter(pk=order_id).first()
+        )
         if order is None or order.designer_email_sent_at is not None or order.paid_at is None:
             return False
         user = order.designer.user
@@ -121,7 +134,12 @@ def send_order_shipped(self, order_id: int) -> bool:
     """Tell the buyer that one designer's part is on its way, with the tracking number."""
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("purchase").filter(pk=order_id).first()
-        if order is None or order.shipped_email_sent_at is not None or order.fulfilled_at is None or not order.tracking_number:
+        if (
+            order is None
+            or order.shipped_email_sent_at is not None
+            or order.fulfilled_at is None
+            or not order.tracking_number
+        ):
             return False
         purchase = order.purchase
         order = selectors.with_details(Order.objects.filter(pk=order.pk)).get()

@@ -2,12 +2,11 @@ import graphene
 from django.utils import timezone
 from graphene import relay
 from graphene_django import DjangoObjectType
+from graphql_relay import to_global_id as global_id
 
 from designers.types import DesignerType
 from shop.catalog.types import ProductTypeEnum
-from graphql_relay import to_global_id as global_id
-from shop.checkout.types import Address
-from shop.checkout.types import money
+from shop.checkout.types import Address, money
 from shop.core.graphql import CountableConnection, Money, current_user
 from shop.orders import selectors
 from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
@@ -46,6 +45,7 @@ class OrderErrorCode(graphene.Enum):
 # `purchase(token:)` unlocks that purchase (and its orders) for the rest of the request: the token
 # from the confirmation email is the anonymous buyer's proof.
 
+
 def unlock_purchase(info, purchase: Purchase) -> None:
     unlocked = getattr(info.context, "_unlocked_purchases", None)
     if unlocked is None:
@@ -69,6 +69,7 @@ def is_staff(info) -> bool:
 
 
 # --- types ----------------------------------------------------------------------------------------
+
 
 class DigitalDownloadType(DjangoObjectType):
     """A signed, expiring, count-limited link to a bought file (the buyer's only)."""
@@ -109,7 +110,8 @@ class OrderLineType(DjangoObjectType):
     unit_price = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     downloads = graphene.List(
-        graphene.NonNull(DigitalDownloadType), required=True,
+        graphene.NonNull(DigitalDownloadType),
+        required=True,
         description="Download links of a paid digital line; shown to the buyer only.",
     )
 
@@ -197,8 +199,17 @@ class OrderType(DjangoObjectType):
         interfaces = (relay.Node,)
         connection_class = CountableConnection
         fields = (
-            "id", "number", "currency", "shipping_method_name", "carrier", "tracking_number",
-            "created_at", "paid_at", "fulfilled_at", "delivered_at", "cancelled_at",
+            "id",
+            "number",
+            "currency",
+            "shipping_method_name",
+            "carrier",
+            "tracking_number",
+            "created_at",
+            "paid_at",
+            "fulfilled_at",
+            "delivered_at",
+            "cancelled_at",
         )
 
     def resolve_status(root, info):

@@ -1,4 +1,5 @@
 """Digital goods are streamed only through their signed, expiring, count-limited links."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Gaps closed around accounts: expiry is required in every access token, deactivated users lose
 their sessions, and the Django admin's login goes through the same backoff and lockout."""
+
 from datetime import timedelta
 
 import jwt

@@ -106,7 +106,9 @@ def test_repeated_failures_are_slowed_then_locked(gql, settings):
     LoginThrottle.objects.update(last_failure_at=timezone.now() - timedelta(hours=1))
     assert login(gql, "target@example.com")["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
     # after the lock expires the right password works and clears the account's record
-    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1), last_failure_at=timezone.now() - timedelta(hours=1))
+    LoginThrottle.objects.update(
+        locked_until=timezone.now() - timedelta(seconds=1), last_failure_at=timezone.now() - timedelta(hours=1)
+    )
     assert login(gql, "target@example.com")["token"]
     assert not LoginThrottle.objects.filter(key="email:target@example.com").exists()
 
@@ -144,7 +146,11 @@ def test_expired_and_tampered_access_tokens_are_refused(gql, db_unchanged):
     valid = create_access_token(user)
     header, payload, signature = valid.split(".")
     tampered = ".".join([header, payload, signature[::-1]])
-    forged = jwt.encode({"sub": str(user.pk), "type": "access", "iat": 1, "exp": 9999999999, "iss": "rethink-market", "ver": 0}, "a-guessed-secret-that-is-long-enough-0000", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": str(user.pk), "type": "access", "iat": 1, "exp": 9999999999, "iss": "rethink-market", "ver": 0},
+        "a-guessed-secret-that-is-long-enough-0000",
+        algorithm="HS256",
+    )
     none_alg = jwt.encode({"sub": str(user.pk), "type": "access"}, None, algorithm="none")
     with db_unchanged():
         for token in (expired, tampered, forged, none_alg, "not.a.jwt"):
@@ -171,7 +177,9 @@ def test_deactivate_all_and_password_change_log_out_everywhere(gql):
     assert gql(TOKEN_REFRESH, {"refreshToken": session_b["refreshToken"]})["data"]["tokenRefresh"]["errors"]
 
     session_c = login(gql, "p@example.com")
-    changed = gql(PASSWORD_CHANGE, {"oldPassword": PASSWORD, "newPassword": "another-Strong-99"}, token=session_c["token"])
+    changed = gql(
+        PASSWORD_CHANGE, {"oldPassword": PASSWORD, "newPassword": "another-Strong-99"}, token=session_c["token"]
+    )
     changed = changed["data"]["passwordChange"]
     assert changed["errors"] == [] and changed["token"]
     assert gql(ME, token=session_c["token"])["_status"] == 401
@@ -198,4 +206,8 @@ def test_account_update(gql, db_unchanged):
     assert result["errors"] == [] and result["user"]["fullName"] == "Vũ Hoàng" and result["user"]["language"] == "EN"
     with db_unchanged():
         too_long = gql(UPDATE, {"input": {"fullName": "x" * 10_000}}, user=user)["data"]["accountUpdate"]
-    assert too_long["errors"][0] == {"field": "fullName", "message": too_long["errors"][0]["message"], "code": "INVALID"}
+    assert too_long["errors"][0] == {
+        "field": "fullName",
+        "message": too_long["errors"][0]["message"],
+        "code": "INVALID",
+    }

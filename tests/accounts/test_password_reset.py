@@ -1,6 +1,7 @@
 """Password reset: the same answer whether or not the account exists; a signed, expiring,
 single-use token emailed by a Celery task after commit (vi/en); setting the password signs the
 account out everywhere."""
+
 import re
 from datetime import timedelta
 
@@ -41,7 +42,10 @@ def test_same_answer_whether_or_not_the_account_exists(gql, django_capture_on_co
     make_user(email="real@example.com")
     inactive = make_user(email="gone@example.com", is_active=False)
     with django_capture_on_commit_callbacks(execute=True):
-        answers = [request_reset(gql, email) for email in ("real@example.com", "nobody@example.com", inactive.email, "REAL@example.com")]
+        answers = [
+            request_reset(gql, email)
+            for email in ("real@example.com", "nobody@example.com", inactive.email, "REAL@example.com")
+        ]
     assert all(a == {"errors": []} for a in answers)
     # only the real, active account got an email (once: the second request came too soon)
     assert [m.to for m in mail.outbox] == [["real@example.com"]]
@@ -83,12 +87,26 @@ def test_expired_tampered_and_foreign_tokens_are_refused(gql, db_unchanged, sett
     user = make_user()
     other = make_user()
     good = reset_tokens.make_token(user)
-    expired_ts = reset_tokens.generator._num_seconds(reset_tokens.generator._now()) - settings.PASSWORD_RESET_TIMEOUT - 5
-    expired = good.split(".")[0] + "." + reset_tokens.generator._make_token_with_timestamp(user, expired_ts, reset_tokens.generator.secret)
+    expired_ts = (
+        reset_tokens.generator._num_seconds(reset_tokens.generator._now()) - settings.PASSWORD_RESET_TIMEOUT - 5
+    )
+    expired = (
+        good.split(".")[0]
+        + "."
+        + reset_tokens.generator._make_token_with_timestamp(user, expired_ts, reset_tokens.generator.secret)
+    )
     uid, rest = good.split(".")
     other_uid = reset_tokens.make_token(other).split(".")[0]
     with db_unchanged():
-        for token in (expired, f"{other_uid}.{rest}", good[:-1] + ("0" if good[-1] != "0" else "1"), "", "garbage", "x" * 5000, "MQ.1-2"):
+        for token in (
+            expired,
+            f"{other_uid}.{rest}",
+            good[:-1] + ("0" if good[-1] != "0" else "1"),
+            "",
+            "garbage",
+            "x" * 5000,
+            "MQ.1-2",
+        ):
             result = set_password(gql, token)
             assert result["errors"][0]["code"] == "INVALID_TOKEN" and result["errors"][0]["field"] == "token", token
     assert set_password(gql, good)["errors"] == []
@@ -102,7 +120,9 @@ def test_tokens_die_with_a_password_change_or_sign_out_everywhere(gql):
     services.deactivate_all_tokens(user=user)
     assert set_password(gql, token)["errors"][0]["code"] == "INVALID_TOKEN"
     token = reset_tokens.make_token(User.objects.get(pk=user.pk))
-    services.change_password(user=User.objects.get(pk=user.pk), old_password="a-Strong-pass-42", new_password="changed-Pass-123")
+    services.change_password(
+        user=User.objects.get(pk=user.pk), old_password="a-Strong-pass-42", new_password="changed-Pass-123"
+    )
     assert set_password(gql, token)["errors"][0]["code"] == "INVALID_TOKEN"
 
 
@@ -166,6 +186,8 @@ def test_stale_requests_are_not_emailed(db, settings):
     from shop.accounts.tasks import send_password_reset_email
 
     user = make_user()
-    request = PasswordResetRequest.objects.create(user=user, created_at=timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1))
+    request = PasswordResetRequest.objects.create(
+        user=user, created_at=timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)
+    )
     assert send_password_reset_email.apply(args=[request.pk]).get() is False
     assert mail.outbox == []

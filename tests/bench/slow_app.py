@@ -1,4 +1,5 @@
 """A WSGI app for tests/bench/test_gunicorn_worker.py: answers with the worker's pid after a pause."""
+
 import os
 import time
 

@@ -1,4 +1,5 @@
 """gunicorn.conf.py: production settings, and the worker's garbage-collector set-up after start-up."""
+
 from __future__ import annotations
 
 import gc
@@ -15,7 +16,9 @@ def conf(monkeypatch):
     def load(**env):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        spec = importlib.util.spec_from_file_location("gunicorn_conf_under_test", Path(settings.BASE_DIR) / "gunicorn.conf.py")
+        spec = importlib.util.spec_from_file_location(
+            "gunicorn_conf_under_test", Path(settings.BASE_DIR) / "gunicorn.conf.py"
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
@@ -32,7 +35,11 @@ class FakeWorker:
 
 def test_production_defaults(conf):
     module = conf()
-    assert module.worker_class == "shop.gunicorn_worker.BalancedThreadWorker" and module.workers == 2 and module.threads == 4
+    assert (
+        module.worker_class == "shop.gunicorn_worker.BalancedThreadWorker"
+        and module.workers == 2
+        and module.threads == 4
+    )
     assert module.control_socket_disable is True and module.max_requests == 0
 
 

@@ -1,5 +1,6 @@
 """shop/gunicorn_worker.py: a gthread worker accepts a new connection only while a thread is free,
 so keep-alive clients that connect together are spread over the workers."""
+
 from __future__ import annotations
 
 import http.client
@@ -30,10 +31,26 @@ def gunicorn():
     """gunicorn.conf.py's worker class, 2 workers x 1 thread, serving tests/bench/slow_app.py."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tests.bench.slow_app:application", "--config", str(ROOT / "gunicorn.conf.py"),
-         "--workers", "2", "--threads", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "GC_FREEZE": "false", "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tests.bench.slow_app:application",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--workers",
+            "2",
+            "--threads",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "GC_FREEZE": "false", "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
     pids: set[str] = set()
@@ -62,7 +79,7 @@ def test_keep_alive_clients_that_arrive_together_go_to_different_workers(gunicor
         conns = [http.client.HTTPConnection("127.0.0.1", gunicorn, timeout=10) for _ in range(2)]
         pids: list[str] = [""] * 2
 
-        def first_request(i: int) -> None:
+        def first_request(i: int, pids=pids, conns=conns) -> None:
             pids[i] = _get(gunicorn, 0.3, conns[i])
 
         threads = [threading.Thread(target=first_request, args=(i,)) for i in range(2)]
@@ -82,9 +99,9 @@ def test_a_worker_stops_accepting_while_every_thread_is_busy():
     worker.cfg = SimpleNamespace(threads=2)
     worker.busy, worker.nr_conns = 0, 5
     worker.worker_connections = 1000
-    assert worker.nr_conns < worker.worker_connections      # idle: accepts
+    assert worker.nr_conns < worker.worker_connections  # idle: accepts
     worker.busy = 1
-    assert worker.nr_conns < worker.worker_connections      # one thread free: accepts
+    assert worker.nr_conns < worker.worker_connections  # one thread free: accepts
     worker.busy = 2
     assert not worker.nr_conns < worker.worker_connections  # all busy: leaves it to the others
     worker.busy, worker.nr_conns = 0, 1000

@@ -1,5 +1,6 @@
 """The harness's parts that are not timing: the query-count header, the floor's answers, the
 statistics and the report (the whole harness runs in CI as `make bench-quick`)."""
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,13 @@ DESIGNERS = load_operation("storefront/Designers.graphql")
 
 
 def _post(client, query, variables):
-    return client.post("/graphql/", data=json.dumps({"query": query, "variables": variables}), content_type="application/json")
+    return client.post(
+        "/graphql/", data=json.dumps({"query": query, "variables": variables}), content_type="application/json"
+    )
 
 
 # --- X-Query-Count ------------------------------------------------------------------------------
+
 
 def test_query_count_header_is_off_by_default(db):
     make_designer()
@@ -59,17 +63,35 @@ def shop(db):
     now = timezone.now()
     products = []
     for n in range(5):
-        product = make_product(designer=approved, name=f"Bình gốm {n}", category=category if n % 2 else None,
-                               created_at=now - timedelta(hours=n), tags=["gốm", f"t{n}"])
+        product = make_product(
+            designer=approved,
+            name=f"Bình gốm {n}",
+            category=category if n % 2 else None,
+            created_at=now - timedelta(hours=n),
+            tags=["gốm", f"t{n}"],
+        )
         for position, price in enumerate((150000, 120000, 99000, 500000)):
-            make_variant(product=product, price=price, stock=position, position=position, name=f"V{position}",
-                         attributes=[{"name": "Màu", "value": f"Lam {position}"}])
+            make_variant(
+                product=product,
+                price=price,
+                stock=position,
+                position=position,
+                name=f"V{position}",
+                attributes=[{"name": "Màu", "value": f"Lam {position}"}],
+            )
         if n != 3:  # one product without pictures
-            ProductMedia.objects.create(product=product, image=f"products/x/{n}.jpg", width=800, height=800, alt=product.name,
-                                        thumbnails={"256": f"products/x/{n}-256.webp", "512": f"products/x/{n}-512.webp"}
-                                        if n != 2 else {})
+            ProductMedia.objects.create(
+                product=product,
+                image=f"products/x/{n}.jpg",
+                width=800,
+                height=800,
+                alt=product.name,
+                thumbnails={"256": f"products/x/{n}-256.webp", "512": f"products/x/{n}-512.webp"} if n != 2 else {},
+            )
         products.append(product)
-    font = make_product(designer=approved, name="Phông chữ Hà Nội", product_type="DIGITAL", created_at=now - timedelta(hours=9))
+    font = make_product(
+        designer=approved, name="Phông chữ Hà Nội", product_type="DIGITAL", created_at=now - timedelta(hours=9)
+    )
     make_variant(product=font, price=350000, stock=0, digital_file="digital/x/font.zip")
     make_variant(product=font, price=450000, stock=0, name="Không có tệp")
     products.append(font)
@@ -82,22 +104,35 @@ def shop(db):
 
 
 def _api(variables):
-    response = Client().post("/graphql/", data=json.dumps({"query": PRODUCTS, "variables": variables}),
-                             content_type="application/json")
+    response = Client().post(
+        "/graphql/", data=json.dumps({"query": PRODUCTS, "variables": variables}), content_type="application/json"
+    )
     assert response.status_code == 200
     return response.json()
 
 
 def _floor(variables):
-    return floor.product_list(variables["first"], variables.get("after"), thumbnail_size=variables.get("thumbnailSize", 512),
-                              with_total_count=variables.get("withTotalCount", False), base_url="http://testserver",
-                              conn=connection.connection)
+    return floor.product_list(
+        variables["first"],
+        variables.get("after"),
+        thumbnail_size=variables.get("thumbnailSize", 512),
+        with_total_count=variables.get("withTotalCount", False),
+        base_url="http://testserver",
+        conn=connection.connection,
+    )
 
 
-@pytest.mark.parametrize("variables", [
-    {"first": 100}, {"first": 32}, {"first": 3}, {"first": 2, "withTotalCount": True}, {"first": 4, "thumbnailSize": 256},
-    {"first": 1, "thumbnailSize": 2000},
-])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"first": 100},
+        {"first": 32},
+        {"first": 3},
+        {"first": 2, "withTotalCount": True},
+        {"first": 4, "thumbnailSize": 256},
+        {"first": 1, "thumbnailSize": 2000},
+    ],
+)
 def test_the_floor_serves_the_apis_json(shop, variables):
     api = _api(variables)
     assert "errors" not in api
@@ -119,7 +154,10 @@ def test_the_floor_pages_like_the_api(shop):
     first = _floor({"first": 100})["data"]["products"]["edges"]
     assert [e["node"]["name"] for e in first][:3] == ["Bình gốm 0", "Bình gốm 1", "Bình gốm 2"]
     font = next(e["node"] for e in first if e["node"]["productType"] == "DIGITAL")
-    assert [(v["node"]["inStock"], v["node"]["stockQuantity"]) for v in font["variants"]["edges"]] == [(True, None), (False, None)]
+    assert [(v["node"]["inStock"], v["node"]["stockQuantity"]) for v in font["variants"]["edges"]] == [
+        (True, None),
+        (False, None),
+    ]
     assert next(e["node"] for e in first if e["node"]["name"] == "Bình gốm 3")["thumbnail"] is None
 
 
@@ -133,16 +171,24 @@ def test_floor_wsgi_answers_json_for_the_request_the_api_gets(shop, monkeypatch)
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-               "wsgi.url_scheme": "http", "HTTP_HOST": "testserver"}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "testserver",
+    }
     payload = json.loads(b"".join(floor.application(environ, start_response)))
     assert seen["status"] == "200 OK" and seen["headers"]["Content-Type"] == "application/json"
     assert payload == _api({"first": 3})
-    bad = floor.application({"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "3", "wsgi.input": io.BytesIO(b"{x}")}, start_response)
+    bad = floor.application(
+        {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "3", "wsgi.input": io.BytesIO(b"{x}")}, start_response
+    )
     assert seen["status"].startswith("400") and b"errors" in b"".join(bad)
 
 
 # --- statistics and the report ------------------------------------------------------------------
+
 
 def test_percentiles_interpolate_between_ranks():
     values = [float(v) for v in range(1, 101)]
@@ -157,22 +203,46 @@ def test_percentiles_interpolate_between_ranks():
 
 def _result(name, p50, p95, rps_keepalive, rps_close, queries, targets=None):
     return {
-        "name": name, "description": name, "server": "api", "operation": None, "example_variables": None,
+        "name": name,
+        "description": name,
+        "server": "api",
+        "operation": None,
+        "example_variables": None,
         "single": {"n": 10, "p50_ms": p50, "p95_ms": p95, "p99_ms": p95, "mean_ms": p50, "max_ms": p95, "rps": 1.0},
         "keepalive": {"rps": rps_keepalive, "p95_ms": p95, "p50_ms": p50, "p99_ms": p95, "non_200": 0, "errors": 0},
         "close": {"rps": rps_close, "p95_ms": p95, "p50_ms": p50, "p99_ms": p95, "non_200": 0, "errors": 0},
-        "queries": {"median": queries, "min": queries, "max": queries}, "sql_ms_p50": 1.0,
-        "response_bytes": {"median": 1000, "min": 1000, "max": 1000}, "problems": [], "targets": targets or {},
+        "queries": {"median": queries, "min": queries, "max": queries},
+        "sql_ms_p50": 1.0,
+        "response_bytes": {"median": 1000, "min": 1000, "max": 1000},
+        "problems": [],
+        "targets": targets or {},
     }
 
 
 def test_targets_are_judged_and_misses_say_by_how_much():
     info = {
-        "results": [_result("products-100", 40.0, 45.0, 60.0, 40.0, 4,
-                            {"queries": 6, "p50_ms": 30, "p95_ms": 50, "rps": 50, "floor_ratio": 7}),
-                    _result("floor-products-100", 5.0, 6.0, 400.0, 300.0, 0)],
-        "floor_ratios": [{"api": "products-100", "floor": "floor-products-100", "p50": 8.0, "p95": 7.5,
-                          "rps_keepalive": 6.67, "rps_close": 7.5}],
+        "results": [
+            _result(
+                "products-100",
+                40.0,
+                45.0,
+                60.0,
+                40.0,
+                4,
+                {"queries": 6, "p50_ms": 30, "p95_ms": 50, "rps": 50, "floor_ratio": 7},
+            ),
+            _result("floor-products-100", 5.0, 6.0, 400.0, 300.0, 0),
+        ],
+        "floor_ratios": [
+            {
+                "api": "products-100",
+                "floor": "floor-products-100",
+                "p50": 8.0,
+                "p95": 7.5,
+                "rps_keepalive": 6.67,
+                "rps_close": 7.5,
+            }
+        ],
     }
     verdicts = {t["target"]: (t["met"], t["verdict"]) for t in report.evaluate_targets(info)}
     assert verdicts["≤ 6 SQL queries"] == (True, "met")
@@ -184,10 +254,15 @@ def test_targets_are_judged_and_misses_say_by_how_much():
 
 def test_regenerating_the_report_keeps_the_analysis(tmp_path):
     info = {
-        "generated_at": "2026-11-26T00:00:00+00:00", "quick": False, "seconds": 1,
+        "generated_at": "2026-11-26T00:00:00+00:00",
+        "quick": False,
+        "seconds": 1,
         "machine": {"cpu": "Test CPU", "cores": 2, "ram_gb": 24, "os": "Linux", "python": "3.11", "gunicorn": "27"},
         "dataset": {"database": "x", "size": "1 MB", "counts": {"products": 5}},
-        "results": [_result("designers-24", 2.0, 3.0, 100.0, 90.0, 2)], "floor_ratios": [], "memory": {}, "skipped": [],
+        "results": [_result("designers-24", 2.0, 3.0, 100.0, 90.0, 2)],
+        "floor_ratios": [],
+        "memory": {},
+        "skipped": [],
     }
     md = tmp_path / "b.md"
     report.write(info, tmp_path / "b.json", md)
@@ -204,12 +279,15 @@ def test_regenerating_the_report_keeps_the_analysis(tmp_path):
 
 # --- EXPLAIN of an operation's SQL --------------------------------------------------------------
 
+
 def test_bench_explain_runs_the_operation_and_explains_its_sql(db, capsys):
     from django.core.management import call_command
 
     make_designer(display_name="Trần Thùy Linh")
     make_designer(display_name="Lê Quang Minh")
-    call_command("bench_explain", "storefront/Designers.graphql", variables='{"first": 5, "filter": {"search": "Linh"}}')
+    call_command(
+        "bench_explain", "storefront/Designers.graphql", variables='{"first": 5, "filter": {"search": "Linh"}}'
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == 200 and out["errors"] is None
     assert len(out["statements"]) == 2  # the page and its count
@@ -219,11 +297,14 @@ def test_bench_explain_runs_the_operation_and_explains_its_sql(db, capsys):
     assert len(only_count) == 1 and "COUNT(" in only_count[0]["sql"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["storefront/Nope.graphql"], "No operation"),
-    (["storefront/Designers.graphql", "--variables", "[1]"], "JSON object"),
-    (["storefront/Designers.graphql", "--variables", "{oops"], "JSON object"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["storefront/Nope.graphql"], "No operation"),
+        (["storefront/Designers.graphql", "--variables", "[1]"], "JSON object"),
+        (["storefront/Designers.graphql", "--variables", "{oops"], "JSON object"),
+    ],
+)
 def test_bench_explain_refuses_clumsy_arguments(db, args, message):
     from django.core.management import CommandError, call_command
 
@@ -244,10 +325,19 @@ def test_a_breakdown_groups_one_client_latencies_by_variable_slowest_first():
     assert [r["label"] for r in rows] == ["gom bat trang", "tui da", "ao dai"]
     assert rows[0]["n"] == 10 and 40 <= rows[0]["p50_ms"] < 41 and rows[0]["queries"]["max"] == 3
     machine = {"cpu": "Test CPU", "cores": 2, "ram_gb": 24, "os": "Linux", "python": "3.11", "gunicorn": "27"}
-    text = report.render({"generated_at": "x", "quick": False, "seconds": 1, "machine": machine,
-                          "dataset": {"database": "x", "size": "1 MB", "counts": {}},
-                          "results": [{**_result("product-search", 10.0, 40.0, 80.0, 80.0, 3), "breakdown": rows}],
-                          "floor_ratios": [], "memory": {}, "skipped": []})
+    text = report.render(
+        {
+            "generated_at": "x",
+            "quick": False,
+            "seconds": 1,
+            "machine": machine,
+            "dataset": {"database": "x", "size": "1 MB", "counts": {}},
+            "results": [{**_result("product-search", 10.0, 40.0, 80.0, 80.0, 3), "breakdown": rows}],
+            "floor_ratios": [],
+            "memory": {},
+            "skipped": [],
+        }
+    )
     assert "### `product-search`, one client, by variable" in text and "| `gom bat trang` | 10 | 3 |" in text
 
 

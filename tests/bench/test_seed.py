@@ -3,9 +3,10 @@
 Most tests read one marketplace seeded once for the module (``seeded``, rolled back at the end):
 each seed inserts and rolls back a few thousand rows, and the dead index entries they leave
 behind would otherwise pile up across the suite and sway the planner in later tests."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,8 +14,8 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.test.utils import override_settings
 from django.db.models import Count, F, Min, Sum
+from django.test.utils import override_settings
 
 from bench.models import Dataset
 from bench.seed.generate import PASSWORD, Counts, Seeder
@@ -26,7 +27,7 @@ from shop.checkout.models import ShippingMethod
 from shop.orders.models import Order, OrderLine, Purchase
 from tests.conftest import make_user
 
-UNTIL = datetime(2026, 6, 1, tzinfo=dt_timezone.utc)
+UNTIL = datetime(2026, 6, 1, tzinfo=UTC)
 SMALL = Counts(designers=10, products=150, orders=200, order_lines=520, buyers=40)
 
 
@@ -36,8 +37,10 @@ def media(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None}},
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
     }
     return tmp_path
 
@@ -49,8 +52,10 @@ def seed(counts=SMALL, *, seed: int = 7, reset: bool = False):
 def _storages(root):
     return {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(root / "private"), "base_url": None}},
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root / "private"), "base_url": None},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
@@ -73,7 +78,7 @@ def digest() -> dict[str, str]:
     with connection.cursor() as cur:
         for model in tables:
             table = model._meta.db_table
-            cur.execute(f'SELECT md5(string_agg(t::text, \',\' ORDER BY t.id)) FROM "{table}" t')
+            cur.execute(f"SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM \"{table}\" t")
             out[table] = cur.fetchone()[0]
     return out
 
@@ -98,11 +103,14 @@ def test_refuses_a_database_with_data_unless_reset(db, media, db_unchanged, sett
     assert Product.objects.count() == 10 and Order.objects.count() == 5 and OrderLine.objects.count() == 12
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"designers": 3, "products": 10}, "--orders"),
-    ({"designers": 3, "products": 10, "orders": 5, "order_lines": 4}, "at least --orders"),
-    ({"designers": 3, "products": 10, "orders": 5, "until": "yesterday"}, "YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"designers": 3, "products": 10}, "--orders"),
+        ({"designers": 3, "products": 10, "orders": 5, "order_lines": 4}, "at least --orders"),
+        ({"designers": 3, "products": 10, "orders": 5, "until": "yesterday"}, "YYYY-MM-DD"),
+    ],
+)
 def test_clumsy_arguments_are_refused(db, media, db_unchanged, options, message):
     with db_unchanged():
         with pytest.raises(CommandError, match=message):
@@ -118,6 +126,7 @@ def test_reset_is_refused_without_debug(db, media, settings, db_unchanged):
 
 
 # --- on the marketplace seeded once for the module --------------------------------------------
+
 
 def test_writes_the_counts_asked_for(seeded, db):
     report = seeded
@@ -191,7 +200,9 @@ def test_every_product_has_a_search_row_from_accent_folded_text(seeded, db):
     from shop.core.text import fold
 
     word = fold(product.name).split()[0]
-    found = ProductSearch.objects.filter(document=SearchQuery(word, config="simple")).values_list("product_id", flat=True)
+    found = ProductSearch.objects.filter(document=SearchQuery(word, config="simple")).values_list(
+        "product_id", flat=True
+    )
     assert product.pk in found
 
 
@@ -229,11 +240,20 @@ def test_a_seeded_product_is_found_by_the_storefront_search(seeded, db):
     from shop.core.text import fold
     from tests.conftest import load_operation
 
-    product = Product.objects.filter(status="PUBLISHED", hidden_at=None, designer__status="APPROVED").order_by("pk").first()
+    product = (
+        Product.objects.filter(status="PUBLISHED", hidden_at=None, designer__status="APPROVED").order_by("pk").first()
+    )
     words = fold(product.name).split()
-    response = Client().post("/graphql/", data=json.dumps({
-        "query": load_operation("storefront/ProductSearch.graphql"), "variables": {"search": " ".join(words), "first": 50},
-    }), content_type="application/json")
+    response = Client().post(
+        "/graphql/",
+        data=json.dumps(
+            {
+                "query": load_operation("storefront/ProductSearch.graphql"),
+                "variables": {"search": " ".join(words), "first": 50},
+            }
+        ),
+        content_type="application/json",
+    )
     slugs = [e["node"]["slug"] for e in response.json()["data"]["products"]["edges"]]
     assert product.slug in slugs
 
@@ -265,5 +285,6 @@ def test_orders_carry_their_history_and_sent_emails(seeded, db):
     assert not paid.filter(confirmation_email_sent_at=None).exists()
     assert not Purchase.objects.filter(status="CANCELLED", cancelled_at=None).exists()
     for payment in Payment.objects.filter(status="SUCCEEDED")[:20]:
-        assert OrderEvent.objects.filter(order__purchase_id=payment.purchase_id, type="PAID",
-                                         data__payment_id=payment.pk).exists()
+        assert OrderEvent.objects.filter(
+            order__purchase_id=payment.purchase_id, type="PAID", data__payment_id=payment.pk
+        ).exists()

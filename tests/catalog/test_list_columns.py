@@ -1,5 +1,6 @@
 """Product lists load only the columns their query asks for (shop.catalog.selectors.list_columns),
 and never pay for a column they left out with a query per product."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,10 @@ query($first: Int) { products(first: $first) { edges { node { name
 def catalog(db):
     designer = make_designer(display_name="Trần Thùy Linh", bio="Gốm men rạn", city="Hà Nội")
     category = Category.objects.create(name="Gốm", slug="gom")
-    return [product(designer, name=f"Bát {n}", description=f"<p>Bát số {n}</p>", tags=["gốm"], category=category)
-            for n in range(6)]
+    return [
+        product(designer, name=f"Bát {n}", description=f"<p>Bát số {n}</p>", tags=["gốm"], category=category)
+        for n in range(6)
+    ]
 
 
 def _queries(gql, query, first):
@@ -48,7 +51,9 @@ query($first: Int) { products(first: $first, filter: {search: "bat"}, sortBy: {f
 """
 
 
-@pytest.mark.parametrize("query", [EVERYTHING, WITH_VARIANT_PRODUCTS, load_operation("storefront/Products.graphql"), SEARCH])
+@pytest.mark.parametrize(
+    "query", [EVERYTHING, WITH_VARIANT_PRODUCTS, load_operation("storefront/Products.graphql"), SEARCH]
+)
 def test_every_field_costs_the_same_queries_for_two_and_six_products(gql, catalog, query):
     small, small_sql = _queries(gql, query, 2)
     large, large_sql = _queries(gql, query, 6)
@@ -73,8 +78,12 @@ def test_a_list_loads_only_the_related_rows_it_shows(gql, catalog):
 
     # Two images per product, stored in the opposite of their display order.
     for item in catalog:
-        ProductMedia.objects.create(product=item, image=f"products/t/{item.pk}-second.jpg", position=1, width=8, height=8)
-        ProductMedia.objects.create(product=item, image=f"products/t/{item.pk}-first.jpg", position=0, width=8, height=8)
+        ProductMedia.objects.create(
+            product=item, image=f"products/t/{item.pk}-second.jpg", position=1, width=8, height=8
+        )
+        ProductMedia.objects.create(
+            product=item, image=f"products/t/{item.pk}-first.jpg", position=0, width=8, height=8
+        )
     # A search card shows the thumbnail, not the variants: the first image of each product only.
     edges, sql = _queries(gql, SEARCH, 6)
     assert len(edges) == 6 and not any("catalog_productvariant" in q for q in sql)

@@ -1,4 +1,5 @@
 """Product images over the GraphQL multipart request spec, and the shared image pipeline."""
+
 import io
 
 import pytest
@@ -20,7 +21,10 @@ MEDIA_DELETE = load_operation("designer/ProductMediaDelete.graphql")
 
 def upload(user, product_id, content, name="photo.jpg", content_type="image/jpeg", alt="Áo dài đỏ"):
     return multipart(
-        MEDIA_CREATE, {"productId": product_id, "alt": alt}, {"variables.image": (name, content, content_type)}, user=user
+        MEDIA_CREATE,
+        {"productId": product_id, "alt": alt},
+        {"variables.image": (name, content, content_type)},
+        user=user,
     )
 
 
@@ -97,7 +101,9 @@ def _bad_uploads():
 
 
 @pytest.mark.parametrize("name, content, code", _bad_uploads(), ids=[b[0] for b in _bad_uploads()])
-def test_bad_uploads_are_refused_with_a_code_and_nothing_is_stored(gql, db_unchanged, media_storage, name, content, code):
+def test_bad_uploads_are_refused_with_a_code_and_nothing_is_stored(
+    gql, db_unchanged, media_storage, name, content, code
+):
     designer = make_designer()
     item = product(designer)
     with db_unchanged():
@@ -160,7 +166,9 @@ def test_reorder_and_delete_media(gql, db_unchanged, media_storage, django_captu
     assert [e["node"]["id"] for e in edges] == [ids[2], ids[0], ids[1]]
     with db_unchanged():
         missing_one = gql(MEDIA_REORDER, {"productId": gid(item), "mediaIds": ids[:2]}, user=designer.user)
-        duplicated = gql(MEDIA_REORDER, {"productId": gid(item), "mediaIds": [ids[0], ids[0], ids[1]]}, user=designer.user)
+        duplicated = gql(
+            MEDIA_REORDER, {"productId": gid(item), "mediaIds": [ids[0], ids[0], ids[1]]}, user=designer.user
+        )
     for result in (missing_one, duplicated):
         assert result["data"]["productMediaReorder"]["errors"][0]["code"] == "INVALID"
 
@@ -187,7 +195,9 @@ def test_an_upload_must_be_a_file_part(gql, db_unchanged):
     designer = make_designer()
     item = product(designer)
     with db_unchanged():
-        result = gql(MEDIA_CREATE, {"productId": gid(item), "image": "data:image/png;base64,iVBORw0KGgo="}, user=designer.user)
+        result = gql(
+            MEDIA_CREATE, {"productId": gid(item), "image": "data:image/png;base64,iVBORw0KGgo="}, user=designer.user
+        )
     assert result["_status"] == 400 and "multipart" in result["errors"][0]["message"]
 
 
@@ -200,9 +210,13 @@ def test_a_product_has_at_most_20_images(gql, db_unchanged, media_storage):
     item = product(designer)
     small = image_bytes("PNG", size=(8, 8))
     for _ in range(20):
-        services.add_product_media(actor=designer.user, product_id=item.pk, image=SimpleUploadedFile("a.png", small, "image/png"))
+        services.add_product_media(
+            actor=designer.user, product_id=item.pk, image=SimpleUploadedFile("a.png", small, "image/png")
+        )
     stored = stored_files(media_storage["media"])
     with db_unchanged():
-        payload = upload(designer.user, gid(item), small, name="21.png", content_type="image/png")["data"]["productMediaCreate"]
+        payload = upload(designer.user, gid(item), small, name="21.png", content_type="image/png")["data"][
+            "productMediaCreate"
+        ]
     assert payload["errors"][0]["code"] == "LIMIT_REACHED"
     assert stored_files(media_storage["media"]) == stored

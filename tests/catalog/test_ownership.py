@@ -4,6 +4,7 @@ The rule (shop/catalog/services.py): services look objects up inside the caller'
 another designer's object is answered NOT_FOUND — byte for byte the answer for an ID that does not
 exist — whether it is published (B could see it) or a draft (B could not). Nothing is written,
 nothing is stored, and nothing about A's objects leaks."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from graphql_relay import to_global_id
@@ -14,13 +15,30 @@ from tests.catalog.helpers import gid, product
 from tests.conftest import load_operation, make_designer
 from tests.media import image_bytes, multipart, pdf_bytes
 
-OPS = {name: load_operation(f"designer/{name}.graphql") for name in (
-    "ProductCreate", "ProductUpdate", "ProductDelete", "ProductPublish", "ProductUnpublish", "ProductArchive",
-    "ProductVariantCreate", "ProductVariantUpdate", "ProductVariantDelete",
-    "ProductMediaCreate", "ProductMediaReorder", "ProductMediaDelete",
-    "PortfolioItemCreate", "PortfolioItemUpdate", "PortfolioItemDelete", "PortfolioItemReorder",
-    "PortfolioImageCreate", "PortfolioImageReorder", "PortfolioImageDelete",
-)}
+OPS = {
+    name: load_operation(f"designer/{name}.graphql")
+    for name in (
+        "ProductCreate",
+        "ProductUpdate",
+        "ProductDelete",
+        "ProductPublish",
+        "ProductUnpublish",
+        "ProductArchive",
+        "ProductVariantCreate",
+        "ProductVariantUpdate",
+        "ProductVariantDelete",
+        "ProductMediaCreate",
+        "ProductMediaReorder",
+        "ProductMediaDelete",
+        "PortfolioItemCreate",
+        "PortfolioItemUpdate",
+        "PortfolioItemDelete",
+        "PortfolioItemReorder",
+        "PortfolioImageCreate",
+        "PortfolioImageReorder",
+        "PortfolioImageDelete",
+    )
+}
 
 
 def first_lower(name):
@@ -60,8 +78,11 @@ def attempts(v):
         yield "ProductMediaCreate", {"productId": gid(target)}, jpeg
         yield "ProductMediaReorder", {"productId": gid(target), "mediaIds": [gid(v["media"])]}, {}
     yield "ProductVariantUpdate", {"id": gid(variant), "input": {"price": "1", "stockQuantity": 0}}, {}
-    yield "ProductVariantUpdate", {"id": gid(digital_variant), "input": {}}, {
-        "variables.input.digitalFile": ("swap.pdf", pdf_bytes(), "application/pdf")}
+    yield (
+        "ProductVariantUpdate",
+        {"id": gid(digital_variant), "input": {}},
+        {"variables.input.digitalFile": ("swap.pdf", pdf_bytes(), "application/pdf")},
+    )
     yield "ProductVariantDelete", {"id": gid(variant)}, {}
     yield "ProductMediaDelete", {"id": gid(v["media"])}, {}
     yield "PortfolioItemCreate", {"input": {"title": "Của tôi", "products": [gid(live)]}}, {}
@@ -99,16 +120,28 @@ def test_another_designers_object_is_answered_like_a_missing_one(gql, victim):
     update = OPS["ProductUpdate"]
     for target in (victim["live"], victim["draft"]):
         theirs = gql(update, {"id": gid(target), "input": {"name": "x"}}, user=b.user)["data"]["productUpdate"]
-        missing = gql(update, {"id": to_global_id("Product", 10**9), "input": {"name": "x"}}, user=b.user)["data"]["productUpdate"]
-        assert theirs == missing == {"product": None, "errors": [{"field": "id", "code": "NOT_FOUND", "message": missing["errors"][0]["message"]}]}
+        missing = gql(update, {"id": to_global_id("Product", 10**9), "input": {"name": "x"}}, user=b.user)["data"][
+            "productUpdate"
+        ]
+        assert (
+            theirs
+            == missing
+            == {
+                "product": None,
+                "errors": [{"field": "id", "code": "NOT_FOUND", "message": missing["errors"][0]["message"]}],
+            }
+        )
     # and B cannot read A's draft, its variant or A's digital file by ID either
     draft = victim["draft"]
     assert gql("query($id: ID!){ product(id: $id) { id } }", {"id": gid(draft)}, user=b.user)["data"]["product"] is None
-    node = gql("query($id: ID!){ node(id: $id) { id } }", {"id": gid(draft.variants.first())}, user=b.user)["data"]["node"]
+    node = gql("query($id: ID!){ node(id: $id) { id } }", {"id": gid(draft.variants.first())}, user=b.user)["data"][
+        "node"
+    ]
     assert node is None
     files = gql(
         "query($id: ID!){ product(id: $id) { variants(first: 10) { edges { node { digitalFile { name } } } } } }",
-        {"id": gid(victim["live"])}, user=b.user,
+        {"id": gid(victim["live"])},
+        user=b.user,
     )["data"]["product"]["variants"]["edges"]
     assert all(e["node"]["digitalFile"] is None for e in files)
 
@@ -119,6 +152,10 @@ def test_staff_can_manage_any_designers_catalog(gql, victim, staff):
     created = gql(OPS["ProductCreate"], {"input": {"name": "Tạo hộ", "designer": gid(victim["designer"])}}, user=staff)
     assert created["data"]["productCreate"]["errors"] == []
     no_designer = gql(OPS["ProductCreate"], {"input": {"name": "Của ai?"}}, user=staff)["data"]["productCreate"]
-    assert no_designer["errors"][0] == {"field": "designer", "code": "REQUIRED", "message": no_designer["errors"][0]["message"]}
+    assert no_designer["errors"][0] == {
+        "field": "designer",
+        "code": "REQUIRED",
+        "message": no_designer["errors"][0]["message"],
+    }
     item = gql(OPS["PortfolioItemUpdate"], {"id": gid(victim["item"]), "input": {"title": "Đã duyệt"}}, user=staff)
     assert item["data"]["portfolioItemUpdate"]["portfolioItem"]["title"] == "Đã duyệt"

@@ -1,4 +1,5 @@
 """Designers manage their products and variants through the designer operations."""
+
 from decimal import Decimal
 
 import pytest
@@ -35,7 +36,9 @@ def add_variant(gql, user, product_id, **input):
 
 def test_designer_lists_a_product_with_two_variants_and_publishes_it(gql):
     designer = make_designer(display_name="Trần Thùy Linh")
-    created = create(gql, designer.user, description="<p>Lụa tơ tằm <strong>Vạn Phúc</strong></p>", tags=["Lụa", "áo dài", "lụa"])
+    created = create(
+        gql, designer.user, description="<p>Lụa tơ tằm <strong>Vạn Phúc</strong></p>", tags=["Lụa", "áo dài", "lụa"]
+    )
     assert created["errors"] == []
     product_data = created["product"]
     assert product_data["slug"] == "ao-dai-lua-ha-dong"
@@ -43,8 +46,15 @@ def test_designer_lists_a_product_with_two_variants_and_publishes_it(gql):
     assert product_data["tags"] == ["lụa", "áo dài"]
     pid = product_data["id"]
 
-    first = add_variant(gql, designer.user, pid, sku="AD-S", name="Size S", price="1500000",
-                        attributes=[{"name": "Kích cỡ", "value": "S"}, {"name": "Màu", "value": "Đỏ"}])
+    first = add_variant(
+        gql,
+        designer.user,
+        pid,
+        sku="AD-S",
+        name="Size S",
+        price="1500000",
+        attributes=[{"name": "Kích cỡ", "value": "S"}, {"name": "Màu", "value": "Đỏ"}],
+    )
     assert first["errors"] == []
     assert first["productVariant"]["price"] == {"amount": "1500000", "currency": "VND"}
     assert first["productVariant"]["attributes"] == [{"name": "Kích cỡ", "value": "S"}, {"name": "Màu", "value": "Đỏ"}]
@@ -55,7 +65,10 @@ def test_designer_lists_a_product_with_two_variants_and_publishes_it(gql):
 
     # a draft is invisible to the public but visible to its designer
     assert gql(BY_SLUG, {"slug": "ao-dai-lua-ha-dong"})["data"]["product"] is None
-    assert gql(BY_SLUG, {"slug": "ao-dai-lua-ha-dong"}, user=designer.user)["data"]["product"]["name"] == "Áo dài lụa Hà Đông"
+    assert (
+        gql(BY_SLUG, {"slug": "ao-dai-lua-ha-dong"}, user=designer.user)["data"]["product"]["name"]
+        == "Áo dài lụa Hà Đông"
+    )
 
     published = gql(PUBLISH, {"id": pid}, user=designer.user)["data"]["productPublish"]
     assert published["errors"] == [] and published["product"]["status"] == "PUBLISHED"
@@ -122,12 +135,16 @@ def test_update_changes_only_what_is_given(gql, staff):
     designer = make_designer()
     category = services.create_category(actor=staff, name="Thời trang")
     item = product(designer, tags=["lụa"], category=category)
-    result = gql(UPDATE, {"id": gid(item), "input": {"name": "Áo dài gấm"}}, user=designer.user)["data"]["productUpdate"]
+    result = gql(UPDATE, {"id": gid(item), "input": {"name": "Áo dài gấm"}}, user=designer.user)["data"][
+        "productUpdate"
+    ]
     assert result["errors"] == []
     assert result["product"]["name"] == "Áo dài gấm"
     assert result["product"]["slug"] == item.slug  # stable URL
     assert result["product"]["tags"] == ["lụa"] and result["product"]["category"]["slug"] == "thoi-trang"
-    cleared = gql(UPDATE, {"id": gid(item), "input": {"category": None, "slug": "ao-dai-gam"}}, user=designer.user)["data"]["productUpdate"]
+    cleared = gql(UPDATE, {"id": gid(item), "input": {"category": None, "slug": "ao-dai-gam"}}, user=designer.user)[
+        "data"
+    ]["productUpdate"]
     assert cleared["product"]["category"] is None and cleared["product"]["slug"] == "ao-dai-gam"
     # the search document follows the name
     from shop.catalog.selectors import product_list
@@ -139,8 +156,12 @@ def test_product_type_and_currency_are_locked_once_variants_exist(gql, db_unchan
     designer = make_designer()
     item = product(designer, publish=False)
     with db_unchanged():
-        kind = gql(UPDATE, {"id": gid(item), "input": {"productType": "DIGITAL"}}, user=designer.user)["data"]["productUpdate"]
-        currency = gql(UPDATE, {"id": gid(item), "input": {"currency": "USD"}}, user=designer.user)["data"]["productUpdate"]
+        kind = gql(UPDATE, {"id": gid(item), "input": {"productType": "DIGITAL"}}, user=designer.user)["data"][
+            "productUpdate"
+        ]
+        currency = gql(UPDATE, {"id": gid(item), "input": {"currency": "USD"}}, user=designer.user)["data"][
+            "productUpdate"
+        ]
     assert kind["errors"][0]["field"] == "productType" and currency["errors"][0]["field"] == "currency"
 
 
@@ -225,7 +246,9 @@ def test_variant_update_and_delete_keep_min_price(gql, db_unchanged):
     designer = make_designer()
     item = product(designer, variants=2, price=500_000)  # 500000 and 600000
     variants = list(item.variants.order_by("position"))
-    updated = gql(VARIANT_UPDATE, {"id": gid(variants[1]), "input": {"price": "450000", "stockQuantity": 7}}, user=designer.user)
+    updated = gql(
+        VARIANT_UPDATE, {"id": gid(variants[1]), "input": {"price": "450000", "stockQuantity": 7}}, user=designer.user
+    )
     updated = updated["data"]["productVariantUpdate"]
     assert updated["errors"] == [] and updated["productVariant"]["stockQuantity"] == 7
     assert updated["product"]["minPrice"]["amount"] == "450000"
@@ -265,8 +288,10 @@ def test_digital_variant_stores_a_private_file_and_never_a_url(gql, media_storag
     assert public["data"]["product"]["variants"]["edges"][0]["node"] == {"digitalFile": None, "inStock": True}
     # replacing the file removes the old one after commit
     replaced = multipart(
-        VARIANT_UPDATE, {"id": gid(variant), "input": {}},
-        {"variables.input.digitalFile": ("poster.zip", zip_bytes(), "application/zip")}, user=designer.user,
+        VARIANT_UPDATE,
+        {"id": gid(variant), "input": {}},
+        {"variables.input.digitalFile": ("poster.zip", zip_bytes(), "application/zip")},
+        user=designer.user,
     )["data"]["productVariantUpdate"]
     assert replaced["productVariant"]["digitalFile"]["contentType"] == "application/zip"
 
@@ -287,8 +312,10 @@ def test_digital_files_are_sniffed_from_their_content(gql, db_unchanged, media_s
     item = product(designer, product_type="DIGITAL", publish=False, variants=0)
     with db_unchanged():
         result = multipart(
-            VARIANT_CREATE, {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
-            {"variables.input.digitalFile": (name, content, "application/pdf")}, user=designer.user,
+            VARIANT_CREATE,
+            {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
+            {"variables.input.digitalFile": (name, content, "application/pdf")},
+            user=designer.user,
         )["data"]["productVariantCreate"]
     assert (result["errors"][0]["field"], result["errors"][0]["code"]) == ("digitalFile", code)
     assert not any(media_storage["private"].rglob("*.*"))
@@ -312,8 +339,10 @@ def test_each_allowed_kind_of_digital_file(gql, media_storage, name, content, co
     designer = make_designer()
     item = product(designer, product_type="DIGITAL", publish=False, variants=0)
     result = multipart(
-        VARIANT_CREATE, {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
-        {"variables.input.digitalFile": (name, content, "application/octet-stream")}, user=designer.user,
+        VARIANT_CREATE,
+        {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
+        {"variables.input.digitalFile": (name, content, "application/octet-stream")},
+        user=designer.user,
     )["data"]["productVariantCreate"]
     assert result["errors"] == []
     assert result["productVariant"]["digitalFile"] == {"name": name, "size": len(content), "contentType": content_type}
@@ -329,8 +358,10 @@ def test_digital_file_size_limit(gql, db_unchanged, media_storage, settings):
     big = pdf_bytes() + b"\x00" * (50 * 1024 * 1024)
     with db_unchanged():
         result = multipart(
-            VARIANT_CREATE, {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
-            {"variables.input.digitalFile": ("big.pdf", big, "application/pdf")}, user=designer.user,
+            VARIANT_CREATE,
+            {"productId": gid(item), "input": {"sku": "D-1", "price": "100000"}},
+            {"variables.input.digitalFile": ("big.pdf", big, "application/pdf")},
+            user=designer.user,
         )["data"]["productVariantCreate"]
     assert result["errors"][0]["code"] == "FILE_TOO_LARGE"
     assert not any(media_storage["private"].rglob("*.*"))
@@ -343,12 +374,16 @@ def test_digital_rules(gql, db_unchanged):
     with db_unchanged():
         no_file = add_variant(gql, designer.user, gid(digital), stockQuantity=None)
         stock = multipart(
-            VARIANT_CREATE, {"productId": gid(digital), "input": {"sku": "D", "price": "1", "stockQuantity": 5}},
-            {"variables.input.digitalFile": ("a.pdf", pdf_bytes(), "application/pdf")}, user=designer.user,
+            VARIANT_CREATE,
+            {"productId": gid(digital), "input": {"sku": "D", "price": "1", "stockQuantity": 5}},
+            {"variables.input.digitalFile": ("a.pdf", pdf_bytes(), "application/pdf")},
+            user=designer.user,
         )["data"]["productVariantCreate"]
         file_on_physical = multipart(
-            VARIANT_CREATE, {"productId": gid(physical), "input": {"sku": "P", "price": "1"}},
-            {"variables.input.digitalFile": ("a.pdf", pdf_bytes(), "application/pdf")}, user=designer.user,
+            VARIANT_CREATE,
+            {"productId": gid(physical), "input": {"sku": "P", "price": "1"}},
+            {"variables.input.digitalFile": ("a.pdf", pdf_bytes(), "application/pdf")},
+            user=designer.user,
         )["data"]["productVariantCreate"]
     assert (no_file["errors"][0]["field"], no_file["errors"][0]["code"]) == ("digitalFile", "REQUIRED")
     assert stock["errors"][0]["field"] == "stockQuantity"
@@ -374,12 +409,18 @@ def test_my_products_lists_every_status_to_the_owner_only(gql, staff):
     # the public page of the same designer shows the published one only, without moderation fields
     page = gql(
         "query($slug: String!){ designer(slug: $slug) { products(first: 10) { totalCount edges { node { name isHidden hiddenReason } } } } }",
-        {"slug": designer.slug}, user=make_user(),
+        {"slug": designer.slug},
+        user=make_user(),
     )["data"]["designer"]["products"]
-    assert page["totalCount"] == 1 and page["edges"][0]["node"] == {"name": "Đã bán", "isHidden": None, "hiddenReason": None}
+    assert page["totalCount"] == 1 and page["edges"][0]["node"] == {
+        "name": "Đã bán",
+        "isHidden": None,
+        "hiddenReason": None,
+    }
     denied = gql(
         "query($slug: String!){ designer(slug: $slug) { products(first: 10, filter: {status: [DRAFT]}) { totalCount } } }",
-        {"slug": designer.slug}, user=make_user(),
+        {"slug": designer.slug},
+        user=make_user(),
     )
     assert denied["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     assert published.pk and draft.pk
@@ -404,15 +445,32 @@ def test_products_with_orders_cannot_be_deleted(gql, db_unchanged):
     item = product(designer)
     variant = item.variants.get()
     purchase = Purchase.objects.create(email="b@example.com", total_amount=Decimal("1500000"), gateway="dummy")
-    order = Order.objects.create(purchase=purchase, designer=designer, number="RM-1", subtotal_amount=Decimal("1500000"), total_amount=Decimal("1500000"))
-    OrderLine.objects.create(order=order, variant=variant, product_name=item.name, sku=variant.sku, product_type="PHYSICAL",
-                             unit_price_amount=variant.price_amount, quantity=1, total_amount=variant.price_amount)
+    order = Order.objects.create(
+        purchase=purchase,
+        designer=designer,
+        number="RM-1",
+        subtotal_amount=Decimal("1500000"),
+        total_amount=Decimal("1500000"),
+    )
+    OrderLine.objects.create(
+        order=order,
+        variant=variant,
+        product_name=item.name,
+        sku=variant.sku,
+        product_type="PHYSICAL",
+        unit_price_amount=variant.price_amount,
+        quantity=1,
+        total_amount=variant.price_amount,
+    )
     with db_unchanged():
         product_result = gql(DELETE, {"id": gid(item)}, user=designer.user)["data"]["productDelete"]
         variant_result = gql(VARIANT_DELETE, {"id": gid(variant)}, user=designer.user)["data"]["productVariantDelete"]
     assert product_result["errors"][0]["code"] == "HAS_ORDERS"
     assert variant_result["errors"][0]["code"] == "HAS_ORDERS"
-    assert gql(ARCHIVE, {"id": gid(item)}, user=designer.user)["data"]["productArchive"]["product"]["status"] == ProductStatus.ARCHIVED
+    assert (
+        gql(ARCHIVE, {"id": gid(item)}, user=designer.user)["data"]["productArchive"]["product"]["status"]
+        == ProductStatus.ARCHIVED
+    )
 
 
 def test_roles(gql, db_unchanged):

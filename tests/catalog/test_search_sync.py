@@ -1,5 +1,6 @@
 """The search table (``ProductSearch``) agrees with the storefront after every write that changes
 what a search finds or who may see it: the catalog services keep it (``services.sync_search``)."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ def shop(db, staff):
     return {
         "staff": staff,
         "designer": designer,
-        "vase": product(designer, name="Bình gốm men lam", tags=["gốm", "quà tặng"],
-                        description="<p>Nung củi ở Bát Tràng.</p>"),
+        "vase": product(
+            designer, name="Bình gốm men lam", tags=["gốm", "quà tặng"], description="<p>Nung củi ở Bát Tràng.</p>"
+        ),
         "draft": product(designer, name="Lọ hoa men lam", tags=["gốm"], publish=False),
         "lamp": product(other, name="Đèn gốm thủ công", tags=["đèn"], description="<p>Men xanh ngọc.</p>"),
     }
@@ -96,7 +98,9 @@ def retag(s):
 
 
 def describe(s):
-    services.update_product(actor=s["designer"].user, product_id=s["vase"].pk, description="<p>Men <b>xanh ngọc</b>.</p>")
+    services.update_product(
+        actor=s["designer"].user, product_id=s["vase"].pk, description="<p>Men <b>xanh ngọc</b>.</p>"
+    )
 
 
 def delete(s):
@@ -118,9 +122,21 @@ def reinstate(s):
 
 # (change, whether a buyer's search finds something else afterwards): a round trip (hidden and
 # shown again, archived and published again, ...) or a new draft must leave the search as it was.
-CHANGES = [(publish, True), (unpublish, True), (archive, True), (republish, False), (hide, True), (show, False),
-           (rename, True), (retag, True), (describe, True), (delete, True), (create, False), (suspend, True),
-           (reinstate, False)]
+CHANGES = [
+    (publish, True),
+    (unpublish, True),
+    (archive, True),
+    (republish, False),
+    (hide, True),
+    (show, False),
+    (rename, True),
+    (retag, True),
+    (describe, True),
+    (delete, True),
+    (create, False),
+    (suspend, True),
+    (reinstate, False),
+]
 
 
 @pytest.mark.parametrize("change, visible", CHANGES, ids=[c.__name__ for c, _visible in CHANGES])

@@ -1,4 +1,5 @@
 """The demo catalog: believable, searchable without diacritics, and loading it twice changes nothing."""
+
 from io import StringIO
 
 from django.core.management import call_command

@@ -1,5 +1,6 @@
 """What buyers see: visibility, suspension, moderation, search, filters, sorting, categories and
 the cost of the storefront list in SQL queries."""
+
 from decimal import Decimal
 
 import pytest
@@ -41,6 +42,7 @@ def search(gql, text, **kwargs):
 
 
 # --- visibility ----------------------------------------------------------------------------------
+
 
 def test_only_published_visible_products_of_approved_designers_are_public(gql, staff):
     designer = make_designer()
@@ -106,7 +108,9 @@ def test_staff_hide_a_listing_with_a_reason_and_show_it_again(gql, staff, db_unc
         for user in (designer.user, buyer, None):
             denied = gql(MODERATE, {"id": gid(item), "input": {"hidden": True, "reason": "x"}}, user=user)
             assert denied["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
-        missing = gql(MODERATE, {"id": to_global_id("Product", 999999), "input": {"hidden": True, "reason": "x"}}, user=staff)
+        missing = gql(
+            MODERATE, {"id": to_global_id("Product", 999999), "input": {"hidden": True, "reason": "x"}}, user=staff
+        )
     assert no_reason["data"]["productModerate"]["errors"][0]["code"] == "REQUIRED"
     assert missing["data"]["productModerate"]["errors"][0]["code"] == "NOT_FOUND"
 
@@ -120,12 +124,15 @@ def test_staff_hide_a_listing_with_a_reason_and_show_it_again(gql, staff, db_unc
     owner_view = gql(BY_SLUG, {"slug": item.slug}, user=designer.user)["data"]["product"]
     assert owner_view is not None
 
-    shown = gql(MODERATE, {"id": gid(item), "input": {"hidden": False}}, user=staff)["data"]["productModerate"]["product"]
+    shown = gql(MODERATE, {"id": gid(item), "input": {"hidden": False}}, user=staff)["data"]["productModerate"][
+        "product"
+    ]
     assert shown["isHidden"] is False and shown["hiddenReason"] is None
     assert slugs(gql) == [item.slug]
 
 
 # --- search --------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def catalog(db):
@@ -133,16 +140,43 @@ def catalog(db):
     minh = make_designer(display_name="Lê Quang Minh")
     ha = make_designer(display_name="Nguyễn Thị Hà")
     return {
-        "ao_dai": product(linh, name="Áo dài lụa Hà Đông", price=2_400_000, tags=["lụa", "áo dài"],
-                          description="<p>May đo thủ công tại Hà Nội.</p>"),
-        "khan": product(linh, name="Khăn lụa thêu tay", price=650_000, stock=0, tags=["lụa", "khăn"],
-                        description="<p>Thêu chỉ tơ.</p>"),
-        "gom": product(minh, name="Gốm Bát Tràng men rạn", price=900_000, tags=["gốm"],
-                       description="<p>Bình gốm nung củi, men rạn cổ.</p>"),
-        "tui": product(minh, name="Túi vải bố", price=350_000, tags=["túi"],
-                       description="<p>Lót bằng <em>lụa</em> Hà Đông, quai da.</p>"),
-        "font": product(ha, name="Font chữ Hà Nội Sans", price=350_000, product_type="DIGITAL", tags=["font", "typography"],
-                        description="<p>Bộ chữ lấy cảm hứng từ biển hiệu phố cổ.</p>"),
+        "ao_dai": product(
+            linh,
+            name="Áo dài lụa Hà Đông",
+            price=2_400_000,
+            tags=["lụa", "áo dài"],
+            description="<p>May đo thủ công tại Hà Nội.</p>",
+        ),
+        "khan": product(
+            linh,
+            name="Khăn lụa thêu tay",
+            price=650_000,
+            stock=0,
+            tags=["lụa", "khăn"],
+            description="<p>Thêu chỉ tơ.</p>",
+        ),
+        "gom": product(
+            minh,
+            name="Gốm Bát Tràng men rạn",
+            price=900_000,
+            tags=["gốm"],
+            description="<p>Bình gốm nung củi, men rạn cổ.</p>",
+        ),
+        "tui": product(
+            minh,
+            name="Túi vải bố",
+            price=350_000,
+            tags=["túi"],
+            description="<p>Lót bằng <em>lụa</em> Hà Đông, quai da.</p>",
+        ),
+        "font": product(
+            ha,
+            name="Font chữ Hà Nội Sans",
+            price=350_000,
+            product_type="DIGITAL",
+            tags=["font", "typography"],
+            description="<p>Bộ chữ lấy cảm hứng từ biển hiệu phố cổ.</p>",
+        ),
     }
 
 
@@ -229,8 +263,16 @@ def test_search_uses_the_gin_indexes(db):
     # full one for a staff search.
     designers = [make_designer(display_name=f"Người {i}") for i in range(5)]
     Product.objects.bulk_create(
-        [Product(designer=designers[i % 5], name=f"San pham {i} {'gom' if i % 500 == 0 else 'vai'}", slug=f"sp-{i}",
-                 status="PUBLISHED", min_price=100) for i in range(20000)]
+        [
+            Product(
+                designer=designers[i % 5],
+                name=f"San pham {i} {'gom' if i % 500 == 0 else 'vai'}",
+                slug=f"sp-{i}",
+                status="PUBLISHED",
+                min_price=100,
+            )
+            for i in range(20000)
+        ]
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -260,6 +302,7 @@ def test_search_rows_keep_weights_for_ranking_and_every_word_for_matching(catalo
 
 
 # --- filters and sorting -------------------------------------------------------------------------
+
 
 def test_filters(gql, catalog, staff):
     ha = catalog["font"].designer
@@ -298,7 +341,13 @@ def test_category_filter_includes_subcategories(gql, staff):
 def test_sorting(gql, catalog):
     by_name = slugs(gql, {"sortBy": {"field": "NAME", "direction": "ASC"}})
     names = [Product.objects.get(slug=s).name for s in by_name]
-    assert names == ["Áo dài lụa Hà Đông", "Font chữ Hà Nội Sans", "Gốm Bát Tràng men rạn", "Khăn lụa thêu tay", "Túi vải bố"]
+    assert names == [
+        "Áo dài lụa Hà Đông",
+        "Font chữ Hà Nội Sans",
+        "Gốm Bát Tràng men rạn",
+        "Khăn lụa thêu tay",
+        "Túi vải bố",
+    ]
     by_price = slugs(gql, {"sortBy": {"field": "PRICE", "direction": "DESC"}})
     assert by_price[0] == catalog["ao_dai"].slug and by_price[-1] in (catalog["tui"].slug, catalog["font"].slug)
     newest = slugs(gql, {"sortBy": {"field": "CREATED_AT", "direction": "DESC"}})
@@ -324,6 +373,7 @@ def test_pagination_is_a_capped_cursor_connection(gql, catalog):
 
 # --- categories ----------------------------------------------------------------------------------
 
+
 def test_staff_manage_the_category_tree(gql, staff, db_unchanged, django_assert_max_num_queries):
     def create(name, parent=None, **extra):
         data = {"name": name, **({"parent": parent} if parent else {}), **extra}
@@ -342,10 +392,15 @@ def test_staff_manage_the_category_tree(gql, staff, db_unchanged, django_assert_
     children = tree["edges"][0]["node"]["children"]["edges"]
     assert [c["node"]["name"] for c in children] == ["Áo dài", "Khăn"]
     # deeper levels: the same query for one category's children
-    below = gql("query($p: ID!) { categories(first: 10, filter: {parent: $p}) { edges { node { slug } } } }", {"p": ao_dai["id"]})
+    below = gql(
+        "query($p: ID!) { categories(first: 10, filter: {parent: $p}) { edges { node { slug } } } }",
+        {"p": ao_dai["id"]},
+    )
     assert [e["node"]["slug"] for e in below["data"]["categories"]["edges"]] == ["lua-to-tam"]
 
-    moved = gql(CATEGORY_UPDATE, {"id": scarves["id"], "input": {"parent": None, "name": "Khăn & phụ kiện"}}, user=staff)
+    moved = gql(
+        CATEGORY_UPDATE, {"id": scarves["id"], "input": {"parent": None, "name": "Khăn & phụ kiện"}}, user=staff
+    )
     assert moved["data"]["categoryUpdate"]["category"]["parent"] is None
     with db_unchanged():
         cycle = gql(CATEGORY_UPDATE, {"id": fashion["id"], "input": {"parent": silk["id"]}}, user=staff)
@@ -378,6 +433,7 @@ def test_staff_manage_the_category_tree(gql, staff, db_unchanged, django_assert_
 
 # --- query counts --------------------------------------------------------------------------------
 
+
 def _bulk_catalog(n: int, designers: int = 5, variants: int = 3) -> None:
     """``n`` published products with variants, an image with thumbnails, designer and category."""
     people = [make_designer(display_name=f"Nhà thiết kế {i}") for i in range(designers)]
@@ -385,22 +441,41 @@ def _bulk_catalog(n: int, designers: int = 5, variants: int = 3) -> None:
     start = Product.objects.count()
     products = Product.objects.bulk_create(
         [
-            Product(designer=people[i % designers], name=f"Sản phẩm {start + i}", slug=f"san-pham-{start + i}",
-                    status="PUBLISHED", category=category, min_price=Decimal(100_000), tags=["gốm"])
+            Product(
+                designer=people[i % designers],
+                name=f"Sản phẩm {start + i}",
+                slug=f"san-pham-{start + i}",
+                status="PUBLISHED",
+                category=category,
+                min_price=Decimal(100_000),
+                tags=["gốm"],
+            )
             for i in range(n)
         ]
     )
     ProductVariant.objects.bulk_create(
         [
-            ProductVariant(product=p, designer_id=p.designer_id, sku=f"S{p.pk}-{v}", price_amount=Decimal(100_000 + v),
-                           stock_quantity=v, attributes=[{"name": "Cỡ", "value": str(v)}])
-            for p in products for v in range(variants)
+            ProductVariant(
+                product=p,
+                designer_id=p.designer_id,
+                sku=f"S{p.pk}-{v}",
+                price_amount=Decimal(100_000 + v),
+                stock_quantity=v,
+                attributes=[{"name": "Cỡ", "value": str(v)}],
+            )
+            for p in products
+            for v in range(variants)
         ]
     )
     ProductMedia.objects.bulk_create(
         [
-            ProductMedia(product=p, image=f"products/aa/{p.pk}.jpg", width=800, height=600,
-                         thumbnails={"256": f"products/thumbs/aa/{p.pk}-256.webp", "512": f"products/thumbs/aa/{p.pk}-512.webp"})
+            ProductMedia(
+                product=p,
+                image=f"products/aa/{p.pk}.jpg",
+                width=800,
+                height=600,
+                thumbnails={"256": f"products/thumbs/aa/{p.pk}-256.webp", "512": f"products/thumbs/aa/{p.pk}-512.webp"},
+            )
             for p in products
         ]
     )
@@ -444,12 +519,25 @@ def test_designer_page_costs_the_same_queries_for_few_and_many_products(gql, dja
     def grow(designer, n):
         start = Product.objects.filter(designer=designer).count()
         products = Product.objects.bulk_create(
-            [Product(designer=designer, name=f"Món {start + i}", slug=f"{designer.slug}-mon-{start + i}", status="PUBLISHED",
-                     min_price=Decimal(1000)) for i in range(n)]
+            [
+                Product(
+                    designer=designer,
+                    name=f"Món {start + i}",
+                    slug=f"{designer.slug}-mon-{start + i}",
+                    status="PUBLISHED",
+                    min_price=Decimal(1000),
+                )
+                for i in range(n)
+            ]
         )
         ProductVariant.objects.bulk_create(
-            [ProductVariant(product=p, designer_id=designer.pk, sku=f"M{p.pk}-{v}", price_amount=Decimal(1000), stock_quantity=1)
-             for p in products for v in range(2)]
+            [
+                ProductVariant(
+                    product=p, designer_id=designer.pk, sku=f"M{p.pk}-{v}", price_amount=Decimal(1000), stock_quantity=1
+                )
+                for p in products
+                for v in range(2)
+            ]
         )
         ProductMedia.objects.bulk_create(
             [ProductMedia(product=p, image=f"products/aa/{p.pk}.jpg", width=640, height=480) for p in products]
@@ -458,7 +546,11 @@ def test_designer_page_costs_the_same_queries_for_few_and_many_products(gql, dja
             [PortfolioItem(designer=designer, title=f"Dự án {start + i}", position=start + i) for i in range(n)]
         )
         PortfolioImage.objects.bulk_create(
-            [PortfolioImage(item=it, image=f"portfolio/aa/{it.pk}.jpg", width=640, height=480) for it in items for _ in range(2)]
+            [
+                PortfolioImage(item=it, image=f"portfolio/aa/{it.pk}.jpg", width=640, height=480)
+                for it in items
+                for _ in range(2)
+            ]
         )
         for item, p in zip(items, products):
             item.products.add(p)

@@ -1,4 +1,5 @@
 """Thumbnails are made by a real Celery worker (Redis) after the upload commits."""
+
 import io
 
 import pytest
@@ -24,18 +25,32 @@ def test_a_designer_lists_a_product_and_a_buyer_finds_it_with_thumbnails(celery_
     (multipart), publish; a buyer searches without diacritics; a real worker makes the thumbnails."""
     gql = GraphQLClient()
     designer = make_designer(display_name="Trần Thùy Linh")
-    created = gql(load_operation("designer/ProductCreate.graphql"),
-                  {"input": {"name": "Áo dài lụa Hà Đông", "description": "<p>Lụa Vạn Phúc</p>"}}, user=designer.user)
+    created = gql(
+        load_operation("designer/ProductCreate.graphql"),
+        {"input": {"name": "Áo dài lụa Hà Đông", "description": "<p>Lụa Vạn Phúc</p>"}},
+        user=designer.user,
+    )
     product_id = created["data"]["productCreate"]["product"]["id"]
     for sku, size, price in (("AD-S", "S", "2400000"), ("AD-M", "M", "2500000")):
-        variant = gql(load_operation("designer/ProductVariantCreate.graphql"), {
-            "productId": product_id,
-            "input": {"sku": sku, "price": price, "stockQuantity": 2, "attributes": [{"name": "Kích cỡ", "value": size}]},
-        }, user=designer.user)["data"]["productVariantCreate"]
+        variant = gql(
+            load_operation("designer/ProductVariantCreate.graphql"),
+            {
+                "productId": product_id,
+                "input": {
+                    "sku": sku,
+                    "price": price,
+                    "stockQuantity": 2,
+                    "attributes": [{"name": "Kích cỡ", "value": size}],
+                },
+            },
+            user=designer.user,
+        )["data"]["productVariantCreate"]
         assert variant["errors"] == []
     upload = multipart(
-        MEDIA_CREATE, {"productId": product_id, "alt": "Áo dài đỏ"},
-        {"variables.image": ("ao-dai.jpg", image_bytes("JPEG", size=(1600, 1200)), "image/jpeg")}, user=designer.user,
+        MEDIA_CREATE,
+        {"productId": product_id, "alt": "Áo dài đỏ"},
+        {"variables.image": ("ao-dai.jpg", image_bytes("JPEG", size=(1600, 1200)), "image/jpeg")},
+        user=designer.user,
     )["data"]["productMediaCreate"]
     assert upload["errors"] == []
     original = upload["media"]["url"]
@@ -43,8 +58,13 @@ def test_a_designer_lists_a_product_and_a_buyer_finds_it_with_thumbnails(celery_
     assert published["data"]["productPublish"]["errors"] == []
 
     media = ProductMedia.objects.get()
-    ready = wait_for(lambda: ProductMedia.objects.get(pk=media.pk).thumbnails if len(
-        ProductMedia.objects.get(pk=media.pk).thumbnails) == 3 else None)
+    ready = wait_for(
+        lambda: (
+            ProductMedia.objects.get(pk=media.pk).thumbnails
+            if len(ProductMedia.objects.get(pk=media.pk).thumbnails) == 3
+            else None
+        )
+    )
     assert set(ready) == {"256", "512", "1024"}
     for size, name in ready.items():
         assert name.startswith("products/thumbs/") and name.endswith(".webp")
@@ -80,10 +100,17 @@ def test_portfolio_images_get_thumbnails_too(celery_worker, media_storage):
     designer = make_designer()
     item = designer_services.create_portfolio_item(actor=designer.user, title="Poster Tết")
     image = designer_services.add_portfolio_image(
-        actor=designer.user, item_id=item.pk, image=SimpleUploadedFile("p.png", image_bytes("PNG", size=(300, 200)), "image/png")
+        actor=designer.user,
+        item_id=item.pk,
+        image=SimpleUploadedFile("p.png", image_bytes("PNG", size=(300, 200)), "image/png"),
     )
-    ready = wait_for(lambda: PortfolioImage.objects.get(pk=image.pk).thumbnails if len(
-        PortfolioImage.objects.get(pk=image.pk).thumbnails) == 3 else None)
+    ready = wait_for(
+        lambda: (
+            PortfolioImage.objects.get(pk=image.pk).thumbnails
+            if len(PortfolioImage.objects.get(pk=image.pk).thumbnails) == 3
+            else None
+        )
+    )
     # a small original is never enlarged
     for name in ready.values():
         with default_storage.open(name) as handle:

@@ -1,5 +1,6 @@
 """The cart: lines across designers, quantities and stock, clear coded errors, who may address a
 checkout, and the buyer's shipping choices."""
+
 import pytest
 from django.utils import timezone
 
@@ -28,7 +29,9 @@ def goods(db):
     minh, minh_ship = make_seller("Minh")
     scarf = make_variant(product=make_product(designer=linh, name="Khăn lụa"), price=150000, stock=5)
     bowl = make_variant(product=make_product(designer=minh, name="Bát gốm"), price=60000, stock=2)
-    return type("Goods", (), dict(linh=linh, minh=minh, linh_ship=linh_ship, minh_ship=minh_ship, scarf=scarf, bowl=bowl))
+    return type(
+        "Goods", (), dict(linh=linh, minh=minh, linh_ship=linh_ship, minh_ship=minh_ship, scarf=scarf, bowl=bowl)
+    )
 
 
 def line_input(variant, quantity):
@@ -41,8 +44,12 @@ def test_one_checkout_holds_lines_from_several_designers(gql, goods):
     assert created["errors"] == []
     checkout = created["checkout"]
     assert checkout["email"] == "an@example.com" and checkout["currency"] == "VND"
-    assert [(l["productName"], l["quantity"], l["unitPrice"]["amount"], l["totalPrice"]["amount"]) for l in checkout["lines"]] == [
-        ("Khăn lụa", 1, "150000", "150000"), ("Bát gốm", 2, "60000", "120000"),
+    assert [
+        (ln["productName"], ln["quantity"], ln["unitPrice"]["amount"], ln["totalPrice"]["amount"])
+        for ln in checkout["lines"]
+    ] == [
+        ("Khăn lụa", 1, "150000", "150000"),
+        ("Bát gốm", 2, "60000", "120000"),
     ]
     assert checkout["subtotal"] == {"amount": "270000", "currency": "VND"}
     # nothing is ready yet: the checkout says what is missing
@@ -57,9 +64,11 @@ def test_add_merges_update_sets_and_zero_or_delete_removes(gql, goods):
     buyer = Buyer(gql)
     token = buyer.create([(goods.scarf, 1)])["checkout"]["token"]
     added = buyer.add(token, [(goods.scarf, 2), (goods.bowl, 1)])
-    assert added["errors"] == [] and [l["quantity"] for l in added["checkout"]["lines"]] == [3, 1]
-    updated = gql(LINES_UPDATE, {"token": token, "input": {"lines": [line_input(goods.scarf, 1), line_input(goods.bowl, 0)]}})["data"]["checkoutLinesUpdate"]
-    assert updated["errors"] == [] and [l["quantity"] for l in updated["checkout"]["lines"]] == [1]
+    assert added["errors"] == [] and [ln["quantity"] for ln in added["checkout"]["lines"]] == [3, 1]
+    updated = gql(
+        LINES_UPDATE, {"token": token, "input": {"lines": [line_input(goods.scarf, 1), line_input(goods.bowl, 0)]}}
+    )["data"]["checkoutLinesUpdate"]
+    assert updated["errors"] == [] and [ln["quantity"] for ln in updated["checkout"]["lines"]] == [1]
     assert updated["checkout"]["total"]["amount"] == "150000"
     line_id = updated["checkout"]["lines"][0]["id"]
     deleted = gql(LINES_DELETE, {"token": token, "input": {"lineIds": [line_id]}})["data"]["checkoutLinesDelete"]
@@ -67,25 +76,28 @@ def test_add_merges_update_sets_and_zero_or_delete_removes(gql, goods):
     assert deleted["checkout"]["total"]["amount"] == "0"
 
 
-@pytest.mark.parametrize("case, code", [
-    ("garbage id", "NOT_FOUND"),
-    ("wrong type id", "NOT_FOUND"),
-    ("unknown variant", "NOT_FOUND"),
-    # not on the storefront: answered exactly like an unknown variant (see the next test)
-    ("draft product", "NOT_FOUND"),
-    ("archived product", "NOT_FOUND"),
-    ("hidden product", "NOT_FOUND"),
-    ("suspended designer", "NOT_FOUND"),
-    ("pending designer", "NOT_FOUND"),
-    ("more than in stock", "INSUFFICIENT_STOCK"),
-    ("out of stock", "INSUFFICIENT_STOCK"),
-    ("above the per-line maximum", "QUANTITY_TOO_LARGE"),
-    ("zero", "INVALID"),
-    ("negative", "INVALID"),
-    ("same variant twice", "DUPLICATED_INPUT_ITEM"),
-    ("another currency", "CURRENCY_MISMATCH"),
-    ("digital without a file", "PRODUCT_UNAVAILABLE"),
-])
+@pytest.mark.parametrize(
+    "case, code",
+    [
+        ("garbage id", "NOT_FOUND"),
+        ("wrong type id", "NOT_FOUND"),
+        ("unknown variant", "NOT_FOUND"),
+        # not on the storefront: answered exactly like an unknown variant (see the next test)
+        ("draft product", "NOT_FOUND"),
+        ("archived product", "NOT_FOUND"),
+        ("hidden product", "NOT_FOUND"),
+        ("suspended designer", "NOT_FOUND"),
+        ("pending designer", "NOT_FOUND"),
+        ("more than in stock", "INSUFFICIENT_STOCK"),
+        ("out of stock", "INSUFFICIENT_STOCK"),
+        ("above the per-line maximum", "QUANTITY_TOO_LARGE"),
+        ("zero", "INVALID"),
+        ("negative", "INVALID"),
+        ("same variant twice", "DUPLICATED_INPUT_ITEM"),
+        ("another currency", "CURRENCY_MISMATCH"),
+        ("digital without a file", "PRODUCT_UNAVAILABLE"),
+    ],
+)
 def test_adding_a_bad_line_is_a_coded_error_and_writes_nothing(gql, goods, db_unchanged, case, code):
     buyer = Buyer(gql)
     token = buyer.create([(goods.bowl, 1)])["checkout"]["token"]
@@ -126,7 +138,9 @@ def test_adding_a_bad_line_is_a_coded_error_and_writes_nothing(gql, goods, db_un
         usd = make_product(designer=goods.linh, currency="USD")
         lines = [line_input(make_variant(product=usd, price="12.50"), 1)]
     elif case == "digital without a file":
-        lines = [line_input(make_variant(product=make_product(designer=goods.linh, product_type="DIGITAL"), stock=0), 1)]
+        lines = [
+            line_input(make_variant(product=make_product(designer=goods.linh, product_type="DIGITAL"), stock=0), 1)
+        ]
     with db_unchanged():
         result = gql(LINES_ADD, {"token": token, "input": {"lines": lines}})["data"]["checkoutLinesAdd"]
     assert result["checkout"] is None
@@ -160,7 +174,9 @@ def test_a_variant_off_the_storefront_is_answered_like_an_unknown_one(gql, goods
     with db_unchanged():
         guessed = add(gid("ProductVariant", secret.pk))
         unknown = add(gid("ProductVariant", 10**9))
-        created = gql(CHECKOUT_CREATE, {"input": {"email": "g@example.com", "lines": [line_input(secret, 1)]}})["data"]["checkoutCreate"]
+        created = gql(CHECKOUT_CREATE, {"input": {"email": "g@example.com", "lines": [line_input(secret, 1)]}})["data"][
+            "checkoutCreate"
+        ]
         as_other_designer = add(gid("ProductVariant", secret.pk), user=curious)
     assert guessed == unknown == as_other_designer
     assert guessed["errors"][0]["code"] == "NOT_FOUND" and "Bộ sưu tập" not in repr(guessed)
@@ -173,7 +189,9 @@ def test_a_variant_off_the_storefront_is_answered_like_an_unknown_one(gql, goods
     scarf.status = ProductStatus.DRAFT
     scarf.save()
     with db_unchanged():
-        updated = gql(LINES_UPDATE, {"token": token, "input": {"lines": [line_input(goods.scarf, 2)]}})["data"]["checkoutLinesUpdate"]
+        updated = gql(LINES_UPDATE, {"token": token, "input": {"lines": [line_input(goods.scarf, 2)]}})["data"][
+            "checkoutLinesUpdate"
+        ]
     assert updated["errors"][0]["code"] == "PRODUCT_UNAVAILABLE" and "Khăn lụa" in updated["errors"][0]["message"]
 
 
@@ -200,7 +218,10 @@ def test_the_first_line_sets_the_currency_and_mixing_is_refused(gql, goods, db_u
     tee = make_variant(product=usd_product, price="12.50", stock=4)
     buyer = Buyer(gql)
     created = buyer.create([(tee, 2)])
-    assert created["checkout"]["currency"] == "USD" and created["checkout"]["subtotal"] == {"amount": "25.00", "currency": "USD"}
+    assert created["checkout"]["currency"] == "USD" and created["checkout"]["subtotal"] == {
+        "amount": "25.00",
+        "currency": "USD",
+    }
     with db_unchanged():
         mixed = buyer.add(created["checkout"]["token"], [(goods.bowl, 1)])
     assert mixed["errors"][0]["code"] == "CURRENCY_MISMATCH"
@@ -263,10 +284,18 @@ def test_a_signed_in_buyers_checkout_is_nobody_elses(gql, goods, db_unchanged):
     node_query = "query($id: ID!) { node(id: $id) { ... on Checkout { token } } }"
     assert gql(node_query, {"id": created["checkout"]["id"]}, user=owner)["data"]["node"] == {"token": token}
     assert gql(node_query, {"id": created["checkout"]["id"]}, user=stranger)["data"]["node"] is None
-    line_node = gql("query($id: ID!) { node(id: $id) { ... on CheckoutLine { quantity } } }",
-                    {"id": created["checkout"]["lines"][0]["id"]}, user=owner)["data"]["node"]
+    line_node = gql(
+        "query($id: ID!) { node(id: $id) { ... on CheckoutLine { quantity } } }",
+        {"id": created["checkout"]["lines"][0]["id"]},
+        user=owner,
+    )["data"]["node"]
     assert line_node == {"quantity": 1}
-    assert gql("query($id: ID!) { node(id: $id) { id } }", {"id": created["checkout"]["lines"][0]["id"]}, user=stranger)["data"]["node"] is None
+    assert (
+        gql("query($id: ID!) { node(id: $id) { id } }", {"id": created["checkout"]["lines"][0]["id"]}, user=stranger)[
+            "data"
+        ]["node"]
+        is None
+    )
 
 
 def test_a_buyer_who_signs_in_attaches_its_anonymous_checkout(gql, goods):
@@ -296,9 +325,15 @@ def test_buyer_picks_one_shipping_method_per_designer(gql, goods, digital_varian
     assert switched["errors"] == [] and switched["checkout"]["shippingPrice"]["amount"] == "60000"
     assert CheckoutShippingChoice.objects.get().shipping_method == express
     with db_unchanged():
-        for method, code in ((inactive, "NOT_FOUND"), (font_only_method, "SHIPPING_METHOD_NOT_APPLICABLE"),
-                             (outsider_method, "SHIPPING_METHOD_NOT_APPLICABLE"), (pending_method, "NOT_FOUND")):
-            result = gql(METHOD_UPDATE, {"token": token, "input": {"shippingMethodId": gid("ShippingMethod", method.pk)}})
+        for method, code in (
+            (inactive, "NOT_FOUND"),
+            (font_only_method, "SHIPPING_METHOD_NOT_APPLICABLE"),
+            (outsider_method, "SHIPPING_METHOD_NOT_APPLICABLE"),
+            (pending_method, "NOT_FOUND"),
+        ):
+            result = gql(
+                METHOD_UPDATE, {"token": token, "input": {"shippingMethodId": gid("ShippingMethod", method.pk)}}
+            )
             assert result["data"]["checkoutShippingMethodUpdate"]["errors"][0]["code"] == code
             # a designer who is not selling is not named (the approved outsider is public)
             assert "Chưa duyệt" not in repr(result)
@@ -325,11 +360,23 @@ def test_free_shipping_starts_exactly_at_the_threshold(gql, goods):
 
 
 def test_checkout_create_with_address_and_language(gql, goods):
-    result = gql(CHECKOUT_CREATE, {"input": {
-        "email": "an@example.com", "lines": [line_input(goods.scarf, 1)],
-        "shippingAddress": {"recipientName": "An", "phone": "+84 24 3826 1234", "streetAddress": "1 Tràng Tiền",
-                            "ward": "Phường Hoàn Kiếm", "province": "Hà Nội"},
-    }}, headers={"Accept-Language": "en"})["data"]["checkoutCreate"]
+    result = gql(
+        CHECKOUT_CREATE,
+        {
+            "input": {
+                "email": "an@example.com",
+                "lines": [line_input(goods.scarf, 1)],
+                "shippingAddress": {
+                    "recipientName": "An",
+                    "phone": "+84 24 3826 1234",
+                    "streetAddress": "1 Tràng Tiền",
+                    "ward": "Phường Hoàn Kiếm",
+                    "province": "Hà Nội",
+                },
+            }
+        },
+        headers={"Accept-Language": "en"},
+    )["data"]["checkoutCreate"]
     assert result["errors"] == []
     checkout = Checkout.objects.get()
     assert checkout.language == "en" and checkout.shipping_address["phone"] == "02438261234"

@@ -1,5 +1,6 @@
 """checkoutComplete: one purchase, one order per designer, stock taken once, exact totals, and the
 payment hand-off (succeeded, pending, declined, unreachable)."""
+
 import json
 from decimal import Decimal
 
@@ -33,10 +34,16 @@ def shop(db, digital_variant_factory):
     from 100,000 ₫) and a font (digital)."""
     linh, linh_ship = make_seller("Linh", shipping_price=30000)
     minh, minh_ship = make_seller("Minh", shipping_price=25000, free_above=100000)
-    scarf = make_variant(product=make_product(designer=linh, name="Khăn lụa"), price=150000, stock=3, sku="KHAN-1", name="Đỏ")
+    scarf = make_variant(
+        product=make_product(designer=linh, name="Khăn lụa"), price=150000, stock=3, sku="KHAN-1", name="Đỏ"
+    )
     bowl = make_variant(product=make_product(designer=minh, name="Bát gốm"), price=60000, stock=5, sku="BAT-1")
     font = digital_variant_factory(designer=minh, price=90000)
-    return type("Shop", (), dict(linh=linh, minh=minh, linh_ship=linh_ship, minh_ship=minh_ship, scarf=scarf, bowl=bowl, font=font))
+    return type(
+        "Shop",
+        (),
+        dict(linh=linh, minh=minh, linh_ship=linh_ship, minh_ship=minh_ship, scarf=scarf, bowl=bowl, font=font),
+    )
 
 
 def test_two_designers_pay_once_and_get_one_order_each(gql, shop, django_capture_on_commit_callbacks):
@@ -46,9 +53,21 @@ def test_two_designers_pay_once_and_get_one_order_each(gql, shop, django_capture
     # Linh: 2 × 150,000 + 30,000 shipping; Minh: 60,000 + 90,000 = 150,000 ≥ 100,000 → free shipping.
     parts = {p["designer"]["id"]: p for p in checkout["parts"]}
     linh, minh = parts[gid("Designer", shop.linh.pk)], parts[gid("Designer", shop.minh.pk)]
-    assert (linh["subtotal"]["amount"], linh["shippingPrice"]["amount"], linh["total"]["amount"]) == ("300000", "30000", "330000")
-    assert (minh["subtotal"]["amount"], minh["shippingPrice"]["amount"], minh["total"]["amount"]) == ("150000", "0", "150000")
-    assert (checkout["subtotal"]["amount"], checkout["shippingPrice"]["amount"], checkout["total"]["amount"]) == ("450000", "30000", "480000")
+    assert (linh["subtotal"]["amount"], linh["shippingPrice"]["amount"], linh["total"]["amount"]) == (
+        "300000",
+        "30000",
+        "330000",
+    )
+    assert (minh["subtotal"]["amount"], minh["shippingPrice"]["amount"], minh["total"]["amount"]) == (
+        "150000",
+        "0",
+        "150000",
+    )
+    assert (checkout["subtotal"]["amount"], checkout["shippingPrice"]["amount"], checkout["total"]["amount"]) == (
+        "450000",
+        "30000",
+        "480000",
+    )
     assert checkout["problems"] == []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,7 +89,11 @@ def test_two_designers_pay_once_and_get_one_order_each(gql, shop, django_capture
     db_purchase = Purchase.objects.get()
     assert db_purchase.checkout.token.hex == token.replace("-", "") and db_purchase.paid_at is not None
     payment = Payment.objects.get()
-    assert (payment.status, payment.idempotency_key, payment.amount) == ("SUCCEEDED", f"purchase-{db_purchase.pk}", Decimal("480000"))
+    assert (payment.status, payment.idempotency_key, payment.amount) == (
+        "SUCCEEDED",
+        f"purchase-{db_purchase.pk}",
+        Decimal("480000"),
+    )
     assert sorted(OrderEvent.objects.values_list("type", flat=True)) == ["PAID", "PAID", "PLACED", "PLACED"]
     assert Checkout.objects.get().completed_at is not None
     # one email for the buyer (both parts), one per designer (its part only)
@@ -89,9 +112,14 @@ def test_order_lines_are_a_snapshot(gql, shop):
     shop.scarf.product.save()
     ProductVariant.objects.filter(pk=shop.scarf.pk).update(price_amount=999000, sku="NEW", name="Xanh")
     line = OrderLine.objects.get()
-    assert (line.product_name, line.variant_name, line.sku, line.unit_price_amount, line.product_type, line.quantity) == (
-        "Khăn lụa", "Đỏ", "KHAN-1", Decimal("150000"), "PHYSICAL", 1
-    )
+    assert (
+        line.product_name,
+        line.variant_name,
+        line.sku,
+        line.unit_price_amount,
+        line.product_type,
+        line.quantity,
+    ) == ("Khăn lụa", "Đỏ", "KHAN-1", Decimal("150000"), "PHYSICAL", 1)
     assert line.total_amount == Decimal("150000")
     order = Order.objects.get()
     assert order.shipping_method_name == shop.linh_ship.name and order.shipping_address["phone"] == "0912345678"
@@ -118,7 +146,10 @@ def test_completing_twice_returns_the_same_purchase(gql, shop, db_unchanged):
     assert stock(shop.scarf) == 1 and Order.objects.count() == 1 and Payment.objects.count() == 1
     # the completed checkout is frozen
     with db_unchanged():
-        frozen = gql(LINES_ADD, {"token": token, "input": {"lines": [{"variantId": gid("ProductVariant", shop.bowl.pk), "quantity": 1}]}})
+        frozen = gql(
+            LINES_ADD,
+            {"token": token, "input": {"lines": [{"variantId": gid("ProductVariant", shop.bowl.pk), "quantity": 1}]}},
+        )
     assert frozen["data"]["checkoutLinesAdd"]["errors"][0]["code"] == "CHECKOUT_COMPLETED"
     assert buyer.checkout(token)["purchase"]["id"] == first["purchase"]["id"]
 
@@ -127,7 +158,9 @@ def test_declined_payment_changes_nothing_and_the_checkout_can_be_retried(gql, s
     buyer = Buyer(gql)
     token = buyer.ready([(shop.scarf, 2), (shop.bowl, 1)], methods=[shop.linh_ship, shop.minh_ship])
     with db_unchanged():
-        declined = gql(COMPLETE, {"token": token, "input": {"gateway": "dummy", "gatewayData": json.dumps({"token": "decline"})}})
+        declined = gql(
+            COMPLETE, {"token": token, "input": {"gateway": "dummy", "gatewayData": json.dumps({"token": "decline"})}}
+        )
         declined = declined["data"]["checkoutComplete"]
     assert declined["purchase"] is None
     assert declined["errors"][0]["code"] == "PAYMENT_DECLINED" and declined["errors"][0]["field"] == "gateway"
@@ -153,7 +186,9 @@ def test_unreachable_gateway_and_unknown_gateway_change_nothing(gql, shop, db_un
     assert (bad_data["errors"][0]["code"], bad_data["errors"][0]["field"]) == ("INVALID", "gatewayData")
 
 
-def test_pending_payment_keeps_the_purchase_unpaid_until_confirmed(gql, shop, settings, django_capture_on_commit_callbacks):
+def test_pending_payment_keeps_the_purchase_unpaid_until_confirmed(
+    gql, shop, settings, django_capture_on_commit_callbacks
+):
     settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
     buyer = Buyer(gql)
     token = buyer.ready([(shop.scarf, 1), (shop.font, 1)], methods=[shop.linh_ship])
@@ -177,7 +212,10 @@ def test_pending_payment_keeps_the_purchase_unpaid_until_confirmed(gql, shop, se
     purchase.refresh_from_db()
     assert purchase.status == "PAID"
     statuses = dict(Order.objects.values_list("designer_id", "status"))
-    assert statuses == {shop.linh.pk: "PAID", shop.minh.pk: "FULFILLED"}  # the digital-only order is fulfilled by its link
+    assert statuses == {
+        shop.linh.pk: "PAID",
+        shop.minh.pk: "FULFILLED",
+    }  # the digital-only order is fulfilled by its link
     assert len(mail.outbox) == 3
     events = OrderEvent.objects.count()
     # a repeated confirmation (webhook retry) changes nothing and sends nothing
@@ -199,12 +237,15 @@ def test_digital_only_checkout_needs_no_address_or_shipping(gql, shop):
     assert stock(shop.font) == 0  # digital goods have no stock to take
 
 
-@pytest.mark.parametrize("missing, code, field", [
-    ("address", "SHIPPING_ADDRESS_REQUIRED", "shippingAddress"),
-    ("method", "SHIPPING_METHOD_REQUIRED", "shippingMethod"),
-    ("lines", "EMPTY_CHECKOUT", "lines"),
-    ("email", "REQUIRED", "email"),
-])
+@pytest.mark.parametrize(
+    "missing, code, field",
+    [
+        ("address", "SHIPPING_ADDRESS_REQUIRED", "shippingAddress"),
+        ("method", "SHIPPING_METHOD_REQUIRED", "shippingMethod"),
+        ("lines", "EMPTY_CHECKOUT", "lines"),
+        ("email", "REQUIRED", "email"),
+    ],
+)
 def test_an_incomplete_checkout_is_refused_with_a_code(gql, shop, db_unchanged, missing, code, field):
     buyer = Buyer(gql, email=None if missing == "email" else "an@example.com")
     lines = [] if missing == "lines" else [(shop.scarf, 1)]
@@ -221,15 +262,18 @@ def test_an_incomplete_checkout_is_refused_with_a_code(gql, shop, db_unchanged, 
     assert stock(shop.scarf) == 3
 
 
-@pytest.mark.parametrize("change, code", [
-    ("unpublished", "PRODUCT_UNAVAILABLE"),
-    ("archived", "PRODUCT_UNAVAILABLE"),
-    ("hidden", "PRODUCT_UNAVAILABLE"),
-    ("designer_suspended", "PRODUCT_UNAVAILABLE"),
-    ("stock_sold_elsewhere", "INSUFFICIENT_STOCK"),
-    ("out_of_stock", "INSUFFICIENT_STOCK"),
-    ("method_deactivated", "SHIPPING_METHOD_UNAVAILABLE"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ("unpublished", "PRODUCT_UNAVAILABLE"),
+        ("archived", "PRODUCT_UNAVAILABLE"),
+        ("hidden", "PRODUCT_UNAVAILABLE"),
+        ("designer_suspended", "PRODUCT_UNAVAILABLE"),
+        ("stock_sold_elsewhere", "INSUFFICIENT_STOCK"),
+        ("out_of_stock", "INSUFFICIENT_STOCK"),
+        ("method_deactivated", "SHIPPING_METHOD_UNAVAILABLE"),
+    ],
+)
 def test_a_line_that_went_bad_stops_completion_and_is_never_silently_changed(gql, shop, db_unchanged, change, code):
     from django.utils import timezone
 
@@ -319,4 +363,6 @@ def test_shipping_method_of_another_currency_is_never_used(gql, shop, db_unchang
             {"t": token, "m": gid("ShippingMethod", usd.pk)},
         )["data"]["checkoutShippingMethodUpdate"]
     assert result["errors"] == [{"code": "CURRENCY_MISMATCH", "field": "shippingMethodId"}]
-    assert [m["id"] for m in buyer.checkout(token)["parts"][0]["availableShippingMethods"]] == [gid("ShippingMethod", shop.linh_ship.pk)]
+    assert [m["id"] for m in buyer.checkout(token)["parts"][0]["availableShippingMethods"]] == [
+        gid("ShippingMethod", shop.linh_ship.pk)
+    ]

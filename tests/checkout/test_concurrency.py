@@ -1,5 +1,6 @@
 """Races against real PostgreSQL: parallel threads, each with its own database connection, released
 together by a barrier."""
+
 import threading
 
 import pytest
@@ -7,14 +8,19 @@ from django.db import connection
 
 from payments.models import Payment
 from shop.catalog.models import ProductVariant
-from shop.orders.models import Order, OrderLine, Purchase
 from shop.checkout import services
+from shop.orders.models import Order, OrderLine, Purchase
 from tests.commerce import Buyer, gid, make_seller
 from tests.conftest import GraphQLClient
 from tests.factories import make_product, make_variant
 
-ADDRESS_DATA = {"recipient_name": "Trần An", "phone": "+84 912 345 678", "street_address": "5 Lý Quốc Sư",
-                "ward": "Phường Hoàn Kiếm", "province": "Hà Nội"}
+ADDRESS_DATA = {
+    "recipient_name": "Trần An",
+    "phone": "+84 912 345 678",
+    "street_address": "5 Lý Quốc Sư",
+    "ward": "Phường Hoàn Kiếm",
+    "province": "Hà Nội",
+}
 
 
 def ready_checkout(lines, methods, email) -> str:
@@ -24,7 +30,9 @@ def ready_checkout(lines, methods, email) -> str:
     )
     services.update_shipping_address(token=checkout.token, user=None, address=ADDRESS_DATA)
     for method in methods:
-        services.set_shipping_method(token=checkout.token, user=None, shipping_method_id=gid("ShippingMethod", method.pk))
+        services.set_shipping_method(
+            token=checkout.token, user=None, shipping_method_id=gid("ShippingMethod", method.pk)
+        )
     return str(checkout.token)
 
 

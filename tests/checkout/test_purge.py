@@ -1,5 +1,6 @@
 """Abandoned anonymous checkouts are deleted after CHECKOUT_RETENTION_DAYS, with the email and
 address they hold (shop.checkout.services.purge_abandoned_checkouts, a daily Celery beat task)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -65,7 +66,7 @@ def test_a_buyer_coming_back_to_a_purged_cart_gets_not_found(gql, shop):
     answer = gql("query($token: UUID!) { checkout(token: $token) { token } }", {"token": str(cart.token)})
     assert answer["data"]["checkout"] is None
     completed = gql(
-        "mutation($token: UUID!) { checkoutComplete(token: $token, input: {gateway: \"dummy\"}) { errors { code } } }",
+        'mutation($token: UUID!) { checkoutComplete(token: $token, input: {gateway: "dummy"}) { errors { code } } }',
         {"token": str(cart.token)},
     )["data"]["checkoutComplete"]
     assert completed["errors"] == [{"code": "NOT_FOUND"}]

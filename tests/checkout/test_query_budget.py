@@ -2,6 +2,7 @@
 the shortcuts that keep it there: a completion answers from what it wrote, a new checkout and a
 shipping choice are priced from memory. Each shortcut must show exactly what reading the data
 back shows."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,7 +36,9 @@ def test_a_purchase_stays_within_its_sql_budget(gql, market, django_assert_max_n
         assert buyer.complete(token)["purchase"]["status"] == "PAID"
     one_line = len(captured)
     # the same for two designers and more lines; digital goods add one statement (their links)
-    token = buyer.ready([(market.scarf, 2), (market.bowl, 1), (market.font, 1)], methods=[market.linh_ship, market.minh_ship])
+    token = buyer.ready(
+        [(market.scarf, 2), (market.bowl, 1), (market.font, 1)], methods=[market.linh_ship, market.minh_ship]
+    )
     with django_assert_max_num_queries(one_line + 1):
         assert buyer.complete(token)["purchase"]["status"] == "PAID"
 

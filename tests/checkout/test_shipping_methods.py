@@ -1,4 +1,5 @@
 """Designers manage their own shipping methods; buyers see the active ones."""
+
 import pytest
 
 from shop.checkout.models import ShippingMethod
@@ -14,21 +15,39 @@ BY_SLUG = "query($slug: String!) { designer(slug: $slug) { shippingMethods { nam
 
 def test_designer_creates_updates_and_deletes_its_methods(gql):
     designer = make_designer()
-    created = gql(CREATE, {"input": {"name": "Giao hàng tiêu chuẩn", "price": "30000", "freeAbove": "500000", "minDays": 2, "maxDays": 4}},
-                  user=designer.user)["data"]["shippingMethodCreate"]
+    created = gql(
+        CREATE,
+        {
+            "input": {
+                "name": "Giao hàng tiêu chuẩn",
+                "price": "30000",
+                "freeAbove": "500000",
+                "minDays": 2,
+                "maxDays": 4,
+            }
+        },
+        user=designer.user,
+    )["data"]["shippingMethodCreate"]
     assert created["errors"] == []
     method = created["shippingMethod"]
     assert method["price"] == {"amount": "30000", "currency": "VND"} and method["freeAbove"]["amount"] == "500000"
     assert (method["minDays"], method["maxDays"], method["isActive"]) == (2, 4, True)
 
-    updated = gql(UPDATE, {"id": method["id"], "input": {"price": "35000", "freeAbove": None, "isActive": False}},
-                  user=designer.user)["data"]["shippingMethodUpdate"]
+    updated = gql(
+        UPDATE,
+        {"id": method["id"], "input": {"price": "35000", "freeAbove": None, "isActive": False}},
+        user=designer.user,
+    )["data"]["shippingMethodUpdate"]
     assert updated["errors"] == []
     assert updated["shippingMethod"]["price"]["amount"] == "35000" and updated["shippingMethod"]["freeAbove"] is None
-    assert updated["shippingMethod"]["name"] == "Giao hàng tiêu chuẩn" and updated["shippingMethod"]["isActive"] is False
+    assert (
+        updated["shippingMethod"]["name"] == "Giao hàng tiêu chuẩn" and updated["shippingMethod"]["isActive"] is False
+    )
 
     # the designer sees its inactive method; the public does not
-    assert [m["name"] for m in gql(MINE, user=designer.user)["data"]["myDesigner"]["shippingMethods"]] == ["Giao hàng tiêu chuẩn"]
+    assert [m["name"] for m in gql(MINE, user=designer.user)["data"]["myDesigner"]["shippingMethods"]] == [
+        "Giao hàng tiêu chuẩn"
+    ]
     assert gql(BY_SLUG, {"slug": designer.slug})["data"]["designer"]["shippingMethods"] == []
 
     deleted = gql(DELETE, {"id": method["id"]}, user=designer.user)["data"]["shippingMethodDelete"]
@@ -36,18 +55,21 @@ def test_designer_creates_updates_and_deletes_its_methods(gql):
     assert not ShippingMethod.objects.exists()
 
 
-@pytest.mark.parametrize("overrides, field, code", [
-    ({"name": "  "}, "name", "REQUIRED"),
-    ({"name": "x" * 101}, "name", "INVALID"),
-    ({"price": "-1"}, "price", "INVALID"),
-    ({"price": "30000.5"}, "price", "INVALID"),
-    ({"price": "1e20"}, "price", "INVALID"),
-    ({"freeAbove": "-5"}, "freeAbove", "INVALID"),
-    ({"minDays": 5, "maxDays": 2}, "minDays", "INVALID"),
-    ({"minDays": -1}, "minDays", "INVALID"),
-    ({"maxDays": 400}, "maxDays", "INVALID"),
-    ({"currency": "XYZ"}, "currency", "INVALID"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, code",
+    [
+        ({"name": "  "}, "name", "REQUIRED"),
+        ({"name": "x" * 101}, "name", "INVALID"),
+        ({"price": "-1"}, "price", "INVALID"),
+        ({"price": "30000.5"}, "price", "INVALID"),
+        ({"price": "1e20"}, "price", "INVALID"),
+        ({"freeAbove": "-5"}, "freeAbove", "INVALID"),
+        ({"minDays": 5, "maxDays": 2}, "minDays", "INVALID"),
+        ({"minDays": -1}, "minDays", "INVALID"),
+        ({"maxDays": 400}, "maxDays", "INVALID"),
+        ({"currency": "XYZ"}, "currency", "INVALID"),
+    ],
+)
 def test_bad_shipping_methods_are_refused_and_write_nothing(gql, db_unchanged, overrides, field, code):
     designer = make_designer()
     data = {"name": "Nhanh", "price": "30000", **overrides}
@@ -68,7 +90,9 @@ def test_there_is_a_limit_per_designer(gql, settings, db_unchanged):
     make_shipping_method(designer)
     make_shipping_method(designer)
     with db_unchanged():
-        result = gql(CREATE, {"input": {"name": "Thứ ba", "price": "1000"}}, user=designer.user)["data"]["shippingMethodCreate"]
+        result = gql(CREATE, {"input": {"name": "Thứ ba", "price": "1000"}}, user=designer.user)["data"][
+            "shippingMethodCreate"
+        ]
     assert result["errors"][0]["code"] == "LIMIT_REACHED"
 
 

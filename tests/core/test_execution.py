@@ -2,13 +2,14 @@
 data, the same errors at the same paths, nulls propagated the same way, for every shortcut it
 takes (attributes, dict keys, global IDs, literal arguments, objects, lists, fragments), the first
 time and when its plans are reused."""
+
 from __future__ import annotations
 
 import graphene
 import pytest
 from graphene import relay
-from graphql import execute, parse
 
+from graphql import execute, parse
 from shop.core.execution import FastExecutionContext
 
 
@@ -62,16 +63,55 @@ class Plain:
 def _items():
     from decimal import Decimal
 
-    child = Plain(id=3, name="Chén", price=Decimal("12.50"), colour="BLUE", tags=[{"name": "gốm", "weight": 2}],
-                  maybe=None, strict="ok", children=[], words=["a", None], numbers=[1, None, "x"])
+    child = Plain(
+        id=3,
+        name="Chén",
+        price=Decimal("12.50"),
+        colour="BLUE",
+        tags=[{"name": "gốm", "weight": 2}],
+        maybe=None,
+        strict="ok",
+        children=[],
+        words=["a", None],
+        numbers=[1, None, "x"],
+    )
     nasty = Plain(id=4, name="Bình", price=None, colour="RED", tags=[], maybe="x", strict=None, children=[])
     return [
-        {"id": 1, "name": "Bát", "price": Decimal("250000"), "colour": "RED", "tags": [{"name": "men", "weight": None}],
-         "maybe": None, "strict": "yes", "children": [child, nasty], "words": ["gốm", "sứ"], "numbers": [1, 2]},
-        Plain(id=2, name="Đĩa", price=Decimal("90000"), colour="BLUE", tags=[Plain(name="sứ", weight=1)], maybe="m",
-              strict="s", children=[child]),
-        Plain(id=5, name=None, price=None, colour=None, tags=[], maybe=None, strict="s", children=[]),  # name is non-null
-        Plain(id=6, name="Lọ", price=None, colour=None, tags=[Plain(name=None, weight=1)], maybe=None, strict="s", children=[]),
+        {
+            "id": 1,
+            "name": "Bát",
+            "price": Decimal("250000"),
+            "colour": "RED",
+            "tags": [{"name": "men", "weight": None}],
+            "maybe": None,
+            "strict": "yes",
+            "children": [child, nasty],
+            "words": ["gốm", "sứ"],
+            "numbers": [1, 2],
+        },
+        Plain(
+            id=2,
+            name="Đĩa",
+            price=Decimal("90000"),
+            colour="BLUE",
+            tags=[Plain(name="sứ", weight=1)],
+            maybe="m",
+            strict="s",
+            children=[child],
+        ),
+        Plain(
+            id=5, name=None, price=None, colour=None, tags=[], maybe=None, strict="s", children=[]
+        ),  # name is non-null
+        Plain(
+            id=6,
+            name="Lọ",
+            price=None,
+            colour=None,
+            tags=[Plain(name=None, weight=1)],
+            maybe=None,
+            strict="s",
+            children=[],
+        ),
     ]
 
 
@@ -92,9 +132,14 @@ DOCUMENTS = [
     ("{ items { id name price colour tags { name weight } maybe strict label } }", None),
     ("{ items { id broken } }", None),
     ("{ items { children(first: 1) { name tags { name } } } }", None),
-    ("query($n: Int, $f: JSONString) { items(count: $n) { children(first: $n, filter: $f) { name label(prefix: \"@\") } } }",
-     {"n": 2, "f": "{\"a\": 1}"}),
-    ("fragment F on Item { name price } { a: items { ...F x: name } b: item { ... on Item { colour tags { weight } } ...F } }", None),
+    (
+        'query($n: Int, $f: JSONString) { items(count: $n) { children(first: $n, filter: $f) { name label(prefix: "@") } } }',
+        {"n": 2, "f": '{"a": 1}'},
+    ),
+    (
+        "fragment F on Item { name price } { a: items { ...F x: name } b: item { ... on Item { colour tags { weight } } ...F } }",
+        None,
+    ),
     ("{ items { children { strict name } } }", None),
     ("{ item { __typename id children { __typename id } } }", None),
     ("{ items { words numbers children { words numbers } } }", None),
@@ -105,7 +150,9 @@ def _run(source, variables, fast):
     document = parse(source)
     kwargs = {"execution_context_class": FastExecutionContext} if fast else {}
     result = execute(SCHEMA, document, variable_values=variables, **kwargs)
-    return result.data, sorted((e.formatted for e in result.errors or []), key=lambda e: (str(e.get("path")), e["message"]))
+    return result.data, sorted(
+        (e.formatted for e in result.errors or []), key=lambda e: (str(e.get("path")), e["message"])
+    )
 
 
 @pytest.mark.parametrize("source, variables", DOCUMENTS)
@@ -114,7 +161,10 @@ def test_the_fast_execution_answers_what_graphql_core_answers(source, variables)
     document = parse(source)
     for _ in range(2):  # the second time, with the plans made by the first
         result = execute(SCHEMA, document, variable_values=variables, execution_context_class=FastExecutionContext)
-        got = result.data, sorted((e.formatted for e in result.errors or []), key=lambda e: (str(e.get("path")), e["message"]))
+        got = (
+            result.data,
+            sorted((e.formatted for e in result.errors or []), key=lambda e: (str(e.get("path")), e["message"])),
+        )
         assert got == expected
 
 

@@ -1,6 +1,7 @@
 """Keyset pagination (shop.core.graphql.paginate): every sort order pages without gaps or repeats,
 forwards and backwards, without OFFSET or COUNT; old offset cursors keep working; a cursor that
 does not fit the list is refused with INVALID_CURSOR, never a crash."""
+
 from __future__ import annotations
 
 import base64
@@ -9,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -32,14 +32,28 @@ def catalog(db):
     designer = make_designer()
     now = timezone.now().replace(microsecond=0)
     specs = [
-        ("Áo dài lụa", 300000, 0), ("ao dai lua", 300000, 0), ("Bình gốm", 120000, 1), ("Bình gốm", None, 1),
-        ("Chén trà", 90000, 2), ("Đèn lồng lụa", None, 2), ("Khăn lụa", 120000, 2), ("Nhẫn bạc", 450000, 3),
-        ("Tranh sơn mài", 90000, 4), ("Túi da", 300000, 5), ("Zine", None, 5),
+        ("Áo dài lụa", 300000, 0),
+        ("ao dai lua", 300000, 0),
+        ("Bình gốm", 120000, 1),
+        ("Bình gốm", None, 1),
+        ("Chén trà", 90000, 2),
+        ("Đèn lồng lụa", None, 2),
+        ("Khăn lụa", 120000, 2),
+        ("Nhẫn bạc", 450000, 3),
+        ("Tranh sơn mài", 90000, 4),
+        ("Túi da", 300000, 5),
+        ("Zine", None, 5),
     ]
     products = []
     for n, (name, price, hours) in enumerate(specs):
-        product = make_product(designer=designer, name=name, sort_name=sort_name(name), slug=f"p-{n}",
-                               created_at=now - timedelta(hours=hours), tags=["lụa"] if "lụa" in name.lower() else [])
+        product = make_product(
+            designer=designer,
+            name=name,
+            sort_name=sort_name(name),
+            slug=f"p-{n}",
+            created_at=now - timedelta(hours=hours),
+            tags=["lụa"] if "lụa" in name.lower() else [],
+        )
         if price is not None:
             make_variant(product=product, price=price)
         sync_search(product)
@@ -59,8 +73,13 @@ def _ranked(ranked: bool, kwargs):
 def _walk_forward(size=2, ranked=False, **kwargs):
     seen, after = [], None
     for _ in range(50):
-        page = paginate(selectors.product_list(None, **kwargs), ProductConnection, first=size, after=after,
-                        ranked=_ranked(ranked, kwargs))
+        page = paginate(
+            selectors.product_list(None, **kwargs),
+            ProductConnection,
+            first=size,
+            after=after,
+            ranked=_ranked(ranked, kwargs),
+        )
         seen += [e.node for e in page.edges]
         if not page.page_info.has_next_page:
             return seen
@@ -72,8 +91,13 @@ def _walk_forward(size=2, ranked=False, **kwargs):
 def _walk_backward(size=3, ranked=False, **kwargs):
     seen, before = [], None
     for _ in range(50):
-        page = paginate(selectors.product_list(None, **kwargs), ProductConnection, last=size, before=before,
-                        ranked=_ranked(ranked, kwargs))
+        page = paginate(
+            selectors.product_list(None, **kwargs),
+            ProductConnection,
+            last=size,
+            before=before,
+            ranked=_ranked(ranked, kwargs),
+        )
         seen = [e.node for e in page.edges] + seen
         if not page.page_info.has_previous_page:
             return seen
@@ -116,7 +140,9 @@ def test_pages_after_the_first_use_neither_offset_nor_count(catalog):
     with CaptureQueriesContext(connection) as captured:
         paginate(selectors.product_list(None), ProductConnection, first=4, after=first.page_info.end_cursor)
         paginate(selectors.product_list(None), ProductConnection, last=4)
-    page_sql = [q["sql"].upper() for q in captured.captured_queries if '"CATALOG_PRODUCT"."ID"' in q["sql"].upper()[:60]]
+    page_sql = [
+        q["sql"].upper() for q in captured.captured_queries if '"CATALOG_PRODUCT"."ID"' in q["sql"].upper()[:60]
+    ]
     assert page_sql and not any("OFFSET" in q or "COUNT(" in q for q in page_sql)
     # the first key's range bound lets the index scan start at the cursor
     assert '"CATALOG_PRODUCT"."CREATED_AT" <=' in page_sql[0]
@@ -130,8 +156,13 @@ def test_middle_pages_in_both_directions(catalog):
     assert middle.page_info.has_previous_page and middle.page_info.has_next_page
     back = paginate(selectors.product_list(None), ProductConnection, last=2, before=middle.page_info.end_cursor)
     assert [e.node.pk for e in back.edges] == expected[3:5]
-    between = paginate(selectors.product_list(None), ProductConnection, first=10, after=head.page_info.end_cursor,
-                       before=middle.page_info.end_cursor)
+    between = paginate(
+        selectors.product_list(None),
+        ProductConnection,
+        first=10,
+        after=head.page_info.end_cursor,
+        before=middle.page_info.end_cursor,
+    )
     assert [e.node.pk for e in between.edges] == expected[3:5] and between.page_info.has_next_page
 
 
@@ -149,22 +180,28 @@ def _keyset_cursor(signature, values) -> str:
     return base64.urlsafe_b64encode(b"k:" + json.dumps([signature, values]).encode()).decode()
 
 
-@pytest.mark.parametrize("cursor", [
-    "garbage",
-    base64.urlsafe_b64encode(b"k:{not json").decode(),
-    base64.urlsafe_b64encode(b"x:1").decode(),
-    _keyset_cursor("-created_at,-id", ["not a date", 1]),
-    _keyset_cursor("-created_at,-id", [None, 1]),
-    _keyset_cursor("-created_at,-id", ["2026-01-01T00:00:00+00:00"]),
-    _keyset_cursor("-created_at,-id", ["2026-01-01T00:00:00+00:00", "x"]),
-    _keyset_cursor("-created_at,-id", ["2026-01-01T00:00:00+00:00", 2**80]),
-    _keyset_cursor("sort_name,name,id", ["a", "b", 1]),       # a cursor of another order
-    _keyset_cursor(["-created_at,-id"], ["2026-01-01T00:00:00+00:00", 1]),
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        base64.urlsafe_b64encode(b"k:{not json").decode(),
+        base64.urlsafe_b64encode(b"x:1").decode(),
+        _keyset_cursor("-created_at,-id", ["not a date", 1]),
+        _keyset_cursor("-created_at,-id", [None, 1]),
+        _keyset_cursor("-created_at,-id", ["2026-01-01T00:00:00+00:00"]),
+        _keyset_cursor("-created_at,-id", ["2026-01-01T00:00:00+00:00", "x"]),
+        _keyset_cursor("-created_at,-id", ["2026-01-01T00:00:00+00:00", 2**80]),
+        _keyset_cursor("sort_name,name,id", ["a", "b", 1]),  # a cursor of another order
+        _keyset_cursor(["-created_at,-id"], ["2026-01-01T00:00:00+00:00", 1]),
+    ],
+)
 def test_cursors_that_do_not_fit_are_refused(gql, catalog, cursor):
     for arg in ("after", "before"):
         page = {"first": 2} if arg == "after" else {}
-        query = "query($c: String, $first: Int, $last: Int) { products(first: $first, last: $last, %s: $c) { edges { node { id } } } }" % arg
+        query = (
+            "query($c: String, $first: Int, $last: Int) { products(first: $first, last: $last, %s: $c) { edges { node { id } } } }"
+            % arg
+        )
         variables = {"c": cursor, **(page or {"last": 2})}
         result = gql(query, variables)
         assert result["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", result
@@ -201,5 +238,8 @@ def test_a_search_counts_its_matches_with_its_first_page(gql, catalog):
     assert second["totalCount"] == 4 and [e["node"]["slug"] for e in second["edges"]] == expected[2:]
     assert not second["pageInfo"]["hasNextPage"]
     nothing = gql(SEARCH.replace('"lua"', '"zzzz"'))["data"]["products"]
-    assert nothing == {"totalCount": 0, "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
-                       "edges": []}
+    assert nothing == {
+        "totalCount": 0,
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
+        "edges": [],
+    }

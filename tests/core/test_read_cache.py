@@ -1,6 +1,7 @@
 """The anonymous-read cache (shop/core/readcache.py): storefront answers come from the cache, and
 every kind of change a service makes is visible on the very next read; nothing personal is ever
 cached; persisted queries, GET, ETag and Cache-Control; the reader/writer race; a real Redis."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,8 @@ from shop.accounts.tokens import create_access_token
 from shop.catalog import services
 from shop.catalog.models import Category, ProductVariant
 from shop.core import readcache
-
 from shop.orders.models import Order
-from tests.catalog.helpers import gid, isolated_storage, product
+from tests.catalog.helpers import isolated_storage, product
 from tests.commerce import Buyer, make_shipping_method
 from tests.conftest import _reachable, load_operation, make_designer, make_user
 from tests.media import image_bytes
@@ -54,11 +54,17 @@ class Reader:
             self.headers["Authorization"] = f"Bearer {create_access_token(user)}"
 
     def post(self, query, variables=None):
-        return self.client.post("/graphql/", data=json.dumps({"query": query, "variables": variables or {}}),
-                                content_type="application/json", headers=self.headers)
+        return self.client.post(
+            "/graphql/",
+            data=json.dumps({"query": query, "variables": variables or {}}),
+            content_type="application/json",
+            headers=self.headers,
+        )
 
     def get(self, params, **headers):
-        return self.client.get("/graphql/?" + urlencode(params), headers={**self.headers, "Accept": "application/json", **headers})
+        return self.client.get(
+            "/graphql/?" + urlencode(params), headers={**self.headers, "Accept": "application/json", **headers}
+        )
 
     def data(self, query, variables=None, *, expect=None):
         response = self.post(query, variables)
@@ -108,16 +114,27 @@ def test_a_product_change_is_visible_on_the_next_read(shop, django_capture_on_co
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="HIT")["product"]["name"] == "Bát gốm men rạn"
     reader.data(PRODUCTS, {"first": 10})
     reader.data(SEARCH, {"search": "bat gom"})
-    _write(django_capture_on_commit_callbacks, services.update_product, actor=shop.designer.user, product_id=shop.bowl.pk,
-           name="Bát gốm men lam")
+    _write(
+        django_capture_on_commit_callbacks,
+        services.update_product,
+        actor=shop.designer.user,
+        product_id=shop.bowl.pk,
+        name="Bát gốm men lam",
+    )
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="MISS")["product"]["name"] == "Bát gốm men lam"
     assert "Bát gốm men lam" in _names(reader.data(PRODUCTS, {"first": 10}, expect="MISS"))
-    assert [e["node"]["name"] for e in reader.data(SEARCH, {"search": "bat gom"}, expect="MISS")["products"]["edges"]] == [
-        "Bát gốm men lam"]
+    assert [
+        e["node"]["name"] for e in reader.data(SEARCH, {"search": "bat gom"}, expect="MISS")["products"]["edges"]
+    ] == ["Bát gốm men lam"]
     # another product's page, even of the same designer, was not touched
     reader.data(PRODUCT, {"slug": shop.vase.slug})
-    _write(django_capture_on_commit_callbacks, services.update_product, actor=shop.designer.user, product_id=shop.bowl.pk,
-           description="<p>Men lam</p>")
+    _write(
+        django_capture_on_commit_callbacks,
+        services.update_product,
+        actor=shop.designer.user,
+        product_id=shop.bowl.pk,
+        description="<p>Men lam</p>",
+    )
     assert reader.data(PRODUCT, {"slug": shop.vase.slug}, expect="HIT")["product"]["name"] == "Bình gốm Chu Đậu"
 
 
@@ -126,15 +143,28 @@ def test_unpublishing_and_hiding_take_a_product_off_at_once(shop, django_capture
     for _ in range(2):
         assert reader.data(PRODUCT, {"slug": shop.bowl.slug})["product"] is not None
         reader.data(PRODUCTS, {"first": 10})
-    _write(django_capture_on_commit_callbacks, services.unpublish_product, actor=shop.designer.user, product_id=shop.bowl.pk)
+    _write(
+        django_capture_on_commit_callbacks,
+        services.unpublish_product,
+        actor=shop.designer.user,
+        product_id=shop.bowl.pk,
+    )
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug})["product"] is None
     assert _names(reader.data(PRODUCTS, {"first": 10})) == ["Bình gốm Chu Đậu"]
     # publishing again brings it back: a cached "not found" is forgotten too
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="HIT")["product"] is None
-    _write(django_capture_on_commit_callbacks, services.publish_product, actor=shop.designer.user, product_id=shop.bowl.pk)
+    _write(
+        django_capture_on_commit_callbacks, services.publish_product, actor=shop.designer.user, product_id=shop.bowl.pk
+    )
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="MISS")["product"]["slug"] == shop.bowl.slug
-    _write(django_capture_on_commit_callbacks, services.moderate_product, actor=staff, product_id=shop.vase.pk, hidden=True,
-           reason="Ảnh vi phạm bản quyền")
+    _write(
+        django_capture_on_commit_callbacks,
+        services.moderate_product,
+        actor=staff,
+        product_id=shop.vase.pk,
+        hidden=True,
+        reason="Ảnh vi phạm bản quyền",
+    )
     assert _names(reader.data(PRODUCTS, {"first": 10}, expect="MISS")) == ["Bát gốm men rạn"]
 
 
@@ -145,15 +175,29 @@ def test_a_variant_change_is_visible_on_the_next_read(shop, django_capture_on_co
         page = reader.data(PRODUCT, {"slug": shop.bowl.slug})["product"]
         listed = reader.data(PRODUCTS, {"first": 10})
     assert page["variants"]["edges"][0]["node"]["price"]["amount"] == "250000"
-    _write(django_capture_on_commit_callbacks, services.update_variant, actor=shop.designer.user, variant_id=variant.pk,
-           price="199000", stock_quantity=0)
+    _write(
+        django_capture_on_commit_callbacks,
+        services.update_variant,
+        actor=shop.designer.user,
+        variant_id=variant.pk,
+        price="199000",
+        stock_quantity=0,
+    )
     node = reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="MISS")["product"]["variants"]["edges"][0]["node"]
     assert (node["price"]["amount"], node["inStock"], node["stockQuantity"]) == ("199000", False, 0)
     listed = reader.data(PRODUCTS, {"first": 10}, expect="MISS")
     bowl = next(e["node"] for e in listed["products"]["edges"] if e["node"]["slug"] == shop.bowl.slug)
     assert bowl["minPrice"]["amount"] == "199000"
-    _write(django_capture_on_commit_callbacks, services.create_variant, actor=shop.designer.user, product_id=shop.bowl.pk,
-           sku="BAT-XL", price="300000", name="Cỡ lớn", stock_quantity=2)
+    _write(
+        django_capture_on_commit_callbacks,
+        services.create_variant,
+        actor=shop.designer.user,
+        product_id=shop.bowl.pk,
+        sku="BAT-XL",
+        price="300000",
+        name="Cỡ lớn",
+        stock_quantity=2,
+    )
     page = reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="MISS")["product"]
     assert [e["node"]["sku"] for e in page["variants"]["edges"]][-1] == "BAT-XL"
 
@@ -170,8 +214,14 @@ def test_media_changes_and_new_thumbnails_are_visible_on_the_next_read(shop, dja
     bowl_thumbnail(None)
     assert bowl_thumbnail("HIT") is None
     upload = SimpleUploadedFile("bat.jpg", image_bytes("JPEG", size=(1200, 900)), content_type="image/jpeg")
-    media = _write(django_capture_on_commit_callbacks, services.add_product_media, actor=shop.designer.user,
-                   product_id=shop.bowl.pk, image=upload, alt="Bát")  # the thumbnail task runs at commit (eager in tests)
+    media = _write(
+        django_capture_on_commit_callbacks,
+        services.add_product_media,
+        actor=shop.designer.user,
+        product_id=shop.bowl.pk,
+        image=upload,
+        alt="Bát",
+    )  # the thumbnail task runs at commit (eager in tests)
     assert bowl_thumbnail("MISS").endswith(".webp")
     # thumbnails that the task makes later are visible too: forget them behind the services' back
     # (no bump: the cached answer stays), then let the task make them again
@@ -181,7 +231,9 @@ def test_media_changes_and_new_thumbnails_are_visible_on_the_next_read(shop, dja
         make_thumbnails.apply(args=("catalog.ProductMedia", media.pk))
     assert bowl_thumbnail("MISS").endswith(".webp")
     assert set(ProductMedia.objects.get(pk=media.pk).thumbnails) == {"256", "512", "1024"}
-    _write(django_capture_on_commit_callbacks, services.delete_product_media, actor=shop.designer.user, media_id=media.pk)
+    _write(
+        django_capture_on_commit_callbacks, services.delete_product_media, actor=shop.designer.user, media_id=media.pk
+    )
     assert bowl_thumbnail("MISS") is None
 
 
@@ -191,17 +243,35 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
         reader.data(PRODUCTS, {"first": 10})
         reader.data(PRODUCT, {"slug": shop.bowl.slug})
         reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})
-    _write(django_capture_on_commit_callbacks, designer_services.update_designer_profile, designer=shop.designer,
-           actor=shop.designer.user, display_name="Linh Ceramics")
+    _write(
+        django_capture_on_commit_callbacks,
+        designer_services.update_designer_profile,
+        designer=shop.designer,
+        actor=shop.designer.user,
+        display_name="Linh Ceramics",
+    )
     listed = reader.data(PRODUCTS, {"first": 10}, expect="MISS")
     assert {e["node"]["designer"]["displayName"] for e in listed["products"]["edges"]} == {"Linh Ceramics"}
-    assert reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug}, expect="MISS")["designer"]["displayName"] == "Linh Ceramics"
-    _write(django_capture_on_commit_callbacks, designer_services.suspend_designer, designer_id=shop.designer.pk, actor=staff,
-           reason="Giao hàng chậm")
+    assert (
+        reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug}, expect="MISS")["designer"]["displayName"]
+        == "Linh Ceramics"
+    )
+    _write(
+        django_capture_on_commit_callbacks,
+        designer_services.suspend_designer,
+        designer_id=shop.designer.pk,
+        actor=staff,
+        reason="Giao hàng chậm",
+    )
     assert reader.data(PRODUCTS, {"first": 10})["products"]["edges"] == []
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug})["product"] is None
     assert reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})["designer"] is None
-    _write(django_capture_on_commit_callbacks, designer_services.reinstate_designer, designer_id=shop.designer.pk, actor=staff)
+    _write(
+        django_capture_on_commit_callbacks,
+        designer_services.reinstate_designer,
+        designer_id=shop.designer.pk,
+        actor=staff,
+    )
     assert len(reader.data(PRODUCTS, {"first": 10}, expect="MISS")["products"]["edges"]) == 2
 
 
@@ -210,8 +280,12 @@ def test_portfolio_and_shipping_changes_show_on_the_designer_page(shop, django_c
     for _ in range(2):
         page = reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})["designer"]
     assert page["portfolio"]["totalCount"] == 0
-    _write(django_capture_on_commit_callbacks, designer_services.create_portfolio_item, actor=shop.designer.user,
-           title="Triển lãm gốm 2025")
+    _write(
+        django_capture_on_commit_callbacks,
+        designer_services.create_portfolio_item,
+        actor=shop.designer.user,
+        title="Triển lãm gốm 2025",
+    )
     page = reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug}, expect="MISS")["designer"]
     assert [e["node"]["title"] for e in page["portfolio"]["edges"]] == ["Triển lãm gốm 2025"]
     query = "query($slug: String!) { designer(slug: $slug) { shippingMethods { name } } }"
@@ -219,9 +293,15 @@ def test_portfolio_and_shipping_changes_show_on_the_designer_page(shop, django_c
         assert reader.data(query, {"slug": shop.designer.slug})["designer"]["shippingMethods"] == []
     from shop.checkout import services as checkout_services
 
-    _write(django_capture_on_commit_callbacks, checkout_services.create_shipping_method, actor=shop.designer.user,
-           data={"name": "Giao nhanh", "price_amount": "30000"})
-    assert reader.data(query, {"slug": shop.designer.slug}, expect="MISS")["designer"]["shippingMethods"] == [{"name": "Giao nhanh"}]
+    _write(
+        django_capture_on_commit_callbacks,
+        checkout_services.create_shipping_method,
+        actor=shop.designer.user,
+        data={"name": "Giao nhanh", "price_amount": "30000"},
+    )
+    assert reader.data(query, {"slug": shop.designer.slug}, expect="MISS")["designer"]["shippingMethods"] == [
+        {"name": "Giao nhanh"}
+    ]
 
 
 def test_a_category_change_is_visible_on_the_next_read(shop, django_capture_on_commit_callbacks, staff):
@@ -230,8 +310,13 @@ def test_a_category_change_is_visible_on_the_next_read(shop, django_capture_on_c
         listed = reader.data(PRODUCTS, {"first": 10})
         reader.data(PRODUCT, {"slug": shop.bowl.slug})
     assert {e["node"]["category"]["name"] for e in listed["products"]["edges"]} == {"Gốm sứ"}
-    _write(django_capture_on_commit_callbacks, services.update_category, actor=staff, category_id=shop.category.pk,
-           name="Gốm & sứ")
+    _write(
+        django_capture_on_commit_callbacks,
+        services.update_category,
+        actor=staff,
+        category_id=shop.category.pk,
+        name="Gốm & sứ",
+    )
     listed = reader.data(PRODUCTS, {"first": 10}, expect="MISS")
     assert {e["node"]["category"]["name"] for e in listed["products"]["edges"]} == {"Gốm & sứ"}
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="MISS")["product"]["category"]["name"] == "Gốm & sứ"
@@ -252,19 +337,28 @@ def test_stock_taken_by_a_purchase_is_visible_on_the_next_read(shop, gql, django
         assert buyer.complete(token)["purchase"]["status"] == "PAID"
     node = reader.data(PRODUCT, {"slug": shop.vase.slug}, expect="MISS")["product"]["variants"]["edges"][0]["node"]
     assert (node["stockQuantity"], node["inStock"]) == (0, False)
-    assert _names(reader.data(PRODUCTS, {"first": 10, "filter": {"inStock": True}}, expect="MISS")) == ["Bát gốm men rạn"]
+    assert _names(reader.data(PRODUCTS, {"first": 10, "filter": {"inStock": True}}, expect="MISS")) == [
+        "Bát gốm men rạn"
+    ]
     # a staff cancellation puts the stock back, and that shows too
     order = Order.objects.get()
     from shop.orders import services as order_services
 
     staff_user = make_user(staff=True)
     reader.data(PRODUCT, {"slug": shop.vase.slug}, expect="HIT")
-    _write(django_capture_on_commit_callbacks, order_services.cancel_order, order_id=order.pk, actor=staff_user, reason="Hết hàng")
+    _write(
+        django_capture_on_commit_callbacks,
+        order_services.cancel_order,
+        order_id=order.pk,
+        actor=staff_user,
+        reason="Hết hàng",
+    )
     node = reader.data(PRODUCT, {"slug": shop.vase.slug}, expect="MISS")["product"]["variants"]["edges"][0]["node"]
     assert (node["stockQuantity"], node["inStock"]) == (1, True)
 
 
 # --- nothing personal ---------------------------------------------------------------------------
+
 
 def test_signed_in_requests_are_never_answered_from_nor_put_in_the_cache(shop, django_capture_on_commit_callbacks):
     draft = product(shop.designer, name="Bản nháp", publish=False)
@@ -285,7 +379,7 @@ def test_signed_in_requests_are_never_answered_from_nor_put_in_the_cache(shop, d
 def test_only_public_storefront_reads_are_cached(shop):
     reader = Reader()
     for query in (
-        "{ paymentGateways { id } }",                                  # not a storefront read
+        "{ paymentGateways { id } }",  # not a storefront read
         "{ products(first: 5) { edges { node { name } } } me { email } }",  # a personal field beside it
         "query($t: UUID!) { checkout(token: $t) { email } }",
     ):
@@ -294,7 +388,7 @@ def test_only_public_storefront_reads_are_cached(shop):
             response = reader.post(query, variables)
             assert "X-Cache" not in response and response["Cache-Control"] == "private, no-store", query
     # errors are not cached
-    broken = "{ products(first: 5, after: \"garbage\") { edges { node { name } } } }"
+    broken = '{ products(first: 5, after: "garbage") { edges { node { name } } } }'
     for _ in range(2):
         response = reader.post(broken)
         assert response.json()["errors"] and "X-Cache" not in response
@@ -310,6 +404,7 @@ def test_a_response_showing_an_unregistered_model_is_never_stored():
 
 
 # --- the reader/writer race ----------------------------------------------------------------------
+
 
 def test_an_answer_computed_while_a_write_committed_is_never_stored(shop, django_capture_on_commit_callbacks):
     reader = Reader()
@@ -332,13 +427,17 @@ def test_an_answer_computed_while_a_write_committed_is_never_stored(shop, django
 
 # --- persisted queries, GET, ETag -----------------------------------------------------------------
 
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _persisted(document: str, variables: dict, name: str = "Products") -> dict:
-    return {"operationName": name, "variables": json.dumps(variables),
-            "extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": _sha(document)}})}
+    return {
+        "operationName": name,
+        "variables": json.dumps(variables),
+        "extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": _sha(document)}}),
+    }
 
 
 def test_shipped_operations_can_be_sent_by_hash_with_get_and_etag(shop):
@@ -365,14 +464,19 @@ def test_apq_registers_unknown_documents_and_refuses_wrong_hashes(shop, settings
     assert registered.status_code == 200 and len(registered.json()["data"]["products"]["edges"]) == 2
     assert reader.get(params).json()["data"] == registered.json()["data"]
     wrong = reader.get({**params, "query": document + " "})
-    assert wrong.status_code == 400 and wrong.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_HASH_MISMATCH"
+    assert (
+        wrong.status_code == 400 and wrong.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_HASH_MISMATCH"
+    )
     for bad in ({"version": 2, "sha256Hash": _sha(document)}, {"version": 1, "sha256Hash": "xyz"}, "nope"):
         response = reader.get({**params, "extensions": json.dumps({"persistedQuery": bad})})
         assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_INVALID"
     settings.GRAPHQL_PERSISTED_QUERIES = "known"
     other = "query Fewer { products(first: 1) { edges { node { slug } } } }"
     assert reader.get({**_persisted(other, {}, "Fewer"), "query": other}).status_code == 200
-    assert reader.get(_persisted(other, {}, "Fewer")).json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert (
+        reader.get(_persisted(other, {}, "Fewer")).json()["errors"][0]["extensions"]["code"]
+        == "PERSISTED_QUERY_NOT_FOUND"
+    )
     mutation = "mutation { tokensDeactivateAll { errors { code } } }"
     assert reader.get({"query": mutation}).status_code == 405
 
@@ -388,8 +492,14 @@ def redis_cache(settings):
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                                     "LOCATION": REDIS_URL, "KEY_PREFIX": f"test-rc-{uuid.uuid4().hex[:8]}"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-rc-{uuid.uuid4().hex[:8]}",
+        },
+    }
     readcache.reset_stores()
     yield caches["default"]
     client = caches["default"]._cache.get_client(write=True)
@@ -403,22 +513,41 @@ def test_the_cache_works_the_same_on_redis(shop, redis_cache, django_capture_on_
     assert reader.post(PRODUCTS, {"first": 10})["X-Cache"] == "MISS"
     hit = reader.post(PRODUCTS, {"first": 10})
     assert hit["X-Cache"] == "HIT" and len(hit.json()["data"]["products"]["edges"]) == 2
-    _write(django_capture_on_commit_callbacks, services.update_variant, actor=shop.designer.user,
-           variant_id=ProductVariant.objects.get(product=shop.bowl).pk, price=Decimal("111000"))
+    _write(
+        django_capture_on_commit_callbacks,
+        services.update_variant,
+        actor=shop.designer.user,
+        variant_id=ProductVariant.objects.get(product=shop.bowl).pk,
+        price=Decimal("111000"),
+    )
     listed = reader.data(PRODUCTS, {"first": 10}, expect="MISS")
-    assert next(e["node"] for e in listed["products"]["edges"] if e["node"]["slug"] == shop.bowl.slug)["minPrice"]["amount"] == "111000"
+    assert (
+        next(e["node"] for e in listed["products"]["edges"] if e["node"]["slug"] == shop.bowl.slug)["minPrice"][
+            "amount"
+        ]
+        == "111000"
+    )
     # an evicted generation key only ever causes a miss
     client = redis_cache._cache.get_client(write=True)
     reader.data(PRODUCTS, {"first": 10}, expect="HIT")
     client.delete(redis_cache.make_key(f"g:product:{shop.bowl.pk}"))
     reader.data(PRODUCTS, {"first": 10}, expect="MISS")
     # Redis down: answers are computed as if nothing were cached
-    settings_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
-                      "OPTIONS": {"socket_connect_timeout": 0.2}}
+    settings_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2},
+    }
     from django.test.utils import override_settings
 
-    with override_settings(CACHES={"default": settings_cache, "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+    with override_settings(
+        CACHES={"default": settings_cache, "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    ):
         readcache.reset_stores()
         response = reader.post(PRODUCTS, {"first": 10})
-        assert response.status_code == 200 and "X-Cache" not in response and len(response.json()["data"]["products"]["edges"]) == 2
+        assert (
+            response.status_code == 200
+            and "X-Cache" not in response
+            and len(response.json()["data"]["products"]["edges"]) == 2
+        )
     readcache.reset_stores()

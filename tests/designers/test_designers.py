@@ -45,7 +45,9 @@ def test_duplicate_names_get_unique_slugs_and_explicit_duplicates_are_refused(gq
     third = make_user()
     with db_unchanged():
         taken = apply(gql, third, slug="nguyen-thi-ha")
-    assert taken["designer"] is None and taken["errors"][0]["code"] == "UNIQUE" and taken["errors"][0]["field"] == "slug"
+    assert (
+        taken["designer"] is None and taken["errors"][0]["code"] == "UNIQUE" and taken["errors"][0]["field"] == "slug"
+    )
 
 
 def test_applying_twice_is_refused(gql, db_unchanged):
@@ -109,7 +111,9 @@ def test_reject_needs_a_reason_and_rejected_may_reapply(gql, staff, db_unchanged
     with db_unchanged():
         blank = gql(REJECT, {"id": gid(designer), "reason": " "}, user=staff)["data"]["designerReject"]
     assert blank["errors"][0]["code"] == "REQUIRED"
-    rejected = gql(REJECT, {"id": gid(designer), "reason": "Ảnh sản phẩm chưa rõ"}, user=staff)["data"]["designerReject"]
+    rejected = gql(REJECT, {"id": gid(designer), "reason": "Ảnh sản phẩm chưa rõ"}, user=staff)["data"][
+        "designerReject"
+    ]
     assert rejected["designer"]["status"] == "REJECTED"
     again = apply(gql, designer.user, displayName="Hà Ceramics")
     assert again["errors"] == [] and again["designer"]["status"] == "PENDING"
@@ -203,7 +207,9 @@ def test_search_and_pagination(gql):
 
 def test_designer_update_own_profile(gql, db_unchanged):
     designer = make_designer()
-    result = gql(UPDATE, {"input": {"bio": "Lụa Hà Đông", "slug": "ha-silk"}}, user=designer.user)["data"]["designerUpdate"]
+    result = gql(UPDATE, {"input": {"bio": "Lụa Hà Đông", "slug": "ha-silk"}}, user=designer.user)["data"][
+        "designerUpdate"
+    ]
     assert result["errors"] == [] and result["designer"]["slug"] == "ha-silk"
     other = make_designer(display_name="Khác")
     stranger = make_user()

@@ -1,5 +1,6 @@
 """Portfolios: a designer's work, shown apart from what it sells, with images through the shared
 image pipeline."""
+
 import io
 
 import pytest
@@ -34,7 +35,10 @@ def create(gql, user, **input):
 
 def add_image(user, item_id, content=None, name="work.jpg", content_type="image/jpeg", alt="Ảnh"):
     return multipart(
-        IMAGE_CREATE, {"itemId": item_id, "alt": alt}, {"variables.image": (name, content or image_bytes(), content_type)}, user=user
+        IMAGE_CREATE,
+        {"itemId": item_id, "alt": alt},
+        {"variables.image": (name, content or image_bytes(), content_type)},
+        user=user,
     )["data"]["portfolioImageCreate"]
 
 
@@ -43,12 +47,22 @@ def test_designer_builds_a_portfolio_shown_on_its_public_page(gql):
     live = product(designer, name="Áo dài lụa Hà Đông")
     draft = product(designer, name="Áo dài chưa bán", publish=False)
     result = create(
-        gql, designer.user, description="Mười hai mẫu áo dài vẽ tay.", year=2025, role="Thiết kế & vẽ lụa",
-        tags=["Áo dài", "lụa"], products=[gid(live), gid(draft)],
+        gql,
+        designer.user,
+        description="Mười hai mẫu áo dài vẽ tay.",
+        year=2025,
+        role="Thiết kế & vẽ lụa",
+        tags=["Áo dài", "lụa"],
+        products=[gid(live), gid(draft)],
     )
     assert result["errors"] == []
     item = result["portfolioItem"]
-    assert (item["year"], item["role"], item["tags"], item["position"]) == (2025, "Thiết kế & vẽ lụa", ["áo dài", "lụa"], 0)
+    assert (item["year"], item["role"], item["tags"], item["position"]) == (
+        2025,
+        "Thiết kế & vẽ lụa",
+        ["áo dài", "lụa"],
+        0,
+    )
     assert {e["node"]["slug"] for e in item["products"]["edges"]} == {live.slug, draft.slug}  # the owner sees both
     image = add_image(designer.user, item["id"], photo_with_gps(), alt="Áo dài đỏ")
     assert image["errors"] == [] and image["portfolioItem"]["images"]["totalCount"] == 1
@@ -106,7 +120,11 @@ def test_update_reorder_and_delete(gql, db_unchanged, media_storage, django_capt
     designer = make_designer()
     shirt = product(designer, name="Áo")
     ids = [create(gql, designer.user, title=f"Dự án {n}", year=2020 + n)["portfolioItem"]["id"] for n in range(3)]
-    updated = gql(UPDATE, {"id": ids[0], "input": {"year": None, "products": [gid(shirt)], "title": "Dự án đầu"}}, user=designer.user)
+    updated = gql(
+        UPDATE,
+        {"id": ids[0], "input": {"year": None, "products": [gid(shirt)], "title": "Dự án đầu"}},
+        user=designer.user,
+    )
     updated = updated["data"]["portfolioItemUpdate"]["portfolioItem"]
     assert updated["year"] is None and updated["title"] == "Dự án đầu" and len(updated["products"]["edges"]) == 1
 
@@ -115,14 +133,22 @@ def test_update_reorder_and_delete(gql, db_unchanged, media_storage, django_capt
     assert [(i["id"], i["position"]) for i in reordered["portfolioItems"]] == [(ids[2], 0), (ids[0], 1), (ids[1], 2)]
     with db_unchanged():
         partial = gql(REORDER, {"itemIds": ids[:2]}, user=designer.user)["data"]["portfolioItemReorder"]
-        repeated = gql(REORDER, {"itemIds": [ids[0], ids[0], ids[1]]}, user=designer.user)["data"]["portfolioItemReorder"]
+        repeated = gql(REORDER, {"itemIds": [ids[0], ids[0], ids[1]]}, user=designer.user)["data"][
+            "portfolioItemReorder"
+        ]
         empty = gql(REORDER, {"itemIds": []}, user=designer.user)["data"]["portfolioItemReorder"]
     for result in (partial, repeated, empty):
         assert result["errors"][0]["code"] == "INVALID" and result["portfolioItems"] == []
 
-    images = [add_image(designer.user, ids[0], image_bytes("PNG", color=(n * 60, 0, 0)), name="a.png",
-                        content_type="image/png")["image"]["id"] for n in range(3)]
-    order = gql(IMAGE_REORDER, {"itemId": ids[0], "imageIds": images[::-1]}, user=designer.user)["data"]["portfolioImageReorder"]
+    images = [
+        add_image(
+            designer.user, ids[0], image_bytes("PNG", color=(n * 60, 0, 0)), name="a.png", content_type="image/png"
+        )["image"]["id"]
+        for n in range(3)
+    ]
+    order = gql(IMAGE_REORDER, {"itemId": ids[0], "imageIds": images[::-1]}, user=designer.user)["data"][
+        "portfolioImageReorder"
+    ]
     assert [e["node"]["id"] for e in order["portfolioItem"]["images"]["edges"]] == images[::-1]
     one = PortfolioImage.objects.get(pk=from_global_id(images[0])[1])
     one_path = media_storage["media"] / one.image.name

@@ -1,4 +1,5 @@
 """Fixtures shared by the order tests: a small market with two designers and a signed-in buyer."""
+
 import pytest
 
 from shop.orders.models import Order, Purchase
@@ -13,7 +14,9 @@ class Market:
         self.gql = gql
         self.linh, self.linh_ship = make_seller("Linh", shipping_price=30000)
         self.minh, self.minh_ship = make_seller("Minh", shipping_price=25000)
-        self.scarf = make_variant(product=make_product(designer=self.linh, name="Khăn lụa"), price=150000, stock=10, name="Đỏ")
+        self.scarf = make_variant(
+            product=make_product(designer=self.linh, name="Khăn lụa"), price=150000, stock=10, name="Đỏ"
+        )
         self.bowl = make_variant(product=make_product(designer=self.minh, name="Bát gốm"), price=60000, stock=10)
         self.font = digital_variant_factory(designer=self.minh, price=90000)
         self.buyer_user = make_user(email="mai@example.com")

@@ -1,4 +1,5 @@
 """Digital files leave only through signed, expiring, count-limited links."""
+
 import threading
 from datetime import timedelta
 

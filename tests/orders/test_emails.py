@@ -1,4 +1,5 @@
 """Emails after commit, in the buyer's or designer's language, sent once."""
+
 import pytest
 from django.core import mail
 
@@ -15,7 +16,9 @@ def test_money_is_written_the_local_way():
     assert format_money("12.5", "USD", "en") == "12.50 USD"
 
 
-def test_english_buyer_and_designer_get_english_emails_and_each_only_once(gql, market, django_capture_on_commit_callbacks):
+def test_english_buyer_and_designer_get_english_emails_and_each_only_once(
+    gql, market, django_capture_on_commit_callbacks
+):
     buyer = Buyer(gql, user=make_user(email="jane@example.com", language="en"))
     market.linh.user.language = "en"
     market.linh.user.save()
@@ -38,7 +41,7 @@ def test_english_buyer_and_designer_get_english_emails_and_each_only_once(gql, m
 
 def test_user_text_is_escaped_in_html_but_not_in_text(gql, market, django_capture_on_commit_callbacks):
     product = market.scarf.product
-    product.name = "Khăn <b>lụa</b> & \"thêu\""
+    product.name = 'Khăn <b>lụa</b> & "thêu"'
     product.save()
     with django_capture_on_commit_callbacks(execute=True):
         market.purchase(lines=[(market.scarf, 1)])
@@ -60,7 +63,9 @@ def test_no_email_for_an_unpaid_purchase_and_no_shipping_email_twice(gql, market
 
 
 @pytest.mark.worker
-def test_a_real_worker_sends_one_confirmation_and_one_email_per_designer(celery_worker, settings, digital_variant_factory):
+def test_a_real_worker_sends_one_confirmation_and_one_email_per_designer(
+    celery_worker, settings, digital_variant_factory
+):
     from tests.conftest import GraphQLClient
     from tests.gateways import TEST_GATEWAYS
     from tests.orders.conftest import Market

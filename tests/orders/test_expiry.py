@@ -1,5 +1,6 @@
 """Unpaid purchases expire: orders CANCELLED, stock back; idempotent; a payment that in fact went
 through is honoured instead."""
+
 from datetime import timedelta
 
 import pytest
@@ -40,7 +41,9 @@ def test_an_expired_purchase_is_cancelled_and_its_stock_returned_once(market, db
     purchase.refresh_from_db()
     assert purchase.status == "CANCELLED" and purchase.cancelled_at is not None
     assert set(Order.objects.filter(purchase=purchase).values_list("status", flat=True)) == {"CANCELLED"}
-    assert list(OrderEvent.objects.filter(order__purchase=purchase, type="EXPIRED").values_list("actor", flat=True)) == [None, None]
+    assert list(
+        OrderEvent.objects.filter(order__purchase=purchase, type="EXPIRED").values_list("actor", flat=True)
+    ) == [None, None]
     assert (stock(market.scarf), stock(market.bowl)) == (6, 8)
     # the fresh purchase and the paid one are untouched
     assert Purchase.objects.get(pk=fresh.pk).status == "UNPAID" and Purchase.objects.get(pk=paid.pk).status == "PAID"

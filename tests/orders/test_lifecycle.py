@@ -1,5 +1,6 @@
 """UNPAID → PAID → FULFILLED → DELIVERED, plus CANCELLED: who may move an order, every move is an
 event, and a wrong move is a coded error that writes nothing."""
+
 import json
 
 import pytest
@@ -25,7 +26,9 @@ def stock(variant):
     return ProductVariant.objects.get(pk=variant.pk).stock_quantity
 
 
-def test_designer_fulfils_then_marks_delivered_and_the_buyer_hears_of_it(gql, market, django_capture_on_commit_callbacks):
+def test_designer_fulfils_then_marks_delivered_and_the_buyer_hears_of_it(
+    gql, market, django_capture_on_commit_callbacks
+):
     purchase = market.purchase()
     order = market.order_of(purchase, market.linh)
     seller = market.linh.user
@@ -33,29 +36,46 @@ def test_designer_fulfils_then_marks_delivered_and_the_buyer_hears_of_it(gql, ma
     with django_capture_on_commit_callbacks(execute=True):
         fulfilled = gql(FULFILL, {"id": gid("Order", order.pk), "input": TRACKING}, user=seller)["data"]["orderFulfill"]
     assert fulfilled["errors"] == []
-    assert (fulfilled["order"]["status"], fulfilled["order"]["carrier"], fulfilled["order"]["trackingNumber"]) == ("FULFILLED", "GHN", "GHN123456789VN")
+    assert (fulfilled["order"]["status"], fulfilled["order"]["carrier"], fulfilled["order"]["trackingNumber"]) == (
+        "FULFILLED",
+        "GHN",
+        "GHN123456789VN",
+    )
     assert [m.to for m in mail.outbox] == [["mai@example.com"]]
     assert "GHN123456789VN" in mail.outbox[0].body and order.number in mail.outbox[0].subject
 
     delivered = gql(DELIVER, {"id": gid("Order", order.pk)}, user=seller)["data"]["orderMarkDelivered"]
-    assert delivered["errors"] == [] and delivered["order"]["status"] == "DELIVERED" and delivered["order"]["deliveredAt"]
+    assert (
+        delivered["errors"] == [] and delivered["order"]["status"] == "DELIVERED" and delivered["order"]["deliveredAt"]
+    )
     events = list(OrderEvent.objects.filter(order=order).order_by("id").values_list("type", "actor_id"))
-    assert events == [("PLACED", market.buyer_user.pk), ("PAID", None), ("FULFILLED", seller.pk), ("DELIVERED", seller.pk)]
-    assert OrderEvent.objects.get(order=order, type="FULFILLED").data == {"carrier": "GHN", "tracking_number": "GHN123456789VN"}
+    assert events == [
+        ("PLACED", market.buyer_user.pk),
+        ("PAID", None),
+        ("FULFILLED", seller.pk),
+        ("DELIVERED", seller.pk),
+    ]
+    assert OrderEvent.objects.get(order=order, type="FULFILLED").data == {
+        "carrier": "GHN",
+        "tracking_number": "GHN123456789VN",
+    }
 
 
-@pytest.mark.parametrize("setup, operation", [
-    ("paid", "deliver"),
-    ("fulfilled", "fulfill"),
-    ("delivered", "deliver"),
-    ("delivered", "fulfill"),
-    ("unpaid", "fulfill"),
-    ("unpaid", "deliver"),
-    ("cancelled", "fulfill"),
-    ("fulfilled", "staff_cancel"),
-    ("delivered", "staff_cancel"),
-    ("cancelled", "staff_cancel"),
-])
+@pytest.mark.parametrize(
+    "setup, operation",
+    [
+        ("paid", "deliver"),
+        ("fulfilled", "fulfill"),
+        ("delivered", "deliver"),
+        ("delivered", "fulfill"),
+        ("unpaid", "fulfill"),
+        ("unpaid", "deliver"),
+        ("cancelled", "fulfill"),
+        ("fulfilled", "staff_cancel"),
+        ("delivered", "staff_cancel"),
+        ("cancelled", "staff_cancel"),
+    ],
+)
 def test_invalid_transitions_are_coded_errors_that_write_nothing(gql, market, db_unchanged, staff, setup, operation):
     purchase = market.purchase(gateway="pending" if setup == "unpaid" else "dummy")
     order = market.order_of(purchase, market.linh)
@@ -79,15 +99,20 @@ def test_invalid_transitions_are_coded_errors_that_write_nothing(gql, market, db
     assert order.number in result["errors"][0]["message"]
 
 
-@pytest.mark.parametrize("tracking, field", [
-    ({"carrier": " ", "trackingNumber": "X1"}, "carrier"),
-    ({"carrier": "GHN", "trackingNumber": ""}, "trackingNumber"),
-    ({"carrier": "GHN", "trackingNumber": "9" * 101}, "trackingNumber"),
-])
+@pytest.mark.parametrize(
+    "tracking, field",
+    [
+        ({"carrier": " ", "trackingNumber": "X1"}, "carrier"),
+        ({"carrier": "GHN", "trackingNumber": ""}, "trackingNumber"),
+        ({"carrier": "GHN", "trackingNumber": "9" * 101}, "trackingNumber"),
+    ],
+)
 def test_fulfilment_needs_a_carrier_and_a_tracking_number(gql, market, db_unchanged, tracking, field):
     order = market.order_of(market.purchase(), market.linh)
     with db_unchanged():
-        result = gql(FULFILL, {"id": gid("Order", order.pk), "input": tracking}, user=market.linh.user)["data"]["orderFulfill"]
+        result = gql(FULFILL, {"id": gid("Order", order.pk), "input": tracking}, user=market.linh.user)["data"][
+            "orderFulfill"
+        ]
     assert result["errors"][0]["field"] == field and result["errors"][0]["code"] in ("REQUIRED", "INVALID")
 
 
@@ -100,7 +125,9 @@ def test_nobody_else_fulfils_or_delivers_a_designers_order(gql, market, db_uncha
         the_buyer = gql(FULFILL, variables, user=market.buyer_user)
         anonymous = gql(FULFILL, variables)
         garbage = gql(FULFILL, {"id": "garbage", "input": TRACKING}, user=market.linh.user)["data"]["orderFulfill"]
-        wrong_type = gql(FULFILL, {"id": gid("Purchase", order.purchase_id), "input": TRACKING}, user=market.linh.user)["data"]["orderFulfill"]
+        wrong_type = gql(FULFILL, {"id": gid("Purchase", order.purchase_id), "input": TRACKING}, user=market.linh.user)[
+            "data"
+        ]["orderFulfill"]
     # Minh cannot even see Linh's order: not found, no existence leak
     assert other_designer["errors"][0]["code"] == "NOT_FOUND" and other_designer["order"] is None
     assert other_deliver["errors"][0]["code"] == "NOT_FOUND"
@@ -111,15 +138,24 @@ def test_nobody_else_fulfils_or_delivers_a_designers_order(gql, market, db_uncha
     # staff may fulfil on the designer's behalf
     by_staff = gql(FULFILL, variables, user=staff)["data"]["orderFulfill"]
     assert by_staff["errors"] == [] and by_staff["order"]["status"] == "FULFILLED"
-    assert gql(STAFF_DELIVER, {"id": variables["id"]}, user=staff)["data"]["orderMarkDelivered"]["order"]["status"] == "DELIVERED"
+    assert (
+        gql(STAFF_DELIVER, {"id": variables["id"]}, user=staff)["data"]["orderMarkDelivered"]["order"]["status"]
+        == "DELIVERED"
+    )
 
 
 def test_buyer_cancels_unpaid_orders_stock_returns_and_the_last_one_closes_the_purchase(gql, market):
     purchase = market.purchase(gateway="pending")
     assert (stock(market.scarf), stock(market.bowl)) == (8, 9)
     linh_order, minh_order = market.order_of(purchase, market.linh), market.order_of(purchase, market.minh)
-    first = gql(CANCEL, {"id": gid("Order", linh_order.pk), "input": {"reason": "Đổi ý"}}, user=market.buyer_user)["data"]["orderCancel"]
-    assert first["errors"] == [] and first["order"]["status"] == "CANCELLED" and first["order"]["purchase"]["status"] == "UNPAID"
+    first = gql(CANCEL, {"id": gid("Order", linh_order.pk), "input": {"reason": "Đổi ý"}}, user=market.buyer_user)[
+        "data"
+    ]["orderCancel"]
+    assert (
+        first["errors"] == []
+        and first["order"]["status"] == "CANCELLED"
+        and first["order"]["purchase"]["status"] == "UNPAID"
+    )
     assert stock(market.scarf) == 10 and stock(market.bowl) == 9
     event = OrderEvent.objects.get(order=linh_order, type="CANCELLED")
     assert event.actor == market.buyer_user and event.data == {"from": "UNPAID", "reason": "Đổi ý"}
@@ -132,7 +168,9 @@ def test_buyer_cannot_cancel_a_paid_order_and_others_cannot_cancel_at_all(gql, m
     order = market.order_of(market.purchase(), market.linh)
     stranger = make_user()
     with db_unchanged():
-        paid = gql(CANCEL, {"id": gid("Order", order.pk)}, user=market.buyer_user, headers={"Accept-Language": "en"})["data"]["orderCancel"]
+        paid = gql(CANCEL, {"id": gid("Order", order.pk)}, user=market.buyer_user, headers={"Accept-Language": "en"})[
+            "data"
+        ]["orderCancel"]
         designer = gql(CANCEL, {"id": gid("Order", order.pk)}, user=market.linh.user)
         other = gql(CANCEL, {"id": gid("Order", order.pk)}, user=stranger)["data"]["orderCancel"]
     assert paid["errors"][0]["code"] == "INVALID_TRANSITION" and "staff" in paid["errors"][0]["message"]
@@ -143,7 +181,9 @@ def test_buyer_cannot_cancel_a_paid_order_and_others_cannot_cancel_at_all(gql, m
 def test_staff_cancel_a_paid_order_stock_returns_and_a_refund_is_due(gql, market, staff):
     purchase = market.purchase()
     linh_order, minh_order = market.order_of(purchase, market.linh), market.order_of(purchase, market.minh)
-    result = gql(STAFF_CANCEL, {"id": gid("Order", linh_order.pk), "input": {"reason": "Hết hàng thật"}}, user=staff)["data"]["orderCancel"]
+    result = gql(STAFF_CANCEL, {"id": gid("Order", linh_order.pk), "input": {"reason": "Hết hàng thật"}}, user=staff)[
+        "data"
+    ]["orderCancel"]
     assert result["errors"] == [] and result["order"]["status"] == "CANCELLED"
     cancel_event = next(e for e in result["order"]["events"] if e["type"] == "CANCELLED")
     assert cancel_event["actorEmail"] == staff.email and cancel_event["reason"] == "Hết hàng thật"
@@ -169,14 +209,19 @@ def test_mark_purchase_paid_never_revives_a_cancelled_purchase(market):
     assert stock(market.scarf) == 10  # the stock went back and stays back
 
 
-def test_paying_a_purchase_with_one_cancelled_part_pays_the_rest_and_flags_the_refund(market, django_capture_on_commit_callbacks):
+def test_paying_a_purchase_with_one_cancelled_part_pays_the_rest_and_flags_the_refund(
+    market, django_capture_on_commit_callbacks
+):
     purchase = market.purchase(gateway="pending")
     linh_order = market.order_of(purchase, market.linh)
     services.cancel_order(order_id=linh_order.pk, actor=market.buyer_user)
     with django_capture_on_commit_callbacks(execute=True):
         services.mark_purchase_paid(purchase_id=purchase.pk)
     assert Purchase.objects.get().status == "PAID"
-    assert dict(Order.objects.values_list("designer_id", "status")) == {market.linh.pk: "CANCELLED", market.minh.pk: "PAID"}
+    assert dict(Order.objects.values_list("designer_id", "status")) == {
+        market.linh.pk: "CANCELLED",
+        market.minh.pk: "PAID",
+    }
     assert OrderEvent.objects.get(type="PAYMENT_AFTER_CANCELLATION").order_id == linh_order.pk
     # the designer of the cancelled part is not told of a new order
     assert not [m for m in mail.outbox if m.to == [market.linh.user.email]]
@@ -198,12 +243,16 @@ def test_a_failed_payment_is_recorded_and_the_buyer_may_retry_until_expiry(gql, 
     services.mark_purchase_payment_failed(purchase_id=purchase.pk, reason="card_declined: insufficient funds")
     assert Purchase.objects.get().status == "UNPAID"
     assert OrderEvent.objects.filter(type="PAYMENT_FAILED").count() == 2
-    assert OrderEvent.objects.filter(type="PAYMENT_FAILED").first().data == {"reason": "card_declined: insufficient funds"}
+    assert OrderEvent.objects.filter(type="PAYMENT_FAILED").first().data == {
+        "reason": "card_declined: insufficient funds"
+    }
     # the designer sees that a payment failed, not why (that is between the buyer, the bank and staff)
     designer_view = gql(load_operation("designer/MyDesignerOrders.graphql"), {"first": 5}, user=market.linh.user)
     events = designer_view["data"]["myDesigner"]["orders"]["edges"][0]["node"]["events"]
     assert [(e["type"], e["reason"]) for e in events] == [("PLACED", None), ("PAYMENT_FAILED", None)]
-    staff_view = gql(load_operation("staff/Orders.graphql"), {"first": 5}, user=staff)["data"]["orders"]["edges"][0]["node"]["events"]
+    staff_view = gql(load_operation("staff/Orders.graphql"), {"first": 5}, user=staff)["data"]["orders"]["edges"][0][
+        "node"
+    ]["events"]
     assert "card_declined: insufficient funds" in [e["reason"] for e in staff_view]
     services.mark_purchase_paid(purchase_id=purchase.pk)
     events = OrderEvent.objects.count()

@@ -1,5 +1,6 @@
 """Who sees what: the buyer its orders (signed in, or by the purchase token), each designer only its
 own part, staff everything; and the lists cost the same number of queries whatever their size."""
+
 from datetime import timedelta
 
 import pytest
@@ -33,7 +34,9 @@ def test_the_buyer_sees_its_orders_and_purchases_with_download_links(gql, market
     assert font["downloads"][0]["remaining"] == 5
     purchases = gql(MY_PURCHASES, {"first": 10}, user=market.buyer_user)["data"]["me"]["purchases"]
     assert purchases["totalCount"] == 1 and len(purchases["edges"][0]["node"]["orders"]) == 2
-    shipped = gql(MY_ORDERS, {"first": 10, "filter": {"status": ["FULFILLED"]}}, user=market.buyer_user)["data"]["me"]["orders"]
+    shipped = gql(MY_ORDERS, {"first": 10, "filter": {"status": ["FULFILLED"]}}, user=market.buyer_user)["data"]["me"][
+        "orders"
+    ]
     assert shipped["totalCount"] == 0
     assert gql(MY_ORDERS, {"first": 10})["data"]["me"] is None
 
@@ -57,11 +60,16 @@ def test_a_designer_sees_only_its_own_part_with_the_shipping_details(gql, market
     assert result["totalCount"] == 1
     order = result["edges"][0]["node"]
     assert order["number"] == market.order_of(purchase, market.linh).number
-    assert order["shippingAddress"]["phone"] == "0912345678" and order["shippingAddress"]["recipientName"] == "Nguyễn Văn An"
+    assert (
+        order["shippingAddress"]["phone"] == "0912345678"
+        and order["shippingAddress"]["recipientName"] == "Nguyễn Văn An"
+    )
     assert [line["productName"] for line in order["lines"]] == ["Khăn lụa"]
     # not the other designers' parts, not the buyer's email, not the buyer's download links
     assert order["purchase"] is None and order["buyerEmail"] is None
-    minh = gql(DESIGNER_ORDERS, {"first": 10}, user=market.minh.user)["data"]["myDesigner"]["orders"]["edges"][0]["node"]
+    minh = gql(DESIGNER_ORDERS, {"first": 10}, user=market.minh.user)["data"]["myDesigner"]["orders"]["edges"][0][
+        "node"
+    ]
     assert all(line["downloads"] == [] for line in minh["lines"])
     # another designer's orders are not reachable through designer(slug:) either
     query = "query($slug: String!) { designer(slug: $slug) { orders(first: 5) { totalCount } } }"
@@ -75,10 +83,14 @@ def test_designer_filters_by_status_and_date(gql, market):
     Order.objects.filter(purchase=first).update(created_at=timezone.now() - timedelta(days=10))
     from shop.orders import services
 
-    services.fulfill_order(order_id=market.order_of(second, market.linh).pk, actor=market.linh.user, carrier="GHN", tracking_number="A1")
+    services.fulfill_order(
+        order_id=market.order_of(second, market.linh).pk, actor=market.linh.user, carrier="GHN", tracking_number="A1"
+    )
 
     def count(filter):
-        return gql(DESIGNER_ORDERS, {"first": 10, "filter": filter}, user=market.linh.user)["data"]["myDesigner"]["orders"]["totalCount"]
+        return gql(DESIGNER_ORDERS, {"first": 10, "filter": filter}, user=market.linh.user)["data"]["myDesigner"][
+            "orders"
+        ]["totalCount"]
 
     assert count({}) == 2
     assert count({"status": ["FULFILLED"]}) == 1 and count({"status": ["PAID", "FULFILLED"]}) == 2
@@ -99,13 +111,21 @@ def test_order_nodes_are_permission_aware(gql, market, staff):
     assert gql(ORDER_BY_ID, variables, user=make_user())["data"]["node"] is None
     assert gql(ORDER_BY_ID, variables)["data"]["node"] is None
     line = order.lines.get()
-    for type_name, pk in (("OrderLine", line.pk), ("OrderEvent", order.events.first().pk), ("Purchase", order.purchase_id)):
+    for type_name, pk in (
+        ("OrderLine", line.pk),
+        ("OrderEvent", order.events.first().pk),
+        ("Purchase", order.purchase_id),
+    ):
         query = "query($id: ID!) { node(id: $id) { id } }"
         assert gql(query, {"id": gid(type_name, pk)}, user=market.minh.user)["data"]["node"] is None
-        assert gql(query, {"id": gid(type_name, pk)}, user=market.buyer_user)["data"]["node"] == {"id": gid(type_name, pk)}
+        assert gql(query, {"id": gid(type_name, pk)}, user=market.buyer_user)["data"]["node"] == {
+            "id": gid(type_name, pk)
+        }
     download = order.purchase.orders.get(designer=market.minh).lines.get(product_type="DIGITAL").downloads.get()
     query = "query($id: ID!) { node(id: $id) { ... on DigitalDownload { remaining } } }"
-    assert gql(query, {"id": gid("DigitalDownload", download.pk)}, user=market.buyer_user)["data"]["node"] == {"remaining": 5}
+    assert gql(query, {"id": gid("DigitalDownload", download.pk)}, user=market.buyer_user)["data"]["node"] == {
+        "remaining": 5
+    }
     assert gql(query, {"id": gid("DigitalDownload", download.pk)}, user=market.minh.user)["data"]["node"] is None
 
 
@@ -141,7 +161,9 @@ def test_pagination_is_capped_and_required(gql, market):
     assert too_many["errors"][0]["extensions"]["code"] == "INVALID_PAGINATION"
     page = gql(MY_ORDERS, {"first": 1}, user=market.buyer_user)["data"]["me"]["orders"]
     assert page["pageInfo"]["hasNextPage"] is True
-    rest = gql(MY_ORDERS, {"first": 1, "after": page["pageInfo"]["endCursor"]}, user=market.buyer_user)["data"]["me"]["orders"]
+    rest = gql(MY_ORDERS, {"first": 1, "after": page["pageInfo"]["endCursor"]}, user=market.buyer_user)["data"]["me"][
+        "orders"
+    ]
     assert rest["pageInfo"]["hasNextPage"] is False and rest["edges"][0]["node"]["id"] != page["edges"][0]["node"]["id"]
 
 
@@ -152,9 +174,15 @@ def _queries(gql, query, variables, user) -> int:
     return len(captured.captured_queries)
 
 
-@pytest.mark.parametrize("operation, who", [
-    (MY_ORDERS, "buyer"), (MY_PURCHASES, "buyer"), (DESIGNER_ORDERS, "designer"), (STAFF_ORDERS, "staff"),
-])
+@pytest.mark.parametrize(
+    "operation, who",
+    [
+        (MY_ORDERS, "buyer"),
+        (MY_PURCHASES, "buyer"),
+        (DESIGNER_ORDERS, "designer"),
+        (STAFF_ORDERS, "staff"),
+    ],
+)
 def test_order_lists_cost_the_same_queries_for_any_page_size(gql, market, staff, operation, who):
     user = {"buyer": market.buyer_user, "designer": market.minh.user, "staff": staff}[who]
     market.purchase()

@@ -1,5 +1,6 @@
 """Fixtures for payment tests: the Stripe stand-in, Stripe settings pointing at it, and signed
 webhook delivery."""
+
 from __future__ import annotations
 
 import json

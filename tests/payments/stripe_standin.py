@@ -13,6 +13,7 @@ retrieve), transfer reversals (create), accounts (create, retrieve), account_lin
 Test helpers move objects along the way Stripe would (a PaymentIntent succeeds, an account
 finishes onboarding, a dispute opens, a payout is paid) and build Stripe-shaped events.
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,10 +39,25 @@ SUPPORTED_CURRENCIES = {"vnd", "usd", "eur", "gbp", "jpy", "krw", "sgd", "thb", 
 
 
 class StripeError(Exception):
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", code: str | None = None, param: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
-        self.body = {"error": {"type": type, "message": message, **({"code": code} if code else {}), **({"param": param} if param else {})}}
+        self.body = {
+            "error": {
+                "type": type,
+                "message": message,
+                **({"code": code} if code else {}),
+                **({"param": param} if param else {}),
+            }
+        }
 
 
 @dataclass
@@ -98,7 +114,7 @@ class StripeStandIn:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> "StripeStandIn":
+    def start(self) -> StripeStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -134,7 +150,9 @@ class StripeStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="stripe-standin", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="stripe-standin", daemon=True
+        ).start()
         return self
 
     def reset(self) -> None:
@@ -194,9 +212,15 @@ class StripeStandIn:
                 raise StripeError(f_status, "Simulated Stripe failure.", type="api_error")
         if method == "POST":
             if not key:
-                raise StripeError(400, "An Idempotency-Key header is required for every POST.", code="idempotency_key_missing")
+                raise StripeError(
+                    400, "An Idempotency-Key header is required for every POST.", code="idempotency_key_missing"
+                )
             if SDK_RANDOM_KEY_RE.match(key):
-                raise StripeError(400, f"Idempotency key {key!r} looks random: pass a deterministic key.", code="idempotency_key_random")
+                raise StripeError(
+                    400,
+                    f"Idempotency key {key!r} looks random: pass a deterministic key.",
+                    code="idempotency_key_random",
+                )
             if len(key) > 255:
                 raise StripeError(400, "Idempotency keys are at most 255 characters.", code="idempotency_key_invalid")
             fingerprint = (method, path, json.dumps(params, sort_keys=True))
@@ -238,7 +262,12 @@ class StripeStandIn:
             raise StripeError(400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=name)
         number = int(value)
         if number < minimum:
-            raise StripeError(400, f"This value must be greater than or equal to {minimum}.", code="parameter_invalid_integer", param=name)
+            raise StripeError(
+                400,
+                f"This value must be greater than or equal to {minimum}.",
+                code="parameter_invalid_integer",
+                param=name,
+            )
         return number
 
     @staticmethod
@@ -247,7 +276,12 @@ class StripeStandIn:
         if not value:
             raise StripeError(400, "Missing required param: currency.", code="parameter_missing", param="currency")
         if not CURRENCY_RE.match(value) or value not in SUPPORTED_CURRENCIES:
-            raise StripeError(400, f"Invalid currency: {value}. Stripe currencies are lower-case ISO codes.", code="parameter_invalid_string", param="currency")
+            raise StripeError(
+                400,
+                f"Invalid currency: {value}. Stripe currencies are lower-case ISO codes.",
+                code="parameter_invalid_string",
+                param="currency",
+            )
         return value
 
     @staticmethod
@@ -313,11 +347,17 @@ class StripeStandIn:
         pi_id = params.get("payment_intent")
         charge_id = params.get("charge")
         if not pi_id and not charge_id:
-            raise StripeError(400, "One of charge or payment_intent is required.", code="parameter_missing", param="payment_intent")
+            raise StripeError(
+                400, "One of charge or payment_intent is required.", code="parameter_missing", param="payment_intent"
+            )
         if pi_id:
             pi = self._get(pi_id, "payment_intent")
             if pi["status"] != "succeeded" or not pi["latest_charge"]:
-                raise StripeError(400, f"PaymentIntent {pi_id} does not have a successful charge to refund.", code="charge_not_refundable")
+                raise StripeError(
+                    400,
+                    f"PaymentIntent {pi_id} does not have a successful charge to refund.",
+                    code="charge_not_refundable",
+                )
             charge_id = pi["latest_charge"]
         charge = self._get(charge_id, "charge")
         if charge["disputed"]:
@@ -327,8 +367,10 @@ class StripeStandIn:
         amount = remaining if amount is None else amount
         if amount > remaining:
             raise StripeError(
-                400, f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
-                code="amount_too_large", param="amount",
+                400,
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
+                code="amount_too_large",
+                param="amount",
             )
         reason = params.get("reason")
         if reason is not None and reason not in REFUND_REASONS:
@@ -356,21 +398,31 @@ class StripeStandIn:
         acct = self._get(destination, "account")
         if acct.get("capabilities", {}).get("transfers") != "active":
             raise StripeError(
-                400, "Your destination account needs to have the transfers capability enabled.",
-                code="insufficient_capabilities_for_transfer", param="destination",
+                400,
+                "Your destination account needs to have the transfers capability enabled.",
+                code="insufficient_capabilities_for_transfer",
+                param="destination",
             )
         source = params.get("source_transaction")
         if source:
             charge = self._get(source, "charge")
             if charge["currency"] != currency:
-                raise StripeError(400, "The currency of source_transaction's balance transaction must match the transfer currency.", param="currency")
+                raise StripeError(
+                    400,
+                    "The currency of source_transaction's balance transaction must match the transfer currency.",
+                    param="currency",
+                )
             moved = sum(
                 t["amount"] - t["amount_reversed"]
                 for t in self.objects.values()
                 if t["object"] == "transfer" and t["source_transaction"] == source
             )
             if moved + amount > charge["amount"]:
-                raise StripeError(400, "Transfers using source_transaction cannot exceed the source charge amount.", code="transfer_source_balance_parameters_mismatch")
+                raise StripeError(
+                    400,
+                    "Transfers using source_transaction cannot exceed the source charge amount.",
+                    code="transfer_source_balance_parameters_mismatch",
+                )
         transfer_id = _id("tr")
         transfer = self._fixture(
             "transfer",
@@ -385,7 +437,12 @@ class StripeStandIn:
             description=params.get("description"),
             metadata=self._metadata(params),
             reversed=False,
-            reversals={"object": "list", "data": [], "has_more": False, "url": f"/v1/transfers/{transfer_id}/reversals"},
+            reversals={
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "url": f"/v1/transfers/{transfer_id}/reversals",
+            },
             balance_transaction=_id("txn"),
         )
         return copy.deepcopy(transfer)
@@ -396,7 +453,12 @@ class StripeStandIn:
         amount = self._integer(params, "amount", required=False)
         amount = remaining if amount is None else amount
         if amount > remaining:
-            raise StripeError(400, f"Reversal amount ({amount}) exceeds the unreversed transfer amount ({remaining}).", code="amount_too_large", param="amount")
+            raise StripeError(
+                400,
+                f"Reversal amount ({amount}) exceeds the unreversed transfer amount ({remaining}).",
+                code="amount_too_large",
+                param="amount",
+            )
         reversal = self._fixture(
             "transfer_reversal",
             id=_id("trr"),
@@ -489,7 +551,9 @@ class StripeStandIn:
         """The designer finished onboarding."""
         with self._lock:
             acct = self._get(acct_id, "account")
-            acct.update(details_submitted=True, payouts_enabled=True, charges_enabled=True, capabilities={"transfers": "active"})
+            acct.update(
+                details_submitted=True, payouts_enabled=True, charges_enabled=True, capabilities={"transfers": "active"}
+            )
             return copy.deepcopy(acct)
 
     def open_dispute(self, charge_id: str, amount: int | None = None, reason: str = "fraudulent") -> dict:
@@ -518,10 +582,18 @@ class StripeStandIn:
 
     def payout(self, acct_id: str, amount: int, currency: str, status: str = "paid") -> dict:
         with self._lock:
-            return copy.deepcopy(self._fixture(
-                "payout", id=_id("po"), amount=amount, currency=currency, status=status,
-                destination=_id("ba"), automatic=True, metadata={},
-            ))
+            return copy.deepcopy(
+                self._fixture(
+                    "payout",
+                    id=_id("po"),
+                    amount=amount,
+                    currency=currency,
+                    status=status,
+                    destination=_id("ba"),
+                    automatic=True,
+                    metadata={},
+                )
+            )
 
     def update_payout(self, payout_id: str, status: str) -> dict:
         with self._lock:
@@ -539,8 +611,15 @@ class StripeStandIn:
         with self._lock:
             return [copy.deepcopy(o) for o in self.objects.values() if o.get("object") == kind]
 
-    def event(self, type: str, obj: dict, *, account: str | None = None, created: int | None = None,
-              previous_attributes: dict | None = None) -> dict:
+    def event(
+        self,
+        type: str,
+        obj: dict,
+        *,
+        account: str | None = None,
+        created: int | None = None,
+        previous_attributes: dict | None = None,
+    ) -> dict:
         """A Stripe-shaped event around ``obj`` (the snapshot Stripe sends to webhooks)."""
         event = copy.deepcopy(self.fixtures["event"])
         data = {"object": copy.deepcopy(obj)}
@@ -564,6 +643,9 @@ class StripeStandIn:
     def calls_to(self, method: str, path_pattern: str, *, ok: bool | None = True) -> list[Call]:
         with self._lock:
             return [
-                c for c in self.calls
-                if c.method == method and re.fullmatch(path_pattern, c.path) and (ok is None or (200 <= c.status < 300) == ok)
+                c
+                for c in self.calls
+                if c.method == method
+                and re.fullmatch(path_pattern, c.path)
+                and (ok is None or (200 <= c.status < 300) == ok)
             ]

@@ -1,5 +1,6 @@
 """Races against real PostgreSQL: refunds and duplicated webhook deliveries in parallel threads never
 refund, record or transfer twice."""
+
 import json
 import time
 
@@ -7,11 +8,11 @@ import pytest
 
 from payments import services
 from payments.models import LedgerEntry, PayoutAccount, Refund, StripeEvent, Transfer
+from shop.core.errors import ServiceError
 from tests.checkout.test_concurrency import run_together
 from tests.conftest import make_designer, make_user
 from tests.payments.conftest import post_webhook, sign
 from tests.payments.helpers import make_purchase, start_payment
-from shop.core.errors import ServiceError
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,6 +55,8 @@ def test_the_same_webhook_delivered_in_parallel_is_processed_once(stripe_on):
     assert results == [200] * 4
     assert StripeEvent.objects.count() == 1 and StripeEvent.objects.get().status == "PROCESSED"
     assert list(LedgerEntry.objects.order_by("id").values_list("kind", "amount")) == [
-        ("SALE", 150000), ("COMMISSION", -22500), ("TRANSFER", 127500),
+        ("SALE", 150000),
+        ("COMMISSION", -22500),
+        ("TRANSFER", 127500),
     ]
     assert Transfer.objects.count() == 1 and len(stripe_on.of_kind("transfer")) == 1

@@ -1,5 +1,6 @@
 """Stripe Connect for designers: onboarding, payoutsEnabled following account.updated, accrued
 shares transferred once payouts are enabled."""
+
 import pytest
 
 from payments.models import PayoutAccount, Transfer

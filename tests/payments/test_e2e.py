@@ -3,6 +3,7 @@ payment_intent.succeeded -> both orders PAID -> one transfer per designer of tot
 -> a partial refund of one order -> transfer reversal and ledger entries -> balances that add up.
 The same events delivered twice and out of order change nothing more; the ledger agrees with the
 Stripe objects."""
+
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,9 @@ ONBOARD = load_operation("designer/DesignerPayoutOnboard.graphql")
 def onboarded(gql, stripe_on, deliver, designer):
     assert gql(ONBOARD, user=designer.user)["data"]["designerPayoutOnboard"]["errors"] == []
     account = PayoutAccount.objects.get(designer=designer)
-    deliver(stripe_on.event("account.updated", stripe_on.enable_payouts(account.account_id), account=account.account_id))
+    deliver(
+        stripe_on.event("account.updated", stripe_on.enable_payouts(account.account_id), account=account.account_id)
+    )
     return account
 
 
@@ -56,7 +59,9 @@ def market(gql, stripe_on, deliver):
     return ha, minh, accounts, purchase, payment, intent, charge
 
 
-def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, deliver, run_on_commit, market, django_assert_max_num_queries):
+def test_purchase_to_transfers_to_partial_refund_and_balances(
+    gql, stripe_on, deliver, run_on_commit, market, django_assert_max_num_queries
+):
     ha, minh, accounts, purchase, payment, intent, charge = market
     order_ha, order_minh = purchase.orders.get(designer=ha), purchase.orders.get(designer=minh)
     assert (order_ha.total_amount, order_minh.total_amount) == (330000, 230000)
@@ -70,7 +75,10 @@ def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, de
     transfers = stripe_on.calls_to("POST", "/v1/transfers")
     by_destination = {c.params["destination"]: c for c in transfers}
     assert len(transfers) == 2
-    ha_transfer, minh_transfer = by_destination[accounts[ha.pk].account_id], by_destination[accounts[minh.pk].account_id]
+    ha_transfer, minh_transfer = (
+        by_destination[accounts[ha.pk].account_id],
+        by_destination[accounts[minh.pk].account_id],
+    )
     assert ha_transfer.params["amount"] == "280500"  # 330000 - 15 %
     assert minh_transfer.params["amount"] == "207000"  # 230000 - 10 %
     for call, order in ((ha_transfer, order_ha), (minh_transfer, order_minh)):
@@ -82,7 +90,11 @@ def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, de
 
     # 2. Hà refunds 110000 of her order (a third): Stripe refunds, her transfer is reversed by her net share.
     with run_on_commit():
-        result = gql(REFUND, {"id": order_gid(order_ha), "input": {"amount": "110000", "reason": "Hết hàng một món"}}, user=ha.user)
+        result = gql(
+            REFUND,
+            {"id": order_gid(order_ha), "input": {"amount": "110000", "reason": "Hết hàng một món"}},
+            user=ha.user,
+        )
     assert result["data"]["orderRefund"]["errors"] == []
     [refund_call] = stripe_on.calls_to("POST", "/v1/refunds")
     assert refund_call.params["amount"] == "110000" and refund_call.idempotency_key == f"refund-order-{order_ha.pk}-1"
@@ -93,8 +105,12 @@ def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, de
     order_ha.refresh_from_db()
     assert (order_ha.status, order_ha.refunded_amount) == ("PARTIALLY_REFUNDED", 110000)
     assert ledger_of(ha) == [
-        ("SALE", 330000), ("COMMISSION", -49500), ("TRANSFER", 280500),
-        ("REFUND", -110000), ("COMMISSION_REFUND", 16500), ("TRANSFER_REVERSAL", -93500),
+        ("SALE", 330000),
+        ("COMMISSION", -49500),
+        ("TRANSFER", 280500),
+        ("REFUND", -110000),
+        ("COMMISSION_REFUND", 16500),
+        ("TRANSFER_REVERSAL", -93500),
     ]
     [refund_email] = [m for m in mail.outbox if "hoàn tiền" in m.subject]
     assert refund_email.to == [purchase.email] and order_ha.number in refund_email.subject
@@ -117,7 +133,9 @@ def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, de
     assert ha_balance == {"pending": 0, "available": 187000, "paidOut": 0}
     assert ha_ledger["totalCount"] == 6
     earnings = ("SALE", "COMMISSION", "COMMISSION_REFUND", "REFUND", "DISPUTE", "DISPUTE_REVERSAL")
-    earned = sum(int(Decimal(e["node"]["amount"]["amount"])) for e in ha_ledger["edges"] if e["node"]["kind"] in earnings)
+    earned = sum(
+        int(Decimal(e["node"]["amount"]["amount"])) for e in ha_ledger["edges"] if e["node"]["kind"] in earnings
+    )
     assert earned == sum(ha_balance.values()) == 330000 - 49500 - 110000 + 16500
     minh_balance, _ = balance(gql, minh)
     assert minh_balance == {"pending": 0, "available": 207000, "paidOut": 0}
@@ -139,7 +157,9 @@ def test_purchase_to_transfers_to_partial_refund_and_balances(gql, stripe_on, de
         account_id = accounts[designer.pk].account_id
         net = sum(t["amount"] - t["amount_reversed"] for t in stripe_transfers if t["destination"] == account_id)
         assert net == ledger_sum(designer, "TRANSFER", "TRANSFER_REVERSAL")
-    assert sum(r["amount"] for r in stripe_on.of_kind("refund")) == -(ledger_sum(ha, "REFUND") + ledger_sum(minh, "REFUND"))
+    assert sum(r["amount"] for r in stripe_on.of_kind("refund")) == -(
+        ledger_sum(ha, "REFUND") + ledger_sum(minh, "REFUND")
+    )
     assert stripe_charge["amount"] == ledger_sum(ha, "SALE") + ledger_sum(minh, "SALE")
     moved = sum(t["amount"] - t["amount_reversed"] for t in stripe_transfers)
     assert moved <= stripe_charge["amount"] - stripe_charge["amount_refunded"]
@@ -220,7 +240,9 @@ def test_a_dispute_marks_the_orders_records_the_loss_and_tells_staff(gql, stripe
     assert refused["errors"][0]["code"] == "DISPUTED"
     # Duplicate "created": nothing more, no second email.
     deliver(stripe_on.event("charge.dispute.created", dispute))
-    assert len([m for m in mail.outbox if m.to == ["staff@rethink.market"]]) == 1 and ledger_sum(ha, "DISPUTE") == -330000
+    assert (
+        len([m for m in mail.outbox if m.to == ["staff@rethink.market"]]) == 1 and ledger_sum(ha, "DISPUTE") == -330000
+    )
 
     # Won: the loss is given back and the shares transferred again.
     deliver(stripe_on.event("charge.dispute.closed", stripe_on.close_dispute(dispute["id"], "won")))
@@ -228,8 +250,13 @@ def test_a_dispute_marks_the_orders_records_the_loss_and_tells_staff(gql, stripe
     assert not order_ha.is_disputed
     assert ledger_of(ha)[6:] == [("DISPUTE_REVERSAL", 330000), ("COMMISSION_REFUND", -49500), ("TRANSFER", 280500)]
     assert balance(gql, ha)[0] == {"pending": 0, "available": 280500, "paidOut": 0}
-    assert [c.idempotency_key for c in stripe_on.calls_to("POST", "/v1/transfers") if c.params["destination"] == accounts[ha.pk].account_id] == [
-        f"transfer-order-{order_ha.pk}-1", f"transfer-order-{order_ha.pk}-3",
+    assert [
+        c.idempotency_key
+        for c in stripe_on.calls_to("POST", "/v1/transfers")
+        if c.params["destination"] == accounts[ha.pk].account_id
+    ] == [
+        f"transfer-order-{order_ha.pk}-1",
+        f"transfer-order-{order_ha.pk}-3",
     ]
     # A late "created" after "closed" changes nothing.
     before = state()
@@ -256,7 +283,9 @@ def test_refunds_and_reversals_made_in_the_stripe_dashboard_are_recorded(gql, st
     ha, minh, accounts, purchase, payment, intent, charge = market
     deliver(stripe_on.event("payment_intent.succeeded", intent))
     client = stripe.StripeClient("sk_test_dashboard", base_addresses={"api": stripe_on.url}, max_network_retries=0)
-    client.v1.refunds.create({"payment_intent": intent["id"], "amount": 56000}, {"idempotency_key": "dashboard-refund-1"})
+    client.v1.refunds.create(
+        {"payment_intent": intent["id"], "amount": 56000}, {"idempotency_key": "dashboard-refund-1"}
+    )
     deliver(stripe_on.event("charge.refunded", stripe_on.object(charge["id"])))
     refunds = Refund.objects.order_by("order__designer_id")
     assert [(r.source, r.amount) for r in refunds] == [("PROVIDER", 33000), ("PROVIDER", 23000)]
@@ -264,7 +293,13 @@ def test_refunds_and_reversals_made_in_the_stripe_dashboard_are_recorded(gql, st
     assert purchase.orders.filter(status="PARTIALLY_REFUNDED").count() == 2
 
     ha_transfer = Transfer.objects.get(designer=ha, kind="TRANSFER")
-    client.v1.transfers.reversals.create(ha_transfer.provider_id, {"amount": 1000}, {"idempotency_key": "dashboard-rev-1"})
+    client.v1.transfers.reversals.create(
+        ha_transfer.provider_id, {"amount": 1000}, {"idempotency_key": "dashboard-rev-1"}
+    )
     deliver(stripe_on.event("transfer.reversed", stripe_on.object(ha_transfer.provider_id)))
-    net = sum(t["amount"] - t["amount_reversed"] for t in stripe_on.of_kind("transfer") if t["destination"] == accounts[ha.pk].account_id)
+    net = sum(
+        t["amount"] - t["amount_reversed"]
+        for t in stripe_on.of_kind("transfer")
+        if t["destination"] == accounts[ha.pk].account_id
+    )
     assert net == ledger_sum(ha, "TRANSFER", "TRANSFER_REVERSAL")

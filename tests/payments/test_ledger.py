@@ -1,5 +1,6 @@
 """The ledger: integers, idempotent entries, cumulative commission rounding, the designer's view
 (filters, pages, nodes) and who may see it."""
+
 from decimal import Decimal
 
 import pytest
@@ -32,8 +33,14 @@ def sold(db, run_on_commit):
 def test_entries_are_written_once_per_reference(sold):
     designer, [order, *_] = sold
     count = LedgerEntry.objects.count()
-    again = ledger.record(designer_id=designer.pk, order_id=order.pk, kind="SALE", amount=999, currency="VND",
-                          reference=f"sale:order-{order.pk}")
+    again = ledger.record(
+        designer_id=designer.pk,
+        order_id=order.pk,
+        kind="SALE",
+        amount=999,
+        currency="VND",
+        reference=f"sale:order-{order.pk}",
+    )
     assert again.amount == 100000 and LedgerEntry.objects.count() == count
     assert ledger.record(designer_id=designer.pk, kind="SALE", amount=0, currency="VND", reference="zero") is None
     with pytest.raises(TypeError):
@@ -49,7 +56,12 @@ def test_commission_given_back_adds_up_exactly_over_many_small_refunds(gql, db, 
     staff = make_user(staff=True)
     for amount in ("33333", "33333", "33333"):
         with run_on_commit():
-            assert gql(REFUND, {"id": order_gid(order), "input": {"amount": amount}}, user=staff)["data"]["orderRefund"]["errors"] == []
+            assert (
+                gql(REFUND, {"id": order_gid(order), "input": {"amount": amount}}, user=staff)["data"]["orderRefund"][
+                    "errors"
+                ]
+                == []
+            )
     sums = ledger.sums_by_kind(order_id=order.pk)
     assert sums["COMMISSION"] == -13370 and sums["COMMISSION_REFUND"] == 13370
     assert ledger.order_owed(order.pk) == 0
@@ -90,15 +102,22 @@ def test_my_ledger_pages_and_filters(gql, sold, run_on_commit, django_assert_max
     page = first["ledger"]
     assert page["totalCount"] == 8 and page["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["kind"] for e in page["edges"]] == ["COMMISSION_REFUND", "REFUND", "COMMISSION"]
-    rest = gql(MONEY, {"first": 10, "after": page["pageInfo"]["endCursor"]}, user=designer.user)["data"]["myDesigner"]["ledger"]
+    rest = gql(MONEY, {"first": 10, "after": page["pageInfo"]["endCursor"]}, user=designer.user)["data"]["myDesigner"][
+        "ledger"
+    ]
     assert len(rest["edges"]) == 5 and rest["pageInfo"]["hasNextPage"] is False
     assert first["balance"]["pending"]["amount"] == str(600000 - 90000 - 50000 + 7500)
 
-    refunds = gql(MONEY, {"filter": {"kinds": ["REFUND", "COMMISSION_REFUND"]}}, user=designer.user)["data"]["myDesigner"]["ledger"]
+    refunds = gql(MONEY, {"filter": {"kinds": ["REFUND", "COMMISSION_REFUND"]}}, user=designer.user)["data"][
+        "myDesigner"
+    ]["ledger"]
     assert [(e["node"]["kind"], e["node"]["amount"]["amount"]) for e in refunds["edges"]] == [
-        ("COMMISSION_REFUND", "7500"), ("REFUND", "-50000"),
+        ("COMMISSION_REFUND", "7500"),
+        ("REFUND", "-50000"),
     ]
-    one_order = gql(MONEY, {"filter": {"order": order_gid(orders[0])}}, user=designer.user)["data"]["myDesigner"]["ledger"]
+    one_order = gql(MONEY, {"filter": {"order": order_gid(orders[0])}}, user=designer.user)["data"]["myDesigner"][
+        "ledger"
+    ]
     assert {e["node"]["orderNumber"] for e in one_order["edges"]} == {orders[0].number} and one_order["totalCount"] == 2
     usd = gql(MONEY, {"filter": {"currency": "usd"}, "currency": "USD"}, user=designer.user)["data"]["myDesigner"]
     assert usd["ledger"]["totalCount"] == 0 and usd["balance"]["pending"] == {"amount": "0.00", "currency": "USD"}

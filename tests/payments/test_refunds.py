@@ -1,6 +1,7 @@
 """orderRefund: staff for any order, a designer for its own; full or partial, by lines or amount;
 through the gateway; the order, the ledger, stock and the buyer's email follow. Refusals write
 nothing."""
+
 from decimal import Decimal
 
 import pytest
@@ -67,7 +68,8 @@ def test_staff_refund_an_amount_partially_then_the_rest(gql, dummy_paid, run_on_
     # A full refund gives back exactly the whole commission: the designer keeps nothing, owes nothing.
     assert sum(a for _k, a in ledger_of(ha)) == 0
     assert list(Refund.objects.filter(order=order).values_list("idempotency_key", flat=True)) == [
-        f"refund-order-{order.pk}-1", f"refund-order-{order.pk}-2",
+        f"refund-order-{order.pk}-1",
+        f"refund-order-{order.pk}-2",
     ]
 
 
@@ -129,8 +131,16 @@ def test_buyers_and_anonymous_callers_are_denied(gql, dummy_paid, db_unchanged):
         (lambda o: {"amount": "-5"}, "INVALID", "amount"),
         (lambda o: {"amount": "100.5"}, "INVALID", "amount"),  # VND has no decimals
         (lambda o: {"amount": "1000", "restock": True}, "INVALID", "restock"),
-        (lambda o: {"amount": "1000", "lines": [{"lineId": line_gid(o.lines.first()), "quantity": 1}]}, "INVALID", "amount"),
-        (lambda o: {"lines": [{"lineId": "T3JkZXJMaW5lOjk5OTk5OQ==", "quantity": 1}]}, "INVALID_LINE", "lines.0.lineId"),
+        (
+            lambda o: {"amount": "1000", "lines": [{"lineId": line_gid(o.lines.first()), "quantity": 1}]},
+            "INVALID",
+            "amount",
+        ),
+        (
+            lambda o: {"lines": [{"lineId": "T3JkZXJMaW5lOjk5OTk5OQ==", "quantity": 1}]},
+            "INVALID_LINE",
+            "lines.0.lineId",
+        ),
         (lambda o: {"lines": [{"lineId": "garbage", "quantity": 1}]}, "INVALID_LINE", "lines.0.lineId"),
         (lambda o: {"lines": [{"lineId": line_gid(o.lines.first()), "quantity": 0}]}, "INVALID", "lines.0.quantity"),
         (lambda o: {"amount": "1000", "reason": "x" * 1001}, "INVALID", "reason"),
@@ -160,7 +170,9 @@ def test_unpaid_unknown_and_refunded_orders(gql, db, db_unchanged, run_on_commit
 
 
 def test_the_buyer_is_emailed_in_english_when_they_bought_in_english(gql, db, run_on_commit):
-    purchase = make_purchase((make_designer(display_name="Lan"), [("20.00", 2)]), gateway="dummy", currency="USD", language="en")
+    purchase = make_purchase(
+        (make_designer(display_name="Lan"), [("20.00", 2)]), gateway="dummy", currency="USD", language="en"
+    )
     with run_on_commit():
         start_payment(purchase)
     order = purchase.orders.get()
@@ -213,7 +225,9 @@ def test_a_partially_refunded_order_still_ships_and_arrives(gql, dummy_paid, run
         early = gql(DELIVER, {"id": order_gid(order)}, user=ha.user)["data"]["orderMarkDelivered"]
     assert early["errors"][0]["code"] == "INVALID_TRANSITION"
     with run_on_commit():
-        shipped = gql(FULFILL, {"id": order_gid(order), "input": {"carrier": "GHN", "trackingNumber": "GHN123"}}, user=ha.user)
+        shipped = gql(
+            FULFILL, {"id": order_gid(order), "input": {"carrier": "GHN", "trackingNumber": "GHN123"}}, user=ha.user
+        )
     assert shipped["data"]["orderFulfill"]["errors"] == []
     order.refresh_from_db()
     assert order.status == "PARTIALLY_REFUNDED" and order.fulfilled_at and order.tracking_number == "GHN123"

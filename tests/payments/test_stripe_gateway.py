@@ -1,5 +1,6 @@
 """The stripe gateway through the real SDK against the local stand-in: smallest units, lower-case
 currencies, deterministic idempotency keys, retries and errors."""
+
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,9 @@ from tests.payments.helpers import make_purchase, start_payment
 
 
 def request(amount, currency, key="purchase-1"):
-    return PaymentRequest(purchase_id=1, amount=Decimal(amount), currency=currency, email="b@example.com", idempotency_key=key)
+    return PaymentRequest(
+        purchase_id=1, amount=Decimal(amount), currency=currency, email="b@example.com", idempotency_key=key
+    )
 
 
 def test_vnd_has_no_minor_unit_150000_is_sent_as_150000(stripe_on):
@@ -40,8 +43,13 @@ def test_refunds_are_in_the_smallest_unit_too(db, stripe_on):
     for purchase, amount in ((usd, "12.34"), (vnd, "150000")):
         payment = start_payment(purchase)
         stripe_on.succeed_payment_intent(payment.psp_reference)
-        StripeGateway().refund(psp_reference=payment.psp_reference, amount=Decimal(amount), currency=purchase.currency,
-                               idempotency_key=f"refund-test-{purchase.pk}", reason="Hỏng khi giao")
+        StripeGateway().refund(
+            psp_reference=payment.psp_reference,
+            amount=Decimal(amount),
+            currency=purchase.currency,
+            idempotency_key=f"refund-test-{purchase.pk}",
+            reason="Hỏng khi giao",
+        )
     first, second = stripe_on.calls_to("POST", "/v1/refunds")
     assert (first.params["amount"], second.params["amount"]) == ("1234", "150000")
     assert first.params["reason"] == "requested_by_customer" and first.params["metadata"] == {"reason": "Hỏng khi giao"}
@@ -89,7 +97,9 @@ def test_errors_say_whether_a_retry_can_help(stripe_on):
         StripeGateway().initialize(request("150000", "VND"))
     assert down.value.retryable
     with pytest.raises(GatewayError) as refused:
-        StripeGateway().refund(psp_reference="pi_unknown", amount=Decimal(1), currency="VND", idempotency_key="refund-x")
+        StripeGateway().refund(
+            psp_reference="pi_unknown", amount=Decimal(1), currency="VND", idempotency_key="refund-x"
+        )
     assert not refused.value.retryable
 
 

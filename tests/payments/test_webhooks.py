@@ -1,5 +1,6 @@
 """POST /webhooks/stripe/: Stripe's signature on the raw body, each event stored once, processed by a
 task; hostile deliveries are refused with 400 and write nothing."""
+
 import json
 import time
 
@@ -113,7 +114,12 @@ def test_a_replay_after_the_tolerance_is_refused(paid_intent, stripe_on, deliver
 
 
 def test_signed_garbage_is_refused(stripe_on, db, db_unchanged):
-    for body in ("not json", "[]", json.dumps({"id": "evt_1", "type": "x"}), json.dumps({"id": "nope", "type": "x", "data": {"object": {}}})):
+    for body in (
+        "not json",
+        "[]",
+        json.dumps({"id": "evt_1", "type": "x"}),
+        json.dumps({"id": "nope", "type": "x", "data": {"object": {}}}),
+    ):
         with db_unchanged():
             assert post_webhook(body, sign(body)).status_code == 400
 
@@ -183,24 +189,30 @@ def test_payment_failed_records_the_error_and_a_late_failure_changes_nothing(pai
 
 def test_unknown_events_and_unknown_objects_are_ignored(stripe_on, deliver, db):
     deliver(stripe_on.event("customer.created", {"id": "cus_1", "object": "customer"}))
-    deliver(stripe_on.event("payment_intent.succeeded", {"id": "pi_not_ours", "object": "payment_intent", "status": "succeeded"}))
+    deliver(
+        stripe_on.event(
+            "payment_intent.succeeded", {"id": "pi_not_ours", "object": "payment_intent", "status": "succeeded"}
+        )
+    )
     assert list(StripeEvent.objects.values_list("status", flat=True)) == ["IGNORED", "IGNORED"]
 
 
 def test_a_refund_event_before_the_payment_waits_for_it(paid_intent, stripe_on, deliver):
     """Reordered delivery: charge.refunded arrives before payment_intent.succeeded."""
     purchase, _payment, intent, charge, (ha, _minh) = paid_intent
-    from payments.gateways.stripe import StripeGateway
     from decimal import Decimal
+
+    from payments.gateways.stripe import StripeGateway
 
     StripeGateway().refund(psp_reference=intent["id"], amount=Decimal(50000), currency="VND", idempotency_key="dash-1")
     deliver(stripe_on.event("charge.refunded", stripe_on.object(charge["id"])))
     assert StripeEvent.objects.get(type="charge.refunded").status == "DEFERRED"
     deliver(stripe_on.event("payment_intent.succeeded", intent))
     assert StripeEvent.objects.get(type="charge.refunded").status == "PROCESSED"
-    assert sum(a for k, a in ledger_of(ha) if k == "REFUND") + sum(
-        a for k, a in ledger_of(_minh) if k == "REFUND"
-    ) == -50000
+    assert (
+        sum(a for k, a in ledger_of(ha) if k == "REFUND") + sum(a for k, a in ledger_of(_minh) if k == "REFUND")
+        == -50000
+    )
 
 
 def test_an_unexpected_error_is_recorded_and_raised_for_a_retry(db):
@@ -220,7 +232,11 @@ def test_failed_events_are_tried_again_by_the_periodic_task(paid_intent, stripe_
 
     purchase, payment, intent, _charge, _designers = paid_intent
     event = StripeEvent.objects.create(
-        event_id="evt_flaky", type="payment_intent.succeeded", payment_intent=intent["id"], status="FAILED", attempts=3,
+        event_id="evt_flaky",
+        type="payment_intent.succeeded",
+        payment_intent=intent["id"],
+        status="FAILED",
+        attempts=3,
         payload=stripe_on.event("payment_intent.succeeded", intent),
     )
     assert retry_failed_stripe_events() == 1

@@ -1,4 +1,5 @@
 """The webhook's work done by a real Celery worker on Redis, with a retry when Stripe fails once."""
+
 import json
 import time
 
@@ -17,7 +18,9 @@ def test_a_real_worker_pays_the_orders_and_retries_a_failed_transfer(celery_work
     designer = make_designer()
     account = stripe_on.create_account({"type": "express"})
     stripe_on.enable_payouts(account["id"])
-    PayoutAccount.objects.create(designer=designer, account_id=account["id"], payouts_enabled=True, details_submitted=True)
+    PayoutAccount.objects.create(
+        designer=designer, account_id=account["id"], payouts_enabled=True, details_submitted=True
+    )
     purchase = make_purchase((designer, [(150000, 1)]))
     payment = start_payment(purchase)
     intent, charge = stripe_on.succeed_payment_intent(payment.psp_reference)
@@ -34,5 +37,7 @@ def test_a_real_worker_pays_the_orders_and_retries_a_failed_transfer(celery_work
     assert [c.status for c in calls] == [500, 200]
     assert calls[0].idempotency_key == calls[1].idempotency_key == f"transfer-order-{purchase.orders.get().pk}-1"
     assert list(LedgerEntry.objects.order_by("id").values_list("kind", "amount")) == [
-        ("SALE", 150000), ("COMMISSION", -22500), ("TRANSFER", 127500),
+        ("SALE", 150000),
+        ("COMMISSION", -22500),
+        ("TRANSFER", 127500),
     ]

@@ -4,6 +4,7 @@ to the Django admin, approves a pending designer and hides a product with the ad
 call the designer and moderation services); a non-staff user cannot reach the admin, not even with a
 valid session of its own. Outside CI a missing browser skips with the reason; in CI (``.ci/run`` installs
 it) the test fails instead."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,14 @@ from tests.conftest import CI, GraphQLClient, make_designer, make_user
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--window-size=1280,900",
 )
 PASSWORD = "a-Strong-pass-42"
@@ -127,7 +134,11 @@ def test_staff_approves_a_designer_and_hides_a_product_in_the_admin(browser, liv
     assert api(STOREFRONT_PRODUCT, {"slug": fake.slug})["data"]["product"] is None  # gone from the storefront
     assert api(STOREFRONT_PRODUCT, {"slug": genuine.slug})["data"]["product"] is not None
     # the designer sees why, through the API
-    reason = api("query($slug: String!) { product(slug: $slug) { isHidden hiddenReason } }", {"slug": fake.slug}, user=seller.user)
+    reason = api(
+        "query($slug: String!) { product(slug: $slug) { isHidden hiddenReason } }",
+        {"slug": fake.slug},
+        user=seller.user,
+    )
     assert reason["data"]["product"] == {"isHidden": True, "hiddenReason": fake.hidden_reason}
     # the change list filtered on hidden listings now shows it, and only it
     browser.get(f"{live_server.url}/admin/catalog/product/?hidden_at__isempty=0")
@@ -161,7 +172,13 @@ def test_a_non_staff_user_cannot_reach_the_admin(browser, live_server):
         session.force_login(user)
         browser.get(f"{live_server.url}/admin/login/")
         browser.delete_all_cookies()
-        browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"})
+        browser.add_cookie(
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
+                "path": "/",
+            }
+        )
         browser.get(f"{live_server.url}/admin/catalog/product/")
         wait_for(browser, "#login-form")
         assert "/admin/login/" in browser.current_url and not browser.find_elements(By.ID, "result_list")

@@ -6,6 +6,7 @@ internal error, or contain a stack trace, and every answer must fit the schema.
 ``FUZZ_EXAMPLES`` (default 12) sets the examples per operation; runs are derandomised so CI is
 reproducible — set ``FUZZ_SEED`` to explore other inputs locally.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ from tests.conftest import make_designer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 SEED = os.environ.get("FUZZ_SEED")
-TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', "site-packages", ".py\", line ")
+TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', "site-packages", '.py", line ')
 
 
 def _register_scalars():

@@ -37,17 +37,18 @@ How to add a row
 3. Run ``pytest tests/security/test_permission_matrix.py``. Each role runs inside a savepoint that
    is rolled back, so mutations in one role do not affect the next.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from django.db import transaction
-from graphql import is_object_type, parse
 from graphql_relay import to_global_id
 
 from designers.models import DesignerStatusChange
+from graphql import is_object_type, parse
 from shop.accounts import reset_tokens, tokens
 from shop.accounts.models import User
 from shop.schema import schema
@@ -73,6 +74,7 @@ def gid(type_name: str, pk) -> str:
 
 # --- the world: objects owned by designer A and by buyer X ---------------------------------------
 
+
 @dataclass
 class World:
     buyer: User  # buyer X
@@ -91,7 +93,7 @@ class World:
     order_a: object = None
     download_x: object = None
     # catalog and portfolios (see _add_catalog)
-    catalog: "CatalogWorld" = None
+    catalog: CatalogWorld = None
 
     def user(self, role: str) -> User | None:
         if role == "anonymous":
@@ -135,21 +137,37 @@ def _add_commerce(world: World) -> None:
 
     designer_a = world.designer_a
     world.variant_a = make_variant(product=make_product(designer=designer_a, name="A's scarf"), price=150000, stock=10)
-    font = make_variant(product=make_product(designer=designer_a, name="A's font", product_type="DIGITAL"), price=90000,
-                        stock=0, digital_file="digital/matrix-font.zip")
+    font = make_variant(
+        product=make_product(designer=designer_a, name="A's font", product_type="DIGITAL"),
+        price=90000,
+        stock=0,
+        digital_file="digital/matrix-font.zip",
+    )
     world.shipping_a = ShippingMethod.objects.create(designer=designer_a, name="A ships", price_amount=30000)
-    address = {"recipient_name": "Buyer X", "phone": "0912345678", "street_address": "1 Hàng Bạc", "ward": "Hoàn Kiếm", "province": "Hà Nội"}
+    address = {
+        "recipient_name": "Buyer X",
+        "phone": "0912345678",
+        "street_address": "1 Hàng Bạc",
+        "ward": "Hoàn Kiếm",
+        "province": "Hà Nội",
+    }
 
     def ready(user, variants):
         checkout = checkout_services.create_checkout(
-            user=user, email="x@example.com", shipping_address=address,
+            user=user,
+            email="x@example.com",
+            shipping_address=address,
             lines=[{"variant_id": gid("ProductVariant", v.pk), "quantity": 1} for v in variants],
         )
-        checkout_services.set_shipping_method(token=checkout.token, user=user, shipping_method_id=gid("ShippingMethod", world.shipping_a.pk))
+        checkout_services.set_shipping_method(
+            token=checkout.token, user=user, shipping_method_id=gid("ShippingMethod", world.shipping_a.pk)
+        )
         return checkout
 
     paid = ready(world.buyer, [world.variant_a, font])
-    world.purchase_x = checkout_services.complete_checkout(token=paid.token, user=world.buyer, gateway_id="dummy").purchase
+    world.purchase_x = checkout_services.complete_checkout(
+        token=paid.token, user=world.buyer, gateway_id="dummy"
+    ).purchase
     world.order_a = world.purchase_x.orders.get()
     world.download_x = DigitalDownload.objects.get(line__order=world.order_a)
     world.checkout_x = ready(world.buyer, [world.variant_a])
@@ -174,6 +192,7 @@ def _refund_of_a(world: World):
 
 
 # --- outcomes -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -224,6 +243,7 @@ class Row:
 
 # --- checks used by several rows ----------------------------------------------------------------
 
+
 def is_own_user(value, w, role):
     return value["id"] == gid("User", w.user(role).pk)
 
@@ -258,7 +278,7 @@ def only_self_changed(attribute: str, owner_roles: dict[str, str]):
 
     def check(value, w, role):
         assert value["errors"] == [], value
-        for owner_role, snapshot in owner_roles.items():
+        for owner_role in owner_roles:
             owner = w.user(owner_role)
             current = getattr(User.objects.get(pk=owner.pk), attribute)
             if role != owner_role:
@@ -294,108 +314,205 @@ def updated_own_profile_only(value, w, role):
 DESIGNER_A_DETAIL = "query($slug: String!) { designer(slug: $slug) { id statusHistory { toStatus actorEmail } } }"
 NODE_DESIGNER = "query($id: ID!) { node(id: $id) { id ... on Designer { statusHistory { toStatus actorEmail } } } }"
 NODE_USER = "query($id: ID!) { node(id: $id) { id ... on User { email } } }"
-DECIDE = "mutation($id: ID!, $reason: String) { %s(id: $id, reason: $reason) { designer { id status } errors { code } } }"
-DECIDE_REASON = "mutation($id: ID!, $reason: String!) { %s(id: $id, reason: $reason) { designer { id status } errors { code } } }"
+DECIDE = (
+    "mutation($id: ID!, $reason: String) { %s(id: $id, reason: $reason) { designer { id status } errors { code } } }"
+)
+DECIDE_REASON = (
+    "mutation($id: ID!, $reason: String!) { %s(id: $id, reason: $reason) { designer { id status } errors { code } } }"
+)
 STAFF_ONLY = roles(DENIED, staff=DATA)
 
 MATRIX: list[Row] = [
     # queries
     Row("Query.me", "{ me { id email } }", expect=roles(data(is_own_user), anonymous=NULL)),
-    Row("Query.myDesigner", "{ myDesigner { id status } }",
-        expect=roles(data(is_own_designer), anonymous=NULL, buyer=NULL, staff=NULL)),
-    Row("Query.designers", "{ designers(first: 100) { edges { node { id status } } } }",
-        expect=roles(data(public_designer_list))),
-    Row("Query.designers", "{ designers(first: 100, filter: {status: PENDING}) { edges { node { id } } } }",
-        expect=STAFF_ONLY),
-    Row("Query.designer", DESIGNER_A_DETAIL, lambda w: {"slug": w.designer_a.slug},
-        expect=roles(data(a_history_visible_only_to_a_and_staff))),
-    Row("Query.designer", "query($id: ID!) { designer(id: $id) { id status } }",
+    Row(
+        "Query.myDesigner",
+        "{ myDesigner { id status } }",
+        expect=roles(data(is_own_designer), anonymous=NULL, buyer=NULL, staff=NULL),
+    ),
+    Row(
+        "Query.designers",
+        "{ designers(first: 100) { edges { node { id status } } } }",
+        expect=roles(data(public_designer_list)),
+    ),
+    Row(
+        "Query.designers",
+        "{ designers(first: 100, filter: {status: PENDING}) { edges { node { id } } } }",
+        expect=STAFF_ONLY,
+    ),
+    Row(
+        "Query.designer",
+        DESIGNER_A_DETAIL,
+        lambda w: {"slug": w.designer_a.slug},
+        expect=roles(data(a_history_visible_only_to_a_and_staff)),
+    ),
+    Row(
+        "Query.designer",
+        "query($id: ID!) { designer(id: $id) { id status } }",
         lambda w: {"id": gid("Designer", w.designer_b_pending.pk)},  # guessing a pending designer's ID
-        expect=roles(NULL, designer_b_pending=data(is_own_designer), staff=DATA)),
-    Row("Query.node", NODE_USER, lambda w: {"id": gid("User", w.buyer.pk)},
-        expect=roles(NULL, buyer=DATA, staff=DATA)),
+        expect=roles(NULL, designer_b_pending=data(is_own_designer), staff=DATA),
+    ),
+    Row("Query.node", NODE_USER, lambda w: {"id": gid("User", w.buyer.pk)}, expect=roles(NULL, buyer=DATA, staff=DATA)),
     # node types
-    Row("Node.User", NODE_USER, lambda w: {"id": gid("User", w.buyer.pk)},
-        expect=roles(NULL, buyer=data(lambda v, w, r: v["email"] == w.buyer.email), staff=DATA)),
-    Row("Node.Designer", NODE_DESIGNER, lambda w: {"id": gid("Designer", w.designer_a.pk)},
-        expect=roles(data(a_history_visible_only_to_a_and_staff))),
-    Row("Node.Designer", NODE_DESIGNER, lambda w: {"id": gid("Designer", w.designer_b_suspended.pk)},
-        expect=roles(NULL, designer_b_suspended=DATA, staff=DATA)),
+    Row(
+        "Node.User",
+        NODE_USER,
+        lambda w: {"id": gid("User", w.buyer.pk)},
+        expect=roles(NULL, buyer=data(lambda v, w, r: v["email"] == w.buyer.email), staff=DATA),
+    ),
+    Row(
+        "Node.Designer",
+        NODE_DESIGNER,
+        lambda w: {"id": gid("Designer", w.designer_a.pk)},
+        expect=roles(data(a_history_visible_only_to_a_and_staff)),
+    ),
+    Row(
+        "Node.Designer",
+        NODE_DESIGNER,
+        lambda w: {"id": gid("Designer", w.designer_b_suspended.pk)},
+        expect=roles(NULL, designer_b_suspended=DATA, staff=DATA),
+    ),
     # account mutations: public ones work for everyone; "my account" ones touch only the caller
-    Row("Mutation.accountRegister",
+    Row(
+        "Mutation.accountRegister",
         "mutation($input: AccountRegisterInput!) { accountRegister(input: $input) { user { id } errors { code } } }",
         lambda w: {"input": {"email": "new.account@example.com", "password": PASSWORD}},
-        expect=roles(data(no_errors))),
-    Row("Mutation.tokenCreate",
+        expect=roles(data(no_errors)),
+    ),
+    Row(
+        "Mutation.tokenCreate",
         "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p) { token user { id } errors { code } } }",
         lambda w: {"e": w.buyer.email, "p": PASSWORD},
-        expect=roles(data(lambda v, w, r: v["token"] and v["user"]["id"] == gid("User", w.buyer.pk)))),
-    Row("Mutation.tokenRefresh",
+        expect=roles(data(lambda v, w, r: v["token"] and v["user"]["id"] == gid("User", w.buyer.pk))),
+    ),
+    Row(
+        "Mutation.tokenRefresh",
         "mutation($t: String!) { tokenRefresh(refreshToken: $t) { token errors { code } } }",
         lambda w: {"t": w.buyer_refresh_token},
-        expect=roles(data(lambda v, w, r: v["token"] and v["errors"] == []))),
-    Row("Mutation.tokenVerify",
+        expect=roles(data(lambda v, w, r: v["token"] and v["errors"] == [])),
+    ),
+    Row(
+        "Mutation.tokenVerify",
         "mutation($t: String!) { tokenVerify(token: $t) { isValid user { id } errors { code } } }",
         lambda w: {"t": tokens.create_access_token(w.buyer)},
-        expect=roles(data(lambda v, w, r: v["isValid"] is True))),
-    Row("Mutation.tokensDeactivateAll", "mutation { tokensDeactivateAll { ok errors { code } } }",
-        expect=roles(data(only_self_changed("token_version", {"buyer": "", "designer_a": ""})), anonymous=DENIED)),
-    Row("Mutation.accountUpdate",
+        expect=roles(data(lambda v, w, r: v["isValid"] is True)),
+    ),
+    Row(
+        "Mutation.tokensDeactivateAll",
+        "mutation { tokensDeactivateAll { ok errors { code } } }",
+        expect=roles(data(only_self_changed("token_version", {"buyer": "", "designer_a": ""})), anonymous=DENIED),
+    ),
+    Row(
+        "Mutation.accountUpdate",
         'mutation { accountUpdate(input: {fullName: "Changed"}) { user { id fullName } errors { code } } }',
-        expect=roles(data(only_self_changed("full_name", {"buyer": "", "designer_a": ""})), anonymous=DENIED)),
-    Row("Mutation.passwordChange",
+        expect=roles(data(only_self_changed("full_name", {"buyer": "", "designer_a": ""})), anonymous=DENIED),
+    ),
+    Row(
+        "Mutation.passwordChange",
         'mutation($old: String!) { passwordChange(oldPassword: $old, newPassword: "another-Strong-99") { token errors { code } } }',
         lambda w: {"old": PASSWORD},
-        expect=roles(data(only_self_changed("password", {"buyer": "", "designer_a": ""})), anonymous=DENIED)),
-    Row("Mutation.requestPasswordReset",
+        expect=roles(data(only_self_changed("password", {"buyer": "", "designer_a": ""})), anonymous=DENIED),
+    ),
+    Row(
+        "Mutation.requestPasswordReset",
         "mutation($e: String!) { requestPasswordReset(email: $e) { errors { code } } }",
         lambda w: {"e": w.buyer.email},
-        expect=roles(data(no_errors))),
-    Row("Mutation.setPassword",
+        expect=roles(data(no_errors)),
+    ),
+    Row(
+        "Mutation.setPassword",
         'mutation($t: String!) { setPassword(token: $t, password: "reset-Strong-77") { user { id } errors { code } } }',
         lambda w: {"t": reset_tokens.make_token(w.buyer)},
-        expect=roles(data(lambda v, w, r: v["user"]["id"] == gid("User", w.buyer.pk)))),
+        expect=roles(data(lambda v, w, r: v["user"]["id"] == gid("User", w.buyer.pk))),
+    ),
     # designer mutations
-    Row("Mutation.designerApply",
+    Row(
+        "Mutation.designerApply",
         'mutation { designerApply(input: {displayName: "New shop"}) { designer { id status } errors { code } } }',
-        expect=roles(fails("ALREADY_APPLIED"), anonymous=DENIED, buyer=data(designer_status("PENDING")), staff=data(designer_status("PENDING")))),
-    Row("Mutation.designerUpdate",
+        expect=roles(
+            fails("ALREADY_APPLIED"),
+            anonymous=DENIED,
+            buyer=data(designer_status("PENDING")),
+            staff=data(designer_status("PENDING")),
+        ),
+    ),
+    Row(
+        "Mutation.designerUpdate",
         'mutation { designerUpdate(input: {bio: "changed"}) { designer { id } errors { code } } }',
-        expect=roles(data(updated_own_profile_only), anonymous=DENIED, buyer=fails("NOT_FOUND"), staff=fails("NOT_FOUND"))),
-    Row("Mutation.designerApprove", DECIDE % "designerApprove",
+        expect=roles(
+            data(updated_own_profile_only), anonymous=DENIED, buyer=fails("NOT_FOUND"), staff=fails("NOT_FOUND")
+        ),
+    ),
+    Row(
+        "Mutation.designerApprove",
+        DECIDE % "designerApprove",
         lambda w: {"id": gid("Designer", w.designer_b_pending.pk)},
-        expect=roles(DENIED, staff=data(designer_status("APPROVED")))),
-    Row("Mutation.designerApprove", DECIDE % "designerApprove",
+        expect=roles(DENIED, staff=data(designer_status("APPROVED"))),
+    ),
+    Row(
+        "Mutation.designerApprove",
+        DECIDE % "designerApprove",
         lambda w: {"id": gid("Designer", w.designer_a.pk)},  # already approved: staff pass authz, then a payload error
-        expect=roles(DENIED, staff=fails("INVALID_TRANSITION"))),
-    Row("Mutation.designerReject", DECIDE_REASON % "designerReject",
+        expect=roles(DENIED, staff=fails("INVALID_TRANSITION")),
+    ),
+    Row(
+        "Mutation.designerReject",
+        DECIDE_REASON % "designerReject",
         lambda w: {"id": gid("Designer", w.designer_b_pending.pk), "reason": "Incomplete"},
-        expect=roles(DENIED, staff=data(designer_status("REJECTED")))),
-    Row("Mutation.designerSuspend", DECIDE_REASON % "designerSuspend",
+        expect=roles(DENIED, staff=data(designer_status("REJECTED"))),
+    ),
+    Row(
+        "Mutation.designerSuspend",
+        DECIDE_REASON % "designerSuspend",
         lambda w: {"id": gid("Designer", w.designer_a.pk), "reason": "Counterfeit"},
-        expect=roles(DENIED, staff=data(designer_status("SUSPENDED")))),
-    Row("Mutation.designerReinstate", DECIDE % "designerReinstate",
+        expect=roles(DENIED, staff=data(designer_status("SUSPENDED"))),
+    ),
+    Row(
+        "Mutation.designerReinstate",
+        DECIDE % "designerReinstate",
         lambda w: {"id": gid("Designer", w.designer_b_suspended.pk), "reason": None},
-        expect=roles(DENIED, staff=data(designer_status("APPROVED")))),
+        expect=roles(DENIED, staff=data(designer_status("APPROVED"))),
+    ),
     # checkout and orders: COMMERCE_ROWS below
     # payments (Stripe is not configured in tests by default: payouts cannot be set up)
-    Row("Mutation.designerPayoutOnboard", "mutation { designerPayoutOnboard { onboardingUrl errors { code } } }",
-        expect=roles(fails("PAYOUTS_NOT_CONFIGURED"), anonymous=DENIED, buyer=DENIED, staff=DENIED,
-                     designer_b_pending=fails("NOT_APPROVED"), designer_b_suspended=fails("NOT_APPROVED"))),
-    Row("Mutation.orderRefund",
+    Row(
+        "Mutation.designerPayoutOnboard",
+        "mutation { designerPayoutOnboard { onboardingUrl errors { code } } }",
+        expect=roles(
+            fails("PAYOUTS_NOT_CONFIGURED"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            staff=DENIED,
+            designer_b_pending=fails("NOT_APPROVED"),
+            designer_b_suspended=fails("NOT_APPROVED"),
+        ),
+    ),
+    Row(
+        "Mutation.orderRefund",
         'mutation($id: ID!) { orderRefund(id: $id, input: {amount: "1000"}) { refund { id } errors { code } } }',
         lambda w: {"id": gid("Order", w.order_a.pk)},
-        expect=roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=data(no_errors), staff=data(no_errors))),
-    Row("Query.designer",
+        expect=roles(
+            fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=data(no_errors), staff=data(no_errors)
+        ),
+    ),
+    Row(
+        "Query.designer",
         "query($slug: String!) { designer(slug: $slug) { id payoutsEnabled balance { pending { amount } } ledger(first: 5) { totalCount } } }",
         lambda w: {"slug": w.designer_a.slug},
-        expect=roles(data(a_money_visible_only_to_a_and_staff))),
-    Row("Node.LedgerEntry", "query($id: ID!) { node(id: $id) { id ... on LedgerEntry { kind } } }",
+        expect=roles(data(a_money_visible_only_to_a_and_staff)),
+    ),
+    Row(
+        "Node.LedgerEntry",
+        "query($id: ID!) { node(id: $id) { id ... on LedgerEntry { kind } } }",
         lambda w: {"id": gid("LedgerEntry", w.order_a.ledger_entries.order_by("pk").first().pk)},
-        expect=roles(NULL, designer_a=DATA, staff=DATA)),
-    Row("Node.Refund", "query($id: ID!) { node(id: $id) { id ... on Refund { amount { amount } } } }",
+        expect=roles(NULL, designer_a=DATA, staff=DATA),
+    ),
+    Row(
+        "Node.Refund",
+        "query($id: ID!) { node(id: $id) { id ... on Refund { amount { amount } } } }",
         lambda w: {"id": gid("Refund", _refund_of_a(w).pk)},  # made inside each role's rolled-back savepoint
-        expect=roles(NULL, buyer=DATA, designer_a=DATA, staff=DATA)),
+        expect=roles(NULL, buyer=DATA, designer_a=DATA, staff=DATA),
+    ),
 ]
 
 
@@ -426,70 +543,139 @@ COMMERCE_ROWS: list[Row] = [
     Row("Query.checkout", CHECKOUT_DETAIL, x_checkout, roles(NULL, buyer=DATA)),
     Row("Query.checkout", CHECKOUT_DETAIL, lambda w: {"token": str(w.checkout_anon.token)}, roles(DATA)),
     Row("Query.paymentGateways", "{ paymentGateways { id name } }", expect=roles(DATA)),
-    Row("Query.purchase", "query($token: UUID!) { purchase(token: $token) { id orders { number } } }",
-        lambda w: {"token": str(w.purchase_x.token)}, roles(DATA)),
+    Row(
+        "Query.purchase",
+        "query($token: UUID!) { purchase(token: $token) { id orders { number } } }",
+        lambda w: {"token": str(w.purchase_x.token)},
+        roles(DATA),
+    ),
     Row("Query.orders", "{ orders(first: 10) { totalCount } }", expect=STAFF_ONLY),
     Row("Node.Checkout", NODE_ID, lambda w: {"id": gid("Checkout", w.checkout_x.pk)}, roles(NULL, buyer=DATA)),
     Row("Node.Checkout", NODE_ID, lambda w: {"id": gid("Checkout", w.checkout_anon.pk)}, roles(NULL)),  # its token only
-    Row("Node.CheckoutLine", NODE_ID, lambda w: {"id": gid("CheckoutLine", w.checkout_x.lines.get().pk)}, roles(NULL, buyer=DATA)),
+    Row(
+        "Node.CheckoutLine",
+        NODE_ID,
+        lambda w: {"id": gid("CheckoutLine", w.checkout_x.lines.get().pk)},
+        roles(NULL, buyer=DATA),
+    ),
     Row("Node.ShippingMethod", NODE_ID, lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)}, roles(DATA)),
-    Row("Node.Purchase", NODE_ID, lambda w: {"id": gid("Purchase", w.purchase_x.pk)}, roles(NULL, buyer=DATA, staff=DATA)),
+    Row(
+        "Node.Purchase",
+        NODE_ID,
+        lambda w: {"id": gid("Purchase", w.purchase_x.pk)},
+        roles(NULL, buyer=DATA, staff=DATA),
+    ),
     Row("Node.Order", NODE_ID, lambda w: {"id": gid("Order", w.order_a.pk)}, ORDER_VIEWERS),
     Row("Node.OrderLine", NODE_ID, lambda w: {"id": gid("OrderLine", w.order_a.lines.first().pk)}, ORDER_VIEWERS),
     Row("Node.OrderEvent", NODE_ID, lambda w: {"id": gid("OrderEvent", w.order_a.events.first().pk)}, ORDER_VIEWERS),
-    Row("Node.DigitalDownload", NODE_ID, lambda w: {"id": gid("DigitalDownload", w.download_x.pk)}, roles(NULL, buyer=DATA)),
-    Row("Mutation.checkoutCreate",
+    Row(
+        "Node.DigitalDownload",
+        NODE_ID,
+        lambda w: {"id": gid("DigitalDownload", w.download_x.pk)},
+        roles(NULL, buyer=DATA),
+    ),
+    Row(
+        "Mutation.checkoutCreate",
         'mutation($v: ID!) { checkoutCreate(input: {email: "new@example.com", lines: [{variantId: $v, quantity: 1}]}) { checkout { id } errors { code } } }',
-        lambda w: {"v": gid("ProductVariant", w.variant_a.pk)}, roles(DATA)),
-    Row("Mutation.checkoutLinesAdd",
+        lambda w: {"v": gid("ProductVariant", w.variant_a.pk)},
+        roles(DATA),
+    ),
+    Row(
+        "Mutation.checkoutLinesAdd",
         "mutation($token: UUID!, $v: ID!) { checkoutLinesAdd(token: $token, input: {lines: [{variantId: $v, quantity: 1}]}) { checkout { id } errors { code } } }",
-        lambda w: {**x_checkout(w), "v": gid("ProductVariant", w.variant_a.pk)}, X_CHECKOUT_ONLY),
-    Row("Mutation.checkoutLinesUpdate",
+        lambda w: {**x_checkout(w), "v": gid("ProductVariant", w.variant_a.pk)},
+        X_CHECKOUT_ONLY,
+    ),
+    Row(
+        "Mutation.checkoutLinesUpdate",
         "mutation($token: UUID!, $v: ID!) { checkoutLinesUpdate(token: $token, input: {lines: [{variantId: $v, quantity: 3}]}) { checkout { id } errors { code } } }",
-        lambda w: {**x_checkout(w), "v": gid("ProductVariant", w.variant_a.pk)}, X_CHECKOUT_ONLY),
-    Row("Mutation.checkoutLinesDelete",
+        lambda w: {**x_checkout(w), "v": gid("ProductVariant", w.variant_a.pk)},
+        X_CHECKOUT_ONLY,
+    ),
+    Row(
+        "Mutation.checkoutLinesDelete",
         "mutation($token: UUID!, $l: ID!) { checkoutLinesDelete(token: $token, input: {lineIds: [$l]}) { checkout { id } errors { code } } }",
-        lambda w: {**x_checkout(w), "l": gid("CheckoutLine", w.checkout_x.lines.get().pk)}, X_CHECKOUT_ONLY),
-    Row("Mutation.checkoutEmailUpdate",
+        lambda w: {**x_checkout(w), "l": gid("CheckoutLine", w.checkout_x.lines.get().pk)},
+        X_CHECKOUT_ONLY,
+    ),
+    Row(
+        "Mutation.checkoutEmailUpdate",
         'mutation($token: UUID!) { checkoutEmailUpdate(token: $token, input: {email: "other@example.com"}) { checkout { id } errors { code } } }',
-        x_checkout, X_CHECKOUT_ONLY),
-    Row("Mutation.checkoutShippingAddressUpdate",
+        x_checkout,
+        X_CHECKOUT_ONLY,
+    ),
+    Row(
+        "Mutation.checkoutShippingAddressUpdate",
         'mutation($token: UUID!) { checkoutShippingAddressUpdate(token: $token, input: {recipientName: "Z", phone: "0987654321", '
         'streetAddress: "9 Phố Huế", ward: "Hai Bà Trưng", province: "Hà Nội"}) { checkout { id } errors { code } } }',
-        x_checkout, X_CHECKOUT_ONLY),
-    Row("Mutation.checkoutShippingMethodUpdate",
+        x_checkout,
+        X_CHECKOUT_ONLY,
+    ),
+    Row(
+        "Mutation.checkoutShippingMethodUpdate",
         "mutation($token: UUID!, $m: ID!) { checkoutShippingMethodUpdate(token: $token, input: {shippingMethodId: $m}) { checkout { id } errors { code } } }",
-        lambda w: {**x_checkout(w), "m": gid("ShippingMethod", w.shipping_a.pk)}, X_CHECKOUT_ONLY),
-    Row("Mutation.checkoutCustomerAttach",
+        lambda w: {**x_checkout(w), "m": gid("ShippingMethod", w.shipping_a.pk)},
+        X_CHECKOUT_ONLY,
+    ),
+    Row(
+        "Mutation.checkoutCustomerAttach",
         "mutation($token: UUID!) { checkoutCustomerAttach(token: $token) { checkout { id } errors { code } } }",
-        x_checkout, roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DATA)),
-    Row("Mutation.checkoutCustomerAttach",
+        x_checkout,
+        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DATA),
+    ),
+    Row(
+        "Mutation.checkoutCustomerAttach",
         "mutation($token: UUID!) { checkoutCustomerAttach(token: $token) { checkout { id } errors { code } } }",
-        lambda w: {"token": str(w.checkout_anon.token)}, roles(DATA, anonymous=DENIED)),
-    Row("Mutation.checkoutComplete",
+        lambda w: {"token": str(w.checkout_anon.token)},
+        roles(DATA, anonymous=DENIED),
+    ),
+    Row(
+        "Mutation.checkoutComplete",
         'mutation($token: UUID!) { checkoutComplete(token: $token, input: {gateway: "dummy"}) { purchase { status } errors { code } } }',
-        x_checkout, roles(fails("NOT_FOUND"), buyer=data(paid_purchase))),
-    Row("Mutation.shippingMethodCreate",
+        x_checkout,
+        roles(fails("NOT_FOUND"), buyer=data(paid_purchase)),
+    ),
+    Row(
+        "Mutation.shippingMethodCreate",
         'mutation { shippingMethodCreate(input: {name: "Nhanh", price: "25000"}) { shippingMethod { id } errors { code } } }',
-        expect=DESIGNERS_ONLY),
-    Row("Mutation.shippingMethodUpdate",
+        expect=DESIGNERS_ONLY,
+    ),
+    Row(
+        "Mutation.shippingMethodUpdate",
         'mutation($id: ID!) { shippingMethodUpdate(id: $id, input: {price: "1"}) { shippingMethod { id } errors { code } } }',
-        lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)}, A_ONLY_AMONG_DESIGNERS),
-    Row("Mutation.shippingMethodDelete",
+        lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)},
+        A_ONLY_AMONG_DESIGNERS,
+    ),
+    Row(
+        "Mutation.shippingMethodDelete",
         "mutation($id: ID!) { shippingMethodDelete(id: $id) { shippingMethod { id } errors { code } } }",
-        lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)}, A_ONLY_AMONG_DESIGNERS),
-    Row("Mutation.orderFulfill",
+        lambda w: {"id": gid("ShippingMethod", w.shipping_a.pk)},
+        A_ONLY_AMONG_DESIGNERS,
+    ),
+    Row(
+        "Mutation.orderFulfill",
         'mutation($id: ID!) { orderFulfill(id: $id, input: {carrier: "GHN", trackingNumber: "T1"}) { order { status } errors { code } } }',
         lambda w: {"id": gid("Order", w.order_a.pk)},
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=DATA, staff=DATA)),
-    Row("Mutation.orderMarkDelivered",  # a PAID order: A and staff pass authz, then the transition is refused
+        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=DATA, staff=DATA),
+    ),
+    Row(
+        "Mutation.orderMarkDelivered",  # a PAID order: A and staff pass authz, then the transition is refused
         "mutation($id: ID!) { orderMarkDelivered(id: $id) { order { status } errors { code } } }",
         lambda w: {"id": gid("Order", w.order_a.pk)},
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=fails("INVALID_TRANSITION"), staff=fails("INVALID_TRANSITION"))),
-    Row("Mutation.orderCancel",  # a PAID order: only staff may cancel it; the buyer is told why
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_a=fails("INVALID_TRANSITION"),
+            staff=fails("INVALID_TRANSITION"),
+        ),
+    ),
+    Row(
+        "Mutation.orderCancel",  # a PAID order: only staff may cancel it; the buyer is told why
         "mutation($id: ID!) { orderCancel(id: $id) { order { status } errors { code } } }",
         lambda w: {"id": gid("Order", w.order_a.pk)},
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=fails("INVALID_TRANSITION"), designer_a=DENIED, staff=DATA)),
+        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=fails("INVALID_TRANSITION"), designer_a=DENIED, staff=DATA),
+    ),
 ]
 MATRIX += COMMERCE_ROWS
 
@@ -502,6 +688,7 @@ MATRIX += COMMERCE_ROWS
 # staff; anyone else is PERMISSION_DENIED whatever IDs it sends. Another designer's object is
 # NOT_FOUND, exactly like a missing one. Only approved designers' products are published; only staff
 # moderate listings and manage categories.
+
 
 @dataclass
 class CatalogWorld:
@@ -549,11 +736,18 @@ def _add_catalog(world: World) -> None:
         return SimpleUploadedFile("photo.jpg", image_bytes(), "image/jpeg")
 
     def product(owner, name, *, publish, digital=False, category=None, variants=1):
-        item = catalog.create_product(actor=owner, name=name, product_type="DIGITAL" if digital else "PHYSICAL",
-                                      category_id=category.pk if category else None)
+        item = catalog.create_product(
+            actor=owner,
+            name=name,
+            product_type="DIGITAL" if digital else "PHYSICAL",
+            category_id=category.pk if category else None,
+        )
         for n in range(variants):
             catalog.create_variant(
-                actor=owner, product_id=item.pk, sku=f"{item.slug}-{n}", price=100000 + n * 1000,
+                actor=owner,
+                product_id=item.pk,
+                sku=f"{item.slug}-{n}",
+                price=100000 + n * 1000,
                 stock_quantity=None if digital else 5,
                 digital_file=SimpleUploadedFile("secret-font.pdf", pdf_bytes(), "application/pdf") if digital else None,
             )
@@ -751,7 +945,9 @@ PRODUCT_SIDES = (
 PRODUCT_BY_ID = "query($id: ID!) { product(id: $id) %s }" % PRODUCT_SIDES
 PRODUCT_BY_SLUG = "query($slug: String!) { product(slug: $slug) %s }" % PRODUCT_SIDES
 NODE_PRODUCT = "query($id: ID!) { node(id: $id) { id ... on Product %s } }" % PRODUCT_SIDES
-PRODUCTS = "query($filter: ProductFilterInput) { products(first: 100, filter: $filter) { totalCount edges { node { id } } } }"
+PRODUCTS = (
+    "query($filter: ProductFilterInput) { products(first: 100, filter: $filter) { totalCount edges { node { id } } } }"
+)
 NODE_VARIANT = "query($id: ID!) { node(id: $id) { id ... on ProductVariant { sku digitalFile { name } } } }"
 A_PAGE = "query($slug: String!) { designer(slug: $slug) { id %s } }"
 PRODUCT_PAYLOAD = "product { id status } errors { field code message }"
@@ -773,202 +969,451 @@ def a_slug(w):
 CATALOG_ROWS: list[Row] = [
     # --- queries: the storefront is the same for everyone; private products only by their owner and staff
     Row("Query.products", PRODUCTS, expect=roles(data(storefront_of_a))),
-    Row("Query.products", PRODUCTS, lambda w: {"filter": {"designer": gid("Designer", w.designer_a.pk)}},
-        roles(data(storefront_of_a))),
-    Row("Query.products", PRODUCTS, lambda w: {"filter": {"search": "phong chu bi mat"}},  # searching for A's draft
-        roles(data(lambda v, w, r: v["totalCount"] == 0))),
-    Row("Query.products", PRODUCTS, lambda w: {"filter": {"status": ["DRAFT"]}},
-        roles(DENIED, staff=data(lambda v, w, r: gid("Product", w.catalog.draft.pk) in edge_ids(v)))),
-    Row("Query.products", PRODUCTS, lambda w: {"filter": {"isHidden": True}},
-        roles(DENIED, staff=data(lambda v, w, r: edge_ids(v) == {gid("Product", w.catalog.hidden.pk)}))),
-    Row("Query.product", PRODUCT_BY_ID, product_id("draft"), roles(NULL, designer_a=data(private_side), staff=data(private_side))),
-    Row("Query.product", PRODUCT_BY_SLUG, lambda w: {"slug": w.catalog.hidden.slug},
-        roles(NULL, designer_a=data(hidden_reason_shown), staff=data(hidden_reason_shown))),
-    Row("Query.product", PRODUCT_BY_ID, lambda w: {"id": gid("Product", w.catalog.font_variant.product_id)},
-        roles(data(side_for_role))),
-    Row("Query.product", PRODUCT_BY_SLUG, lambda w: {"slug": w.catalog.b_suspended_live.slug},  # suspended: off the storefront
-        roles(NULL, designer_b_suspended=DATA, staff=DATA)),
-    Row("Query.product", PRODUCT_BY_ID, lambda w: {"id": gid("Designer", w.designer_a.pk)}, roles(NULL)),  # an ID of another type
-    Row("Query.categories",
+    Row(
+        "Query.products",
+        PRODUCTS,
+        lambda w: {"filter": {"designer": gid("Designer", w.designer_a.pk)}},
+        roles(data(storefront_of_a)),
+    ),
+    Row(
+        "Query.products",
+        PRODUCTS,
+        lambda w: {"filter": {"search": "phong chu bi mat"}},  # searching for A's draft
+        roles(data(lambda v, w, r: v["totalCount"] == 0)),
+    ),
+    Row(
+        "Query.products",
+        PRODUCTS,
+        lambda w: {"filter": {"status": ["DRAFT"]}},
+        roles(DENIED, staff=data(lambda v, w, r: gid("Product", w.catalog.draft.pk) in edge_ids(v))),
+    ),
+    Row(
+        "Query.products",
+        PRODUCTS,
+        lambda w: {"filter": {"isHidden": True}},
+        roles(DENIED, staff=data(lambda v, w, r: edge_ids(v) == {gid("Product", w.catalog.hidden.pk)})),
+    ),
+    Row(
+        "Query.product",
+        PRODUCT_BY_ID,
+        product_id("draft"),
+        roles(NULL, designer_a=data(private_side), staff=data(private_side)),
+    ),
+    Row(
+        "Query.product",
+        PRODUCT_BY_SLUG,
+        lambda w: {"slug": w.catalog.hidden.slug},
+        roles(NULL, designer_a=data(hidden_reason_shown), staff=data(hidden_reason_shown)),
+    ),
+    Row(
+        "Query.product",
+        PRODUCT_BY_ID,
+        lambda w: {"id": gid("Product", w.catalog.font_variant.product_id)},
+        roles(data(side_for_role)),
+    ),
+    Row(
+        "Query.product",
+        PRODUCT_BY_SLUG,
+        lambda w: {"slug": w.catalog.b_suspended_live.slug},  # suspended: off the storefront
+        roles(NULL, designer_b_suspended=DATA, staff=DATA),
+    ),
+    Row(
+        "Query.product", PRODUCT_BY_ID, lambda w: {"id": gid("Designer", w.designer_a.pk)}, roles(NULL)
+    ),  # an ID of another type
+    Row(
+        "Query.categories",
         "{ categories(first: 10) { totalCount edges { node { id children(first: 10) { edges { node { id } } } } } } }",
-        expect=roles(data(category_tree))),
-    Row("Query.category", "query($slug: String!) { category(slug: $slug) { id name parent { id } } }",
-        lambda w: {"slug": w.catalog.ao_dai.slug}, roles(DATA)),
+        expect=roles(data(category_tree)),
+    ),
+    Row(
+        "Query.category",
+        "query($slug: String!) { category(slug: $slug) { id name parent { id } } }",
+        lambda w: {"slug": w.catalog.ao_dai.slug},
+        roles(DATA),
+    ),
     # --- A's products, orders and portfolio read through fields of its public page
-    Row("Query.designer", A_PAGE % "products(first: 100) { edges { node { id } } }", a_slug,
-        roles(data(a_products_by_role))),
-    Row("Query.designer", A_PAGE % "products(first: 100, filter: {status: [DRAFT]}) { totalCount }", a_slug,
-        roles(DENIED, designer_a=DATA, staff=DATA)),
+    Row(
+        "Query.designer",
+        A_PAGE % "products(first: 100) { edges { node { id } } }",
+        a_slug,
+        roles(data(a_products_by_role)),
+    ),
+    Row(
+        "Query.designer",
+        A_PAGE % "products(first: 100, filter: {status: [DRAFT]}) { totalCount }",
+        a_slug,
+        roles(DENIED, designer_a=DATA, staff=DATA),
+    ),
     Row("Query.designer", A_PAGE % "orders(first: 10) { totalCount }", a_slug, roles(data(a_orders_by_role))),
-    Row("Query.designer", "query($slug: String!) { designer(slug: $slug) { id portfolio(first: 10) { totalCount } } }",
-        lambda w: {"slug": w.designer_b_pending.slug}, roles(NULL, designer_b_pending=DATA, staff=DATA)),
+    Row(
+        "Query.designer",
+        "query($slug: String!) { designer(slug: $slug) { id portfolio(first: 10) { totalCount } } }",
+        lambda w: {"slug": w.designer_b_pending.slug},
+        roles(NULL, designer_b_pending=DATA, staff=DATA),
+    ),
     # --- node(id:): what the caller may not see is null, like an ID that does not exist
-    Row("Node.Product", NODE_PRODUCT, product_id("draft"), roles(NULL, designer_a=data(private_side), staff=data(private_side))),
-    Row("Node.Product", NODE_PRODUCT, product_id("hidden"),
-        roles(NULL, designer_a=data(hidden_reason_shown), staff=data(hidden_reason_shown))),
+    Row(
+        "Node.Product",
+        NODE_PRODUCT,
+        product_id("draft"),
+        roles(NULL, designer_a=data(private_side), staff=data(private_side)),
+    ),
+    Row(
+        "Node.Product",
+        NODE_PRODUCT,
+        product_id("hidden"),
+        roles(NULL, designer_a=data(hidden_reason_shown), staff=data(hidden_reason_shown)),
+    ),
     Row("Node.Product", NODE_PRODUCT, product_id("dress"), roles(DATA)),
-    Row("Node.ProductVariant", NODE_VARIANT, lambda w: {"id": gid("ProductVariant", w.catalog.draft_variant.pk)},
-        roles(NULL, designer_a=data(variant_file), staff=data(variant_file))),
-    Row("Node.ProductVariant", NODE_VARIANT, lambda w: {"id": gid("ProductVariant", w.catalog.font_variant.pk)},
-        roles(data(variant_file))),
+    Row(
+        "Node.ProductVariant",
+        NODE_VARIANT,
+        lambda w: {"id": gid("ProductVariant", w.catalog.draft_variant.pk)},
+        roles(NULL, designer_a=data(variant_file), staff=data(variant_file)),
+    ),
+    Row(
+        "Node.ProductVariant",
+        NODE_VARIANT,
+        lambda w: {"id": gid("ProductVariant", w.catalog.font_variant.pk)},
+        roles(data(variant_file)),
+    ),
     Row("Node.ProductMedia", NODE_ID, lambda w: {"id": gid("ProductMedia", w.catalog.dress_media.pk)}, roles(DATA)),
-    Row("Node.ProductMedia", NODE_ID, lambda w: {"id": gid("ProductMedia", w.catalog.draft_media.pk)},
-        roles(NULL, designer_a=DATA, staff=DATA)),
+    Row(
+        "Node.ProductMedia",
+        NODE_ID,
+        lambda w: {"id": gid("ProductMedia", w.catalog.draft_media.pk)},
+        roles(NULL, designer_a=DATA, staff=DATA),
+    ),
     Row("Node.Category", NODE_ID, lambda w: {"id": gid("Category", w.catalog.ao_dai.pk)}, roles(DATA)),
-    Row("Node.PortfolioItem",
+    Row(
+        "Node.PortfolioItem",
         "query($id: ID!) { node(id: $id) { id ... on PortfolioItem { products(first: 10) { edges { node { id } } } "
         "images(first: 10) { edges { node { id } } } } } }",
-        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)}, roles(data(a_portfolio_public))),
-    Row("Node.PortfolioItem", NODE_ID, lambda w: {"id": gid("PortfolioItem", w.catalog.b_pending_item.pk)},
-        roles(NULL, designer_b_pending=DATA, staff=DATA)),
+        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)},
+        roles(data(a_portfolio_public)),
+    ),
+    Row(
+        "Node.PortfolioItem",
+        NODE_ID,
+        lambda w: {"id": gid("PortfolioItem", w.catalog.b_pending_item.pk)},
+        roles(NULL, designer_b_pending=DATA, staff=DATA),
+    ),
     Row("Node.PortfolioImage", NODE_ID, lambda w: {"id": gid("PortfolioImage", w.catalog.item_image.pk)}, roles(DATA)),
-    Row("Node.PortfolioImage", NODE_ID, lambda w: {"id": gid("PortfolioImage", w.catalog.b_pending_image.pk)},
-        roles(NULL, designer_b_pending=DATA, staff=DATA)),
+    Row(
+        "Node.PortfolioImage",
+        NODE_ID,
+        lambda w: {"id": gid("PortfolioImage", w.catalog.b_pending_image.pk)},
+        roles(NULL, designer_b_pending=DATA, staff=DATA),
+    ),
     # --- products: any designer creates its own drafts; staff name the designer
-    Row("Mutation.productCreate",
+    Row(
+        "Mutation.productCreate",
         'mutation { productCreate(input: {name: "New piece"}) { %s } }' % PRODUCT_PAYLOAD,
-        expect=any_designer(created("catalog.Product", "product"), staff=fails("REQUIRED"))),
-    Row("Mutation.productCreate",
+        expect=any_designer(created("catalog.Product", "product"), staff=fails("REQUIRED")),
+    ),
+    Row(
+        "Mutation.productCreate",
         'mutation($d: ID!) { productCreate(input: {name: "Fake", designer: $d}) { %s } }' % PRODUCT_PAYLOAD,
         lambda w: {"d": gid("Designer", w.designer_a.pk)},
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED,
-              designer_a=data(created("catalog.Product", "product", "designer_a")),
-              staff=data(created("catalog.Product", "product", "designer_a")))),
-    Row("Mutation.productUpdate",
-        'mutation($id: ID!) { productUpdate(id: $id, input: {name: "Renamed", description: "<p>x</p>"}) { %s } }' % PRODUCT_PAYLOAD,
-        product_id("draft"), a_manages(now(c("draft"), name="Renamed"))),
-    Row("Mutation.productUpdate",
-        'mutation($id: ID!) { productUpdate(id: $id, input: {name: "Renamed", description: "<p>x</p>"}) { %s } }' % PRODUCT_PAYLOAD,
-        product_id("dress"), a_manages(now(c("dress"), name="Renamed"))),
-    Row("Mutation.productDelete", "mutation($id: ID!) { productDelete(id: $id) { %s } }" % PRODUCT_PAYLOAD,
-        product_id("draft"), a_manages(gone(c("draft")))),
-    Row("Mutation.productDelete", "mutation($id: ID!) { productDelete(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_a=data(created("catalog.Product", "product", "designer_a")),
+            staff=data(created("catalog.Product", "product", "designer_a")),
+        ),
+    ),
+    Row(
+        "Mutation.productUpdate",
+        'mutation($id: ID!) { productUpdate(id: $id, input: {name: "Renamed", description: "<p>x</p>"}) { %s } }'
+        % PRODUCT_PAYLOAD,
+        product_id("draft"),
+        a_manages(now(c("draft"), name="Renamed")),
+    ),
+    Row(
+        "Mutation.productUpdate",
+        'mutation($id: ID!) { productUpdate(id: $id, input: {name: "Renamed", description: "<p>x</p>"}) { %s } }'
+        % PRODUCT_PAYLOAD,
+        product_id("dress"),
+        a_manages(now(c("dress"), name="Renamed")),
+    ),
+    Row(
+        "Mutation.productDelete",
+        "mutation($id: ID!) { productDelete(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        product_id("draft"),
+        a_manages(gone(c("draft"))),
+    ),
+    Row(
+        "Mutation.productDelete",
+        "mutation($id: ID!) { productDelete(id: $id) { %s } }" % PRODUCT_PAYLOAD,
         lambda w: {"id": gid("Product", w.variant_a.product_id)},  # ordered by buyer X: kept for its orders
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=fails("HAS_ORDERS"), staff=fails("HAS_ORDERS"))),
-    Row("Mutation.productPublish", "mutation($id: ID!) { productPublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
-        product_id("draft"), a_manages(now(c("draft"), status="PUBLISHED"))),
-    Row("Mutation.productPublish", "mutation($id: ID!) { productPublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_a=fails("HAS_ORDERS"),
+            staff=fails("HAS_ORDERS"),
+        ),
+    ),
+    Row(
+        "Mutation.productPublish",
+        "mutation($id: ID!) { productPublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        product_id("draft"),
+        a_manages(now(c("draft"), status="PUBLISHED")),
+    ),
+    Row(
+        "Mutation.productPublish",
+        "mutation($id: ID!) { productPublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
         product_id("b_pending_draft"),  # only approved designers' products go on sale, staff cannot force it
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_b_pending=fails("NOT_APPROVED"), staff=fails("NOT_APPROVED"))),
-    Row("Mutation.productPublish", "mutation($id: ID!) { productPublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_b_pending=fails("NOT_APPROVED"),
+            staff=fails("NOT_APPROVED"),
+        ),
+    ),
+    Row(
+        "Mutation.productPublish",
+        "mutation($id: ID!) { productPublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
         product_id("b_suspended_draft"),
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_b_suspended=fails("NOT_APPROVED"), staff=fails("NOT_APPROVED"))),
-    Row("Mutation.productUnpublish", "mutation($id: ID!) { productUnpublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
-        product_id("dress"), a_manages(now(c("dress"), status="DRAFT"))),
-    Row("Mutation.productArchive", "mutation($id: ID!) { productArchive(id: $id) { %s } }" % PRODUCT_PAYLOAD,
-        product_id("dress"), a_manages(now(c("dress"), status="ARCHIVED"))),
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_b_suspended=fails("NOT_APPROVED"),
+            staff=fails("NOT_APPROVED"),
+        ),
+    ),
+    Row(
+        "Mutation.productUnpublish",
+        "mutation($id: ID!) { productUnpublish(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        product_id("dress"),
+        a_manages(now(c("dress"), status="DRAFT")),
+    ),
+    Row(
+        "Mutation.productArchive",
+        "mutation($id: ID!) { productArchive(id: $id) { %s } }" % PRODUCT_PAYLOAD,
+        product_id("dress"),
+        a_manages(now(c("dress"), status="ARCHIVED")),
+    ),
     # moderation is staff's: A can neither hide nor un-hide its own listing
-    Row("Mutation.productModerate",
-        'mutation($id: ID!) { productModerate(id: $id, input: {hidden: true, reason: "Fake"}) { %s } }' % PRODUCT_PAYLOAD,
-        product_id("dress"), roles(DENIED, staff=data(lambda v, w, r: now(c("dress"), hidden_reason="Fake")(v, w, r)
-                                                      and w.catalog.dress.hidden_at is not None))),
-    Row("Mutation.productModerate",
+    Row(
+        "Mutation.productModerate",
+        'mutation($id: ID!) { productModerate(id: $id, input: {hidden: true, reason: "Fake"}) { %s } }'
+        % PRODUCT_PAYLOAD,
+        product_id("dress"),
+        roles(
+            DENIED,
+            staff=data(
+                lambda v, w, r: now(c("dress"), hidden_reason="Fake")(v, w, r) and w.catalog.dress.hidden_at is not None
+            ),
+        ),
+    ),
+    Row(
+        "Mutation.productModerate",
         "mutation($id: ID!) { productModerate(id: $id, input: {hidden: false}) { %s } }" % PRODUCT_PAYLOAD,
-        product_id("hidden"), roles(DENIED, staff=data(now(c("hidden"), hidden_at=None)))),
+        product_id("hidden"),
+        roles(DENIED, staff=data(now(c("hidden"), hidden_at=None))),
+    ),
     # --- variants (a digital one carries a private file: refusals store nothing)
-    Row("Mutation.productVariantCreate",
+    Row(
+        "Mutation.productVariantCreate",
         'mutation($id: ID!) { productVariantCreate(productId: $id, input: {sku: "NEW-1", price: "1000", stockQuantity: 1}) { %s } }'
-        % VARIANT_PAYLOAD, product_id("dress"),
-        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.variants.filter(sku="NEW-1").exists())),
-    Row("Mutation.productVariantCreate",
+        % VARIANT_PAYLOAD,
+        product_id("dress"),
+        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.variants.filter(sku="NEW-1").exists()),
+    ),
+    Row(
+        "Mutation.productVariantCreate",
         'mutation($id: ID!, $f: Upload) { productVariantCreate(productId: $id, input: {sku: "NEW-2", price: "1000", digitalFile: $f}) { %s } }'
-        % VARIANT_PAYLOAD, product_id("draft"),
+        % VARIANT_PAYLOAD,
+        product_id("draft"),
         a_manages(lambda v, w, r: v["errors"] == [] and v["productVariant"]["digitalFile"]["name"] == "bundle.zip"),
-        files=lambda w: {"variables.f": ("bundle.zip", zip_bytes(), "application/zip")}),
-    Row("Mutation.productVariantUpdate",
-        'mutation($id: ID!) { productVariantUpdate(id: $id, input: {price: "1", stockQuantity: 0}) { %s } }' % VARIANT_PAYLOAD,
+        files=lambda w: {"variables.f": ("bundle.zip", zip_bytes(), "application/zip")},
+    ),
+    Row(
+        "Mutation.productVariantUpdate",
+        'mutation($id: ID!) { productVariantUpdate(id: $id, input: {price: "1", stockQuantity: 0}) { %s } }'
+        % VARIANT_PAYLOAD,
         lambda w: {"id": gid("ProductVariant", w.catalog.dress.variants.first().pk)},
-        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.variants.first().stock_quantity == 0)),
-    Row("Mutation.productVariantUpdate",  # swapping A's private file
-        "mutation($id: ID!, $f: Upload) { productVariantUpdate(id: $id, input: {digitalFile: $f}) { %s } }" % VARIANT_PAYLOAD,
+        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.variants.first().stock_quantity == 0),
+    ),
+    Row(
+        "Mutation.productVariantUpdate",  # swapping A's private file
+        "mutation($id: ID!, $f: Upload) { productVariantUpdate(id: $id, input: {digitalFile: $f}) { %s } }"
+        % VARIANT_PAYLOAD,
         lambda w: {"id": gid("ProductVariant", w.catalog.draft_variant.pk)},
         a_manages(now(c("draft_variant"), digital_file_name="swap.zip")),
-        files=lambda w: {"variables.f": ("swap.zip", zip_bytes(), "application/zip")}),
-    Row("Mutation.productVariantDelete", "mutation($id: ID!) { productVariantDelete(id: $id) { %s } }" % VARIANT_PAYLOAD,
+        files=lambda w: {"variables.f": ("swap.zip", zip_bytes(), "application/zip")},
+    ),
+    Row(
+        "Mutation.productVariantDelete",
+        "mutation($id: ID!) { productVariantDelete(id: $id) { %s } }" % VARIANT_PAYLOAD,
         lambda w: {"id": gid("ProductVariant", w.catalog.dress.variants.last().pk)},
-        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.variants.count() == 1)),
+        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.variants.count() == 1),
+    ),
     # --- media (uploads: refusals decode and store nothing)
-    Row("Mutation.productMediaCreate",
-        "mutation($id: ID!, $image: Upload!) { productMediaCreate(productId: $id, image: $image) { %s } }" % MEDIA_PAYLOAD,
-        product_id("dress"), a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.media.count() == 2),
-        files=upload_jpeg()),
-    Row("Mutation.productMediaReorder",
+    Row(
+        "Mutation.productMediaCreate",
+        "mutation($id: ID!, $image: Upload!) { productMediaCreate(productId: $id, image: $image) { %s } }"
+        % MEDIA_PAYLOAD,
+        product_id("dress"),
+        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.dress.media.count() == 2),
+        files=upload_jpeg(),
+    ),
+    Row(
+        "Mutation.productMediaReorder",
         "mutation($id: ID!, $m: [ID!]!) { productMediaReorder(productId: $id, mediaIds: $m) { %s } }" % PRODUCT_PAYLOAD,
         lambda w: {"id": gid("Product", w.catalog.dress.pk), "m": [gid("ProductMedia", w.catalog.dress_media.pk)]},
-        A_MANAGES),
-    Row("Mutation.productMediaDelete", "mutation($id: ID!) { productMediaDelete(id: $id) { %s } }" % MEDIA_PAYLOAD,
-        lambda w: {"id": gid("ProductMedia", w.catalog.dress_media.pk)}, a_manages(gone(c("dress_media")))),
-    Row("Mutation.productMediaDelete", "mutation($id: ID!) { productMediaDelete(id: $id) { %s } }" % MEDIA_PAYLOAD,
-        lambda w: {"id": gid("ProductMedia", w.catalog.draft_media.pk)}, a_manages(gone(c("draft_media")))),
+        A_MANAGES,
+    ),
+    Row(
+        "Mutation.productMediaDelete",
+        "mutation($id: ID!) { productMediaDelete(id: $id) { %s } }" % MEDIA_PAYLOAD,
+        lambda w: {"id": gid("ProductMedia", w.catalog.dress_media.pk)},
+        a_manages(gone(c("dress_media"))),
+    ),
+    Row(
+        "Mutation.productMediaDelete",
+        "mutation($id: ID!) { productMediaDelete(id: $id) { %s } }" % MEDIA_PAYLOAD,
+        lambda w: {"id": gid("ProductMedia", w.catalog.draft_media.pk)},
+        a_manages(gone(c("draft_media"))),
+    ),
     # --- categories: staff only
-    Row("Mutation.categoryCreate",
+    Row(
+        "Mutation.categoryCreate",
         'mutation($p: ID!) { categoryCreate(input: {name: "Khăn", parent: $p}) { %s } }' % CATEGORY_PAYLOAD,
         lambda w: {"p": gid("Category", w.catalog.fashion.pk)},
-        roles(DENIED, staff=data(lambda v, w, r: v["errors"] == [] and w.catalog.fashion.children.count() == 2))),
-    Row("Mutation.categoryUpdate",
-        'mutation($id: ID!) { categoryUpdate(id: $id, input: {name: "Áo dài cách tân", parent: null}) { %s } }' % CATEGORY_PAYLOAD,
+        roles(DENIED, staff=data(lambda v, w, r: v["errors"] == [] and w.catalog.fashion.children.count() == 2)),
+    ),
+    Row(
+        "Mutation.categoryUpdate",
+        'mutation($id: ID!) { categoryUpdate(id: $id, input: {name: "Áo dài cách tân", parent: null}) { %s } }'
+        % CATEGORY_PAYLOAD,
         lambda w: {"id": gid("Category", w.catalog.ao_dai.pk)},
-        roles(DENIED, staff=data(now(c("ao_dai"), name="Áo dài cách tân", parent_id=None)))),
-    Row("Mutation.categoryDelete", "mutation($id: ID!) { categoryDelete(id: $id) { %s } }" % CATEGORY_PAYLOAD,
+        roles(DENIED, staff=data(now(c("ao_dai"), name="Áo dài cách tân", parent_id=None))),
+    ),
+    Row(
+        "Mutation.categoryDelete",
+        "mutation($id: ID!) { categoryDelete(id: $id) { %s } }" % CATEGORY_PAYLOAD,
         lambda w: {"id": gid("Category", w.catalog.ao_dai.pk)},
-        roles(DENIED, staff=data(lambda v, w, r: gone(c("ao_dai"))(v, w, r) and now(c("dress"), category_id=None)(v, w, r)))),
-    Row("Mutation.categoryDelete", "mutation($id: ID!) { categoryDelete(id: $id) { %s } }" % CATEGORY_PAYLOAD,
-        lambda w: {"id": gid("Category", w.catalog.fashion.pk)}, roles(DENIED, staff=fails("HAS_CHILDREN"))),
+        roles(
+            DENIED,
+            staff=data(lambda v, w, r: gone(c("ao_dai"))(v, w, r) and now(c("dress"), category_id=None)(v, w, r)),
+        ),
+    ),
+    Row(
+        "Mutation.categoryDelete",
+        "mutation($id: ID!) { categoryDelete(id: $id) { %s } }" % CATEGORY_PAYLOAD,
+        lambda w: {"id": gid("Category", w.catalog.fashion.pk)},
+        roles(DENIED, staff=fails("HAS_CHILDREN")),
+    ),
     # --- portfolios
-    Row("Mutation.portfolioItemCreate",
+    Row(
+        "Mutation.portfolioItemCreate",
         'mutation { portfolioItemCreate(input: {title: "My work"}) { %s } }' % ITEM_PAYLOAD,
-        expect=any_designer(created("designers.PortfolioItem", "portfolioItem"), staff=fails("REQUIRED"))),
-    Row("Mutation.portfolioItemCreate",  # linking A's product to another portfolio
+        expect=any_designer(created("designers.PortfolioItem", "portfolioItem"), staff=fails("REQUIRED")),
+    ),
+    Row(
+        "Mutation.portfolioItemCreate",  # linking A's product to another portfolio
         'mutation($p: ID!) { portfolioItemCreate(input: {title: "My work", products: [$p]}) { %s } }' % ITEM_PAYLOAD,
         lambda w: {"p": gid("Product", w.catalog.dress.pk)},
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED,
-              designer_a=data(created("designers.PortfolioItem", "portfolioItem")), staff=fails("REQUIRED"))),
-    Row("Mutation.portfolioItemCreate",
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_a=data(created("designers.PortfolioItem", "portfolioItem")),
+            staff=fails("REQUIRED"),
+        ),
+    ),
+    Row(
+        "Mutation.portfolioItemCreate",
         'mutation($d: ID!) { portfolioItemCreate(input: {title: "Their work", designer: $d}) { %s } }' % ITEM_PAYLOAD,
         lambda w: {"d": gid("Designer", w.designer_a.pk)},
-        roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED,
-              designer_a=data(created("designers.PortfolioItem", "portfolioItem", "designer_a")),
-              staff=data(created("designers.PortfolioItem", "portfolioItem", "designer_a")))),
-    Row("Mutation.portfolioItemUpdate",
-        'mutation($id: ID!) { portfolioItemUpdate(id: $id, input: {title: "Changed", products: []}) { %s } }' % ITEM_PAYLOAD,
-        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)}, a_manages(now(c("item"), title="Changed"))),
-    Row("Mutation.portfolioItemDelete", "mutation($id: ID!) { portfolioItemDelete(id: $id) { %s } }" % ITEM_PAYLOAD,
-        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)}, a_manages(gone(c("item")))),
-    Row("Mutation.portfolioItemReorder",
-        "mutation($ids: [ID!]!) { portfolioItemReorder(itemIds: $ids) { portfolioItems { id } errors { field code message } } }",
-        lambda w: {"ids": [gid("PortfolioItem", w.catalog.item.pk)]}, A_MANAGES),
-    Row("Mutation.portfolioImageCreate",
-        "mutation($id: ID!, $image: Upload!) { portfolioImageCreate(itemId: $id, image: $image) { %s } }" % IMAGE_PAYLOAD,
+        roles(
+            fails("NOT_FOUND"),
+            anonymous=DENIED,
+            buyer=DENIED,
+            designer_a=data(created("designers.PortfolioItem", "portfolioItem", "designer_a")),
+            staff=data(created("designers.PortfolioItem", "portfolioItem", "designer_a")),
+        ),
+    ),
+    Row(
+        "Mutation.portfolioItemUpdate",
+        'mutation($id: ID!) { portfolioItemUpdate(id: $id, input: {title: "Changed", products: []}) { %s } }'
+        % ITEM_PAYLOAD,
         lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)},
-        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.item.images.count() == 2), files=upload_jpeg()),
-    Row("Mutation.portfolioImageReorder",
+        a_manages(now(c("item"), title="Changed")),
+    ),
+    Row(
+        "Mutation.portfolioItemDelete",
+        "mutation($id: ID!) { portfolioItemDelete(id: $id) { %s } }" % ITEM_PAYLOAD,
+        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)},
+        a_manages(gone(c("item"))),
+    ),
+    Row(
+        "Mutation.portfolioItemReorder",
+        "mutation($ids: [ID!]!) { portfolioItemReorder(itemIds: $ids) { portfolioItems { id } errors { field code message } } }",
+        lambda w: {"ids": [gid("PortfolioItem", w.catalog.item.pk)]},
+        A_MANAGES,
+    ),
+    Row(
+        "Mutation.portfolioImageCreate",
+        "mutation($id: ID!, $image: Upload!) { portfolioImageCreate(itemId: $id, image: $image) { %s } }"
+        % IMAGE_PAYLOAD,
+        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk)},
+        a_manages(lambda v, w, r: v["errors"] == [] and w.catalog.item.images.count() == 2),
+        files=upload_jpeg(),
+    ),
+    Row(
+        "Mutation.portfolioImageReorder",
         "mutation($id: ID!, $ids: [ID!]!) { portfolioImageReorder(itemId: $id, imageIds: $ids) { %s } }" % ITEM_PAYLOAD,
-        lambda w: {"id": gid("PortfolioItem", w.catalog.item.pk), "ids": [gid("PortfolioImage", w.catalog.item_image.pk)]},
-        A_MANAGES),
-    Row("Mutation.portfolioImageDelete", "mutation($id: ID!) { portfolioImageDelete(id: $id) { %s } }" % IMAGE_PAYLOAD,
-        lambda w: {"id": gid("PortfolioImage", w.catalog.item_image.pk)}, a_manages(gone(c("item_image")))),
+        lambda w: {
+            "id": gid("PortfolioItem", w.catalog.item.pk),
+            "ids": [gid("PortfolioImage", w.catalog.item_image.pk)],
+        },
+        A_MANAGES,
+    ),
+    Row(
+        "Mutation.portfolioImageDelete",
+        "mutation($id: ID!) { portfolioImageDelete(id: $id) { %s } }" % IMAGE_PAYLOAD,
+        lambda w: {"id": gid("PortfolioImage", w.catalog.item_image.pk)},
+        a_manages(gone(c("item_image"))),
+    ),
     # --- guessing IDs through the checkout: an invisible variant or a pending designer's shipping
     # method is NOT_FOUND, like an unknown one, and the refusal names nothing
-    Row("Mutation.checkoutCreate",
+    Row(
+        "Mutation.checkoutCreate",
         'mutation($v: ID!) { checkoutCreate(input: {email: "g@example.com", lines: [{variantId: $v, quantity: 1}]}) '
         "{ checkout { id } errors { field code message } } }",
         lambda w: {"v": gid("ProductVariant", w.catalog.draft_variant.pk)},
-        roles(fails("NOT_FOUND", no_secret), designer_a=fails("PRODUCT_UNAVAILABLE"), staff=fails("PRODUCT_UNAVAILABLE"))),
-    Row("Mutation.checkoutLinesAdd",
+        roles(
+            fails("NOT_FOUND", no_secret), designer_a=fails("PRODUCT_UNAVAILABLE"), staff=fails("PRODUCT_UNAVAILABLE")
+        ),
+    ),
+    Row(
+        "Mutation.checkoutLinesAdd",
         "mutation($token: UUID!, $v: ID!) { checkoutLinesAdd(token: $token, input: {lines: [{variantId: $v, quantity: 1}]}) "
         "{ checkout { id } errors { field code message } } }",
         lambda w: {"token": str(w.checkout_anon.token), "v": gid("ProductVariant", w.catalog.hidden.variants.get().pk)},
-        roles(fails("NOT_FOUND", no_secret), designer_a=fails("PRODUCT_UNAVAILABLE"), staff=fails("PRODUCT_UNAVAILABLE"))),
-    Row("Mutation.checkoutShippingMethodUpdate",
+        roles(
+            fails("NOT_FOUND", no_secret), designer_a=fails("PRODUCT_UNAVAILABLE"), staff=fails("PRODUCT_UNAVAILABLE")
+        ),
+    ),
+    Row(
+        "Mutation.checkoutShippingMethodUpdate",
         "mutation($token: UUID!, $m: ID!) { checkoutShippingMethodUpdate(token: $token, input: {shippingMethodId: $m}) "
         "{ checkout { id } errors { field code message } } }",
         lambda w: {"token": str(w.checkout_anon.token), "m": gid("ShippingMethod", w.catalog.b_pending_shipping.pk)},
-        roles(fails("NOT_FOUND", no_secret))),
+        roles(fails("NOT_FOUND", no_secret)),
+    ),
 ]
 MATRIX += CATALOG_ROWS
 
 
 # --- the schema must be covered ---------------------------------------------------------------
+
 
 def schema_targets() -> set[str]:
     s = schema.graphql_schema
@@ -985,9 +1430,7 @@ def schema_targets() -> set[str]:
 def test_every_schema_entry_has_a_row():
     covered = {row.target for row in MATRIX}
     missing = sorted(schema_targets() - covered)
-    assert not missing, (
-        f"no permission-matrix row for {missing}: add one to MATRIX in {__file__} (see the docstring)"
-    )
+    assert not missing, f"no permission-matrix row for {missing}: add one to MATRIX in {__file__} (see the docstring)"
     stale = sorted(covered - schema_targets())
     assert not stale, f"rows for fields that are not in the schema: {stale}"
 
@@ -1003,6 +1446,7 @@ def test_row_is_well_formed(row):
 
 
 # --- running the matrix -------------------------------------------------------------------------
+
 
 def _check(row: Row, role: str, outcome: Outcome, result: dict, world: World) -> None:
     key = "node" if row.target.startswith("Node.") else row.target.split(".", 1)[1]
@@ -1049,7 +1493,7 @@ def test_permission_matrix(row, gql, media_storage):
             variables = row.variables(world)
             user = world.user(role)
 
-            def call():
+            def call(variables=variables, user=user):
                 if row.files is not None:
                     return multipart(row.document, variables, row.files(world), user=user)
                 return gql(row.document, variables, user=user)

@@ -1,12 +1,12 @@
 """Query abuse is refused before anything executes: each limit passes at N and fails at N+1 with a
 clear error, an ``extensions.code`` and HTTP 400 — never a 500, whatever the document holds."""
+
 import json
 
-import pytest
 from django.test import Client, RequestFactory
 from django.utils import translation
-from graphql import build_schema, get_introspection_query, parse
 
+from graphql import build_schema, get_introspection_query, parse
 from shop.core.query_limits import Limits, analyze
 from shop.core.views import GraphQLView
 from shop.schema import schema as project_schema
@@ -24,12 +24,18 @@ def refused(result, code):
     assert code in codes(result), result
     assert "data" not in result or result["data"] is None
     assert all(e["message"] for e in result["errors"])
-    return result["errors"][[c for c in codes(result)].index(code)]
+    return result["errors"][list(codes(result)).index(code)]
 
 
 def accepted(result):
     assert result["_status"] == 200, result
-    assert not {"QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_COMPLEX", "TOO_MANY_MUTATIONS", "TOO_MANY_TOKENS"} & set(codes(result))
+    assert not {
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "QUERY_TOO_COMPLEX",
+        "TOO_MANY_MUTATIONS",
+        "TOO_MANY_TOKENS",
+    } & set(codes(result))
     return result
 
 
@@ -48,7 +54,9 @@ def deep_query(depth: int) -> str:
 
 
 def call(view_schema, query, variables=None):
-    request = RequestFactory().post("/graphql/", data=json.dumps({"query": query, "variables": variables or {}}), content_type="application/json")
+    request = RequestFactory().post(
+        "/graphql/", data=json.dumps({"query": query, "variables": variables or {}}), content_type="application/json"
+    )
     response = GraphQLView.as_view(schema=view_schema)(request)
     body = json.loads(response.content)
     body["_status"] = response.status_code
@@ -65,7 +73,13 @@ def test_depth_passes_at_10_and_fails_at_11(db):
 
 
 def test_depth_counts_through_fragments_and_inline_fragments(db):
-    query = "{ item { ...A } } fragment A on Item { child { ... on Item { child { ...B } } } } fragment B on Item { " + "child { " * 7 + "name" + " }" * 7 + " }"
+    query = (
+        "{ item { ...A } } fragment A on Item { child { ... on Item { child { ...B } } } } fragment B on Item { "
+        + "child { " * 7
+        + "name"
+        + " }" * 7
+        + " }"
+    )
     refused(call(DEEP, query), "QUERY_TOO_DEEP")  # 1 + 2 + 7 + 1 = 11
 
 
@@ -76,6 +90,7 @@ def test_parser_nesting_guard_is_a_clear_400(db):
 
 
 # --- aliases -------------------------------------------------------------------------------------
+
 
 def aliased(n: int) -> str:
     return "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(n)) + " }"
@@ -96,6 +111,7 @@ def test_aliases_in_fragments_count_each_time_they_are_spread(gql):
 
 # --- mutations per document ----------------------------------------------------------------------
 
+
 def mutations(n: int) -> str:
     return "mutation { " + " ".join(f'm{i}: tokenVerify(token: "x") {{ isValid }}' for i in range(n)) + " }"
 
@@ -109,17 +125,20 @@ def test_mutations_pass_at_4_and_fail_at_5(gql):
 
 
 def test_mutations_hidden_in_fragments_are_counted(gql, db_unchanged):
-    fragment = "fragment M on Mutation { " + " ".join(f'm{i}: tokenVerify(token: "x") {{ isValid }}' for i in range(3)) + " }"
+    fragment = (
+        "fragment M on Mutation { " + " ".join(f'm{i}: tokenVerify(token: "x") {{ isValid }}' for i in range(3)) + " }"
+    )
     with db_unchanged():
         refused(gql("mutation { ...M ... on Mutation { ...M } } " + fragment), "TOO_MANY_MUTATIONS")
 
 
 # --- tokens and size ------------------------------------------------------------------------------
 
+
 def with_tokens(n: int) -> str:
     # 23 tokens around a list literal of n - 23 strings
     strings = " ".join('"https://x.example"' for _ in range(n - 23))
-    query = 'mutation { designerApply(input: {displayName: "x", links: [' + strings + ']}) { errors { code } } }'
+    query = 'mutation { designerApply(input: {displayName: "x", links: [' + strings + "]}) { errors { code } } }"
     return query
 
 
@@ -199,8 +218,14 @@ def test_page_info_and_total_count_are_paid_once_per_page(gql):
 
 def test_page_sizes_known_before_execution_are_checked_statically(gql):
     for first in (0, 101, -5):
-        error = refused(gql("query($n: Int) { designers(first: $n) { totalCount } }", {"n": first}, headers={"Accept-Language": "en"}),
-                        "INVALID_PAGINATION")
+        error = refused(
+            gql(
+                "query($n: Int) { designers(first: $n) { totalCount } }",
+                {"n": first},
+                headers={"Accept-Language": "en"},
+            ),
+            "INVALID_PAGINATION",
+        )
         assert "between 1 and 100" in error["message"]
         refused(gql("{ designers(first: %d) { totalCount } }" % first), "INVALID_PAGINATION")
     refused(gql("{ designers(first: 5, last: 5) { totalCount } }"), "INVALID_PAGINATION")
@@ -225,6 +250,7 @@ def test_mutations_cost_ten_each(gql):
 
 
 # --- documents graphene's depth limiter crashes on ------------------------------------------------
+
 
 def test_undefined_fragment_and_fragment_cycles_are_400_not_500(gql):
     hostile = [
@@ -274,6 +300,7 @@ def test_batches_and_non_objects_are_refused(db):
 
 # --- introspection and suggestions ----------------------------------------------------------------
 
+
 def test_introspection_is_refused_when_off(gql, settings):
     settings.GRAPHQL_INTROSPECTION = False
     for query in (
@@ -299,11 +326,11 @@ def test_suggestions_are_not_leaked_without_debug(gql, settings):
     probes = [
         ("{ designerz(first: 1) { totalCount } }", "designers"),
         ("{ designers(frist: 1) { totalCount } }", "first"),
-        ('{ designers(first: 1, filter: {status: PENDIN}) { totalCount } }', "PENDING"),
+        ("{ designers(first: 1, filter: {status: PENDIN}) { totalCount } }", "PENDING"),
         ("query($f: DesignerFiltrInput) { designers(first: 1, filter: $f) { totalCount } }", "DesignerFilterInput"),
     ]
     settings.GRAPHQL_FIELD_SUGGESTIONS = True
-    for query, hint in probes:
+    for query, _hint in probes:
         assert "Did you mean" in gql(query)["errors"][0]["message"], query
     settings.GRAPHQL_FIELD_SUGGESTIONS = False
     for query, hint in probes:
@@ -312,7 +339,9 @@ def test_suggestions_are_not_leaked_without_debug(gql, settings):
         text = json.dumps(result)
         assert "Did you mean" not in text and hint not in text.replace(query, ""), result
     # variables that fail coercion carry suggestions too
-    result = gql("query($f: DesignerFilterInput) { designers(first: 1, filter: $f) { totalCount } }", {"f": {"ctiy": "x"}})
+    result = gql(
+        "query($f: DesignerFilterInput) { designers(first: 1, filter: $f) { totalCount } }", {"f": {"ctiy": "x"}}
+    )
     assert result["_status"] == 400 and "Did you mean" not in json.dumps(result) and "city" not in json.dumps(result)
 
 

@@ -1,14 +1,15 @@
 """Rate limits on the shared store (real Redis): per address, per user, and tighter per-field
 buckets that charge every call of the field, aliases and fragments included. Exceeding one is
 HTTP 429 with Retry-After and a coded JSON error."""
+
 import json
 import logging
 
 import pytest
 import redis
 from django.test import Client, RequestFactory
-from graphql import build_schema
 
+from graphql import build_schema
 from shop.core import ratelimit
 from shop.core.views import GraphQLView
 from tests.conftest import load_operation, make_user
@@ -26,8 +27,11 @@ def post(query, variables=None, *, ip="127.0.0.1", user=None, **headers):
     if user is not None:
         headers["HTTP_AUTHORIZATION"] = f"Bearer {create_access_token(user)}"
     return Client(raise_request_exception=False).post(
-        "/graphql/", data=json.dumps({"query": query, "variables": variables or {}}),
-        content_type="application/json", REMOTE_ADDR=ip, **headers,
+        "/graphql/",
+        data=json.dumps({"query": query, "variables": variables or {}}),
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+        **headers,
     )
 
 
@@ -43,9 +47,13 @@ def assert_limited(response, bucket):
 
 
 def logins(n: int) -> str:
-    return "mutation { " + " ".join(
-        f't{i}: tokenCreate(email: "victim@example.com", password: "guess-{i}") {{ token }}' for i in range(n)
-    ) + " }"
+    return (
+        "mutation { "
+        + " ".join(
+            f't{i}: tokenCreate(email: "victim@example.com", password: "guess-{i}") {{ token }}' for i in range(n)
+        )
+        + " }"
+    )
 
 
 def test_per_address_limit(rate_limit_redis, settings, db):
@@ -84,9 +92,11 @@ def test_a_login_hidden_in_50_aliases_counts_as_50_attempts(rate_limit_redis, se
 
 def test_aliased_logins_over_the_limit_are_429_at_once(rate_limit_redis, settings, db_unchanged):
     settings.RATE_LIMITS = {"tokenCreate": "10/3600"}
-    fragment = "mutation { ...L ...L2 } fragment L2 on Mutation { ...L } fragment L on Mutation { " + " ".join(
-        f'a{i}: tokenCreate(email: "v@example.com", password: "p") {{ token }}' for i in range(3)
-    ) + " }"
+    fragment = (
+        "mutation { ...L ...L2 } fragment L2 on Mutation { ...L } fragment L on Mutation { "
+        + " ".join(f'a{i}: tokenCreate(email: "v@example.com", password: "p") {{ token }}' for i in range(3))
+        + " }"
+    )
     with db_unchanged():
         assert_limited(post(logins(11)), "tokenCreate")
         # 3 aliases spread twice = 6 attempts from a fresh address: refused as a document (6 > 4
@@ -132,7 +142,7 @@ def test_checkout_buckets_are_keyed_by_field_name(rate_limit_redis, settings, db
         return view(request)
 
     assert call("mutation { checkoutComplete }").status_code == 200
-    assert call("mutation { checkoutComplete(token: \"a\") }").status_code == 200
+    assert call('mutation { checkoutComplete(token: "a") }').status_code == 200
     assert_limited(call("mutation { checkoutComplete }"), "checkoutComplete")
     assert call("mutation { checkoutCreate }").status_code == 200
     assert_limited(call("mutation { a: checkoutCreate }"), "checkoutCreate")
@@ -154,8 +164,11 @@ def test_counters_live_in_redis_shared_by_every_instance(rate_limit_redis, setti
 def test_an_unreachable_store_lets_requests_through_and_logs(settings, db, caplog):
     settings.CACHES = {
         **settings.CACHES,
-        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
-                      "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}},
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        },
     }
     settings.RATE_LIMITS = {"ip": "1/60"}
     with caplog.at_level(logging.ERROR, logger="shop.core.ratelimit"):

@@ -1,5 +1,6 @@
 """SECURITY.md names the test that proves each protection: every name it cites must exist, as a test
 function or as a test module (``tests/**/test_*.py``)."""
+
 import re
 from pathlib import Path
 
@@ -16,7 +17,11 @@ def test_every_test_cited_in_security_md_exists():
         modules.add(path.stem)
         functions |= set(re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.MULTILINE))
     assert len(cited - modules) > 30
-    assert not sorted(cited - functions - modules), f"SECURITY.md cites tests that do not exist: {sorted(cited - functions - modules)}"
+    assert not sorted(cited - functions - modules), (
+        f"SECURITY.md cites tests that do not exist: {sorted(cited - functions - modules)}"
+    )
     # every cited path names a file that exists
     paths = set(re.findall(r"`((?:tests|shop|designers|payments)/[\w/]+\.py)", text))
-    assert paths and not sorted(p for p in paths if not (ROOT / p).exists()), sorted(p for p in paths if not (ROOT / p).exists())
+    assert paths and not sorted(p for p in paths if not (ROOT / p).exists()), sorted(
+        p for p in paths if not (ROOT / p).exists()
+    )

@@ -2,6 +2,7 @@
 CORS limited to configured origins, a statement timeout on database connections, GraphQL closed,
 and ``manage.py check --deploy --fail-level WARNING`` clean. Production settings are loaded in a
 subprocess (settings are read once per process), as a server would load them."""
+
 import json
 import os
 import secrets
@@ -40,8 +41,20 @@ PRODUCTION = {
 
 def run(args, env_overrides: dict, drop=()):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
-    for name in ("DEBUG", "SECRET_KEY", "JWT_SECRET", "CACHE_URL", "RATE_LIMIT_CACHE_URL", "CORS_ALLOWED_ORIGINS",
-                 "GRAPHIQL_ENABLED", "GRAPHQL_INTROSPECTION", "GRAPHQL_FIELD_SUGGESTIONS", "JWT_ACCESS_TTL_SECONDS", "TESTING", *drop):
+    for name in (
+        "DEBUG",
+        "SECRET_KEY",
+        "JWT_SECRET",
+        "CACHE_URL",
+        "RATE_LIMIT_CACHE_URL",
+        "CORS_ALLOWED_ORIGINS",
+        "GRAPHIQL_ENABLED",
+        "GRAPHQL_INTROSPECTION",
+        "GRAPHQL_FIELD_SUGGESTIONS",
+        "JWT_ACCESS_TTL_SECONDS",
+        "TESTING",
+        *drop,
+    ):
         env.pop(name, None)
     env.update({"DJANGO_SETTINGS_MODULE": "shop.settings", "TESTING": "false", **env_overrides})
     return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
@@ -62,7 +75,10 @@ def prod():
 def test_production_settings_refuse_to_load_without_a_secret_key():
     result = run(["-c", PROBE], PRODUCTION)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
-    dev_key = run(["-c", PROBE], {**PRODUCTION, "SECRET_KEY": "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"})
+    dev_key = run(
+        ["-c", PROBE],
+        {**PRODUCTION, "SECRET_KEY": "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"},
+    )
     assert dev_key.returncode != 0 and "SECRET_KEY" in dev_key.stderr
 
 
@@ -76,7 +92,9 @@ def test_secrets_come_from_the_environment(prod):
 
 def test_access_tokens_cannot_be_configured_to_live_longer_than_five_minutes():
     assert production(JWT_ACCESS_TTL_SECONDS="300")["ACCESS_TTL"] == 300
-    result = run(["-c", PROBE], {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "JWT_ACCESS_TTL_SECONDS": "301"})
+    result = run(
+        ["-c", PROBE], {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "JWT_ACCESS_TTL_SECONDS": "301"}
+    )
     assert result.returncode != 0 and "JWT_ACCESS_TTL_SECONDS" in result.stderr
 
 
@@ -102,7 +120,9 @@ def test_production_security_settings(prod):
 
 def test_rate_limits_fall_back_to_local_memory_only_without_a_store():
     assert production(RATE_LIMIT_CACHE_URL="")["RATE_LIMIT_BACKEND"].endswith("LocMemCache")
-    assert production(RATE_LIMIT_CACHE_URL="", CACHE_URL="redis://127.0.0.1:6379/3")["RATE_LIMIT_BACKEND"].endswith("RedisCache")
+    assert production(RATE_LIMIT_CACHE_URL="", CACHE_URL="redis://127.0.0.1:6379/3")["RATE_LIMIT_BACKEND"].endswith(
+        "RedisCache"
+    )
 
 
 def test_statement_timeout_is_set_on_web_database_connections(prod, db):
@@ -112,7 +132,9 @@ def test_statement_timeout_is_set_on_web_database_connections(prod, db):
     from django.db import connection
     from django.db.backends.postgresql.base import DatabaseWrapper
 
-    wrapper = DatabaseWrapper({**connection.settings_dict, "OPTIONS": {**connection.settings_dict["OPTIONS"], **prod["DB_OPTIONS"]}})
+    wrapper = DatabaseWrapper(
+        {**connection.settings_dict, "OPTIONS": {**connection.settings_dict["OPTIONS"], **prod["DB_OPTIONS"]}}
+    )
     try:
         with wrapper.cursor() as cursor:
             cursor.execute("SHOW statement_timeout")
@@ -134,6 +156,7 @@ def test_check_deploy_is_clean_with_production_settings():
 
 # --- headers and CORS, in-process -----------------------------------------------------------------
 
+
 def test_security_headers(db, settings):
     response = Client().post("/graphql/", data=json.dumps({"query": "{ me { id } }"}), content_type="application/json")
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -143,7 +166,9 @@ def test_security_headers(db, settings):
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     settings.SECURE_HSTS_PRELOAD = True
-    secure = Client().post("/graphql/", data=json.dumps({"query": "{ me { id } }"}), content_type="application/json", secure=True)
+    secure = Client().post(
+        "/graphql/", data=json.dumps({"query": "{ me { id } }"}), content_type="application/json", secure=True
+    )
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     settings.SECURE_SSL_REDIRECT = True
     plain = Client().post("/graphql/", data="{}", content_type="application/json")
@@ -151,8 +176,12 @@ def test_security_headers(db, settings):
 
 
 def preflight(origin, path="/graphql/"):
-    return Client().options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
-                            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type")
+    return Client().options(
+        path,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
 
 
 def test_cors_allows_only_configured_origins(db, settings):
@@ -162,10 +191,19 @@ def test_cors_allows_only_configured_origins(db, settings):
     assert allowed["Access-Control-Allow-Origin"] == "https://shop.example.com"
     assert "authorization" in allowed["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Credentials" not in allowed
-    for origin in ("https://evil.example.com", "https://shop.example.com.evil.example", "null", "http://shop.example.com"):
+    for origin in (
+        "https://evil.example.com",
+        "https://shop.example.com.evil.example",
+        "null",
+        "http://shop.example.com",
+    ):
         assert "Access-Control-Allow-Origin" not in preflight(origin), origin
-    response = Client().post("/graphql/", data=json.dumps({"query": "{ me { id } }"}), content_type="application/json",
-                             HTTP_ORIGIN="https://shop.example.com")
+    response = Client().post(
+        "/graphql/",
+        data=json.dumps({"query": "{ me { id } }"}),
+        content_type="application/json",
+        HTTP_ORIGIN="https://shop.example.com",
+    )
     assert response["Access-Control-Allow-Origin"] == "https://shop.example.com"
     assert "Retry-After" in response["Access-Control-Expose-Headers"]
     # only the API is cross-origin: never the admin

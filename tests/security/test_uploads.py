@@ -2,6 +2,7 @@
 malformed one is a 400 with JSON and ``INVALID_MULTIPART`` (or ``BATCH_NOT_SUPPORTED``), never a
 500, and nothing is written or stored. The files themselves are checked by the image pipeline and
 the digital-file sniffer (tests/catalog/test_media.py, tests/catalog/test_products.py)."""
+
 import json
 
 import pytest
@@ -46,10 +47,21 @@ def test_malformed_multipart_requests_are_400_json_and_store_nothing(db, db_unch
         ({"operations": json.dumps(operations), "map": json.dumps({"0": []})}, 1, "INVALID_MULTIPART"),
         ({"operations": json.dumps(operations), "map": json.dumps({"0": "variables.image"})}, 1, "INVALID_MULTIPART"),
         ({"operations": json.dumps(operations), "map": json.dumps({"0": ["query"]})}, 1, "INVALID_MULTIPART"),
-        ({"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.nothing.here"]})}, 1, "INVALID_MULTIPART"),
-        ({"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.productId.deeper"]})}, 1, "INVALID_MULTIPART"),
-        ({"operations": json.dumps(operations), "map": json.dumps({str(n): ["variables.image"] for n in range(11)})}, 11,
-         "INVALID_MULTIPART"),  # at most 10 files per request
+        (
+            {"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.nothing.here"]})},
+            1,
+            "INVALID_MULTIPART",
+        ),
+        (
+            {"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.productId.deeper"]})},
+            1,
+            "INVALID_MULTIPART",
+        ),
+        (
+            {"operations": json.dumps(operations), "map": json.dumps({str(n): ["variables.image"] for n in range(11)})},
+            11,
+            "INVALID_MULTIPART",
+        ),  # at most 10 files per request
         ({"operations": json.dumps([operations, operations]), "map": json.dumps(good_map)}, 1, "BATCH_NOT_SUPPORTED"),
         ({"operations": json.dumps("a string"), "map": json.dumps(good_map)}, 1, "INVALID_MULTIPART"),
     ]

@@ -3,11 +3,11 @@
 statement it ran, and print them with PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)`` plan, as JSON.
 
 The harness uses it to put the search's plan in docs/benchmarks.md (index-backed or not)."""
+
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -18,8 +18,9 @@ from django.test.utils import CaptureQueriesContext
 OPERATIONS = settings.BASE_DIR / "graphql" / "operations"
 
 
-def explain_operation(operation: str, variables: dict | None = None, *, token: str | None = None,
-                      match: str | None = None) -> dict:
+def explain_operation(
+    operation: str, variables: dict | None = None, *, token: str | None = None, match: str | None = None
+) -> dict:
     path = OPERATIONS / operation
     if not path.is_file():
         raise CommandError(f"No operation graphql/operations/{operation}.")
@@ -28,7 +29,11 @@ def explain_operation(operation: str, variables: dict | None = None, *, token: s
     host = (settings.ALLOWED_HOSTS or ["127.0.0.1"])[0].lstrip(".")
     with CaptureQueriesContext(connection) as captured:
         response = Client(raise_request_exception=False).post(
-            "/graphql/", data=json.dumps(body), content_type="application/json", headers=headers, HTTP_HOST=host,
+            "/graphql/",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+            HTTP_HOST=host,
         )
     result = response.json()
     statements = []
@@ -77,4 +82,6 @@ class Command(BaseCommand):
             raise CommandError("--variables must be a JSON object.")
         if not isinstance(values, dict):
             raise CommandError("--variables must be a JSON object.")
-        self.stdout.write(json.dumps(explain_operation(operation, values, token=token, match=match), ensure_ascii=False, indent=2))
+        self.stdout.write(
+            json.dumps(explain_operation(operation, values, token=token, match=match), ensure_ascii=False, indent=2)
+        )

@@ -3,15 +3,16 @@
 Reference dataset (docs/benchmarks.md): ``--reference`` = 2,000 designers, 100,000 products
 (3 variants each: 300,000), 400,000 orders with 1,000,000 order lines.
 """
+
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from bench.seed.generate import PASSWORD, Counts, SeedError, Seeder
+from bench.seed.generate import PASSWORD, Counts, Seeder, SeedError
 
 REFERENCE = {"designers": 2000, "products": 100_000, "orders": 400_000, "order_lines": 1_000_000}
 QUICK = {"designers": 60, "products": 3000, "orders": 4000, "order_lines": 10_000}
@@ -26,11 +27,21 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, help="Orders (one per designer per purchase).")
         parser.add_argument("--order-lines", type=int, help="Order lines in all (default: 2.5 per order).")
         parser.add_argument("--buyers", type=int, help="Registered buyers (default: one per 8 orders, at least 100).")
-        parser.add_argument("--reference", action="store_true", help="The reference size: " + ", ".join(f"{k} {v:,}" for k, v in REFERENCE.items()))
-        parser.add_argument("--quick", action="store_true", help="A small marketplace for CI: " + ", ".join(f"{k} {v:,}" for k, v in QUICK.items()))
+        parser.add_argument(
+            "--reference",
+            action="store_true",
+            help="The reference size: " + ", ".join(f"{k} {v:,}" for k, v in REFERENCE.items()),
+        )
+        parser.add_argument(
+            "--quick",
+            action="store_true",
+            help="A small marketplace for CI: " + ", ".join(f"{k} {v:,}" for k, v in QUICK.items()),
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--until", help="The data's 'today' (YYYY-MM-DD, UTC). Default: today.")
-        parser.add_argument("--reset", action="store_true", help="Empty every table of the marketplace first (TRUNCATE).")
+        parser.add_argument(
+            "--reset", action="store_true", help="Empty every table of the marketplace first (TRUNCATE)."
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **opts):
@@ -49,7 +60,7 @@ class Command(BaseCommand):
         until = None
         if opts["until"]:
             try:
-                until = datetime.strptime(opts["until"], "%Y-%m-%d").replace(tzinfo=dt_timezone.utc)
+                until = datetime.strptime(opts["until"], "%Y-%m-%d").replace(tzinfo=UTC)
             except ValueError:
                 raise CommandError("--until takes a date: YYYY-MM-DD.")
         counts = Counts(designers=designers, products=products, orders=orders, order_lines=lines, buyers=buyers)

@@ -11,123 +11,210 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('designers', '0001_initial'),
+        ("designers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='catalog.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="catalog.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['position', 'name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('description', models.TextField(blank=True, help_text='Sanitised HTML.')),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('product_type', models.CharField(choices=[('PHYSICAL', 'Physical'), ('DIGITAL', 'Digital')], default='PHYSICAL', max_length=10)),
-                ('status', models.CharField(choices=[('DRAFT', 'Draft'), ('PUBLISHED', 'Published'), ('ARCHIVED', 'Archived')], default='DRAFT', max_length=10)),
-                ('currency', models.CharField(default='VND', max_length=3)),
-                ('min_price', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('hidden_at', models.DateTimeField(blank=True, null=True)),
-                ('hidden_reason', models.TextField(blank=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='products', to='catalog.category')),
-                ('designer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='designers.designer')),
-                ('hidden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("description", models.TextField(blank=True, help_text="Sanitised HTML.")),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "product_type",
+                    models.CharField(
+                        choices=[("PHYSICAL", "Physical"), ("DIGITAL", "Digital")], default="PHYSICAL", max_length=10
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("DRAFT", "Draft"), ("PUBLISHED", "Published"), ("ARCHIVED", "Archived")],
+                        default="DRAFT",
+                        max_length=10,
+                    ),
+                ),
+                ("currency", models.CharField(default="VND", max_length=3)),
+                ("min_price", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                ("hidden_at", models.DateTimeField(blank=True, null=True)),
+                ("hidden_reason", models.TextField(blank=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("search_vector", django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="products",
+                        to="catalog.category",
+                    ),
+                ),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="products", to="designers.designer"
+                    ),
+                ),
+                (
+                    "hidden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProductMedia',
+            name="ProductMedia",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(height_field='height', max_length=255, upload_to=shop.core.storage.product_media_path, width_field='width')),
-                ('width', models.PositiveIntegerField(default=0)),
-                ('height', models.PositiveIntegerField(default=0)),
-                ('alt', models.CharField(blank=True, max_length=250)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('thumbnails', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='media', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "image",
+                    models.ImageField(
+                        height_field="height",
+                        max_length=255,
+                        upload_to=shop.core.storage.product_media_path,
+                        width_field="width",
+                    ),
+                ),
+                ("width", models.PositiveIntegerField(default=0)),
+                ("height", models.PositiveIntegerField(default=0)),
+                ("alt", models.CharField(blank=True, max_length=250)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("thumbnails", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="media", to="catalog.product"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProductVariant',
+            name="ProductVariant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('attributes', models.JSONField(blank=True, default=list, help_text='[{"name": "Size", "value": "M"}, ...]')),
-                ('price_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(default='VND', max_length=3)),
-                ('stock_quantity', models.IntegerField(default=0)),
-                ('digital_file', models.FileField(blank=True, max_length=255, null=True, storage=shop.core.storage.private_storage, upload_to=shop.core.storage.digital_file_path)),
-                ('digital_file_name', models.CharField(blank=True, max_length=255)),
-                ('digital_file_size', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('digital_content_type', models.CharField(blank=True, max_length=100)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('designer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='designers.designer')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sku", models.CharField(max_length=64)),
+                ("name", models.CharField(blank=True, max_length=100)),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=list, help_text='[{"name": "Size", "value": "M"}, ...]'),
+                ),
+                ("price_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(default="VND", max_length=3)),
+                ("stock_quantity", models.IntegerField(default=0)),
+                (
+                    "digital_file",
+                    models.FileField(
+                        blank=True,
+                        max_length=255,
+                        null=True,
+                        storage=shop.core.storage.private_storage,
+                        upload_to=shop.core.storage.digital_file_path,
+                    ),
+                ),
+                ("digital_file_name", models.CharField(blank=True, max_length=255)),
+                ("digital_file_size", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("digital_content_type", models.CharField(blank=True, max_length=100)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="designers.designer"
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="variants", to="catalog.product"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='product_search_gin'),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="product_search_gin"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['tags'], name='product_tags_gin'),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["tags"], name="product_tags_gin"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['status', '-created_at', '-id'], name='product_storefront_idx'),
+            model_name="product",
+            index=models.Index(fields=["status", "-created_at", "-id"], name="product_storefront_idx"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['designer', 'status'], name='product_designer_idx'),
+            model_name="product",
+            index=models.Index(fields=["designer", "status"], name="product_designer_idx"),
         ),
         migrations.AddConstraint(
-            model_name='productvariant',
-            constraint=models.UniqueConstraint(fields=('designer', 'sku'), name='variant_sku_unique_per_designer'),
+            model_name="productvariant",
+            constraint=models.UniqueConstraint(fields=("designer", "sku"), name="variant_sku_unique_per_designer"),
         ),
         migrations.AddConstraint(
-            model_name='productvariant',
-            constraint=models.CheckConstraint(condition=models.Q(('stock_quantity__gte', 0)), name='variant_stock_non_negative'),
+            model_name="productvariant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stock_quantity__gte", 0)), name="variant_stock_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='productvariant',
-            constraint=models.CheckConstraint(condition=models.Q(('price_amount__gte', 0)), name='variant_price_non_negative'),
+            model_name="productvariant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_amount__gte", 0)), name="variant_price_non_negative"
+            ),
         ),
     ]

@@ -24,26 +24,25 @@ def index_existing_products(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('designers', '0002_portfolioitem_portfolioimage'),
+        ("catalog", "0001_initial"),
+        ("designers", "0002_portfolioitem_portfolioimage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='product',
-            name='sort_name',
-            field=models.CharField(blank=True, default='', editable=False, max_length=200),
+            model_name="product",
+            name="sort_name",
+            field=models.CharField(blank=True, default="", editable=False, max_length=200),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['sort_name', 'id'], name='product_sort_name_idx'),
+            model_name="product",
+            index=models.Index(fields=["sort_name", "id"], name="product_sort_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['min_price', 'id'], name='product_min_price_idx'),
+            model_name="product",
+            index=models.Index(fields=["min_price", "id"], name="product_min_price_idx"),
         ),
         migrations.RunPython(index_existing_products, migrations.RunPython.noop),
     ]

@@ -38,46 +38,65 @@ def restore_product_documents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_product_sort_name'),
-        ('designers', '0002_portfolioitem_portfolioimage'),
+        ("catalog", "0002_product_sort_name"),
+        ("designers", "0002_portfolioitem_portfolioimage"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProductSearch',
+            name="ProductSearch",
             fields=[
-                ('product', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='search', serialize=False, to='catalog.product')),
-                ('designer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='designers.designer')),
-                ('created_at', models.DateTimeField()),
-                ('listed', models.BooleanField()),
-                ('title', django.contrib.postgres.search.SearchVectorField()),
-                ('document', django.contrib.postgres.search.SearchVectorField()),
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="search",
+                        serialize=False,
+                        to="catalog.product",
+                    ),
+                ),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="designers.designer",
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("listed", models.BooleanField()),
+                ("title", django.contrib.postgres.search.SearchVectorField()),
+                ("document", django.contrib.postgres.search.SearchVectorField()),
             ],
         ),
         # Never scanned in parallel: a search reads it through its GIN index. (A parallel scan, sorted
         # by rank, is what PostgreSQL 15 picks under LIMIT and COUNT(*) OVER () when products are
         # joined for a filter, misjudging that the window reads every match first: 3x slower.)
-        migrations.RunSQL("ALTER TABLE catalog_productsearch SET (parallel_workers = 0)",
-                          reverse_sql=migrations.RunSQL.noop),
+        migrations.RunSQL(
+            "ALTER TABLE catalog_productsearch SET (parallel_workers = 0)", reverse_sql=migrations.RunSQL.noop
+        ),
         migrations.RunSQL(FILL, reverse_sql=migrations.RunSQL.noop),
         migrations.AddIndex(
-            model_name='productsearch',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['document'], name='product_search_document_gin'),
+            model_name="productsearch",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["document"], name="product_search_document_gin"),
         ),
         migrations.AddIndex(
-            model_name='productsearch',
-            index=django.contrib.postgres.indexes.GinIndex(condition=models.Q(('listed', True)), fields=['document'], name='product_search_listed_gin'),
+            model_name="productsearch",
+            index=django.contrib.postgres.indexes.GinIndex(
+                condition=models.Q(("listed", True)), fields=["document"], name="product_search_listed_gin"
+            ),
         ),
         migrations.RunSQL("ANALYZE catalog_productsearch", reverse_sql=migrations.RunSQL.noop),
         migrations.RunPython(migrations.RunPython.noop, restore_product_documents),
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_search_gin',
+            model_name="product",
+            name="product_search_gin",
         ),
         migrations.RemoveField(
-            model_name='product',
-            name='search_vector',
+            model_name="product",
+            name="search_vector",
         ),
     ]

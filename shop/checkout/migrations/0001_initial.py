@@ -8,78 +8,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('designers', '0002_portfolioitem_portfolioimage'),
+        ("catalog", "0001_initial"),
+        ("designers", "0002_portfolioitem_portfolioimage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Checkout',
+            name="Checkout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('currency', models.CharField(default='VND', max_length=3)),
-                ('shipping_address', models.JSONField(blank=True, null=True)),
-                ('language', models.CharField(default='vi', max_length=5)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='checkouts', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("currency", models.CharField(default="VND", max_length=3)),
+                ("shipping_address", models.JSONField(blank=True, null=True)),
+                ("language", models.CharField(default="vi", max_length=5)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checkouts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ShippingMethod',
+            name="ShippingMethod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('price_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(default='VND', max_length=3)),
-                ('free_above_amount', models.DecimalField(blank=True, decimal_places=2, help_text="Shipping is free when the designer's subtotal reaches this amount.", max_digits=14, null=True)),
-                ('min_days', models.PositiveSmallIntegerField(default=1)),
-                ('max_days', models.PositiveSmallIntegerField(default=5)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('designer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shipping_methods', to='designers.designer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("price_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(default="VND", max_length=3)),
+                (
+                    "free_above_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Shipping is free when the designer's subtotal reaches this amount.",
+                        max_digits=14,
+                        null=True,
+                    ),
+                ),
+                ("min_days", models.PositiveSmallIntegerField(default=1)),
+                ("max_days", models.PositiveSmallIntegerField(default=5)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shipping_methods",
+                        to="designers.designer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['price_amount', 'id'],
+                "ordering": ["price_amount", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CheckoutShippingChoice',
+            name="CheckoutShippingChoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checkout', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shipping_choices', to='checkout.checkout')),
-                ('designer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='designers.designer')),
-                ('shipping_method', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='checkout.shippingmethod')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "checkout",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shipping_choices",
+                        to="checkout.checkout",
+                    ),
+                ),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="designers.designer"
+                    ),
+                ),
+                (
+                    "shipping_method",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="checkout.shippingmethod"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CheckoutLine',
+            name="CheckoutLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('checkout', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='checkout.checkout')),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.productvariant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "checkout",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="checkout.checkout"
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="catalog.productvariant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('checkout', 'variant'), name='checkout_line_unique_variant'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='checkout_line_quantity_positive')],
+                "ordering": ["created_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("checkout", "variant"), name="checkout_line_unique_variant"),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gte", 1)), name="checkout_line_quantity_positive"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='shippingmethod',
-            constraint=models.CheckConstraint(condition=models.Q(('price_amount__gte', 0)), name='shipping_price_non_negative'),
+            model_name="shippingmethod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_amount__gte", 0)), name="shipping_price_non_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkoutshippingchoice',
-            constraint=models.UniqueConstraint(fields=('checkout', 'designer'), name='checkout_one_method_per_designer'),
+            model_name="checkoutshippingchoice",
+            constraint=models.UniqueConstraint(
+                fields=("checkout", "designer"), name="checkout_one_method_per_designer"
+            ),
         ),
     ]

@@ -8,122 +8,216 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('checkout', '0001_initial'),
-        ('designers', '0002_portfolioitem_portfolioimage'),
+        ("catalog", "0001_initial"),
+        ("checkout", "0001_initial"),
+        ("designers", "0002_portfolioitem_portfolioimage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True)),
-                ('status', models.CharField(choices=[('UNPAID', 'Unpaid'), ('PAID', 'Paid'), ('FULFILLED', 'Fulfilled'), ('DELIVERED', 'Delivered'), ('CANCELLED', 'Cancelled'), ('PARTIALLY_REFUNDED', 'Partially refunded'), ('REFUNDED', 'Refunded')], db_index=True, default='UNPAID', max_length=20)),
-                ('currency', models.CharField(default='VND', max_length=3)),
-                ('subtotal_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('shipping_amount', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('total_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('refunded_amount', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('shipping_method_name', models.CharField(blank=True, max_length=100)),
-                ('shipping_address', models.JSONField(blank=True, null=True)),
-                ('carrier', models.CharField(blank=True, max_length=100)),
-                ('tracking_number', models.CharField(blank=True, max_length=100)),
-                ('is_disputed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('designer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='designers.designer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=20, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("UNPAID", "Unpaid"),
+                            ("PAID", "Paid"),
+                            ("FULFILLED", "Fulfilled"),
+                            ("DELIVERED", "Delivered"),
+                            ("CANCELLED", "Cancelled"),
+                            ("PARTIALLY_REFUNDED", "Partially refunded"),
+                            ("REFUNDED", "Refunded"),
+                        ],
+                        db_index=True,
+                        default="UNPAID",
+                        max_length=20,
+                    ),
+                ),
+                ("currency", models.CharField(default="VND", max_length=3)),
+                ("subtotal_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("shipping_amount", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("total_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("refunded_amount", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("shipping_method_name", models.CharField(blank=True, max_length=100)),
+                ("shipping_address", models.JSONField(blank=True, null=True)),
+                ("carrier", models.CharField(blank=True, max_length=100)),
+                ("tracking_number", models.CharField(blank=True, max_length=100)),
+                ("is_disputed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "designer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="orders", to="designers.designer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderEvent',
+            name="OrderEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(max_length=40)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='orders.order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("type", models.CharField(max_length=40)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="orders.order"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_name', models.CharField(max_length=200)),
-                ('variant_name', models.CharField(blank=True, max_length=100)),
-                ('sku', models.CharField(max_length=64)),
-                ('product_type', models.CharField(max_length=10)),
-                ('unit_price_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('quantity', models.PositiveIntegerField()),
-                ('total_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('refunded_quantity', models.PositiveIntegerField(default=0)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.order')),
-                ('variant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.productvariant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("product_name", models.CharField(max_length=200)),
+                ("variant_name", models.CharField(blank=True, max_length=100)),
+                ("sku", models.CharField(max_length=64)),
+                ("product_type", models.CharField(max_length=10)),
+                ("unit_price_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("quantity", models.PositiveIntegerField()),
+                ("total_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("refunded_quantity", models.PositiveIntegerField(default=0)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="orders.order"
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.productvariant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Purchase',
+            name="Purchase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.UUIDField(default=uuid.uuid4, editable=False, help_text='Lets an anonymous buyer read it.', unique=True)),
-                ('email', models.EmailField(max_length=254)),
-                ('language', models.CharField(default='vi', max_length=5)),
-                ('currency', models.CharField(default='VND', max_length=3)),
-                ('total_amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('status', models.CharField(choices=[('UNPAID', 'Unpaid'), ('PAID', 'Paid'), ('CANCELLED', 'Cancelled')], db_index=True, default='UNPAID', max_length=12)),
-                ('gateway', models.CharField(max_length=32)),
-                ('shipping_address', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('checkout', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='purchase', to='checkout.checkout')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='purchases', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "token",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, help_text="Lets an anonymous buyer read it.", unique=True
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("language", models.CharField(default="vi", max_length=5)),
+                ("currency", models.CharField(default="VND", max_length=3)),
+                ("total_amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("UNPAID", "Unpaid"), ("PAID", "Paid"), ("CANCELLED", "Cancelled")],
+                        db_index=True,
+                        default="UNPAID",
+                        max_length=12,
+                    ),
+                ),
+                ("gateway", models.CharField(max_length=32)),
+                ("shipping_address", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "checkout",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="purchase",
+                        to="checkout.checkout",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="purchases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='order',
-            name='purchase',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.purchase'),
+            model_name="order",
+            name="purchase",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="orders", to="orders.purchase"
+            ),
         ),
         migrations.CreateModel(
-            name='DigitalDownload',
+            name="DigitalDownload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('expires_at', models.DateTimeField()),
-                ('max_downloads', models.PositiveIntegerField(default=5)),
-                ('download_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='downloads', to='orders.orderline')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("expires_at", models.DateTimeField()),
+                ("max_downloads", models.PositiveIntegerField(default=5)),
+                ("download_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="downloads", to="orders.orderline"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('download_count__lte', models.F('max_downloads'))), name='download_count_within_limit')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("download_count__lte", models.F("max_downloads"))),
+                        name="download_count_within_limit",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['designer', 'status', '-created_at'], name='order_designer_idx'),
+            model_name="order",
+            index=models.Index(fields=["designer", "status", "-created_at"], name="order_designer_idx"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('refunded_amount__lte', models.F('total_amount'))), name='order_refund_not_over_total'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("refunded_amount__lte", models.F("total_amount"))),
+                name="order_refund_not_over_total",
+            ),
         ),
     ]

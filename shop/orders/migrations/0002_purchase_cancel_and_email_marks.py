@@ -4,9 +4,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
@@ -17,23 +16,23 @@ class Migration(migrations.Migration):
             "DROP SEQUENCE IF EXISTS orders_order_number_seq",
         ),
         migrations.AddField(
-            model_name='order',
-            name='designer_email_sent_at',
+            model_name="order",
+            name="designer_email_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='shipped_email_sent_at',
+            model_name="order",
+            name="shipped_email_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='purchase',
-            name='cancelled_at',
+            model_name="purchase",
+            name="cancelled_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='purchase',
-            name='confirmation_email_sent_at',
+            model_name="purchase",
+            name="confirmation_email_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

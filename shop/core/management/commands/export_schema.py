@@ -8,7 +8,6 @@ SCHEMA_PATH = Path(settings.BASE_DIR) / "graphql" / "schema.graphql"
 
 def printed_schema() -> str:
     from graphql import print_schema
-
     from shop.schema import schema
 
     return print_schema(schema.graphql_schema).rstrip() + "\n"

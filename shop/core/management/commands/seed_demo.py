@@ -16,10 +16,34 @@ from shop.catalog.models import Category, Product
 PASSWORD = "demo-Pass-2026"
 
 DESIGNERS = [
-    ("linh@demo.rethink.market", "Trần Thùy Linh", "APPROVED", "Hà Nội", "Áo dài lụa và khăn thêu tay, lấy cảm hứng từ phố cổ Hà Nội."),
-    ("minh@demo.rethink.market", "Lê Quang Minh", "APPROVED", "Bát Tràng", "Gốm men rạn thủ công, làm tại lò gia đình ở Bát Tràng."),
-    ("ha@demo.rethink.market", "Nguyễn Thị Hà", "APPROVED", "Hà Nội", "Typography and posters: Vietnamese letterforms, risograph prints and fonts."),
-    ("nam@demo.rethink.market", "Vũ Hoàng Nam", "APPROVED", "Hà Nội", "Sơn mài đương đại: tranh, hộp và đồ dùng khảm trứng, vỏ trai."),
+    (
+        "linh@demo.rethink.market",
+        "Trần Thùy Linh",
+        "APPROVED",
+        "Hà Nội",
+        "Áo dài lụa và khăn thêu tay, lấy cảm hứng từ phố cổ Hà Nội.",
+    ),
+    (
+        "minh@demo.rethink.market",
+        "Lê Quang Minh",
+        "APPROVED",
+        "Bát Tràng",
+        "Gốm men rạn thủ công, làm tại lò gia đình ở Bát Tràng.",
+    ),
+    (
+        "ha@demo.rethink.market",
+        "Nguyễn Thị Hà",
+        "APPROVED",
+        "Hà Nội",
+        "Typography and posters: Vietnamese letterforms, risograph prints and fonts.",
+    ),
+    (
+        "nam@demo.rethink.market",
+        "Vũ Hoàng Nam",
+        "APPROVED",
+        "Hà Nội",
+        "Sơn mài đương đại: tranh, hộp và đồ dùng khảm trứng, vỏ trai.",
+    ),
     ("pending@demo.rethink.market", "Phạm Gia Bảo", "PENDING", "Hải Phòng", "Đồ da thủ công: ví, túi và thắt lưng."),
 ]
 
@@ -49,81 +73,205 @@ LEATHER = ((120, 70, 40), (60, 35, 20), (200, 160, 110))
 # owner email, slug, name, category, type, tags, description, variants, images (palette, motif), publish
 # variant: (sku, name, attributes, price VND, stock or None for digital, digital file kind)
 PRODUCTS = [
-    ("linh@demo.rethink.market", "ao-dai-lua-ha-dong", "Áo dài lụa Hà Đông", "ao-dai", "PHYSICAL", ["lụa", "áo dài", "may đo"],
-     "<p>Áo dài lụa tơ tằm <strong>Vạn Phúc</strong>, nhuộm màu đỏ son, may đo thủ công tại Hà Nội.</p>"
-     "<ul><li>Lụa tơ tằm 100%</li><li>Giặt tay, phơi trong bóng râm</li></ul>",
-     [("AD-HD-S", "Cỡ S", [("Kích cỡ", "S"), ("Màu", "Đỏ son")], 2_400_000, 3, None),
-      ("AD-HD-M", "Cỡ M", [("Kích cỡ", "M"), ("Màu", "Đỏ son")], 2_400_000, 5, None),
-      ("AD-HD-L", "Cỡ L", [("Kích cỡ", "L"), ("Màu", "Đỏ son")], 2_500_000, 2, None)],
-     [(RED, "dress"), (RED, "pattern")], True),
-    ("linh@demo.rethink.market", "khan-lua-theu-tay-hoa-sen", "Khăn lụa thêu tay hoa sen", "khan-phu-kien", "PHYSICAL",
-     ["lụa", "khăn", "thêu tay"],
-     "<p>Khăn lụa 90×90 cm, thêu tay họa tiết hoa sen bằng chỉ tơ.</p>",
-     [("KL-SEN", "90×90 cm", [("Kích thước", "90×90 cm")], 650_000, 12, None)],
-     [(BLUE, "pattern")], True),
-    ("linh@demo.rethink.market", "ao-dai-gam-tet", "Áo dài gấm Tết", "ao-dai", "PHYSICAL", ["gấm", "áo dài", "tết"],
-     "<p>Bản nháp cho bộ sưu tập Tết: gấm dệt hoa cúc.</p>",
-     [("AD-GAM-M", "Cỡ M", [("Kích cỡ", "M")], 3_200_000, 4, None)],
-     [(RED, "dress")], False),
-    ("minh@demo.rethink.market", "gom-bat-trang-men-ran", "Gốm Bát Tràng men rạn", "binh-lo", "PHYSICAL",
-     ["gốm", "men rạn", "bát tràng"],
-     "<p>Bình gốm nung củi, <em>men rạn cổ</em> làm thủ công tại lò gia đình ở Bát Tràng.</p>",
-     [("GBT-30", "Cao 30 cm", [("Chiều cao", "30 cm")], 900_000, 4, None),
-      ("GBT-45", "Cao 45 cm", [("Chiều cao", "45 cm")], 1_450_000, 2, None)],
-     [(CRACKLE, "vase"), (CRACKLE, "crackle")], True),
-    ("minh@demo.rethink.market", "bo-bat-men-lam", "Bộ bát men lam (6 chiếc)", "bat-dia-am-chen", "PHYSICAL",
-     ["gốm", "men lam", "bát"],
-     "<p>Sáu bát ăn cơm vẽ tay men lam, đường kính 11,5 cm.</p>",
-     [("BML-6", "Bộ 6 chiếc", [("Số lượng", "6")], 480_000, 10, None)],
-     [(BLUE, "bowls")], True),
-    ("minh@demo.rethink.market", "am-chen-men-hoa-lam", "Ấm chén men hoa lam", "bat-dia-am-chen", "PHYSICAL",
-     ["gốm", "ấm chén", "trà"],
-     "<p>Bộ ấm và bốn chén, men hoa lam. <strong>Tạm hết hàng</strong> — mẻ mới ra lò tháng sau.</p>",
-     [("ACL-4", "Ấm + 4 chén", [("Bộ", "Ấm + 4 chén")], 750_000, 0, None)],
-     [(BLUE, "vase")], True),
-    ("ha@demo.rethink.market", "poster-ha-noi-36-pho-phuong", "Poster chữ “Hà Nội 36 phố phường”", "poster", "PHYSICAL",
-     ["poster", "typography", "risograph"],
-     "<p>In risograph hai màu trên giấy mỹ thuật 250 gsm; tên 36 phố phường sắp chữ bằng font Hà Nội Sans.</p>",
-     [("P36-A3", "A3", [("Khổ", "A3")], 350_000, 20, None), ("P36-A2", "A2", [("Khổ", "A2")], 550_000, 8, None)],
-     [(POSTER, "poster")], True),
-    ("ha@demo.rethink.market", "font-chu-ha-noi-sans", "Font chữ Hà Nội Sans", "font-chu", "DIGITAL",
-     ["font", "typography", "tiếng việt"],
-     "<p>Bộ chữ không chân lấy cảm hứng từ biển hiệu phố cổ, đủ dấu tiếng Việt. Gói tải về gồm file font, bản mẫu và giấy phép.</p>",
-     [("HNS-PERSONAL", "Giấy phép cá nhân", [("Giấy phép", "Cá nhân")], 350_000, None, "zip"),
-      ("HNS-COMMERCIAL", "Giấy phép thương mại", [("Giấy phép", "Thương mại")], 1_200_000, None, "zip")],
-     [(POSTER, "letters")], True),
-    ("ha@demo.rethink.market", "poster-pho-ban-in-tai-nha", "Poster “Phở” — bản in tại nhà", "poster", "DIGITAL",
-     ["poster", "pdf", "in tại nhà"],
-     "<p>File PDF khổ A3 để tự in; màu đã chỉnh cho máy in phun.</p>",
-     [("PHO-PDF", "PDF A3", [("Định dạng", "PDF")], 120_000, None, "pdf")],
-     [(POSTER, "poster")], True),
-    ("nam@demo.rethink.market", "tranh-son-mai-ho-guom", "Tranh sơn mài Hồ Gươm", "son-mai", "PHYSICAL",
-     ["sơn mài", "tranh", "hồ gươm"],
-     "<p>Tranh sơn mài 60×80 cm, vàng quỳ và son then, mài tay nhiều lớp.</p>",
-     [("SM-HG", "60×80 cm", [("Kích thước", "60×80 cm")], 4_800_000, 1, None)],
-     [(LACQUER, "lake")], True),
-    ("nam@demo.rethink.market", "hop-son-mai-kham-trung", "Hộp sơn mài khảm trứng", "son-mai", "PHYSICAL",
-     ["sơn mài", "hộp", "khảm trứng"],
-     "<p>Hộp tròn đường kính 12 cm, khảm vỏ trứng, lòng hộp sơn son.</p>",
-     [("SM-HOP", "Ø12 cm", [("Đường kính", "12 cm")], 680_000, 6, None)],
-     [(LACQUER, "crackle")], True),
-    ("pending@demo.rethink.market", "vi-da-bo-thu-cong", "Ví da bò thủ công", "do-da", "PHYSICAL", ["da", "ví"],
-     "<p>Ví da bò thuộc thực vật, khâu tay.</p>",
-     [("VD-01", "Nâu bò", [("Màu", "Nâu")], 550_000, 7, None)],
-     [(LEATHER, "pattern")], False),
+    (
+        "linh@demo.rethink.market",
+        "ao-dai-lua-ha-dong",
+        "Áo dài lụa Hà Đông",
+        "ao-dai",
+        "PHYSICAL",
+        ["lụa", "áo dài", "may đo"],
+        "<p>Áo dài lụa tơ tằm <strong>Vạn Phúc</strong>, nhuộm màu đỏ son, may đo thủ công tại Hà Nội.</p>"
+        "<ul><li>Lụa tơ tằm 100%</li><li>Giặt tay, phơi trong bóng râm</li></ul>",
+        [
+            ("AD-HD-S", "Cỡ S", [("Kích cỡ", "S"), ("Màu", "Đỏ son")], 2_400_000, 3, None),
+            ("AD-HD-M", "Cỡ M", [("Kích cỡ", "M"), ("Màu", "Đỏ son")], 2_400_000, 5, None),
+            ("AD-HD-L", "Cỡ L", [("Kích cỡ", "L"), ("Màu", "Đỏ son")], 2_500_000, 2, None),
+        ],
+        [(RED, "dress"), (RED, "pattern")],
+        True,
+    ),
+    (
+        "linh@demo.rethink.market",
+        "khan-lua-theu-tay-hoa-sen",
+        "Khăn lụa thêu tay hoa sen",
+        "khan-phu-kien",
+        "PHYSICAL",
+        ["lụa", "khăn", "thêu tay"],
+        "<p>Khăn lụa 90×90 cm, thêu tay họa tiết hoa sen bằng chỉ tơ.</p>",
+        [("KL-SEN", "90×90 cm", [("Kích thước", "90×90 cm")], 650_000, 12, None)],
+        [(BLUE, "pattern")],
+        True,
+    ),
+    (
+        "linh@demo.rethink.market",
+        "ao-dai-gam-tet",
+        "Áo dài gấm Tết",
+        "ao-dai",
+        "PHYSICAL",
+        ["gấm", "áo dài", "tết"],
+        "<p>Bản nháp cho bộ sưu tập Tết: gấm dệt hoa cúc.</p>",
+        [("AD-GAM-M", "Cỡ M", [("Kích cỡ", "M")], 3_200_000, 4, None)],
+        [(RED, "dress")],
+        False,
+    ),
+    (
+        "minh@demo.rethink.market",
+        "gom-bat-trang-men-ran",
+        "Gốm Bát Tràng men rạn",
+        "binh-lo",
+        "PHYSICAL",
+        ["gốm", "men rạn", "bát tràng"],
+        "<p>Bình gốm nung củi, <em>men rạn cổ</em> làm thủ công tại lò gia đình ở Bát Tràng.</p>",
+        [
+            ("GBT-30", "Cao 30 cm", [("Chiều cao", "30 cm")], 900_000, 4, None),
+            ("GBT-45", "Cao 45 cm", [("Chiều cao", "45 cm")], 1_450_000, 2, None),
+        ],
+        [(CRACKLE, "vase"), (CRACKLE, "crackle")],
+        True,
+    ),
+    (
+        "minh@demo.rethink.market",
+        "bo-bat-men-lam",
+        "Bộ bát men lam (6 chiếc)",
+        "bat-dia-am-chen",
+        "PHYSICAL",
+        ["gốm", "men lam", "bát"],
+        "<p>Sáu bát ăn cơm vẽ tay men lam, đường kính 11,5 cm.</p>",
+        [("BML-6", "Bộ 6 chiếc", [("Số lượng", "6")], 480_000, 10, None)],
+        [(BLUE, "bowls")],
+        True,
+    ),
+    (
+        "minh@demo.rethink.market",
+        "am-chen-men-hoa-lam",
+        "Ấm chén men hoa lam",
+        "bat-dia-am-chen",
+        "PHYSICAL",
+        ["gốm", "ấm chén", "trà"],
+        "<p>Bộ ấm và bốn chén, men hoa lam. <strong>Tạm hết hàng</strong> — mẻ mới ra lò tháng sau.</p>",
+        [("ACL-4", "Ấm + 4 chén", [("Bộ", "Ấm + 4 chén")], 750_000, 0, None)],
+        [(BLUE, "vase")],
+        True,
+    ),
+    (
+        "ha@demo.rethink.market",
+        "poster-ha-noi-36-pho-phuong",
+        "Poster chữ “Hà Nội 36 phố phường”",
+        "poster",
+        "PHYSICAL",
+        ["poster", "typography", "risograph"],
+        "<p>In risograph hai màu trên giấy mỹ thuật 250 gsm; tên 36 phố phường sắp chữ bằng font Hà Nội Sans.</p>",
+        [("P36-A3", "A3", [("Khổ", "A3")], 350_000, 20, None), ("P36-A2", "A2", [("Khổ", "A2")], 550_000, 8, None)],
+        [(POSTER, "poster")],
+        True,
+    ),
+    (
+        "ha@demo.rethink.market",
+        "font-chu-ha-noi-sans",
+        "Font chữ Hà Nội Sans",
+        "font-chu",
+        "DIGITAL",
+        ["font", "typography", "tiếng việt"],
+        "<p>Bộ chữ không chân lấy cảm hứng từ biển hiệu phố cổ, đủ dấu tiếng Việt. Gói tải về gồm file font, bản mẫu và giấy phép.</p>",
+        [
+            ("HNS-PERSONAL", "Giấy phép cá nhân", [("Giấy phép", "Cá nhân")], 350_000, None, "zip"),
+            ("HNS-COMMERCIAL", "Giấy phép thương mại", [("Giấy phép", "Thương mại")], 1_200_000, None, "zip"),
+        ],
+        [(POSTER, "letters")],
+        True,
+    ),
+    (
+        "ha@demo.rethink.market",
+        "poster-pho-ban-in-tai-nha",
+        "Poster “Phở” — bản in tại nhà",
+        "poster",
+        "DIGITAL",
+        ["poster", "pdf", "in tại nhà"],
+        "<p>File PDF khổ A3 để tự in; màu đã chỉnh cho máy in phun.</p>",
+        [("PHO-PDF", "PDF A3", [("Định dạng", "PDF")], 120_000, None, "pdf")],
+        [(POSTER, "poster")],
+        True,
+    ),
+    (
+        "nam@demo.rethink.market",
+        "tranh-son-mai-ho-guom",
+        "Tranh sơn mài Hồ Gươm",
+        "son-mai",
+        "PHYSICAL",
+        ["sơn mài", "tranh", "hồ gươm"],
+        "<p>Tranh sơn mài 60×80 cm, vàng quỳ và son then, mài tay nhiều lớp.</p>",
+        [("SM-HG", "60×80 cm", [("Kích thước", "60×80 cm")], 4_800_000, 1, None)],
+        [(LACQUER, "lake")],
+        True,
+    ),
+    (
+        "nam@demo.rethink.market",
+        "hop-son-mai-kham-trung",
+        "Hộp sơn mài khảm trứng",
+        "son-mai",
+        "PHYSICAL",
+        ["sơn mài", "hộp", "khảm trứng"],
+        "<p>Hộp tròn đường kính 12 cm, khảm vỏ trứng, lòng hộp sơn son.</p>",
+        [("SM-HOP", "Ø12 cm", [("Đường kính", "12 cm")], 680_000, 6, None)],
+        [(LACQUER, "crackle")],
+        True,
+    ),
+    (
+        "pending@demo.rethink.market",
+        "vi-da-bo-thu-cong",
+        "Ví da bò thủ công",
+        "do-da",
+        "PHYSICAL",
+        ["da", "ví"],
+        "<p>Ví da bò thuộc thực vật, khâu tay.</p>",
+        [("VD-01", "Nâu bò", [("Màu", "Nâu")], 550_000, 7, None)],
+        [(LEATHER, "pattern")],
+        False,
+    ),
 ]
 
 # owner email, title, year, role, tags, description, linked product slugs, images (palette, motif)
 PORTFOLIO = [
-    ("linh@demo.rethink.market", "Bộ sưu tập “Thu phố cổ”", 2025, "Thiết kế, vẽ tay trên lụa", ["áo dài", "lụa"],
-     "Mười hai mẫu áo dài vẽ tay, trình diễn tại phố Hàng Gai.", ["ao-dai-lua-ha-dong"], [(RED, "dress"), (BLUE, "pattern")]),
-    ("minh@demo.rethink.market", "Triển lãm “Men rạn”", 2024, "Nghệ nhân, tạo hình", ["gốm", "triển lãm"],
-     "Ba mươi bình men rạn nung củi, trưng bày tại Bảo tàng Gốm Bát Tràng.", ["gom-bat-trang-men-ran"], [(CRACKLE, "crackle")]),
-    ("ha@demo.rethink.market", "Nhận diện Tết Hà Nội 2025", 2025, "Art direction & typography", ["typography", "branding"],
-     "Hệ thống chữ, poster và bao lì xì cho lễ hội Tết phố cổ.", ["font-chu-ha-noi-sans", "poster-ha-noi-36-pho-phuong"],
-     [(POSTER, "letters"), (POSTER, "poster")]),
-    ("nam@demo.rethink.market", "Sơn mài đương đại", 2023, "Hoạ sĩ", ["sơn mài"],
-     "Chuỗi tranh sơn mài về mặt nước Hồ Gươm qua bốn mùa.", ["tranh-son-mai-ho-guom"], [(LACQUER, "lake")]),
+    (
+        "linh@demo.rethink.market",
+        "Bộ sưu tập “Thu phố cổ”",
+        2025,
+        "Thiết kế, vẽ tay trên lụa",
+        ["áo dài", "lụa"],
+        "Mười hai mẫu áo dài vẽ tay, trình diễn tại phố Hàng Gai.",
+        ["ao-dai-lua-ha-dong"],
+        [(RED, "dress"), (BLUE, "pattern")],
+    ),
+    (
+        "minh@demo.rethink.market",
+        "Triển lãm “Men rạn”",
+        2024,
+        "Nghệ nhân, tạo hình",
+        ["gốm", "triển lãm"],
+        "Ba mươi bình men rạn nung củi, trưng bày tại Bảo tàng Gốm Bát Tràng.",
+        ["gom-bat-trang-men-ran"],
+        [(CRACKLE, "crackle")],
+    ),
+    (
+        "ha@demo.rethink.market",
+        "Nhận diện Tết Hà Nội 2025",
+        2025,
+        "Art direction & typography",
+        ["typography", "branding"],
+        "Hệ thống chữ, poster và bao lì xì cho lễ hội Tết phố cổ.",
+        ["font-chu-ha-noi-sans", "poster-ha-noi-36-pho-phuong"],
+        [(POSTER, "letters"), (POSTER, "poster")],
+    ),
+    (
+        "nam@demo.rethink.market",
+        "Sơn mài đương đại",
+        2023,
+        "Hoạ sĩ",
+        ["sơn mài"],
+        "Chuỗi tranh sơn mài về mặt nước Hồ Gươm qua bốn mùa.",
+        ["tranh-son-mai-ho-guom"],
+        [(LACQUER, "lake")],
+    ),
 ]
 
 
@@ -143,7 +291,9 @@ class Command(BaseCommand):
             if created:
                 DesignerStatusChange.objects.create(designer=designer, from_status="", to_status="PENDING", actor=user)
                 if status != DesignerStatus.PENDING:
-                    DesignerStatusChange.objects.create(designer=designer, from_status="PENDING", to_status=status, actor=staff)
+                    DesignerStatusChange.objects.create(
+                        designer=designer, from_status="PENDING", to_status=status, actor=staff
+                    )
         added = self._catalog(staff)
         _seed_shipping_methods()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all: %s):" % PASSWORD))
@@ -152,12 +302,16 @@ class Command(BaseCommand):
         for email, name, status, *_ in DESIGNERS:
             self.stdout.write(f"  designer ({status.lower()}): {email}  {name}")
         if added:
-            self.stdout.write(f"  catalog: {added} products added (try `products(first: 20, filter: {{search: \"ao dai lua\"}})`)")
+            self.stdout.write(
+                f'  catalog: {added} products added (try `products(first: 20, filter: {{search: "ao dai lua"}})`)'
+            )
 
     def _user(self, email, name, staff=False):
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email=email, password=PASSWORD, full_name=name, is_staff=staff, is_superuser=staff)
+            user = User.objects.create_user(
+                email=email, password=PASSWORD, full_name=name, is_staff=staff, is_superuser=staff
+            )
         return user
 
     def _catalog(self, staff) -> int:
@@ -172,13 +326,23 @@ class Command(BaseCommand):
                 continue
             owner = users[email]
             product = catalog.create_product(
-                actor=owner, name=name, slug=slug, description=description, tags=tags, product_type=kind,
+                actor=owner,
+                name=name,
+                slug=slug,
+                description=description,
+                tags=tags,
+                product_type=kind,
                 category_id=Category.objects.get(slug=category).pk,
             )
             for sku, variant_name, attributes, price, stock, file_kind in variants:
                 catalog.create_variant(
-                    actor=owner, product_id=product.pk, sku=sku, name=variant_name, price=Decimal(price),
-                    attributes=[{"name": n, "value": v} for n, v in attributes], stock_quantity=stock,
+                    actor=owner,
+                    product_id=product.pk,
+                    sku=sku,
+                    name=variant_name,
+                    price=Decimal(price),
+                    attributes=[{"name": n, "value": v} for n, v in attributes],
+                    stock_quantity=stock,
                     digital_file=_digital_file(file_kind, name) if file_kind else None,
                 )
             for index, (palette, motif) in enumerate(images):
@@ -193,7 +357,12 @@ class Command(BaseCommand):
             if PortfolioItem.objects.filter(designer__user=owner, title=title).exists():
                 continue
             item = designer_services.create_portfolio_item(
-                actor=owner, title=title, year=year, role=role, tags=tags, description=description,
+                actor=owner,
+                title=title,
+                year=year,
+                role=role,
+                tags=tags,
+                description=description,
                 product_ids=list(Product.objects.filter(slug__in=product_slugs).values_list("pk", flat=True)),
             )
             for index, (palette, motif) in enumerate(images):
@@ -210,6 +379,7 @@ def _slug(name):
 
 
 # --- generated pictures and files (no downloads) ---------------------------------------------------
+
 
 def _picture(palette, motif: str, *, seed: int, text: str, size=(640, 800)) -> SimpleUploadedFile:
     background, accent, detail = palette
@@ -290,13 +460,18 @@ def _seed_shipping_methods():
 
     from shop.checkout.models import ShippingMethod
 
-    for designer in Designer.objects.filter(user__email__endswith="@demo.rethink.market", status=DesignerStatus.APPROVED):
+    for designer in Designer.objects.filter(
+        user__email__endswith="@demo.rethink.market", status=DesignerStatus.APPROVED
+    ):
         for name, price, free_above, min_days, max_days in DEMO_SHIPPING_METHODS:
             ShippingMethod.objects.get_or_create(
-                designer=designer, name=name,
+                designer=designer,
+                name=name,
                 defaults={
-                    "price_amount": Decimal(price), "currency": "VND",
+                    "price_amount": Decimal(price),
+                    "currency": "VND",
                     "free_above_amount": Decimal(free_above) if free_above else None,
-                    "min_days": min_days, "max_days": max_days,
+                    "min_days": min_days,
+                    "max_days": max_days,
                 },
             )

@@ -24,7 +24,19 @@ class Command(BaseCommand):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(f"Starting a Celery worker on {settings.CELERY_BROKER_URL} ...")
             worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "shop", "worker", "--beat", "--loglevel", "WARNING", "--concurrency", "2"],
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "shop",
+                    "worker",
+                    "--beat",
+                    "--loglevel",
+                    "WARNING",
+                    "--concurrency",
+                    "2",
+                ],
                 env=os.environ.copy(),
             )
         else:
@@ -32,8 +44,12 @@ class Command(BaseCommand):
         from shop.core.ratelimit import store_is_shared
 
         if not store_is_shared():
-            self.stdout.write("No RATE_LIMIT_CACHE_URL or CACHE_URL: rate limits are counted in local memory (demo only).")
-        self.stdout.write(f"GraphQL API and GraphiQL: http://{addr}:{port}/graphql/   Admin: http://{addr}:{port}/admin/")
+            self.stdout.write(
+                "No RATE_LIMIT_CACHE_URL or CACHE_URL: rate limits are counted in local memory (demo only)."
+            )
+        self.stdout.write(
+            f"GraphQL API and GraphiQL: http://{addr}:{port}/graphql/   Admin: http://{addr}:{port}/admin/"
+        )
         try:
             call_command("runserver", f"{addr}:{port}", use_reloader=False)
         finally:
