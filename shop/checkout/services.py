@@ -32,7 +32,7 @@ from shop.core.errors import FieldError, PermissionDenied, ServiceError
 from shop.core.ids import decode_id
 from shop.core.validation import clean_email, clean_text
 from shop.orders import services as order_services
-from shop.orders.models import Purchase
+from shop.orders.models import Purchase, PurchaseStatus
 
 logger = logging.getLogger(__name__)
 
@@ -347,15 +347,23 @@ def _clean_gateway_data(data) -> dict:
 
 
 def complete_checkout(*, token, user: User | None, gateway_id: str | None, gateway_data=None) -> Completion:
-    """Pay for the checkout: in one transaction re-validate everything against locked stock, take
-    the stock, create one order per designer under one purchase and hand the purchase to the
-    gateway.
+    """Pay for the checkout, in three steps, so that no lock is held while the provider answers:
 
-    - SUCCEEDED: the purchase and its orders are PAID in the same transaction.
-    - PENDING: the purchase stays UNPAID (stock reserved until it expires); the payment's client
-      secret lets the client confirm; the payments app calls ``mark_purchase_paid`` later.
-    - FAILED (declined): PAYMENT_DECLINED and the whole completion rolls back: no purchase, no
-      order, stock untouched, and the checkout stays usable for another try.
+    1. One short transaction: lock the checkout, then its variants (in id order), re-validate
+       everything against the locked stock, take the stock, create one UNPAID order per designer
+       under one purchase, mark the checkout completed and record the payment attempt (PENDING,
+       idempotency key ``purchase-<id>``). Commit: the locks are released.
+    2. The gateway is asked, outside any transaction.
+    3. One short transaction applies the answer (``order_services.apply_payment_answer``):
+       - SUCCEEDED: the purchase and its orders become PAID.
+       - PENDING: the purchase stays UNPAID (stock reserved until it expires); the payment's client
+         secret lets the client confirm; the payments app calls ``mark_purchase_paid`` later.
+       - FAILED (declined) or unreachable: PAYMENT_DECLINED / PAYMENT_ERROR, and the attempt is
+         undone: stock back, no purchase, no order, and the checkout usable for another try.
+
+    A process that dies between 1 and 3 leaves an UNPAID purchase holding its stock with a PENDING
+    payment: the expiry task cancels it (stock back) when it expires. Meanwhile completing the
+    checkout again returns that purchase.
 
     Idempotent: once a checkout has its purchase, completing it again returns that purchase."""
     user = _authenticated(user)
@@ -379,21 +387,36 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         if summary.problems:
             raise ServiceError.many(summary.problems)
         placed = order_services.place_purchase(summary=summary, user=user, gateway_id=gateway.id)
-        purchase = placed.purchase
+        touched_at = checkout.updated_at
         checkout.completed_at = timezone.now()
         checkout.save(update_fields=["completed_at", "updated_at"])
-        numbers = [o.number for o in placed.orders]
-        outcome = order_services.request_payment(purchase=purchase, gateway=gateway, data=data, order_numbers=numbers)
-        if outcome.status == PaymentStatus.FAILED:
-            logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
+        start = order_services.start_payment(
+            purchase=placed.purchase, gateway=gateway, data=data, order_numbers=[o.number for o in placed.orders]
+        )
+    outcome = order_services.ask_gateway(gateway=gateway, start=start)
+    with transaction.atomic():
+        # the same lock order as every writer: checkout, purchase, orders, variants
+        Checkout.objects.select_for_update().filter(pk=checkout.pk).values_list("pk", flat=True).first()
+        undone = order_services.apply_payment_answer(placed=placed, outcome=outcome)
+        if undone:
+            # the checkout as it was before this attempt: open, untouched
+            Checkout.objects.filter(pk=checkout.pk).update(completed_at=None, updated_at=touched_at)
+    if outcome.status == PaymentStatus.FAILED:
+        if outcome.unreachable:
             raise ServiceError(
-                "PAYMENT_DECLINED",
-                _("The payment was declined: %(reason)s") % {"reason": outcome.error or _("no reason given")},
-                "gateway",
+                "PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway"
             )
-        if outcome.status == PaymentStatus.SUCCEEDED:
-            order_services.mark_placed_purchase_paid(placed=placed, payment=outcome.payment)
-        return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
+        logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
+        raise ServiceError(
+            "PAYMENT_DECLINED",
+            _("The payment was declined: %(reason)s") % {"reason": outcome.error or _("no reason given")},
+            "gateway",
+        )
+    if not undone and outcome.status == PaymentStatus.SUCCEEDED and placed.purchase.status != PurchaseStatus.PAID:
+        # something moved the purchase on meanwhile (cancelled): answer what it is now
+        purchase = Purchase.objects.get(pk=placed.purchase.pk)
+        return Completion(purchase=purchase, payment=outcome.payment, created=True)
+    return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
 
 
 def _lock_line_variants(checkout: Checkout) -> None:

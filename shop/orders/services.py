@@ -237,14 +237,24 @@ class PaymentOutcome:
     payment: Payment
     status: PaymentStatus
     error: str = ""
+    # the gateway could not be reached or refused the call (no answer about the payment itself)
+    unreachable: bool = False
 
 
-def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentOutcome:
-    """Hand the purchase to the gateway (deterministic idempotency key ``purchase-<id>``: asking
-    twice never charges twice) and record the Payment with the gateway's answer. Runs inside the
-    caller's transaction, so the record and the purchase commit (or roll back) together; a gateway
-    that cannot be reached writes nothing. The caller decides what a FAILED outcome means (checkout
-    completion rolls everything back)."""
+@dataclass
+class PaymentStart:
+    """A payment attempt recorded before the gateway is called (see :func:`start_payment`)."""
+
+    payment: Payment
+    request: PaymentRequest
+
+
+def start_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentStart:
+    """Record the attempt to pay ``purchase`` (a PENDING Payment without a provider reference,
+    with its deterministic idempotency key ``purchase-<id>``: asking twice never charges twice) in
+    the caller's transaction, and build the request that :func:`ask_gateway` sends once that
+    transaction has committed. A process that dies before the answer is applied leaves an UNPAID
+    purchase with this PENDING payment: the expiry task cancels it (stock back) in due time."""
     key = f"purchase-{purchase.pk}"
     request = PaymentRequest(
         purchase_id=purchase.pk,
@@ -256,30 +266,87 @@ def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_n
         data=data,
         metadata={"purchase_id": str(purchase.pk), "orders": ",".join(order_numbers)},
     )
-    try:
-        result = gateway.initialize(request)
-    except GatewayError as exc:
-        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
-        raise ServiceError(
-            "PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway"
-        )
-    status = PaymentStatus(result.status)
     payment = Payment.objects.create(
         purchase=purchase,
         gateway=gateway.id,
         amount=purchase.total_amount,
         currency=purchase.currency,
-        status={
-            PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
-            PaymentStatus.PENDING: Payment.Status.PENDING,
-            PaymentStatus.FAILED: Payment.Status.FAILED,
-        }[status],
-        psp_reference=result.psp_reference[:255],
-        client_secret=result.client_secret[:255],
-        error=result.error,
+        status=Payment.Status.PENDING,
         idempotency_key=key,
     )
+    return PaymentStart(payment=payment, request=request)
+
+
+def ask_gateway(*, gateway: Gateway, start: PaymentStart) -> PaymentOutcome:
+    """Send the recorded request to the gateway, outside any transaction (no lock is held while
+    the provider answers). Writes nothing: :func:`apply_payment_answer` records the answer."""
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("Gateway.initialize")
+    payment = start.payment
+    try:
+        result = gateway.initialize(start.request)
+    except GatewayError as exc:
+        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, payment.purchase_id, exc)
+        return PaymentOutcome(payment=payment, status=PaymentStatus.FAILED, error=str(exc), unreachable=True)
+    status = PaymentStatus(result.status)
+    payment.status = {
+        PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
+        PaymentStatus.PENDING: Payment.Status.PENDING,
+        PaymentStatus.FAILED: Payment.Status.FAILED,
+    }[status]
+    payment.psp_reference = result.psp_reference[:255]
+    payment.client_secret = result.client_secret[:255]
+    payment.error = result.error
     return PaymentOutcome(payment=payment, status=status, error=result.error)
+
+
+def apply_payment_answer(*, placed: Placed, outcome: PaymentOutcome) -> bool:
+    """The gateway's answer about a purchase placed (and committed) by the caller, applied in the
+    caller's short transaction; the caller holds the checkout's lock. Locks the purchase, then its
+    orders (then variants, when stock returns), as every writer of a purchase does.
+
+    - SUCCEEDED: the payment recorded; the purchase and its orders PAID (as
+      :func:`mark_purchase_paid`, reusing what ``placed`` holds when nothing changed meanwhile).
+    - PENDING: the payment's reference and client secret recorded; the purchase stays UNPAID.
+    - FAILED or unreachable: the attempt is undone: stock back, and the purchase, its orders and
+      the payment deleted — as if never placed — so the checkout can be paid another way. A purchase
+      that something else already moved on (cancelled meanwhile) is kept, its payment FAILED.
+
+    Returns True when the purchase was undone."""
+    payment = outcome.payment
+    purchase = Purchase.objects.select_for_update().filter(pk=placed.purchase.pk).first()
+    orders = list(Order.objects.select_for_update().filter(purchase_id=placed.purchase.pk).order_by("pk"))
+    untouched = (
+        purchase is not None
+        and purchase.status == PurchaseStatus.UNPAID
+        and all(o.status == S.UNPAID for o in orders)
+        and len(orders) == len(placed.orders)
+    )
+    if outcome.status == PaymentStatus.FAILED:
+        if untouched:
+            _return_stock(OrderLine.objects.filter(order__purchase_id=purchase.pk))
+            Payment.objects.filter(purchase_id=purchase.pk).delete()
+            Order.objects.filter(purchase_id=purchase.pk).delete()  # lines, events (cascade)
+            Purchase.objects.filter(pk=purchase.pk).delete()
+            return True
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.FAILED, error=outcome.error[:2000], updated_at=timezone.now()
+        )
+        return False
+    Payment.objects.filter(pk=payment.pk).update(
+        status=payment.status,
+        psp_reference=payment.psp_reference,
+        client_secret=payment.client_secret,
+        error=payment.error,
+        updated_at=timezone.now(),
+    )
+    if outcome.status == PaymentStatus.SUCCEEDED:
+        if untouched:
+            mark_placed_purchase_paid(placed=placed, payment=payment)
+        else:  # cancelled meanwhile: recorded as a payment after cancellation, a refund is due
+            mark_purchase_paid(purchase_id=placed.purchase.pk, payment_id=payment.pk)
+    return False
 
 
 def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None = None) -> list[DigitalDownload]:
@@ -647,6 +714,11 @@ def expire_purchase(*, purchase_id: int, now=None) -> bool:
         _cancel(order, actor=None, event_type=E.EXPIRED, reason="", now=now)
     # An unpaid purchase has no paid order: once its unpaid ones are cancelled, nothing is left.
     Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.CANCELLED, cancelled_at=now)
+    # An attempt the gateway never answered (the process died between recording it and applying
+    # the answer) ends here too.
+    Payment.objects.filter(purchase=purchase, status=Payment.Status.PENDING, psp_reference="").update(
+        status=Payment.Status.CANCELLED, error="interrupted before the provider answered", updated_at=now
+    )
     return True
 
 
