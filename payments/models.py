@@ -85,6 +85,12 @@ class Refund(models.Model):
         API = "API", "Our API (staff or designer)"
         PROVIDER = "PROVIDER", "Made at the provider (e.g. Stripe dashboard)"
 
+    class Status(models.TextChoices):
+        # recorded before the provider is called (its amount reserved); finished by the request
+        # or by payments.services.resume_pending_refunds
+        PENDING = "PENDING", "Being made at the provider"
+        SUCCEEDED = "SUCCEEDED", "Made"
+
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES)
@@ -95,6 +101,7 @@ class Refund(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
     gateway = models.CharField(max_length=32)
     psp_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUCCEEDED)
     idempotency_key = models.CharField(max_length=255, unique=True)
     actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

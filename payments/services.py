@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -220,6 +221,10 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
 
 
 def _execute(row: Transfer, provider) -> None:
+    """Make a recorded (PENDING) movement at the provider, outside any transaction."""
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("PayoutProvider transfer")
     metadata = {"order_id": row.order_id, "transfer_row": row.pk, "designer_id": row.designer_id}
     try:
         if row.kind == Transfer.Kind.TRANSFER:
@@ -324,12 +329,14 @@ def orders_to_settle(designer_id: int) -> list[int]:
 # --- payout onboarding ------------------------------------------------------------------------
 
 
-@transaction.atomic
 def onboard_designer(*, user: User):
-    """Create the designer's connected account when it has none (once, whatever happens: the row
-    lock and the provider's idempotency key both guard it) and return a fresh onboarding link.
-    Calling it again returns a new link for the same account and writes nothing."""
-    designer = Designer.objects.select_for_update().filter(user_id=user.pk).first()
+    """Create the designer's connected account when it has none (once, whatever happens: the
+    provider's idempotency key and the unique designer of PayoutAccount both guard it) and return
+    a fresh onboarding link. Calling it again returns a new link for the same account and writes
+    nothing. The provider is called outside any transaction (no lock held while it answers)."""
+    from shop.core.transactions import assert_no_transaction
+
+    designer = Designer.objects.filter(user_id=user.pk).first()
     if designer is None:
         raise PermissionDenied(_("Only designers can set up payouts."))
     if designer.status != DesignerStatus.APPROVED:
@@ -340,19 +347,24 @@ def onboard_designer(*, user: User):
     account = PayoutAccount.objects.filter(designer=designer).first()
     if account is not None and account.payouts_enabled:
         raise ServiceError("ALREADY_ONBOARDED", _("Payouts are already set up for your account."), None)
+    assert_no_transaction("PayoutProvider.create_connected_account")
     try:
         if account is None:
             connected = provider.create_connected_account(
                 email=user.email, designer_id=designer.pk, idempotency_key=f"connect-account-designer-{designer.pk}"
             )
-            account = PayoutAccount.objects.create(
-                designer=designer,
-                provider=provider.id,
-                account_id=connected.id,
-                payouts_enabled=connected.payouts_enabled,
-                details_submitted=connected.details_submitted,
-                charges_enabled=connected.charges_enabled,
-            )
+            with transaction.atomic():
+                # a parallel call got the same account (same key): the first row written wins
+                account, _created = PayoutAccount.objects.get_or_create(
+                    designer=designer,
+                    defaults={
+                        "provider": provider.id,
+                        "account_id": connected.id,
+                        "payouts_enabled": connected.payouts_enabled,
+                        "details_submitted": connected.details_submitted,
+                        "charges_enabled": connected.charges_enabled,
+                    },
+                )
         # A link is single-use and expires within minutes: each call gets a new one.
         link = provider.create_account_link(
             account_id=account.account_id,
@@ -397,7 +409,8 @@ def sync_payout_account(
 # --- refunds ----------------------------------------------------------------------------------
 
 
-def _refund_lines(order: Order, lines: list[dict]) -> tuple[Decimal, list[dict]]:
+def _refund_lines(order: Order, lines: list[dict], in_flight: dict[int, int]) -> tuple[Decimal, list[dict]]:
+    """``in_flight``: quantities per line of refunds still being made at the provider."""
     by_id = {line.pk: line for line in order.lines.all()}
     wanted: dict[int, int] = {}
     for index, item in enumerate(lines):
@@ -408,10 +421,11 @@ def _refund_lines(order: Order, lines: list[dict]) -> tuple[Decimal, list[dict]]
         if not isinstance(quantity, int) or quantity < 1:
             raise ServiceError("INVALID", _("Quantity must be at least 1."), f"lines.{index}.quantity")
         wanted[line_id] = wanted.get(line_id, 0) + quantity
-        if wanted[line_id] > line.quantity - line.refunded_quantity:
+        left = line.quantity - line.refunded_quantity - in_flight.get(line_id, 0)
+        if wanted[line_id] > left:
             raise ServiceError(
                 "AMOUNT_TOO_LARGE",
-                _("At most %(n)s of this line can still be refunded.") % {"n": line.quantity - line.refunded_quantity},
+                _("At most %(n)s of this line can still be refunded.") % {"n": left},
                 f"lines.{index}.quantity",
             )
     amount = sum((by_id[i].unit_price_amount * q for i, q in wanted.items()), Decimal(0))
@@ -424,15 +438,28 @@ def can_refund(user: User | None, order: Order) -> bool:
     return user.is_staff or Designer.objects.filter(pk=order.designer_id, user_id=user.pk).exists()
 
 
-@transaction.atomic
 def refund_order(
     *, actor: User, order_id: int, amount=None, lines: list[dict] | None = None, reason: str = "", restock: bool = False
 ) -> Refund:
     """Refund part or all of one order through the purchase's gateway: staff for any order, a
     designer for its own. By ``lines`` (their unit prices; ``restock`` puts physical goods back in
-    stock) or by ``amount``. Never more than is left of what was paid; nothing is written when the
-    gateway refuses. The designer's transfer is reversed in proportion and the buyer is emailed,
-    both after commit."""
+    stock) or by ``amount``. Never more than is left of what was paid (refunds still being made
+    count); nothing is written when the gateway refuses. The designer's transfer is reversed in
+    proportion and the buyer is emailed, both after commit.
+
+    Three steps, so that no lock is held while the provider answers: a short transaction checks
+    everything under the purchase's and the order's locks and records the refund PENDING with its
+    idempotency key (which reserves its amount); the provider is called outside any transaction;
+    a second short transaction applies the answer (:func:`_finish_refund`). When the provider
+    does not answer (timeout, 5xx) or the process dies in between, the PENDING refund is finished
+    by the periodic :func:`resume_pending_refunds`, with the same key and amount."""
+    refund = _start_refund(actor=actor, order_id=order_id, amount=amount, lines=lines, reason=reason, restock=restock)
+    result, error = _ask_refund(refund)
+    return _finish_refund(refund_id=refund.pk, result=result, error=error, actor=actor)
+
+
+@transaction.atomic
+def _start_refund(*, actor, order_id, amount, lines, reason, restock) -> Refund:
     if actor is None or not actor.is_authenticated:
         raise PermissionDenied()
     if not actor.is_staff and not Designer.objects.filter(user_id=actor.pk).exists():
@@ -461,7 +488,7 @@ def refund_order(
     if lines:
         if restock and order.status == OrderStatus.CANCELLED:
             raise ServiceError("INVALID", _("This order was cancelled: its stock is already back."), "restock")
-        value, clean_lines = _refund_lines(order, lines)
+        value, clean_lines = _refund_lines(order, lines, _lines_in_flight(order))
     elif amount is not None:
         if restock:
             raise ServiceError("INVALID", _("Restocking needs the lines being returned."), "restock")
@@ -474,7 +501,8 @@ def refund_order(
         raise ServiceError("REQUIRED", _("Give the lines or the amount to refund."), "amount")
     if value <= 0:
         raise ServiceError("INVALID", _("The amount to refund must be more than zero."), "amount")
-    remaining = order.total_amount - order.refunded_amount
+    in_flight = Refund.objects.filter(order=order, status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"] or 0
+    remaining = order.total_amount - order.refunded_amount - in_flight
     if value > remaining:
         raise ServiceError(
             "AMOUNT_TOO_LARGE",
@@ -487,24 +515,7 @@ def refund_order(
         raise ServiceError("GATEWAY_UNAVAILABLE", _("The payment's gateway is not enabled on this server."), "id")
 
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
-    try:
-        result = gateway.refund(
-            psp_reference=payment.psp_reference,
-            amount=value,
-            currency=order.currency,
-            idempotency_key=key,
-            reason=reason,
-        )
-    except GatewayError as exc:
-        raise ServiceError(
-            "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": exc}, None
-        )
-    if not result.succeeded:
-        raise ServiceError(
-            "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": result.error}, None
-        )
-
-    refund = Refund.objects.create(
+    return Refund.objects.create(
         order=order,
         payment=payment,
         amount=value,
@@ -514,16 +525,117 @@ def refund_order(
         lines=clean_lines,
         source=Refund.Source.API,
         gateway=payment.gateway,
-        psp_reference=result.psp_reference,
+        status=Refund.Status.PENDING,
         idempotency_key=key,
         actor=actor,
     )
-    for item in clean_lines:
-        OrderLine.objects.filter(pk=item["line_id"]).update(refunded_quantity=F("refunded_quantity") + item["quantity"])
-    if refund.restock:
-        _restock(order, clean_lines)
-    _apply_refund(order, refund, actor=actor)
-    return refund
+
+
+def _lines_in_flight(order: Order) -> dict[int, int]:
+    quantities: dict[int, int] = {}
+    for refund_lines in Refund.objects.filter(order=order, status=Refund.Status.PENDING).values_list(
+        "lines", flat=True
+    ):
+        for item in refund_lines:
+            quantities[item["line_id"]] = quantities.get(item["line_id"], 0) + item["quantity"]
+    return quantities
+
+
+def _ask_refund(refund: Refund):
+    """The provider asked to make a recorded refund, outside any transaction: (result, None), or
+    (None, GatewayError)."""
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("Gateway.refund")
+    gateway = get_gateway(refund.gateway)
+    if gateway is None:
+        return None, GatewayError("the payment's gateway is not enabled on this server", retryable=True)
+    psp_reference = Payment.objects.filter(pk=refund.payment_id).values_list("psp_reference", flat=True).first()
+    try:
+        result = gateway.refund(
+            psp_reference=psp_reference or "",
+            amount=refund.amount,
+            currency=refund.currency,
+            idempotency_key=refund.idempotency_key,
+            reason=refund.reason,
+        )
+    except GatewayError as exc:
+        logger.warning("refund %s: the provider failed (retryable=%s): %s", refund.idempotency_key, exc.retryable, exc)
+        return None, exc
+    return result, None
+
+
+def _finish_refund(*, refund_id: int, result, error: GatewayError | None, actor: User | None) -> Refund:
+    """Apply the provider's answer to a PENDING refund, under the purchase's and the order's locks:
+    made → the order, its lines, the stock, the ledger and the email; refused → the refund is
+    deleted (nothing was written) and GATEWAY_ERROR raised; no answer (retryable) → it stays
+    PENDING for :func:`resume_pending_refunds` and GATEWAY_ERROR is raised. A refund already
+    finished (by the other path) is returned as it is."""
+    refused = None
+    with transaction.atomic():
+        row = Refund.objects.filter(pk=refund_id).values("order_id", "order__purchase_id").first()
+        if row is None:
+            refused = error.args[0] if error is not None else (result.error if result else "")
+        else:
+            Purchase.objects.select_for_update().get(pk=row["order__purchase_id"])
+            order = Order.objects.select_for_update().select_related("designer", "purchase").get(pk=row["order_id"])
+            refund = Refund.objects.select_for_update().get(pk=refund_id)
+            if refund.status != Refund.Status.PENDING:
+                return refund
+            if error is not None and error.retryable:
+                refused = None
+            elif error is not None or not result.succeeded:
+                refused = str(error) if error is not None else result.error
+                refund.delete()
+            else:
+                refund.status = Refund.Status.SUCCEEDED
+                refund.psp_reference = (result.psp_reference or refund.idempotency_key)[:255]
+                refund.save(update_fields=["status", "psp_reference"])
+                for item in refund.lines:
+                    OrderLine.objects.filter(pk=item["line_id"]).update(
+                        refunded_quantity=F("refunded_quantity") + item["quantity"]
+                    )
+                if refund.restock:
+                    _restock(order, refund.lines)
+                _apply_refund(order, refund, actor=actor)
+                return refund
+    if refused is None:
+        raise ServiceError(
+            "GATEWAY_ERROR",
+            _("The payment provider did not answer; the refund will be completed as soon as it does."),
+            None,
+        )
+    raise ServiceError(
+        "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": refused}, None
+    )
+
+
+def resume_pending_refunds(*, older_than_seconds: int | None = None, now=None) -> int:
+    """Finish the refunds left PENDING (the provider did not answer, or the process died between
+    recording a refund and applying the answer): ask the provider again with the same idempotency
+    key and amount (a refund it already made is not made twice) and apply its answer. Refunds
+    younger than ``REFUND_RESUME_AFTER_SECONDS`` are left to the request still making them.
+    Returns how many were finished (made or refused)."""
+    now = now or timezone.now()
+    age = settings.REFUND_RESUME_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
+    pending = list(
+        Refund.objects.filter(status=Refund.Status.PENDING, created_at__lte=now - timedelta(seconds=age))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:200]
+    )
+    finished = 0
+    for refund_id in pending:
+        refund = Refund.objects.filter(pk=refund_id, status=Refund.Status.PENDING).first()
+        if refund is None:
+            continue
+        result, error = _ask_refund(refund)
+        try:
+            _finish_refund(refund_id=refund_id, result=result, error=error, actor=refund.actor)
+        except ServiceError:
+            if error is not None and error.retryable:
+                continue  # still no answer: next run
+        finished += 1
+    return finished
 
 
 def _restock(order: Order, lines: list[dict]) -> None:

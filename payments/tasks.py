@@ -56,6 +56,12 @@ def settle_designer_task(self, designer_id: int) -> int:
     return len(order_ids)
 
 
+@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5, **RETRY)
+def resume_pending_refunds(self) -> int:
+    """Periodic: finish the refunds the provider has not answered yet (same key, same amount)."""
+    return services.resume_pending_refunds()
+
+
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_refund_email(self, refund_id: int) -> bool:
     """Tell the buyer about a refund, once."""

@@ -258,7 +258,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
     },
+    "resume-pending-refunds": {
+        "task": "payments.tasks.resume_pending_refunds",
+        "schedule": 300.0,
+    },
 }
+# A refund recorded but not finished this long ago (no answer from the provider, or the process
+# died between the steps) is finished by the periodic task, with the same idempotency key.
+REFUND_RESUME_AFTER_SECONDS = env.int("REFUND_RESUME_AFTER_SECONDS", default=120)
 
 # --- Cache ---
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

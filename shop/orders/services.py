@@ -685,6 +685,9 @@ def _paid_at_gateway(purchase: Purchase) -> int | None:
     gateway = get_gateway(payment.gateway)
     if gateway is None:
         return None
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("Gateway.status")
     try:
         result = gateway.status(psp_reference=payment.psp_reference)
     except NotImplementedError:
