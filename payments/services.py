@@ -469,7 +469,7 @@ def _start_refund(*, actor, order_id, amount, lines, reason, restock) -> Refund:
         raise ServiceError("NOT_FOUND", _("Order not found."), "id")
     # Lock order: the purchase, then the order (as every money movement on a purchase does).
     Purchase.objects.select_for_update().get(pk=order.purchase_id)
-    order = Order.objects.select_for_update().select_related("designer", "purchase").get(pk=order_id)
+    order = Order.objects.select_for_update(of=("self",)).select_related("designer", "purchase").get(pk=order_id)
 
     payment = Payment.objects.filter(purchase_id=order.purchase_id, status=Payment.Status.SUCCEEDED).first()
     if order.status == OrderStatus.REFUNDED or (payment is not None and order.refunded_amount >= order.total_amount):
@@ -578,7 +578,11 @@ def _finish_refund(*, refund_id: int, result, error: GatewayError | None, actor:
             refused = error.args[0] if error is not None else (result.error if result else "")
         else:
             Purchase.objects.select_for_update().get(pk=row["order__purchase_id"])
-            order = Order.objects.select_for_update().select_related("designer", "purchase").get(pk=row["order_id"])
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .select_related("designer", "purchase")
+                .get(pk=row["order_id"])
+            )
             refund = Refund.objects.select_for_update().get(pk=refund_id)
             if refund.status != Refund.Status.PENDING:
                 return refund
@@ -639,21 +643,18 @@ def resume_pending_refunds(*, older_than_seconds: int | None = None, now=None) -
 
 
 def _restock(order: Order, lines: list[dict]) -> None:
-    from shop.catalog.models import ProductType, ProductVariant
+    """The physical goods of refunded lines back in stock, through the orders app's one stock
+    path (variants locked in id order: no deadlock with a checkout taking the same variants)."""
+    from shop.catalog.models import ProductType
+    from shop.orders import services as order_services
 
     by_id = {line.pk: line for line in order.lines.all()}
-    restocked = []
+    quantities: dict[int, int] = {}
     for item in lines:
         line = by_id[item["line_id"]]
         if line.variant_id and line.product_type == ProductType.PHYSICAL:
-            ProductVariant.objects.filter(pk=line.variant_id).update(
-                stock_quantity=F("stock_quantity") + item["quantity"]
-            )
-            restocked.append(line.variant_id)
-    if restocked:  # the storefront shows stock: the anonymous-read cache forgets these products
-        from shop.catalog.cache import variants_changed
-
-        variants_changed(restocked, listing=True)
+            quantities[line.variant_id] = quantities.get(line.variant_id, 0) + item["quantity"]
+    order_services.restock(quantities)
 
 
 def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
@@ -714,7 +715,7 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
     payment = Payment.objects.get(pk=payment_id)
     Purchase.objects.select_for_update().get(pk=payment.purchase_id)
     orders = list(
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .filter(purchase_id=payment.purchase_id)
         .select_related("designer")
         .order_by("pk")
@@ -753,7 +754,7 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
 
 def _dispute_orders(dispute: Dispute) -> list[Order]:
     return list(
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .filter(purchase_id=dispute.payment.purchase_id)
         .select_related("designer")
         .order_by("pk")
@@ -831,7 +832,7 @@ def record_dispute(
             "status": status,
         },
     )
-    dispute = Dispute.objects.select_for_update().select_related("payment").get(pk=dispute.pk)
+    dispute = Dispute.objects.select_for_update(of=("self",)).select_related("payment").get(pk=dispute.pk)
     orders = _dispute_orders(dispute)
     if not closed:
         if dispute.closed:

@@ -27,7 +27,7 @@ from shop.checkout import selectors
 from shop.checkout.address import clean_address
 from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
-from shop.core import money
+from shop.core import failpoints, money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
 from shop.core.ids import decode_id
 from shop.core.validation import clean_email, clean_text
@@ -378,11 +378,13 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
             return Completion(
                 purchase=purchase, payment=purchase.payments.order_by("-created_at", "-id").first(), created=False
             )
+        failpoints.reached("checkout.complete.read")
         gateway = get_gateway(gateway_id or "")
         if gateway is None:
             raise ServiceError("GATEWAY_NOT_AVAILABLE", _("This payment method is not available."), "gateway")
         # Lock the variants (by id) before reading stock, so that the check below is the truth.
         _lock_line_variants(checkout)
+        failpoints.reached("checkout.complete.locked")
         summary = selectors.checkout_summary(checkout, fresh=True)
         if summary.problems:
             raise ServiceError.many(summary.problems)
@@ -393,7 +395,10 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         start = order_services.start_payment(
             purchase=placed.purchase, gateway=gateway, data=data, order_numbers=[o.number for o in placed.orders]
         )
+        failpoints.reached("checkout.complete.payment_recorded")
+    failpoints.reached("checkout.complete.committed")
     outcome = order_services.ask_gateway(gateway=gateway, start=start)
+    failpoints.reached("checkout.complete.answered")
     with transaction.atomic():
         # the same lock order as every writer: checkout, purchase, orders, variants
         Checkout.objects.select_for_update().filter(pk=checkout.pk).values_list("pk", flat=True).first()

@@ -27,6 +27,7 @@ from payments.models import Payment
 from shop.accounts.models import User
 from shop.catalog import cache as catalog_cache
 from shop.catalog.models import ProductType, ProductVariant
+from shop.core import failpoints
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.validation import clean_text
 from shop.orders.models import (
@@ -103,6 +104,12 @@ def _return_stock(lines) -> None:
     for line in lines:
         if line.product_type == ProductType.PHYSICAL and line.variant_id:
             quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity - line.refunded_quantity
+    _adjust_stock(quantities, sign=+1)
+
+
+def restock(quantities: dict[int, int]) -> None:
+    """Put units back in stock (``{variant_id: quantity}``; a refund with restock): the variants
+    locked in id order like every stock change, one UPDATE."""
     _adjust_stock(quantities, sign=+1)
 
 
@@ -225,7 +232,9 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
     events = OrderEvent.objects.bulk_create(
         [OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders]
     )
+    failpoints.reached("orders.place.created")
     _take_stock(stock, locked=True)
+    failpoints.reached("orders.place.stock_taken")
     return Placed(purchase=purchase, orders=orders, lines=order_lines, events=events, downloads=[])
 
 

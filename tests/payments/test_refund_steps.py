@@ -79,7 +79,7 @@ def test_a_process_dying_during_a_refund_leaves_it_pending_and_the_task_makes_it
     assert (order.refunded_amount, order.status) == (0, "PAID")
     assert not LedgerEntry.objects.filter(kind="REFUND").exists()
     # too young: left to the request that may still be making it
-    assert resume_pending_refunds.delay().get() == 0
+    assert resume_pending_refunds.apply().result == 0
     assert services.resume_pending_refunds(older_than_seconds=0) == 1
     refund.refresh_from_db()
     order.refresh_from_db()
