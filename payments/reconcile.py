@@ -77,7 +77,13 @@ def _ledger_by_order() -> dict[int, dict[str, int]]:
 
 
 def _refunds_by_order() -> dict[int, int]:
-    rows = Refund.objects.order_by().values_list("order_id", "currency").annotate(total=Sum("amount"))
+    # a refund still being made at the provider (PENDING) is not in the order's refunded amount yet
+    rows = (
+        Refund.objects.filter(status=Refund.Status.SUCCEEDED)
+        .order_by()
+        .values_list("order_id", "currency")
+        .annotate(total=Sum("amount"))
+    )
     return {order_id: _minor(total, currency) for order_id, currency, total in rows.iterator(chunk_size=5000)}
 
 
