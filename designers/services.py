@@ -13,6 +13,7 @@ from shop.accounts.models import User
 from shop.catalog import services as catalog_services
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.ordering import reorder_positions
+from shop.core.queueing import enqueue
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
 from shop.core.validation import clean_links, clean_text
 
@@ -61,7 +62,7 @@ def _record(
     )
     from designers.tasks import send_designer_status_email
 
-    transaction.on_commit(lambda: send_designer_status_email.delay(change.pk))
+    enqueue(send_designer_status_email, change.pk)
     return change
 
 

@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from designers.models import DesignerStatusChange
 from shop.core.emails import send_templated_email
+from shop.core.queueing import RETRY
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_designer_status_email(self, change_id: int) -> bool:
     """Tell the designer about an application or a decision. Idempotent: a change is emailed once,
     however often the task is delivered."""

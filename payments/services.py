@@ -36,6 +36,7 @@ from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.queueing import enqueue
 from shop.core.validation import clean_text
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
@@ -94,7 +95,7 @@ def record_orders_paid(orders: list[Order], *, settle: bool = True) -> int:
     LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
     if settle:
         for order in orders:
-            transaction.on_commit(_settle_later(order.pk))
+            _settle_later(order.pk)
     return len(entries)
 
 
@@ -144,13 +145,11 @@ def _in_ledger(order: Order) -> bool:
     return LedgerEntry.objects.filter(reference=f"sale:order-{order.pk}").exists()
 
 
-def _settle_later(order_id: int):
-    def queue():
-        from payments.tasks import settle_order_task
+def _settle_later(order_id: int) -> None:
+    """The order's settlement, queued once the current transaction commits (through the outbox)."""
+    from payments.tasks import settle_order_task
 
-        settle_order_task.delay(order_id)
-
-    return queue
+    enqueue(settle_order_task, order_id)
 
 
 # --- transfers to designers (Stripe Connect) ------------------------------------------------
@@ -395,14 +394,9 @@ def sync_payout_account(
     account.synced_event_created = event_created
     account.save()
     if payouts_enabled and not was_enabled:
-        designer_id = account.designer_id
+        from payments.tasks import settle_designer_task
 
-        def queue():
-            from payments.tasks import settle_designer_task
-
-            settle_designer_task.delay(designer_id)
-
-        transaction.on_commit(queue)
+        enqueue(settle_designer_task, account.designer_id)
     return account
 
 
@@ -679,14 +673,9 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
             "restock": refund.restock,
         },
     )
-    refund_id = refund.pk
+    from payments.tasks import send_refund_email
 
-    def email():
-        from payments.tasks import send_refund_email
-
-        send_refund_email.delay(refund_id)
-
-    transaction.on_commit(email)
+    enqueue(send_refund_email, refund.pk)
     if not _in_ledger(order):
         return
     ledger.record(
@@ -704,7 +693,7 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
         reference=f"commission-refund:{refund.idempotency_key}",
         description=f"Commission given back on the refund of order {order.number}",
     )
-    transaction.on_commit(_settle_later(order.pk))
+    _settle_later(order.pk)
 
 
 @transaction.atomic
@@ -786,7 +775,7 @@ def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
             reference=f"commission-dispute:{dispute.dispute_id}:order-{order.pk}",
             description=f"Commission given back on the dispute of order {order.number}",
         )
-        transaction.on_commit(_settle_later(order.pk))
+        _settle_later(order.pk)
 
 
 def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
@@ -809,7 +798,7 @@ def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
             reference=f"commission-dispute-won:{dispute.dispute_id}:order-{order.pk}",
             description=f"Commission due again on order {order.number}",
         )
-        transaction.on_commit(_settle_later(order.pk))
+        _settle_later(order.pk)
 
 
 @transaction.atomic
@@ -864,14 +853,9 @@ def record_dispute(
                 },
             )
     if dispute.loss_recorded and dispute.staff_notified_at is None:
-        pk = dispute.pk
+        from payments.tasks import send_dispute_email
 
-        def email():
-            from payments.tasks import send_dispute_email
-
-            send_dispute_email.delay(pk)
-
-        transaction.on_commit(email)
+        enqueue(send_dispute_email, dispute.pk)
     return dispute
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from payments import services, webhooks
 from payments.gateways.base import GatewayError
 from payments.models import Dispute, Refund, StripeEvent
 from shop.core.emails import send_templated_email
-
-RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
+from shop.core.queueing import RETRY, TRANSIENT_ERRORS, enqueue
 
 
 def display_amount(amount, currency: str, language: str) -> str:
@@ -20,15 +19,15 @@ def display_amount(amount, currency: str, language: str) -> str:
     return services.money.format_money(amount, currency, language)
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, **RETRY)
+@shared_task(bind=True, **{**RETRY, "autoretry_for": (Exception,)})
 def process_stripe_event(self, event_pk: int) -> str:
     """Process one stored webhook event; an unexpected error is recorded on the event and retried
     with backoff (the handlers are idempotent)."""
     return webhooks.process_event(event_pk)
 
 
-@shared_task
-def retry_failed_stripe_events() -> int:
+@shared_task(bind=True, **RETRY)
+def retry_failed_stripe_events(self) -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): events whose processing kept failing after the task's own
     retries (e.g. a long database or Stripe outage) are tried again, up to STRIPE_EVENT_MAX_ATTEMPTS."""
     pks = list(
@@ -37,32 +36,32 @@ def retry_failed_stripe_events() -> int:
         .values_list("pk", flat=True)[:500]
     )
     for pk in pks:
-        process_stripe_event.delay(pk)
+        enqueue(process_stripe_event, pk)
     return len(pks)
 
 
-@shared_task(bind=True, autoretry_for=(GatewayError, OperationalError, InterfaceError), max_retries=10, **RETRY)
+@shared_task(bind=True, **{**RETRY, "autoretry_for": (*TRANSIENT_ERRORS, GatewayError), "max_retries": 10})
 def settle_order_task(self, order_id: int) -> int:
     """Transfer (or reverse) a designer's share of one order; retried while the provider is down."""
     return len(services.settle_order(order_id=order_id))
 
 
-@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5, **RETRY)
+@shared_task(bind=True, **RETRY)
 def settle_designer_task(self, designer_id: int) -> int:
     """Payouts were just enabled: settle every order the designer accrued."""
     order_ids = services.orders_to_settle(designer_id)
     for order_id in order_ids:
-        settle_order_task.delay(order_id)
+        enqueue(settle_order_task, order_id)
     return len(order_ids)
 
 
-@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5, **RETRY)
+@shared_task(bind=True, **RETRY)
 def resume_pending_refunds(self) -> int:
     """Periodic: finish the refunds the provider has not answered yet (same key, same amount)."""
     return services.resume_pending_refunds()
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_refund_email(self, refund_id: int) -> bool:
     """Tell the buyer about a refund, once."""
     with transaction.atomic():
@@ -93,7 +92,7 @@ def send_refund_email(self, refund_id: int) -> bool:
     return True
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_dispute_email(self, dispute_pk: int) -> bool:
     """Tell staff about a chargeback, once."""
     with transaction.atomic():

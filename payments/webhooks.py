@@ -21,6 +21,7 @@ from payments import services
 from payments.gateways.base import Notification
 from payments.models import Payment, StripeEvent, Transfer
 from shop.core import money
+from shop.core.queueing import enqueue
 from shop.orders.models import Purchase
 
 logger = logging.getLogger(__name__)
@@ -56,17 +57,10 @@ def store_event(notification: Notification) -> tuple[StripeEvent, bool]:
             },
         )
         if created:
-            transaction.on_commit(_queue(event.pk))
+            from payments.tasks import process_stripe_event
+
+            enqueue(process_stripe_event, event.pk)
     return event, created
-
-
-def _queue(event_pk: int):
-    def queue():
-        from payments.tasks import process_stripe_event
-
-        process_stripe_event.delay(event_pk)
-
-    return queue
 
 
 def process_event(event_pk: int) -> str:
@@ -173,7 +167,7 @@ def _resume_deferred(payment_intent: str):
         for pk in StripeEvent.objects.filter(
             payment_intent=payment_intent, status=StripeEvent.Status.DEFERRED
         ).values_list("pk", flat=True):
-            process_stripe_event.delay(pk)
+            enqueue(process_stripe_event, pk)  # after the commit: sent at once, or kept in the outbox
 
     return resume
 

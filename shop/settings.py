@@ -239,6 +239,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="rethink")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a message not acknowledged within the visibility timeout (acks_late: a task is
+# acknowledged when it ends). Longer than any task runs, and than any countdown or retry backoff
+# (shop.core.queueing refuses an ETA beyond it). Connecting gives up quickly when the broker is
+# down: the task then waits in the outbox (shop.core.queueing.enqueue) instead of the request.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# The outbox relay: messages not sent this long after their commit are sent by relay_outbox
+# (beat, every OUTBOX_RELAY_SECONDS; `manage.py relay_outbox`); a relay holds a claimed row this long.
+OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=120)
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks (run `celery -A shop beat` exactly once, or `worker --beat` in development).
 CELERY_BEAT_SCHEDULE = {
@@ -257,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-abandoned-checkouts": {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
+    },
+    "relay-outbox": {
+        "task": "shop.core.tasks.relay_outbox",
+        "schedule": env.float("OUTBOX_RELAY_SECONDS", default=30.0),
     },
     "resume-pending-refunds": {
         "task": "payments.tasks.resume_pending_refunds",

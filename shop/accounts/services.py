@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from shop.accounts import reset_tokens, tokens
 from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
 from shop.core.errors import FieldError, ServiceError
+from shop.core.queueing import enqueue
 from shop.core.validation import clean_email, clean_text
 
 LANGUAGES = {"vi", "en"}
@@ -235,7 +236,7 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
     request = PasswordResetRequest.objects.create(user=user, ip=(ip or "")[:64])
     from shop.accounts.tasks import send_password_reset_email
 
-    transaction.on_commit(lambda: send_password_reset_email.delay(request.pk))
+    enqueue(send_password_reset_email, request.pk)
 
 
 @transaction.atomic

@@ -11,9 +11,10 @@ from django.utils import timezone
 from shop.accounts import reset_tokens, services
 from shop.accounts.models import PasswordResetRequest
 from shop.core.emails import send_templated_email
+from shop.core.queueing import RETRY
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_password_reset_email(self, request_id: int) -> bool:
     """Email the reset link of one request. Idempotent: a request is emailed once, however often
     the task is delivered; a request older than the token lifetime is dropped. The token is made
@@ -46,8 +47,8 @@ def send_password_reset_email(self, request_id: int) -> bool:
     return True
 
 
-@shared_task
-def purge_login_throttles() -> int:
+@shared_task(bind=True, **RETRY)
+def purge_login_throttles(self) -> int:
     """Hourly (CELERY_BEAT_SCHEDULE): forget failed-login records that no longer slow anyone down
     (idempotent)."""
     return services.purge_login_throttles()

@@ -7,12 +7,13 @@ import logging
 from celery import shared_task
 
 from shop.checkout import services
+from shop.core.queueing import RETRY
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task
-def purge_abandoned_checkouts() -> int:
+@shared_task(bind=True, **RETRY)
+def purge_abandoned_checkouts(self) -> int:
     """Daily: delete anonymous checkouts abandoned for CHECKOUT_RETENTION_DAYS (idempotent)."""
     deleted = services.purge_abandoned_checkouts()
     if deleted:

@@ -10,8 +10,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image
 
-from shop.core import readcache
+from shop.core import queueing, readcache
 from shop.core.images import make_thumbnail, thumbnail_sizes
+from shop.core.queueing import RETRY, enqueue
 from shop.core.storage import random_name
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ THUMBNAIL_MODELS = {
 }
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+@shared_task(bind=True, **RETRY)
 def make_thumbnails(self, model_label: str, pk: int) -> list[int]:
     """WebP thumbnails of a stored (already validated and re-encoded) image, one per
     ``settings.THUMBNAIL_SIZES``. Idempotent: sizes that exist are kept; a second delivery of the
@@ -75,6 +76,11 @@ def make_thumbnails(self, model_label: str, pk: int) -> list[int]:
 
 def queue_thumbnails(instance) -> None:
     """Queue :func:`make_thumbnails` for ``instance`` once the current transaction commits."""
-    label = instance._meta.label
-    pk = instance.pk
-    transaction.on_commit(lambda: make_thumbnails.delay(label, pk))
+    enqueue(make_thumbnails, instance._meta.label, instance.pk)
+
+
+@shared_task(bind=True, **RETRY)
+def relay_outbox(self) -> int:
+    """Periodic (and queued when the broker comes back): send the tasks the broker could not take
+    when they were queued (shop.core.queueing). Idempotent: a row is sent by one relay, then deleted."""
+    return queueing.relay_outbox()

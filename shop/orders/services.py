@@ -29,6 +29,7 @@ from shop.catalog import cache as catalog_cache
 from shop.catalog.models import ProductType, ProductVariant
 from shop.core import failpoints
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.queueing import enqueue
 from shop.core.validation import clean_text
 from shop.orders.models import (
     DigitalDownload,
@@ -389,7 +390,7 @@ def _schedule_paid_emails(purchase: Purchase, orders: list[Order], *, settle: bo
     from shop.orders import tasks
 
     purchase_id, order_ids = purchase.pk, [o.pk for o in orders]
-    transaction.on_commit(lambda: tasks.purchase_paid_followups.delay(purchase_id, order_ids, settle=settle))
+    enqueue(tasks.purchase_paid_followups, purchase_id, order_ids, settle=settle)
 
 
 @transaction.atomic
@@ -616,7 +617,7 @@ def fulfill_order(*, order_id: int, actor: User, carrier: str | None, tracking_n
     )
     from shop.orders.tasks import send_order_shipped
 
-    transaction.on_commit(lambda: send_order_shipped.delay(order.pk))
+    enqueue(send_order_shipped, order.pk)
     return order
 
 

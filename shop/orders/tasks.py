@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shop.core import money
 from shop.core.emails import send_templated_email
+from shop.core.queueing import RETRY, enqueue
 from shop.orders import selectors, services
 from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
 
@@ -59,7 +60,7 @@ def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict
     }
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_purchase_confirmation(self, purchase_id: int) -> bool:
     """One email to the buyer listing every designer's part of a paid purchase."""
     with transaction.atomic():
@@ -91,24 +92,24 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
     return True
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def purchase_paid_followups(self, purchase_id: int, order_ids: list[int], settle: bool = False) -> int:
     """What follows a purchase paid at checkout, queued by the request as this one task (each
     message a request publishes is time the buyer waits): the buyer's confirmation, each
     designer's new-order email and, with ``settle``, each order's settlement — each its own
     idempotent, retried task, so queuing them again (a redelivery of this one) sends nothing twice."""
-    send_purchase_confirmation.delay(purchase_id)
+    enqueue(send_purchase_confirmation, purchase_id)
     for order_id in order_ids:
-        send_designer_new_order.delay(order_id)
+        enqueue(send_designer_new_order, order_id)
     if settle:
         from payments.tasks import settle_order_task
 
         for order_id in order_ids:
-            settle_order_task.delay(order_id)
+            enqueue(settle_order_task, order_id)
     return 1 + len(order_ids) * (2 if settle else 1)
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_designer_new_order(self, order_id: int) -> bool:
     """Tell the designer about its part of a paid purchase (and nothing of the other parts)."""
     with transaction.atomic():
@@ -129,7 +130,7 @@ def send_designer_new_order(self, order_id: int) -> bool:
     return True
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_order_shipped(self, order_id: int) -> bool:
     """Tell the buyer that one designer's part is on its way, with the tracking number."""
     with transaction.atomic():
@@ -156,8 +157,8 @@ def send_order_shipped(self, order_id: int) -> bool:
     return True
 
 
-@shared_task
-def expire_unpaid_purchases() -> int:
+@shared_task(bind=True, **RETRY)
+def expire_unpaid_purchases(self) -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): cancel unpaid purchases past PURCHASE_EXPIRY_MINUTES and
     return their stock."""
     return services.expire_unpaid_purchases()

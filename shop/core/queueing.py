@@ -1,0 +1,175 @@
+"""Celery tasks, queued safely.
+
+- :class:`Task` is the base class of every task (``shop/celery.py``): acknowledged late and
+  requeued when its worker dies (``acks_late``, ``reject_on_worker_lost``), so a task runs at
+  least once — hence every task is idempotent (docs/operations.md lists each one's key). It
+  refuses to be published inside a database transaction (a rolled-back transaction must queue
+  nothing: use :func:`enqueue`) and with an ETA beyond the broker's visibility timeout (Redis would
+  deliver it again before it is due).
+- :data:`RETRY`: the retry policy of every task: transient errors (network, SMTP, a database
+  restarting) retried with exponential backoff and jitter, never beyond the visibility timeout.
+- :func:`enqueue`: queue a task once the current transaction commits, through the transactional
+  outbox (:class:`shop.core.models.OutboxMessage`): the message is written in the same
+  transaction, published after the commit and deleted; if the broker is down it stays and
+  :func:`relay_outbox` sends it later. A task is never lost and never queued for a rolled-back
+  change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import celery
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from shop.core.transactions import in_transaction
+
+logger = logging.getLogger(__name__)
+
+# Errors worth trying again: the network, SMTP (smtplib's errors are OSErrors), the database
+# restarting or failing over.
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+RETRY_BACKOFF_MAX = 600  # seconds; far below the visibility timeout (checked by the tests)
+RETRY = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+class TaskQueuedInTransaction(RuntimeError):
+    """``delay()`` inside a transaction: the task could run before the commit, or for a change
+    that is rolled back. Use :func:`enqueue`."""
+
+
+class EtaBeyondVisibilityTimeout(ValueError):
+    """A countdown/ETA longer than the broker's visibility timeout (Redis would redeliver it)."""
+
+
+def visibility_timeout() -> int:
+    return int(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
+
+
+class Task(celery.Task):
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options):
+        if in_transaction():
+            raise TaskQueuedInTransaction(f"{self.name} queued inside a transaction; use shop.core.queueing.enqueue")
+        countdown, eta = options.get("countdown"), options.get("eta")
+        limit = visibility_timeout()
+        if countdown is not None and countdown >= limit:
+            raise EtaBeyondVisibilityTimeout(f"{self.name}: countdown {countdown}s >= visibility timeout {limit}s")
+        if eta is not None and (eta - timezone.now()).total_seconds() >= limit:
+            raise EtaBeyondVisibilityTimeout(f"{self.name}: eta {eta} beyond the visibility timeout {limit}s")
+        return super().apply_async(args, kwargs, task_id, producer, link, link_error, **options)
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+_backlog = threading.Event()  # set when a publish failed: the next successful one relays the rest
+
+
+def enqueue(task, *args, **kwargs) -> None:
+    """Queue ``task(*args, **kwargs)`` once the current transaction commits (at once outside a
+    transaction). Arguments must be JSON values (ids, strings, lists)."""
+    from shop.core.models import OutboxMessage
+
+    if not in_transaction():
+        try:
+            _publish(task.name, args, kwargs)
+        except Exception as exc:
+            logger.warning("broker unavailable; %s kept in the outbox: %s", task.name, exc)
+            OutboxMessage.objects.create(
+                task=task.name, args=list(args), kwargs=kwargs, attempts=1, last_error=str(exc)
+            )
+        return
+    message = OutboxMessage.objects.create(task=task.name, args=list(args), kwargs=kwargs)
+    transaction.on_commit(lambda: _send(message))
+
+
+def _publish(name: str, args, kwargs) -> None:
+    from shop.celery import app
+
+    app.tasks[name].apply_async(args=list(args), kwargs=dict(kwargs))
+
+
+def _send(message) -> None:
+    """After the commit: publish, then forget the row. A failure leaves it to the relay."""
+    from shop.core.models import OutboxMessage
+
+    try:
+        _publish(message.task, message.args, message.kwargs)
+    except Exception as exc:
+        _backlog.set()
+        logger.warning("broker unavailable; %s (outbox %s) will be relayed: %s", message.task, message.pk, exc)
+        try:
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                attempts=1, last_error=str(exc)[:2000], available_at=timezone.now() + _retry_delay(1)
+            )
+        except Exception:
+            logger.exception("outbox %s: could not record the failed attempt", message.pk)
+        return
+    OutboxMessage.objects.filter(pk=message.pk).delete()
+    if _backlog.is_set():
+        _backlog.clear()
+        _relay_soon()
+
+
+def _relay_soon() -> None:
+    """The broker is back: queue the relay of what piled up while it was down."""
+    try:
+        _publish("shop.core.tasks.relay_outbox", (), {})
+    except Exception:
+        _backlog.set()
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(300, 5 * 2 ** min(attempts, 6)))
+
+
+def relay_outbox(*, batch: int = 500, now=None, min_age_seconds: int | None = None) -> int:
+    """Send the outbox messages that are due (older than ``OUTBOX_RELAY_AFTER_SECONDS``, so a
+    request's own after-commit send goes first). Rows are claimed in a short transaction
+    (``SKIP LOCKED``: several relays share the work, none sends a row another claimed), published
+    outside it, then deleted. Returns how many were sent; stops at the first broker failure."""
+    from shop.core.models import OutboxMessage
+
+    now = now or timezone.now()
+    min_age = settings.OUTBOX_RELAY_AFTER_SECONDS if min_age_seconds is None else min_age_seconds
+    claim_until = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                available_at__lte=now,
+                created_at__lte=now - timedelta(seconds=min_age),
+            )
+            .order_by("pk")[:batch]
+        )
+        OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).update(available_at=claim_until)
+    sent = 0
+    for index, row in enumerate(rows):
+        try:
+            _publish(row.task, row.args, row.kwargs)
+        except Exception as exc:
+            logger.warning("outbox relay: broker unavailable (%s); %s message(s) left", exc, len(rows) - index)
+            for left in rows[index:]:
+                OutboxMessage.objects.filter(pk=left.pk).update(
+                    attempts=left.attempts + 1,
+                    last_error=str(exc)[:2000],
+                    available_at=timezone.now() + _retry_delay(left.attempts + 1),
+                )
+            break
+        OutboxMessage.objects.filter(pk=row.pk).delete()
+        sent += 1
+    if sent:
+        logger.info("outbox relay: %s message(s) sent", sent)
+    return sent
