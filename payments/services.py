@@ -292,6 +292,9 @@ def _find_charge(order_id: int, provider) -> None:
     )
     if payment is None:
         return
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("Gateway.status")
     charge_id = provider.status(psp_reference=payment.psp_reference).raw.get("latest_charge") or ""
     if charge_id:
         Payment.objects.filter(pk=payment.pk, charge_id="").update(charge_id=charge_id)
