@@ -288,6 +288,9 @@ REFUND_RESUME_AFTER_SECONDS = env.int("REFUND_RESUME_AFTER_SECONDS", default=120
 
 # --- Cache ---
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # the read cache fails open: a Redis that hangs must cost a request at most this, not a hang
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
 # Rate-limit counters need a store shared by every server instance: Redis (Django's RedisCache).
 # Without RATE_LIMIT_CACHE_URL or CACHE_URL they fall back to local memory (per process), which only
 # suits the zero-set-up demo; `manage.py check --deploy` warns about it.

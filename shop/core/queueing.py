@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import celery
@@ -75,6 +76,19 @@ class Task(celery.Task):
 # --- the outbox -------------------------------------------------------------------------------
 
 _backlog = threading.Event()  # set when a publish failed: the next successful one relays the rest
+# After a failed publish, requests stop trying the broker for this long (their messages simply
+# wait in the outbox): an outage costs a request nothing, not a connect timeout per task.
+BROKER_DOWN_BACKOFF_SECONDS = 5.0
+_down_until = [0.0]
+
+
+def _broker_resting() -> bool:
+    return time.monotonic() < _down_until[0]
+
+
+def _broker_failed() -> None:
+    _backlog.set()
+    _down_until[0] = time.monotonic() + BROKER_DOWN_BACKOFF_SECONDS
 
 
 def enqueue(task, *args, **kwargs) -> None:
@@ -83,13 +97,19 @@ def enqueue(task, *args, **kwargs) -> None:
     from shop.core.models import OutboxMessage
 
     if not in_transaction():
+        if _broker_resting():
+            OutboxMessage.objects.create(task=task.name, args=list(args), kwargs=kwargs)
+            return
         try:
             _publish(task.name, args, kwargs)
         except Exception as exc:
+            _broker_failed()
             logger.warning("broker unavailable; %s kept in the outbox: %s", task.name, exc)
             OutboxMessage.objects.create(
                 task=task.name, args=list(args), kwargs=kwargs, attempts=1, last_error=str(exc)
             )
+            return
+        _after_success()
         return
     message = OutboxMessage.objects.create(task=task.name, args=list(args), kwargs=kwargs)
     transaction.on_commit(lambda: _send(message))
@@ -105,10 +125,12 @@ def _send(message) -> None:
     """After the commit: publish, then forget the row. A failure leaves it to the relay."""
     from shop.core.models import OutboxMessage
 
+    if _broker_resting():
+        return  # the broker failed moments ago: the relay sends it
     try:
         _publish(message.task, message.args, message.kwargs)
     except Exception as exc:
-        _backlog.set()
+        _broker_failed()
         logger.warning("broker unavailable; %s (outbox %s) will be relayed: %s", message.task, message.pk, exc)
         try:
             OutboxMessage.objects.filter(pk=message.pk).update(
@@ -118,17 +140,17 @@ def _send(message) -> None:
             logger.exception("outbox %s: could not record the failed attempt", message.pk)
         return
     OutboxMessage.objects.filter(pk=message.pk).delete()
+    _after_success()
+
+
+def _after_success() -> None:
+    """The broker took a message: if earlier ones failed, queue the relay of what piled up."""
     if _backlog.is_set():
         _backlog.clear()
-        _relay_soon()
-
-
-def _relay_soon() -> None:
-    """The broker is back: queue the relay of what piled up while it was down."""
-    try:
-        _publish("shop.core.tasks.relay_outbox", (), {})
-    except Exception:
-        _backlog.set()
+        try:
+            _publish("shop.core.tasks.relay_outbox", (), {})
+        except Exception:
+            _broker_failed()
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -160,6 +182,7 @@ def relay_outbox(*, batch: int = 500, now=None, min_age_seconds: int | None = No
         try:
             _publish(row.task, row.args, row.kwargs)
         except Exception as exc:
+            _broker_failed()
             logger.warning("outbox relay: broker unavailable (%s); %s message(s) left", exc, len(rows) - index)
             for left in rows[index:]:
                 OutboxMessage.objects.filter(pk=left.pk).update(
