@@ -55,7 +55,7 @@ def main(argv=None) -> int:
                 "STRIPE_MAX_NETWORK_RETRIES": "0",
                 "PAYMENT_PROVIDER_TIMEOUT_SECONDS": str(PROVIDER_TIMEOUT),
                 "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway,payments.gateways.stripe.StripeGateway",
-                "PAYOUT_PROVIDER": "",
+                "PAYOUT_PROVIDER": "payments.gateways.stripe.StripeGateway",
                 "PURCHASE_EXPIRY_CHECK_SECONDS": "2",
             },
         )
@@ -71,6 +71,7 @@ def main(argv=None) -> int:
         plan = {
             "load": lambda: scenarios.two_instances(cluster, sink, seconds=args.seconds),
             "worker-kill-email": lambda: scenarios.worker_killed_mid_email(cluster, sink),
+            "worker-kill-transfer": lambda: scenarios.worker_killed_mid_transfer(cluster, sink, stripe),
             "postgres-restart": lambda: scenarios.postgres_restart(cluster, sink),
             "redis-down": lambda: scenarios.redis_down(cluster, sink, down_seconds=args.redis_down),
             "provider-hangs": lambda: scenarios.provider_slow(cluster, sink, stripe, timeout=PROVIDER_TIMEOUT),

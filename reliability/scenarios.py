@@ -425,19 +425,26 @@ def duplicate_beat(cluster: Cluster, sink, stripe, *, seconds: float = 10.0) -> 
 
 class HangingStripe:
     """The tests' Stripe stand-in (tests/payments/stripe_standin.py) made able to hang: while
-    ``hang`` is set, every request waits (up to ``hang_seconds``) before it is handled."""
+    ``hang`` is set, each request whose path matches ``hang_path`` (every one when it is empty)
+    waits until ``release`` is set (at most ``hang_seconds``), then is handled as Stripe would:
+    a client that went away meanwhile has still made the call, it just never saw the answer."""
 
     def __init__(self):
         from tests.payments.stripe_standin import StripeStandIn
 
         self.hang = threading.Event()
+        self.release = threading.Event()
+        self.hang_path = ""
         self.hang_seconds = 60.0
+        self.waiting = 0
         outer = self
 
         class Standin(StripeStandIn):
             def handle(self, method, raw_path, headers, body):
-                if outer.hang.is_set():
-                    time.sleep(outer.hang_seconds)
+                if outer.hang.is_set() and outer.hang_path in raw_path:
+                    outer.waiting += 1
+                    outer.release.wait(outer.hang_seconds)
+                    outer.waiting -= 1
                 return super().handle(method, raw_path, headers, body)
 
         self.standin = Standin().start()
@@ -445,6 +452,19 @@ class HangingStripe:
     @property
     def url(self) -> str:
         return self.standin.url
+
+    def hold(self, path: str = "") -> None:
+        self.hang_path = path
+        self.release.clear()
+        self.hang.set()
+
+    def let_go(self) -> None:
+        self.hang.clear()
+        self.release.set()
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
 
 def provider_slow(cluster: Cluster, sink, stripe: HangingStripe, *, timeout: float) -> Result:
@@ -454,13 +474,13 @@ def provider_slow(cluster: Cluster, sink, stripe: HangingStripe, *, timeout: flo
         cluster, "SELECT stock_quantity FROM catalog_productvariant WHERE id = %s", [market.variants[0]]
     )[0][0]
     traffic = Log()
-    stripe.hang.set()
+    stripe.hold()
     started = time.monotonic()
     outcome = buy_once(
         cluster.apis[0].port, *market.stock[0], "hanging-provider@reliability.example", traffic, gateway="stripe"
     )
     answered = time.monotonic() - started
-    stripe.hang.clear()
+    stripe.let_go()
     complete = [c for c in traffic.calls if c.name == "CheckoutComplete"]
     codes = complete[0].graphql_codes if complete else set()
     result.note(
@@ -486,5 +506,133 @@ def provider_slow(cluster: Cluster, sink, stripe: HangingStripe, *, timeout: flo
     result.check(
         consistent, "nothing half-written: no purchase and no stock taken, or one purchase with its payment recorded"
     )
+    if purchases:
+        # The hung request reached Stripe after all (the stand-in handles it once released): the
+        # buyer pays there, and Stripe's webhook must bring the purchase to its true state.
+        purchase_id = sql(
+            cluster, "SELECT id FROM orders_purchase WHERE email = 'hanging-provider@reliability.example'"
+        )[0][0]
+
+        def intents() -> list[dict]:
+            return [
+                pi
+                for pi in stripe.standin.of_kind("payment_intent")
+                if pi["metadata"].get("purchase_id") == str(purchase_id)
+            ]
+
+        wait_for(intents, timeout=30)
+        found = intents()
+        if found:
+            _deliver_succeeded(cluster, stripe, found[0]["id"])
+        paid = wait_for(
+            lambda: sql(cluster, "SELECT status FROM orders_purchase WHERE id = %s", [purchase_id])[0][0] == "PAID",
+            timeout=60,
+        )
+        result.check(
+            paid, f"Stripe's webhook brought the purchase to its true state (PAID; {len(found)} PaymentIntent)"
+        )
+    check_money(result, cluster)
+    return result
+
+
+def _stripe_paid(cluster: Cluster, stripe: HangingStripe, email: str) -> str:
+    """The buyer pays at Stripe and Stripe tells us with a signed webhook: the PaymentIntent id."""
+    pi_id = sql(
+        cluster,
+        "SELECT y.psp_reference FROM payments_payment y JOIN orders_purchase p ON p.id = y.purchase_id WHERE p.email = %s",
+        [email],
+    )[0][0]
+    _deliver_succeeded(cluster, stripe, pi_id)
+    return pi_id
+
+
+def _deliver_succeeded(cluster: Cluster, stripe: HangingStripe, pi_id: str) -> None:
+    """The PaymentIntent succeeds at Stripe; its signed ``payment_intent.succeeded`` is delivered."""
+    import http.client
+    import json
+
+    import stripe as stripe_sdk
+
+    pi, _charge = stripe.standin.succeed_payment_intent(pi_id)
+    body = json.dumps(stripe.standin.event("payment_intent.succeeded", pi))
+    signature = stripe_sdk.WebhookSignature.generate_signature_header(body, cluster.env["STRIPE_WEBHOOK_SECRET"])
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.apis[0].port, timeout=10)
+    conn.request(
+        "POST",
+        "/webhooks/stripe/",
+        body=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+    )
+    status = conn.getresponse().status
+    conn.close()
+    if status != 200:
+        raise RuntimeError(f"the webhook was answered {status}")
+
+
+def worker_killed_mid_transfer(cluster: Cluster, sink, stripe: HangingStripe) -> Result:
+    result = Result("a worker killed (SIGKILL) in the middle of creating a transfer")
+    market = prepare_market(cluster, variants=1, units=5)
+    designer_id = sql(
+        cluster,
+        "SELECT p.designer_id FROM catalog_productvariant v JOIN catalog_product p ON p.id = v.product_id WHERE v.id = %s",
+        [market.variants[0]],
+    )[0][0]
+    account = stripe.standin.create_account({"type": "express"}, account=None)["id"]
+    stripe.standin.enable_payouts(account)
+    sql(
+        cluster,
+        "INSERT INTO payments_payoutaccount (designer_id, provider, account_id, payouts_enabled, details_submitted, "
+        "charges_enabled, synced_event_created, created_at, updated_at) VALUES (%s, 'stripe', %s, true, true, true, 0, now(), now()) "
+        "ON CONFLICT (designer_id) DO NOTHING",
+        [designer_id, account],
+    )
+    result.note(f"designer {designer_id} has a Stripe connected account {account} with payouts enabled")
+    email = "transfer-kill@reliability.example"
+    outcome = buy_once(cluster.apis[0].port, *market.stock[0], email, Log(), gateway="stripe")
+    result.check(outcome == "completed", f"a purchase placed with Stripe ({outcome})")
+    stripe.hold("/v1/transfers")
+    _stripe_paid(cluster, stripe, email)
+    result.note("the PaymentIntent succeeded at Stripe and its signed webhook was delivered")
+    child = None
+    if wait_for(lambda: stripe.waiting > 0, timeout=60, interval=0.1):
+        child = _worker_child_talking_to(cluster, stripe.port)
+    result.check(child is not None, "a worker process was caught waiting on Stripe's transfer endpoint")
+    if child is not None:
+        child.send_signal(signal.SIGKILL)
+        wait_for(lambda: not psutil.pid_exists(child.pid), timeout=10, interval=0.1)
+        result.note(f"SIGKILL to worker process {child.pid} while Stripe held its transfer request")
+    stripe.let_go()
+
+    def transferred() -> bool:
+        return (
+            sql(
+                cluster,
+                "SELECT count(*) FROM payments_transfer t JOIN orders_order o ON o.id = t.order_id JOIN orders_purchase p "
+                "ON p.id = o.purchase_id WHERE p.email = %s AND t.status = 'SUCCEEDED'",
+                [email],
+            )[0][0]
+            >= 1
+        )
+
+    done = wait_for(transferred, timeout=90)
+    at_stripe = [t for t in stripe.standin.of_kind("transfer") if t["destination"] == account]
+    rows = sql(
+        cluster,
+        "SELECT t.status, t.provider_id FROM payments_transfer t JOIN orders_order o ON o.id = t.order_id "
+        "JOIN orders_purchase p ON p.id = o.purchase_id WHERE p.email = %s",
+        [email],
+    )
+    entries = sql(
+        cluster,
+        "SELECT count(*) FROM payments_ledgerentry e JOIN orders_order o ON o.id = e.order_id JOIN orders_purchase p "
+        "ON p.id = o.purchase_id WHERE p.email = %s AND e.kind = 'TRANSFER'",
+        [email],
+    )[0][0]
+    result.check(done, "the transfer was redelivered and completed")
+    result.check(
+        len(at_stripe) == 1 and len(rows) == 1 and rows[0][1] == at_stripe[0]["id"] and entries == 1,
+        f"effect exactly once: {len(at_stripe)} transfer at Stripe, {len(rows)} transfer row ({rows}), {entries} TRANSFER ledger entry",
+    )
+    check_emails(result, cluster, sink)
     check_money(result, cluster)
     return result
