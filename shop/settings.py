@@ -256,6 +256,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # (beat, every OUTBOX_RELAY_SECONDS; `manage.py relay_outbox`); a relay holds a claimed row this long.
 OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=120)
+# After a failed publish, a thread of the process tries the relay every few seconds until the
+# broker is back (off in tests, except the one that checks it).
+OUTBOX_CATCH_UP = env.bool("OUTBOX_CATCH_UP", default=not TESTING)
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks (run `celery -A shop beat` exactly once, or `worker --beat` in development).
 CELERY_BEAT_SCHEDULE = {

@@ -25,6 +25,7 @@ from datetime import timedelta
 import celery
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shop.core.transactions import in_transaction
@@ -89,6 +90,37 @@ def _broker_resting() -> bool:
 def _broker_failed() -> None:
     _backlog.set()
     _down_until[0] = time.monotonic() + BROKER_DOWN_BACKOFF_SECONDS
+    _start_catching_up()
+
+
+_catching_up = threading.Lock()
+
+
+def _start_catching_up() -> None:
+    """One thread per process that, while the broker is down, tries the relay every few seconds:
+    when the broker is back, what this process could not queue is sent without waiting for beat
+    or for new traffic."""
+    if not settings.OUTBOX_CATCH_UP or not _catching_up.acquire(blocking=False):
+        return  # off, or already running
+    threading.Thread(target=_catch_up, name="outbox-catch-up", daemon=True).start()
+
+
+def _catch_up() -> None:
+    from django.db import connection
+
+    try:
+        while _backlog.is_set():
+            time.sleep(BROKER_DOWN_BACKOFF_SECONDS)
+            _backlog.clear()
+            try:
+                while relay_outbox(min_age_seconds=int(BROKER_DOWN_BACKOFF_SECONDS)):
+                    pass
+            except Exception:
+                logger.exception("outbox catch-up failed; trying again")
+                _backlog.set()
+    finally:
+        connection.close()
+        _catching_up.release()
 
 
 def enqueue(task, *args, **kwargs) -> None:
@@ -133,9 +165,7 @@ def _send(message) -> None:
         _broker_failed()
         logger.warning("broker unavailable; %s (outbox %s) will be relayed: %s", message.task, message.pk, exc)
         try:
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                attempts=1, last_error=str(exc)[:2000], available_at=timezone.now() + _retry_delay(1)
-            )
+            OutboxMessage.objects.filter(pk=message.pk).update(attempts=1, last_error=str(exc)[:2000])
         except Exception:
             logger.exception("outbox %s: could not record the failed attempt", message.pk)
         return
@@ -153,15 +183,14 @@ def _after_success() -> None:
             _broker_failed()
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(300, 5 * 2 ** min(attempts, 6)))
-
-
 def relay_outbox(*, batch: int = 500, now=None, min_age_seconds: int | None = None) -> int:
     """Send the outbox messages that are due (older than ``OUTBOX_RELAY_AFTER_SECONDS``, so a
     request's own after-commit send goes first). Rows are claimed in a short transaction
     (``SKIP LOCKED``: several relays share the work, none sends a row another claimed), published
-    outside it, then deleted. Returns how many were sent; stops at the first broker failure."""
+    outside it, then deleted. Returns how many were sent. At the first broker failure it stops and
+    gives the rest back at once (the broker is down for every message alike); a message whose
+    task no longer exists is put aside for an hour, with an error in the log."""
+    from shop.celery import app
     from shop.core.models import OutboxMessage
 
     now = now or timezone.now()
@@ -170,26 +199,27 @@ def relay_outbox(*, batch: int = 500, now=None, min_age_seconds: int | None = No
     with transaction.atomic():
         rows = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(
-                available_at__lte=now,
-                created_at__lte=now - timedelta(seconds=min_age),
-            )
+            .filter(available_at__lte=now, created_at__lte=now - timedelta(seconds=min_age))
             .order_by("pk")[:batch]
         )
         OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).update(available_at=claim_until)
     sent = 0
     for index, row in enumerate(rows):
+        if row.task not in app.tasks:
+            logger.error("outbox %s: no task %s on this server; put aside for an hour", row.pk, row.task)
+            OutboxMessage.objects.filter(pk=row.pk).update(
+                attempts=row.attempts + 1, last_error="unknown task", available_at=now + timedelta(hours=1)
+            )
+            continue
         try:
             _publish(row.task, row.args, row.kwargs)
         except Exception as exc:
             _broker_failed()
-            logger.warning("outbox relay: broker unavailable (%s); %s message(s) left", exc, len(rows) - index)
-            for left in rows[index:]:
-                OutboxMessage.objects.filter(pk=left.pk).update(
-                    attempts=left.attempts + 1,
-                    last_error=str(exc)[:2000],
-                    available_at=timezone.now() + _retry_delay(left.attempts + 1),
-                )
+            left = [r.pk for r in rows[index:]]
+            logger.warning("outbox relay: broker unavailable (%s); %s message(s) left", exc, len(left))
+            OutboxMessage.objects.filter(pk__in=left).update(
+                attempts=F("attempts") + 1, last_error=str(exc)[:2000], available_at=timezone.now()
+            )
             break
         OutboxMessage.objects.filter(pk=row.pk).delete()
         sent += 1

@@ -23,7 +23,7 @@ from shop.celery import app
 from shop.core import queueing, readcache
 from shop.core.models import OutboxMessage
 from shop.orders.tasks import send_order_shipped
-from tests.conftest import load_operation
+from tests.conftest import load_operation, wait_for
 
 
 def _free_port() -> int:
@@ -178,6 +178,21 @@ def test_the_relay_command_sends_what_waits(broker):
     call_command("relay_outbox", "--all", stdout=out)
     assert "1 message(s) sent, 0 waiting" in out.getvalue()
     assert queued(server, queue) == [("shop.orders.tasks.send_order_shipped", [7])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_catches_up_by_itself_when_the_broker_is_back(broker, settings):
+    """No beat, no new traffic: the process that could not queue relays it once Redis is back."""
+    settings.OUTBOX_CATCH_UP = True
+    server, queue = broker
+    server.stop()
+    with transaction.atomic():
+        queueing.enqueue(send_order_shipped, 8)
+    assert OutboxMessage.objects.count() == 1 and queueing._catching_up.locked()
+    server.start()
+    wait_for(lambda: not OutboxMessage.objects.exists(), timeout=60)
+    assert queued(server, queue) == [("shop.orders.tasks.send_order_shipped", [8])]
+    wait_for(lambda: not queueing._catching_up.locked(), timeout=30)  # and the thread ended
 
 
 PRODUCTS = load_operation("storefront/Products.graphql")
