@@ -106,15 +106,27 @@ def _start_catching_up() -> None:
 
 
 def _catch_up() -> None:
+    """Relay every few seconds while the broker is down, and then until the outbox is empty (the
+    last requests of the outage left their messages there too), at most a minute once nothing
+    moves."""
     from django.db import connection
 
+    from shop.core.models import OutboxMessage
+
+    idle = 0
     try:
-        while _backlog.is_set():
+        while idle < 12:
             time.sleep(BROKER_DOWN_BACKOFF_SECONDS)
             _backlog.clear()
             try:
-                while relay_outbox(min_age_seconds=int(BROKER_DOWN_BACKOFF_SECONDS)):
-                    pass
+                sent = 0
+                while batch := relay_outbox(min_age_seconds=int(BROKER_DOWN_BACKOFF_SECONDS)):
+                    sent += batch
+                if _backlog.is_set():
+                    continue  # still down
+                if not OutboxMessage.objects.exists():
+                    break
+                idle = 0 if sent else idle + 1
             except Exception:
                 logger.exception("outbox catch-up failed; trying again")
                 _backlog.set()
@@ -131,6 +143,7 @@ def enqueue(task, *args, **kwargs) -> None:
     if not in_transaction():
         if _broker_resting():
             OutboxMessage.objects.create(task=task.name, args=list(args), kwargs=kwargs)
+            _start_catching_up()
             return
         try:
             _publish(task.name, args, kwargs)
@@ -158,7 +171,8 @@ def _send(message) -> None:
     from shop.core.models import OutboxMessage
 
     if _broker_resting():
-        return  # the broker failed moments ago: the relay sends it
+        _start_catching_up()  # the broker failed moments ago: the catch-up relay sends it
+        return
     try:
         _publish(message.task, message.args, message.kwargs)
     except Exception as exc:
