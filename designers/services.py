@@ -11,6 +11,7 @@ from designers import cache
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
 from shop.catalog import services as catalog_services
+from shop.catalog.models import Product
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.ordering import reorder_positions
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
@@ -224,8 +225,6 @@ def _clean_year(year) -> int | None:
 
 
 def _linked_products(designer_id: int, product_ids: list[int] | None):
-    from shop.catalog.models import Product
-
     ids = list(dict.fromkeys(product_ids or []))
     if len(ids) > 50:
         raise ServiceError("INVALID", _("Link at most 50 products."), "products")
@@ -236,8 +235,6 @@ def _linked_products(designer_id: int, product_ids: list[int] | None):
 
 
 def _clean_item_fields(*, title, description, role, tags, partial: bool) -> dict:
-    from shop.catalog.services import clean_tags
-
     data = {}
     if title is not None or not partial:
         data["title"] = clean_text(title, field="title", max_length=200, required=True)
@@ -246,7 +243,7 @@ def _clean_item_fields(*, title, description, role, tags, partial: bool) -> dict
     if role is not None or not partial:
         data["role"] = clean_text(role, field="role", max_length=200)
     if tags is not None or not partial:
-        data["tags"] = clean_tags(tags)
+        data["tags"] = catalog_services.clean_tags(tags)
     return data
 
 

@@ -6,7 +6,10 @@ from graphene_django import DjangoObjectType
 from designers import selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
 from payments.types import DesignerPayoutFields
+from shop.catalog import selectors as catalog_selectors
 from shop.catalog.cache import designer_products
+from shop.catalog.queries import product_filters, sort_kwargs, wants_private
+from shop.catalog.selectors import visible_products, with_list_relations
 from shop.catalog.types import (
     ImageFieldsMixin,
     ProductConnection,
@@ -116,9 +119,6 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
     )
 
     def resolve_products(root, info, filter=None, sort_by=None, **page):
-        from shop.catalog import selectors as catalog_selectors
-        from shop.catalog.queries import product_filters, sort_kwargs, wants_private
-
         user = current_user(info)
         kwargs = product_filters(filter)
         kwargs.pop("designer_id", None)
@@ -198,8 +198,6 @@ class PortfolioItemType(DjangoObjectType):
         if "products" in getattr(root, "_prefetched_objects_cache", {}):
             products = root.products.all()  # prefetched with the caller's visibility
         else:
-            from shop.catalog.selectors import visible_products, with_list_relations
-
             products = with_list_relations(visible_products(current_user(info)).filter(portfolio_items=root))
         return paginate_nested(products, ProductConnection, **page)
 

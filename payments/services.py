@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,12 +31,16 @@ from django.utils.translation import gettext as _
 from designers.models import Designer, DesignerStatus
 from payments import ledger
 from payments.gateways import get_gateway, get_payout_provider
-from payments.gateways.base import GatewayError
+from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
 from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, Transfer
 from shop.accounts.models import User
+from shop.catalog.cache import variants_changed
+from shop.catalog.models import ProductType, ProductVariant
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.validation import clean_text
+from shop.orders import hooks as order_hooks
+from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
 logger = logging.getLogger(__name__)
@@ -54,16 +59,46 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
     """The provider confirmed the money: the orders' side (shop/orders/services.py), which hands
-    the paid purchase back to :func:`record_purchase_paid` for the ledger and the transfers."""
-    from shop.orders import services as order_services
-
-    order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+    the paid purchase back (``orders.purchase_paid`` hook: :func:`purchase_paid`) for the ledger
+    and the transfers. ``payment_id`` must be a payment of that purchase."""
+    with transaction.atomic():
+        if payment_id is not None and not Payment.objects.filter(pk=payment_id, purchase_id=purchase_id).exists():
+            raise ServiceError("NOT_FOUND", _("Payment not found for this purchase."), "paymentId")
+        order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
 
 
 def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
-    from shop.orders import services as order_services
-
     order_services.mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
+
+
+def purchase_paid(*, purchase_id: int, payment_id: int | None, orders: list[Order], at_checkout: bool) -> None:
+    """The ``orders.purchase_paid`` hook (shop/orders/hooks.py), in the orders' transaction. Paid
+    at checkout, the orders are loaded with their designers and the payment is recorded as
+    succeeded: one query, and the settlements go with the emails (:func:`queue_settlements`)."""
+    if at_checkout:
+        record_orders_paid(orders, settle=False)
+    else:
+        record_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+
+
+def paid_before_expiry(*, purchase: Purchase) -> int | None:
+    """The ``orders.paid_before_expiry`` hook: before an unpaid purchase expires, ask the gateway
+    about its still-pending payment (its confirmation may have been missed). Returns the payment
+    id when it actually succeeded; raises ``PaymentStatusUnknown`` when the gateway cannot tell
+    (then the purchase waits for the next run)."""
+    payment = Payment.objects.filter(purchase=purchase, status=Payment.Status.PENDING).exclude(psp_reference="").first()
+    if payment is None:
+        return None
+    gateway = get_gateway(payment.gateway)
+    if gateway is None:
+        return None
+    try:
+        result = gateway.status(psp_reference=payment.psp_reference)
+    except NotImplementedError:
+        return None
+    except GatewayError as exc:
+        raise order_hooks.PaymentStatusUnknown(str(exc)) from exc
+    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
 
 
 @transaction.atomic
@@ -150,6 +185,59 @@ def _settle_later(order_id: int):
         settle_order_task.delay(order_id)
 
     return queue
+
+
+# --- the payment request (checkout completion) ----------------------------------------------------------------
+
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    status: PaymentStatus
+    error: str = ""
+
+
+def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentOutcome:
+    """Hand the purchase to the gateway (deterministic idempotency key ``purchase-<id>``: asking
+    twice never charges twice) and record the Payment with the gateway's answer. Runs inside the
+    caller's transaction, so the record and the purchase commit (or roll back) together; a gateway
+    that cannot be reached writes nothing. The caller decides what a FAILED outcome means (checkout
+    completion rolls everything back)."""
+    key = f"purchase-{purchase.pk}"
+    request = PaymentRequest(
+        purchase_id=purchase.pk,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        email=purchase.email,
+        idempotency_key=key,
+        description="Rethink Market " + ", ".join(order_numbers),
+        data=data,
+        metadata={"purchase_id": str(purchase.pk), "orders": ",".join(order_numbers)},
+    )
+    try:
+        result = gateway.initialize(request)
+    except GatewayError as exc:
+        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
+        raise ServiceError(
+            "PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway"
+        )
+    status = PaymentStatus(result.status)
+    payment = Payment.objects.create(
+        purchase=purchase,
+        gateway=gateway.id,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        status={
+            PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
+            PaymentStatus.PENDING: Payment.Status.PENDING,
+            PaymentStatus.FAILED: Payment.Status.FAILED,
+        }[status],
+        psp_reference=result.psp_reference[:255],
+        client_secret=result.client_secret[:255],
+        error=result.error,
+        idempotency_key=key,
+    )
+    return PaymentOutcome(payment=payment, status=status, error=result.error)
 
 
 # --- transfers to designers (Stripe Connect) ------------------------------------------------
@@ -527,8 +615,6 @@ def refund_order(
 
 
 def _restock(order: Order, lines: list[dict]) -> None:
-    from shop.catalog.models import ProductType, ProductVariant
-
     by_id = {line.pk: line for line in order.lines.all()}
     restocked = []
     for item in lines:
@@ -539,8 +625,6 @@ def _restock(order: Order, lines: list[dict]) -> None:
             )
             restocked.append(line.variant_id)
     if restocked:  # the storefront shows stock: the anonymous-read cache forgets these products
-        from shop.catalog.cache import variants_changed
-
         variants_changed(restocked, listing=True)
 
 

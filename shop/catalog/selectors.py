@@ -18,7 +18,7 @@ from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
-from designers.models import Designer, DesignerStatus
+from shop.catalog import hooks
 from shop.catalog.models import (
     Category,
     Product,
@@ -50,7 +50,7 @@ def storefront_q(prefix: str = "") -> Q:
         **{
             f"{prefix}status": ProductStatus.PUBLISHED,
             f"{prefix}hidden_at__isnull": True,
-            f"{prefix}designer__status": DesignerStatus.APPROVED,
+            f"{prefix}designer__status": hooks.designers.one().listed_status,
         }
     )
 
@@ -447,7 +447,7 @@ def search_ranking(
 
 
 def designer_products(
-    user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None, relations=None, **filters
+    user, designer, *, sort_field=None, sort_direction=None, columns=None, relations=None, **filters
 ) -> QuerySet[Product]:
     """A designer's products: every status for the designer itself and staff, else the public ones."""
     base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()

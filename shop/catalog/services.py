@@ -20,9 +20,8 @@ from django.db.models import Exists, Func, Max, Min, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
-from shop.catalog import cache
+from shop.catalog import cache, hooks
 from shop.catalog.models import (
     Category,
     Product,
@@ -64,11 +63,11 @@ def _signed_in(actor: User | None) -> User:
     return actor
 
 
-def _designer_of(actor: User) -> Designer | None:
-    return Designer.objects.filter(user_id=actor.pk).first()
+def _designer_of(actor: User):
+    return hooks.designers.one().of_user(actor.pk)
 
 
-def _catalog_actor(actor: User | None) -> tuple[User, Designer | None]:
+def _catalog_actor(actor: User | None) -> tuple:
     """(actor, its designer). Staff may act on every designer; anyone else needs a designer profile."""
     actor = _signed_in(actor)
     designer = _designer_of(actor)
@@ -220,7 +219,11 @@ def search_vectors(name, tags, body) -> dict:
 def is_listed(*, status: str, hidden_at, designer_status: str) -> bool:
     """On the storefront (``shop.catalog.selectors.storefront_q``): published, not hidden, of an
     approved designer. A search row's ``listed``."""
-    return status == ProductStatus.PUBLISHED and hidden_at is None and designer_status == DesignerStatus.APPROVED
+    return (
+        status == ProductStatus.PUBLISHED
+        and hidden_at is None
+        and designer_status == hooks.designers.one().listed_status
+    )
 
 
 def sync_search(product: Product) -> None:
@@ -232,12 +235,7 @@ def sync_search(product: Product) -> None:
     The designer's row is locked first (FOR NO KEY UPDATE: a designer decision locks it FOR UPDATE
     and waits for this transaction, or this one waits and reads the decided status), so that a
     concurrent decision cannot leave this row with the status before it."""
-    designer_status = (
-        Designer.objects.select_for_update(no_key=True)
-        .filter(pk=product.designer_id)
-        .values_list("status", flat=True)
-        .get()
-    )
+    designer_status = hooks.designers.one().lock(product.designer_id, no_key=True).status
     name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
     row = ProductSearch(
         product_id=product.pk,
@@ -250,7 +248,7 @@ def sync_search(product: Product) -> None:
     ProductSearch.objects.bulk_create([row], update_conflicts=True, unique_fields=["product"], update_fields=fields)
 
 
-def sync_designer_search(designer: Designer) -> None:
+def sync_designer_search(designer) -> None:
     """Rewrite ``listed`` on the search rows of ``designer``'s products after its status changed
     (``designers.services`` calls this in the transaction that changes it, the designer's row
     locked): one UPDATE, the storefront's own rule (``shop.catalog.selectors.storefront_products``)."""
@@ -282,7 +280,7 @@ def create_product(
     """A new DRAFT product of the actor's designer (staff may name any designer)."""
     actor, own = _catalog_actor(actor)
     if designer_id is not None and (own is None or designer_id != own.pk):
-        designer = Designer.objects.filter(pk=designer_id).first() if actor.is_staff else None
+        designer = hooks.designers.one().get(designer_id) if actor.is_staff else None
         if designer is None:
             raise _not_found(_("Designer"), "designer")
     elif own is not None:
@@ -359,10 +357,9 @@ def update_product(
     return product
 
 
-def _has_orders(**variant_filter) -> bool:
-    from shop.orders.models import OrderLine
-
-    return OrderLine.objects.filter(**{f"variant__{k}": v for k, v in variant_filter.items()}).exists()
+def _has_orders(*, product_id: int | None = None, variant_id: int | None = None) -> bool:
+    """Whether an order refers to the product (or variant): asked of the apps above (the orders app)."""
+    return any(hooks.variant_in_use.send(product_id=product_id, variant_id=variant_id))
 
 
 def _media_files(media_rows) -> list[str]:
@@ -397,8 +394,8 @@ def publish_product(*, actor: User, product_id: int) -> Product:
     """Put a product on the storefront. Only an approved designer's product with at least one
     variant can be published (staff publishing on a designer's behalf included)."""
     product = _lock_product(actor, product_id)
-    designer = Designer.objects.select_for_update().get(pk=product.designer_id)
-    if designer.status != DesignerStatus.APPROVED:
+    designer = hooks.designers.one().lock(product.designer_id)
+    if designer.status != hooks.designers.one().listed_status:
         raise ServiceError("NOT_APPROVED", _("Only approved designers can publish products."), None)
     if not product.variants.exists():
         raise ServiceError("NO_VARIANTS", _("Add at least one variant with a price before publishing."), None)
@@ -624,7 +621,7 @@ def update_variant(
 def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Product]:
     variant = _lock_variant(actor, variant_id)
     product = Product.objects.select_for_update().get(pk=variant.product_id)
-    if _has_orders(pk=variant.pk):
+    if _has_orders(variant_id=variant.pk):
         raise ServiceError("HAS_ORDERS", _("This variant has orders; it cannot be deleted."), "id")
     if product.status == ProductStatus.PUBLISHED and product.variants.count() == 1:
         raise ServiceError("LAST_VARIANT", _("A published product needs a variant; unpublish it first."), "id")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
+from shop.catalog.selectors import visible_products
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError
@@ -47,8 +48,6 @@ def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVaria
     this checkout (a product unpublished since is then reported unavailable, by the name the buyer
     has seen). Any other ID is left out, so that it is answered exactly like an unknown one:
     guessing variant IDs reveals no draft, no hidden listing and no designer who is not selling."""
-    from shop.catalog.selectors import visible_products
-
     reachable = Q(product__in=visible_products(user))
     if known:
         reachable |= Q(pk__in=list(known))

@@ -19,10 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
+from payments import services as payment_services
 from payments.gateways import get_gateway
 from payments.gateways.base import PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
+from shop.catalog.models import ProductType, ProductVariant
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
 from shop.checkout.cache import shipping_methods_changed
@@ -163,8 +165,6 @@ def _check_and_write_lines(
 
 def _drop_stale_shipping_choices(checkout: Checkout) -> None:
     """A shipping choice only makes sense for a designer with physical items in the checkout."""
-    from shop.catalog.models import ProductType
-
     shipping_designers = CheckoutLine.objects.filter(
         checkout=checkout, variant__product__product_type=ProductType.PHYSICAL
     ).values("variant__product__designer_id")
@@ -383,7 +383,7 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         checkout.completed_at = timezone.now()
         checkout.save(update_fields=["completed_at", "updated_at"])
         numbers = [o.number for o in placed.orders]
-        outcome = order_services.request_payment(purchase=purchase, gateway=gateway, data=data, order_numbers=numbers)
+        outcome = payment_services.request_payment(purchase=purchase, gateway=gateway, data=data, order_numbers=numbers)
         if outcome.status == PaymentStatus.FAILED:
             logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
             raise ServiceError(
@@ -392,15 +392,13 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
                 "gateway",
             )
         if outcome.status == PaymentStatus.SUCCEEDED:
-            order_services.mark_placed_purchase_paid(placed=placed, payment=outcome.payment)
+            order_services.mark_placed_purchase_paid(placed=placed, payment_id=outcome.payment.pk)
         return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
 
 
 def _lock_line_variants(checkout: Checkout) -> None:
     """Row-lock the variants of the checkout's lines in id order (the order every stock change
     locks in: no deadlocks), in one query."""
-    from shop.catalog.models import ProductVariant
-
     lines = CheckoutLine.objects.filter(checkout=checkout).values("variant_id")
     list(ProductVariant.objects.select_for_update().filter(pk__in=lines).order_by("pk").values_list("pk", flat=True))
 
