@@ -8,7 +8,7 @@ from designers.models import Designer, PortfolioImage, PortfolioItem
 from payments.types import DesignerPayoutFields
 from shop.catalog import selectors as catalog_selectors
 from shop.catalog.cache import designer_products
-from shop.catalog.queries import product_filters, sort_kwargs, wants_private
+from shop.catalog.queries import list_columns, list_relations, product_filters, sort_kwargs, wants_private
 from shop.catalog.selectors import visible_products, with_list_relations
 from shop.catalog.types import (
     ImageFieldsMixin,
@@ -128,8 +128,8 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         qs = catalog_selectors.designer_products(
             user,
             root,
-            columns=catalog_selectors.list_columns(node),
-            relations=catalog_selectors.list_relations(node),
+            columns=list_columns(node),
+            relations=list_relations(node),
             **sort_kwargs(sort_by),
             **kwargs,
         )

@@ -31,7 +31,6 @@ from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
-from shop.core.ids import decode_id
 from shop.core.validation import clean_email, clean_text
 from shop.orders import services as order_services
 from shop.orders.models import Purchase
@@ -83,7 +82,7 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     cleaned: list[LineInput] = []
     seen: set[int] = set()
     for item in lines:
-        variant_id = decode_id(item.get("variant_id"), "ProductVariant", field=field)
+        variant_id = item.get("variant_id")
         quantity = item.get("quantity")
         if not isinstance(quantity, int) or quantity < (0 if allow_zero else 1):
             raise ServiceError(
@@ -236,9 +235,9 @@ def update_lines(*, token, user: User | None, lines) -> Checkout:
 
 
 @transaction.atomic
-def delete_lines(*, token, user: User | None, line_ids) -> Checkout:
+def delete_lines(*, token, user: User | None, line_ids: list[int]) -> Checkout:
     checkout = _locked(token, user)
-    ids = {decode_id(gid, "CheckoutLine", field="lineIds") for gid in (line_ids or [])}
+    ids = set(line_ids or [])
     if not ids:
         raise ServiceError("REQUIRED", _("Give at least one line."), "lineIds")
     found = set(CheckoutLine.objects.filter(checkout=checkout, pk__in=ids).values_list("pk", flat=True))
@@ -267,10 +266,10 @@ def update_shipping_address(*, token, user: User | None, address: dict | None) -
 
 
 @transaction.atomic
-def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Checkout:
+def set_shipping_method(*, token, user: User | None, shipping_method_id: int) -> Checkout:
     """The buyer picks one of a designer's methods for that designer's physical items."""
     checkout = _locked(token, user)
-    pk = decode_id(shipping_method_id, "ShippingMethod", field="shippingMethodId")
+    pk = shipping_method_id
     # Only approved designers sell (and so can be in a checkout): any other designer's method is
     # answered like an unknown one, so that guessed IDs do not reveal who has applied or is suspended.
     method = (
@@ -477,17 +476,16 @@ def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
     return method
 
 
-def _own_method(actor: User, method_id) -> ShippingMethod:
+def _own_method(actor: User, method_id: int) -> ShippingMethod:
     designer = _designer_of(actor)
-    pk = decode_id(method_id, "ShippingMethod", field="id")
-    method = ShippingMethod.objects.select_for_update().filter(pk=pk, designer=designer).first()
+    method = ShippingMethod.objects.select_for_update().filter(pk=method_id, designer=designer).first()
     if method is None:
         raise ServiceError("NOT_FOUND", _("Shipping method not found."), "id")
     return method
 
 
 @transaction.atomic
-def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMethod:
+def update_shipping_method(*, actor: User, method_id: int, data: dict) -> ShippingMethod:
     method = _own_method(actor, method_id)
     cleaned = _clean_method(data, currency=method.currency, partial=True, current=method)
     for key, value in cleaned.items():
@@ -498,7 +496,7 @@ def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMet
 
 
 @transaction.atomic
-def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
+def delete_shipping_method(*, actor: User, method_id: int) -> ShippingMethod:
     """Orders keep the method's name; open checkouts that chose it must choose again."""
     method = _own_method(actor, method_id)
     deleted_pk = method.pk
