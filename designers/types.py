@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from designers import selectors
+from designers import errors, selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
 from payments.types import DesignerPayoutFields
 from shop.catalog import selectors as catalog_selectors
@@ -24,11 +24,11 @@ from shop.core.graphql import (
     CountableConnection,
     connection_args,
     current_user,
+    error_codes,
     paginate,
     permission_denied,
     selected_fields,
 )
-from shop.core.images import IMAGE_ERROR_CODES
 from shop.orders.fields import DesignerOrderFields
 
 
@@ -42,15 +42,7 @@ class DesignerStatusEnum(graphene.Enum):
     SUSPENDED = "SUSPENDED"
 
 
-class DesignerErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    UNIQUE = "UNIQUE"
-    NOT_FOUND = "NOT_FOUND"
-    ALREADY_APPLIED = "ALREADY_APPLIED"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    SELF_DECISION = "SELF_DECISION"
-    NOT_APPROVED = "NOT_APPROVED"
+DesignerErrorCode = error_codes(errors.DesignerErrorCode)
 
 
 class DesignerStatusChangeType(graphene.ObjectType):
@@ -149,10 +141,7 @@ DesignerConnection = DesignerType._meta.connection
 
 # --- portfolio -------------------------------------------------------------------------------------
 
-PortfolioErrorCode = graphene.Enum(
-    "PortfolioErrorCode",
-    [(code, code) for code in ("REQUIRED", "INVALID", "NOT_FOUND", "LIMIT_REACHED", *IMAGE_ERROR_CODES)],
-)
+PortfolioErrorCode = error_codes(errors.PortfolioErrorCode)
 
 
 class PortfolioImageType(ImageFieldsMixin, DjangoObjectType):

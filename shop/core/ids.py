@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from graphql_relay import from_global_id
 
-from shop.core.errors import ServiceError
+from shop.core.errors import CommonErrorCode, ErrorCode, ServiceError
 
 # How "<type> not found." names each type in the client's language (English: the type's name),
 # registered by the apps in AppConfig.ready() with :func:`register_type_labels`: core names none.
@@ -17,7 +17,7 @@ def register_type_labels(**labels) -> None:
     TYPE_LABELS.update(labels)
 
 
-def decode_id(global_id, type_name: str, *, field: str = "id", code: str = "NOT_FOUND") -> int:
+def decode_id(global_id, type_name: str, *, field: str = "id", code: ErrorCode = CommonErrorCode.NOT_FOUND) -> int:
     """The integer id inside a ``type_name`` global ID; anything else is a NOT_FOUND error on
     ``field`` (a malformed ID is answered exactly like an unknown one)."""
     try:

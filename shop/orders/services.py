@@ -29,6 +29,7 @@ from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.prefetch import prime
 from shop.core.validation import clean_text
 from shop.orders import hooks, selectors, tasks
+from shop.orders.errors import OrderErrorCode
 from shop.orders.models import (
     DigitalDownload,
     Order,
@@ -95,7 +96,7 @@ def _take_stock(quantities: dict[int, int], *, locked: bool = False) -> None:
     missing = {pk for pk, q in quantities.items() if q > 0} - taken
     if missing:
         # Callers validate against locked rows first, so this is a last line of defence.
-        raise ServiceError("INSUFFICIENT_STOCK", _("Some items are no longer in stock."), "lines")
+        raise ServiceError(OrderErrorCode.INSUFFICIENT_STOCK, _("Some items are no longer in stock."), "lines")
 
 
 def _return_stock(lines) -> None:
@@ -282,7 +283,7 @@ def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Pu
     single cancelled order inside a paid purchase."""
     purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
     if purchase is None:
-        raise ServiceError("NOT_FOUND", _("Purchase not found."), "purchaseId")
+        raise ServiceError(OrderErrorCode.NOT_FOUND, _("Purchase not found."), "purchaseId")
     if purchase.status == PurchaseStatus.PAID:
         return purchase
     now = timezone.now()
@@ -395,7 +396,7 @@ def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> Purchase:
     order records the failure. A paid or cancelled purchase is left as it is."""
     purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
     if purchase is None:
-        raise ServiceError("NOT_FOUND", _("Purchase not found."), "purchaseId")
+        raise ServiceError(OrderErrorCode.NOT_FOUND, _("Purchase not found."), "purchaseId")
     if purchase.status != PurchaseStatus.UNPAID:
         return purchase
     reason = (reason or "")[:1000]
@@ -434,7 +435,7 @@ def _next_status(order: Order, step: str) -> str | None:
 
 def _invalid_transition(order: Order, to: str):
     return ServiceError(
-        "INVALID_TRANSITION",
+        OrderErrorCode.INVALID_TRANSITION,
         _("Order %(number)s is %(status)s and cannot become %(to)s.")
         % {"number": order.number, "status": order.status, "to": to},
         "id",
@@ -448,11 +449,11 @@ def _order_for_update(*, order_id: int, actor: User, lock_purchase: bool = False
     if lock_purchase:
         purchase_id = visible.filter(pk=order_id).values_list("purchase_id", flat=True).first()
         if purchase_id is None:
-            raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+            raise ServiceError(OrderErrorCode.NOT_FOUND, _("Order not found."), "id")
         Purchase.objects.select_for_update().filter(pk=purchase_id).first()
     order = visible.select_for_update(of=("self",)).select_related("designer", "purchase").filter(pk=order_id).first()
     if order is None:
-        raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+        raise ServiceError(OrderErrorCode.NOT_FOUND, _("Order not found."), "id")
     return order
 
 
@@ -535,7 +536,7 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
     if order.status not in allowed:
         if order.status == S.PAID:
             raise ServiceError(
-                "INVALID_TRANSITION",
+                OrderErrorCode.INVALID_TRANSITION,
                 _("Order %(number)s is paid; ask our staff to cancel and refund it.") % {"number": order.number},
                 "id",
             )
