@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,14 +31,18 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from payments import ledger
+from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
-from payments.gateways.base import GatewayError
+from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
 from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, Transfer
 from shop.accounts.models import User
+from shop.catalog.models import ProductType
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.queueing import enqueue
 from shop.core.validation import clean_text
+from shop.orders import hooks as order_hooks
+from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
 logger = logging.getLogger(__name__)
@@ -56,16 +61,49 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
     """The provider confirmed the money: the orders' side (shop/orders/services.py), which hands
-    the paid purchase back to :func:`record_purchase_paid` for the ledger and the transfers."""
-    from shop.orders import services as order_services
-
-    order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+    the paid purchase back (``orders.purchase_paid`` hook: :func:`purchase_paid`) for the ledger
+    and the transfers. ``payment_id`` must be a payment of that purchase."""
+    with transaction.atomic():
+        if payment_id is not None and not Payment.objects.filter(pk=payment_id, purchase_id=purchase_id).exists():
+            raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Payment not found for this purchase."), "paymentId")
+        order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
 
 
 def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
-    from shop.orders import services as order_services
-
     order_services.mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
+
+
+def purchase_paid(*, purchase_id: int, payment_id: int | None, orders: list[Order], at_checkout: bool) -> None:
+    """The ``orders.purchase_paid`` hook (shop/orders/hooks.py), in the orders' transaction. Paid
+    at checkout, the orders are loaded with their designers and the payment is recorded as
+    succeeded: one query, and the settlements go with the emails (:func:`queue_settlements`)."""
+    if at_checkout:
+        record_orders_paid(orders, settle=False)
+    else:
+        record_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+
+
+def paid_before_expiry(*, purchase: Purchase) -> int | None:
+    """The ``orders.paid_before_expiry`` hook: before an unpaid purchase expires, ask the gateway
+    about its still-pending payment (its confirmation may have been missed). Returns the payment
+    id when it actually succeeded; raises ``PaymentStatusUnknown`` when the gateway cannot tell
+    (then the purchase waits for the next run)."""
+    payment = Payment.objects.filter(purchase=purchase, status=Payment.Status.PENDING).exclude(psp_reference="").first()
+    if payment is None:
+        return None
+    gateway = get_gateway(payment.gateway)
+    if gateway is None:
+        return None
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("Gateway.status")
+    try:
+        result = gateway.status(psp_reference=payment.psp_reference)
+    except NotImplementedError:
+        return None
+    except GatewayError as exc:
+        raise order_hooks.PaymentStatusUnknown(str(exc)) from exc
+    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
 
 
 @transaction.atomic
@@ -150,6 +188,127 @@ def _settle_later(order_id: int) -> None:
     from payments.tasks import settle_order_task
 
     enqueue(settle_order_task, order_id)
+
+
+# --- the payment request (checkout completion) ----------------------------------------------------------------
+
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    status: PaymentStatus
+    error: str = ""
+    # the gateway could not be reached or refused the call (no answer about the payment itself)
+    unreachable: bool = False
+
+
+@dataclass
+class PaymentStart:
+    """A payment attempt recorded before the gateway is called (see :func:`start_payment`)."""
+
+    payment: Payment
+    request: PaymentRequest
+
+
+def start_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentStart:
+    """Record the attempt to pay ``purchase`` (a PENDING Payment without a provider reference,
+    with its deterministic idempotency key ``purchase-<id>``: asking twice never charges twice) in
+    the caller's transaction, and build the request that :func:`ask_gateway` sends once that
+    transaction has committed. A process that dies before the answer is applied leaves an UNPAID
+    purchase with this PENDING payment: the expiry closes both (:func:`purchase_expired`)."""
+    key = f"purchase-{purchase.pk}"
+    request = PaymentRequest(
+        purchase_id=purchase.pk,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        email=purchase.email,
+        idempotency_key=key,
+        description="Rethink Market " + ", ".join(order_numbers),
+        data=data,
+        metadata={"purchase_id": str(purchase.pk), "orders": ",".join(order_numbers)},
+    )
+    payment = Payment.objects.create(
+        purchase=purchase,
+        gateway=gateway.id,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        status=Payment.Status.PENDING,
+        idempotency_key=key,
+    )
+    return PaymentStart(payment=payment, request=request)
+
+
+def ask_gateway(*, gateway: Gateway, start: PaymentStart) -> PaymentOutcome:
+    """Send the recorded request to the gateway, outside any transaction (no lock is held while
+    the provider answers). Writes nothing: :func:`apply_payment_answer` records the answer."""
+    from shop.core.transactions import assert_no_transaction
+
+    assert_no_transaction("Gateway.initialize")
+    payment = start.payment
+    try:
+        result = gateway.initialize(start.request)
+    except GatewayError as exc:
+        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, payment.purchase_id, exc)
+        return PaymentOutcome(payment=payment, status=PaymentStatus.FAILED, error=str(exc), unreachable=True)
+    status = PaymentStatus(result.status)
+    payment.status = {
+        PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
+        PaymentStatus.PENDING: Payment.Status.PENDING,
+        PaymentStatus.FAILED: Payment.Status.FAILED,
+    }[status]
+    payment.psp_reference = result.psp_reference[:255]
+    payment.client_secret = result.client_secret[:255]
+    payment.error = result.error
+    return PaymentOutcome(payment=payment, status=status, error=result.error)
+
+
+def apply_payment_answer(*, placed, outcome: PaymentOutcome) -> bool:
+    """The gateway's answer about a purchase placed (and committed) by checkout completion
+    (``placed``: ``shop.orders.services.Placed``), applied in the caller's short transaction; the
+    caller holds the checkout's lock. The purchase, then its orders (then variants, when stock
+    returns) are locked, as every writer of a purchase does.
+
+    - SUCCEEDED: the payment recorded; the purchase and its orders PAID (reusing what ``placed``
+      holds when nothing moved it on meanwhile).
+    - PENDING: the payment's reference and client secret recorded; the purchase stays UNPAID.
+    - FAILED or unreachable: the attempt is undone: stock back, and the purchase, its orders and
+      the payment deleted — as if never placed — so the checkout can be paid another way. A purchase
+      that something else moved on meanwhile (cancelled) is kept, its payment FAILED.
+
+    Returns True when the purchase was undone."""
+    payment = outcome.payment
+    untouched = order_services.lock_placed_purchase(placed)
+    if outcome.status == PaymentStatus.FAILED:
+        if untouched:
+            Payment.objects.filter(purchase_id=placed.purchase.pk).delete()
+            order_services.discard_placed_purchase(placed)
+            return True
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.FAILED, error=outcome.error[:2000], updated_at=timezone.now()
+        )
+        return False
+    Payment.objects.filter(pk=payment.pk).update(
+        status=payment.status,
+        psp_reference=payment.psp_reference,
+        client_secret=payment.client_secret,
+        error=payment.error,
+        updated_at=timezone.now(),
+    )
+    if outcome.status == PaymentStatus.SUCCEEDED:
+        if untouched:
+            order_services.mark_placed_purchase_paid(placed=placed, payment_id=payment.pk)
+        else:  # cancelled meanwhile: recorded as a payment after cancellation, a refund is due
+            mark_purchase_paid(purchase_id=placed.purchase.pk, payment_id=payment.pk)
+    return False
+
+
+def purchase_expired(*, purchase_id: int, now) -> None:
+    """The ``orders.purchase_expired`` hook, in the expiry's transaction: an attempt the gateway
+    never answered (no provider reference: the process died between recording it and applying
+    the answer) is closed."""
+    Payment.objects.filter(purchase_id=purchase_id, status=Payment.Status.PENDING, psp_reference="").update(
+        status=Payment.Status.CANCELLED, error="interrupted before the provider answered", updated_at=now
+    )
 
 
 # --- transfers to designers (Stripe Connect) ------------------------------------------------
@@ -342,13 +501,17 @@ def onboard_designer(*, user: User):
     if designer is None:
         raise PermissionDenied(_("Only designers can set up payouts."))
     if designer.status != DesignerStatus.APPROVED:
-        raise ServiceError("NOT_APPROVED", _("Your designer profile must be approved before you set up payouts."), None)
+        raise ServiceError(
+            PaymentErrorCode.NOT_APPROVED, _("Your designer profile must be approved before you set up payouts."), None
+        )
     provider = get_payout_provider()
     if provider is None:
-        raise ServiceError("PAYOUTS_NOT_CONFIGURED", _("Payouts are not available on this server."), None)
+        raise ServiceError(
+            PaymentErrorCode.PAYOUTS_NOT_CONFIGURED, _("Payouts are not available on this server."), None
+        )
     account = PayoutAccount.objects.filter(designer=designer).first()
     if account is not None and account.payouts_enabled:
-        raise ServiceError("ALREADY_ONBOARDED", _("Payouts are already set up for your account."), None)
+        raise ServiceError(PaymentErrorCode.ALREADY_ONBOARDED, _("Payouts are already set up for your account."), None)
     assert_no_transaction("PayoutProvider.create_connected_account")
     try:
         if account is None:
@@ -376,7 +539,9 @@ def onboard_designer(*, user: User):
         )
     except GatewayError as exc:
         raise ServiceError(
-            "GATEWAY_ERROR", _("The payment provider could not be reached: %(error)s") % {"error": exc}, None
+            PaymentErrorCode.GATEWAY_ERROR,
+            _("The payment provider could not be reached: %(error)s") % {"error": exc},
+            None,
         )
     return account, link
 
@@ -414,14 +579,16 @@ def _refund_lines(order: Order, lines: list[dict], in_flight: dict[int, int]) ->
         line_id, quantity = item.get("line_id"), item.get("quantity")
         line = by_id.get(line_id)
         if line is None:
-            raise ServiceError("INVALID_LINE", _("This line is not part of the order."), f"lines.{index}.lineId")
+            raise ServiceError(
+                PaymentErrorCode.INVALID_LINE, _("This line is not part of the order."), f"lines.{index}.lineId"
+            )
         if not isinstance(quantity, int) or quantity < 1:
-            raise ServiceError("INVALID", _("Quantity must be at least 1."), f"lines.{index}.quantity")
+            raise ServiceError(PaymentErrorCode.INVALID, _("Quantity must be at least 1."), f"lines.{index}.quantity")
         wanted[line_id] = wanted.get(line_id, 0) + quantity
         left = line.quantity - line.refunded_quantity - in_flight.get(line_id, 0)
         if wanted[line_id] > left:
             raise ServiceError(
-                "AMOUNT_TOO_LARGE",
+                PaymentErrorCode.AMOUNT_TOO_LARGE,
                 _("At most %(n)s of this line can still be refunded.") % {"n": left},
                 f"lines.{index}.quantity",
             )
@@ -463,53 +630,59 @@ def _start_refund(*, actor, order_id, amount, lines, reason, restock) -> Refund:
         raise PermissionDenied(_("Only staff and the order's designer can refund it."))
     order = Order.objects.filter(pk=order_id).first()
     if order is None or not can_refund(actor, order):
-        raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+        raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Order not found."), "id")
     # Lock order: the purchase, then the order (as every money movement on a purchase does).
     Purchase.objects.select_for_update().get(pk=order.purchase_id)
     order = Order.objects.select_for_update(of=("self",)).select_related("designer", "purchase").get(pk=order_id)
 
     payment = Payment.objects.filter(purchase_id=order.purchase_id, status=Payment.Status.SUCCEEDED).first()
     if order.status == OrderStatus.REFUNDED or (payment is not None and order.refunded_amount >= order.total_amount):
-        raise ServiceError("ALREADY_REFUNDED", _("This order has already been refunded in full."), "id")
+        raise ServiceError(PaymentErrorCode.ALREADY_REFUNDED, _("This order has already been refunded in full."), "id")
     # A cancelled order is refundable when its money was taken (cancelled by staff after payment,
     # or paid after it expired: the order then has a "refund due" event).
     if payment is None or not (order.status in REFUNDABLE_STATUSES or order.status == OrderStatus.CANCELLED):
-        raise ServiceError("NOT_PAID", _("Only a paid order can be refunded."), "id")
+        raise ServiceError(PaymentErrorCode.NOT_PAID, _("Only a paid order can be refunded."), "id")
     if order.is_disputed:
         raise ServiceError(
-            "DISPUTED", _("This order's payment is disputed; it cannot be refunded until the dispute closes."), "id"
+            PaymentErrorCode.DISPUTED,
+            _("This order's payment is disputed; it cannot be refunded until the dispute closes."),
+            "id",
         )
     reason = clean_text(reason, field="reason", max_length=1000)
     if lines and amount is not None:
-        raise ServiceError("INVALID", _("Give either lines or an amount, not both."), "amount")
+        raise ServiceError(PaymentErrorCode.INVALID, _("Give either lines or an amount, not both."), "amount")
     if lines:
         if restock and order.status == OrderStatus.CANCELLED:
-            raise ServiceError("INVALID", _("This order was cancelled: its stock is already back."), "restock")
+            raise ServiceError(
+                PaymentErrorCode.INVALID, _("This order was cancelled: its stock is already back."), "restock"
+            )
         value, clean_lines = _refund_lines(order, lines, _lines_in_flight(order))
     elif amount is not None:
         if restock:
-            raise ServiceError("INVALID", _("Restocking needs the lines being returned."), "restock")
+            raise ServiceError(PaymentErrorCode.INVALID, _("Restocking needs the lines being returned."), "restock")
         try:
             value = money.parse_amount(amount, order.currency)
         except money.MoneyError as exc:
-            raise ServiceError("INVALID", str(exc), "amount")
+            raise ServiceError(PaymentErrorCode.INVALID, str(exc), "amount")
         clean_lines = []
     else:
-        raise ServiceError("REQUIRED", _("Give the lines or the amount to refund."), "amount")
+        raise ServiceError(PaymentErrorCode.REQUIRED, _("Give the lines or the amount to refund."), "amount")
     if value <= 0:
-        raise ServiceError("INVALID", _("The amount to refund must be more than zero."), "amount")
+        raise ServiceError(PaymentErrorCode.INVALID, _("The amount to refund must be more than zero."), "amount")
     in_flight = Refund.objects.filter(order=order, status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"] or 0
     remaining = order.total_amount - order.refunded_amount - in_flight
     if value > remaining:
         raise ServiceError(
-            "AMOUNT_TOO_LARGE",
+            PaymentErrorCode.AMOUNT_TOO_LARGE,
             _("At most %(amount)s %(currency)s of this order can still be refunded.")
             % {"amount": money.quantize(remaining, order.currency), "currency": order.currency},
             "lines" if lines else "amount",
         )
     gateway = get_gateway(payment.gateway)
     if gateway is None:
-        raise ServiceError("GATEWAY_UNAVAILABLE", _("The payment's gateway is not enabled on this server."), "id")
+        raise ServiceError(
+            PaymentErrorCode.GATEWAY_NOT_AVAILABLE, _("The payment's gateway is not enabled on this server."), "id"
+        )
 
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
     return Refund.objects.create(
@@ -602,12 +775,14 @@ def _finish_refund(*, refund_id: int, result, error: GatewayError | None, actor:
                 return refund
     if refused is None:
         raise ServiceError(
-            "GATEWAY_ERROR",
+            PaymentErrorCode.GATEWAY_ERROR,
             _("The payment provider did not answer; the refund will be completed as soon as it does."),
             None,
         )
     raise ServiceError(
-        "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": refused}, None
+        PaymentErrorCode.GATEWAY_ERROR,
+        _("The payment provider refused the refund: %(error)s") % {"error": refused},
+        None,
     )
 
 
@@ -642,7 +817,6 @@ def resume_pending_refunds(*, older_than_seconds: int | None = None, now=None) -
 def _restock(order: Order, lines: list[dict]) -> None:
     """The physical goods of refunded lines back in stock, through the orders app's one stock
     path (variants locked in id order: no deadlock with a checkout taking the same variants)."""
-    from shop.catalog.models import ProductType
     from shop.orders import services as order_services
 
     by_id = {line.pk: line for line in order.lines.all()}

@@ -161,7 +161,7 @@ def enqueue(task, *args, **kwargs) -> None:
 
 
 def _publish(name: str, args, kwargs) -> None:
-    from shop.celery import app
+    from celery import current_app as app
 
     app.tasks[name].apply_async(args=list(args), kwargs=dict(kwargs))
 
@@ -204,7 +204,8 @@ def relay_outbox(*, batch: int = 500, now=None, min_age_seconds: int | None = No
     outside it, then deleted. Returns how many were sent. At the first broker failure it stops and
     gives the rest back at once (the broker is down for every message alike); a message whose
     task no longer exists is put aside for an hour, with an error in the log."""
-    from shop.celery import app
+    from celery import current_app as app
+
     from shop.core.models import OutboxMessage
 
     now = now or timezone.now()
