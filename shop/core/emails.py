@@ -21,3 +21,7 @@ def send_templated_email(*, name: str, language: str, to: list[str], context: di
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
     message.attach_alternative(html, "text/html")
     message.send()
+    # sent: a failure from here on (the sent mark not committed) must not send it again
+    from shop.core.queueing import effect_done
+
+    effect_done()

@@ -58,9 +58,40 @@ def visibility_timeout() -> int:
     return int(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
 
 
+_effects = threading.local()
+
+
+def effect_done() -> None:
+    """Called right after an effect outside the database that cannot be taken back (an email
+    handed to the mail server). If the running task then fails — its sent mark could not be
+    committed because the database went away — it is not retried: a retry would repeat the
+    effect. The error is logged; the mark stays unset."""
+    _effects.done = True
+
+
 class Task(celery.Task):
     acks_late = True
     reject_on_worker_lost = True
+
+    def __call__(self, *args, **kwargs):
+        outer = getattr(_effects, "done", False)
+        _effects.done = False
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            _effects.done = outer
+
+    def retry(
+        self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None, max_retries=None, **options
+    ):
+        if getattr(_effects, "done", False) and exc is not None:
+            logger.error(
+                "%s: its effect happened but could not be recorded (%s); not retried, so as not to repeat it",
+                self.name,
+                exc,
+            )
+            raise exc
+        return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options):
         if in_transaction():

@@ -30,7 +30,7 @@ def our_tasks() -> dict:
         except ModuleNotFoundError as exc:
             if exc.name != f"{config.name}.tasks":
                 raise
-    tasks = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    tasks = {name: task for name, task in app.tasks.items() if not name.startswith(("celery.", "tests."))}
     assert len(tasks) >= 15, sorted(tasks)
     return tasks
 
@@ -95,3 +95,27 @@ def test_a_rolled_back_transaction_queues_nothing():
     designer = services.apply_as_designer(user=user, display_name="Phạm Thu")
     assert designer.pk and len(mail.outbox) == 1  # committed: sent once, its outbox row deleted
     assert not OutboxMessage.objects.exists()
+
+
+RUNS: dict[bool, int] = {True: 0, False: 0}
+
+
+def _failing_after(effect: bool):
+    """A task that fails with a database error, after (or without) an irreversible effect."""
+
+    @app.task(bind=True, name=f"tests.effect_{effect}", **{**queueing.RETRY, "max_retries": 2})
+    def task(self):
+        RUNS[effect] += 1
+        if effect:
+            queueing.effect_done()  # e.g. the email was handed to the mail server
+        raise OperationalError("the database went away")
+
+    return task
+
+
+def test_a_task_whose_effect_happened_is_not_retried_and_one_whose_effect_did_not_is():
+    """An email sent whose sent mark could not be committed (the database went away) is not sent
+    again by a retry; a failure before the email is retried."""
+    _failing_after(effect=False).apply()
+    _failing_after(effect=True).apply()
+    assert RUNS == {False: 3, True: 1}
