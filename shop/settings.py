@@ -1,6 +1,8 @@
 """Settings, all from the environment (see README "Configuration").
 
-Development defaults are safe and zero-set-up; with ``DEBUG=false`` nothing secret has a default and
+Production is the default: development mode is asked for explicitly (``DEBUG=true``: ``make run``,
+``make test`` and the other development targets set it; so does the test suite when nothing is set).
+In production nothing secret has a default, the development keys are refused and
 ``manage.py check --deploy`` is clean.
 """
 
@@ -20,8 +22,10 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
 CI = env.bool("CI", default=False)
-DEBUG = env.bool("DEBUG", default=True)
 TESTING = env.bool("TESTING", default="pytest" in sys.modules)
+# Production unless development mode is asked for: a deployment that forgets DEBUG must not run with
+# the published development keys and the dummy gateway (issue 13, finding 11).
+DEBUG = env.bool("DEBUG", default=TESTING)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 if DEBUG:
@@ -131,6 +135,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Tokens ---
 JWT_SECRET = env("JWT_SECRET", default=SECRET_KEY)
+if not DEBUG and (len(JWT_SECRET) < 32 or JWT_SECRET.startswith("dev-only") or JWT_SECRET == _DEV_SECRET_KEY):
+    from django.core.exceptions import ImproperlyConfigured
+
+    # The development key is published in this repository: anyone could sign a staff token with it.
+    raise ImproperlyConfigured("Set JWT_SECRET (or SECRET_KEY) to a long random value when DEBUG is off.")
 JWT_ACCESS_TTL = timedelta(seconds=env.int("JWT_ACCESS_TTL_SECONDS", default=300))
 if not timedelta(seconds=1) <= JWT_ACCESS_TTL <= timedelta(minutes=5):
     from django.core.exceptions import ImproperlyConfigured
