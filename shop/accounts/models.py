@@ -59,6 +59,9 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The account's password stamp when issued (tokens.password_stamp): a token issued before the
+    # password changed, wherever it changed, is refused.
+    password_stamp = models.CharField(max_length=64, default="", editable=False)
 
 
 class LoginThrottle(models.Model):

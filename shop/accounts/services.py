@@ -150,8 +150,9 @@ def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenP
 
 def refresh_tokens(*, refresh_token: str) -> TokenPair:
     """Rotate: the presented token is used up and a new one of the same family is issued.
-    Presenting an already used token revokes the whole family (it was probably stolen); that
-    revocation is committed even though the caller gets an error."""
+    Presenting an already used token, or one issued before the password last changed, revokes the
+    whole family (it was probably stolen); that revocation is committed even though the caller gets
+    an error."""
     invalid = ServiceError("INVALID_TOKEN", _("The refresh token is invalid or expired."), "refreshToken")
     if not refresh_token or len(refresh_token) > 200:
         raise invalid
@@ -165,7 +166,9 @@ def refresh_tokens(*, refresh_token: str) -> TokenPair:
         )
         if row is None or row.revoked_at or row.expires_at <= now or not row.user.is_active:
             raise invalid
-        if row.used_at is None:
+        # A token issued before the password last changed (wherever it changed) is dead, like a reused one.
+        current = row.password_stamp == tokens.password_stamp(row.user)
+        if row.used_at is None and current:
             row.used_at = now
             row.save(update_fields=["used_at"])
             new = tokens.issue_refresh_token(row.user, family=row.family)
