@@ -153,6 +153,9 @@ JWT_REFRESH_TTL = timedelta(days=env.int("JWT_REFRESH_TTL_DAYS", default=30))
 LOGIN_FREE_FAILURES = env.int("LOGIN_FREE_FAILURES", default=5)
 LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
 LOGIN_LOCK_SECONDS = env.int("LOGIN_LOCK_SECONDS", default=900)
+# An address (shared by many buyers behind carrier NAT or café Wi-Fi) is only slowed, never locked:
+# its delay after a failure doubles from LOGIN_FREE_FAILURES on, up to this many seconds.
+LOGIN_ADDRESS_MAX_DELAY_SECONDS = env.int("LOGIN_ADDRESS_MAX_DELAY_SECONDS", default=30)
 # Failed-login records (an email or an address) with no failure for this long and no lock running
 # are deleted by an hourly task: the count starts again from zero.
 LOGIN_THROTTLE_RETENTION_SECONDS = env.int("LOGIN_THROTTLE_RETENTION_SECONDS", default=86400)

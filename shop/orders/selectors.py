@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from designers.models import Designer
+from shop.core.validation import canonical_email
 from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
 
 DOWNLOAD_SALT = "shop.orders.digital-download"
@@ -77,7 +78,7 @@ def _filtered(
         term = search.strip()[:100]
         # Only staff search by the buyer's email (designers never learn it).
         qs = (
-            qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term))
+            qs.filter(Q(number__iexact=term) | Q(purchase__email=canonical_email(term)))
             if search_email
             else qs.filter(number__iexact=term)
         )
