@@ -732,6 +732,9 @@ def record_dispute(
             dispute.closed = True
             if status == "lost":
                 _record_dispute_loss(dispute, orders)
+                from shop.orders import services as order_services
+
+                order_services.void_downloads(order_ids=[o.pk for o in orders])
             elif dispute.loss_recorded:
                 _reverse_dispute_loss(dispute, orders)
     dispute.save()
