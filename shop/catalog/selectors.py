@@ -55,6 +55,28 @@ def storefront_q(prefix: str = "") -> Q:
     )
 
 
+def on_storefront(product: Product) -> bool:
+    """``storefront_q`` for one loaded product (with its designer): published, not hidden, of an
+    approved designer."""
+    return (
+        product.status == ProductStatus.PUBLISHED
+        and product.hidden_at is None
+        and product.designer.status == DesignerStatus.APPROVED
+    )
+
+
+def can_see_product(user, product: Product) -> bool:
+    """Whether ``user`` may see ``product`` as the catalog has it now, however it was reached (a cart
+    line, an order, a portfolio link...): on the storefront, or the owner's or staff's."""
+    return on_storefront(product) or can_manage(user, product.designer.user_id)
+
+
+def can_see_designer(user, designer) -> bool:
+    """The storefront's rule for a designer reached through another object: approved, or its own
+    user's or staff's."""
+    return designer.status == DesignerStatus.APPROVED or can_manage(user, designer.user_id)
+
+
 def storefront_products() -> QuerySet[Product]:
     return Product.objects.filter(storefront_q())
 
