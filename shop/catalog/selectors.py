@@ -283,8 +283,16 @@ def list_relations(selection) -> frozenset[str] | None:
     return frozenset(wanted)
 
 
-def product_by_slug(user, slug: str) -> Product | None:
-    return with_list_relations(visible_products(user)).filter(slug=slug).first()
+def product_by_slug(user, slug: str, designer_slug: str | None = None) -> Product | None:
+    """A product by its designer's slug and its own (slugs are unique per designer). Without the
+    designer: the caller's visible product with that slug, public ones first, then the oldest."""
+    qs = visible_products(user).filter(slug=slug)
+    if designer_slug is not None:
+        return with_list_relations(qs.filter(designer__slug=designer_slug)).first()
+    if user is None or not user.is_authenticated:  # the public sees storefront products only
+        return with_list_relations(qs).order_by("created_at", "id").first()
+    public = with_list_relations(qs.filter(storefront_q())).order_by("created_at", "id").first()
+    return public or with_list_relations(qs).order_by("created_at", "id").first()
 
 
 def product_by_id(user, pk) -> Product | None:
