@@ -6,7 +6,7 @@ from shop.catalog import selectors
 from shop.catalog.models import Category, Product, ProductMedia, ProductType, ProductVariant
 from shop.core import money as money_lib
 from shop.core.files import DIGITAL_FILE_ERROR_CODES
-from shop.core.graphql import CountableConnection, Money, SortDirection, current_user, money, paginate
+from shop.core.graphql import CountableConnection, DecimalScalar, Money, SortDirection, current_user, money, paginate
 from shop.core.images import IMAGE_ERROR_CODES, image_url, thumbnail_name
 
 
@@ -267,8 +267,8 @@ ProductConnection = ProductNode._meta.connection
 
 
 class PriceRangeInput(graphene.InputObjectType):
-    gte = graphene.Decimal()
-    lte = graphene.Decimal()
+    gte = DecimalScalar()
+    lte = DecimalScalar()
 
 
 class ProductFilterInput(graphene.InputObjectType):

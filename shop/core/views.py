@@ -203,21 +203,52 @@ class _NulFinder(Visitor):
     found = False
 
     def enter_string_value(self, node, *_args):
-        if "\x00" in node.value:
+        if _BAD_CHARACTERS.search(node.value):  # written as escapes in the document
             self.found = True
             return BREAK
         return None
 
 
-def _value_has_nul(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 50:
-        return False
+# JSON nested deeper than this is refused (Python's parser overflows its stack at ~100,000 levels; no
+# GraphQL input of ours is nested more than a few levels).
+MAX_JSON_DEPTH = 64
+# NUL (PostgreSQL cannot store it) and lone UTF-16 surrogates (not Unicode text: no encoder, orjson
+# included, can write them back) are refused in every string a client sends.
+_BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def loads_json(text: str | bytes, invalid: str):
+    """Parse a client's JSON (a body, `variables`, `extensions`, a multipart field): invalid or too
+    deeply nested JSON is a 400 BAD_REQUEST (``invalid``: the message), never a RecursionError (issue 13, finding 9)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        value = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest(invalid)
+    if _too_deep(value, 0):
+        raise BadRequest(_("The JSON of the request is nested too deeply."))
+    return value
+
+
+def _too_deep(value, depth: int) -> bool:
+    if depth > MAX_JSON_DEPTH:
+        return True
     if isinstance(value, dict):
-        return any(_value_has_nul(k, depth + 1) or _value_has_nul(v, depth + 1) for k, v in value.items())
+        return any(_too_deep(v, depth + 1) for v in value.values())
     if isinstance(value, list):
-        return any(_value_has_nul(v, depth + 1) for v in value)
+        return any(_too_deep(v, depth + 1) for v in value)
+    return False
+
+
+def _has_bad_characters(value) -> bool:
+    """NUL or a lone surrogate anywhere in ``value`` (a string, or JSON already limited in depth)."""
+    if isinstance(value, str):
+        return _BAD_CHARACTERS.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_bad_characters(k) or _has_bad_characters(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_bad_characters(v) for v in value)
     return False
 
 
@@ -236,9 +267,11 @@ def strip_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
-def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> dict:
+def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR", *, user_error: bool = False) -> dict:
+    """``user_error``: the error is about what the client sent (validation, variable coercion), even
+    when a scalar raised while reading it (a bad UUID literal): its message is shown, never masked."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError) or user_error:
         formatted = error.formatted
         formatted["message"] = strip_suggestions(formatted["message"])
         extensions = formatted.setdefault("extensions", {})
@@ -339,10 +372,7 @@ class GraphQLView(View):
                 body = request.body
             except Exception:
                 raise BadRequest(_("The request body is too large."), 413, "REQUEST_TOO_LARGE")
-            try:
-                data = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise BadRequest(_("The request body is not valid JSON."))
+            data = loads_json(body, _("The request body is not valid JSON."))
             if isinstance(data, list):
                 raise BadRequest(
                     _("Batched operations are not supported; send one operation per request."),
@@ -359,7 +389,9 @@ class GraphQLView(View):
         try:
             operations = json.loads(request.POST.get("operations", ""))
             file_map = json.loads(request.POST.get("map", "{}"))
-        except ValueError:
+            if _too_deep(operations, 0) or _too_deep(file_map, 0):
+                raise ValueError("nested too deeply")
+        except (ValueError, RecursionError):
             raise BadRequest(
                 _("Multipart requests need `operations` and `map` fields holding JSON."), code="INVALID_MULTIPART"
             )
@@ -431,10 +463,7 @@ class GraphQLView(View):
         operation_name = data.get("operationName") or None
         extensions = data.get("extensions")
         if isinstance(extensions, str):
-            try:
-                extensions = json.loads(extensions) if extensions else None
-            except ValueError:
-                raise BadRequest(_("`extensions` is not valid JSON."))
+            extensions = loads_json(extensions, _("`extensions` is not valid JSON.")) if extensions else None
         if extensions is not None:
             query, answer = _persisted_query(query, extensions)
             if answer is not None:
@@ -450,14 +479,18 @@ class GraphQLView(View):
                 code="QUERY_TOO_LARGE",
             )
         if isinstance(variables, str):
-            try:
-                variables = json.loads(variables) if variables else None
-            except ValueError:
-                raise BadRequest(_("`variables` is not valid JSON."))
+            variables = loads_json(variables, _("`variables` is not valid JSON.")) if variables else None
         if variables is not None and not isinstance(variables, dict):
             raise BadRequest(_("`variables` must be an object."))
         if operation_name is not None and not isinstance(operation_name, str):
             raise BadRequest(_("`operationName` must be a string."))
+        # PostgreSQL cannot store U+0000 and nothing can encode a lone surrogate: refuse both in any
+        # string up front (document, variables, operation name) rather than fail deep inside.
+        if _BAD_CHARACTERS.search(query) or _has_bad_characters(operation_name) or _has_bad_characters(variables):
+            raise BadRequest(
+                _("Strings may not contain the NUL character (U+0000) or unpaired surrogates."),
+                code="INVALID_CHARACTERS",
+            )
 
         self._authenticate(request)
         if request.user.is_authenticated:
@@ -470,13 +503,15 @@ class GraphQLView(View):
             return JsonResponse({"errors": [format_error(exc)]}, status=400)
         if validation_errors:
             return JsonResponse(
-                {"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400
+                {"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED", user_error=True) for e in validation_errors]},
+                status=400,
             )
 
-        # PostgreSQL cannot store U+0000 in text: refuse it in any string up front rather than fail
-        # deep inside a resolver.
-        if has_nul or _value_has_nul(variables):
-            raise BadRequest(_("Strings may not contain the NUL character (U+0000)."), code="INVALID_CHARACTERS")
+        if has_nul:
+            raise BadRequest(
+                _("Strings may not contain the NUL character (U+0000) or unpaired surrogates."),
+                code="INVALID_CHARACTERS",
+            )
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
@@ -525,8 +560,9 @@ class GraphQLView(View):
         response: dict = {}
         status = 200
         if result.errors:
-            response["errors"] = [format_error(e) for e in result.errors]
-            if result.data is None and all(not e.path for e in result.errors):
+            coercion = result.data is None and all(not e.path for e in result.errors)
+            response["errors"] = [format_error(e, user_error=coercion) for e in result.errors]
+            if coercion:
                 status = 400  # variables did not coerce, nothing executed
         if result.data is not None or status == 200:
             response["data"] = result.data
