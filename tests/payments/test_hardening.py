@@ -47,3 +47,51 @@ def test_finding_10_provider_error_text_never_reaches_clients(gql, stripe_on, de
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert response["X-Request-Id"] in logged and "disputed" in logged
     assert json.dumps(body).count(host) == 0
+
+
+def test_finding_12_transfer_events_are_checked_against_the_transfer_we_made(stripe_on, deliver):
+    from payments.models import LedgerEntry, StripeEvent, Transfer
+
+    designer = make_designer()
+    order = make_purchase((designer, [(150000, 1)])).orders.get()
+    # a transfer we started whose response was lost: PENDING, no provider id yet
+    row = Transfer.objects.create(
+        order=order,
+        designer=designer,
+        kind="TRANSFER",
+        amount=127500,
+        currency="VND",
+        destination="acct_designer_ha",
+        idempotency_key=f"transfer-order-{order.pk}",
+    )
+    genuine = {
+        "id": "tr_genuine",
+        "object": "transfer",
+        "amount": 127500,
+        "amount_reversed": 0,
+        "currency": "vnd",
+        "destination": "acct_designer_ha",
+        "metadata": {"transfer_row": str(row.pk)},
+    }
+    forged = [
+        # sent by a connected account (Connect events carry `account`): its own transfer, our row's id
+        stripe_on.event("transfer.created", {**genuine, "id": "tr_evil_1"}, account="acct_someone_else"),
+        # the platform's event, but for another destination, amount or currency than the row's
+        stripe_on.event("transfer.created", {**genuine, "id": "tr_evil_2", "destination": "acct_attacker"}),
+        stripe_on.event("transfer.updated", {**genuine, "id": "tr_evil_3", "amount": 1}),
+        stripe_on.event("transfer.created", {**genuine, "id": "tr_evil_4", "currency": "usd"}),
+    ]
+    for event in forged:
+        deliver(event)
+    row.refresh_from_db()
+    assert (row.status, row.provider_id) == ("PENDING", "")
+    assert not LedgerEntry.objects.filter(kind="TRANSFER").exists()
+    assert set(StripeEvent.objects.values_list("status", flat=True)) == {"IGNORED"}
+    # the genuine event completes it, once
+    deliver(stripe_on.event("transfer.created", genuine))
+    row.refresh_from_db()
+    assert (row.status, row.provider_id) == ("SUCCEEDED", "tr_genuine")
+    assert LedgerEntry.objects.filter(kind="TRANSFER").count() == 1
+    # a reversal of our transfer sent by someone else's account changes nothing either
+    deliver(stripe_on.event("transfer.reversed", {**genuine, "amount_reversed": 127500}, account="acct_someone_else"))
+    assert not LedgerEntry.objects.filter(kind="TRANSFER_REVERSAL").exists()
