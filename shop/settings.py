@@ -354,6 +354,8 @@ GRAPHQL_CDN_MAX_AGE = env.int("GRAPHQL_CDN_MAX_AGE", default=0)
 # Persisted queries (extensions.persistedQuery.sha256Hash): "apq" = the shipped operations plus any
 # document a client registers by sending it with its hash; "known" = the shipped operations only.
 GRAPHQL_PERSISTED_QUERIES = env("GRAPHQL_PERSISTED_QUERIES", default="apq")
+# Only documents that parse, validate and pass the limits are registered, at most this many a day.
+GRAPHQL_PERSISTED_QUERIES_MAX = env.int("GRAPHQL_PERSISTED_QUERIES_MAX", default=1000)
 
 # --- Rate limits (shop/core/ratelimit.py): "limit/seconds" per bucket ---
 # `ip` and `user` count every GraphQL request; the others count calls of that top-level field, per

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from functools import lru_cache
 
@@ -160,6 +161,35 @@ def known_operations() -> dict[str, str]:
     return {_document_hash(p.read_text()): p.read_text() for p in sorted(root.glob("*/*.graphql"))}
 
 
+def _wants_registration(query, extensions) -> str | None:
+    """The sha256 under which a sent document asks to be registered (APQ), if any."""
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if not isinstance(persisted, dict) or not isinstance(query, str) or not query:
+        return None
+    digest = str(persisted.get("sha256Hash", ""))
+    if settings.GRAPHQL_PERSISTED_QUERIES != "apq" or digest in known_operations():
+        return None
+    return digest
+
+
+def _register_persisted(digest: str, query: str) -> None:
+    """Keep a checked document for a day under its hash. The store is capped: at most
+    GRAPHQL_PERSISTED_QUERIES_MAX new documents a day (counted in the same cache); past that a
+    document is answered but not kept, and the client keeps sending it in full."""
+    cache = caches[settings.GRAPHQL_READ_CACHE_ALIAS]
+    try:
+        if cache.get(PERSISTED_PREFIX + digest) is not None:
+            return
+        day_key = f"{PERSISTED_PREFIX}count:{int(time.time() // 86400)}"
+        cache.add(day_key, 0, timeout=86400)
+        if cache.incr(day_key) > settings.GRAPHQL_PERSISTED_QUERIES_MAX:
+            logger.warning("persisted query store full for today: %s not kept", digest)
+            return
+        cache.set(PERSISTED_PREFIX + digest, query, timeout=86400)
+    except Exception:
+        logger.warning("could not register a persisted query", exc_info=True)
+
+
 def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None]:
     """The document a request names by its sha256 (``extensions.persistedQuery``), registering a
     new one when the request also sends it (unless GRAPHQL_PERSISTED_QUERIES=known: then only the
@@ -181,11 +211,9 @@ def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None
     if isinstance(query, str) and query:
         if _document_hash(query) != digest:
             raise BadRequest(_("The query does not match its `sha256Hash`."), code="PERSISTED_QUERY_HASH_MISMATCH")
-        if mode == "apq" and digest not in known_operations() and len(query) <= settings.GRAPHQL_MAX_QUERY_BYTES:
-            try:
-                caches[settings.GRAPHQL_READ_CACHE_ALIAS].set(PERSISTED_PREFIX + digest, query, timeout=86400)
-            except Exception:
-                logger.warning("could not register a persisted query", exc_info=True)
+        # Registered only once the document has parsed, validated and passed every limit
+        # (_register_persisted, called by the view): never any text before it parses (issue 13,
+        # finding 4).
         return query, None
     found = known_operations().get(digest)
     if found is None and mode == "apq":
@@ -464,7 +492,9 @@ class GraphQLView(View):
         extensions = data.get("extensions")
         if isinstance(extensions, str):
             extensions = loads_json(extensions, _("`extensions` is not valid JSON.")) if extensions else None
+        register = None
         if extensions is not None:
+            register = _wants_registration(query, extensions)
             query, answer = _persisted_query(query, extensions)
             if answer is not None:
                 return answer
@@ -524,6 +554,8 @@ class GraphQLView(View):
         ratelimit.check_fields(request, analysis.root_fields, user=request.user)
         if analysis.errors:
             return JsonResponse({"errors": [format_error(e) for e in analysis.errors]}, status=400)
+        if register is not None:
+            _register_persisted(register, query)
 
         # The anonymous-read cache (shop/core/readcache.py): public storefront reads only.
         found = None

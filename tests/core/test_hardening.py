@@ -64,3 +64,43 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     revalidated = reader.get(by_hash, **{"If-None-Match": etag})
     assert revalidated.status_code == 200 and revalidated.json()["data"]["product"] is None
     assert shop.bowl.name not in [e["node"]["name"] for e in reader.data(listing)["products"]["edges"]]
+
+
+def test_finding_04_only_documents_that_pass_every_check_are_persisted_and_the_store_is_capped(db, settings):
+    import hashlib
+    import json
+
+    from django.core.cache import caches
+    from django.test import Client
+
+    from shop.core.views import PERSISTED_PREFIX
+
+    settings.GRAPHQL_PERSISTED_QUERIES = "apq"
+    settings.GRAPHQL_PERSISTED_QUERIES_MAX = 2
+    cache = caches[settings.GRAPHQL_READ_CACHE_ALIAS]
+    cache.clear()
+    client = Client(raise_request_exception=False)
+
+    def send(document):
+        digest = hashlib.sha256(document.encode()).hexdigest()
+        extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+        response = client.post(
+            "/graphql/", json.dumps({"query": document, "extensions": extensions}), content_type="application/json"
+        )
+        return response, cache.get(PERSISTED_PREFIX + digest)
+
+    refused = [
+        "x" * 99_000,  # not GraphQL at all
+        "{ products(first: 5) { edges { node { nope } } } }",  # does not validate
+        "{ me { " * 12 + "email" + " }" * 12,  # does not parse, or too deep
+        "{ a1: me { email } "
+        + " ".join(f"a{i}: me {{ email }}" for i in range(2, 20))
+        + " }",  # passes validation, fails our alias limit
+    ]
+    for document in refused:
+        response, stored = send(document)
+        assert response.status_code >= 400 and stored is None, (document[:60], response.content[:200])
+    for n in range(1, 4):
+        response, stored = send(f"query Q{n} {{ products(first: {n}) {{ totalCount }} }}")
+        assert response.status_code == 200
+        assert (stored is not None) == (n <= 2)  # answered every time, stored while under the cap
