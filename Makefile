@@ -11,7 +11,7 @@ PORT ?= 8000
 # benchmarked server run in production mode.
 DEV := DEBUG=true
 
-.PHONY: install run test lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install run test audit lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ run: install
 
 test: install
 	$(DEV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The GraphQL-over-HTTP spec audit (graphql-http's auditServer, version pinned in
+# tests/http_audit/package-lock.json) against the API started as production runs it; fails on any
+# MUST or SHOULD failure. Needs node and npm.
+audit: install
+	npm ci --prefix tests/http_audit --no-audit --no-fund --silent
+	$(BIN)/python tests/http_audit/run.py
 
 # ruff (lint and format check), configured in pyproject.toml.
 lint: install

@@ -48,10 +48,54 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST"):
+    """``graphql``: a refusal of a well-formed request by GraphQL's rules or our query limits (not a
+    malformed request): 200 when the client accepts application/json (the GraphQL-over-HTTP spec),
+    ``status`` otherwise."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST", *, graphql: bool = False):
+        self.graphql = graphql
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+# --- the response's media type (GraphQL over HTTP) -----------------------------------------------
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def negotiate(request) -> str | None:
+    """The media type of the answer, from ``Accept``: ``application/graphql-response+json`` when the
+    client ranks it at least as high as ``application/json`` (and ``*/*``), else ``application/json``.
+    None without an ``Accept`` header: the legacy answer (application/json with 4xx statuses)."""
+    accept = request.headers.get("Accept", "").strip()
+    if not accept:
+        return None
+    ranks = {GRAPHQL_RESPONSE_JSON: 0.0, JSON: 0.0, "*": 0.0}
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            name, _sep, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        key = media if media in (GRAPHQL_RESPONSE_JSON, JSON) else "*" if media in ("*/*", "application/*") else None
+        if key is not None:
+            ranks[key] = max(ranks[key], q)
+    if ranks[GRAPHQL_RESPONSE_JSON] > 0 and ranks[GRAPHQL_RESPONSE_JSON] >= max(ranks[JSON], ranks["*"]):
+        return GRAPHQL_RESPONSE_JSON
+    return JSON
+
+
+def graphql_error_status(request, status: int = 400) -> int:
+    """The status of a well-formed request that GraphQL (parse, validation, variable coercion) or our
+    query limits refused: 200 for application/json, as the spec says; ``status`` otherwise."""
+    return 200 if getattr(request, "graphql_media", None) == JSON else status
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -338,6 +382,14 @@ class GraphQLView(View):
     schema = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.graphql_media = negotiate(request)
+        response = self._dispatch(request, *args, **kwargs)
+        if request.graphql_media == GRAPHQL_RESPONSE_JSON and response.get("Content-Type", "").startswith(JSON):
+            response["Content-Type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        patch_vary_headers(response, ["Accept"])
+        return response
+
+    def _dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             if request.method == "GET" and self._wants_html(request):
                 if settings.GRAPHIQL_ENABLED:
@@ -352,7 +404,8 @@ class GraphQLView(View):
                 response["Cache-Control"] = "private, no-store"
             return response
         except BadRequest as exc:
-            response = _error_response(str(exc), exc.code, exc.status)
+            status = graphql_error_status(request, exc.status) if exc.graphql else exc.status
+            response = _error_response(str(exc), exc.code, status)
             if exc.status == 405:
                 response["Allow"] = "POST"
             return response
@@ -488,11 +541,15 @@ class GraphQLView(View):
         data = self._parse_body(request)
         query = data.get("query")
         variables = data.get("variables")
-        operation_name = data.get("operationName") or None
+        operation_name = data.get("operationName")
+        if operation_name == "":
+            operation_name = None
         extensions = data.get("extensions")
         if isinstance(extensions, str):
             extensions = loads_json(extensions, _("`extensions` is not valid JSON.")) if extensions else None
         register = None
+        if extensions is not None and not isinstance(extensions, dict):
+            raise BadRequest(_("`extensions` must be an object."))
         if extensions is not None:
             register = _wants_registration(query, extensions)
             query, answer = _persisted_query(query, extensions)
@@ -507,6 +564,7 @@ class GraphQLView(View):
             raise BadRequest(
                 _("The query document is larger than %(n)d bytes.") % {"n": settings.GRAPHQL_MAX_QUERY_BYTES},
                 code="QUERY_TOO_LARGE",
+                graphql=True,
             )
         if isinstance(variables, str):
             variables = loads_json(variables, _("`variables` is not valid JSON.")) if variables else None
@@ -520,6 +578,7 @@ class GraphQLView(View):
             raise BadRequest(
                 _("Strings may not contain the NUL character (U+0000) or unpaired surrogates."),
                 code="INVALID_CHARACTERS",
+                graphql=True,
             )
 
         self._authenticate(request)
@@ -530,22 +589,23 @@ class GraphQLView(View):
         try:
             document, validation_errors, has_nul = _parse_and_validate(query, self.schema, settings.GRAPHQL_MAX_TOKENS)
         except GraphQLSyntaxError as exc:
-            return JsonResponse({"errors": [format_error(exc)]}, status=400)
+            return JsonResponse({"errors": [format_error(exc)]}, status=graphql_error_status(request))
         if validation_errors:
             return JsonResponse(
                 {"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED", user_error=True) for e in validation_errors]},
-                status=400,
+                status=graphql_error_status(request),
             )
 
         if has_nul:
             raise BadRequest(
                 _("Strings may not contain the NUL character (U+0000) or unpaired surrogates."),
                 code="INVALID_CHARACTERS",
+                graphql=True,
             )
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
-            raise BadRequest(_("Could not determine which operation to run; check `operationName`."))
+            raise BadRequest(_("Could not determine which operation to run; check `operationName`."), graphql=True)
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise BadRequest(_("Only queries may be sent with GET."), 405, "METHOD_NOT_ALLOWED")
 
@@ -553,7 +613,9 @@ class GraphQLView(View):
         # Charged before the limits are judged: an abusive document still pays for what it asked.
         ratelimit.check_fields(request, analysis.root_fields, user=request.user)
         if analysis.errors:
-            return JsonResponse({"errors": [format_error(e) for e in analysis.errors]}, status=400)
+            return JsonResponse(
+                {"errors": [format_error(e) for e in analysis.errors]}, status=graphql_error_status(request)
+            )
         if register is not None:
             _register_persisted(register, query)
 
@@ -591,14 +653,14 @@ class GraphQLView(View):
         )
         response: dict = {}
         status = 200
+        coercion = False
         if result.errors:
             coercion = result.data is None and all(not e.path for e in result.errors)
             response["errors"] = [format_error(e, user_error=coercion) for e in result.errors]
             if coercion:
-                status = 400  # variables did not coerce, nothing executed
-        if result.data is not None or status == 200:
+                status = graphql_error_status(request)  # variables did not coerce, nothing executed
+        if not coercion:
             response["data"] = result.data
-        if status == 200:
             response["extensions"] = {"cost": analysis.cost, "costLimit": settings.GRAPHQL_MAX_COST}
         body = orjson.dumps(response)
         dependencies = getattr(request, "_read_dependencies", None)
