@@ -11,7 +11,7 @@ PORT ?= 8000
 # benchmarked server run in production mode.
 DEV := DEBUG=true
 
-.PHONY: install run test audit lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install run test audit lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,10 +35,12 @@ audit: install
 	npm ci --prefix tests/http_audit --no-audit --no-fund --silent
 	$(BIN)/python tests/http_audit/run.py
 
-# ruff (lint and format check), configured in pyproject.toml.
+# ruff (lint and format check), then the import contracts (lint-imports: the dependency direction
+# of docs/architecture.md), all configured in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -62,6 +64,24 @@ check-deploy: install
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	ALLOWED_HOSTS=market.example.com RATE_LIMIT_CACHE_URL=redis://127.0.0.1:6379/1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Backups (pg_dump custom format) of the configured database (DATABASE_URL, or the embedded one).
+# `make restore FILE=backups/x.dump DB=rethink_restored` restores into a NEW database.
+backup: install
+	$(BIN)/python manage.py backup $(if $(FILE),--output $(FILE))
+
+restore: install
+	@test -n "$(FILE)" -a -n "$(DB)" || { echo "usage: make restore FILE=backups/x.dump DB=new_database"; exit 2; }
+	$(BIN)/python manage.py restore $(FILE) --database $(DB)
+
+# Read-only: purchases, orders, refunds, transfers and the ledger agree (exit 1 on any difference).
+check-money: install
+	$(BIN)/python manage.py check_money
+
+# Fault scenarios with real processes (reliability/run.py): their own PostgreSQL and Redis servers,
+# two API instances, two Celery workers; a few minutes. RELIABILITY_ARGS="--only redis" picks some.
+reliability: install
+	$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
 
 clean-db:
 	rm -rf .pgdata
