@@ -74,7 +74,6 @@ class Product(models.Model):
             models.Index(fields=["designer", "status"], name="product_designer_idx"),
             models.Index(fields=["sort_name", "id"], name="product_sort_name_idx"),
             models.Index(fields=["min_price", "id"], name="product_min_price_idx"),
-            models.Index(fields=["slug"], name="product_slug_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["designer", "slug"], name="product_slug_unique_per_designer"),

@@ -31,10 +31,4 @@ class Migration(migrations.Migration):
                 help_text="Stored in its canonical form (NFKC, case-folded).", max_length=254, unique=True
             ),
         ),
-        migrations.AddConstraint(
-            model_name="user",
-            constraint=models.UniqueConstraint(
-                django.db.models.functions.text.Upper("email"), name="accounts_user_email_upper_unique"
-            ),
-        ),
     ]
