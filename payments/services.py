@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import ledger
+from payments import ledger, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -40,6 +40,7 @@ from shop.catalog.models import ProductType
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.queueing import enqueue
+from shop.core.request_id import get_request_id
 from shop.core.validation import clean_text
 from shop.orders import hooks as order_hooks
 from shop.orders import services as order_services
@@ -185,9 +186,7 @@ def _in_ledger(order: Order) -> bool:
 
 def _settle_later(order_id: int) -> None:
     """The order's settlement, queued once the current transaction commits (through the outbox)."""
-    from payments.tasks import settle_order_task
-
-    enqueue(settle_order_task, order_id)
+    enqueue(tasks.settle_order_task, order_id)
 
 
 # --- the payment request (checkout completion) ----------------------------------------------------------------
@@ -538,11 +537,7 @@ def onboard_designer(*, user: User):
             idempotency_key=f"account-link-{account.account_id}-{secrets.token_hex(8)}",
         )
     except GatewayError as exc:
-        raise ServiceError(
-            PaymentErrorCode.GATEWAY_ERROR,
-            _("The payment provider could not be reached: %(error)s") % {"error": exc},
-            None,
-        )
+        raise _gateway_failure("payout onboarding", exc)
     return account, link
 
 
@@ -562,9 +557,7 @@ def sync_payout_account(
     account.synced_event_created = event_created
     account.save()
     if payouts_enabled and not was_enabled:
-        from payments.tasks import settle_designer_task
-
-        enqueue(settle_designer_task, account.designer_id)
+        enqueue(tasks.settle_designer_task, account.designer_id)
     return account
 
 
@@ -779,11 +772,7 @@ def _finish_refund(*, refund_id: int, result, error: GatewayError | None, actor:
             _("The payment provider did not answer; the refund will be completed as soon as it does."),
             None,
         )
-    raise ServiceError(
-        PaymentErrorCode.GATEWAY_ERROR,
-        _("The payment provider refused the refund: %(error)s") % {"error": refused},
-        None,
-    )
+    raise _gateway_failure("refund", refused, refund=True)
 
 
 def resume_pending_refunds(*, older_than_seconds: int | None = None, now=None) -> int:
@@ -850,9 +839,7 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
             "restock": refund.restock,
         },
     )
-    from payments.tasks import send_refund_email
-
-    enqueue(send_refund_email, refund.pk)
+    enqueue(tasks.send_refund_email, refund.pk)
     if not _in_ledger(order):
         return
     ledger.record(
@@ -913,6 +900,25 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
         _apply_refund(order, refund, actor=None)
         refunds.append(refund)
     return refunds
+
+
+def _gateway_failure(action: str, detail, *, refund: bool = False) -> ServiceError:
+    """What the client is told when the provider fails or refuses: a stable, translated message with
+    the request id; the provider's own text (which names its host, paths and request ids) goes to
+    the log under that id, never to the client (issue 13, finding 10)."""
+    request_id = get_request_id() or "-"
+    logger.warning(
+        "payment provider failed during %s (request %s): %s %s",
+        action,
+        request_id,
+        getattr(detail, "code", ""),
+        detail,
+    )
+    if refund:
+        message = _("The payment provider did not accept the refund. Try again later or contact us (request %(id)s).")
+    else:
+        message = _("The payment provider could not be reached. Try again later (request %(id)s).")
+    return ServiceError(PaymentErrorCode.GATEWAY_ERROR, message % {"id": request_id}, None)
 
 
 # --- disputes ---------------------------------------------------------------------------------
@@ -1011,6 +1017,7 @@ def record_dispute(
             dispute.closed = True
             if status == "lost":
                 _record_dispute_loss(dispute, orders)
+                order_services.void_downloads(order_ids=[o.pk for o in orders])
             elif dispute.loss_recorded:
                 _reverse_dispute_loss(dispute, orders)
     dispute.save()
@@ -1030,9 +1037,7 @@ def record_dispute(
                 },
             )
     if dispute.loss_recorded and dispute.staff_notified_at is None:
-        from payments.tasks import send_dispute_email
-
-        enqueue(send_dispute_email, dispute.pk)
+        enqueue(tasks.send_dispute_email, dispute.pk)
     return dispute
 
 
