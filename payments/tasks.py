@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from payments import services, webhooks
+from payments import payos_webhooks, services, webhooks
 from payments.gateways.base import GatewayError
-from payments.models import Dispute, Refund, StripeEvent
+from payments.models import Dispute, PayosEvent, Refund, StripeEvent
 from shop.core.emails import send_templated_email
 
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
@@ -38,6 +38,27 @@ def retry_failed_stripe_events() -> int:
     )
     for pk in pks:
         process_stripe_event.delay(pk)
+    return len(pks)
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def process_payos_event(self, event_pk: int) -> str:
+    """Process one stored payOS webhook; an unexpected error is recorded on the event and retried
+    with backoff (processing is idempotent)."""
+    return payos_webhooks.process(event_pk)
+
+
+@shared_task
+def retry_failed_payos_events() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): payOS deliveries whose processing kept failing are tried
+    again, up to PAYOS_EVENT_MAX_ATTEMPTS."""
+    pks = list(
+        PayosEvent.objects.filter(status=PayosEvent.Status.FAILED, attempts__lt=settings.PAYOS_EVENT_MAX_ATTEMPTS)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in pks:
+        process_payos_event.delay(pk)
     return len(pks)
 
 

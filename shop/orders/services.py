@@ -276,6 +276,8 @@ def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_n
         }[status],
         psp_reference=result.psp_reference[:255],
         client_secret=result.client_secret[:255],
+        checkout_url=str(result.raw.get("checkout_url") or "")[:500],  # bank-transfer gateways (payOS)
+        qr_code=str(result.raw.get("qr_code") or ""),
         error=result.error,
         idempotency_key=key,
     )
@@ -622,7 +624,20 @@ def _paid_at_gateway(purchase: Purchase) -> int | None:
         result = gateway.status(psp_reference=payment.psp_reference)
     except NotImplementedError:
         return None
-    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
+    if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
+        return payment.pk
+    cancel = getattr(gateway, "cancel", None)
+    if cancel is not None:
+        # A payment request the buyer could still pay into (a VietQR code): close it at the
+        # provider first, so that no money arrives for a purchase we cancel. A transfer that came
+        # in between makes the provider answer SUCCEEDED: then the purchase is paid instead.
+        result = cancel(psp_reference=payment.psp_reference, reason="expired")
+        if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
+            return payment.pk
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.CANCELLED, error=result.error or "cancelled at expiry", updated_at=timezone.now()
+        )
+    return None
 
 
 @transaction.atomic

@@ -164,6 +164,9 @@ class PayOSStandIn:
     webhook_mode: str = "deliver"
     held: list[dict] = field(default_factory=list)
     webhook_url: str = ""
+    # Posts a webhook (url, body) -> HTTP status; None: a real HTTP POST. Tests without a server
+    # thread plug Django's test client in here.
+    sender: object = None
 
     def __post_init__(self):
         self._lock = threading.RLock()
@@ -460,6 +463,11 @@ class PayOSStandIn:
         }
 
     def _post(self, url: str, body: dict) -> int | None:
+        if self.sender is not None:
+            status = self.sender(url, body)
+            with self._lock:
+                self.deliveries.append(Delivery(url, body, status))
+            return status
         raw = json.dumps(body).encode()
         request = urllib.request.Request(url, data=raw, method="POST", headers={"Content-Type": "application/json"})
         try:
