@@ -254,8 +254,8 @@ class BankPayout(models.Model):
     designer = models.ForeignKey(
         "designers.Designer", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_payouts"
     )
-    refund = models.OneToOneField(
-        "payments.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_payout"
+    refund = models.ForeignKey(
+        "payments.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_payouts"
     )
     run = models.CharField(max_length=40, blank=True, help_text="The payout run (one payout per designer per run).")
     provider = models.CharField(max_length=32, default="payos")

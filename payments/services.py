@@ -487,6 +487,8 @@ def refund_order(
         raise ServiceError("GATEWAY_UNAVAILABLE", _("The payment's gateway is not enabled on this server."), "id")
 
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
+    if getattr(gateway, "manual_refunds", False):
+        return _record_owed_refund(order, payment, value, reason, restock, lines, clean_lines, key, actor)
     try:
         result = gateway.refund(
             psp_reference=payment.psp_reference,
@@ -523,6 +525,38 @@ def refund_order(
     if refund.restock:
         _restock(order, clean_lines)
     _apply_refund(order, refund, actor=actor)
+    return refund
+
+
+def _record_owed_refund(order, payment, value, reason, restock, lines, clean_lines, key, actor) -> Refund:
+    """A gateway without a refund API (payOS): the refund is recorded as owed to the buyer, in the
+    order and the ledger at once, and stays pending until staff send it by bank payout
+    (payments/bank_payouts.py ``send_refund``); the buyer's email goes out when it is sent."""
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=value,
+        currency=order.currency,
+        reason=reason,
+        restock=bool(restock and lines),
+        lines=clean_lines,
+        source=Refund.Source.API,
+        gateway=payment.gateway,
+        idempotency_key=key,
+        actor=actor,
+        owed=True,
+    )
+    for item in clean_lines:
+        OrderLine.objects.filter(pk=item["line_id"]).update(refunded_quantity=F("refunded_quantity") + item["quantity"])
+    if refund.restock:
+        _restock(order, clean_lines)
+    _apply_refund(order, refund, actor=actor)
+    OrderEvent.objects.create(
+        order=order,
+        type="REFUND_OWED",
+        actor=actor,
+        data={"refund_id": refund.pk, "amount": str(refund.amount), "currency": refund.currency},
+    )
     return refund
 
 

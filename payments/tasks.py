@@ -89,6 +89,8 @@ def send_refund_email(self, refund_id: int) -> bool:
         )
         if refund is None or refund.email_sent_at is not None:
             return False
+        if refund.owed and refund.owed_sent_at is None:
+            return False  # owed to the buyer: the email goes out once the bank payout is sent
         purchase = refund.order.purchase
         send_templated_email(
             name="order_refunded",
@@ -138,4 +140,78 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
         )
         dispute.staff_notified_at = timezone.now()
         dispute.save(update_fields=["staff_notified_at"])
+    return True
+
+
+# --- bank payouts (payOS) ---------------------------------------------------------------------
+
+PAYOUT_TASK = {"acks_late": True, "reject_on_worker_lost": True, **RETRY}
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5, **PAYOUT_TASK)
+def run_payouts(self, run: str | None = None) -> int:
+    """Weekly (PAYOUT_SCHEDULE): write this run's payouts, one per designer, and send each. Running
+    it twice (a redelivery, two beats) pays nobody twice: see payments/bank_payouts.py."""
+    from payments import bank_payouts
+
+    ids = bank_payouts.start_run(run=run)
+    for pk in ids:
+        send_bank_payout.delay(pk)
+    return len(ids)
+
+
+@shared_task(bind=True, autoretry_for=(GatewayError, OperationalError, InterfaceError), max_retries=10, **PAYOUT_TASK)
+def send_bank_payout(self, payout_id: int) -> str:
+    """Send one PENDING payout (retried with the same reference id while payOS is down)."""
+    from payments import bank_payouts
+
+    return bank_payouts.send(payout_id).status
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=3, **PAYOUT_TASK)
+def check_payouts(self) -> int:
+    """Periodic: poll payOS for payouts still processing; send again those left PENDING."""
+    from payments import bank_payouts
+
+    processing, stale = bank_payouts.due_for_check()
+    for pk in processing:
+        try:
+            bank_payouts.poll(pk)
+        except GatewayError as exc:
+            services.logger.warning("cannot poll payout %s: %s", pk, exc)
+    for pk in stale:
+        send_bank_payout.delay(pk)
+    return len(processing) + len(stale)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_payout_failed_email(self, payout_id: int) -> bool:
+    """Tell the designer that a payout failed and the money is back in its balance, once."""
+    from payments.models import BankPayout
+
+    with transaction.atomic():
+        row = (
+            BankPayout.objects.select_for_update(of=("self",))
+            .select_related("designer__user")
+            .filter(pk=payout_id, status=BankPayout.Status.FAILED, kind=BankPayout.Kind.DESIGNER)
+            .first()
+        )
+        if row is None or row.email_sent_at is not None:
+            return False
+        user = row.designer.user
+        send_templated_email(
+            name="payout_failed",
+            language=user.language,
+            to=[user.email],
+            context={
+                "designer": row.designer,
+                "amount": display_amount(
+                    services.money.from_minor(row.amount, row.currency), row.currency, user.language
+                ),
+                "last4": row.account_last4,
+                "reference": row.reference_id,
+            },
+        )
+        row.email_sent_at = timezone.now()
+        row.save(update_fields=["email_sent_at"])
     return True

@@ -119,10 +119,41 @@ class RefundSourceEnum(graphene.Enum):
     PROVIDER = "PROVIDER"
 
 
+class RefundStatusEnum(graphene.Enum):
+    class Meta:
+        name = "RefundStatus"
+
+    REFUNDED = "REFUNDED"  # made by the payment provider
+    OWED = "OWED"  # owed to the buyer (no refund API, e.g. payOS): pending until staff send it
+    SENT = "SENT"  # owed, then sent to the buyer's bank account
+
+
+class BankPayoutStatusEnum(graphene.Enum):
+    class Meta:
+        name = "BankPayoutStatus"
+
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
 class RefundType(DjangoObjectType):
     amount = graphene.Field(Money, required=True)
     lines = graphene.List(graphene.NonNull(RefundLineType), required=True)
     source = graphene.Field(RefundSourceEnum, required=True)
+    status = graphene.Field(
+        RefundStatusEnum, required=True, description="OWED: recorded, not yet sent to the buyer (pending)."
+    )
+    sent_at = graphene.DateTime(description="When an owed refund reached the buyer's bank account.")
+
+    def resolve_status(root, info):
+        if not root.owed:
+            return "REFUNDED"
+        return "SENT" if root.owed_sent_at else "OWED"
+
+    def resolve_sent_at(root, info):
+        return root.owed_sent_at
 
     class Meta:
         model = Refund
