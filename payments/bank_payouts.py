@@ -85,6 +85,19 @@ def designers_with_accounts() -> list[int]:
     return list(BankAccount.objects.order_by("designer_id").values_list("designer_id", flat=True))
 
 
+def paid_by_bank(designer_id: int) -> bool:
+    """Whether the designer is paid by bank payouts (payOS on, and the designer set up a bank
+    account) rather than by Stripe Connect transfers: one provider per designer, so a share is
+    never both transferred and paid out."""
+    if get_bank_payout_provider() is None:
+        return False
+    try:
+        from payments.models import BankAccount
+    except ImportError:
+        return designer_id in _local_accounts
+    return BankAccount.objects.filter(designer_id=designer_id).exists()
+
+
 def payable(designer_id: int) -> int:
     if hasattr(ledger, "payable_amount"):
         return ledger.payable_amount(designer_id, CURRENCY)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import ledger
+from payments import bank_payouts, ledger
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import GatewayError
 from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, Transfer
@@ -185,6 +185,8 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
         account = PayoutAccount.objects.filter(designer_id=order.designer_id, payouts_enabled=True).first()
         if payment is None or account is None:
             return None  # paid another way, or not onboarded yet: the share accrues in the ledger
+        if bank_payouts.paid_by_bank(order.designer_id):
+            return None  # the designer is paid to its Vietnamese bank account by the payout run
         owed = ledger.order_owed(order.pk)
         moved = _moved(order.pk)
         n = order.payout_transfers.count() + 1

@@ -95,6 +95,11 @@ def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline,
     [email] = mail.outbox
     assert email.to == ["buyer@example.com"] and "chuyển khoản" in email.body
     assert ACCOUNT not in everything_stored() and ACCOUNT not in email.body
+    # The money invariant of the purchase: captured - refunded = what its orders say.
+    captured = sum(p.amount for p in purchase.payments.filter(status="SUCCEEDED"))
+    refunded = sum(r.amount for r in Refund.objects.filter(order__purchase=purchase))
+    order.refresh_from_db()
+    assert captured - refunded == order.total_amount - order.refunded_amount == 200000
     assert BankPayout.objects.get().account_last4 == ACCOUNT[-4:]
 
 
@@ -202,3 +207,30 @@ def test_two_runs_at_once_pay_each_designer_once(payos_on):
     assert sorted(p["transactions"][0]["amount"] for p in payos_on.payouts.values()) == [170000, 255000]
     for designer in (ha, minh):
         assert LedgerEntry.objects.filter(designer=designer, kind="PAYOUT").count() == 1
+
+
+def test_with_stripe_and_payos_each_designer_is_paid_by_what_it_set_up(
+    db, settings, stripe_on, payos_on, run_on_commit, deliver
+):
+    """Both providers on: a designer with a Vietnamese bank account is paid by the payOS run (no
+    Stripe transfer of its share), one with only a Connect account by Stripe transfers."""
+    from payments.models import PayoutAccount, Transfer
+
+    settings.PAYMENT_GATEWAYS = ["payments.gateways.stripe.StripeGateway", "payments.gateways.payos.PayOSGateway"]
+    settings.PAYOUT_PROVIDER = "stripe,payos"
+    local = with_account(make_designer(display_name="Hà"))
+    abroad = make_designer(display_name="Anna")
+    for designer in (local, abroad):
+        account = stripe_on.create_account({"type": "express"})
+        stripe_on.enable_payouts(account["id"])
+        PayoutAccount.objects.create(designer=designer, account_id=account["id"], payouts_enabled=True)
+    purchase = make_purchase((local, [(200000, 1)]), (abroad, [(100000, 1)]), gateway="stripe")
+    intent, _charge = stripe_on.succeed_payment_intent(start_payment(purchase).psp_reference)
+    with run_on_commit():
+        deliver(stripe_on.event("payment_intent.succeeded", intent))
+    assert list(Transfer.objects.values_list("designer_id", "amount")) == [(abroad.pk, 85000)]
+    with run_on_commit():
+        assert run_payouts.delay(run=RUN).get() == 1
+    [payout] = payos_on.payouts.values()
+    assert payout["transactions"][0]["amount"] == 170000
+    assert BankPayout.objects.get().designer_id == local.pk
