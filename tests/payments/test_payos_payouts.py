@@ -12,6 +12,7 @@ from django.db import connection
 from payments import bank_payouts, ledger
 from payments.gateways.base import GatewayError
 from payments.models import BankPayout, LedgerEntry, Refund
+from payments.reconcile import money_differences
 from payments.tasks import check_payouts, run_payouts
 from shop.orders.models import OrderEvent
 from tests.conftest import load_operation, make_designer, make_user
@@ -100,6 +101,7 @@ def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline,
     refunded = sum(r.amount for r in Refund.objects.filter(order__purchase=purchase))
     order.refresh_from_db()
     assert captured - refunded == order.total_amount - order.refunded_amount == 200000
+    assert money_differences() == []
     assert BankPayout.objects.get().account_last4 == ACCOUNT[-4:]
 
 
@@ -160,6 +162,7 @@ def test_weekly_run_pays_each_designer_once_and_a_failed_payout_returns_the_mone
     with run_on_commit():
         assert run_payouts.delay(run="2026-W50").get() == 1  # next week Minh is paid again
     assert BankPayout.objects.filter(run="2026-W50").get().designer_id == minh.pk
+    assert money_differences() == []  # manage.py check_money agrees
 
 
 def test_a_payout_payos_cannot_take_now_is_retried_with_the_same_reference(db, payos_inline):
