@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from payments import services
 from payments.gateways.base import Notification
+from payments.gateways.payos import purchase_id
 from payments.models import Payment, PayosEvent
 from shop.core import money
 from shop.orders.models import Purchase
@@ -31,11 +32,8 @@ class Refused(Exception):
 
 
 def _purchase_for(order_code) -> Purchase | None:
-    try:
-        code = int(order_code)
-    except (TypeError, ValueError):
-        return None
-    return Purchase.objects.filter(pk=code, gateway="payos").first()
+    pk = purchase_id(order_code)
+    return Purchase.objects.filter(pk=pk, gateway="payos").first() if pk else None
 
 
 def _check(purchase: Purchase | None, data: dict) -> None:
@@ -100,7 +98,9 @@ def process(event_pk: int) -> str:
 
 
 def _apply(event: PayosEvent) -> None:
-    purchase = Purchase.objects.select_for_update().filter(pk=event.order_code, gateway="payos").first()
+    purchase = (
+        Purchase.objects.select_for_update().filter(pk=purchase_id(event.order_code) or 0, gateway="payos").first()
+    )
     _check(purchase, event.payload)
     payment = (
         Payment.objects.select_for_update()

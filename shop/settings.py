@@ -322,6 +322,8 @@ PAYOS_CANCEL_URL = env("PAYOS_CANCEL_URL", default=f"{PUBLIC_URL}/checkout/payos
 PAYOS_TIMEOUT_SECONDS = env.float("PAYOS_TIMEOUT_SECONDS", default=15.0)
 PAYOS_MAX_RETRIES = env.int("PAYOS_MAX_RETRIES", default=2)  # SDK retries on 5xx and timeouts
 PAYOS_EVENT_MAX_ATTEMPTS = env.int("PAYOS_EVENT_MAX_ATTEMPTS", default=50)
+# payOS order codes are unique per channel: order code = offset + purchase id.
+PAYOS_ORDER_CODE_OFFSET = env.int("PAYOS_ORDER_CODE_OFFSET", default=0)
 # payOS payouts use a separate payout channel with its own credentials.
 PAYOS_PAYOUT_CLIENT_ID = env("PAYOS_PAYOUT_CLIENT_ID", default="")
 PAYOS_PAYOUT_API_KEY = env("PAYOS_PAYOUT_API_KEY", default="")

@@ -73,7 +73,17 @@ def _error(exc: Exception) -> GatewayError:
 
 
 def order_code(purchase_id: int) -> int:
-    return int(purchase_id)
+    """payOS's order code of a purchase: unique per payOS channel, so a second environment (or a
+    database started afresh) on the same channel sets its own PAYOS_ORDER_CODE_OFFSET."""
+    return settings.PAYOS_ORDER_CODE_OFFSET + int(purchase_id)
+
+
+def purchase_id(code) -> int | None:
+    try:
+        value = int(code) - settings.PAYOS_ORDER_CODE_OFFSET
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
 
 
 def _whole_dong(amount: Decimal) -> int:

@@ -114,6 +114,7 @@ def payos_on(settings, payos_standin):
     settings.PAYOS_PAYOUT_CHECKSUM_KEY = payos_standin.payout_checksum_key
     settings.PAYOS_BASE_URL = payos_standin.url
     settings.PAYOS_MAX_RETRIES = 0
+    settings.PAYOS_ORDER_CODE_OFFSET = 7_000_000  # order codes are not purchase ids
     settings.PAYMENT_GATEWAYS = [PAYOS_GATEWAY, DUMMY_GATEWAY]
     settings.PAYOUT_PROVIDER = "payos"
     return payos_standin

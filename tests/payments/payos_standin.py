@@ -153,6 +153,7 @@ class PayOSStandIn:
     payout_api_key: str = "standin-payout-api-key"
     payout_checksum_key: str = "standin-payout-checksum-0123456789"
     url: str = ""
+    port: int = 0  # 0: any free port
     calls: list[Call] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     # (method, path regex, http status): the next matching call answers that status, once each.
@@ -205,7 +206,7 @@ class PayOSStandIn:
             def do_POST(self):
                 self._handle("POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
         threading.Thread(
@@ -246,6 +247,8 @@ class PayOSStandIn:
     def handle(self, method: str, raw_path: str, headers: dict, body: str) -> tuple[int, dict, dict]:
         headers = {k.lower(): v for k, v in headers.items()}
         path = urlsplit(raw_path).path
+        if path.startswith("/_standin/"):
+            return self._control(method, path)
         delay = self._take(self.delays, method, path)
         if delay:
             time.sleep(delay)
@@ -625,6 +628,25 @@ class PayOSStandIn:
                 payout["approvalState"] = "FAILED"
             return copy.deepcopy(payout)
 
+    # --- control endpoints (not payOS's: for trying the app by hand, see README) ---------------
+
+    def _control(self, method: str, path: str) -> tuple[int, dict, dict]:
+        """``POST /_standin/pay/<orderCode>``: the buyer transfers the money (a signed webhook goes
+        to the registered URL); ``POST /_standin/payouts/<id>/succeed`` or ``/fail``: the bank
+        transfer behind a payout is done; ``GET /_standin/state``: what the stand-in holds."""
+        try:
+            if method == "POST" and (m := re.fullmatch(r"/_standin/pay/(\d+)", path)):
+                body = self.pay(int(m.group(1)))
+                return 200, {"webhook": body, "deliveries": [d.status for d in self.deliveries[-1:]]}, {}
+            if method == "POST" and (m := re.fullmatch(r"/_standin/payouts/(\w+)/(succeed|fail)", path)):
+                return 200, self.finish_payout(m.group(1), succeeded=m.group(2) == "succeed"), {}
+            if method == "GET" and path == "/_standin/state":
+                with self._lock:
+                    return 200, {"webhookUrl": self.webhook_url, "requests": self.requests, "payouts": self.payouts}, {}
+        except (AssertionError, KeyError, PayOSError) as exc:
+            return 400, {"error": str(exc)}, {}
+        return 404, {"error": "unknown control endpoint"}, {}
+
     # --- assertions ---------------------------------------------------------------------------
 
     def calls_to(self, method: str, path_pattern: str, *, ok: bool | None = True) -> list[Call]:
@@ -634,3 +656,19 @@ class PayOSStandIn:
                 for c in self.calls
                 if c.method == method and re.fullmatch(path_pattern, c.path) and (ok is None or (c.code == "00") == ok)
             ]
+
+
+if __name__ == "__main__":  # python -m tests.payments.payos_standin [port]: a stand-in to try the app by hand
+    import sys
+
+    standin = PayOSStandIn(port=int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+    print(f"PAYOS_BASE_URL={standin.url}")
+    print(
+        f"PAYOS_CLIENT_ID={standin.client_id} PAYOS_API_KEY={standin.api_key} PAYOS_CHECKSUM_KEY={standin.checksum_key}"
+    )
+    print(
+        f"PAYOS_PAYOUT_CLIENT_ID={standin.payout_client_id} PAYOS_PAYOUT_API_KEY={standin.payout_api_key} "
+        f"PAYOS_PAYOUT_CHECKSUM_KEY={standin.payout_checksum_key}",
+        flush=True,
+    )
+    threading.Event().wait()

@@ -28,6 +28,11 @@ def seller(name, price):
     return designer, variant, make_shipping_method(designer, price=30000)
 
 
+def code(purchase) -> int:
+    """payOS's order code of the purchase (PAYOS_ORDER_CODE_OFFSET + its id)."""
+    return int(Payment.objects.get(purchase=purchase).psp_reference)
+
+
 def money_state() -> dict:
     return {
         "ledger": sorted(LedgerEntry.objects.values_list("reference", "kind", "amount")),
@@ -58,19 +63,19 @@ def test_checkout_creates_one_signed_payment_request_and_a_duplicated_webhook_pa
     assert done["errors"] == []
     purchase = Purchase.objects.get()
     [call] = payos_inline.calls_to("POST", "/v2/payment-requests")
-    assert call.body["orderCode"] == purchase.pk
+    assert call.body["orderCode"] == code(purchase) == 7_000_000 + purchase.pk
     assert call.body["amount"] == 560000 and isinstance(call.body["amount"], int)  # whole dong
     assert call.body["expiredAt"] == int(purchase.expires_at.timestamp())
     payment = done["payment"]
     assert payment["gateway"] == "payos" and payment["status"] == "PENDING"
-    request = payos_inline.requests[purchase.pk]
+    request = payos_inline.requests[code(purchase)]
     assert payment["checkoutUrl"] == f"{payos_inline.url}web/{request['id']}"
     assert payment["qrCode"].startswith("000201") and "560000" in payment["qrCode"]
     assert done["purchase"]["status"] == "UNPAID"
     assert not LedgerEntry.objects.exists()
 
     payos_inline.webhook_mode = "duplicate"
-    payos_inline.pay(purchase.pk)
+    payos_inline.pay(code(purchase))
     assert [d.status for d in payos_inline.deliveries] == [200, 200]
     purchase.refresh_from_db()
     assert purchase.status == "PAID"
@@ -89,7 +94,7 @@ def test_webhooks_out_of_order_and_after_the_expiry_check_pay_each_purchase_once
     buy(gql, [(bag, 1)], [minh_ship], email="b@example.com")
     first, second = Purchase.objects.order_by("pk")
     payos_inline.webhook_mode = "hold"
-    body_first, body_second = payos_inline.pay(first.pk), payos_inline.pay(second.pk)
+    body_first, body_second = payos_inline.pay(code(first)), payos_inline.pay(code(second))
     # payOS retries: the second purchase's delivery arrives first, then the first's twice.
     assert payos_inline.deliver(body_second) == 200
     assert payos_inline.deliver(body_first) == 200
@@ -100,14 +105,14 @@ def test_webhooks_out_of_order_and_after_the_expiry_check_pay_each_purchase_once
     # A third purchase: its webhook is lost, the expiry check finds the payment at payOS.
     buy(gql, [(scarf, 1)], [ha_ship], email="c@example.com")
     third = Purchase.objects.order_by("pk").last()
-    late = payos_inline.pay(third.pk)
+    late = payos_inline.pay(code(third))
     Purchase.objects.filter(pk=third.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert order_services.expire_unpaid_purchases() == 0
     third.refresh_from_db()
     assert third.status == "PAID"
     # ...then the late webhook arrives: stored, changes nothing more.
     assert payos_inline.deliver(late) == 200
-    assert PayosEvent.objects.get(order_code=third.pk).status == "PROCESSED"
+    assert PayosEvent.objects.get(order_code=code(third)).status == "PROCESSED"
     assert LedgerEntry.objects.filter(order__purchase=third, kind="SALE").count() == 1
     assert set(before) <= set(money_state()["ledger"])
     assert len(money_state()["ledger"]) == len(before) + 2  # the third purchase's SALE and COMMISSION only
@@ -118,14 +123,14 @@ def test_forged_tampered_replayed_unknown_and_wrong_amount_webhooks_are_refused(
     buy(gql, [(scarf, 1)], [ha_ship], email="a@example.com")
     buy(gql, [(bag, 1)], [minh_ship], email="b@example.com")
     paid, unpaid = Purchase.objects.order_by("pk")
-    genuine = payos_inline.pay(paid.pk)
+    genuine = payos_inline.pay(code(paid))
     assert Purchase.objects.get(pk=paid.pk).status == "PAID"
     data = dict(genuine["data"])
 
-    forged = payos_inline.webhook_body({**data, "orderCode": unpaid.pk}, key="not-the-checksum-key")
-    tampered = {**genuine, "data": {**data, "orderCode": unpaid.pk, "amount": 230000}}
+    forged = payos_inline.webhook_body({**data, "orderCode": code(unpaid)}, key="not-the-checksum-key")
+    tampered = {**genuine, "data": {**data, "orderCode": code(unpaid), "amount": 230000}}
     unknown = payos_inline.webhook_body({**data, "orderCode": 999999, "reference": "FT999"})
-    underpaid = payos_inline.webhook_body({**data, "orderCode": unpaid.pk, "amount": 1000, "reference": "FT1"})
+    underpaid = payos_inline.webhook_body({**data, "orderCode": code(unpaid), "amount": 1000, "reference": "FT1"})
     unsigned = {k: v for k, v in genuine.items() if k != "signature"}
     with db_unchanged():
         assert post_payos_webhook(forged).status_code == 400
@@ -148,19 +153,19 @@ def test_expiry_cancels_an_unpaid_request_at_payos_and_waits_when_payos_is_down(
     buy(gql, [(scarf, 2)], [ha_ship])
     purchase = Purchase.objects.get()
     Purchase.objects.filter(pk=purchase.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    payos_inline.failures.append(("GET", rf"/v2/payment-requests/{purchase.pk}", 502))
+    payos_inline.failures.append(("GET", rf"/v2/payment-requests/{code(purchase)}", 502))
     assert order_services.expire_unpaid_purchases() == 0  # payOS cannot tell: wait for the next run
     assert Purchase.objects.get().status == "UNPAID"
-    assert payos_inline.requests[purchase.pk]["status"] == "PENDING"
+    assert payos_inline.requests[code(purchase)]["status"] == "PENDING"
 
     assert order_services.expire_unpaid_purchases() == 1
     assert Purchase.objects.get().status == "CANCELLED"
-    assert payos_inline.requests[purchase.pk]["status"] == "CANCELLED"
+    assert payos_inline.requests[code(purchase)]["status"] == "CANCELLED"
     assert Payment.objects.get().status == "CANCELLED"
     scarf.refresh_from_db()
     assert scarf.stock_quantity == 5  # stock back
     with pytest.raises(AssertionError):  # nothing can be paid into the request any more
-        payos_inline.pay(purchase.pk)
+        payos_inline.pay(code(purchase))
 
 
 def test_confirm_webhook_command_registers_the_endpoint(transactional_db, live_server, payos_on, capsys):
