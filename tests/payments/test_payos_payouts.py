@@ -20,6 +20,7 @@ from tests.payments.helpers import make_purchase, order_gid, start_payment
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 SEND = load_operation("staff/RefundSend.graphql")
+ORDER = "query($id: ID!) { node(id: $id) { ... on Order { refundPending { amount } refunds { status sentAt } } } }"
 ACCOUNT = "0123456789012"
 RUN = "2026-W49"
 
@@ -65,6 +66,7 @@ def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline,
     assert done["errors"] == []
     assert done["refund"]["status"] == "OWED" and done["refund"]["sentAt"] is None
     assert done["order"]["status"] == "PARTIALLY_REFUNDED"
+    assert done["order"]["refundPending"]["amount"] == "100000"
     assert ("REFUND", -100000) in LedgerEntry.objects.values_list("kind", "amount")
     assert OrderEvent.objects.filter(order=order, type="REFUND_OWED").exists()
     assert mail.outbox == []  # the buyer hears when the money is sent
@@ -92,6 +94,8 @@ def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline,
         check_payouts.delay()
     refund.refresh_from_db()
     assert refund.owed_sent_at is not None
+    seen = gql(ORDER, {"id": order_gid(order)}, user=staff)["data"]["node"]
+    assert seen["refundPending"]["amount"] == "0" and [r["status"] for r in seen["refunds"]] == ["SENT"]
     assert OrderEvent.objects.filter(order=order, type="REFUND_SENT").count() == 1
     [email] = mail.outbox
     assert email.to == ["buyer@example.com"] and "chuyển khoản" in email.body
