@@ -36,6 +36,7 @@ from payments.models import BankPayout, LedgerEntry, Refund
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.text import fold
 from shop.orders.models import OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -292,7 +293,7 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
         raise PermissionDenied(_("Only staff can send refunds."))
     bank_bin = (bank_bin or "").strip()
     account_number = (account_number or "").replace(" ", "")
-    holder = " ".join((account_holder or "").split()).upper()
+    holder = " ".join(fold(account_holder or "").split()).upper()  # as banks print it: NGUYEN VAN AN
     if not bank_bin.isdigit() or len(bank_bin) != 6:
         raise ServiceError("INVALID", _("Choose the buyer's bank."), "bankBin")
     if not account_number.isdigit() or not 6 <= len(account_number) <= 19:

@@ -47,11 +47,22 @@ def _check(purchase: Purchase | None, data: dict) -> None:
         )
 
 
+def masked(data: dict) -> dict:
+    """The delivery as stored: the payer's account numbers cut to their last four digits."""
+    data = dict(data)
+    for name in ("counterAccountNumber", "virtualAccountNumber"):
+        value = str(data.get(name) or "")
+        if value:
+            data[name] = "****" + value[-4:]
+    return data
+
+
 def accept(notification: Notification) -> tuple[PayosEvent, bool]:
     """Store a verified delivery once and queue its processing after commit; raise Refused when it
     is not for a purchase of ours at its exact amount."""
     data = notification.payload
     _check(_purchase_for(data.get("orderCode")), data)
+    data = masked(data)
     with transaction.atomic():
         event, created = PayosEvent.objects.get_or_create(
             event_id=notification.event_id[:255],

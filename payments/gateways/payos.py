@@ -171,7 +171,11 @@ class PayOSGateway(Gateway):
             raise _error(exc) from exc
         if link.status == "PAID":
             return PaymentResult(status=PaymentStatus.SUCCEEDED, psp_reference=psp_reference, raw={"status": "PAID"})
-        return PaymentResult(status=PaymentStatus.FAILED, psp_reference=psp_reference, error=link.status)
+        error = link.status
+        if link.amount_paid:  # part of the amount came in (UNDERPAID): staff must give it back
+            error = f"{link.status}: {link.amount_paid} of {link.amount} VND received, to refund"
+            logger.error("payOS request %s closed with %s", psp_reference, error)
+        return PaymentResult(status=PaymentStatus.FAILED, psp_reference=psp_reference, error=error)
 
     def refund(
         self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""

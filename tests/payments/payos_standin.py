@@ -410,7 +410,7 @@ class PayOSStandIn:
         request = self._find(id)
         if request["status"] == "PAID":
             raise PayOSError(200, "101", "Đơn thanh toán đã được thanh toán (already paid)")
-        if request["status"] == "PENDING":
+        if request["status"] in ("PENDING", "UNDERPAID"):
             request["status"] = "CANCELLED"
             request["cancellationReason"] = (body or {}).get("cancellationReason")
             request["canceledAt"] = _now_text()

@@ -192,3 +192,35 @@ def test_payos_unreachable_at_checkout_writes_nothing(gql, payos_inline, shop, d
     with db_unchanged():
         done = buyer.complete(token, gateway="payos")
     assert done["errors"][0]["code"] == "PAYMENT_ERROR"
+
+
+def test_an_underpaid_request_is_cancelled_at_expiry_and_left_for_staff_to_refund(gql, payos_inline, shop):
+    (ha, scarf, ha_ship), _ = shop
+    buy(gql, [(scarf, 1)], [ha_ship])
+    purchase = Purchase.objects.get()
+    partial = payos_inline.pay(code(purchase), amount=100000)  # 180,000 due
+    assert post_payos_webhook(partial).json()["accepted"] is False  # a wrong amount pays nothing
+    Purchase.objects.filter(pk=purchase.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert order_services.expire_unpaid_purchases() == 1
+    assert payos_inline.requests[code(purchase)]["status"] == "CANCELLED"
+    payment = Payment.objects.get()
+    assert payment.status == "CANCELLED" and "100000 of 180000 VND received, to refund" in payment.error
+
+
+def test_stored_deliveries_keep_only_the_last_digits_of_the_payers_account(gql, payos_inline, shop):
+    (ha, scarf, ha_ship), _ = shop
+    buy(gql, [(scarf, 1)], [ha_ship])
+    body = payos_inline.pay(code(Purchase.objects.get()))
+    assert body["data"]["counterAccountNumber"] == "0011223344"
+    assert PayosEvent.objects.get().payload["counterAccountNumber"] == "****3344"
+
+
+def test_payos_answering_too_slowly_at_checkout_writes_nothing(gql, payos_inline, shop, settings, db_unchanged):
+    (ha, scarf, ha_ship), _ = shop
+    settings.PAYOS_TIMEOUT_SECONDS = 0.2
+    buyer = Buyer(gql, user=make_user(email="slow@example.com"))
+    token = buyer.ready([(scarf, 1)], [ha_ship])
+    payos_inline.delays.append(("POST", "/v2/payment-requests", 1.0))
+    with db_unchanged():
+        done = buyer.complete(token, gateway="payos")
+    assert done["errors"][0]["code"] == "PAYMENT_ERROR"
