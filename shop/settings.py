@@ -408,6 +408,7 @@ RATE_LIMITS = {
     "checkoutComplete": "10/60",
     "designerPayoutOnboard": "10/60",  # each call asks Stripe for a new link
     "orderRefund": "30/60",
+    "refundSend": "30/60",
 }
 if TESTING:
     # The suite sends many requests from 127.0.0.1: generous limits; rate-limit tests lower them.

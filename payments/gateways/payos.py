@@ -44,6 +44,20 @@ ORDER_CODE_EXISTS = "231"
 DESCRIPTION_MAX = 25
 
 
+_http = None
+
+
+def _http_client():
+    """One pooled HTTP client for every payOS call of the process (httpx clients are thread-safe);
+    an SDK object made per call would otherwise open, and leak, a client each time."""
+    global _http
+    if _http is None:
+        import httpx
+
+        _http = httpx.Client()
+    return _http
+
+
 def _client(client_id: str, api_key: str, checksum_key: str):
     from payos import PayOS
 
@@ -54,6 +68,7 @@ def _client(client_id: str, api_key: str, checksum_key: str):
         base_url=settings.PAYOS_BASE_URL or None,
         timeout=settings.PAYOS_TIMEOUT_SECONDS,
         max_retries=settings.PAYOS_MAX_RETRIES,
+        http_client=_http_client(),
     )
 
 

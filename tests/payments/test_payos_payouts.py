@@ -17,23 +17,12 @@ from payments.tasks import check_payouts, run_payouts
 from shop.orders.models import OrderEvent
 from tests.conftest import load_operation, make_designer, make_user
 from tests.payments.helpers import make_purchase, order_gid, start_payment
+from tests.payments.payos_helpers import ACCOUNT, paid, with_account
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 SEND = load_operation("staff/RefundSend.graphql")
 ORDER = "query($id: ID!) { node(id: $id) { ... on Order { refundPending { amount } refunds { status sentAt } } } }"
-ACCOUNT = "0123456789012"
 RUN = "2026-W49"
-
-
-def paid(designer, price, gateway="dummy"):
-    purchase = make_purchase((designer, [(price, 1)]), gateway=gateway)
-    start_payment(purchase)
-    return purchase
-
-
-def with_account(designer, number=ACCOUNT, bank="970436"):
-    bank_payouts.set_local_bank_account(designer.pk, bank_payouts.Account(bank, number, "NGUYEN THI HA"))
-    return designer
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from payments.tasks import run_payouts
 from shop.orders.models import Purchase
 from tests.conftest import make_designer, wait_for
 from tests.payments.helpers import make_purchase, start_payment
+from tests.payments.payos_helpers import with_account
 
 pytestmark = pytest.mark.worker
 
@@ -52,7 +53,7 @@ def test_the_payout_run_queued_twice_on_the_worker_pays_each_designer_once(celer
     ha = make_designer(display_name="Hà")
     minh = make_designer(display_name="Minh")
     for designer, number in ((ha, "0123456789"), (minh, "9988776655")):
-        bank_payouts.set_local_bank_account(designer.pk, bank_payouts.Account("970436", number, "NGUYEN THI HA"))
+        with_account(designer, number)
         start_payment(make_purchase((designer, [(200000, 1)]), gateway="dummy"))
     try:
         run_payouts.delay(run="2026-W49")
