@@ -323,7 +323,7 @@ PAYOS_CHECKSUM_KEY = env("PAYOS_CHECKSUM_KEY", default="")  # set (with the two 
 PAYOS_BASE_URL = env("PAYOS_BASE_URL", default="")  # empty: payOS itself; tests point it at a local stand-in
 PAYOS_RETURN_URL = env("PAYOS_RETURN_URL", default=f"{PUBLIC_URL}/checkout/payos/return")
 PAYOS_CANCEL_URL = env("PAYOS_CANCEL_URL", default=f"{PUBLIC_URL}/checkout/payos/cancel")
-PAYOS_TIMEOUT_SECONDS = env.float("PAYOS_TIMEOUT_SECONDS", default=15.0)
+PAYOS_TIMEOUT_SECONDS = env.float("PAYOS_TIMEOUT_SECONDS", default=PAYMENT_PROVIDER_TIMEOUT_SECONDS)
 PAYOS_MAX_RETRIES = env.int("PAYOS_MAX_RETRIES", default=2)  # SDK retries on 5xx and timeouts
 PAYOS_EVENT_MAX_ATTEMPTS = env.int("PAYOS_EVENT_MAX_ATTEMPTS", default=50)
 # payOS order codes are unique per channel: order code = offset + purchase id.
