@@ -122,9 +122,15 @@ def _apply(event: PayosEvent) -> None:
         # The payment request is recorded after payOS answers: a very fast transfer can be reported
         # first. Failing here makes the task retry until the record exists.
         raise RuntimeError(f"purchase {purchase.pk} has no payOS payment recorded yet")
+    reference = str(event.payload.get("reference") or "")[:255]
+    if payment.status == Payment.Status.SUCCEEDED and payment.charge_id and payment.charge_id != reference:
+        # The buyer transferred the amount a second time: the purchase is paid once; the second
+        # transfer is for staff to give back (the event is kept, IGNORED, with this reason).
+        logger.error("second payOS transfer %s for purchase %s: to refund", reference, purchase.pk)
+        raise Refused(f"second transfer for purchase {purchase.pk} (already paid by {payment.charge_id}): to refund")
     if payment.status != Payment.Status.SUCCEEDED:
         payment.status = Payment.Status.SUCCEEDED
-        payment.charge_id = str(event.payload.get("reference") or "")[:255]
+        payment.charge_id = reference
         payment.error = ""
         payment.save(update_fields=["status", "charge_id", "error", "updated_at"])
     services.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)

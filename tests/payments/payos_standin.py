@@ -192,13 +192,16 @@ class PayOSStandIn:
                 body = self.rfile.read(length).decode() if length else ""
                 status, payload, extra = standin.handle(method, self.path, dict(self.headers.items()), body)
                 raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(raw)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a slow answer)
+                    pass
 
             def do_GET(self):
                 self._handle("GET")

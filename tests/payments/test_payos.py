@@ -224,3 +224,18 @@ def test_payos_answering_too_slowly_at_checkout_writes_nothing(gql, payos_inline
     with db_unchanged():
         done = buyer.complete(token, gateway="payos")
     assert done["errors"][0]["code"] == "PAYMENT_ERROR"
+
+
+def test_a_second_transfer_for_a_paid_purchase_is_kept_for_staff_to_refund(gql, payos_inline, shop, run_on_commit):
+    (ha, scarf, ha_ship), _ = shop
+    buy(gql, [(scarf, 1)], [ha_ship])
+    purchase = Purchase.objects.get()
+    first = payos_inline.pay(code(purchase))
+    second = payos_inline.webhook_body({**first["data"], "reference": "FTSECOND"})  # the same amount again
+    with run_on_commit():
+        assert post_payos_webhook(second).json() == {"accepted": True, "duplicate": False}
+    events = dict(PayosEvent.objects.values_list("event_id", "status"))
+    assert sorted(events.values()) == ["IGNORED", "PROCESSED"]
+    assert "to refund" in PayosEvent.objects.get(status="IGNORED").error
+    assert LedgerEntry.objects.filter(kind="SALE").count() == 1
+    assert Payment.objects.get().charge_id == first["data"]["reference"]
