@@ -177,9 +177,10 @@ class PayOSGateway(Gateway):
         try:
             link = self._sdk().payment_requests.cancel(int(psp_reference), reason or None)
         except APIError as exc:
-            if getattr(exc, "status_code", 0) and exc.status_code < 500:
+            if (getattr(exc, "status_code", 0) or 0) < 500:
+                # Refused: paid in the meantime, or already closed (expired at payOS, cancelled).
                 current = self.status(psp_reference=psp_reference)
-                if current.status == PaymentStatus.SUCCEEDED:
+                if current.status != PaymentStatus.PENDING:
                     return current
             raise _error(exc) from exc
         except Exception as exc:

@@ -631,7 +631,8 @@ def _paid_at_gateway(purchase: Purchase) -> int | None:
         # A payment request the buyer could still pay into (a VietQR code): close it at the
         # provider first, so that no money arrives for a purchase we cancel. A transfer that came
         # in between makes the provider answer SUCCEEDED: then the purchase is paid instead.
-        result = cancel(psp_reference=payment.psp_reference, reason="expired")
+        if PaymentStatus(result.status) == PaymentStatus.PENDING:
+            result = cancel(psp_reference=payment.psp_reference, reason="expired")
         if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
             return payment.pk
         Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(

@@ -413,6 +413,8 @@ class PayOSStandIn:
         request = self._find(id)
         if request["status"] == "PAID":
             raise PayOSError(200, "101", "Đơn thanh toán đã được thanh toán (already paid)")
+        if request["status"] in ("EXPIRED", "CANCELLED"):
+            raise PayOSError(200, "101", f"Đơn thanh toán không thể hủy ({request['status']})")
         if request["status"] in ("PENDING", "UNDERPAID"):
             request["status"] = "CANCELLED"
             request["cancellationReason"] = (body or {}).get("cancellationReason")

@@ -239,3 +239,15 @@ def test_a_second_transfer_for_a_paid_purchase_is_kept_for_staff_to_refund(gql, 
     assert "to refund" in PayosEvent.objects.get(status="IGNORED").error
     assert LedgerEntry.objects.filter(kind="SALE").count() == 1
     assert Payment.objects.get().charge_id == first["data"]["reference"]
+
+
+def test_a_request_that_expired_at_payos_first_still_lets_the_purchase_expire(gql, payos_inline, shop):
+    (ha, scarf, ha_ship), _ = shop
+    buy(gql, [(scarf, 1)], [ha_ship])
+    purchase = Purchase.objects.get()
+    payos_inline.requests[code(purchase)]["expiredAt"] = 1  # payOS closed it on its own
+    Purchase.objects.filter(pk=purchase.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert order_services.expire_unpaid_purchases() == 1
+    assert Purchase.objects.get().status == "CANCELLED"
+    assert payos_inline.requests[code(purchase)]["status"] == "EXPIRED"
+    assert Payment.objects.get().status == "CANCELLED"
