@@ -251,3 +251,19 @@ def test_a_request_that_expired_at_payos_first_still_lets_the_purchase_expire(gq
     assert Purchase.objects.get().status == "CANCELLED"
     assert payos_inline.requests[code(purchase)]["status"] == "EXPIRED"
     assert Payment.objects.get().status == "CANCELLED"
+
+
+def test_the_stand_in_checks_request_signatures_like_payos(db, payos_on, settings):
+    """A request signed with another checksum key is refused (so a signature our SDK calls make
+    wrongly could not pass unnoticed), and the gateway reports it as not worth retrying."""
+    from payments.gateways.base import GatewayError, PaymentRequest
+    from payments.gateways.payos import PayOSGateway
+
+    settings.PAYOS_CHECKSUM_KEY = "another-key"
+    request = PaymentRequest(purchase_id=41, amount=150000, currency="VND", email="", idempotency_key="purchase-41")
+    with pytest.raises(GatewayError) as refused:
+        PayOSGateway().initialize(request)
+    assert not refused.value.retryable and refused.value.code == "201"
+    assert payos_on.requests == {}
+    settings.PAYOS_CHECKSUM_KEY = payos_on.checksum_key
+    assert PayOSGateway().initialize(request).psp_reference == str(7_000_000 + 41)
