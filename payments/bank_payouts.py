@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer
 from payments import ledger
+from payments.errors import PaymentErrorCode
 from payments.gateways import get_bank_payout_provider
 from payments.gateways.base import GatewayError
 from payments.models import BankPayout, LedgerEntry, Refund
@@ -295,27 +296,31 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
     account_number = (account_number or "").replace(" ", "")
     holder = " ".join(fold(account_holder or "").split()).upper()  # as banks print it: NGUYEN VAN AN
     if not bank_bin.isdigit() or len(bank_bin) != 6:
-        raise ServiceError("INVALID", _("Choose the buyer's bank."), "bankBin")
+        raise ServiceError(PaymentErrorCode.INVALID, _("Choose the buyer's bank."), "bankBin")
     if not account_number.isdigit() or not 6 <= len(account_number) <= 19:
-        raise ServiceError("INVALID", _("An account number has 6 to 19 digits."), "accountNumber")
+        raise ServiceError(PaymentErrorCode.INVALID, _("An account number has 6 to 19 digits."), "accountNumber")
     if not holder or len(holder) > 100:
-        raise ServiceError("INVALID", _("Give the account holder's name."), "accountHolder")
+        raise ServiceError(PaymentErrorCode.INVALID, _("Give the account holder's name."), "accountHolder")
     if get_bank_payout_provider() is None:
-        raise ServiceError("PAYOUTS_NOT_CONFIGURED", _("Payouts are not available on this server."), None)
+        raise ServiceError(
+            PaymentErrorCode.PAYOUTS_NOT_CONFIGURED, _("Payouts are not available on this server."), None
+        )
     with transaction.atomic():
         refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
         if refund is None:
-            raise ServiceError("NOT_FOUND", _("Refund not found."), "id")
+            raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Refund not found."), "id")
         if not refund.owed:
-            raise ServiceError("INVALID", _("This refund was made by the payment provider."), "id")
+            raise ServiceError(PaymentErrorCode.INVALID, _("This refund was made by the payment provider."), "id")
         if refund.owed_sent_at is not None:
-            raise ServiceError("ALREADY_REFUNDED", _("This refund has already been sent."), "id")
+            raise ServiceError(PaymentErrorCode.ALREADY_REFUNDED, _("This refund has already been sent."), "id")
         row = refund.bank_payouts.exclude(status=S.FAILED).order_by("-pk").first()
         if row is not None and row.status != S.PENDING:
-            raise ServiceError("INVALID", _("This refund is being sent."), "id")
+            raise ServiceError(PaymentErrorCode.INVALID, _("This refund is being sent."), "id")
         if row is not None and (row.to_bin, row.account_last4) != (bank_bin, account_number[-4:]):
             raise ServiceError(
-                "INVALID", _("A payout of this refund to another account may be under way: use the same account."), "id"
+                PaymentErrorCode.INVALID,
+                _("A payout of this refund to another account may be under way: use the same account."),
+                "id",
             )
         if row is None:
             n = refund.bank_payouts.count() + 1
@@ -334,5 +339,7 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
     except GatewayError as exc:
         logger.warning("refund payout %s: payOS unreachable: %s", row.reference_id, exc)
         raise ServiceError(
-            "GATEWAY_ERROR", _("The payout provider could not be reached; send it again with the same account."), None
+            PaymentErrorCode.GATEWAY_ERROR,
+            _("The payout provider could not be reached; send it again with the same account."),
+            None,
         )
