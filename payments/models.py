@@ -27,8 +27,9 @@ class Payment(models.Model):
     charge_id = models.CharField(max_length=255, blank=True, db_index=True)
     client_secret = models.CharField(max_length=255, blank=True)
     # A bank-transfer gateway (payOS): the hosted payment page and the VietQR payload to show.
-    checkout_url = models.URLField(max_length=500, blank=True)
-    qr_code = models.TextField(blank=True)
+    # (db_default: rows written by raw SQL, e.g. the benchmark's seed, need no value.)
+    checkout_url = models.URLField(max_length=500, blank=True, default="", db_default="")
+    qr_code = models.TextField(blank=True, default="", db_default="")
     idempotency_key = models.CharField(max_length=255, unique=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -105,7 +106,9 @@ class Refund(models.Model):
     # A gateway without a refund API (payOS): the refund is owed to the buyer until staff send it
     # by bank payout; None for a refund the provider made.
     owed_sent_at = models.DateTimeField(null=True, blank=True)
-    owed = models.BooleanField(default=False, help_text="Owed to the buyer: staff send it by bank payout.")
+    owed = models.BooleanField(
+        default=False, db_default=False, help_text="Owed to the buyer: staff send it by bank payout."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

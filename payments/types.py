@@ -1,5 +1,6 @@
 import graphene
 from django.conf import settings
+from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
@@ -202,6 +203,13 @@ class DesignerPayoutFields:
 
     def resolve_balance(root, info, currency=None):
         currency = (currency or settings.DEFAULT_CURRENCY).upper()
+        if currency not in money.CURRENCY_EXPONENTS:  # found by the fuzz test: an error, never a 500
+            from graphql import GraphQLError
+
+            raise GraphQLError(
+                _("Unsupported currency %(currency)s.") % {"currency": repr(currency[:10])},
+                extensions={"code": "INVALID_CURRENCY"},
+            )
         balance = selectors.designer_balance(current_user(info), root, currency)
         return DesignerBalanceType.from_balance(balance) if balance is not None else None
 
