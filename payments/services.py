@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import ledger, tasks
+from payments import bank_payouts, ledger, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -100,11 +100,25 @@ def paid_before_expiry(*, purchase: Purchase) -> int | None:
     assert_no_transaction("Gateway.status")
     try:
         result = gateway.status(psp_reference=payment.psp_reference)
+        if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
+            return payment.pk
+        cancel = getattr(gateway, "cancel", None)
+        if cancel is not None and PaymentStatus(result.status) == PaymentStatus.PENDING:
+            # A payment request the buyer could still pay into (a VietQR code): close it at the
+            # provider first, so that no money arrives for a purchase we cancel. A transfer that
+            # came in between makes the provider answer SUCCEEDED: then the purchase is paid.
+            result = cancel(psp_reference=payment.psp_reference, reason="expired")
     except NotImplementedError:
         return None
     except GatewayError as exc:
         raise order_hooks.PaymentStatusUnknown(str(exc)) from exc
-    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
+    if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
+        return payment.pk
+    if getattr(gateway, "cancel", None) is not None:  # closed at the provider: the payment is over
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.CANCELLED, error=result.error or "cancelled at expiry", updated_at=timezone.now()
+        )
+    return None
 
 
 @transaction.atomic
@@ -257,6 +271,8 @@ def ask_gateway(*, gateway: Gateway, start: PaymentStart) -> PaymentOutcome:
     }[status]
     payment.psp_reference = result.psp_reference[:255]
     payment.client_secret = result.client_secret[:255]
+    payment.checkout_url = str(result.raw.get("checkout_url") or "")[:500]  # bank-transfer gateways (payOS)
+    payment.qr_code = str(result.raw.get("qr_code") or "")
     payment.error = result.error
     return PaymentOutcome(payment=payment, status=status, error=result.error)
 
@@ -290,6 +306,8 @@ def apply_payment_answer(*, placed, outcome: PaymentOutcome) -> bool:
         status=payment.status,
         psp_reference=payment.psp_reference,
         client_secret=payment.client_secret,
+        checkout_url=payment.checkout_url,
+        qr_code=payment.qr_code,
         error=payment.error,
         updated_at=timezone.now(),
     )
@@ -343,6 +361,8 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
         account = PayoutAccount.objects.filter(designer_id=order.designer_id, payouts_enabled=True).first()
         if payment is None or account is None:
             return None  # paid another way, or not onboarded yet: the share accrues in the ledger
+        if bank_payouts.paid_by_bank(order.designer_id):
+            return None  # the designer is paid to its Vietnamese bank account by the payout run
         owed = ledger.order_owed(order.pk)
         moved = _moved(order.pk)
         n = order.payout_transfers.count() + 1
@@ -611,6 +631,8 @@ def refund_order(
     does not answer (timeout, 5xx) or the process dies in between, the PENDING refund is finished
     by the periodic :func:`resume_pending_refunds`, with the same key and amount."""
     refund = _start_refund(actor=actor, order_id=order_id, amount=amount, lines=lines, reason=reason, restock=restock)
+    if refund.status != Refund.Status.PENDING:
+        return refund  # a gateway without a refund API: recorded as owed, sent by bank payout
     result, error = _ask_refund(refund)
     return _finish_refund(refund_id=refund.pk, result=result, error=error, actor=actor)
 
@@ -678,6 +700,8 @@ def _start_refund(*, actor, order_id, amount, lines, reason, restock) -> Refund:
         )
 
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
+    if getattr(gateway, "manual_refunds", False):
+        return _record_owed_refund(order, payment, value, reason, restock, lines, clean_lines, key, actor)
     return Refund.objects.create(
         order=order,
         payment=payment,
@@ -801,6 +825,38 @@ def resume_pending_refunds(*, older_than_seconds: int | None = None, now=None) -
                 continue  # still no answer: next run
         finished += 1
     return finished
+
+
+def _record_owed_refund(order, payment, value, reason, restock, lines, clean_lines, key, actor) -> Refund:
+    """A gateway without a refund API (payOS): the refund is recorded as owed to the buyer, in the
+    order and the ledger at once, and stays pending until staff send it by bank payout
+    (payments/bank_payouts.py ``send_refund``); the buyer's email goes out when it is sent."""
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=value,
+        currency=order.currency,
+        reason=reason,
+        restock=bool(restock and lines),
+        lines=clean_lines,
+        source=Refund.Source.API,
+        gateway=payment.gateway,
+        idempotency_key=key,
+        actor=actor,
+        owed=True,
+    )
+    for item in clean_lines:
+        OrderLine.objects.filter(pk=item["line_id"]).update(refunded_quantity=F("refunded_quantity") + item["quantity"])
+    if refund.restock:
+        _restock(order, clean_lines)
+    _apply_refund(order, refund, actor=actor)
+    OrderEvent.objects.create(
+        order=order,
+        type="REFUND_OWED",
+        actor=actor,
+        data={"refund_id": refund.pk, "amount": str(refund.amount), "currency": refund.currency},
+    )
+    return refund
 
 
 def _restock(order: Order, lines: list[dict]) -> None:
