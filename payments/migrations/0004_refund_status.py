@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0002_payouts_ledger_refunds_disputes"),
+        ("payments", "0003_payos"),
     ]
 
     operations = [
