@@ -3,6 +3,7 @@ reinstate). Every status change is recorded and the designer is emailed after co
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -11,7 +12,9 @@ from designers import cache
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
 from shop.catalog import services as catalog_services
+from shop.core import ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.images import delete_files_on_commit
 from shop.core.ordering import reorder_positions
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
 from shop.core.validation import clean_links, clean_text
@@ -314,22 +317,10 @@ def update_portfolio_item(
     return item
 
 
-def _image_files(images) -> list[str]:
-    names = []
-    for image in images:
-        names.append(image.image.name)
-        names.extend((image.thumbnails or {}).values())
-    return names
-
-
 @transaction.atomic
 def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
-    from django.core.files.storage import default_storage
-
-    from shop.core.images import delete_files_on_commit
-
     item = _lock_item(actor, item_id)
-    files = _image_files(item.images.all())
+    files = ordered_images.stored_files(item.images.all())
     deleted_pk = item.pk
     item.delete()
     item.pk = deleted_pk
@@ -362,67 +353,39 @@ def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[Portfol
 
 @transaction.atomic
 def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = None) -> PortfolioImage:
-    """Same pipeline as product images (shop.core.images): validated, re-encoded, random name,
-    thumbnails after commit."""
-    from django.core.files.storage import default_storage
+    """Same pipeline as product images (``shop.core.ordered_images``): validated, re-encoded, random
+    name, thumbnails after commit."""
 
-    from shop.core.images import process_image
-    from shop.core.tasks import queue_thumbnails
+    def check_owner() -> None:
+        if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
+            raise _item_not_found("itemId")
 
-    if image is None:
-        raise ServiceError("REQUIRED", _("Choose an image."), "image")
-    alt = clean_text(alt, field="alt", max_length=250)
-    if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
-        raise _item_not_found("itemId")
-    processed = process_image(image, field="image")
-    item = _lock_item(actor, item_id, field="itemId")
-    images = item.images.all()
-    if images.count() >= MAX_PORTFOLIO_IMAGES:
-        raise ServiceError(
-            "LIMIT_REACHED", _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES}, "image"
-        )
-    last = images.aggregate(n=Max("position"))["n"]
-    row = PortfolioImage(
-        item=item, alt=alt, position=0 if last is None else last + 1, width=processed.width, height=processed.height
+    row = ordered_images.add_image(
+        model=PortfolioImage,
+        upload=image,
+        alt=alt,
+        check_owner=check_owner,
+        lock_owner=lambda: _lock_item(actor, item_id, field="itemId"),
+        max_count=MAX_PORTFOLIO_IMAGES,
+        limit_message=_("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES},
     )
-    row.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
-    try:
-        with transaction.atomic():
-            row.save()
-    except Exception:
-        default_storage.delete(row.image.name)
-        raise
-    queue_thumbnails(row)
-    cache.designer_changed(item.designer_id, listing=False)
+    cache.designer_changed(row.item.designer_id, listing=False)
     return row
 
 
 @transaction.atomic
 def reorder_portfolio_images(*, actor: User, item_id: int, image_ids: list[int]) -> PortfolioItem:
     item = _lock_item(actor, item_id, field="itemId")
-    _reorder_rows(list(item.images.all()), image_ids, "imageIds")
+    if not image_ids:
+        raise ServiceError("INVALID", _("List each of the items exactly once."), "imageIds")
+    ordered_images.reorder_images(model=PortfolioImage, owner=item, image_ids=image_ids, field="imageIds")
     cache.designer_changed(item.designer_id, listing=False)
     return item
 
 
 @transaction.atomic
 def delete_portfolio_image(*, actor: User, image_id: int) -> tuple[PortfolioImage, PortfolioItem]:
-    from django.core.files.storage import default_storage
-
-    from shop.core.images import delete_files_on_commit
-
-    row = (
-        PortfolioImage.objects.select_for_update(of=("self",))
-        .filter(pk=image_id, item__in=manageable_portfolio_items(actor))
-        .first()
-    )
-    if row is None:
-        raise ServiceError("NOT_FOUND", _("Image not found."), "id")
+    row = ordered_images.delete_image(model=PortfolioImage, image_id=image_id, owners=manageable_portfolio_items(actor))
     item = PortfolioItem.objects.get(pk=row.item_id)
-    files = _image_files([row])
-    deleted_pk = row.pk
-    row.delete()
-    row.pk = deleted_pk
-    delete_files_on_commit(default_storage, files)
     cache.designer_changed(item.designer_id, listing=False)
     return row, item

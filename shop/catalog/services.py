@@ -33,14 +33,12 @@ from shop.catalog.models import (
     ProductVariant,
 )
 from shop.catalog.selectors import SEARCH_CONFIG, storefront_products
-from shop.core import money
+from shop.core import money, ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.files import store_digital_file
-from shop.core.images import delete_files_on_commit, process_image
-from shop.core.ordering import reorder_positions
+from shop.core.images import delete_files_on_commit
 from shop.core.richtext import html_to_text, sanitize_html
 from shop.core.storage import private_storage
-from shop.core.tasks import queue_thumbnails
 from shop.core.text import fold, is_valid_slug, unique_slug, vietnamese_slug
 from shop.core.validation import clean_text
 
@@ -365,14 +363,6 @@ def _has_orders(**variant_filter) -> bool:
     return OrderLine.objects.filter(**{f"variant__{k}": v for k, v in variant_filter.items()}).exists()
 
 
-def _media_files(media_rows) -> list[str]:
-    names = []
-    for media in media_rows:
-        names.append(media.image.name)
-        names.extend((media.thumbnails or {}).values())
-    return names
-
-
 @transaction.atomic
 def delete_product(*, actor: User, product_id: int) -> Product:
     """Delete a product with its variants and media (files removed after commit). A product that
@@ -380,7 +370,7 @@ def delete_product(*, actor: User, product_id: int) -> Product:
     product = _lock_product(actor, product_id)
     if _has_orders(product_id=product.pk):
         raise ServiceError("HAS_ORDERS", _("This product has orders; archive it instead of deleting it."), "id")
-    images = _media_files(product.media.all())
+    images = ordered_images.stored_files(product.media.all())
     digital = [v.digital_file.name for v in product.variants.all() if v.digital_file]
     product.portfolio_items.clear()
     deleted_pk = product.pk
@@ -643,61 +633,38 @@ def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Pro
 
 @transaction.atomic
 def add_product_media(*, actor: User, product_id: int, image, alt: str | None = None) -> ProductMedia:
-    """Validate and re-encode an image (shop.core.images), store it under a random name and queue
-    its thumbnails after commit."""
-    if image is None:
-        raise ServiceError("REQUIRED", _("Choose an image."), "image")
-    alt = clean_text(alt, field="alt", max_length=250)
-    # Ownership first, so that nobody makes us decode images for products they do not own.
-    if not manageable_products(actor).filter(pk=product_id).exists():
-        raise _not_found(_("Product"), "productId")
-    processed = process_image(image, field="image")
-    product = _lock_product(actor, product_id, field="productId")
-    positions = product.media.aggregate(n=Max("position"))
-    if product.media.count() >= MAX_MEDIA:
-        raise ServiceError("LIMIT_REACHED", _("A product has at most %(n)d images.") % {"n": MAX_MEDIA}, "image")
-    media = ProductMedia(
-        product=product,
+    """Validate and re-encode an image, store it under a random name and queue its thumbnails after
+    commit (``shop.core.ordered_images``)."""
+
+    def check_owner() -> None:
+        if not manageable_products(actor).filter(pk=product_id).exists():
+            raise _not_found(_("Product"), "productId")
+
+    media = ordered_images.add_image(
+        model=ProductMedia,
+        upload=image,
         alt=alt,
-        position=(positions["n"] + 1) if positions["n"] is not None else 0,
-        width=processed.width,
-        height=processed.height,
+        check_owner=check_owner,
+        lock_owner=lambda: _lock_product(actor, product_id, field="productId"),
+        max_count=MAX_MEDIA,
+        limit_message=_("A product has at most %(n)d images.") % {"n": MAX_MEDIA},
     )
-    media.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
-    try:
-        with transaction.atomic():
-            media.save()
-    except Exception:
-        default_storage.delete(media.image.name)
-        raise
-    queue_thumbnails(media)
-    cache.product_changed(product.pk, product.designer_id, listing=False)
+    cache.product_changed(media.product.pk, media.product.designer_id, listing=False)
     return media
 
 
 @transaction.atomic
 def reorder_product_media(*, actor: User, product_id: int, media_ids: list[int]) -> Product:
     product = _lock_product(actor, product_id, field="productId")
-    reorder_positions(list(product.media.all()), media_ids, "mediaIds")
+    ordered_images.reorder_images(model=ProductMedia, owner=product, image_ids=media_ids, field="mediaIds")
     cache.product_changed(product.pk, product.designer_id, listing=False)
     return product
 
 
 @transaction.atomic
 def delete_product_media(*, actor: User, media_id: int) -> tuple[ProductMedia, Product]:
-    media = (
-        ProductMedia.objects.select_for_update(of=("self",))
-        .filter(pk=media_id, product__in=manageable_products(actor))
-        .first()
-    )
-    if media is None:
-        raise _not_found(_("Image"))
+    media = ordered_images.delete_image(model=ProductMedia, image_id=media_id, owners=manageable_products(actor))
     product = Product.objects.get(pk=media.product_id)
-    files = _media_files([media])
-    deleted_pk = media.pk
-    media.delete()
-    media.pk = deleted_pk
-    delete_files_on_commit(default_storage, files)
     cache.product_changed(product.pk, product.designer_id, listing=False)
     return media, product
 
