@@ -16,7 +16,7 @@ from shop.core import ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.images import delete_files_on_commit
 from shop.core.ordering import reorder_positions
-from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
+from shop.core.text import choose_slug
 from shop.core.validation import clean_links, clean_text
 
 S = DesignerStatus
@@ -41,19 +41,6 @@ def _clean_profile(*, display_name, bio, city, links, partial: bool) -> dict:
     if links is not None or not partial:
         data["links"] = clean_links(links)
     return data
-
-
-def _resolve_slug(slug: str | None, display_name: str, *, exclude_pk: int | None = None) -> str:
-    taken = Designer.objects.exclude(pk=exclude_pk)
-    if slug:
-        slug = slug.strip().lower()
-        if not is_valid_slug(slug):
-            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 60)."), "slug")
-        if taken.filter(slug=slug).exists():
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-        return slug
-    base = vietnamese_slug(display_name) or "designer"
-    return unique_slug(base, lambda s: taken.filter(slug=s).exists())
 
 
 def _record(
@@ -83,7 +70,12 @@ def apply_as_designer(
     existing = Designer.objects.select_for_update().filter(user=user).first()
     if existing is not None and existing.status != S.REJECTED:
         raise ServiceError("ALREADY_APPLIED", _("You have already applied to sell."), None)
-    data["slug"] = _resolve_slug(slug, data["display_name"], exclude_pk=existing.pk if existing else None)
+    data["slug"] = choose_slug(
+        slug,
+        data["display_name"],
+        taken=Designer.objects.exclude(pk=existing.pk if existing else None),
+        fallback="designer",
+    )
     try:
         with transaction.atomic():
             if existing is None:
@@ -121,7 +113,9 @@ def update_designer_profile(
         raise PermissionDenied()
     data = _clean_profile(display_name=display_name, bio=bio, city=city, links=links, partial=True)
     if slug is not None and slug != designer.slug:
-        data["slug"] = _resolve_slug(slug, designer.display_name, exclude_pk=designer.pk)
+        data["slug"] = choose_slug(
+            slug, designer.display_name, taken=Designer.objects.exclude(pk=designer.pk), fallback="designer"
+        )
     for key, value in data.items():
         setattr(designer, key, value)
     try:

@@ -39,7 +39,7 @@ from shop.core.files import store_digital_file
 from shop.core.images import delete_files_on_commit
 from shop.core.richtext import html_to_text, sanitize_html
 from shop.core.storage import private_storage
-from shop.core.text import fold, is_valid_slug, unique_slug, vietnamese_slug
+from shop.core.text import choose_slug, fold
 from shop.core.validation import clean_text
 
 MAX_DESCRIPTION_CHARS = 20_000
@@ -181,19 +181,6 @@ def _category(category_id: int | None, field: str = "category") -> Category | No
     return category
 
 
-def _product_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
-    taken = Product.objects.exclude(pk=exclude_pk)
-    if slug:
-        slug = slug.strip().lower()
-        if not is_valid_slug(slug, max_length=80):
-            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 80)."), "slug")
-        if taken.filter(slug=slug).exists():
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-        return slug
-    base = vietnamese_slug(name, max_length=60) or "product"
-    return unique_slug(base, lambda s: taken.filter(slug=s).exists())
-
-
 def search_texts(*, name: str, tags: list[str] | None, description: str) -> tuple[str, str, str]:
     """The accent-folded texts of a product's search document: (name, tags, description as text)."""
     return fold(name), fold(" ".join(tags or [])), fold(html_to_text(description))
@@ -296,7 +283,7 @@ def create_product(
         "product_type": _clean_product_type(product_type),
         "currency": _clean_currency(currency),
     }
-    data["slug"] = _product_slug(slug, name)
+    data["slug"] = choose_slug(slug, name, taken=Product.objects.all(), fallback="product", max_length=80)
     try:
         with transaction.atomic():
             product = Product.objects.create(
@@ -330,7 +317,9 @@ def update_product(
     if name is not None:
         product.name = clean_text(name, field="name", max_length=200, required=True)
     if slug is not None and slug.strip().lower() != product.slug:
-        product.slug = _product_slug(slug, product.name, exclude_pk=product.pk)
+        product.slug = choose_slug(
+            slug, product.name, taken=Product.objects.exclude(pk=product.pk), fallback="product", max_length=80
+        )
     if description is not None:
         product.description = clean_description(description)
     if category_id is not _UNSET:
@@ -672,18 +661,6 @@ def delete_product_media(*, actor: User, media_id: int) -> tuple[ProductMedia, P
 # --- categories (staff) --------------------------------------------------------------------------
 
 
-def _category_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
-    taken = Category.objects.exclude(pk=exclude_pk)
-    if slug:
-        slug = slug.strip().lower()
-        if not is_valid_slug(slug):
-            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 60)."), "slug")
-        if taken.filter(slug=slug).exists():
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
-        return slug
-    return unique_slug(vietnamese_slug(name) or "category", lambda s: taken.filter(slug=s).exists())
-
-
 def _depth(category: Category | None) -> int:
     depth = 0
     while category is not None:
@@ -723,7 +700,10 @@ def create_category(
     try:
         with transaction.atomic():
             category = Category.objects.create(
-                name=name, slug=_category_slug(slug, name), parent=parent, position=position
+                name=name,
+                slug=choose_slug(slug, name, taken=Category.objects.all(), fallback="category"),
+                parent=parent,
+                position=position,
             )
         cache.categories_changed()
         return category
@@ -748,7 +728,9 @@ def update_category(
     if name is not None:
         category.name = clean_text(name, field="name", max_length=100, required=True)
     if slug is not None and slug.strip().lower() != category.slug:
-        category.slug = _category_slug(slug, category.name, exclude_pk=category.pk)
+        category.slug = choose_slug(
+            slug, category.name, taken=Category.objects.exclude(pk=category.pk), fallback="category"
+        )
     if parent_id is not _UNSET:
         parent = _category(parent_id, "parent")
         ancestor = parent

@@ -6,7 +6,7 @@ from shop.catalog import selectors
 from shop.catalog.models import Category, Product, ProductMedia, ProductType, ProductVariant
 from shop.core import money as money_lib
 from shop.core.files import DIGITAL_FILE_ERROR_CODES
-from shop.core.graphql import CountableConnection, Money, SortDirection, current_user, money, paginate
+from shop.core.graphql import CountableConnection, Money, SortDirection, connection_args, current_user, money, paginate
 from shop.core.images import IMAGE_ERROR_CODES, image_url, thumbnail_name
 
 
@@ -47,15 +47,6 @@ CatalogErrorCode = graphene.Enum(
         )
     ],
 )
-
-
-def nested_connection_args() -> dict:
-    return {
-        "first": graphene.Int(description="1 to 100; `first` or `last` is required."),
-        "after": graphene.String(),
-        "last": graphene.Int(description="1 to 100; `first` or `last` is required."),
-        "before": graphene.String(),
-    }
 
 
 def paginate_nested(items, connection_type, **page):
@@ -110,7 +101,7 @@ ProductMediaConnection = ProductMediaType._meta.connection
 
 class CategoryType(DjangoObjectType):
     children = graphene.Field(
-        graphene.NonNull(lambda: CategoryConnection), description="Direct subcategories.", **nested_connection_args()
+        graphene.NonNull(lambda: CategoryConnection), description="Direct subcategories.", **connection_args()
     )
 
     class Meta:
@@ -201,8 +192,8 @@ class ProductNode(DjangoObjectType):
     description = graphene.String(required=True, description="Sanitised HTML (safe to render).")
     tags = graphene.List(graphene.NonNull(graphene.String), required=True)
     min_price = graphene.Field(Money, description="The lowest variant price; null without variants.")
-    variants = graphene.Field(graphene.NonNull(ProductVariantConnection), **nested_connection_args())
-    media = graphene.Field(graphene.NonNull(ProductMediaConnection), **nested_connection_args())
+    variants = graphene.Field(graphene.NonNull(ProductVariantConnection), **connection_args())
+    media = graphene.Field(graphene.NonNull(ProductMediaConnection), **connection_args())
     thumbnail = graphene.String(
         size=graphene.Int(default_value=256),
         description="The first image's nearest thumbnail (or the original); null without images.",

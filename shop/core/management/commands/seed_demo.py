@@ -12,6 +12,7 @@ from designers.models import Designer, DesignerStatus, DesignerStatusChange, Por
 from shop.accounts.models import User
 from shop.catalog import services as catalog
 from shop.catalog.models import Category, Product
+from shop.core.text import vietnamese_slug
 
 PASSWORD = "demo-Pass-2026"
 
@@ -286,7 +287,13 @@ class Command(BaseCommand):
             user = self._user(email, name)
             designer, created = Designer.objects.get_or_create(
                 user=user,
-                defaults={"display_name": name, "slug": _slug(name), "status": status, "city": city, "bio": bio},
+                defaults={
+                    "display_name": name,
+                    "slug": vietnamese_slug(name),
+                    "status": status,
+                    "city": city,
+                    "bio": bio,
+                },
             )
             if created:
                 DesignerStatusChange.objects.create(designer=designer, from_status="", to_status="PENDING", actor=user)
@@ -370,12 +377,6 @@ class Command(BaseCommand):
                     actor=owner, item_id=item.pk, image=_picture(palette, motif, seed=index + 7, text=title), alt=title
                 )
         return added
-
-
-def _slug(name):
-    from shop.core.text import vietnamese_slug
-
-    return vietnamese_slug(name)
 
 
 # --- generated pictures and files (no downloads) ---------------------------------------------------
