@@ -3,17 +3,11 @@
 from django.contrib import admin
 
 from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, StripeEvent, Transfer
+from shop.core.admin import ReadOnlyMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(Payment)

@@ -224,10 +224,19 @@ class VariantMutation(CatalogMutation):
     product = graphene.Field(ProductNode)
 
 
-def _attributes(input):
-    if input.get("attributes") is None:
-        return None
-    return [{"name": a.get("name"), "value": a.get("value")} for a in input["attributes"]]
+def _variant_fields(input) -> dict:
+    """The service arguments of a variant input (absent fields are None: unchanged on update)."""
+    attributes = input.get("attributes")
+    return {
+        "sku": input.get("sku"),
+        "price": input.get("price"),
+        "name": input.get("name"),
+        "attributes": None
+        if attributes is None
+        else [{"name": a.get("name"), "value": a.get("value")} for a in attributes],
+        "stock_quantity": input.get("stock_quantity"),
+        "digital_file": input.get("digital_file"),
+    }
 
 
 class ProductVariantCreate(VariantMutation):
@@ -240,12 +249,7 @@ class ProductVariantCreate(VariantMutation):
         variant = services.create_variant(
             actor=current_user(info),
             product_id=decode_id(product_id, "Product", field="productId"),
-            sku=input.get("sku"),
-            price=input.get("price"),
-            name=input.get("name"),
-            attributes=_attributes(input),
-            stock_quantity=input.get("stock_quantity"),
-            digital_file=input.get("digital_file"),
+            **_variant_fields(input),
         )
         return cls(product_variant=variant, product=variant.product)
 
@@ -260,12 +264,7 @@ class ProductVariantUpdate(VariantMutation):
         variant = services.update_variant(
             actor=current_user(info),
             variant_id=decode_id(id, "ProductVariant"),
-            sku=input.get("sku"),
-            price=input.get("price"),
-            name=input.get("name"),
-            attributes=_attributes(input),
-            stock_quantity=input.get("stock_quantity"),
-            digital_file=input.get("digital_file"),
+            **_variant_fields(input),
         )
         return cls(product_variant=variant, product=variant.product)
 
