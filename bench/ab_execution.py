@@ -1,0 +1,230 @@
+"""What the speed code saves: ``python -m bench.ab_execution`` (needs a seeded ``DATABASE_URL``:
+``manage.py seed_bench --quick`` is enough).
+
+In this process (no server, no network), it answers a representative set of operations through the
+GraphQL view (``shop.core.views.GraphQLView``, anonymous-read cache and rate limits off) in four
+variants:
+
+- ``shipped``: as the code ships;
+- ``stock-execution``: graphql-core's own ``ExecutionContext`` instead of
+  ``shop.core.execution.FastExecutionContext``;
+- ``stock-prefetch``: product list relations loaded by Django's ``prefetch_related_objects`` and
+  ``Model.from_db`` instead of ``shop.core.prefetch`` (``instances`` and ``prime``);
+- ``stock-both``: both.
+
+Every request is timed with the thread's CPU time (``time.thread_time``: what the request costs the
+server, not what the database costs; SQL waits are not counted), the variants interleaved request by
+request so that drift hits them alike; the report gives per operation the median of the repeats and,
+for the whole set, the sum of the medians and each variant's cost relative to ``shipped``. Each
+variant's responses must be byte-identical to ``shipped``'s (the script stops otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+    os.environ["GRAPHQL_READ_CACHE"] = "false"
+    os.environ["RATE_LIMIT_ENABLED"] = "false"
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    import django
+
+    django.setup()
+
+
+# --- the stock alternatives -------------------------------------------------------------------------
+
+
+def stock_attach_list_relations(products, *, relations=None) -> None:
+    """``shop.catalog.selectors.attach_list_relations`` with Django's own prefetching: the same
+    rows, in the same order, in the same prefetch caches."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from shop.catalog.models import ProductMedia, ProductVariant
+
+    lookups = []
+    if relations is None or "variants" in relations:
+        lookups.append(
+            Prefetch(
+                "variants", queryset=ProductVariant.objects.order_by("position", "id").defer("created_at", "updated_at")
+            )
+        )
+    if relations is None or "media" in relations or "thumbnail" in relations:
+        media = ProductMedia.objects.defer("created_at")
+        if relations is not None and "media" not in relations:
+            media = media.order_by("product_id", "position", "id").distinct("product_id")
+        else:
+            media = media.order_by("position", "id")
+        lookups.append(Prefetch("media", queryset=media))
+    if lookups and products:
+        prefetch_related_objects(products, *lookups)
+
+
+@contextmanager
+def variant(name: str):
+    with ExitStack() as stack:
+        if name in ("stock-execution", "stock-both"):
+            from graphql.execution.execute import ExecutionContext
+
+            stack.enter_context(mock.patch("shop.core.views.FastExecutionContext", ExecutionContext))
+        if name in ("stock-prefetch", "stock-both"):
+            stack.enter_context(mock.patch("shop.catalog.selectors.attach_list_relations", stock_attach_list_relations))
+        yield
+
+
+VARIANTS = ("shipped", "stock-execution", "stock-prefetch", "stock-both")
+
+
+# --- the operations ---------------------------------------------------------------------------------
+
+
+def operation_set():
+    """(label, operation file, variables, user or None): what the storefront and a designer send
+    most (bench/scenarios.py's API reads)."""
+    from django.db.models import Count, Exists, OuterRef
+
+    from designers.models import Designer, PortfolioItem
+    from shop.catalog.models import Product
+
+    published = Product.objects.filter(status="PUBLISHED", hidden_at=None, designer__status="APPROVED")
+    slugs = list(published.order_by("id").values_list("slug", flat=True)[:3])
+    designer_slugs = list(
+        Designer.objects.filter(status="APPROVED")
+        .filter(Exists(PortfolioItem.objects.filter(designer=OuterRef("pk"))))
+        .order_by("id")
+        .values_list("slug", flat=True)[:2]
+    )
+    seller = (
+        Designer.objects.filter(status="APPROVED")
+        .annotate(n=Count("orders"))
+        .order_by("-n", "id")
+        .select_related("user")
+        .first()
+    )
+    ops = [
+        ("products-100", "storefront/Products.graphql", {"first": 100}, None),
+        ("products-32", "storefront/Products.graphql", {"first": 32}, None),
+    ]
+    ops += [(f"product-by-slug {s}", "storefront/ProductBySlug.graphql", {"slug": s}, None) for s in slugs]
+    ops += [
+        (f"search {t!r}", "storefront/ProductSearch.graphql", {"search": t}, None)
+        for t in ("ao dai lua", "gom bat trang")
+    ]
+    ops += [(f"designer-page {s}", "storefront/DesignerPage.graphql", {"slug": s}, None) for s in designer_slugs]
+    if seller is not None:
+        ops.append(("designer-orders 20", "designer/MyDesignerOrders.graphql", {"first": 20}, seller.user))
+    return ops
+
+
+def make_request(factory, document: str, variables: dict, user):
+    import orjson
+
+    from shop.accounts.tokens import create_access_token
+
+    headers = {}
+    if user is not None:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {create_access_token(user)}"
+    body = orjson.dumps({"query": document, "variables": variables})
+    return factory.post("/graphql/", data=body, content_type="application/json", **headers)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed requests per operation and variant")
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args(argv)
+    _setup_django()
+
+    import gc
+
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from shop.catalog.models import Product, ProductVariant
+    from shop.core.views import GraphQLView
+
+    view = GraphQLView.as_view()
+    factory = RequestFactory()
+    ops = operation_set()
+    docs = {path: (ROOT / "graphql" / "operations" / path).read_text() for _l, path, _v, _u in ops}
+
+    def run(label, path, variables, user) -> tuple[float, bytes]:
+        request = make_request(factory, docs[path], variables, user)
+        start = time.thread_time()
+        response = view(request)
+        elapsed = time.thread_time() - start
+        assert response.status_code == 200, (label, response.status_code, response.content[:300])
+        assert b'"errors"' not in response.content, (label, response.content[:300])
+        return elapsed, response.content
+
+    times = {(label, v): [] for label, *_ in ops for v in VARIANTS}
+    for label, path, variables, user in ops:
+        reference = None
+        for v in VARIANTS:
+            with variant(v):
+                for _ in range(args.warmup):
+                    _, body = run(label, path, variables, user)
+            if reference is None:
+                reference = body
+            elif body != reference:
+                print(f"{label}: {v} answers differently from shipped", file=sys.stderr)
+                return 1
+        gc.collect()
+        for _ in range(args.repeats):
+            for v in VARIANTS:
+                with variant(v):
+                    elapsed, _ = run(label, path, variables, user)
+                times[(label, v)].append(elapsed)
+
+    counts = {
+        "products": Product.objects.count(),
+        "variants": ProductVariant.objects.count(),
+    }
+    print(f"# A/B of the speed code, in-process CPU time (database {connection.settings_dict['NAME']}, {counts})")
+    print(f"# {args.repeats} timed requests per operation and variant (after {args.warmup} warm-up), medians in ms")
+    header = f"{'operation':<34}" + "".join(f"{v:>17}" for v in VARIANTS)
+    print(header)
+    totals = dict.fromkeys(VARIANTS, 0.0)
+    for label, *_ in ops:
+        medians = {v: statistics.median(times[(label, v)]) * 1000 for v in VARIANTS}
+        for v in VARIANTS:
+            totals[v] += medians[v]
+        base = medians["shipped"]
+        print(
+            f"{label:<34}"
+            + "".join(
+                f"{medians[v]:>9.2f} ({medians[v] / base:4.2f})" if v != "shipped" else f"{medians[v]:>17.2f}"
+                for v in VARIANTS
+            )
+        )
+    base = totals["shipped"]
+    print(
+        f"{'sum of medians':<34}"
+        + "".join(
+            f"{totals[v]:>9.2f} ({totals[v] / base:4.2f})" if v != "shipped" else f"{totals[v]:>17.2f}"
+            for v in VARIANTS
+        )
+    )
+    for v in VARIANTS[1:]:
+        saved = 1 - base / totals[v]
+        print(f"# without it ({v}): the set costs {totals[v] / base:.2f}x; the speed code saves {saved:.0%} of that")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
