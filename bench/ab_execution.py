@@ -10,7 +10,9 @@ variants:
   ``shop.core.execution.FastExecutionContext``;
 - ``stock-prefetch``: product list relations loaded by Django's ``prefetch_related_objects`` and
   ``Model.from_db`` instead of ``shop.core.prefetch`` (``instances`` and ``prime``);
-- ``stock-both``: both.
+- ``stock-instances``: only ``prefetch.instances`` replaced (rows made by ``Model.from_db``, the
+  same columns deferred), ``prime`` kept;
+- ``stock-both``: stock execution and stock prefetching.
 
 Every request is timed with the thread's CPU time (``time.thread_time``: what the request costs the
 server, not what the database costs; SQL waits are not counted), the variants interleaved request by
@@ -75,6 +77,11 @@ def stock_attach_list_relations(products, *, relations=None) -> None:
         prefetch_related_objects(products, *lookups)
 
 
+def stock_instances(queryset, *, skip=()) -> list:
+    """``shop.core.prefetch.instances`` the ORM's way."""
+    return list(queryset.defer(*skip)) if skip else list(queryset)
+
+
 @contextmanager
 def variant(name: str):
     with ExitStack() as stack:
@@ -82,12 +89,14 @@ def variant(name: str):
             from graphql.execution.execute import ExecutionContext
 
             stack.enter_context(mock.patch("shop.core.views.FastExecutionContext", ExecutionContext))
+        if name == "stock-instances":
+            stack.enter_context(mock.patch("shop.catalog.selectors.instances", stock_instances))
         if name in ("stock-prefetch", "stock-both"):
             stack.enter_context(mock.patch("shop.catalog.selectors.attach_list_relations", stock_attach_list_relations))
         yield
 
 
-VARIANTS = ("shipped", "stock-execution", "stock-prefetch", "stock-both")
+VARIANTS = ("shipped", "stock-execution", "stock-prefetch", "stock-instances", "stock-both")
 
 
 # --- the operations ---------------------------------------------------------------------------------
