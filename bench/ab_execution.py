@@ -14,6 +14,13 @@ variants:
   same columns deferred), ``prime`` kept;
 - ``stock-both``: stock execution and stock prefetching.
 
+Besides the reads, ``checkout-complete`` completes a fresh checkout (one physical line, address and
+shipping method set beforehand, untimed) with the dummy gateway; under ``stock-prefetch`` the
+completion's answer is read back with Django's prefetching (``shop.orders.selectors.with_details``)
+instead of being primed from what was written (``Placed.prime``). Celery tasks a request queues are
+not run (a worker's work, not the request's). As it writes (and its answer names new rows), its
+answers are not compared; it is reported apart, in CPU and in wall time (which includes SQL).
+
 Every request is timed with the thread's CPU time (``time.thread_time``: what the request costs the
 server, not what the database costs; SQL waits are not counted), the variants interleaved request by
 request so that drift hits them alike; the report gives per operation the median of the repeats and,
@@ -44,6 +51,8 @@ def _setup_django() -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    os.environ["PAYMENT_GATEWAYS"] = "payments.gateways.dummy.DummyGateway"
+    os.environ.setdefault("EMAIL_URL", "memorymail://")
     import django
 
     django.setup()
@@ -82,6 +91,19 @@ def stock_instances(queryset, *, skip=()) -> list:
     return list(queryset.defer(*skip)) if skip else list(queryset)
 
 
+def stock_prime(self):
+    """``shop.orders.services.Placed.prime`` the ORM's way: the purchase's orders, their lines,
+    download links and events read back with Django's prefetching."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from shop.orders.models import Order
+    from shop.orders.selectors import with_details
+
+    purchase = self.purchase
+    prefetch_related_objects([purchase], Prefetch("orders", queryset=with_details(Order.objects.order_by("pk"))))
+    return purchase
+
+
 @contextmanager
 def variant(name: str):
     with ExitStack() as stack:
@@ -93,6 +115,7 @@ def variant(name: str):
             stack.enter_context(mock.patch("shop.catalog.selectors.instances", stock_instances))
         if name in ("stock-prefetch", "stock-both"):
             stack.enter_context(mock.patch("shop.catalog.selectors.attach_list_relations", stock_attach_list_relations))
+            stack.enter_context(mock.patch("shop.orders.services.Placed.prime", stock_prime))
         yield
 
 
@@ -200,6 +223,8 @@ def main(argv=None) -> int:
                     elapsed, _ = run(label, path, variables, user)
                 times[(label, v)].append(elapsed)
 
+    checkout = checkout_times(view, factory, args.repeats, args.warmup)
+
     counts = {
         "products": Product.objects.count(),
         "variants": ProductVariant.objects.count(),
@@ -232,7 +257,91 @@ def main(argv=None) -> int:
     for v in VARIANTS[1:]:
         saved = 1 - base / totals[v]
         print(f"# without it ({v}): the set costs {totals[v] / base:.2f}x; the speed code saves {saved:.0%} of that")
+    for clock in ("cpu", "wall"):
+        medians = {v: statistics.median(checkout[(clock, v)]) * 1000 for v in VARIANTS}
+        base = medians["shipped"]
+        print(
+            f"{'checkout-complete (' + clock + ')':<34}"
+            + "".join(
+                f"{medians[v]:>9.2f} ({medians[v] / base:4.2f})" if v != "shipped" else f"{medians[v]:>17.2f}"
+                for v in VARIANTS
+            )
+        )
     return 0
+
+
+def checkout_times(view, factory, repeats: int, warmup: int) -> dict:
+    """Thread CPU and wall time of CheckoutComplete per variant (a fresh checkout each time)."""
+    import orjson
+    from celery.app.task import Task
+    from graphql_relay import to_global_id
+
+    from shop.catalog.models import ProductVariant
+    from shop.checkout.models import ShippingMethod
+
+    variant_row = (
+        ProductVariant.objects.filter(
+            product__status="PUBLISHED",
+            product__hidden_at=None,
+            product__product_type="PHYSICAL",
+            product__designer__status="APPROVED",
+            product__designer__shipping_methods__is_active=True,
+            currency="VND",
+        )
+        .order_by("id")
+        .first()
+    )
+    ProductVariant.objects.filter(pk=variant_row.pk).update(stock_quantity=1_000_000)
+    method = ShippingMethod.objects.filter(
+        designer_id=variant_row.designer_id, is_active=True, currency="VND"
+    ).order_by("id")[0]
+    read = lambda name: (ROOT / "graphql" / "operations" / "storefront" / name).read_text()  # noqa: E731
+    create, address, ship, complete = (
+        read(n)
+        for n in (
+            "CheckoutCreate.graphql",
+            "CheckoutShippingAddressUpdate.graphql",
+            "CheckoutShippingMethodUpdate.graphql",
+            "CheckoutComplete.graphql",
+        )
+    )
+
+    def call(document, variables):
+        response = view(make_request(factory, document, variables, None))
+        data = orjson.loads(response.content)
+        assert "errors" not in data and not next(iter(data["data"].values()))["errors"], data
+        return next(iter(data["data"].values()))
+
+    def ready() -> str:
+        line = {"variantId": to_global_id("ProductVariant", variant_row.pk), "quantity": 1}
+        token = call(create, {"input": {"email": "ab@example.com", "lines": [line]}})["checkout"]["token"]
+        address_input = {
+            "recipientName": "Nguyễn Văn An",
+            "phone": "0912 345 678",
+            "streetAddress": "12 Hàng Bạc",
+            "ward": "Phường Hoàn Kiếm",
+            "province": "Hà Nội",
+        }
+        call(address, {"token": token, "input": address_input})
+        call(ship, {"token": token, "input": {"shippingMethodId": to_global_id("ShippingMethod", method.pk)}})
+        return token
+
+    times = {(clock, v): [] for clock in ("cpu", "wall") for v in VARIANTS}
+    with mock.patch.object(Task, "apply_async", lambda *a, **k: None):
+        for i in range(warmup + repeats):
+            for v in VARIANTS:
+                token = ready()
+                with variant(v):
+                    request = make_request(factory, complete, {"token": token, "input": {"gateway": "dummy"}}, None)
+                    cpu, wall = time.thread_time(), time.perf_counter()
+                    response = view(request)
+                    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+                data = orjson.loads(response.content)
+                assert data["data"]["checkoutComplete"]["purchase"]["status"] == "PAID", data
+                if i >= warmup:
+                    times[("cpu", v)].append(cpu)
+                    times[("wall", v)].append(wall)
+    return times
 
 
 if __name__ == "__main__":
