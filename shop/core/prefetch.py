@@ -11,16 +11,17 @@ query-count tests and ``tests/core/test_execution_operations.py`` (every shipped
 seeded marketplace) green.
 
 What it saves (``python -m bench.ab_execution``: in-process, thread CPU time per request, medians of
-15, on ``seed_bench --quick``: 3,000 products, 9,000 variants, 7,160 media, 4,000 orders; 2 shared
-cores, 2026-12-06): with Django's own ``prefetch_related_objects`` and ``Model.from_db`` in the
-product-list selector (``shop.catalog.selectors.attach_list_relations``, the same queries and rows)
-the representative set of ten reads costs 1.15x (134.7 -> 154.5 ms): products, first 100: 39.0 ->
-49.6 ms; first 32: 15.2 -> 18.6 ms; a designer page: 16.1 -> 18.8 ms; a product page 0.95x, search
-1.05-1.08x, a designer's orders 1.00x. It saves 13 % of the set's CPU time: it stays. Of that,
-:func:`instances` alone (rows made by ``Model.from_db`` instead, ``prime`` kept) is 1.06x on the set:
-1.12-1.14x on the product lists, 0.92x on a product page. ``prime`` also serves the checkout
-completion's answer (``shop.orders.services.Placed.prime``: the purchase's orders, lines, links and
-events without reading them back); that path is not in the set.
+21, on ``seed_bench --quick``: 3,000 products, 9,000 variants, 7,160 media, 4,000 orders; 2 cores
+shared with other work, 2026-12-06): with Django's own ``prefetch_related_objects`` and
+``Model.from_db`` in the product-list selector (``shop.catalog.selectors.attach_list_relations``, the
+same queries and rows) the representative set of ten reads costs 1.15x (156.5 -> 179.3 ms):
+products, first 100: 42.9 -> 55.3 ms; first 32: 17.4 -> 21.2 ms; a designer page: 1.13-1.19x; a
+product page 0.97x, a search 1.04-1.09x, a designer's orders 1.01x. A checkout completion answered by
+reading its purchase back with ``shop.orders.selectors.with_details`` instead of
+``Placed.prime`` costs 1.26x CPU (12.9 -> 16.2 ms) and 1.17x wall time (40.2 -> 46.9 ms, with the
+reading back). It saves 13 % of the reads' CPU time and 21 % of a completion's, so it stays. Of that,
+:func:`instances` alone (rows made by ``Model.from_db`` instead, ``prime`` kept) is 1.07x on the set:
+1.13-1.14x on the product lists, 0.91x on a product page.
 """
 
 from __future__ import annotations
