@@ -209,7 +209,7 @@ def main(argv=None) -> int:
         reference = None
         for v in VARIANTS:
             with variant(v):
-                for _ in range(args.warmup):
+                for _ in range(max(1, args.warmup)):  # one at least: the answers are compared
                     _, body = run(label, path, variables, user)
             if reference is None:
                 reference = body
@@ -231,43 +231,28 @@ def main(argv=None) -> int:
     }
     print(f"# A/B of the speed code, in-process CPU time (database {connection.settings_dict['NAME']}, {counts})")
     print(f"# {args.repeats} timed requests per operation and variant (after {args.warmup} warm-up), medians in ms")
-    header = f"{'operation':<34}" + "".join(f"{v:>17}" for v in VARIANTS)
-    print(header)
+    print(f"{'operation':<34}" + "".join(f"{v:>17}" for v in VARIANTS))
     totals = dict.fromkeys(VARIANTS, 0.0)
     for label, *_ in ops:
         medians = {v: statistics.median(times[(label, v)]) * 1000 for v in VARIANTS}
         for v in VARIANTS:
             totals[v] += medians[v]
-        base = medians["shipped"]
-        print(
-            f"{label:<34}"
-            + "".join(
-                f"{medians[v]:>9.2f} ({medians[v] / base:4.2f})" if v != "shipped" else f"{medians[v]:>17.2f}"
-                for v in VARIANTS
-            )
-        )
+        print_row(label, medians)
+    print_row("sum of medians", totals)
     base = totals["shipped"]
-    print(
-        f"{'sum of medians':<34}"
-        + "".join(
-            f"{totals[v]:>9.2f} ({totals[v] / base:4.2f})" if v != "shipped" else f"{totals[v]:>17.2f}"
-            for v in VARIANTS
-        )
-    )
     for v in VARIANTS[1:]:
         saved = 1 - base / totals[v]
         print(f"# without it ({v}): the set costs {totals[v] / base:.2f}x; the speed code saves {saved:.0%} of that")
     for clock in ("cpu", "wall"):
-        medians = {v: statistics.median(checkout[(clock, v)]) * 1000 for v in VARIANTS}
-        base = medians["shipped"]
-        print(
-            f"{'checkout-complete (' + clock + ')':<34}"
-            + "".join(
-                f"{medians[v]:>9.2f} ({medians[v] / base:4.2f})" if v != "shipped" else f"{medians[v]:>17.2f}"
-                for v in VARIANTS
-            )
-        )
+        print_row(f"checkout-complete ({clock})", {v: statistics.median(checkout[(clock, v)]) * 1000 for v in VARIANTS})
     return 0
+
+
+def print_row(label: str, ms: dict) -> None:
+    """Milliseconds per variant, each after the first with its ratio to the first (``shipped``)."""
+    base = ms["shipped"]
+    cells = [f"{ms[v]:>17.2f}" if v == "shipped" else f"{ms[v]:>9.2f} ({ms[v] / base:4.2f})" for v in VARIANTS]
+    print(f"{label:<34}" + "".join(cells))
 
 
 def checkout_times(view, factory, repeats: int, warmup: int) -> dict:

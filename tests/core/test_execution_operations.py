@@ -40,31 +40,18 @@ from shop.checkout.models import ShippingMethod
 from shop.core.execution import FastExecutionContext
 from shop.core.views import _schema, format_error
 from shop.orders.models import Order, OrderStatus
+from tests.catalog.helpers import isolated_storage
+from tests.commerce import ADDRESS
 from tests.gateways import TEST_GATEWAYS
 from tests.media import image_bytes
 
 OPERATIONS = Path(settings.BASE_DIR) / "graphql" / "operations"
 COUNTS = Counts(designers=8, products=80, orders=80, order_lines=200, buyers=20)
-ADDRESS = {
-    "recipientName": "Nguyễn Văn An",
-    "phone": "0912 345 678",
-    "streetAddress": "12 Hàng Bạc",
-    "ward": "Phường Hoàn Kiếm",
-    "province": "Hà Nội",
-}
 
 
 @pytest.fixture
 def seeded(db, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-        },
-    }
+    isolated_storage(settings, tmp_path)
     settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
     Seeder(COUNTS, seed=3, until=datetime(2026, 6, 1, tzinfo=UTC), verbose=False, image_count=4).run()
 
