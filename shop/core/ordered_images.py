@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max, Model
 from django.utils.translation import gettext as _
 
-from shop.core.errors import ServiceError
+from shop.core.errors import CommonErrorCode, OrderedImageErrorCode, ServiceError
 from shop.core.images import delete_files_on_commit, process_image
 from shop.core.models import OrderedImage
 from shop.core.ordering import reorder_positions
@@ -44,14 +44,14 @@ def add_image(
     decoded, so that nobody makes us decode images for owners they cannot touch. ``lock_owner``
     returns the owner locked for update (it may raise the same way)."""
     if upload is None:
-        raise ServiceError("REQUIRED", _("Choose an image."), "image")
+        raise ServiceError(CommonErrorCode.REQUIRED, _("Choose an image."), "image")
     alt = clean_text(alt, field="alt", max_length=250)
     check_owner()
     processed = process_image(upload, field="image")
     owner = lock_owner()
     siblings = model.objects.filter(**{model.owner_field: owner})
     if siblings.count() >= max_count:
-        raise ServiceError("LIMIT_REACHED", limit_message, "image")
+        raise ServiceError(OrderedImageErrorCode.LIMIT_REACHED, limit_message, "image")
     last = siblings.aggregate(n=Max("position"))["n"]
     row = model(
         **{model.owner_field: owner},
@@ -85,7 +85,7 @@ def delete_image(*, model: type[OrderedImage], image_id: int, owners) -> Ordered
         .first()
     )
     if row is None:
-        raise ServiceError("NOT_FOUND", _("Image not found."), "id")
+        raise ServiceError(CommonErrorCode.NOT_FOUND, _("Image not found."), "id")
     files = row.stored_files()
     deleted_pk = row.pk
     row.delete()

@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from unidecode import unidecode
 
-from shop.core.errors import ServiceError
+from shop.core.errors import CommonErrorCode, ServiceError, SlugErrorCode
 
 
 def fold(text: str) -> str:
@@ -50,11 +50,11 @@ def choose_slug(slug: str | None, name: str, *, taken, fallback: str, max_length
         slug = slug.strip().lower()
         if not is_valid_slug(slug, max_length=max_length):
             raise ServiceError(
-                "INVALID",
+                CommonErrorCode.INVALID,
                 _("Use lower-case letters, digits and hyphens (at most %(n)d).") % {"n": max_length},
                 "slug",
             )
         if exists(slug):
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+            raise ServiceError(SlugErrorCode.UNIQUE, _("This slug is already taken."), "slug")
         return slug
     return unique_slug(vietnamese_slug(name) or fallback, exists)
