@@ -18,7 +18,7 @@ from shop.core import ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.images import delete_files_on_commit
 from shop.core.ordering import reorder_positions
-from shop.core.text import choose_slug
+from shop.core.text import choose_slug, unique_slug
 from shop.core.validation import clean_links, clean_text
 
 S = DesignerStatus
@@ -43,6 +43,10 @@ def _clean_profile(*, display_name, bio, city, links, partial: bool) -> dict:
     if links is not None or not partial:
         data["links"] = clean_links(links)
     return data
+
+
+# Designers whose slug is public and theirs alone (models.Designer.slug).
+SLUG_HOLDERS = (S.APPROVED, S.SUSPENDED)
 
 
 def _record(
@@ -73,7 +77,8 @@ def apply_as_designer(
     data["slug"] = choose_slug(
         slug,
         data["display_name"],
-        taken=Designer.objects.exclude(pk=existing.pk if existing else None),
+        # Checked against the public slugs only: an applicant's slug reveals no other applicant.
+        taken=Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=existing.pk if existing else None),
         fallback="designer",
     )
     try:
@@ -114,7 +119,10 @@ def update_designer_profile(
     data = _clean_profile(display_name=display_name, bio=bio, city=city, links=links, partial=True)
     if slug is not None and slug != designer.slug:
         data["slug"] = choose_slug(
-            slug, designer.display_name, taken=Designer.objects.exclude(pk=designer.pk), fallback="designer"
+            slug,
+            designer.display_name,
+            taken=Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=designer.pk),
+            fallback="designer",
         )
     for key, value in data.items():
         setattr(designer, key, value)
@@ -147,7 +155,18 @@ def decide(*, designer_id: int, decision: str, actor: User, reason: str = "") ->
         )
     from_status = designer.status
     designer.status = to_status
-    designer.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if to_status in SLUG_HOLDERS and from_status not in SLUG_HOLDERS:
+        # The slug becomes public: if an approved designer holds it already, take a free variant.
+        holders = Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=designer.pk)
+        if holders.filter(slug=designer.slug).exists():
+            designer.slug = unique_slug(designer.slug[:54], lambda s: holders.filter(slug=s).exists())
+            fields.append("slug")
+    try:
+        with transaction.atomic():
+            designer.save(update_fields=fields)
+    except IntegrityError:  # another approval took the slug at the same moment
+        raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     catalog_services.sync_designer_search(designer)  # its products' search rows: listed or not
     _record(designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
     cache.designer_changed(designer.pk, listing=True)

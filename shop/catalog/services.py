@@ -284,7 +284,11 @@ def create_product(
         "product_type": _clean_product_type(product_type),
         "currency": _clean_currency(currency),
     }
-    data["slug"] = choose_slug(slug, name, taken=Product.objects.all(), fallback="product", max_length=80)
+    # Unique among the designer's own products only: what other designers hold (their drafts
+    # included) is never revealed by a UNIQUE answer.
+    data["slug"] = choose_slug(
+        slug, name, taken=Product.objects.filter(designer_id=designer.pk), fallback="product", max_length=80
+    )
     try:
         with transaction.atomic():
             product = Product.objects.create(
@@ -319,7 +323,11 @@ def update_product(
         product.name = clean_text(name, field="name", max_length=200, required=True)
     if slug is not None and slug.strip().lower() != product.slug:
         product.slug = choose_slug(
-            slug, product.name, taken=Product.objects.exclude(pk=product.pk), fallback="product", max_length=80
+            slug,
+            product.name,
+            taken=Product.objects.filter(designer_id=product.designer_id).exclude(pk=product.pk),
+            fallback="product",
+            max_length=80,
         )
     if description is not None:
         product.description = clean_description(description)

@@ -7,6 +7,7 @@ from shop.catalog.models import Category, Product, ProductMedia, ProductType, Pr
 from shop.core import money as money_lib
 from shop.core.graphql import (
     CountableConnection,
+    DecimalScalar,
     Money,
     SortDirection,
     connection_args,
@@ -247,8 +248,8 @@ ProductConnection = ProductNode._meta.connection
 
 
 class PriceRangeInput(graphene.InputObjectType):
-    gte = graphene.Decimal()
-    lte = graphene.Decimal()
+    gte = DecimalScalar()
+    lte = DecimalScalar()
 
 
 class ProductFilterInput(graphene.InputObjectType):
