@@ -209,7 +209,7 @@ def send_payout_failed_email(self, payout_id: int) -> bool:
             to=[user.email],
             context={
                 "designer": row.designer,
-                "amount": display_amount(
+                "amount": format_money(
                     services.money.from_minor(row.amount, row.currency), row.currency, user.language
                 ),
                 "last4": row.account_last4,
