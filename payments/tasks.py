@@ -11,12 +11,8 @@ from payments import payos_webhooks, services, webhooks
 from payments.gateways.base import GatewayError
 from payments.models import Dispute, PayosEvent, Refund, StripeEvent
 from shop.core.emails import send_templated_email
+from shop.core.money import format_money
 from shop.core.queueing import RETRY, TRANSIENT_ERRORS, enqueue
-
-
-def display_amount(amount, currency: str, language: str) -> str:
-    """150000 VND -> "150.000 ₫" (vi) / "150,000 VND" (en), like every email (shop.core.money)."""
-    return services.money.format_money(amount, currency, language)
 
 
 @shared_task(bind=True, **{**RETRY, "autoretry_for": (Exception,)})
@@ -113,9 +109,9 @@ def send_refund_email(self, refund_id: int) -> bool:
                 "refund": refund,
                 "order": refund.order,
                 "designer": refund.order.designer,
-                "refund_amount": display_amount(refund.amount, refund.currency, purchase.language),
-                "refunded_total": display_amount(refund.order.refunded_amount, refund.currency, purchase.language),
-                "order_total": display_amount(refund.order.total_amount, refund.currency, purchase.language),
+                "refund_amount": format_money(refund.amount, refund.currency, purchase.language),
+                "refunded_total": format_money(refund.order.refunded_amount, refund.currency, purchase.language),
+                "order_total": format_money(refund.order.total_amount, refund.currency, purchase.language),
             },
         )
         refund.email_sent_at = timezone.now()
@@ -143,8 +139,8 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
             context={
                 "dispute": dispute,
                 "purchase": dispute.payment.purchase,
-                "orders": [(o, display_amount(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
-                "amount": display_amount(
+                "orders": [(o, format_money(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
+                "amount": format_money(
                     services.money.from_minor(dispute.amount, dispute.currency),
                     dispute.currency,
                     settings.LANGUAGE_CODE,
@@ -216,7 +212,7 @@ def send_payout_failed_email(self, payout_id: int) -> bool:
             to=[user.email],
             context={
                 "designer": row.designer,
-                "amount": display_amount(
+                "amount": format_money(
                     services.money.from_minor(row.amount, row.currency), row.currency, user.language
                 ),
                 "last4": row.account_last4,
