@@ -162,6 +162,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Calendar days of sales tracking (daily rollups, series buckets, the weekly digest) are this zone's.
+MARKETPLACE_TIME_ZONE = env("MARKETPLACE_TIME_ZONE", default="Asia/Ho_Chi_Minh")
 
 # --- Money ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
@@ -257,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-abandoned-checkouts": {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
+    },
+    "flush-product-views": {
+        "task": "designers.tasks.flush_product_views",
+        "schedule": env.float("PRODUCT_VIEWS_FLUSH_SECONDS", default=60.0),
     },
 }
 
