@@ -5,6 +5,7 @@ from graphene_django import DjangoObjectType
 
 from designers import selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
+from designers.sales_types import DesignerSalesFields
 from payments.types import DesignerPayoutFields
 from shop.catalog.cache import designer_products
 from shop.catalog.types import (
@@ -73,7 +74,9 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
+class DesignerType(
+    DesignerSalesFields, DesignerPayoutFields, DesignerOrderFields, DesignerShippingFields, DjangoObjectType
+):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(

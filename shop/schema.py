@@ -4,6 +4,7 @@ import graphene
 
 from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
+from designers.sales_types import SalesQueries
 from payments.mutations import PaymentMutations
 from shop.accounts.mutations import AccountMutations, AccountQueries
 from shop.catalog.mutations import CatalogMutations
@@ -15,7 +16,9 @@ from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries
 
 
-class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
+class Query(
+    AccountQueries, DesignerQueries, SalesQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType
+):
     # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
     node = node_field()
 

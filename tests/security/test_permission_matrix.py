@@ -516,6 +516,48 @@ MATRIX: list[Row] = [
 ]
 
 
+# --- sales tracking ---------------------------------------------------------------------------
+# A designer's sales: the designer itself (myDesigner) and staff (designer(slug)); null for the
+# others. Designer A's order (270000: scarf, font, shipping) was paid in the world, today.
+SALES_PERIOD = '{from: "2022-01-01", to: "2030-12-31"}'
+
+
+def a_sales_visible_only_to_a_and_staff(value, w, role):
+    if role in ("designer_a", "staff"):
+        assert value["sales"]["orders"] == 1 and value["sales"]["grossSales"]["amount"] == "270000"
+    else:
+        assert value["sales"] is None
+    return True
+
+
+def own_sales_only(value, w, role):
+    expected = 1 if role == "designer_a" else 0  # another designer sees its own (empty) numbers
+    assert value["sales"]["orders"] == expected, value
+    return True
+
+
+MATRIX += [
+    Row(
+        "Query.myDesigner",
+        "{ myDesigner { id sales(period: %s, granularity: MONTH) { orders grossSales { amount } } } }" % SALES_PERIOD,
+        expect=roles(data(own_sales_only), anonymous=NULL, buyer=NULL, staff=NULL),
+    ),
+    Row(
+        "Query.designer",
+        "query($slug: String!) { designer(slug: $slug) { id sales(period: %s, granularity: MONTH) "
+        "{ orders grossSales { amount } topProducts(first: 5) { units } } } }" % SALES_PERIOD,
+        lambda w: {"slug": w.designer_a.slug},
+        expect=roles(data(a_sales_visible_only_to_a_and_staff)),
+    ),
+    Row(
+        "Query.marketplaceStats",
+        "{ marketplaceStats(period: %s, granularity: MONTH) { paidOrders grossMerchandiseValue { amount } "
+        "topDesigners(first: 3) { orders } } }" % SALES_PERIOD,
+        expect=roles(DENIED, staff=data(lambda v, w, r: v["paidOrders"] == 1)),
+    ),
+]
+
+
 # --- checkout and orders ------------------------------------------------------------------------
 # A checkout is reached by its token (a signed-in buyer's only by that buyer); an order by its
 # buyer, its designer and staff; the purchase token is the anonymous buyer's proof; download links
