@@ -31,3 +31,11 @@ def send_designer_status_email(self, change_id: int) -> bool:
         change.email_sent_at = timezone.now()
         change.save(update_fields=["email_sent_at"])
     return True
+
+
+@shared_task
+def flush_product_views() -> int:
+    """Celery beat: the product views buffered in Redis are written in bulk (designers/page_views.py)."""
+    from designers import page_views
+
+    return page_views.flush()

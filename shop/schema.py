@@ -4,6 +4,7 @@ import graphene
 
 from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
+from designers.sales_mutations import SalesMutations
 from designers.sales_types import SalesQueries
 from payments.mutations import PaymentMutations
 from shop.accounts.mutations import AccountMutations, AccountQueries
@@ -31,6 +32,7 @@ class Mutation(
     CheckoutMutations,
     OrderMutations,
     PaymentMutations,
+    SalesMutations,
     graphene.ObjectType,
 ):
     pass

@@ -555,6 +555,13 @@ MATRIX += [
         "topDesigners(first: 3) { orders } } }" % SALES_PERIOD,
         expect=roles(DENIED, staff=data(lambda v, w, r: v["paidOrders"] == 1)),
     ),
+    Row(
+        "Mutation.productViewRecord",
+        'mutation($id: ID!) { productViewRecord(productId: $id, anonymousId: "matrix-visitor-1") '
+        "{ recorded errors { code } } }",
+        lambda w: {"id": gid("Product", w.variant_a.product_id)},
+        expect=roles(data(lambda v, w, r: v["errors"] == [] and v["recorded"] is True)),
+    ),
 ]
 
 
