@@ -158,7 +158,7 @@ class BuyerDay(models.Model):
 
     day = models.DateField()
     currency = models.CharField(max_length=3)
-    buyer = models.CharField(max_length=80, help_text='"u:<user id>" or "e:<sha1 of the lower-cased email>".')
+    buyer = models.CharField(max_length=80, help_text='"u:<user id>" or "e:<sha256 of the lower-cased email>".')
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "currency", "buyer"], name="buyerday_unique")]

@@ -47,7 +47,7 @@ def buyer_key(*, user_id: int | None, email: str) -> str:
     """Who bought, for counting distinct buyers: the account, else the guest's email (hashed)."""
     if user_id:
         return f"u:{user_id}"
-    return "e:" + hashlib.sha1((email or "").strip().lower().encode()).hexdigest()
+    return "e:" + hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
 
 
 @dataclass(frozen=True)
