@@ -172,7 +172,9 @@ def _order(rnd, designer, variants, popularity, at, buyer, now) -> Order | None:
     )
     events = [OrderEvent(order=order, type="PLACED", created_at=at, data={"gateway": "dummy"})]
     if cancelled:
-        events.append(OrderEvent(order=order, type="EXPIRED", created_at=purchase.cancelled_at, data={"from": "UNPAID"}))
+        events.append(
+            OrderEvent(order=order, type="EXPIRED", created_at=purchase.cancelled_at, data={"from": "UNPAID"})
+        )
     else:
         Payment.objects.create(
             purchase=purchase,

@@ -19,7 +19,9 @@ class Migration(migrations.Migration):
                 ("currency", models.CharField(max_length=3)),
                 (
                     "buyer",
-                    models.CharField(help_text='"u:<user id>" or "e:<sha256 of the lower-cased email>".', max_length=80),
+                    models.CharField(
+                        help_text='"u:<user id>" or "e:<sha256 of the lower-cased email>".', max_length=80
+                    ),
                 ),
             ],
             options={

@@ -300,9 +300,10 @@ def test_sales_rollups_and_page_views_are_seeded_from_the_orders(seeded, db):
     assert SalesDay.objects.aggregate(s=Sum("gross"))["s"] == int(paid.aggregate(s=Sum("total_amount"))["s"])
     assert SalesDay.objects.aggregate(s=Sum("orders"))["s"] == paid.count()
     assert SalesDay.objects.aggregate(s=Sum("refunds"))["s"] == int(paid.aggregate(s=Sum("refunded_amount"))["s"])
-    assert SalesDay.objects.aggregate(s=Sum("units"))["s"] == OrderLine.objects.filter(order__in=paid).aggregate(
-        s=Sum("quantity")
-    )["s"]
+    assert (
+        SalesDay.objects.aggregate(s=Sum("units"))["s"]
+        == OrderLine.objects.filter(order__in=paid).aggregate(s=Sum("quantity"))["s"]
+    )
     lines = OrderLine.objects.filter(order__in=paid).aggregate(s=Sum("total_amount"))["s"]
     assert ProductSalesDay.objects.aggregate(s=Sum("revenue"))["s"] == int(lines)
     order = paid.order_by("pk").first()

@@ -56,7 +56,9 @@ def test_seed_demo_gives_each_demo_designer_months_of_sales(gql, media_storage):
     sellers = Designer.objects.filter(user__email__endswith="@demo.rethink.market", status="APPROVED")
     assert sellers.count() >= 3
     for designer in sellers:
-        result = gql(load_operation("designer/MySales.graphql"), {"period": period, "granularity": "WEEK"}, user=designer.user)
+        result = gql(
+            load_operation("designer/MySales.graphql"), {"period": period, "granularity": "WEEK"}, user=designer.user
+        )
         sales = result["data"]["myDesigner"]["sales"]
         assert sales["orders"] >= 15, (designer.display_name, sales["orders"])
         assert int(sales["netEarnings"]["amount"]) > 0 and sales["views"] > sales["orders"]
