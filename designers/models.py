@@ -29,6 +29,8 @@ class Designer(models.Model):
     )
     # Platform commission as a fraction (0.15 = 15%); None uses settings.PLATFORM_COMMISSION_RATE.
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    # The Monday email with last week's sales (designers/digest.py); the designer switches it off.
+    weekly_digest = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -162,3 +164,16 @@ class BuyerDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "currency", "buyer"], name="buyerday_unique")]
+
+
+class WeeklyDigest(models.Model):
+    """One designer's digest of one week (Monday ``week_start`` to Sunday): written once (unique),
+    then sent once (``sent_at``, under the row's lock), however often beat fires."""
+
+    designer = models.ForeignKey(Designer, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["designer", "week_start"], name="weeklydigest_unique")]

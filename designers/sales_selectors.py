@@ -167,12 +167,17 @@ def designer_sales(user, designer: Designer, *, start: date, end: date, granular
     if not can_see_sales(user, designer):
         raise PermissionDenied()
     check_period(start, end, granularity)
+    return sales_report(designer.pk, start=start, end=end, granularity=granularity, currency=currency)
+
+
+def sales_report(designer_id: int, *, start: date, end: date, granularity: str, currency: str) -> SalesReport:
+    """:func:`designer_sales` without the caller's checks (the weekly digest, exports)."""
     series, totals = _series(
-        SalesDay.objects.filter(designer_id=designer.pk, currency=currency),
+        SalesDay.objects.filter(designer_id=designer_id, currency=currency),
         start,
         end,
         granularity,
-        views=ProductViewDay.objects.filter(designer_id=designer.pk),
+        views=ProductViewDay.objects.filter(designer_id=designer_id),
     )
     return SalesReport(
         currency=currency,
@@ -181,7 +186,7 @@ def designer_sales(user, designer: Designer, *, start: date, end: date, granular
         granularity=granularity,
         series=series,
         totals=totals,
-        designer_id=designer.pk,
+        designer_id=designer_id,
     )
 
 

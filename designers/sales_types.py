@@ -180,6 +180,14 @@ class DesignerSalesFields:
         description="How the shop sells: the designer itself and staff only (null for anyone else). " + RULES,
     )
 
+    weekly_digest = graphene.Boolean(
+        description="Monday's email with last week's sales is on (designerUpdate switches it); the designer itself "
+        "and staff only."
+    )
+
+    def resolve_weekly_digest(root, info):
+        return root.weekly_digest if selectors.can_see_sales(current_user(info), root) else None
+
     def resolve_sales(root, info, period, granularity="DAY", currency=None):
         user = current_user(info)
         if not selectors.can_see_sales(user, root):

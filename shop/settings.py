@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
     },
+    "queue-weekly-digests": {
+        "task": "designers.tasks.queue_weekly_digests",
+        "schedule": 3600.0,
+    },
     "flush-product-views": {
         "task": "designers.tasks.flush_product_views",
         "schedule": env.float("PRODUCT_VIEWS_FLUSH_SECONDS", default=60.0),
