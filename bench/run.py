@@ -688,8 +688,7 @@ def explain(scenario: Scenario, pools: Pools, url: str) -> dict | None:
 
 def get_tokens(api: Server, pools: Pools) -> None:
     """Sign in as the designer with the most orders (``seller``) and as staff (``staff``)."""
-    from bench.seed import PASSWORD
-    from bench.seed.generate import EMAIL_DOMAIN
+    from bench.seed import EMAIL_DOMAIN, PASSWORD
 
     document = (ROOT / "graphql/operations/account/TokenCreate.graphql").read_text()
     for key, email in (("seller", pools.seller_email), ("staff", f"staff@{EMAIL_DOMAIN}")):

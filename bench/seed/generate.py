@@ -30,6 +30,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
 from bench.seed import (
+    EMAIL_DOMAIN,
     PASSWORD,
     words,
 )
@@ -40,7 +41,6 @@ from shop.core.storage import private_storage
 from shop.core.text import vietnamese_slug
 from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
 
-EMAIL_DOMAIN = "bench.rethink.market"
 DAY = 86400.0
 MONTH = 30.4375 * DAY
 
