@@ -30,7 +30,7 @@ class Designer(models.Model):
     # Platform commission as a fraction (0.15 = 15%); None uses settings.PLATFORM_COMMISSION_RATE.
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     # The Monday email with last week's sales (designers/digest.py); the designer switches it off.
-    weekly_digest = models.BooleanField(default=True)
+    weekly_digest = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,12 +13,20 @@ from shop.catalog.queries import CatalogQueries
 from shop.checkout.mutations import CheckoutMutations
 from shop.checkout.queries import CheckoutQueries
 from shop.core.graphql import node_field
+from shop.orders.export_types import ExportMutations, ExportQueries
 from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries
 
 
 class Query(
-    AccountQueries, DesignerQueries, SalesQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType
+    AccountQueries,
+    DesignerQueries,
+    SalesQueries,
+    CatalogQueries,
+    CheckoutQueries,
+    OrderQueries,
+    ExportQueries,
+    graphene.ObjectType,
 ):
     # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
     node = node_field()
@@ -33,6 +41,7 @@ class Mutation(
     OrderMutations,
     PaymentMutations,
     SalesMutations,
+    ExportMutations,
     graphene.ObjectType,
 ):
     pass

@@ -169,6 +169,10 @@ MARKETPLACE_TIME_ZONE = env("MARKETPLACE_TIME_ZONE", default="Asia/Ho_Chi_Minh")
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
 
 # --- Checkout and orders ---
+# CSV exports (shop/orders/exports.py): download links' lifetime, rows read per batch, retention.
+EXPORT_LINK_TTL_SECONDS = env.int("EXPORT_LINK_TTL_SECONDS", default=86400)
+EXPORT_BATCH_SIZE = env.int("EXPORT_BATCH_SIZE", default=2000)
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 CHECKOUT_MAX_LINE_QUANTITY = env.int("CHECKOUT_MAX_LINE_QUANTITY", default=99)
 CHECKOUT_MAX_LINES = env.int("CHECKOUT_MAX_LINES", default=50)
 SHIPPING_METHODS_MAX_PER_DESIGNER = env.int("SHIPPING_METHODS_MAX_PER_DESIGNER", default=20)
@@ -263,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "queue-weekly-digests": {
         "task": "designers.tasks.queue_weekly_digests",
         "schedule": 3600.0,
+    },
+    "purge-exports": {
+        "task": "shop.orders.tasks.purge_exports",
+        "schedule": 86400.0,
     },
     "flush-product-views": {
         "task": "designers.tasks.flush_product_views",

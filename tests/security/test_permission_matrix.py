@@ -536,6 +536,13 @@ def own_sales_only(value, w, role):
     return True
 
 
+def _export_of_a(world: World):
+    """Designer A's own export (staff's exports are theirs alone too)."""
+    from shop.orders.models import ExportJob
+
+    return ExportJob.objects.create(user=world.designer_a.user, designer=world.designer_a, kind="ORDERS")
+
+
 MATRIX += [
     Row(
         "Query.myDesigner",
@@ -554,6 +561,29 @@ MATRIX += [
         "{ marketplaceStats(period: %s, granularity: MONTH) { paidOrders grossMerchandiseValue { amount } "
         "topDesigners(first: 3) { orders } } }" % SALES_PERIOD,
         expect=roles(DENIED, staff=data(lambda v, w, r: v["paidOrders"] == 1)),
+    ),
+    Row(
+        "Mutation.ordersExport",
+        "mutation { ordersExport { exportJob { id status } errors { code } } }",
+        expect=roles(data(no_errors), anonymous=DENIED, buyer=DENIED),
+    ),
+    Row(
+        "Mutation.salesExport",
+        "mutation { salesExport(period: %s, granularity: MONTH) { exportJob { id status } errors { code } } }"
+        % SALES_PERIOD,
+        expect=roles(data(no_errors), anonymous=DENIED, buyer=DENIED),
+    ),
+    Row(
+        "Query.exportJob",
+        "query($id: ID!) { exportJob(id: $id) { id status url } }",
+        lambda w: {"id": gid("ExportJob", _export_of_a(w).pk)},  # made inside each role's savepoint
+        expect=roles(NULL, designer_a=DATA),
+    ),
+    Row(
+        "Node.ExportJob",
+        "query($id: ID!) { node(id: $id) { id ... on ExportJob { status } } }",
+        lambda w: {"id": gid("ExportJob", _export_of_a(w).pk)},
+        expect=roles(NULL, designer_a=DATA),
     ),
     Row(
         "Mutation.productViewRecord",
