@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from designers import digest
 from designers.models import WeeklyDigest
+from shop.core import money
 
 
 class Command(BaseCommand):
@@ -31,9 +32,11 @@ class Command(BaseCommand):
         for designer in designers:
             state = "already sent" if designer.pk in sent else "would send"
             report = digest.build(designer, week)
+            totals = report.this_week.totals
+            net = money.format_money(money.from_minor(totals.net, report.currency), report.currency, "en")
             self.stdout.write(
                 f"  {state}: {designer.display_name} <{designer.user.email}> ({designer.user.language}): "
-                f"{report.this_week.totals.orders} orders, net {report.this_week.totals.net}"
+                f"{totals.orders} orders, net earnings {net}"
             )
         if designers:
             first = designers[0]
