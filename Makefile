@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format backup restore check-money worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install run test lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# ruff (lint and format check), configured in pyproject.toml.
+# ruff (lint and format check), then the import contracts (lint-imports: the dependency direction
+# of docs/architecture.md), all configured in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -64,6 +66,11 @@ restore: install
 # Read-only: purchases, orders, refunds, transfers and the ledger agree (exit 1 on any difference).
 check-money: install
 	$(BIN)/python manage.py check_money
+
+# Fault scenarios with real processes (reliability/run.py): their own PostgreSQL and Redis servers,
+# two API instances, two Celery workers; a few minutes. RELIABILITY_ARGS="--only redis" picks some.
+reliability: install
+	$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
 
 clean-db:
 	rm -rf .pgdata

@@ -3,11 +3,14 @@ from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from designers import selectors
+from designers import errors, selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
 from designers.sales_types import DesignerSalesFields
 from payments.types import DesignerPayoutFields
+from shop.catalog import selectors as catalog_selectors
 from shop.catalog.cache import designer_products
+from shop.catalog.queries import list_columns, list_relations, product_filters, sort_kwargs, wants_private
+from shop.catalog.selectors import visible_products, with_list_relations
 from shop.catalog.types import (
     ImageFieldsMixin,
     ProductConnection,
@@ -22,11 +25,11 @@ from shop.core.graphql import (
     CountableConnection,
     connection_args,
     current_user,
+    error_codes,
     paginate,
     permission_denied,
     selected_fields,
 )
-from shop.core.images import IMAGE_ERROR_CODES
 from shop.orders.fields import DesignerOrderFields
 
 
@@ -40,15 +43,7 @@ class DesignerStatusEnum(graphene.Enum):
     SUSPENDED = "SUSPENDED"
 
 
-class DesignerErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    UNIQUE = "UNIQUE"
-    NOT_FOUND = "NOT_FOUND"
-    ALREADY_APPLIED = "ALREADY_APPLIED"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    SELF_DECISION = "SELF_DECISION"
-    NOT_APPROVED = "NOT_APPROVED"
+DesignerErrorCode = error_codes(errors.DesignerErrorCode)
 
 
 class DesignerStatusChangeType(graphene.ObjectType):
@@ -119,9 +114,6 @@ class DesignerType(
     )
 
     def resolve_products(root, info, filter=None, sort_by=None, **page):
-        from shop.catalog import selectors as catalog_selectors
-        from shop.catalog.queries import product_filters, sort_kwargs, wants_private
-
         user = current_user(info)
         kwargs = product_filters(filter)
         kwargs.pop("designer_id", None)
@@ -131,8 +123,8 @@ class DesignerType(
         qs = catalog_selectors.designer_products(
             user,
             root,
-            columns=catalog_selectors.list_columns(node),
-            relations=catalog_selectors.list_relations(node),
+            columns=list_columns(node),
+            relations=list_relations(node),
             **sort_kwargs(sort_by),
             **kwargs,
         )
@@ -152,10 +144,7 @@ DesignerConnection = DesignerType._meta.connection
 
 # --- portfolio -------------------------------------------------------------------------------------
 
-PortfolioErrorCode = graphene.Enum(
-    "PortfolioErrorCode",
-    [(code, code) for code in ("REQUIRED", "INVALID", "NOT_FOUND", "LIMIT_REACHED", *IMAGE_ERROR_CODES)],
-)
+PortfolioErrorCode = error_codes(errors.PortfolioErrorCode)
 
 
 class PortfolioImageType(ImageFieldsMixin, DjangoObjectType):
@@ -201,8 +190,6 @@ class PortfolioItemType(DjangoObjectType):
         if "products" in getattr(root, "_prefetched_objects_cache", {}):
             products = root.products.all()  # prefetched with the caller's visibility
         else:
-            from shop.catalog.selectors import visible_products, with_list_relations
-
             products = with_list_relations(visible_products(current_user(info)).filter(portfolio_items=root))
         return paginate_nested(products, ProductConnection, **page)
 

@@ -24,6 +24,8 @@ from functools import lru_cache
 import orjson
 from django.conf import settings
 from django.core.cache import caches
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -31,11 +33,11 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from graphene_django.settings import graphene_settings
 from graphql.error import GraphQLSyntaxError
 
 from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
-from shop.accounts import tokens
-from shop.core import ratelimit, readcache
+from shop.core import hooks, ratelimit, readcache
 from shop.core.errors import PermissionDenied
 from shop.core.execution import FastExecutionContext
 from shop.core.query_limits import Limits, analyze
@@ -98,9 +100,8 @@ def _rate_limited_response(exc: ratelimit.RateLimited) -> JsonResponse:
 
 @lru_cache(maxsize=1)
 def _project_schema():
-    from shop.schema import schema
-
-    return schema.graphql_schema
+    # The project's schema, named by settings (GRAPHENE["SCHEMA"]): core imports no app's types.
+    return graphene_settings.SCHEMA.graphql_schema
 
 
 def _schema():
@@ -236,8 +237,30 @@ def strip_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
+# The database could not be reached (restarting, failing over, out of connections): the request is
+# answered at once with a retryable 503, never a hang and never an INTERNAL_ERROR.
+DATABASE_DOWN = (DatabaseOperationalError, DatabaseInterfaceError)
+RETRY_AFTER_SECONDS = 2
+
+
+def _service_unavailable_error() -> dict:
+    return {
+        "message": _("The service is briefly unavailable. Please try again in a moment."),
+        "extensions": {"code": "SERVICE_UNAVAILABLE", "retryable": True, "requestId": get_request_id()},
+    }
+
+
+def _service_unavailable_response() -> HttpResponse:
+    response = JsonResponse({"errors": [_service_unavailable_error()]}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> dict:
     original = error.original_error
+    if isinstance(original, DATABASE_DOWN):
+        logger.warning("database unavailable (request %s): %s", get_request_id(), original)
+        return {**_service_unavailable_error(), "locations": error.formatted.get("locations"), "path": error.path}
     if original is None or isinstance(original, GraphQLError):
         formatted = error.formatted
         formatted["message"] = strip_suggestions(formatted["message"])
@@ -297,6 +320,9 @@ class GraphQLView(View):
             return response
         except ratelimit.RateLimited as exc:
             return _rate_limited_response(exc)
+        except DATABASE_DOWN as exc:
+            logger.warning("database unavailable (request %s): %s", get_request_id(), exc)
+            return _service_unavailable_response()
         except Exception:
             logger.exception("unexpected error in GraphQL view (request %s)", get_request_id())
             return JsonResponse(
@@ -418,10 +444,10 @@ class GraphQLView(View):
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise BadRequest(_("Use `Authorization: Bearer <access token>`."), 401, "INVALID_TOKEN")
-        try:
-            request.user = tokens.user_for_access_token(token.strip())
-        except tokens.InvalidToken:
+        user = hooks.bearer_user.one()(token.strip())
+        if user is None:
             raise BadRequest(_("The access token is invalid or expired."), 401, "INVALID_TOKEN")
+        request.user = user
 
     def _handle(self, request) -> HttpResponse:
         ratelimit.check_request(request)
@@ -499,7 +525,7 @@ class GraphQLView(View):
             and "HTTP_AUTHORIZATION" not in request.META
             and operation.operation == OperationType.QUERY
             and analysis.root_fields
-            and set(analysis.root_fields) <= readcache.CACHEABLE_ROOT_FIELDS
+            and readcache.cacheable_root_fields(analysis.root_fields)
         ):
             found = readcache.lookup(
                 readcache.entry_key(
@@ -528,6 +554,8 @@ class GraphQLView(View):
             response["errors"] = [format_error(e) for e in result.errors]
             if result.data is None and all(not e.path for e in result.errors):
                 status = 400  # variables did not coerce, nothing executed
+            if any(isinstance(e.original_error, DATABASE_DOWN) for e in result.errors):
+                status = 503
         if result.data is not None or status == 200:
             response["data"] = result.data
         if status == 200:
@@ -535,15 +563,15 @@ class GraphQLView(View):
         body = orjson.dumps(response)
         dependencies = getattr(request, "_read_dependencies", None)
         if found is not None and dependencies is not None and status == 200 and not result.errors:
-            # Lists, searches and "not found" answers change whenever anything is published.
-            if (
-                set(analysis.root_fields) & {"products", "designers", "categories"}
-                or None in (result.data or {}).values()
-            ):
+            # Lists and searches (as registered) and "not found" answers change whenever anything
+            # is published.
+            dependencies.keys.update(readcache.root_field_keys(analysis.root_fields))
+            if None in (result.data or {}).values():
                 dependencies.keys.add(readcache.LISTING)
-            if set(analysis.root_fields) & {"categories", "category"}:
-                dependencies.keys.add(readcache.CATEGORIES)
             etag = readcache.store(found, body, dependencies)
             if etag is not None:
                 return _public_response(request, body, etag, "MISS")
-        return _private(HttpResponse(body, status=status, content_type="application/json"))
+        response = _private(HttpResponse(body, status=status, content_type="application/json"))
+        if status == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
