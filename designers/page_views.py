@@ -24,10 +24,13 @@ from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from designers.errors import ProductViewErrorCode
 from designers.models import ProductViewDay
 from designers.sales import local_day
 from shop.core import ratelimit
+from shop.core.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,27 @@ def _script(client):
     if script is None:
         script = client.__dict__["_rethink_view_script"] = client.register_script(_RECORD)
     return script
+
+
+def record_product_view(*, user, product_id: int, anonymous_id: str | None) -> bool:
+    """A storefront's view of a product: the visitor is the signed-in ``user``, else the client's
+    ``anonymous_id`` (8-100 characters, required then). A product the caller cannot see (or that
+    does not exist) is NOT_FOUND. Returns whether the view was counted (see :func:`record_view`)."""
+    from shop.catalog.selectors import visible_products
+
+    signed_in = user is not None and user.is_authenticated
+    if not signed_in:
+        anonymous_id = (anonymous_id or "").strip()
+        if not anonymous_id:
+            raise ServiceError(ProductViewErrorCode.REQUIRED, _("Give an anonymous visitor id."), "anonymousId")
+        if not 8 <= len(anonymous_id) <= 100:
+            raise ServiceError(
+                ProductViewErrorCode.INVALID, _("The anonymous visitor id must be 8 to 100 characters."), "anonymousId"
+            )
+    if not visible_products(user if signed_in else None).filter(pk=product_id).exists():
+        raise ServiceError(ProductViewErrorCode.NOT_FOUND, _("Product not found."), "productId")
+    visitor = visitor_key(user_id=user.pk if signed_in else None, anonymous_id=anonymous_id)
+    return record_view(product_id=product_id, visitor=visitor)
 
 
 def record_view(*, product_id: int, visitor: str, now: datetime | None = None) -> bool:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import graphene
-from django.utils.translation import gettext as _
 
-from designers import page_views
-from shop.core.errors import ServiceError
-from shop.core.graphql import BaseMutation, current_user, error_type, parse_global_id
+from designers import errors, page_views
+from shop.core.graphql import BaseMutation, current_user, error_codes, error_type
+from shop.core.ids import decode_id
 
-
-class ProductViewErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
+ProductViewErrorCode = error_codes(errors.ProductViewErrorCode)
 
 
 ProductViewError = error_type("ProductViewError", ProductViewErrorCode)
@@ -35,21 +30,9 @@ class ProductViewRecord(BaseMutation):
 
     @classmethod
     def perform(cls, root, info, product_id, anonymous_id=None):
-        from shop.catalog.selectors import visible_products
-
-        user = current_user(info)
-        if user is None:
-            anonymous_id = (anonymous_id or "").strip()
-            if not anonymous_id:
-                raise ServiceError("REQUIRED", _("Give an anonymous visitor id."), "anonymousId")
-            if not 8 <= len(anonymous_id) <= 100:
-                raise ServiceError("INVALID", _("The anonymous visitor id must be 8 to 100 characters."), "anonymousId")
-        parsed = parse_global_id(product_id, "Product")
-        pk = parsed[1] if parsed else None
-        if pk is None or not visible_products(user).filter(pk=pk).exists():
-            raise ServiceError("NOT_FOUND", _("Product not found."), "productId")
-        visitor = page_views.visitor_key(user_id=user.pk if user else None, anonymous_id=anonymous_id)
-        return cls(recorded=page_views.record_view(product_id=pk, visitor=visitor))
+        pk = decode_id(product_id, "Product", field="productId", code=errors.ProductViewErrorCode.NOT_FOUND)
+        recorded = page_views.record_product_view(user=current_user(info), product_id=pk, anonymous_id=anonymous_id)
+        return cls(recorded=recorded)
 
 
 class SalesMutations(graphene.ObjectType):

@@ -21,6 +21,7 @@ from django.db.models import Count, F, IntegerField, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
 
+from designers.errors import SalesErrorCode
 from designers.models import Designer, DesignerStatusChange, ProductSalesDay, ProductViewDay, SalesDay
 from designers.sales import marketplace_zone
 from shop.core.errors import PermissionDenied, ServiceError
@@ -35,15 +36,17 @@ def check_period(start: date, end: date, granularity: str) -> None:
     """A period is refused with a code: INVALID_PERIOD (from after to, unknown granularity),
     PERIOD_TOO_LONG (more than 3 years at DAY, more than 10 years at any granularity)."""
     if granularity not in GRANULARITIES:
-        raise ServiceError("INVALID_PERIOD", _("Unknown granularity."), "granularity")
+        raise ServiceError(SalesErrorCode.INVALID_PERIOD, _("Unknown granularity."), "granularity")
     if start > end:
-        raise ServiceError("INVALID_PERIOD", _("The period must not end before it starts."), "period")
+        raise ServiceError(SalesErrorCode.INVALID_PERIOD, _("The period must not end before it starts."), "period")
     days = (end - start).days + 1
     if days > MAX_DAYS:
-        raise ServiceError("PERIOD_TOO_LONG", _("A period can be at most 10 years long."), "period")
+        raise ServiceError(SalesErrorCode.PERIOD_TOO_LONG, _("A period can be at most 10 years long."), "period")
     if granularity == DAY and days > MAX_DAYS_AT_DAY:
         raise ServiceError(
-            "PERIOD_TOO_LONG", _("Daily figures cover at most 3 years: choose WEEK or MONTH."), "granularity"
+            SalesErrorCode.PERIOD_TOO_LONG,
+            _("Daily figures cover at most 3 years: choose WEEK or MONTH."),
+            "granularity",
         )
 
 

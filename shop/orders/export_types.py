@@ -11,8 +11,8 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from designers.sales_types import SalesGranularity, SalesPeriodInput
-from shop.core.graphql import BaseMutation, current_user, error_type, parse_global_id, require_user
-from shop.orders import exports
+from shop.core.graphql import BaseMutation, current_user, error_codes, error_type, parse_global_id, require_user
+from shop.orders import errors, exports
 from shop.orders.models import ExportJob
 from shop.orders.types import OrderFilterInput, filter_kwargs
 
@@ -35,11 +35,7 @@ class ExportKindEnum(graphene.Enum):
     SALES = "SALES"
 
 
-class ExportErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    INVALID_PERIOD = "INVALID_PERIOD"
-    PERIOD_TOO_LONG = "PERIOD_TOO_LONG"
+ExportErrorCode = error_codes(errors.ExportErrorCode)
 
 
 ExportError = error_type("ExportError", ExportErrorCode)
