@@ -8,8 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("designers", "0004_weekly_digest"),
-        ("orders", "0002_purchase_cancel_and_email_marks"),
+        ("designers", "0005_weekly_digest"),
+        ("orders", "0003_download_voided_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0003_product_search"),
-        ("designers", "0002_portfolioitem_portfolioimage"),
+        ("designers", "0003_designer_public_slug_unique"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("designers", "0003_sales_rollups"),
+        ("designers", "0004_sales_rollups"),
     ]
 
     operations = [
