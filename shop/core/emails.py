@@ -9,7 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-SUPPORTED = ("vi", "en")
+from shop.core.languages import supported_language
 
 
 def send_templated_email(
@@ -25,7 +25,7 @@ def send_templated_email(
     """``inline_images``: PNG images shown in the HTML as ``<img src="cid:<key>">`` (the message
     becomes multipart/related); ``headers``: extra headers (e.g. a fixed Message-ID); ``connection``: another email backend
     connection than the configured one."""
-    language = language if language in SUPPORTED else "vi"
+    language = supported_language(language)
     base = f"emails/{name}/{language}"
     context = {**context, "public_url": settings.PUBLIC_URL, "lang": language}
     with translation.override(language):
