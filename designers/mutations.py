@@ -72,6 +72,7 @@ class DesignerUpdateInput(graphene.InputObjectType):
     bio = graphene.String()
     city = graphene.String()
     links = graphene.List(graphene.NonNull(graphene.String))
+    weekly_digest = graphene.Boolean(description="Monday's email with last week's sales (on by default).")
 
 
 class DesignerUpdate(DesignerMutation):
