@@ -5,6 +5,7 @@ import graphene
 from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
 from payments.mutations import PaymentMutations
+from payments.queries import PaymentQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
 from shop.catalog.mutations import CatalogMutations
 from shop.catalog.queries import CatalogQueries
@@ -15,7 +16,15 @@ from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries
 
 
-class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
+class Query(
+    PaymentQueries,
+    AccountQueries,
+    DesignerQueries,
+    CatalogQueries,
+    CheckoutQueries,
+    OrderQueries,
+    graphene.ObjectType,
+):
     # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
     node = node_field()
 

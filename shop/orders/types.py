@@ -18,6 +18,8 @@ class OrderStatusEnum(graphene.Enum):
 
     UNPAID = "UNPAID"
     PAID = "PAID"
+    UNFULFILLED_COD = "UNFULFILLED_COD"
+    FULFILLED_COD = "FULFILLED_COD"
     FULFILLED = "FULFILLED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
@@ -31,6 +33,7 @@ class PurchaseStatusEnum(graphene.Enum):
 
     UNPAID = "UNPAID"
     PAID = "PAID"
+    PAY_ON_DELIVERY = "PAY_ON_DELIVERY"
     CANCELLED = "CANCELLED"
 
 
@@ -39,6 +42,7 @@ class OrderErrorCode(graphene.Enum):
     INVALID = "INVALID"
     NOT_FOUND = "NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    NOT_SHIPPED = "NOT_SHIPPED"
 
 
 # --- who is looking -------------------------------------------------------------------------------
