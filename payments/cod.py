@@ -17,6 +17,7 @@ Each is one transaction (purchase, then order locked, as every money movement on
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from payments import ledger
@@ -40,15 +41,16 @@ def _email_buyer(order_id: int) -> None:
 
 
 def _update_payment(purchase_id: int) -> None:
-    """The purchase's COD payment: SUCCEEDED once any of its orders was collected, CANCELLED when
-    every order was refused or cancelled."""
+    """The purchase's COD payment says what was captured: SUCCEEDED for the cash collected so far
+    (its amount: the totals of the orders collected; the refused ones were never paid), CANCELLED
+    when every order was refused or cancelled before any was collected."""
     statuses = set(Order.objects.filter(purchase_id=purchase_id).values_list("status", flat=True))
-    collected = Order.objects.filter(purchase_id=purchase_id, paid_at__isnull=False).exists()
+    collected = Order.objects.filter(purchase_id=purchase_id, paid_at__isnull=False).aggregate(
+        total=Sum("total_amount")
+    )
     payments = Payment.objects.filter(purchase_id=purchase_id, gateway=COD_GATEWAY)
-    if collected:
-        payments.exclude(status=Payment.Status.SUCCEEDED).update(
-            status=Payment.Status.SUCCEEDED, updated_at=timezone.now()
-        )
+    if collected["total"] is not None:
+        payments.update(status=Payment.Status.SUCCEEDED, amount=collected["total"], updated_at=timezone.now())
     elif statuses <= {OrderStatus.CANCELLED}:
         payments.filter(status=Payment.Status.PENDING).update(
             status=Payment.Status.CANCELLED, updated_at=timezone.now()

@@ -17,7 +17,7 @@ class PurchaseStatus(models.TextChoices):
     UNPAID = "UNPAID", "Unpaid"
     PAID = "PAID", "Paid"
     # Cash on delivery: placed, each order paid to its courier when it arrives (nothing expires).
-    PAY_ON_DELIVERY = "PAY_ON_DELIVERY", "To be paid on delivery"
+    AWAITING_COD = "AWAITING_COD", "Awaiting cash on delivery"
     CANCELLED = "CANCELLED", "Cancelled"
 
 
@@ -38,7 +38,7 @@ class Purchase(models.Model):
     currency = models.CharField(max_length=3, default="VND")
     total_amount = _money_field()
     status = models.CharField(
-        max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.UNPAID, db_index=True
+        max_length=12, choices=PurchaseStatus.choices, default=PurchaseStatus.UNPAID, db_index=True
     )
     gateway = models.CharField(max_length=32)
     shipping_address = models.JSONField(null=True, blank=True)

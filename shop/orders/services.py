@@ -168,7 +168,7 @@ def place_purchase(*, summary, user: User | None, gateway_id: str, pays_on_deliv
     the caller, in id order) into one UNPAID purchase with one order per designer, and take the
     stock. Runs inside the caller's transaction; a constant number of queries whatever the size.
 
-    ``pays_on_delivery`` (cash on delivery): the purchase is PAY_ON_DELIVERY and never expires, its
+    ``pays_on_delivery`` (cash on delivery): the purchase is AWAITING_COD and never expires, its
     orders UNFULFILLED_COD (to ship, to be paid on delivery); the buyer and the designers are
     emailed after commit."""
     checkout = summary.checkout
@@ -176,7 +176,7 @@ def place_purchase(*, summary, user: User | None, gateway_id: str, pays_on_deliv
     purchase_status, order_status = PurchaseStatus.UNPAID, S.UNPAID
     expires_at = now + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES)
     if pays_on_delivery:
-        purchase_status, order_status, expires_at = PurchaseStatus.PAY_ON_DELIVERY, S.UNFULFILLED_COD, None
+        purchase_status, order_status, expires_at = PurchaseStatus.AWAITING_COD, S.UNFULFILLED_COD, None
     buyer = checkout.user if checkout.user_id else user
     address = checkout.shipping_address if summary.requires_shipping else None
     purchase = Purchase.objects.create(
@@ -627,7 +627,7 @@ COD_OPEN_STATUSES = (S.UNFULFILLED_COD, S.FULFILLED_COD)
 def _close_cod_purchase(purchase: Purchase, now) -> None:
     """A cash-on-delivery purchase whose orders are all collected or cancelled (and not all
     cancelled) is PAID."""
-    if purchase.status != PurchaseStatus.PAY_ON_DELIVERY:
+    if purchase.status != PurchaseStatus.AWAITING_COD:
         return
     statuses = set(Order.objects.filter(purchase=purchase).values_list("status", flat=True))
     if statuses & set(COD_OPEN_STATUSES) or statuses <= {S.CANCELLED}:

@@ -68,7 +68,7 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
         if (
             purchase is None
             or purchase.confirmation_email_sent_at is not None
-            or purchase.status not in (PurchaseStatus.PAID, PurchaseStatus.PAY_ON_DELIVERY)
+            or purchase.status not in (PurchaseStatus.PAID, PurchaseStatus.AWAITING_COD)
         ):
             return False
         language = purchase.language
@@ -80,7 +80,7 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
             to=[purchase.email],
             context={
                 "purchase": purchase,
-                "cod": purchase.status == PurchaseStatus.PAY_ON_DELIVERY,
+                "cod": purchase.status == PurchaseStatus.AWAITING_COD,
                 "parts": parts,
                 "numbers": ", ".join(p["number"] for p in parts),
                 "total": format_money(purchase.total_amount, purchase.currency, language),

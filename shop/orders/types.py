@@ -33,7 +33,7 @@ class PurchaseStatusEnum(graphene.Enum):
 
     UNPAID = "UNPAID"
     PAID = "PAID"
-    PAY_ON_DELIVERY = "PAY_ON_DELIVERY"
+    AWAITING_COD = "AWAITING_COD"
     CANCELLED = "CANCELLED"
 
 
