@@ -370,6 +370,7 @@ RATE_LIMITS = {
     "checkoutComplete": "10/60",
     "designerPayoutOnboard": "10/60",  # each call asks Stripe for a new link
     "orderRefund": "30/60",
+    "designerBankAccountSet": "10/3600",  # where payouts go: a stolen session must not probe or churn it
 }
 if TESTING:
     # The suite sends many requests from 127.0.0.1: generous limits; rate-limit tests lower them.
