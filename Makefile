@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format backup restore check-money worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install run test lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ restore: install
 # Read-only: purchases, orders, refunds, transfers and the ledger agree (exit 1 on any difference).
 check-money: install
 	$(BIN)/python manage.py check_money
+
+# Fault scenarios with real processes (reliability/run.py): their own PostgreSQL and Redis servers,
+# two API instances, two Celery workers; a few minutes. RELIABILITY_ARGS="--only redis" picks some.
+reliability: install
+	$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
 
 clean-db:
 	rm -rf .pgdata
