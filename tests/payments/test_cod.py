@@ -21,7 +21,7 @@ from shop.checkout.models import Checkout
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, Purchase
 from tests.commerce import Buyer, digital_variant_factory, make_seller  # noqa: F401 (fixture)
-from tests.conftest import load_operation, make_user
+from tests.conftest import load_operation, make_designer, make_user
 from tests.factories import make_product, make_variant
 from tests.payments.helpers import ledger_of, make_purchase, order_gid, start_payment
 
@@ -373,3 +373,34 @@ def test_order_states_are_in_the_api_contract():
     statuses = schema.graphql_schema.get_type("OrderStatus").values
     assert {"UNFULFILLED_COD", "FULFILLED_COD"} <= set(statuses)
     assert "AWAITING_COD" in schema.graphql_schema.get_type("PurchaseStatus").values
+
+
+def test_designers_with_debts_costs_the_same_for_one_debtor_or_three(gql, db):
+    """N+1-free: the debts are one aggregate query, the designers one more, whatever their number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = make_user(staff=True)
+
+    def owe(designer, amount):
+        ledger.record(
+            designer_id=designer.pk, kind="COMMISSION", amount=-amount, currency="VND", reference=f"debt-{designer.pk}"
+        )
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            result = gql(DEBTS, user=staff)
+        assert "errors" not in result, result
+        return result["data"]["designersWithDebts"]["totalCount"], len(queries.captured_queries)
+
+    owe(make_designer(display_name="A"), 1000)
+    one, queries_one = count()
+    for name, amount in (("B", 3000), ("C", 2000)):
+        owe(make_designer(display_name=name), amount)
+    make_designer(display_name="D")  # owes nothing
+    three, queries_three = count()
+    assert (one, three) == (1, 3) and queries_one == queries_three
+    names = [
+        e["node"]["designer"]["displayName"] for e in gql(DEBTS, user=staff)["data"]["designersWithDebts"]["edges"]
+    ]
+    assert names == ["B", "C", "A"]  # largest debt first
