@@ -404,3 +404,41 @@ def test_designers_with_debts_costs_the_same_for_one_debtor_or_three(gql, db):
         e["node"]["designer"]["displayName"] for e in gql(DEBTS, user=staff)["data"]["designersWithDebts"]["edges"]
     ]
     assert names == ["B", "C", "A"]  # largest debt first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_collect_and_refuse_racing_on_one_order_record_one_outcome():
+    """Four threads collect and refuse the same shipped order at once: exactly one wins (the
+    purchase, then the order, is locked), the ledger has the outcome once, the others are told
+    INVALID_TRANSITION and wrote nothing."""
+    from payments import cod
+    from shop.core.errors import ServiceError
+    from tests.checkout.test_concurrency import run_together
+
+    designer = make_designer(display_name="Hà")
+    purchase = make_purchase((designer, [(200000, 1)]), gateway="cod")
+    Purchase.objects.filter(pk=purchase.pk).update(status="AWAITING_COD")
+    Payment.objects.create(
+        purchase=purchase, gateway="cod", amount=purchase.total_amount, currency="VND", idempotency_key="purchase-x"
+    )
+    order = purchase.orders.get()
+    Order.objects.filter(pk=order.pk).update(status="FULFILLED_COD")
+
+    def attempt(i):
+        if i % 2:
+            return cod.refuse(order_id=order.pk, actor=designer.user, reason="Khách không nhận")
+        return cod.collect(order_id=order.pk, actor=designer.user)
+
+    results = run_together(4, attempt)
+    won = [r for r in results if isinstance(r, Order)]
+    lost = [r for r in results if isinstance(r, ServiceError)]
+    assert len(won) == 1 and len(lost) == 3, results
+    assert {e.errors[0].code for e in lost} == {"INVALID_TRANSITION"}
+    order.refresh_from_db()
+    outcome_events = OrderEvent.objects.filter(order=order, type__in=["COD_COLLECTED", "COD_REFUSED"])
+    assert outcome_events.count() == 1
+    if order.status == "DELIVERED":
+        assert sorted(LedgerEntry.objects.values_list("kind", flat=True)) == ["COD_COLLECTED", "COMMISSION", "SALE"]
+    else:
+        assert order.status == "CANCELLED" and LedgerEntry.objects.count() == 0
+    assert_money_invariant()
