@@ -442,3 +442,31 @@ def test_collect_and_refuse_racing_on_one_order_record_one_outcome():
     else:
         assert order.status == "CANCELLED" and LedgerEntry.objects.count() == 0
     assert_money_invariant()
+
+
+def test_a_real_worker_sends_each_cod_email_once(celery_worker):
+    """Placed, shipped, collected: a real Celery worker on Redis sends the buyer's confirmation, the
+    designer's new-order email, the shipping notice and the receipt, each once."""
+    from tests.conftest import GraphQLClient, wait_for
+
+    gql = GraphQLClient()
+    ha, ha_ship = make_seller("Hà")
+    vase = make_variant(product=make_product(designer=ha, name="Bình gốm"), price=400000, stock=5)
+    user = make_user(email="mai@example.com")
+    buyer = Buyer(gql, user)
+    done = buyer.complete(buyer.ready([(vase, 1)], [ha_ship]), "cod")
+    assert done["errors"] == []
+    purchase = Purchase.objects.get(token=done["purchase"]["token"])
+    order = purchase.orders.get()
+    wait_for(lambda: Purchase.objects.filter(pk=purchase.pk, confirmation_email_sent_at__isnull=False).exists())
+    wait_for(lambda: Order.objects.filter(pk=order.pk, designer_email_sent_at__isnull=False).exists())
+    order_services.fulfill_order(order_id=order.pk, actor=ha.user, carrier="GHN", tracking_number="GHN9")
+    wait_for(lambda: Order.objects.filter(pk=order.pk, shipped_email_sent_at__isnull=False).exists())
+    assert gql(COLLECT, {"id": order_gid(order)}, user=ha.user)["data"]["orderCodCollect"]["errors"] == []
+    wait_for(lambda: Order.objects.filter(pk=order.pk, cod_email_sent_at__isnull=False).exists())
+    to_buyer = sorted(m.subject for m in mail.outbox if m.to == ["mai@example.com"])
+    assert len(to_buyer) == 3, to_buyer  # confirmation, shipped, receipt
+    assert len([m for m in mail.outbox if m.to == [ha.user.email]]) == 1
+    from payments.tasks import send_cod_outcome_email
+
+    assert send_cod_outcome_email(order.pk) is False  # delivered again: nothing sent twice
