@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from designers.models import Designer
+from payments.errors import PaymentErrorCode
 from payments.models import BankAccount, BankAccountChange
 from shop.accounts.models import User
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
@@ -95,20 +96,22 @@ def _clean(bank_bin, account_number, account_holder) -> tuple[Bank, str, str]:
     errors: list[FieldError] = []
     bank = bank_by_bin(str(bank_bin or "").strip())
     if bank is None:
-        errors.append(FieldError("INVALID_BANK", _("Choose a bank from the list of Vietnamese banks."), "bankBin"))
+        errors.append(
+            FieldError(PaymentErrorCode.INVALID_BANK, _("Choose a bank from the list of Vietnamese banks."), "bankBin")
+        )
     number = re.sub(r"[\s.-]", "", str(account_number or ""))
     if not number:
-        errors.append(FieldError("REQUIRED", _("This field is required."), "accountNumber"))
+        errors.append(FieldError(PaymentErrorCode.REQUIRED, _("This field is required."), "accountNumber"))
     elif not ACCOUNT_NUMBER_RE.match(number):
         # never echo the number back
-        errors.append(FieldError("INVALID", _("An account number has 6 to 19 digits."), "accountNumber"))
+        errors.append(FieldError(PaymentErrorCode.INVALID, _("An account number has 6 to 19 digits."), "accountNumber"))
     holder = normalise_holder(account_holder)
     if not holder:
-        errors.append(FieldError("REQUIRED", _("This field is required."), "accountHolder"))
+        errors.append(FieldError(PaymentErrorCode.REQUIRED, _("This field is required."), "accountHolder"))
     elif len(holder) > HOLDER_MAX_LENGTH or not HOLDER_RE.match(holder):
         errors.append(
             FieldError(
-                "INVALID",
+                PaymentErrorCode.INVALID,
                 _("Write the account holder's name as the bank shows it: letters and spaces only."),
                 "accountHolder",
             )
@@ -133,7 +136,9 @@ def set_bank_account(*, actor: User, bank_bin, account_number, account_holder) -
     try:
         encrypted = encrypt(number)
     except NotConfigured:
-        raise ServiceError("BANK_ACCOUNTS_NOT_CONFIGURED", _("Bank accounts cannot be saved on this server yet."), None)
+        raise ServiceError(
+            PaymentErrorCode.BANK_ACCOUNTS_NOT_CONFIGURED, _("Bank accounts cannot be saved on this server yet."), None
+        )
     account = BankAccount.objects.filter(designer=designer).first()
     previous_bin, previous_last4 = (account.bank_bin, account.account_last4) if account else ("", "")
     if account is None:
