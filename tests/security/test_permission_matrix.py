@@ -701,10 +701,10 @@ def _add_cod(world: World) -> None:
             "ward": "Hoàn Kiếm",
             "province": "Hà Nội",
         },
-        lines=[{"variant_id": gid("ProductVariant", world.variant_a.pk), "quantity": 1}],
+        lines=[{"variant_id": world.variant_a.pk, "quantity": 1}],
     )
     checkout_services.set_shipping_method(
-        token=checkout.token, user=world.buyer, shipping_method_id=gid("ShippingMethod", world.shipping_a.pk)
+        token=checkout.token, user=world.buyer, shipping_method_id=world.shipping_a.pk
     )
     from shop.orders.models import Order
 
