@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from designers import cache
+from designers import cache, tasks
 from designers.errors import DesignerErrorCode, PortfolioErrorCode
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
@@ -63,9 +63,7 @@ def _record(
     change = DesignerStatusChange.objects.create(
         designer=designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason
     )
-    from designers.tasks import send_designer_status_email
-
-    transaction.on_commit(lambda: send_designer_status_email.delay(change.pk))
+    transaction.on_commit(lambda: tasks.send_designer_status_email.delay(change.pk))
     return change
 
 

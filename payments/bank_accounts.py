@@ -15,11 +15,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -27,35 +24,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from designers.models import Designer
+from payments import tasks
+from payments.banks import Bank, bank_by_bin, banks
 from payments.errors import PaymentErrorCode
 from payments.models import BankAccount, BankAccountChange
 from shop.accounts.models import User
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
 from shop.core.text import fold
 
-BANKS_FILE = Path(__file__).resolve().parent / "data" / "vn_banks.json"
 ACCOUNT_NUMBER_RE = re.compile(r"^[0-9]{6,19}$")
 HOLDER_RE = re.compile(r"^[A-Z][A-Z ]*$")
 HOLDER_MAX_LENGTH = 100
-
-
-@dataclass(frozen=True)
-class Bank:
-    bin: str
-    short_name: str
-    code: str
-    name: str
-
-
-@cache
-def banks() -> tuple[Bank, ...]:
-    """The shipped list of Vietnamese banks, in file order."""
-    with BANKS_FILE.open(encoding="utf-8") as fh:
-        return tuple(Bank(**row) for row in json.load(fh))
-
-
-def bank_by_bin(bank_bin: str) -> Bank | None:
-    return next((b for b in banks() if b.bin == bank_bin), None)
 
 
 # --- encryption ---------------------------------------------------------------------------------
@@ -65,7 +44,7 @@ class NotConfigured(Exception):
     pass
 
 
-def _fernet() -> MultiFernet:
+def encryption() -> MultiFernet:
     keys = [k.strip() for k in (settings.BANK_ACCOUNT_ENCRYPTION_KEY or "").split(",") if k.strip()]
     development = settings.DEBUG or getattr(settings, "TESTING", False)
     if not keys or (not development and keys[0] == getattr(settings, "_DEV_BANK_ACCOUNT_KEY", None)):
@@ -77,11 +56,11 @@ def _fernet() -> MultiFernet:
 
 
 def encrypt(number: str) -> str:
-    return _fernet().encrypt(number.encode()).decode()
+    return encryption().encrypt(number.encode()).decode()
 
 
 def decrypt(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode()
+    return encryption().decrypt(token.encode()).decode()
 
 
 # --- cleaning -----------------------------------------------------------------------------------
@@ -159,12 +138,7 @@ def set_bank_account(*, actor: User, bank_bin, account_number, account_holder) -
     )
     change_id = change.pk
 
-    def email():
-        from payments.tasks import send_bank_account_changed_email
-
-        send_bank_account_changed_email.delay(change_id)
-
-    transaction.on_commit(email)
+    transaction.on_commit(lambda: tasks.send_bank_account_changed_email.delay(change_id))
     return account
 
 

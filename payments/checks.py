@@ -3,13 +3,13 @@
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
+from payments.bank_accounts import NotConfigured, encryption
+
 
 @register(Tags.security, deploy=True)
 def bank_account_key_is_set(app_configs, **kwargs):
-    from payments.bank_accounts import NotConfigured, _fernet
-
     try:
-        _fernet()
+        encryption()
     except NotConfigured as exc:
         return [
             Warning(

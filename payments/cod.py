@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from payments import ledger
+from payments import ledger, tasks
 from payments.models import LedgerEntry, Payment
 from payments.services import COD_GATEWAY, record_orders_paid
 from shop.accounts.models import User
@@ -32,12 +32,7 @@ K = LedgerEntry.Kind
 
 
 def _email_buyer(order_id: int) -> None:
-    def queue():
-        from payments.tasks import send_cod_outcome_email
-
-        send_cod_outcome_email.delay(order_id)
-
-    transaction.on_commit(queue)
+    transaction.on_commit(lambda: tasks.send_cod_outcome_email.delay(order_id))
 
 
 def _update_payment(purchase_id: int) -> None:

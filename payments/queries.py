@@ -2,7 +2,7 @@ import graphene
 from django.conf import settings
 
 from payments import selectors
-from payments.bank_accounts import banks
+from payments.banks import banks
 from payments.types import BankType, DesignerDebtConnection, DesignerDebtType
 from shop.core import money
 from shop.core.graphql import Money, connection_args, paginate, require_staff

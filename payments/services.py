@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import ledger
+from payments import ledger, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -182,9 +182,7 @@ def _in_ledger(order: Order) -> bool:
 
 def _settle_later(order_id: int):
     def queue():
-        from payments.tasks import settle_order_task
-
-        settle_order_task.delay(order_id)
+        tasks.settle_order_task.delay(order_id)
 
     return queue
 
@@ -499,9 +497,7 @@ def sync_payout_account(
         designer_id = account.designer_id
 
         def queue():
-            from payments.tasks import settle_designer_task
-
-            settle_designer_task.delay(designer_id)
+            tasks.settle_designer_task.delay(designer_id)
 
         transaction.on_commit(queue)
     return account
@@ -693,9 +689,7 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
     refund_id = refund.pk
 
     def email():
-        from payments.tasks import send_refund_email
-
-        send_refund_email.delay(refund_id)
+        tasks.send_refund_email.delay(refund_id)
 
     transaction.on_commit(email)
     if not _in_ledger(order):
@@ -889,9 +883,7 @@ def record_dispute(
         pk = dispute.pk
 
         def email():
-            from payments.tasks import send_dispute_email
-
-            send_dispute_email.delay(pk)
+            tasks.send_dispute_email.delay(pk)
 
         transaction.on_commit(email)
     return dispute

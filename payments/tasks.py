@@ -8,9 +8,11 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from payments import services, webhooks
+from payments.banks import bank_by_bin
 from payments.gateways.base import GatewayError
-from payments.models import Dispute, Refund, StripeEvent
+from payments.models import BankAccountChange, Dispute, Refund, StripeEvent
 from shop.core.emails import send_templated_email
+from shop.orders.models import Order, OrderStatus
 
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
 
@@ -132,8 +134,6 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
 def send_cod_outcome_email(self, order_id: int) -> bool:
     """Tell the buyer that a cash-on-delivery order was paid at the door (a receipt) or, refused,
     cancelled; once."""
-    from shop.orders.models import Order, OrderStatus
-
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -169,9 +169,6 @@ def send_cod_outcome_email(self, order_id: int) -> bool:
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_bank_account_changed_email(self, change_id: int) -> bool:
     """Tell the designer its payout bank account was set or changed (last four digits only), once."""
-    from payments.bank_accounts import bank_by_bin
-    from payments.models import BankAccountChange
-
     with transaction.atomic():
         change = (
             BankAccountChange.objects.select_for_update(of=("self",))

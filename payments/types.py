@@ -4,7 +4,8 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
 
-from payments import errors, selectors
+from payments import bank_accounts, errors, selectors
+from payments.banks import Bank, bank_by_bin
 from payments.models import LedgerEntry, Refund
 from shop.core import money
 from shop.core.graphql import CountableConnection, Money, connection_args, current_user, error_codes, paginate
@@ -122,8 +123,6 @@ class DesignerBankAccountType(graphene.ObjectType):
     updated_at = graphene.DateTime(required=True)
 
     def resolve_bank(root, info):
-        from payments.bank_accounts import Bank, bank_by_bin
-
         return bank_by_bin(root.bank_bin) or Bank(bin=root.bank_bin, short_name=root.bank_bin, code="", name="")
 
     def resolve_account_number_last4(root, info):
@@ -236,9 +235,7 @@ class DesignerPayoutFields:
         return bool(account and account.payouts_enabled)
 
     def resolve_bank_account(root, info):
-        from payments.bank_accounts import bank_account_of
-
-        return bank_account_of(current_user(info), root)
+        return bank_accounts.bank_account_of(current_user(info), root)
 
     def resolve_balance(root, info, currency=None):
         currency = (currency or settings.DEFAULT_CURRENCY).upper()

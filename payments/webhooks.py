@@ -17,7 +17,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments import services
+from payments import services, tasks
 from payments.gateways.base import Notification
 from payments.models import Payment, StripeEvent, Transfer
 from shop.core import money
@@ -62,9 +62,7 @@ def store_event(notification: Notification) -> tuple[StripeEvent, bool]:
 
 def _queue(event_pk: int):
     def queue():
-        from payments.tasks import process_stripe_event
-
-        process_stripe_event.delay(event_pk)
+        tasks.process_stripe_event.delay(event_pk)
 
     return queue
 
@@ -168,12 +166,10 @@ def payment_intent_succeeded(event: StripeEvent, pi: dict) -> None:
 
 def _resume_deferred(payment_intent: str):
     def resume():
-        from payments.tasks import process_stripe_event
-
         for pk in StripeEvent.objects.filter(
             payment_intent=payment_intent, status=StripeEvent.Status.DEFERRED
         ).values_list("pk", flat=True):
-            process_stripe_event.delay(pk)
+            tasks.process_stripe_event.delay(pk)
 
     return resume
 

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shop.accounts import reset_tokens, tokens
+from shop.accounts import reset_tokens, tasks, tokens
 from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
 from shop.core.errors import FieldError, ServiceError
@@ -238,9 +238,7 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
     if PasswordResetRequest.objects.filter(user=user, created_at__gte=since).exists():
         return
     request = PasswordResetRequest.objects.create(user=user, ip=(ip or "")[:64])
-    from shop.accounts.tasks import send_password_reset_email
-
-    transaction.on_commit(lambda: send_password_reset_email.delay(request.pk))
+    transaction.on_commit(lambda: tasks.send_password_reset_email.delay(request.pk))
 
 
 @transaction.atomic
