@@ -6,8 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Settings default to production (DEBUG off: a secret key is required, the dummy gateway is off). The
+# development targets below ask for development mode explicitly; `make check-deploy` and the
+# benchmarked server run in production mode.
+DEV := DEBUG=true
 
-.PHONY: install run test lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install run test audit lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +23,17 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 run: install
-	$(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
+	$(DEV) $(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(DEV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The GraphQL-over-HTTP spec audit (graphql-http's auditServer, version pinned in
+# tests/http_audit/package-lock.json) against the API started as production runs it; fails on any
+# MUST or SHOULD failure. Needs node and npm.
+audit: install
+	npm ci --prefix tests/http_audit --no-audit --no-fund --silent
+	$(BIN)/python tests/http_audit/run.py
 
 # ruff (lint and format check), then the import contracts (lint-imports: the dependency direction
 # of docs/architecture.md), all configured in pyproject.toml.
@@ -36,15 +47,15 @@ format: install
 	$(BIN)/ruff format .
 
 worker: install
-	$(BIN)/celery -A shop worker --beat --loglevel INFO
+	$(DEV) $(BIN)/celery -A shop worker --beat --loglevel INFO
 
 schema: install
-	$(BIN)/python manage.py export_schema
+	$(DEV) $(BIN)/python manage.py export_schema
 
 # Extract every translatable message into locale/vi/LC_MESSAGES/django.po (translations kept), then
 # compile django.mo. Needs GNU gettext (apt install gettext); commit both files, so that machines
 # without gettext run the translated app. No database is touched (hence the placeholder URL).
-MESSAGES_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}
+MESSAGES_ENV := $(DEV) DATABASE_URL=$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}
 messages: install
 	$(MESSAGES_ENV) $(BIN)/python manage.py makemessages -l vi --no-obsolete --add-location file --ignore tests --ignore locale
 	$(MESSAGES_ENV) $(BIN)/python manage.py compilemessages -l vi
@@ -78,11 +89,11 @@ clean-db:
 
 # Benchmarks (docs/benchmarks.md): need DATABASE_URL (a PostgreSQL database of their own).
 bench-seed: install
-	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_bench --reference --reset
+	$(DEV) $(BIN)/python manage.py migrate --noinput -v0
+	$(DEV) $(BIN)/python manage.py seed_bench --reference --reset
 
 bench: install
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(DEV) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-quick: install
-	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+	$(DEV) $(BIN)/python -m bench.run --quick $(BENCH_ARGS)

@@ -5,7 +5,7 @@ from graphql_relay import from_global_id
 
 from payments import bank_accounts, cod, services
 from payments.types import DesignerBankAccountType, PaymentErrorCode, RefundType
-from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.core.graphql import BaseMutation, DecimalScalar, error_type, require_user
 from shop.core.ids import decode_id
 from shop.orders.mutations import OrderMutation
 from shop.orders.types import OrderType
@@ -59,7 +59,7 @@ class OrderRefundLineInput(graphene.InputObjectType):
 
 class OrderRefundInput(graphene.InputObjectType):
     lines = graphene.List(graphene.NonNull(OrderRefundLineInput), description="Refund these lines at their unit price.")
-    amount = graphene.Decimal(description="Or refund this amount (in the order's currency).")
+    amount = DecimalScalar(description="Or refund this amount (in the order's currency).")
     reason = graphene.String()
     restock = graphene.Boolean(description="Put the refunded lines' physical goods back in stock (with `lines`).")
 

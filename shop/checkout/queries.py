@@ -3,19 +3,19 @@ import graphene
 from payments.gateways import enabled_gateways
 from shop.checkout import selectors
 from shop.checkout.types import CheckoutType, OfferedGateway, PaymentGatewayType
-from shop.core.graphql import current_user
+from shop.core.graphql import UUIDScalar, current_user
 
 
 class CheckoutQueries(graphene.ObjectType):
     checkout = graphene.Field(
         CheckoutType,
-        token=graphene.UUID(required=True),
+        token=UUIDScalar(required=True),
         description="A checkout by its token (a signed-in buyer's checkout only for that buyer).",
     )
     payment_gateways = graphene.List(
         graphene.NonNull(PaymentGatewayType),
         required=True,
-        checkout_token=graphene.UUID(
+        checkout_token=UUIDScalar(
             description="A checkout: each gateway then says whether it can take it, and why not "
             "(e.g. cash on delivery: VND only, shipped goods only, up to COD_MAX_AMOUNT, every designer "
             "accepting it). An unknown token is treated as no checkout."
