@@ -5,9 +5,11 @@ from django.contrib import admin
 from payments.models import (
     BankAccount,
     BankAccountChange,
+    BankPayout,
     Dispute,
     LedgerEntry,
     Payment,
+    PayosEvent,
     PayoutAccount,
     Refund,
     StripeEvent,
@@ -57,8 +59,8 @@ class TransferAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "order", "amount", "currency", "source", "actor", "psp_reference")
-    list_filter = ("source", "gateway")
+    list_display = ("created_at", "order", "amount", "currency", "source", "owed", "owed_sent_at", "actor")
+    list_filter = ("source", "gateway", "owed")
     search_fields = ("order__number", "psp_reference")
 
 
@@ -103,3 +105,20 @@ class BankAccountChangeAdmin(ReadOnlyAdmin):
     )
     search_fields = ("designer__display_name",)
     list_select_related = ("designer", "actor")
+
+
+@admin.register(PayosEvent)
+class PayosEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_id", "order_code", "amount", "status", "attempts", "error")
+    list_filter = ("status",)
+    search_fields = ("event_id", "order_code")
+
+
+@admin.register(BankPayout)
+class BankPayoutAdmin(ReadOnlyAdmin):
+    """Only the last four digits of an account number are ever stored here."""
+
+    list_display = ("created_at", "kind", "designer", "refund", "run", "amount", "to_bin", "account_last4", "status")
+    list_filter = ("kind", "status", "run")
+    search_fields = ("reference_id", "provider_id", "designer__display_name")
+    list_select_related = ("designer",)
