@@ -12,14 +12,10 @@ from payments.banks import bank_by_bin
 from payments.gateways.base import GatewayError
 from payments.models import BankAccountChange, Dispute, PayosEvent, Refund, StripeEvent
 from shop.core.emails import send_templated_email
+from shop.core.money import format_money
 from shop.orders.models import Order, OrderStatus
 
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
-
-
-def display_amount(amount, currency: str, language: str) -> str:
-    """150000 VND -> "150.000 ₫" (vi) / "150,000 VND" (en), like every email (shop.core.money)."""
-    return services.money.format_money(amount, currency, language)
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, **RETRY)
@@ -110,9 +106,9 @@ def send_refund_email(self, refund_id: int) -> bool:
                 "refund": refund,
                 "order": refund.order,
                 "designer": refund.order.designer,
-                "refund_amount": display_amount(refund.amount, refund.currency, purchase.language),
-                "refunded_total": display_amount(refund.order.refunded_amount, refund.currency, purchase.language),
-                "order_total": display_amount(refund.order.total_amount, refund.currency, purchase.language),
+                "refund_amount": format_money(refund.amount, refund.currency, purchase.language),
+                "refunded_total": format_money(refund.order.refunded_amount, refund.currency, purchase.language),
+                "order_total": format_money(refund.order.total_amount, refund.currency, purchase.language),
             },
         )
         refund.email_sent_at = timezone.now()
@@ -140,8 +136,8 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
             context={
                 "dispute": dispute,
                 "purchase": dispute.payment.purchase,
-                "orders": [(o, display_amount(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
-                "amount": display_amount(
+                "orders": [(o, format_money(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
+                "amount": format_money(
                     services.money.from_minor(dispute.amount, dispute.currency),
                     dispute.currency,
                     settings.LANGUAGE_CODE,
@@ -179,7 +175,7 @@ def send_cod_outcome_email(self, order_id: int) -> bool:
             context={
                 "order": order,
                 "designer": order.designer,
-                "total": display_amount(order.total_amount, order.currency, language),
+                "total": format_money(order.total_amount, order.currency, language),
                 "reason": (refusal.data.get("reason") if refusal else "") or "",
                 "purchase_url": f"{settings.PUBLIC_URL.rstrip('/')}/purchases/{purchase.token}",
             },
@@ -284,7 +280,7 @@ def send_payout_failed_email(self, payout_id: int) -> bool:
             to=[user.email],
             context={
                 "designer": row.designer,
-                "amount": display_amount(
+                "amount": format_money(
                     services.money.from_minor(row.amount, row.currency), row.currency, user.language
                 ),
                 "last4": row.account_last4,
