@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import bank_payouts, ledger, tasks
+from payments import bank_payouts, ledger, rollups, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -143,6 +143,7 @@ def record_orders_paid(orders: list[Order], *, settle: bool = True) -> int:
     the caller queues each order's settlement itself (``settle_order_task``) after commit."""
     entries = [entry for order in orders for entry in _sale_entries(order)]
     LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
+    rollups.orders_paid(orders, entries)  # the sales rollups, in this transaction (payments/rollups.py)
     if settle:
         for order in orders:
             transaction.on_commit(_settle_later(order.pk))
@@ -761,6 +762,7 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
         reference=f"commission-refund:{refund.idempotency_key}",
         description=f"Commission given back on the refund of order {order.number}",
     )
+    rollups.refund_made(order, refund)
     transaction.on_commit(_settle_later(order.pk))
 
 
@@ -863,6 +865,10 @@ def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
             description=f"Commission given back on the dispute of order {order.number}",
         )
         transaction.on_commit(_settle_later(order.pk))
+    rollups.dispute_moved(
+        (f"dispute:{dispute.dispute_id}:order-{o.pk}", f"commission-dispute:{dispute.dispute_id}:order-{o.pk}")
+        for o in orders
+    )
 
 
 def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
@@ -886,6 +892,10 @@ def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
             description=f"Commission due again on order {order.number}",
         )
         transaction.on_commit(_settle_later(order.pk))
+    rollups.dispute_moved(
+        (f"dispute-won:{dispute.dispute_id}:order-{o.pk}", f"commission-dispute-won:{dispute.dispute_id}:order-{o.pk}")
+        for o in orders
+    )
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ import graphene
 
 from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
+from designers.sales_mutations import SalesMutations
+from designers.sales_types import SalesQueries
 from payments.mutations import PaymentMutations
 from payments.queries import PaymentQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
@@ -12,6 +14,7 @@ from shop.catalog.queries import CatalogQueries
 from shop.checkout.mutations import CheckoutMutations
 from shop.checkout.queries import CheckoutQueries
 from shop.core.graphql import node_field
+from shop.orders.export_types import ExportMutations, ExportQueries
 from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries
 
@@ -20,9 +23,11 @@ class Query(
     PaymentQueries,
     AccountQueries,
     DesignerQueries,
+    SalesQueries,
     CatalogQueries,
     CheckoutQueries,
     OrderQueries,
+    ExportQueries,
     graphene.ObjectType,
 ):
     # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
@@ -37,6 +42,8 @@ class Mutation(
     CheckoutMutations,
     OrderMutations,
     PaymentMutations,
+    SalesMutations,
+    ExportMutations,
     graphene.ObjectType,
 ):
     pass

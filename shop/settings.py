@@ -177,11 +177,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Calendar days of sales tracking (daily rollups, series buckets, the weekly digest) are this zone's.
+MARKETPLACE_TIME_ZONE = env("MARKETPLACE_TIME_ZONE", default="Asia/Ho_Chi_Minh")
 
 # --- Money ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
 
 # --- Checkout and orders ---
+# CSV exports (shop/orders/exports.py): download links' lifetime, rows read per batch, retention.
+EXPORT_LINK_TTL_SECONDS = env.int("EXPORT_LINK_TTL_SECONDS", default=86400)
+EXPORT_BATCH_SIZE = env.int("EXPORT_BATCH_SIZE", default=2000)
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 CHECKOUT_MAX_LINE_QUANTITY = env.int("CHECKOUT_MAX_LINE_QUANTITY", default=99)
 CHECKOUT_MAX_LINES = env.int("CHECKOUT_MAX_LINES", default=50)
 SHIPPING_METHODS_MAX_PER_DESIGNER = env.int("SHIPPING_METHODS_MAX_PER_DESIGNER", default=20)
@@ -272,6 +278,18 @@ CELERY_BEAT_SCHEDULE = {
     "purge-abandoned-checkouts": {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
+    },
+    "queue-weekly-digests": {
+        "task": "designers.tasks.queue_weekly_digests",
+        "schedule": 3600.0,
+    },
+    "purge-exports": {
+        "task": "shop.orders.tasks.purge_exports",
+        "schedule": 86400.0,
+    },
+    "flush-product-views": {
+        "task": "designers.tasks.flush_product_views",
+        "schedule": env.float("PRODUCT_VIEWS_FLUSH_SECONDS", default=60.0),
     },
     "retry-failed-payos-events": {
         "task": "payments.tasks.retry_failed_payos_events",

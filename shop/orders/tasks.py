@@ -4,6 +4,8 @@ still unpaid past their time."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +15,8 @@ from shop.core.emails import send_templated_email
 from shop.core.money import format_money
 from shop.orders import hooks, selectors, services
 from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict:
@@ -158,3 +162,24 @@ def expire_unpaid_purchases() -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): cancel unpaid purchases past PURCHASE_EXPIRY_MINUTES and
     return their stock."""
     return services.expire_unpaid_purchases()
+
+
+@shared_task(bind=True, acks_late=True)
+def run_export(self, job_id: int) -> bool:
+    """Write an export's CSV (shop/orders/exports.py); a failure marks the job FAILED."""
+    from shop.orders import exports
+
+    try:
+        return exports.run(job_id)
+    except Exception as exc:
+        logger.exception("export %s failed", job_id)
+        exports.fail(job_id, f"{type(exc).__name__}: {exc}")
+        return False
+
+
+@shared_task
+def purge_exports() -> int:
+    """Daily: exports older than EXPORT_RETENTION_DAYS are deleted with their files."""
+    from shop.orders import exports
+
+    return exports.purge()

@@ -523,6 +523,85 @@ MATRIX: list[Row] = [
 ]
 
 
+# --- sales tracking ---------------------------------------------------------------------------
+# A designer's sales: the designer itself (myDesigner) and staff (designer(slug)); null for the
+# others. Designer A's order (270000: scarf, font, shipping) was paid in the world, today.
+SALES_PERIOD = '{from: "2022-01-01", to: "2030-12-31"}'
+
+
+def a_sales_visible_only_to_a_and_staff(value, w, role):
+    if role in ("designer_a", "staff"):
+        assert value["sales"]["orders"] == 1 and value["sales"]["grossSales"]["amount"] == "270000"
+    else:
+        assert value["sales"] is None
+    return True
+
+
+def own_sales_only(value, w, role):
+    expected = 1 if role == "designer_a" else 0  # another designer sees its own (empty) numbers
+    assert value["sales"]["orders"] == expected, value
+    return True
+
+
+def _export_of_a(world: World):
+    """Designer A's own export (staff's exports are theirs alone too)."""
+    from shop.orders.models import ExportJob
+
+    return ExportJob.objects.create(user=world.designer_a.user, designer=world.designer_a, kind="ORDERS")
+
+
+MATRIX += [
+    Row(
+        "Query.myDesigner",
+        "{ myDesigner { id sales(period: %s, granularity: MONTH) { orders grossSales { amount } } } }" % SALES_PERIOD,
+        expect=roles(data(own_sales_only), anonymous=NULL, buyer=NULL, staff=NULL),
+    ),
+    Row(
+        "Query.designer",
+        "query($slug: String!) { designer(slug: $slug) { id sales(period: %s, granularity: MONTH) "
+        "{ orders grossSales { amount } topProducts(first: 5) { units } } } }" % SALES_PERIOD,
+        lambda w: {"slug": w.designer_a.slug},
+        expect=roles(data(a_sales_visible_only_to_a_and_staff)),
+    ),
+    Row(
+        "Query.marketplaceStats",
+        "{ marketplaceStats(period: %s, granularity: MONTH) { paidOrders grossMerchandiseValue { amount } "
+        "topDesigners(first: 3) { orders } } }" % SALES_PERIOD,
+        expect=roles(DENIED, staff=data(lambda v, w, r: v["paidOrders"] == 1)),
+    ),
+    Row(
+        "Mutation.ordersExport",
+        "mutation { ordersExport { exportJob { id status } errors { code } } }",
+        expect=roles(data(no_errors), anonymous=DENIED, buyer=DENIED),
+    ),
+    Row(
+        "Mutation.salesExport",
+        "mutation { salesExport(period: %s, granularity: MONTH) { exportJob { id status } errors { code } } }"
+        % SALES_PERIOD,
+        expect=roles(data(no_errors), anonymous=DENIED, buyer=DENIED),
+    ),
+    Row(
+        "Query.exportJob",
+        "query($id: ID!) { exportJob(id: $id) { id status url } }",
+        lambda w: {"id": gid("ExportJob", _export_of_a(w).pk)},  # made inside each role's savepoint
+        expect=roles(NULL, designer_a=DATA),
+    ),
+    Row(
+        "Node.ExportJob",
+        "query($id: ID!) { node(id: $id) { id ... on ExportJob { status } } }",
+        lambda w: {"id": gid("ExportJob", _export_of_a(w).pk)},
+        expect=roles(NULL, designer_a=DATA),
+    ),
+    Row(
+        "Mutation.productViewRecord",
+        'mutation($id: ID!) { productViewRecord(productId: $id, anonymousId: "matrix-visitor-1") '
+        "{ recorded errors { code } } }",
+        lambda w: {"id": gid("Product", w.variant_a.product_id)},
+        expect=roles(data(lambda v, w, r: v["errors"] == [] and v["recorded"] is True)),
+    ),
+]
+
+
 # --- checkout and orders ------------------------------------------------------------------------
 # A checkout is reached by its token (a signed-in buyer's only by that buyer); an order by its
 # buyer, its designer and staff; the purchase token is the anonymous buyer's proof; download links
