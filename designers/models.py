@@ -33,6 +33,8 @@ class Designer(models.Model):
     )
     # Platform commission as a fraction (0.15 = 15%); None uses settings.PLATFORM_COMMISSION_RATE.
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    # False: purchases including this designer's products are not offered cash on delivery.
+    accepts_cash_on_delivery = models.BooleanField(default=True, db_default=True)
     # The Monday email with last week's sales (designers/digest.py); the designer switches it off.
     weekly_digest = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -84,7 +84,7 @@ class DesignerType(
         name = "Designer"
         interfaces = (relay.Node,)
         connection_class = CountableConnection
-        fields = ("id", "slug", "display_name", "bio", "city", "created_at")
+        fields = ("id", "slug", "display_name", "bio", "city", "created_at", "accepts_cash_on_delivery")
 
     def resolve_status(root, info):
         return str(root.status)

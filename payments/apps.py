@@ -13,3 +13,5 @@ class PaymentsConfig(AppConfig):
         order_hooks.paid_followups.register(tasks.queue_settlements)
         order_hooks.paid_before_expiry.register(services.paid_before_expiry)
         order_hooks.purchase_expired.register(services.purchase_expired)
+
+        from payments import checks  # noqa: F401 (registers the deploy checks)

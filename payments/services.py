@@ -49,6 +49,7 @@ from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purcha
 logger = logging.getLogger(__name__)
 K = LedgerEntry.Kind
 
+COD_GATEWAY = "cod"  # payments/gateways/cod.py
 PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED)
 REFUNDABLE_STATUSES = PAID_STATUSES
 
@@ -368,11 +369,14 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
         moved = _moved(order.pk)
         n = order.payout_transfers.count() + 1
         if owed > moved:
+            amount = min(owed - moved, _movable(order.designer_id, order.currency))
+            if amount <= 0:
+                return None  # the designer's debts (cash on delivery) take this share first
             return Transfer.objects.create(
                 order=order,
                 designer_id=order.designer_id,
                 kind=Transfer.Kind.TRANSFER,
-                amount=owed - moved,
+                amount=amount,
                 currency=order.currency,
                 destination=account.account_id,
                 source_transaction=payment.charge_id,
@@ -396,6 +400,22 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
                         idempotency_key=f"reversal-order-{order.pk}-{n}",
                     )
         return None
+
+
+def _movable(designer_id: int, currency: str) -> int:
+    """Under the designer's lock (taken here, after the order's): what may still be moved to the
+    designer, i.e. what the platform holds for it net of its debts, minus the movements being made.
+    This is where debts are netted against transfers."""
+    Designer.objects.select_for_update().filter(pk=designer_id).first()
+    rows = (
+        Transfer.objects.filter(designer_id=designer_id, currency=currency, status=Transfer.Status.PENDING)
+        .order_by()
+        .values("kind")
+        .annotate(total=Sum("amount"))
+    )
+    in_flight = {row["kind"]: int(row["total"]) for row in rows}
+    moving = in_flight.get(Transfer.Kind.TRANSFER, 0) - in_flight.get(Transfer.Kind.REVERSAL, 0)
+    return ledger.held(designer_id=designer_id, currency=currency) - moving
 
 
 def _execute(row: Transfer, provider) -> None:
@@ -658,6 +678,9 @@ def _start_refund(*, actor, order_id, amount, lines, reason, restock) -> Refund:
     # or paid after it expired: the order then has a "refund due" event).
     if payment is None or not (order.status in REFUNDABLE_STATUSES or order.status == OrderStatus.CANCELLED):
         raise ServiceError(PaymentErrorCode.NOT_PAID, _("Only a paid order can be refunded."), "id")
+    if payment.gateway == COD_GATEWAY and order.paid_at is None:
+        # cash on delivery: only an order whose cash was collected was paid (a refused one never was)
+        raise ServiceError(PaymentErrorCode.NOT_PAID, _("Only a paid order can be refunded."), "id")
     if order.is_disputed:
         raise ServiceError(
             PaymentErrorCode.DISPUTED,
@@ -908,6 +931,17 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
         reference=f"refund:{refund.idempotency_key}",
         description=f"Refund on order {order.number}",
     )
+    if refund.gateway == COD_GATEWAY:
+        # Cash on delivery: the designer, who kept the cash, gives it back to the buyer.
+        ledger.record(
+            designer_id=order.designer_id,
+            order_id=order.pk,
+            kind=K.COD_COLLECTED,
+            amount=-_minor(refund.amount, refund.currency),
+            currency=refund.currency,
+            reference=f"cod-refund:{refund.idempotency_key}",
+            description=f"Cash given back on order {order.number}",
+        )
     ledger.adjust_commission(
         order=order,
         currency=refund.currency,

@@ -7,6 +7,7 @@ from designers.queries import DesignerQueries
 from designers.sales_mutations import SalesMutations
 from designers.sales_types import SalesQueries
 from payments.mutations import PaymentMutations
+from payments.queries import PaymentQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
 from shop.catalog.mutations import CatalogMutations
 from shop.catalog.queries import CatalogQueries
@@ -19,6 +20,7 @@ from shop.orders.queries import OrderQueries
 
 
 class Query(
+    PaymentQueries,
     AccountQueries,
     DesignerQueries,
     SalesQueries,

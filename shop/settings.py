@@ -377,6 +377,8 @@ PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default=f"{
 _default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_KEY else []
 if DEBUG or TESTING:
     _default_gateways.append("payments.gateways.dummy.DummyGateway")
+# Cash on delivery: offered only for VND purchases that all ship physically (payments/gateways/cod.py).
+_default_gateways.append("payments.gateways.cod.CashOnDeliveryGateway")
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
 # --- payOS (VietQR bank transfers and payouts to Vietnamese bank accounts): keys only from the environment ---
 PAYOS_CLIENT_ID = env("PAYOS_CLIENT_ID", default="")
@@ -427,6 +429,15 @@ CELERY_BEAT_SCHEDULE["check-payouts"] = {
 # On a refund or a lost dispute, the platform's commission on the refunded part is given back to the
 # designer ("proportional": the designer loses only its net share) or kept ("keep").
 REFUND_COMMISSION_POLICY = env("REFUND_COMMISSION_POLICY", default="proportional")
+# Cash on delivery: the most a purchase may cost to be paid on delivery (VND, the only currency COD takes).
+COD_MAX_AMOUNT = env.int("COD_MAX_AMOUNT", default=5_000_000)
+# Fernet key(s) encrypting designers' bank account numbers at rest (comma-separated: the first encrypts,
+# all decrypt, for rotation). Development has a fixed key; production must set its own (else bank
+# accounts cannot be saved). Generate one: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+_DEV_BANK_ACCOUNT_KEY = "ZGV2LW9ubHktYmFuay1hY2NvdW50LWtleS0wMDAwMDA="
+BANK_ACCOUNT_ENCRYPTION_KEY = env(
+    "BANK_ACCOUNT_ENCRYPTION_KEY", default=_DEV_BANK_ACCOUNT_KEY if (DEBUG or TESTING) else ""
+)
 
 # --- GraphQL ---
 GRAPHENE = {
@@ -476,6 +487,7 @@ RATE_LIMITS = {
     "checkoutComplete": "10/60",
     "designerPayoutOnboard": "10/60",  # each call asks Stripe for a new link
     "orderRefund": "30/60",
+    "designerBankAccountSet": "10/3600",  # where payouts go: a stolen session must not probe or churn it
     "refundSend": "30/60",
 }
 if TESTING:

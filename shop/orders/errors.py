@@ -13,6 +13,7 @@ class OrderErrorCode(ErrorCode):
     NOT_FOUND = "NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    NOT_SHIPPED = "NOT_SHIPPED"  # cash on delivery: collected or refused before it was shipped
 
 
 class ExportErrorCode(ErrorCode):

@@ -16,6 +16,8 @@ def _money_field(**kwargs):
 class PurchaseStatus(models.TextChoices):
     UNPAID = "UNPAID", "Unpaid"
     PAID = "PAID", "Paid"
+    # Cash on delivery: placed, each order paid to its courier when it arrives (nothing expires).
+    AWAITING_COD = "AWAITING_COD", "Awaiting cash on delivery"
     CANCELLED = "CANCELLED", "Cancelled"
 
 
@@ -51,6 +53,10 @@ class Purchase(models.Model):
 class OrderStatus(models.TextChoices):
     UNPAID = "UNPAID", "Unpaid"
     PAID = "PAID", "Paid"
+    # Cash on delivery: to ship, to be paid on delivery; then shipped, still to be paid on delivery.
+    # Collected: DELIVERED (paid); refused by the buyer: CANCELLED.
+    UNFULFILLED_COD = "UNFULFILLED_COD", "To ship, to be paid on delivery"
+    FULFILLED_COD = "FULFILLED_COD", "Shipped, to be paid on delivery"
     FULFILLED = "FULFILLED", "Fulfilled"
     DELIVERED = "DELIVERED", "Delivered"
     CANCELLED = "CANCELLED", "Cancelled"
@@ -83,6 +89,8 @@ class Order(models.Model):
     # Emails about this order went out (the tasks are idempotent on these).
     designer_email_sent_at = models.DateTimeField(null=True, blank=True)
     shipped_email_sent_at = models.DateTimeField(null=True, blank=True)
+    # Cash on delivery: the buyer's email about the collection or the refusal went out.
+    cod_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -127,6 +135,8 @@ class OrderEventType:
     EXPIRED = "EXPIRED"
     DOWNLOADS_ISSUED = "DOWNLOADS_ISSUED"
     EMAIL_SENT = "EMAIL_SENT"
+    COD_COLLECTED = "COD_COLLECTED"
+    COD_REFUSED = "COD_REFUSED"
 
 
 class OrderEvent(models.Model):

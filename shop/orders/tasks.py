@@ -56,6 +56,7 @@ def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict
         "address": order.shipping_address,
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
+        "cod": order.status in (OrderStatus.UNFULFILLED_COD, OrderStatus.FULFILLED_COD),
     }
 
 
@@ -67,7 +68,7 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
         if (
             purchase is None
             or purchase.confirmation_email_sent_at is not None
-            or purchase.status != PurchaseStatus.PAID
+            or purchase.status not in (PurchaseStatus.PAID, PurchaseStatus.AWAITING_COD)
         ):
             return False
         language = purchase.language
@@ -79,6 +80,7 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
             to=[purchase.email],
             context={
                 "purchase": purchase,
+                "cod": purchase.status == PurchaseStatus.AWAITING_COD,
                 "parts": parts,
                 "numbers": ", ".join(p["number"] for p in parts),
                 "total": format_money(purchase.total_amount, purchase.currency, language),
@@ -113,7 +115,9 @@ def send_designer_new_order(self, order_id: int) -> bool:
         order = (
             Order.objects.select_for_update(of=("self",)).select_related("designer__user").filter(pk=order_id).first()
         )
-        if order is None or order.designer_email_sent_at is not None or order.paid_at is None:
+        if order is None or order.designer_email_sent_at is not None:
+            return False
+        if order.paid_at is None and order.status != OrderStatus.UNFULFILLED_COD:
             return False
         user = order.designer.user
         order = selectors.with_details(Order.objects.filter(pk=order.pk)).get()
