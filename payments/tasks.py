@@ -154,7 +154,7 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
     return True
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_cod_outcome_email(self, order_id: int) -> bool:
     """Tell the buyer that a cash-on-delivery order was paid at the door (a receipt) or, refused,
     cancelled; once."""
@@ -190,7 +190,7 @@ def send_cod_outcome_email(self, order_id: int) -> bool:
     return True
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(bind=True, **RETRY)
 def send_bank_account_changed_email(self, change_id: int) -> bool:
     """Tell the designer its payout bank account was set or changed (last four digits only), once."""
     with transaction.atomic():

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0003_payos"),
+        ("payments", "0004_merge_cash_on_delivery_payos"),
     ]
 
     operations = [
