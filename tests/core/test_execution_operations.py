@@ -52,7 +52,7 @@ COUNTS = Counts(designers=8, products=80, orders=80, order_lines=200, buyers=20)
 @pytest.fixture
 def seeded(db, settings, tmp_path):
     isolated_storage(settings, tmp_path)
-    settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
+    settings.PAYMENT_GATEWAYS = [*TEST_GATEWAYS, "payments.gateways.cod.CashOnDeliveryGateway"]
     Seeder(COUNTS, seed=3, until=datetime(2026, 6, 1, tzinfo=UTC), verbose=False, image_count=4).run()
 
 
@@ -405,6 +405,36 @@ def test_every_shipped_operation_answers_the_same_with_the_fast_execution(seeded
     run("staff/StaffOrderCancel.graphql", {"id": gid(paid[1]), "input": {"reason": "Hết hàng"}}, user=staff)
     shipped = Order.objects.filter(status=OrderStatus.FULFILLED).order_by("id").first()
     run("staff/StaffOrderMarkDelivered.graphql", {"id": gid(shipped)}, user=staff)
+
+    # --- cash on delivery, bank accounts, debts ---------------------------------------------------
+    maker = variant.product.designer.user
+    for outcome in ("collect", "refuse"):
+        cod_order = buy("cod")
+        run(
+            "designer/OrderFulfill.graphql",
+            {"id": gid(cod_order), "input": {"carrier": "VNPost", "trackingNumber": f"VN{cod_order.pk}"}},
+            user=maker,
+        )
+        if outcome == "collect":
+            run("designer/OrderCodCollect.graphql", {"id": gid(cod_order)}, user=maker)
+        else:
+            run(
+                "designer/OrderCodRefuse.graphql", {"id": gid(cod_order), "input": {"reason": "Không nhận"}}, user=maker
+            )
+    run("designer/Banks.graphql", user=seller.user)
+    run("designer/DesignerBankAccountSet.graphql", {"input": bank}, user=seller.user)
+    run("staff/DesignersWithDebts.graphql", {"currency": "VND"}, user=staff)
+
+    # --- sales and stats, views, exports ------------------------------------------------------------
+    period = {"from": "2026-01-01", "to": "2026-06-01"}
+    run("designer/MySales.graphql", {"period": period, "granularity": "WEEK"}, user=seller.user)
+    run("staff/MarketplaceStats.graphql", {"period": period, "granularity": "MONTH"}, user=staff)
+    run(
+        "storefront/ProductViewRecord.graphql", {"productId": gid(variant.product), "anonymousId": "visitor-0123456789"}
+    )
+    job = run("designer/OrdersExport.graphql", {}, user=seller.user)["ordersExport"]["exportJob"]
+    run("designer/ExportJob.graphql", {"id": job["id"]}, user=seller.user)
+    run("designer/SalesExport.graphql", {"period": period}, user=seller.user)
 
     shipped_operations = {f"{p.parent.name}/{p.name}" for p in OPERATIONS.rglob("*.graphql")}
     assert shipped_operations - run.ran == set(), "every shipped operation is run here"
