@@ -3,20 +3,29 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# Installs the locked development set (the runtime set plus tests, linters, profiling, the embedded
+# PostgreSQL). Production installs requirements.txt alone: pip install --require-hashes -r requirements.txt
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install lock run test lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve requirements*.in into the locked requirements*.txt (every package pinned, with hashes).
+# Run it after editing a .in file; commit the four files together.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links
+lock: install
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 run: install
 	$(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
@@ -56,6 +65,8 @@ clean-db:
 	rm -rf .pgdata
 
 # Benchmarks (docs/benchmarks.md): need DATABASE_URL (a PostgreSQL database of their own).
+# BENCH_APP=true installs the bench app (seed_bench, bench_explain), absent from production settings.
+bench-seed bench bench-quick: export BENCH_APP = true
 bench-seed: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_bench --reference --reset
