@@ -30,8 +30,11 @@ lock: install
 run: install
 	$(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
 
+# In parallel (pytest-xdist): each worker has its own test database, Celery queue, Redis key prefixes
+# and media directory (tests/support.py). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # ruff (lint and format check), configured in pyproject.toml.
 lint: install

@@ -7,9 +7,9 @@ from django.utils import timezone
 from designers.models import DesignerStatus
 from shop.catalog.models import ProductStatus
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice
-from tests.commerce import Buyer, gid, make_seller, make_shipping_method
-from tests.conftest import load_operation, make_designer, make_user
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer, gid
+from tests.factories import make_designer, make_product, make_seller, make_shipping_method, make_user, make_variant
+from tests.support import load_operation
 
 # The storefront's cart operations (tests.commerce.Buyer sends the same documents).
 CHECKOUT_CREATE = load_operation("storefront/CheckoutCreate.graphql")

@@ -22,10 +22,11 @@ from shop.catalog import services
 from shop.catalog.models import Category, ProductVariant
 from shop.core import readcache
 from shop.orders.models import Order
-from tests.catalog.helpers import isolated_storage, product
-from tests.commerce import Buyer, make_shipping_method
-from tests.conftest import _reachable, load_operation, make_designer, make_user
+from tests.catalog.helpers import isolated_storage
+from tests.commerce import Buyer
+from tests.factories import make_designer, make_shipping_method, make_user, product
 from tests.media import image_bytes
+from tests.support import load_operation, reachable
 
 PRODUCTS = load_operation("storefront/Products.graphql")
 PRODUCT = load_operation("storefront/ProductBySlug.graphql")
@@ -488,7 +489,7 @@ REDIS_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def redis_cache(settings):
-    if not _reachable(REDIS_URL):
+    if not reachable(REDIS_URL):
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
