@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run test lint format worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install lock run test lint format backup restore check-money worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,19 @@ check-deploy: install
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	ALLOWED_HOSTS=market.example.com RATE_LIMIT_CACHE_URL=redis://127.0.0.1:6379/1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Backups (pg_dump custom format) of the configured database (DATABASE_URL, or the embedded one).
+# `make restore FILE=backups/x.dump DB=rethink_restored` restores into a NEW database.
+backup: install
+	$(BIN)/python manage.py backup $(if $(FILE),--output $(FILE))
+
+restore: install
+	@test -n "$(FILE)" -a -n "$(DB)" || { echo "usage: make restore FILE=backups/x.dump DB=new_database"; exit 2; }
+	$(BIN)/python manage.py restore $(FILE) --database $(DB)
+
+# Read-only: purchases, orders, refunds, transfers and the ledger agree (exit 1 on any difference).
+check-money: install
+	$(BIN)/python manage.py check_money
 
 clean-db:
 	rm -rf .pgdata

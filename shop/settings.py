@@ -399,6 +399,8 @@ if not DEBUG:
     DATABASES["default"]["OPTIONS"]["options"] = "-c statement_timeout={}".format(
         env.int("DB_STATEMENT_TIMEOUT_MS", default=15000)
     )
+# `manage.py migrate` waits at most this long for a table lock (shop/core/migration_safety.py).
+MIGRATION_LOCK_TIMEOUT = env("MIGRATION_LOCK_TIMEOUT", default="5s")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

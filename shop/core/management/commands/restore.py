@@ -1,0 +1,49 @@
+"""``manage.py restore FILE --database NAME``: restore a ``manage.py backup`` file into a NEW database.
+
+It never writes over a database that has tables (restore into a fresh one, check it with
+``manage.py check_money`` against it, then point ``DATABASE_URL`` at it): a restore is a decision,
+not an accident. The database is created on the configured server when it does not exist.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from psycopg import sql
+
+from shop.core.pgtools import client_env, connect_kwargs, pg_binary
+
+
+class Command(BaseCommand):
+    help = "Restore a backup (pg_restore) into a new, empty database."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument(
+            "--database", required=True, help="name of the database to restore into (created if missing)"
+        )
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"no backup file at {path}")
+        name = options["database"]
+        db = settings.DATABASES["default"]
+        with psycopg.connect(**connect_kwargs(db, dbname="postgres"), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        with psycopg.connect(**connect_kwargs(db, dbname=name)) as conn:
+            tables = conn.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            ).fetchone()[0]
+        if tables:
+            raise CommandError(f"database {name} already has {tables} tables: restore into a new database")
+        command = [pg_binary("pg_restore"), "--no-owner", "--no-acl", "--exit-on-error", f"--dbname={name}", str(path)]
+        result = subprocess.run(command, env=client_env(db), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+        self.stdout.write(f"restored {path} into database {name}")
