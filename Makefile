@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install lock run test lint format backup restore check-money worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install lock run test lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,12 +77,20 @@ restore: install
 check-money: install
 	$(BIN)/python manage.py check_money
 
+# BENCH_APP=true installs the bench app (seed_bench, bench_explain), absent from production settings;
+# the benchmarks and the fault scenarios (which seed with seed_bench) need it.
+bench-seed bench bench-quick reliability: export BENCH_APP = true
+
+# Fault scenarios with real processes (reliability/run.py): their own PostgreSQL and Redis servers,
+# two API instances, two Celery workers; a few minutes. RELIABILITY_ARGS="--only redis" picks some.
+reliability: install
+	$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
+
 clean-db:
 	rm -rf .pgdata
 
 # Benchmarks (docs/benchmarks.md): need DATABASE_URL (a PostgreSQL database of their own).
-# BENCH_APP=true installs the bench app (seed_bench, bench_explain), absent from production settings.
-bench-seed bench bench-quick: export BENCH_APP = true
+
 bench-seed: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_bench --reference --reset

@@ -112,6 +112,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
+# A server that does not answer fails a request in seconds (a clear, retryable 503), never a hang.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT_SECONDS", default=2))
 if env("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -295,6 +297,8 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself; te
 STRIPE_MAX_NETWORK_RETRIES = env.int(
     "STRIPE_MAX_NETWORK_RETRIES", default=2
 )  # safe: every call has a fixed idempotency key
+# Seconds one call to a payment or payout provider may take (connect + read) before it is given up.
+PAYMENT_PROVIDER_TIMEOUT_SECONDS = env.float("PAYMENT_PROVIDER_TIMEOUT_SECONDS", default=10.0)
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)  # seconds a signed webhook stays valid
 STRIPE_EVENT_MAX_ATTEMPTS = env.int(
     "STRIPE_EVENT_MAX_ATTEMPTS", default=50

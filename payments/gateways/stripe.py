@@ -49,8 +49,15 @@ STRIPE_REFUND_REASON = "requested_by_customer"
 
 
 @lru_cache(maxsize=8)
-def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
-    return stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=retries)
+def _client_for(api_key: str, api_base: str, retries: int, timeout: float) -> stripe.StripeClient:
+    # ``timeout``: seconds per attempt (connect and read), so a hanging Stripe fails the call in
+    # about (retries + 1) x timeout instead of the SDK's default 80 s per attempt.
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base},
+        max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=timeout),
+    )
 
 
 def _error(exc: stripe.StripeError) -> GatewayError:
@@ -86,6 +93,7 @@ class StripeGateway(Gateway, PayoutProvider):
             settings.STRIPE_SECRET_KEY,
             settings.STRIPE_API_BASE or stripe.DEFAULT_API_BASE,
             settings.STRIPE_MAX_NETWORK_RETRIES,
+            settings.PAYMENT_PROVIDER_TIMEOUT_SECONDS,
         )
 
     def _call(self, fn, *args, **kwargs) -> dict:

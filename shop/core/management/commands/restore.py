@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
-from shop.core.pgtools import client_env, connect_kwargs, pg_binary
+from shop.core.pgtools import client_env, connect_kwargs, pg_binary, server_major
 
 
 class Command(BaseCommand):
@@ -42,7 +42,14 @@ class Command(BaseCommand):
             ).fetchone()[0]
         if tables:
             raise CommandError(f"database {name} already has {tables} tables: restore into a new database")
-        command = [pg_binary("pg_restore"), "--no-owner", "--no-acl", "--exit-on-error", f"--dbname={name}", str(path)]
+        command = [
+            pg_binary("pg_restore", server_major=server_major(db)),
+            "--no-owner",
+            "--no-acl",
+            "--exit-on-error",
+            f"--dbname={name}",
+            str(path),
+        ]
         result = subprocess.run(command, env=client_env(db), capture_output=True, text=True)
         if result.returncode != 0:
             raise CommandError(f"pg_restore failed: {result.stderr.strip()}")

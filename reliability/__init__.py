@@ -1,0 +1,1 @@
+"""Fault scenarios with real processes (``make reliability``): see reliability/run.py."""
