@@ -36,10 +36,12 @@ PYTEST_WORKERS ?= auto
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# ruff (lint and format check), configured in pyproject.toml.
+# ruff (lint and format check), then the import contracts (lint-imports: the dependency direction
+# of docs/architecture.md), all configured in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

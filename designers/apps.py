@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class DesignersConfig(AppConfig):
@@ -7,3 +8,15 @@ class DesignersConfig(AppConfig):
     def ready(self):
         # The anonymous-read cache learns what cached answers showing designers and portfolios depend on.
         from designers import cache  # noqa: F401
+        from designers.selectors import CatalogDesigners
+        from shop.catalog import hooks as catalog_hooks
+        from shop.core import ids, tasks
+
+        # How the catalog (a layer down) learns about the designers its products belong to.
+        catalog_hooks.designers.register(CatalogDesigners())
+        tasks.register_thumbnails("designers.PortfolioImage", "portfolio/thumbs")
+        ids.register_type_labels(
+            Designer=gettext_lazy("Designer"),
+            PortfolioImage=gettext_lazy("PortfolioImage"),
+            PortfolioItem=gettext_lazy("PortfolioItem"),
+        )

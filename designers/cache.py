@@ -9,6 +9,9 @@ from shop.core import readcache
 readcache.register(Designer, lambda d: (f"designer:{d.pk}",))
 readcache.register(PortfolioItem, lambda i: (f"designer:{i.designer_id}",))
 readcache.register(PortfolioImage, lambda i: (f"designer:{i.item.designer_id}",))
+# The designers' public top-level reads.
+readcache.register_root_field("designers", depends_on=(readcache.LISTING,))
+readcache.register_root_field("designer")
 
 
 def designer_changed(designer_id: int, *, listing: bool) -> None:

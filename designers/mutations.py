@@ -4,7 +4,7 @@ from graphql_relay import from_global_id
 
 from designers import selectors, services
 from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
-from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.errors import CommonErrorCode, PermissionDenied, ServiceError
 from shop.core.graphql import (
     BaseMutation,
     Upload,
@@ -27,7 +27,7 @@ def designer_pk(global_id: str, field: str = "id") -> int:
             raise ValueError
         return int(pk)
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise ServiceError("NOT_FOUND", _("Designer not found."), field)
+        raise ServiceError(CommonErrorCode.NOT_FOUND, _("Designer not found."), field)
 
 
 class DesignerMutation(BaseMutation):
@@ -85,7 +85,7 @@ class DesignerUpdate(DesignerMutation):
         user = require_user(info)
         designer = selectors.designer_of(user)
         if designer is None:
-            raise ServiceError("NOT_FOUND", _("You have not applied to sell yet."), None)
+            raise ServiceError(CommonErrorCode.NOT_FOUND, _("You have not applied to sell yet."), None)
         designer = services.update_designer_profile(designer=designer, actor=user, **dict(input))
         return cls(designer=designer)
 

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.text import slugify
 
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
+from shop.catalog.selectors import visible_products, with_list_relations
 from shop.core.text import fold
 
 
@@ -66,8 +67,6 @@ def status_history(user, designer: Designer) -> QuerySet[DesignerStatusChange] |
 def portfolio_items(user, designer: Designer) -> QuerySet[PortfolioItem]:
     """A designer's portfolio (the caller can already see the designer), with its images and the
     linked products the caller may see, prefetched: a constant number of queries for any page."""
-    from shop.catalog.selectors import visible_products, with_list_relations
-
     return (
         PortfolioItem.objects.filter(designer_id=designer.pk)
         .order_by("position", "id")
@@ -87,3 +86,23 @@ def portfolio_item_by_id(user, pk) -> PortfolioItem | None:
 
 def portfolio_image_by_id(user, pk) -> PortfolioImage | None:
     return PortfolioImage.objects.filter(pk=pk, item__designer__in=visible_designers(user)).first()
+
+
+# --- for the catalog (one layer down) ------------------------------------------------------------
+
+
+class CatalogDesigners:
+    """The ``catalog.designers`` hook (shop/catalog/hooks.py): what the catalog needs to know of the
+    designers its products belong to. Registered in DesignersConfig.ready()."""
+
+    # Only an approved designer's products are on the storefront (suspending one hides them all).
+    listed_status = DesignerStatus.APPROVED
+
+    def of_user(self, user_id: int) -> Designer | None:
+        return Designer.objects.filter(user_id=user_id).first()
+
+    def get(self, designer_id: int) -> Designer | None:
+        return Designer.objects.filter(pk=designer_id).first()
+
+    def lock(self, designer_id: int, *, no_key: bool = False) -> Designer:
+        return Designer.objects.select_for_update(no_key=no_key).get(pk=designer_id)

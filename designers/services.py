@@ -8,9 +8,11 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from designers import cache
+from designers.errors import DesignerErrorCode, PortfolioErrorCode
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
 from shop.catalog import services as catalog_services
+from shop.catalog.models import Product
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.ordering import reorder_positions
 from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
@@ -45,9 +47,11 @@ def _resolve_slug(slug: str | None, display_name: str, *, exclude_pk: int | None
     if slug:
         slug = slug.strip().lower()
         if not is_valid_slug(slug):
-            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 60)."), "slug")
+            raise ServiceError(
+                DesignerErrorCode.INVALID, _("Use lower-case letters, digits and hyphens (at most 60)."), "slug"
+            )
         if taken.filter(slug=slug).exists():
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+            raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
         return slug
     base = vietnamese_slug(display_name) or "designer"
     return unique_slug(base, lambda s: taken.filter(slug=s).exists())
@@ -79,7 +83,7 @@ def apply_as_designer(
     data = _clean_profile(display_name=display_name, bio=bio, city=city, links=links, partial=False)
     existing = Designer.objects.select_for_update().filter(user=user).first()
     if existing is not None and existing.status != S.REJECTED:
-        raise ServiceError("ALREADY_APPLIED", _("You have already applied to sell."), None)
+        raise ServiceError(DesignerErrorCode.ALREADY_APPLIED, _("You have already applied to sell."), None)
     data["slug"] = _resolve_slug(slug, data["display_name"], exclude_pk=existing.pk if existing else None)
     try:
         with transaction.atomic():
@@ -97,8 +101,8 @@ def apply_as_designer(
     except IntegrityError:
         # A concurrent application took the slug or the user already has a profile.
         if Designer.objects.filter(user=user).exclude(pk=existing.pk if existing else None).exists():
-            raise ServiceError("ALREADY_APPLIED", _("You have already applied to sell."), None)
-        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+            raise ServiceError(DesignerErrorCode.ALREADY_APPLIED, _("You have already applied to sell."), None)
+        raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     _record(designer, from_status=from_status, to_status=S.PENDING, actor=user)
     return designer
 
@@ -125,7 +129,7 @@ def update_designer_profile(
         with transaction.atomic():
             designer.save()
     except IntegrityError:
-        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     cache.designer_changed(designer.pk, listing=True)
     return designer
 
@@ -139,12 +143,12 @@ def decide(*, designer_id: int, decision: str, actor: User, reason: str = "") ->
     reason = clean_text(reason, field="reason", max_length=2000, required=decision in ("reject", "suspend"))
     designer = Designer.objects.select_for_update().filter(pk=designer_id).first()
     if designer is None:
-        raise ServiceError("NOT_FOUND", _("Designer not found."), "id")
+        raise ServiceError(DesignerErrorCode.NOT_FOUND, _("Designer not found."), "id")
     if designer.user_id == actor.pk:
-        raise ServiceError("SELF_DECISION", _("You cannot decide on your own application."), "id")
+        raise ServiceError(DesignerErrorCode.SELF_DECISION, _("You cannot decide on your own application."), "id")
     if designer.status not in allowed_from:
         raise ServiceError(
-            "INVALID_TRANSITION",
+            DesignerErrorCode.INVALID_TRANSITION,
             _("A %(from)s designer cannot be moved to %(to)s.") % {"from": designer.status, "to": to_status},
             "id",
         )
@@ -203,7 +207,7 @@ def manageable_portfolio_items(actor: User):
 
 
 def _item_not_found(field: str = "id") -> ServiceError:
-    return ServiceError("NOT_FOUND", _("Portfolio item not found."), field)
+    return ServiceError(PortfolioErrorCode.NOT_FOUND, _("Portfolio item not found."), field)
 
 
 def _lock_item(actor: User, item_id: int, field: str = "id") -> PortfolioItem:
@@ -219,25 +223,21 @@ def _clean_year(year) -> int | None:
     from django.utils import timezone
 
     if not isinstance(year, int) or not (1900 <= year <= timezone.now().year + 1):
-        raise ServiceError("INVALID", _("Enter a year between 1900 and next year."), "year")
+        raise ServiceError(PortfolioErrorCode.INVALID, _("Enter a year between 1900 and next year."), "year")
     return year
 
 
 def _linked_products(designer_id: int, product_ids: list[int] | None):
-    from shop.catalog.models import Product
-
     ids = list(dict.fromkeys(product_ids or []))
     if len(ids) > 50:
-        raise ServiceError("INVALID", _("Link at most 50 products."), "products")
+        raise ServiceError(PortfolioErrorCode.INVALID, _("Link at most 50 products."), "products")
     products = list(Product.objects.filter(designer_id=designer_id, pk__in=ids))
     if len(products) != len(ids):
-        raise ServiceError("NOT_FOUND", _("Product not found."), "products")
+        raise ServiceError(PortfolioErrorCode.NOT_FOUND, _("Product not found."), "products")
     return products
 
 
 def _clean_item_fields(*, title, description, role, tags, partial: bool) -> dict:
-    from shop.catalog.services import clean_tags
-
     data = {}
     if title is not None or not partial:
         data["title"] = clean_text(title, field="title", max_length=200, required=True)
@@ -246,7 +246,7 @@ def _clean_item_fields(*, title, description, role, tags, partial: bool) -> dict
     if role is not None or not partial:
         data["role"] = clean_text(role, field="role", max_length=200)
     if tags is not None or not partial:
-        data["tags"] = clean_tags(tags)
+        data["tags"] = catalog_services.clean_tags(tags)
     return data
 
 
@@ -267,11 +267,11 @@ def create_portfolio_item(
     if designer_id is not None and (own is None or designer_id != own.pk):
         designer = Designer.objects.filter(pk=designer_id).first() if actor.is_staff else None
         if designer is None:
-            raise ServiceError("NOT_FOUND", _("Designer not found."), "designer")
+            raise ServiceError(PortfolioErrorCode.NOT_FOUND, _("Designer not found."), "designer")
     elif own is not None:
         designer = own
     else:
-        raise ServiceError("REQUIRED", _("Choose the designer the item belongs to."), "designer")
+        raise ServiceError(PortfolioErrorCode.REQUIRED, _("Choose the designer the item belongs to."), "designer")
     designer = Designer.objects.select_for_update().get(pk=designer.pk)
     data = _clean_item_fields(title=title, description=description, role=role, tags=tags, partial=False)
     data["year"] = _clean_year(year)
@@ -279,7 +279,9 @@ def create_portfolio_item(
     existing = PortfolioItem.objects.filter(designer=designer)
     if existing.count() >= MAX_PORTFOLIO_ITEMS:
         raise ServiceError(
-            "LIMIT_REACHED", _("A portfolio has at most %(n)d items.") % {"n": MAX_PORTFOLIO_ITEMS}, None
+            PortfolioErrorCode.LIMIT_REACHED,
+            _("A portfolio has at most %(n)d items.") % {"n": MAX_PORTFOLIO_ITEMS},
+            None,
         )
     last = existing.aggregate(n=Max("position"))["n"]
     item = PortfolioItem.objects.create(designer=designer, position=0 if last is None else last + 1, **data)
@@ -340,7 +342,7 @@ def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
 
 def _reorder_rows(rows, ordered_ids: list[int], field: str) -> list:
     if not ordered_ids:
-        raise ServiceError("INVALID", _("List each of the items exactly once."), field)
+        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), field)
     return reorder_positions(rows, ordered_ids, field)
 
 
@@ -348,7 +350,7 @@ def _reorder_rows(rows, ordered_ids: list[int], field: str) -> list:
 def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[PortfolioItem]:
     """Set the order of a whole portfolio: every item of the designer, exactly once."""
     if not item_ids:
-        raise ServiceError("INVALID", _("List each of the items exactly once."), "itemIds")
+        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), "itemIds")
     first = manageable_portfolio_items(actor).filter(pk=item_ids[0]).first()
     if first is None:
         raise _item_not_found("itemIds")
@@ -370,7 +372,7 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
     from shop.core.tasks import queue_thumbnails
 
     if image is None:
-        raise ServiceError("REQUIRED", _("Choose an image."), "image")
+        raise ServiceError(PortfolioErrorCode.REQUIRED, _("Choose an image."), "image")
     alt = clean_text(alt, field="alt", max_length=250)
     if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
         raise _item_not_found("itemId")
@@ -379,7 +381,9 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
     images = item.images.all()
     if images.count() >= MAX_PORTFOLIO_IMAGES:
         raise ServiceError(
-            "LIMIT_REACHED", _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES}, "image"
+            PortfolioErrorCode.LIMIT_REACHED,
+            _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES},
+            "image",
         )
     last = images.aggregate(n=Max("position"))["n"]
     row = PortfolioImage(
@@ -417,7 +421,7 @@ def delete_portfolio_image(*, actor: User, image_id: int) -> tuple[PortfolioImag
         .first()
     )
     if row is None:
-        raise ServiceError("NOT_FOUND", _("Image not found."), "id")
+        raise ServiceError(PortfolioErrorCode.NOT_FOUND, _("Image not found."), "id")
     item = PortfolioItem.objects.get(pk=row.item_id)
     files = _image_files([row])
     deleted_pk = row.pk

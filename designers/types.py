@@ -3,10 +3,13 @@ from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from designers import selectors
+from designers import errors, selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
 from payments.types import DesignerPayoutFields
+from shop.catalog import selectors as catalog_selectors
 from shop.catalog.cache import designer_products
+from shop.catalog.queries import list_columns, list_relations, product_filters, sort_kwargs, wants_private
+from shop.catalog.selectors import visible_products, with_list_relations
 from shop.catalog.types import (
     ImageFieldsMixin,
     ProductConnection,
@@ -21,11 +24,11 @@ from shop.core.graphql import (
     CountableConnection,
     connection_args,
     current_user,
+    error_codes,
     paginate,
     permission_denied,
     selected_fields,
 )
-from shop.core.images import IMAGE_ERROR_CODES
 from shop.orders.fields import DesignerOrderFields
 
 
@@ -39,15 +42,7 @@ class DesignerStatusEnum(graphene.Enum):
     SUSPENDED = "SUSPENDED"
 
 
-class DesignerErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    UNIQUE = "UNIQUE"
-    NOT_FOUND = "NOT_FOUND"
-    ALREADY_APPLIED = "ALREADY_APPLIED"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    SELF_DECISION = "SELF_DECISION"
-    NOT_APPROVED = "NOT_APPROVED"
+DesignerErrorCode = error_codes(errors.DesignerErrorCode)
 
 
 class DesignerStatusChangeType(graphene.ObjectType):
@@ -116,9 +111,6 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
     )
 
     def resolve_products(root, info, filter=None, sort_by=None, **page):
-        from shop.catalog import selectors as catalog_selectors
-        from shop.catalog.queries import product_filters, sort_kwargs, wants_private
-
         user = current_user(info)
         kwargs = product_filters(filter)
         kwargs.pop("designer_id", None)
@@ -128,8 +120,8 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         qs = catalog_selectors.designer_products(
             user,
             root,
-            columns=catalog_selectors.list_columns(node),
-            relations=catalog_selectors.list_relations(node),
+            columns=list_columns(node),
+            relations=list_relations(node),
             **sort_kwargs(sort_by),
             **kwargs,
         )
@@ -149,10 +141,7 @@ DesignerConnection = DesignerType._meta.connection
 
 # --- portfolio -------------------------------------------------------------------------------------
 
-PortfolioErrorCode = graphene.Enum(
-    "PortfolioErrorCode",
-    [(code, code) for code in ("REQUIRED", "INVALID", "NOT_FOUND", "LIMIT_REACHED", *IMAGE_ERROR_CODES)],
-)
+PortfolioErrorCode = error_codes(errors.PortfolioErrorCode)
 
 
 class PortfolioImageType(ImageFieldsMixin, DjangoObjectType):
@@ -198,8 +187,6 @@ class PortfolioItemType(DjangoObjectType):
         if "products" in getattr(root, "_prefetched_objects_cache", {}):
             products = root.products.all()  # prefetched with the caller's visibility
         else:
-            from shop.catalog.selectors import visible_products, with_list_relations
-
             products = with_list_relations(visible_products(current_user(info)).filter(portfolio_items=root))
         return paginate_nested(products, ProductConnection, **page)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -29,13 +30,18 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from payments import ledger
+from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
-from payments.gateways.base import GatewayError
+from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
 from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, Transfer
 from shop.accounts.models import User
+from shop.catalog.cache import variants_changed
+from shop.catalog.models import ProductType, ProductVariant
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.validation import clean_text
+from shop.orders import hooks as order_hooks
+from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
 logger = logging.getLogger(__name__)
@@ -54,16 +60,46 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
     """The provider confirmed the money: the orders' side (shop/orders/services.py), which hands
-    the paid purchase back to :func:`record_purchase_paid` for the ledger and the transfers."""
-    from shop.orders import services as order_services
-
-    order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+    the paid purchase back (``orders.purchase_paid`` hook: :func:`purchase_paid`) for the ledger
+    and the transfers. ``payment_id`` must be a payment of that purchase."""
+    with transaction.atomic():
+        if payment_id is not None and not Payment.objects.filter(pk=payment_id, purchase_id=purchase_id).exists():
+            raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Payment not found for this purchase."), "paymentId")
+        order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
 
 
 def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
-    from shop.orders import services as order_services
-
     order_services.mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
+
+
+def purchase_paid(*, purchase_id: int, payment_id: int | None, orders: list[Order], at_checkout: bool) -> None:
+    """The ``orders.purchase_paid`` hook (shop/orders/hooks.py), in the orders' transaction. Paid
+    at checkout, the orders are loaded with their designers and the payment is recorded as
+    succeeded: one query, and the settlements go with the emails (:func:`queue_settlements`)."""
+    if at_checkout:
+        record_orders_paid(orders, settle=False)
+    else:
+        record_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+
+
+def paid_before_expiry(*, purchase: Purchase) -> int | None:
+    """The ``orders.paid_before_expiry`` hook: before an unpaid purchase expires, ask the gateway
+    about its still-pending payment (its confirmation may have been missed). Returns the payment
+    id when it actually succeeded; raises ``PaymentStatusUnknown`` when the gateway cannot tell
+    (then the purchase waits for the next run)."""
+    payment = Payment.objects.filter(purchase=purchase, status=Payment.Status.PENDING).exclude(psp_reference="").first()
+    if payment is None:
+        return None
+    gateway = get_gateway(payment.gateway)
+    if gateway is None:
+        return None
+    try:
+        result = gateway.status(psp_reference=payment.psp_reference)
+    except NotImplementedError:
+        return None
+    except GatewayError as exc:
+        raise order_hooks.PaymentStatusUnknown(str(exc)) from exc
+    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
 
 
 @transaction.atomic
@@ -150,6 +186,57 @@ def _settle_later(order_id: int):
         settle_order_task.delay(order_id)
 
     return queue
+
+
+# --- the payment request (checkout completion) ----------------------------------------------------------------
+
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    status: PaymentStatus
+    error: str = ""
+
+
+def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentOutcome:
+    """Hand the purchase to the gateway (deterministic idempotency key ``purchase-<id>``: asking
+    twice never charges twice) and record the Payment with the gateway's answer. Runs inside the
+    caller's transaction, so the record and the purchase commit (or roll back) together; a gateway
+    that cannot be reached writes nothing and raises GatewayError (logged). The caller decides what
+    that and a FAILED outcome mean (checkout completion rolls everything back)."""
+    key = f"purchase-{purchase.pk}"
+    request = PaymentRequest(
+        purchase_id=purchase.pk,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        email=purchase.email,
+        idempotency_key=key,
+        description="Rethink Market " + ", ".join(order_numbers),
+        data=data,
+        metadata={"purchase_id": str(purchase.pk), "orders": ",".join(order_numbers)},
+    )
+    try:
+        result = gateway.initialize(request)
+    except GatewayError as exc:
+        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
+        raise
+    status = PaymentStatus(result.status)
+    payment = Payment.objects.create(
+        purchase=purchase,
+        gateway=gateway.id,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        status={
+            PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
+            PaymentStatus.PENDING: Payment.Status.PENDING,
+            PaymentStatus.FAILED: Payment.Status.FAILED,
+        }[status],
+        psp_reference=result.psp_reference[:255],
+        client_secret=result.client_secret[:255],
+        error=result.error,
+        idempotency_key=key,
+    )
+    return PaymentOutcome(payment=payment, status=status, error=result.error)
 
 
 # --- transfers to designers (Stripe Connect) ------------------------------------------------
@@ -333,13 +420,17 @@ def onboard_designer(*, user: User):
     if designer is None:
         raise PermissionDenied(_("Only designers can set up payouts."))
     if designer.status != DesignerStatus.APPROVED:
-        raise ServiceError("NOT_APPROVED", _("Your designer profile must be approved before you set up payouts."), None)
+        raise ServiceError(
+            PaymentErrorCode.NOT_APPROVED, _("Your designer profile must be approved before you set up payouts."), None
+        )
     provider = get_payout_provider()
     if provider is None:
-        raise ServiceError("PAYOUTS_NOT_CONFIGURED", _("Payouts are not available on this server."), None)
+        raise ServiceError(
+            PaymentErrorCode.PAYOUTS_NOT_CONFIGURED, _("Payouts are not available on this server."), None
+        )
     account = PayoutAccount.objects.filter(designer=designer).first()
     if account is not None and account.payouts_enabled:
-        raise ServiceError("ALREADY_ONBOARDED", _("Payouts are already set up for your account."), None)
+        raise ServiceError(PaymentErrorCode.ALREADY_ONBOARDED, _("Payouts are already set up for your account."), None)
     try:
         if account is None:
             connected = provider.create_connected_account(
@@ -362,7 +453,9 @@ def onboard_designer(*, user: User):
         )
     except GatewayError as exc:
         raise ServiceError(
-            "GATEWAY_ERROR", _("The payment provider could not be reached: %(error)s") % {"error": exc}, None
+            PaymentErrorCode.GATEWAY_ERROR,
+            _("The payment provider could not be reached: %(error)s") % {"error": exc},
+            None,
         )
     return account, link
 
@@ -404,13 +497,15 @@ def _refund_lines(order: Order, lines: list[dict]) -> tuple[Decimal, list[dict]]
         line_id, quantity = item.get("line_id"), item.get("quantity")
         line = by_id.get(line_id)
         if line is None:
-            raise ServiceError("INVALID_LINE", _("This line is not part of the order."), f"lines.{index}.lineId")
+            raise ServiceError(
+                PaymentErrorCode.INVALID_LINE, _("This line is not part of the order."), f"lines.{index}.lineId"
+            )
         if not isinstance(quantity, int) or quantity < 1:
-            raise ServiceError("INVALID", _("Quantity must be at least 1."), f"lines.{index}.quantity")
+            raise ServiceError(PaymentErrorCode.INVALID, _("Quantity must be at least 1."), f"lines.{index}.quantity")
         wanted[line_id] = wanted.get(line_id, 0) + quantity
         if wanted[line_id] > line.quantity - line.refunded_quantity:
             raise ServiceError(
-                "AMOUNT_TOO_LARGE",
+                PaymentErrorCode.AMOUNT_TOO_LARGE,
                 _("At most %(n)s of this line can still be refunded.") % {"n": line.quantity - line.refunded_quantity},
                 f"lines.{index}.quantity",
             )
@@ -439,52 +534,58 @@ def refund_order(
         raise PermissionDenied(_("Only staff and the order's designer can refund it."))
     order = Order.objects.filter(pk=order_id).first()
     if order is None or not can_refund(actor, order):
-        raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+        raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Order not found."), "id")
     # Lock order: the purchase, then the order (as every money movement on a purchase does).
     Purchase.objects.select_for_update().get(pk=order.purchase_id)
     order = Order.objects.select_for_update().select_related("designer", "purchase").get(pk=order_id)
 
     payment = Payment.objects.filter(purchase_id=order.purchase_id, status=Payment.Status.SUCCEEDED).first()
     if order.status == OrderStatus.REFUNDED or (payment is not None and order.refunded_amount >= order.total_amount):
-        raise ServiceError("ALREADY_REFUNDED", _("This order has already been refunded in full."), "id")
+        raise ServiceError(PaymentErrorCode.ALREADY_REFUNDED, _("This order has already been refunded in full."), "id")
     # A cancelled order is refundable when its money was taken (cancelled by staff after payment,
     # or paid after it expired: the order then has a "refund due" event).
     if payment is None or not (order.status in REFUNDABLE_STATUSES or order.status == OrderStatus.CANCELLED):
-        raise ServiceError("NOT_PAID", _("Only a paid order can be refunded."), "id")
+        raise ServiceError(PaymentErrorCode.NOT_PAID, _("Only a paid order can be refunded."), "id")
     if order.is_disputed:
         raise ServiceError(
-            "DISPUTED", _("This order's payment is disputed; it cannot be refunded until the dispute closes."), "id"
+            PaymentErrorCode.DISPUTED,
+            _("This order's payment is disputed; it cannot be refunded until the dispute closes."),
+            "id",
         )
     reason = clean_text(reason, field="reason", max_length=1000)
     if lines and amount is not None:
-        raise ServiceError("INVALID", _("Give either lines or an amount, not both."), "amount")
+        raise ServiceError(PaymentErrorCode.INVALID, _("Give either lines or an amount, not both."), "amount")
     if lines:
         if restock and order.status == OrderStatus.CANCELLED:
-            raise ServiceError("INVALID", _("This order was cancelled: its stock is already back."), "restock")
+            raise ServiceError(
+                PaymentErrorCode.INVALID, _("This order was cancelled: its stock is already back."), "restock"
+            )
         value, clean_lines = _refund_lines(order, lines)
     elif amount is not None:
         if restock:
-            raise ServiceError("INVALID", _("Restocking needs the lines being returned."), "restock")
+            raise ServiceError(PaymentErrorCode.INVALID, _("Restocking needs the lines being returned."), "restock")
         try:
             value = money.parse_amount(amount, order.currency)
         except money.MoneyError as exc:
-            raise ServiceError("INVALID", str(exc), "amount")
+            raise ServiceError(PaymentErrorCode.INVALID, str(exc), "amount")
         clean_lines = []
     else:
-        raise ServiceError("REQUIRED", _("Give the lines or the amount to refund."), "amount")
+        raise ServiceError(PaymentErrorCode.REQUIRED, _("Give the lines or the amount to refund."), "amount")
     if value <= 0:
-        raise ServiceError("INVALID", _("The amount to refund must be more than zero."), "amount")
+        raise ServiceError(PaymentErrorCode.INVALID, _("The amount to refund must be more than zero."), "amount")
     remaining = order.total_amount - order.refunded_amount
     if value > remaining:
         raise ServiceError(
-            "AMOUNT_TOO_LARGE",
+            PaymentErrorCode.AMOUNT_TOO_LARGE,
             _("At most %(amount)s %(currency)s of this order can still be refunded.")
             % {"amount": money.quantize(remaining, order.currency), "currency": order.currency},
             "lines" if lines else "amount",
         )
     gateway = get_gateway(payment.gateway)
     if gateway is None:
-        raise ServiceError("GATEWAY_UNAVAILABLE", _("The payment's gateway is not enabled on this server."), "id")
+        raise ServiceError(
+            PaymentErrorCode.GATEWAY_NOT_AVAILABLE, _("The payment's gateway is not enabled on this server."), "id"
+        )
 
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
     try:
@@ -497,11 +598,15 @@ def refund_order(
         )
     except GatewayError as exc:
         raise ServiceError(
-            "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": exc}, None
+            PaymentErrorCode.GATEWAY_ERROR,
+            _("The payment provider refused the refund: %(error)s") % {"error": exc},
+            None,
         )
     if not result.succeeded:
         raise ServiceError(
-            "GATEWAY_ERROR", _("The payment provider refused the refund: %(error)s") % {"error": result.error}, None
+            PaymentErrorCode.GATEWAY_ERROR,
+            _("The payment provider refused the refund: %(error)s") % {"error": result.error},
+            None,
         )
 
     refund = Refund.objects.create(
@@ -527,8 +632,6 @@ def refund_order(
 
 
 def _restock(order: Order, lines: list[dict]) -> None:
-    from shop.catalog.models import ProductType, ProductVariant
-
     by_id = {line.pk: line for line in order.lines.all()}
     restocked = []
     for item in lines:
@@ -539,8 +642,6 @@ def _restock(order: Order, lines: list[dict]) -> None:
             )
             restocked.append(line.variant_id)
     if restocked:  # the storefront shows stock: the anonymous-read cache forgets these products
-        from shop.catalog.cache import variants_changed
-
         variants_changed(restocked, listing=True)
 
 

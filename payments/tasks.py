@@ -47,6 +47,14 @@ def settle_order_task(self, order_id: int) -> int:
     return len(services.settle_order(order_id=order_id))
 
 
+def queue_settlements(*, order_ids: list[int]) -> int:
+    """The ``orders.paid_followups`` hook (shop/orders/hooks.py): a purchase paid at checkout has
+    each order's settlement queued by the task that queues its emails. Returns the tasks queued."""
+    for order_id in order_ids:
+        settle_order_task.delay(order_id)
+    return len(order_ids)
+
+
 @shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5, **RETRY)
 def settle_designer_task(self, designer_id: int) -> int:
     """Payouts were just enabled: settle every order the designer accrued."""

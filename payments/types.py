@@ -4,26 +4,12 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
 
-from payments import selectors
+from payments import errors, selectors
 from payments.models import LedgerEntry, Refund
 from shop.core import money
-from shop.core.graphql import CountableConnection, Money, connection_args, current_user, paginate
+from shop.core.graphql import CountableConnection, Money, connection_args, current_user, error_codes, paginate
 
-
-class PaymentErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_LINE = "INVALID_LINE"
-    NOT_PAID = "NOT_PAID"
-    ALREADY_REFUNDED = "ALREADY_REFUNDED"
-    AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
-    DISPUTED = "DISPUTED"
-    NOT_APPROVED = "NOT_APPROVED"
-    ALREADY_ONBOARDED = "ALREADY_ONBOARDED"
-    PAYOUTS_NOT_CONFIGURED = "PAYOUTS_NOT_CONFIGURED"
-    GATEWAY_UNAVAILABLE = "GATEWAY_UNAVAILABLE"
-    GATEWAY_ERROR = "GATEWAY_ERROR"
+PaymentErrorCode = error_codes(errors.PaymentErrorCode)
 
 
 class LedgerEntryKindEnum(graphene.Enum):

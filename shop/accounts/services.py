@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shop.accounts import reset_tokens, tokens
+from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
 from shop.core.errors import FieldError, ServiceError
 from shop.core.validation import clean_email, clean_text
@@ -30,13 +31,13 @@ class TokenPair:
 
 def _check_password_strength(password: str, *, user: User | None, field: str) -> None:
     if not password:
-        raise ServiceError("REQUIRED", _("This field is required."), field)
+        raise ServiceError(AccountErrorCode.REQUIRED, _("This field is required."), field)
     if len(password) > 128:
-        raise ServiceError("PASSWORD_TOO_LONG", _("Passwords are at most 128 characters."), field)
+        raise ServiceError(AccountErrorCode.PASSWORD_TOO_LONG, _("Passwords are at most 128 characters."), field)
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
-        raise ServiceError.many([FieldError("PASSWORD_TOO_WEAK", str(m), field) for m in exc.messages])
+        raise ServiceError.many([FieldError(AccountErrorCode.PASSWORD_TOO_WEAK, str(m), field) for m in exc.messages])
 
 
 @transaction.atomic
@@ -44,17 +45,17 @@ def register_account(*, email: str, password: str, full_name: str = "", language
     email = clean_email(email)
     full_name = clean_text(full_name, field="fullName", max_length=150)
     if language not in LANGUAGES:
-        raise ServiceError("INVALID", _("Unsupported language."), "language")
+        raise ServiceError(AccountErrorCode.INVALID, _("Unsupported language."), "language")
     candidate = User(email=email, full_name=full_name, language=language)
     _check_password_strength(password, user=candidate, field="password")
     if User.objects.filter(email__iexact=email).exists():
-        raise ServiceError("UNIQUE", _("An account with this email already exists."), "email")
+        raise ServiceError(AccountErrorCode.UNIQUE, _("An account with this email already exists."), "email")
     candidate.set_password(password)
     try:
         with transaction.atomic():
             candidate.save()
     except IntegrityError:
-        raise ServiceError("UNIQUE", _("An account with this email already exists."), "email")
+        raise ServiceError(AccountErrorCode.UNIQUE, _("An account with this email already exists."), "email")
     return candidate
 
 
@@ -130,7 +131,7 @@ def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenP
     wait = login_wait_seconds(email=email, ip=ip)
     if wait:
         raise ServiceError(
-            "TOO_MANY_ATTEMPTS",
+            AccountErrorCode.TOO_MANY_ATTEMPTS,
             _("Too many failed attempts. Try again in %(s)d seconds.") % {"s": wait},
             None,
         )
@@ -140,7 +141,9 @@ def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenP
     if user is None or not user.check_password(password or ""):
         with transaction.atomic():
             _record_failures(keys)
-        raise ServiceError("INVALID_CREDENTIALS", _("Please enter a correct email and password."), "email")
+        raise ServiceError(
+            AccountErrorCode.INVALID_CREDENTIALS, _("Please enter a correct email and password."), "email"
+        )
     with transaction.atomic():
         LoginThrottle.objects.filter(key=keys[0]).delete()
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
@@ -152,7 +155,9 @@ def refresh_tokens(*, refresh_token: str) -> TokenPair:
     """Rotate: the presented token is used up and a new one of the same family is issued.
     Presenting an already used token revokes the whole family (it was probably stolen); that
     revocation is committed even though the caller gets an error."""
-    invalid = ServiceError("INVALID_TOKEN", _("The refresh token is invalid or expired."), "refreshToken")
+    invalid = ServiceError(
+        AccountErrorCode.INVALID_TOKEN, _("The refresh token is invalid or expired."), "refreshToken"
+    )
     if not refresh_token or len(refresh_token) > 200:
         raise invalid
     now = timezone.now()
@@ -196,7 +201,7 @@ def update_account(*, user: User, full_name: str | None = None, language: str | 
         fields.append("full_name")
     if language is not None:
         if language not in LANGUAGES:
-            raise ServiceError("INVALID", _("Unsupported language."), "language")
+            raise ServiceError(AccountErrorCode.INVALID, _("Unsupported language."), "language")
         user.language = language
         fields.append("language")
     if fields:
@@ -208,7 +213,7 @@ def update_account(*, user: User, full_name: str | None = None, language: str | 
 def change_password(*, user: User, old_password: str, new_password: str) -> TokenPair:
     """Changing the password logs the user out everywhere and returns fresh tokens for this client."""
     if not user.check_password(old_password or ""):
-        raise ServiceError("INVALID_PASSWORD", _("The old password is incorrect."), "oldPassword")
+        raise ServiceError(AccountErrorCode.INVALID_PASSWORD, _("The old password is incorrect."), "oldPassword")
     _check_password_strength(new_password, user=user, field="newPassword")
     user.set_password(new_password)
     user.save(update_fields=["password"])
@@ -242,7 +247,9 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
 def set_password_with_token(*, token: str, password: str) -> User:
     """Set a new password with an emailed reset token. The token works once; every session of the
     account is signed out (access and refresh tokens), and its failed-login lock is lifted."""
-    invalid = ServiceError("INVALID_TOKEN", _("The password reset link is invalid or has expired."), "token")
+    invalid = ServiceError(
+        AccountErrorCode.INVALID_TOKEN, _("The password reset link is invalid or has expired."), "token"
+    )
     user_id = reset_tokens.user_id_of(token)
     if user_id is None:
         raise invalid

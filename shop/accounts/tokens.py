@@ -65,6 +65,15 @@ def user_for_access_token(token: str) -> User:
     return user
 
 
+def user_for_bearer_token(token: str) -> User | None:
+    """The ``core.bearer_user`` hook (shop/core/hooks.py): the GraphQL view's ``Authorization:
+    Bearer`` user, None when the token is invalid, expired or revoked."""
+    try:
+        return user_for_access_token(token)
+    except InvalidToken:
+        return None
+
+
 def hash_refresh_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -2,22 +2,12 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
+from shop.accounts import errors
 from shop.accounts.models import User
-from shop.core.graphql import current_user
+from shop.core.graphql import current_user, error_codes
 from shop.orders.fields import UserOrderFields
 
-
-class AccountErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    UNIQUE = "UNIQUE"
-    NOT_FOUND = "NOT_FOUND"
-    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
-    PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
-    INVALID_PASSWORD = "INVALID_PASSWORD"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    INVALID_TOKEN = "INVALID_TOKEN"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+AccountErrorCode = error_codes(errors.AccountErrorCode)
 
 
 class LanguageCode(graphene.Enum):

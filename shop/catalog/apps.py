@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CatalogConfig(AppConfig):
@@ -8,3 +9,12 @@ class CatalogConfig(AppConfig):
     def ready(self):
         # The anonymous-read cache learns what cached answers showing products, variants, media and categories depend on.
         from shop.catalog import cache  # noqa: F401
+        from shop.core import ids, tasks
+
+        tasks.register_thumbnails("catalog.ProductMedia", "products/thumbs")
+        ids.register_type_labels(
+            Category=gettext_lazy("Category"),
+            Product=gettext_lazy("Product"),
+            ProductMedia=gettext_lazy("ProductMedia"),
+            ProductVariant=gettext_lazy("ProductVariant"),
+        )

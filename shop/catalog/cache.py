@@ -10,6 +10,11 @@ readcache.register(Product, lambda p: (f"product:{p.pk}",))
 readcache.register(ProductVariant, lambda v: (f"product:{v.product_id}",))
 readcache.register(ProductMedia, lambda m: (f"product:{m.product_id}",))
 readcache.register(Category, lambda c: (readcache.CATEGORIES,))
+# The catalog's public top-level reads (lists and searches change whenever anything is published).
+readcache.register_root_field("products", depends_on=(readcache.LISTING,))
+readcache.register_root_field("product")
+readcache.register_root_field("categories", depends_on=(readcache.LISTING, readcache.CATEGORIES))
+readcache.register_root_field("category", depends_on=(readcache.CATEGORIES,))
 
 
 def product_changed(product_id: int, designer_id: int, *, listing: bool) -> None:

@@ -13,6 +13,108 @@ from shop.catalog.types import (
 from shop.core.graphql import connection_args, current_user, paginate, permission_denied, selected_fields
 from shop.core.ids import try_decode_id
 
+# The model columns each GraphQL field of a product card reads (shop/catalog/types.py, designers/
+# types.py): a list loads only what its query asks for. A field missing here loads everything.
+_ALWAYS = {
+    "id",
+    "designer",
+    "category",
+    "product_type",
+    "currency",
+    "status",
+    "hidden_at",
+    "created_at",
+    "min_price",
+    "sort_name",
+    "name",
+}  # what resolvers, visibility and every sort order (page cursors) read
+_PRODUCT = {
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "name": (),
+    "description": ("description",),
+    "tags": ("tags",),
+    "productType": (),
+    "status": (),
+    "minPrice": (),
+    "thumbnail": (),
+    "variants": (),
+    "media": (),
+    "designer": (),
+    "category": (),
+    "createdAt": (),
+    "updatedAt": ("updated_at",),
+    "publishedAt": ("published_at",),
+    "isHidden": (),
+    "hiddenReason": ("hidden_reason",),
+    "hiddenAt": (),
+}
+_DESIGNER_ALWAYS = {"id", "user", "status"}  # user: who may see a product's private side
+_DESIGNER = {
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "displayName": ("display_name",),
+    "bio": ("bio",),
+    "city": ("city",),
+    "links": ("links",),
+    "status": (),
+    "createdAt": ("created_at",),
+    "statusHistory": (),
+    "products": (),
+    "portfolio": (),
+    "orders": (),
+    "shippingMethods": (),
+}
+_CATEGORY_ALWAYS = {"id", "parent"}
+_CATEGORY = {
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "name": ("name",),
+    "position": ("position",),
+    "parent": (),
+    "children": (),
+}
+
+
+def _columns(selection, known: dict, always: set[str]) -> set[str] | None:
+    if selection is None or any(name not in known for name in selection):
+        return None
+    return always | {column for name in selection for column in known[name]}
+
+
+def list_columns(selection) -> list[str] | None:
+    """The columns of products, their designer and category that a list needs for ``selection``
+    (``shop.core.graphql.selected_fields`` of a product node), or None: load them all. For
+    ``shop.catalog.selectors.with_list_relations``."""
+    product = _columns(selection, _PRODUCT, _ALWAYS)
+    if product is None:
+        return None
+    if "variants" in selection:  # a variant's own ``product`` field would read the product's other columns
+        node = selection["variants"].fields().get("edges")
+        node = node.fields().get("node") if node else None
+        if node is not None and "product" in node.fields():
+            return None
+    designer = _columns(selection["designer"].fields() if "designer" in selection else {}, _DESIGNER, _DESIGNER_ALWAYS)
+    category = _columns(selection["category"].fields() if "category" in selection else {}, _CATEGORY, _CATEGORY_ALWAYS)
+    if designer is None or category is None:
+        return None
+    return sorted(product) + [f"designer__{c}" for c in sorted(designer)] + [f"category__{c}" for c in sorted(category)]
+
+
+def list_relations(selection) -> frozenset[str] | None:
+    """The related rows a list needs for ``selection`` (as for ``list_columns``): ``variants``,
+    ``media``, or ``thumbnail`` (the first medium only); None (load everything) when the selection
+    has a field this module does not know."""
+    if selection is None or any(name not in _PRODUCT for name in selection):
+        return None
+    wanted = {name for name in ("variants", "media") if name in selection}
+    if "thumbnail" in selection and "media" not in wanted:
+        wanted.add("thumbnail")
+    return frozenset(wanted)
+
 
 def enum_value(value):
     return getattr(value, "value", value)
@@ -94,8 +196,8 @@ class CatalogQueries(graphene.ObjectType):
         qs = selectors.product_list(
             user,
             staff_view=staff_view,
-            columns=selectors.list_columns(node),
-            relations=selectors.list_relations(node),
+            columns=list_columns(node),
+            relations=list_relations(node),
             **sort_kwargs(sort_by),
             **kwargs,
         )

@@ -18,7 +18,7 @@ from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
-from designers.models import Designer, DesignerStatus
+from shop.catalog import hooks
 from shop.catalog.models import (
     Category,
     Product,
@@ -50,7 +50,7 @@ def storefront_q(prefix: str = "") -> Q:
         **{
             f"{prefix}status": ProductStatus.PUBLISHED,
             f"{prefix}hidden_at__isnull": True,
-            f"{prefix}designer__status": DesignerStatus.APPROVED,
+            f"{prefix}designer__status": hooks.designers.one().listed_status,
         }
     )
 
@@ -83,7 +83,7 @@ class ListRelationsQuerySet(QuerySet):
     filters for every product (half of a 100-product page's time went there). ``variants.all()``
     and ``media.all()`` then answer from memory, as after ``prefetch_related``.
 
-    ``_relations`` (``list_relations``) narrows what is loaded to what the query shows."""
+    ``_relations`` (``shop.catalog.queries.list_relations``) narrows what is loaded to what the query shows."""
 
     _list_relations = True
     _relations: frozenset[str] | None = None
@@ -149,116 +149,15 @@ def with_list_relations(
 ) -> QuerySet[Product]:
     """What a product card needs in a constant number of queries: designer and category joined,
     variants and media loaded with the page (3 queries for any page size). ``columns``: load only
-    these (``list_columns``), else every column; ``relations``: load only
-    these (``list_relations``), else all."""
+    these (model column names, e.g. ``designer__slug``), else every column; ``relations``: load
+    only these (``variants``, ``media``, ``thumbnail``), else all. The GraphQL layer works them
+    out from a query's selection (``shop.catalog.queries.list_columns`` / ``list_relations``)."""
     qs = qs.select_related("designer", "category")
     if columns:
         qs = qs.only(*columns)
     qs.__class__ = ListRelationsQuerySet
     qs._relations = relations
     return qs
-
-
-# The model columns each GraphQL field of a product card reads (shop/catalog/types.py, designers/
-# types.py): a list loads only what its query asks for. A field missing here loads everything.
-_ALWAYS = {
-    "id",
-    "designer",
-    "category",
-    "product_type",
-    "currency",
-    "status",
-    "hidden_at",
-    "created_at",
-    "min_price",
-    "sort_name",
-    "name",
-}  # what resolvers, visibility and every sort order (page cursors) read
-_PRODUCT = {
-    "__typename": (),
-    "id": (),
-    "slug": ("slug",),
-    "name": (),
-    "description": ("description",),
-    "tags": ("tags",),
-    "productType": (),
-    "status": (),
-    "minPrice": (),
-    "thumbnail": (),
-    "variants": (),
-    "media": (),
-    "designer": (),
-    "category": (),
-    "createdAt": (),
-    "updatedAt": ("updated_at",),
-    "publishedAt": ("published_at",),
-    "isHidden": (),
-    "hiddenReason": ("hidden_reason",),
-    "hiddenAt": (),
-}
-_DESIGNER_ALWAYS = {"id", "user", "status"}  # user: who may see a product's private side
-_DESIGNER = {
-    "__typename": (),
-    "id": (),
-    "slug": ("slug",),
-    "displayName": ("display_name",),
-    "bio": ("bio",),
-    "city": ("city",),
-    "links": ("links",),
-    "status": (),
-    "createdAt": ("created_at",),
-    "statusHistory": (),
-    "products": (),
-    "portfolio": (),
-    "orders": (),
-    "shippingMethods": (),
-}
-_CATEGORY_ALWAYS = {"id", "parent"}
-_CATEGORY = {
-    "__typename": (),
-    "id": (),
-    "slug": ("slug",),
-    "name": ("name",),
-    "position": ("position",),
-    "parent": (),
-    "children": (),
-}
-
-
-def _columns(selection, known: dict, always: set[str]) -> set[str] | None:
-    if selection is None or any(name not in known for name in selection):
-        return None
-    return always | {column for name in selection for column in known[name]}
-
-
-def list_columns(selection) -> list[str] | None:
-    """The columns of products, their designer and category that a list needs for ``selection``
-    (``shop.core.graphql.selected_fields`` of a product node), or None: load them all."""
-    product = _columns(selection, _PRODUCT, _ALWAYS)
-    if product is None:
-        return None
-    if "variants" in selection:  # a variant's own ``product`` field would read the product's other columns
-        node = selection["variants"].fields().get("edges")
-        node = node.fields().get("node") if node else None
-        if node is not None and "product" in node.fields():
-            return None
-    designer = _columns(selection["designer"].fields() if "designer" in selection else {}, _DESIGNER, _DESIGNER_ALWAYS)
-    category = _columns(selection["category"].fields() if "category" in selection else {}, _CATEGORY, _CATEGORY_ALWAYS)
-    if designer is None or category is None:
-        return None
-    return sorted(product) + [f"designer__{c}" for c in sorted(designer)] + [f"category__{c}" for c in sorted(category)]
-
-
-def list_relations(selection) -> frozenset[str] | None:
-    """The related rows a list needs for ``selection`` (as for ``list_columns``): ``variants``,
-    ``media``, or ``thumbnail`` (the first medium only); None (load everything) when the selection
-    has a field this module does not know."""
-    if selection is None or any(name not in _PRODUCT for name in selection):
-        return None
-    wanted = {name for name in ("variants", "media") if name in selection}
-    if "thumbnail" in selection and "media" not in wanted:
-        wanted.add("thumbnail")
-    return frozenset(wanted)
 
 
 def product_by_slug(user, slug: str) -> Product | None:
@@ -447,7 +346,7 @@ def search_ranking(
 
 
 def designer_products(
-    user, designer: Designer, *, sort_field=None, sort_direction=None, columns=None, relations=None, **filters
+    user, designer, *, sort_field=None, sort_direction=None, columns=None, relations=None, **filters
 ) -> QuerySet[Product]:
     """A designer's products: every status for the designer itself and staff, else the public ones."""
     base = Product.objects.all() if can_manage(user, designer.user_id) else storefront_products()

@@ -20,9 +20,9 @@ from django.db.models import Exists, Func, Max, Min, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from designers.models import Designer, DesignerStatus
 from shop.accounts.models import User
-from shop.catalog import cache
+from shop.catalog import cache, hooks
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import (
     Category,
     Product,
@@ -64,11 +64,11 @@ def _signed_in(actor: User | None) -> User:
     return actor
 
 
-def _designer_of(actor: User) -> Designer | None:
-    return Designer.objects.filter(user_id=actor.pk).first()
+def _designer_of(actor: User):
+    return hooks.designers.one().of_user(actor.pk)
 
 
-def _catalog_actor(actor: User | None) -> tuple[User, Designer | None]:
+def _catalog_actor(actor: User | None) -> tuple:
     """(actor, its designer). Staff may act on every designer; anyone else needs a designer profile."""
     actor = _signed_in(actor)
     designer = _designer_of(actor)
@@ -94,7 +94,7 @@ def check_staff(actor: User | None) -> None:
 
 
 def _not_found(what: str, field: str = "id") -> ServiceError:
-    return ServiceError("NOT_FOUND", _("%(what)s not found.") % {"what": what}, field)
+    return ServiceError(CatalogErrorCode.NOT_FOUND, _("%(what)s not found.") % {"what": what}, field)
 
 
 def manageable_products(actor: User):
@@ -139,11 +139,13 @@ def clean_tags(tags: list[str] | None, field: str = "tags") -> list[str]:
         if not tag:
             continue
         if len(tag) > MAX_TAG_CHARS or "\x00" in tag:
-            raise ServiceError("INVALID", _("Tags have at most %(n)d characters.") % {"n": MAX_TAG_CHARS}, field)
+            raise ServiceError(
+                CatalogErrorCode.INVALID, _("Tags have at most %(n)d characters.") % {"n": MAX_TAG_CHARS}, field
+            )
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
-        raise ServiceError("INVALID", _("At most %(n)d tags.") % {"n": MAX_TAGS}, field)
+        raise ServiceError(CatalogErrorCode.INVALID, _("At most %(n)d tags.") % {"n": MAX_TAGS}, field)
     return cleaned
 
 
@@ -151,26 +153,26 @@ def clean_description(value: str | None) -> str:
     value = value or ""
     if len(value) > MAX_DESCRIPTION_CHARS:
         raise ServiceError(
-            "INVALID",
+            CatalogErrorCode.INVALID,
             _("Ensure this value has at most %(n)d characters.") % {"n": MAX_DESCRIPTION_CHARS},
             "description",
         )
     if "\x00" in value:
-        raise ServiceError("INVALID", _("This value contains invalid characters."), "description")
+        raise ServiceError(CatalogErrorCode.INVALID, _("This value contains invalid characters."), "description")
     return sanitize_html(value)
 
 
 def _clean_currency(value: str | None) -> str:
     currency = (value or settings.DEFAULT_CURRENCY).strip().upper()
     if currency not in money.CURRENCY_EXPONENTS:
-        raise ServiceError("INVALID", _("Unsupported currency."), "currency")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Unsupported currency."), "currency")
     return currency
 
 
 def _clean_product_type(value: str | None) -> str:
     value = value or ProductType.PHYSICAL
     if value not in ProductType.values:
-        raise ServiceError("INVALID", _("Unknown product type."), "productType")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Unknown product type."), "productType")
     return value
 
 
@@ -188,9 +190,11 @@ def _product_slug(slug: str | None, name: str, *, exclude_pk: int | None = None)
     if slug:
         slug = slug.strip().lower()
         if not is_valid_slug(slug, max_length=80):
-            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 80)."), "slug")
+            raise ServiceError(
+                CatalogErrorCode.INVALID, _("Use lower-case letters, digits and hyphens (at most 80)."), "slug"
+            )
         if taken.filter(slug=slug).exists():
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+            raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
         return slug
     base = vietnamese_slug(name, max_length=60) or "product"
     return unique_slug(base, lambda s: taken.filter(slug=s).exists())
@@ -220,7 +224,11 @@ def search_vectors(name, tags, body) -> dict:
 def is_listed(*, status: str, hidden_at, designer_status: str) -> bool:
     """On the storefront (``shop.catalog.selectors.storefront_q``): published, not hidden, of an
     approved designer. A search row's ``listed``."""
-    return status == ProductStatus.PUBLISHED and hidden_at is None and designer_status == DesignerStatus.APPROVED
+    return (
+        status == ProductStatus.PUBLISHED
+        and hidden_at is None
+        and designer_status == hooks.designers.one().listed_status
+    )
 
 
 def sync_search(product: Product) -> None:
@@ -232,12 +240,7 @@ def sync_search(product: Product) -> None:
     The designer's row is locked first (FOR NO KEY UPDATE: a designer decision locks it FOR UPDATE
     and waits for this transaction, or this one waits and reads the decided status), so that a
     concurrent decision cannot leave this row with the status before it."""
-    designer_status = (
-        Designer.objects.select_for_update(no_key=True)
-        .filter(pk=product.designer_id)
-        .values_list("status", flat=True)
-        .get()
-    )
+    designer_status = hooks.designers.one().lock(product.designer_id, no_key=True).status
     name, tags, body = search_texts(name=product.name, tags=product.tags, description=product.description)
     row = ProductSearch(
         product_id=product.pk,
@@ -250,7 +253,7 @@ def sync_search(product: Product) -> None:
     ProductSearch.objects.bulk_create([row], update_conflicts=True, unique_fields=["product"], update_fields=fields)
 
 
-def sync_designer_search(designer: Designer) -> None:
+def sync_designer_search(designer) -> None:
     """Rewrite ``listed`` on the search rows of ``designer``'s products after its status changed
     (``designers.services`` calls this in the transaction that changes it, the designer's row
     locked): one UPDATE, the storefront's own rule (``shop.catalog.selectors.storefront_products``)."""
@@ -282,13 +285,13 @@ def create_product(
     """A new DRAFT product of the actor's designer (staff may name any designer)."""
     actor, own = _catalog_actor(actor)
     if designer_id is not None and (own is None or designer_id != own.pk):
-        designer = Designer.objects.filter(pk=designer_id).first() if actor.is_staff else None
+        designer = hooks.designers.one().get(designer_id) if actor.is_staff else None
         if designer is None:
             raise _not_found(_("Designer"), "designer")
     elif own is not None:
         designer = own
     else:
-        raise ServiceError("REQUIRED", _("Choose the designer the product belongs to."), "designer")
+        raise ServiceError(CatalogErrorCode.REQUIRED, _("Choose the designer the product belongs to."), "designer")
     name = clean_text(name, field="name", max_length=200, required=True)
     data = {
         "name": name,
@@ -305,7 +308,7 @@ def create_product(
                 designer=designer, status=ProductStatus.DRAFT, sort_name=sort_name(name), **data
             )
     except IntegrityError:
-        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=False)  # a draft: nothing public yet
     return product
@@ -342,27 +345,30 @@ def update_product(
     has_variants = product.variants.exists()
     if product_type is not None and product_type != product.product_type:
         if has_variants:
-            raise ServiceError("INVALID", _("Delete the variants before changing the product type."), "productType")
+            raise ServiceError(
+                CatalogErrorCode.INVALID, _("Delete the variants before changing the product type."), "productType"
+            )
         product.product_type = _clean_product_type(product_type)
     if currency is not None and currency.strip().upper() != product.currency:
         if has_variants:
-            raise ServiceError("INVALID", _("Delete the variants before changing the currency."), "currency")
+            raise ServiceError(
+                CatalogErrorCode.INVALID, _("Delete the variants before changing the currency."), "currency"
+            )
         product.currency = _clean_currency(currency)
     product.sort_name = sort_name(product.name)
     try:
         with transaction.atomic():
             product.save()
     except IntegrityError:
-        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     sync_search(product)
     cache.product_changed(product.pk, product.designer_id, listing=True)
     return product
 
 
-def _has_orders(**variant_filter) -> bool:
-    from shop.orders.models import OrderLine
-
-    return OrderLine.objects.filter(**{f"variant__{k}": v for k, v in variant_filter.items()}).exists()
+def _has_orders(*, product_id: int | None = None, variant_id: int | None = None) -> bool:
+    """Whether an order refers to the product (or variant): asked of the apps above (the orders app)."""
+    return any(hooks.variant_in_use.send(product_id=product_id, variant_id=variant_id))
 
 
 def _media_files(media_rows) -> list[str]:
@@ -379,7 +385,9 @@ def delete_product(*, actor: User, product_id: int) -> Product:
     was ever ordered is kept for its orders (digital downloads need its files): archive it."""
     product = _lock_product(actor, product_id)
     if _has_orders(product_id=product.pk):
-        raise ServiceError("HAS_ORDERS", _("This product has orders; archive it instead of deleting it."), "id")
+        raise ServiceError(
+            CatalogErrorCode.HAS_ORDERS, _("This product has orders; archive it instead of deleting it."), "id"
+        )
     images = _media_files(product.media.all())
     digital = [v.digital_file.name for v in product.variants.all() if v.digital_file]
     product.portfolio_items.clear()
@@ -397,11 +405,13 @@ def publish_product(*, actor: User, product_id: int) -> Product:
     """Put a product on the storefront. Only an approved designer's product with at least one
     variant can be published (staff publishing on a designer's behalf included)."""
     product = _lock_product(actor, product_id)
-    designer = Designer.objects.select_for_update().get(pk=product.designer_id)
-    if designer.status != DesignerStatus.APPROVED:
-        raise ServiceError("NOT_APPROVED", _("Only approved designers can publish products."), None)
+    designer = hooks.designers.one().lock(product.designer_id)
+    if designer.status != hooks.designers.one().listed_status:
+        raise ServiceError(CatalogErrorCode.NOT_APPROVED, _("Only approved designers can publish products."), None)
     if not product.variants.exists():
-        raise ServiceError("NO_VARIANTS", _("Add at least one variant with a price before publishing."), None)
+        raise ServiceError(
+            CatalogErrorCode.NO_VARIANTS, _("Add at least one variant with a price before publishing."), None
+        )
     if product.status != ProductStatus.PUBLISHED:
         product.status = ProductStatus.PUBLISHED
         product.published_at = timezone.now()
@@ -460,7 +470,7 @@ def moderate_product(*, actor: User, product_id: int, hidden: bool, reason: str 
 def _clean_sku(value: str | None) -> str:
     sku = clean_text(value, field="sku", max_length=64, required=True)
     if not SKU_RE.match(sku):
-        raise ServiceError("INVALID", _("Use letters, digits and . _ / - in SKUs."), "sku")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Use letters, digits and . _ / - in SKUs."), "sku")
     return sku
 
 
@@ -470,27 +480,29 @@ def clean_attributes(values, field: str = "attributes") -> list[dict]:
         name = " ".join(str(item.get("name") or "").split())
         value = " ".join(str(item.get("value") or "").split())
         if not name or not value:
-            raise ServiceError("REQUIRED", _("Each attribute needs a name and a value."), field)
+            raise ServiceError(CatalogErrorCode.REQUIRED, _("Each attribute needs a name and a value."), field)
         if len(name) > 50 or len(value) > 100 or "\x00" in name + value:
-            raise ServiceError("INVALID", _("Attribute names have at most 50 characters, values 100."), field)
+            raise ServiceError(
+                CatalogErrorCode.INVALID, _("Attribute names have at most 50 characters, values 100."), field
+            )
         key = name.casefold()
         if key in seen:
-            raise ServiceError("INVALID", _("Each attribute name may appear once."), field)
+            raise ServiceError(CatalogErrorCode.INVALID, _("Each attribute name may appear once."), field)
         seen.add(key)
         cleaned.append({"name": name, "value": value})
     if len(cleaned) > MAX_ATTRIBUTES:
-        raise ServiceError("INVALID", _("At most %(n)d attributes.") % {"n": MAX_ATTRIBUTES}, field)
+        raise ServiceError(CatalogErrorCode.INVALID, _("At most %(n)d attributes.") % {"n": MAX_ATTRIBUTES}, field)
     return cleaned
 
 
 def _clean_price(value, currency: str) -> Decimal:
     if value is None:
-        raise ServiceError("REQUIRED", _("Enter a price."), "price")
+        raise ServiceError(CatalogErrorCode.REQUIRED, _("Enter a price."), "price")
     try:
         return money.parse_amount(value, currency)
     except money.MoneyError as exc:
         raise ServiceError(
-            "INVALID",
+            CatalogErrorCode.INVALID,
             _("Enter a valid price in %(currency)s: %(reason)s") % {"currency": currency, "reason": exc},
             "price",
         )
@@ -499,17 +511,19 @@ def _clean_price(value, currency: str) -> Decimal:
 def _clean_stock(value, product: Product) -> int:
     if product.product_type == ProductType.DIGITAL:
         if value not in (None, 0):
-            raise ServiceError("INVALID", _("Digital goods have no stock."), "stockQuantity")
+            raise ServiceError(CatalogErrorCode.INVALID, _("Digital goods have no stock."), "stockQuantity")
         return 0
     value = 0 if value is None else value
     if not isinstance(value, int) or value < 0 or value > MAX_STOCK:
-        raise ServiceError("INVALID", _("Stock must be between 0 and %(n)d.") % {"n": MAX_STOCK}, "stockQuantity")
+        raise ServiceError(
+            CatalogErrorCode.INVALID, _("Stock must be between 0 and %(n)d.") % {"n": MAX_STOCK}, "stockQuantity"
+        )
     return value
 
 
 def _check_file_allowed(product: Product, digital_file) -> None:
     if digital_file is not None and product.product_type != ProductType.DIGITAL:
-        raise ServiceError("INVALID", _("Only digital products carry a file."), "digitalFile")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Only digital products carry a file."), "digitalFile")
 
 
 def _attach_file(variant: ProductVariant, digital_file) -> str | None:
@@ -530,7 +544,7 @@ def _save_variant(variant: ProductVariant, new_file: str | None) -> None:
     except IntegrityError:
         if new_file:
             private_storage().delete(new_file)
-        raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
+        raise ServiceError(CatalogErrorCode.UNIQUE, _("You already have a variant with this SKU."), "sku")
 
 
 @transaction.atomic
@@ -559,11 +573,13 @@ def create_variant(
     )
     _check_file_allowed(product, digital_file)
     if product.product_type == ProductType.DIGITAL and digital_file is None:
-        raise ServiceError("REQUIRED", _("A digital variant needs its file."), "digitalFile")
+        raise ServiceError(CatalogErrorCode.REQUIRED, _("A digital variant needs its file."), "digitalFile")
     if product.variants.count() >= MAX_VARIANTS:
-        raise ServiceError("LIMIT_REACHED", _("A product has at most %(n)d variants.") % {"n": MAX_VARIANTS}, None)
+        raise ServiceError(
+            CatalogErrorCode.LIMIT_REACHED, _("A product has at most %(n)d variants.") % {"n": MAX_VARIANTS}, None
+        )
     if ProductVariant.objects.filter(designer_id=product.designer_id, sku=sku).exists():
-        raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
+        raise ServiceError(CatalogErrorCode.UNIQUE, _("You already have a variant with this SKU."), "sku")
     last = product.variants.aggregate(n=Max("position"))["n"]
     variant.position = 0 if last is None else last + 1
     new_file = None
@@ -598,7 +614,7 @@ def update_variant(
             .exclude(pk=variant.pk)
             .exists()
         ):
-            raise ServiceError("UNIQUE", _("You already have a variant with this SKU."), "sku")
+            raise ServiceError(CatalogErrorCode.UNIQUE, _("You already have a variant with this SKU."), "sku")
     if name is not None:
         variant.name = clean_text(name, field="name", max_length=100)
     if attributes is not None:
@@ -624,10 +640,12 @@ def update_variant(
 def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Product]:
     variant = _lock_variant(actor, variant_id)
     product = Product.objects.select_for_update().get(pk=variant.product_id)
-    if _has_orders(pk=variant.pk):
-        raise ServiceError("HAS_ORDERS", _("This variant has orders; it cannot be deleted."), "id")
+    if _has_orders(variant_id=variant.pk):
+        raise ServiceError(CatalogErrorCode.HAS_ORDERS, _("This variant has orders; it cannot be deleted."), "id")
     if product.status == ProductStatus.PUBLISHED and product.variants.count() == 1:
-        raise ServiceError("LAST_VARIANT", _("A published product needs a variant; unpublish it first."), "id")
+        raise ServiceError(
+            CatalogErrorCode.LAST_VARIANT, _("A published product needs a variant; unpublish it first."), "id"
+        )
     file_name = variant.digital_file.name if variant.digital_file else None
     deleted_pk = variant.pk
     variant.delete()
@@ -646,7 +664,7 @@ def add_product_media(*, actor: User, product_id: int, image, alt: str | None = 
     """Validate and re-encode an image (shop.core.images), store it under a random name and queue
     its thumbnails after commit."""
     if image is None:
-        raise ServiceError("REQUIRED", _("Choose an image."), "image")
+        raise ServiceError(CatalogErrorCode.REQUIRED, _("Choose an image."), "image")
     alt = clean_text(alt, field="alt", max_length=250)
     # Ownership first, so that nobody makes us decode images for products they do not own.
     if not manageable_products(actor).filter(pk=product_id).exists():
@@ -655,7 +673,9 @@ def add_product_media(*, actor: User, product_id: int, image, alt: str | None = 
     product = _lock_product(actor, product_id, field="productId")
     positions = product.media.aggregate(n=Max("position"))
     if product.media.count() >= MAX_MEDIA:
-        raise ServiceError("LIMIT_REACHED", _("A product has at most %(n)d images.") % {"n": MAX_MEDIA}, "image")
+        raise ServiceError(
+            CatalogErrorCode.LIMIT_REACHED, _("A product has at most %(n)d images.") % {"n": MAX_MEDIA}, "image"
+        )
     media = ProductMedia(
         product=product,
         alt=alt,
@@ -710,9 +730,11 @@ def _category_slug(slug: str | None, name: str, *, exclude_pk: int | None = None
     if slug:
         slug = slug.strip().lower()
         if not is_valid_slug(slug):
-            raise ServiceError("INVALID", _("Use lower-case letters, digits and hyphens (at most 60)."), "slug")
+            raise ServiceError(
+                CatalogErrorCode.INVALID, _("Use lower-case letters, digits and hyphens (at most 60)."), "slug"
+            )
         if taken.filter(slug=slug).exists():
-            raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+            raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
         return slug
     return unique_slug(vietnamese_slug(name) or "category", lambda s: taken.filter(slug=s).exists())
 
@@ -734,7 +756,7 @@ def _clean_position(value) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or value < 0 or value > 100_000:
-        raise ServiceError("INVALID", _("Position must be between 0 and 100000."), "position")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Position must be between 0 and 100000."), "position")
     return value
 
 
@@ -747,7 +769,9 @@ def create_category(
     parent = _category(parent_id, "parent")
     if _depth(parent) + 1 > MAX_CATEGORY_DEPTH:
         raise ServiceError(
-            "INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent"
+            CatalogErrorCode.INVALID,
+            _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH},
+            "parent",
         )
     position = _clean_position(position)
     if position is None:
@@ -761,7 +785,7 @@ def create_category(
         cache.categories_changed()
         return category
     except IntegrityError:
-        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
 
 
 @transaction.atomic
@@ -787,11 +811,13 @@ def update_category(
         ancestor = parent
         while ancestor is not None:
             if ancestor.pk == category.pk:
-                raise ServiceError("INVALID", _("A category cannot be moved under itself."), "parent")
+                raise ServiceError(CatalogErrorCode.INVALID, _("A category cannot be moved under itself."), "parent")
             ancestor = ancestor.parent
         if _depth(parent) + _subtree_height(category) > MAX_CATEGORY_DEPTH:
             raise ServiceError(
-                "INVALID", _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH}, "parent"
+                CatalogErrorCode.INVALID,
+                _("Categories are at most %(n)d levels deep.") % {"n": MAX_CATEGORY_DEPTH},
+                "parent",
             )
         category.parent = parent
     position = _clean_position(position)
@@ -801,7 +827,7 @@ def update_category(
         with transaction.atomic():
             category.save()
     except IntegrityError:
-        raise ServiceError("UNIQUE", _("This slug is already taken."), "slug")
+        raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     cache.categories_changed()
     return category
 
@@ -814,7 +840,7 @@ def delete_category(*, actor: User, category_id: int) -> Category:
     if category is None:
         raise _not_found(_("Category"))
     if category.children.exists():
-        raise ServiceError("HAS_CHILDREN", _("Move or delete the subcategories first."), "id")
+        raise ServiceError(CatalogErrorCode.HAS_CHILDREN, _("Move or delete the subcategories first."), "id")
     deleted_pk = category.pk
     category.delete()
     category.pk = deleted_pk

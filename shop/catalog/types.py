@@ -2,12 +2,11 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from shop.catalog import selectors
+from shop.catalog import errors, selectors
 from shop.catalog.models import Category, Product, ProductMedia, ProductType, ProductVariant
 from shop.core import money as money_lib
-from shop.core.files import DIGITAL_FILE_ERROR_CODES
-from shop.core.graphql import CountableConnection, Money, SortDirection, current_user, money, paginate
-from shop.core.images import IMAGE_ERROR_CODES, image_url, thumbnail_name
+from shop.core.graphql import CountableConnection, Money, SortDirection, current_user, error_codes, money, paginate
+from shop.core.images import image_url, thumbnail_name
 
 
 class ProductTypeEnum(graphene.Enum):
@@ -27,26 +26,7 @@ class ProductStatusEnum(graphene.Enum):
     ARCHIVED = "ARCHIVED"
 
 
-CatalogErrorCode = graphene.Enum(
-    "CatalogErrorCode",
-    [
-        (code, code)
-        for code in (
-            "REQUIRED",
-            "INVALID",
-            "UNIQUE",
-            "NOT_FOUND",
-            "NOT_APPROVED",
-            "NO_VARIANTS",
-            "LAST_VARIANT",
-            "HAS_ORDERS",
-            "HAS_CHILDREN",
-            "LIMIT_REACHED",
-            *IMAGE_ERROR_CODES,
-            *[c for c in DIGITAL_FILE_ERROR_CODES if c not in IMAGE_ERROR_CODES],
-        )
-    ],
-)
+CatalogErrorCode = error_codes(errors.CatalogErrorCode)
 
 
 def nested_connection_args() -> dict:

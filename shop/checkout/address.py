@@ -12,6 +12,7 @@ import re
 
 from django.utils.translation import gettext as _
 
+from shop.checkout.errors import CheckoutErrorCode
 from shop.core.errors import FieldError, ServiceError
 
 # Mobile: 0 + 3/5/7/8/9 + 8 digits (10 digits). Landline: 02 + 9 digits (11 digits, area code included).
@@ -64,16 +65,20 @@ def clean_address(data: dict | None, *, prefix: str = "") -> dict:
         field = prefix + API_NAMES[name]
         value = " ".join(str(data.get(name) or "").split())  # trims and collapses whitespace
         if "\x00" in value:
-            errors.append(FieldError("INVALID", _("This value contains invalid characters."), field))
+            errors.append(FieldError(CheckoutErrorCode.INVALID, _("This value contains invalid characters."), field))
             continue
         if not value:
             if required:
-                errors.append(FieldError("REQUIRED", _("This field is required."), field))
+                errors.append(FieldError(CheckoutErrorCode.REQUIRED, _("This field is required."), field))
             cleaned[name] = ""
             continue
         if len(value) > max_length:
             errors.append(
-                FieldError("INVALID", _("Ensure this value has at most %(n)d characters.") % {"n": max_length}, field)
+                FieldError(
+                    CheckoutErrorCode.INVALID,
+                    _("Ensure this value has at most %(n)d characters.") % {"n": max_length},
+                    field,
+                )
             )
             continue
         cleaned[name] = value
@@ -82,7 +87,9 @@ def clean_address(data: dict | None, *, prefix: str = "") -> dict:
         if phone is None:
             errors.append(
                 FieldError(
-                    "INVALID", _("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678."), prefix + "phone"
+                    CheckoutErrorCode.INVALID,
+                    _("Enter a Vietnamese phone number, e.g. 0912345678 or +84912345678."),
+                    prefix + "phone",
                 )
             )
         else:

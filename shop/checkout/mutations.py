@@ -10,6 +10,7 @@ from shop.checkout.types import (
     ShippingMethodType,
 )
 from shop.core.graphql import BaseMutation, current_user, error_type, require_user
+from shop.core.ids import decode_id
 from shop.orders.types import PurchaseType, unlock_purchase
 
 CheckoutError = error_type("CheckoutError", CheckoutErrorCode)
@@ -25,7 +26,14 @@ def _address(value) -> dict | None:
 
 
 def _lines(lines) -> list[dict]:
-    return [dict(line) for line in (lines or [])]
+    """The lines with their variants' model ids (a malformed or foreign ID: NOT_FOUND on ``lines``)."""
+    return [
+        {
+            "variant_id": decode_id(line.get("variant_id"), "ProductVariant", field="lines"),
+            "quantity": line.get("quantity"),
+        }
+        for line in (lines or [])
+    ]
 
 
 class CheckoutMutation(BaseMutation):
@@ -105,7 +113,13 @@ class CheckoutLinesDelete(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.delete_lines(token=token, user=current_user(info), line_ids=input["line_ids"]))
+        return cls(
+            checkout=services.delete_lines(
+                token=token,
+                user=current_user(info),
+                line_ids=[decode_id(gid, "CheckoutLine", field="lineIds") for gid in input["line_ids"]],
+            )
+        )
 
 
 class CheckoutEmailUpdateInput(graphene.InputObjectType):
@@ -149,7 +163,9 @@ class CheckoutShippingMethodUpdate(CheckoutMutation):
     def perform(cls, root, info, token, input):
         return cls(
             checkout=services.set_shipping_method(
-                token=token, user=current_user(info), shipping_method_id=input["shipping_method_id"]
+                token=token,
+                user=current_user(info),
+                shipping_method_id=decode_id(input["shipping_method_id"], "ShippingMethod", field="shippingMethodId"),
             )
         )
 
@@ -259,7 +275,7 @@ class ShippingMethodUpdate(ShippingMutation):
     def perform(cls, root, info, id, input):
         return cls(
             shipping_method=services.update_shipping_method(
-                actor=require_user(info), method_id=id, data=_method_data(input)
+                actor=require_user(info), method_id=decode_id(id, "ShippingMethod"), data=_method_data(input)
             )
         )
 
@@ -272,7 +288,11 @@ class ShippingMethodDelete(ShippingMutation):
 
     @classmethod
     def perform(cls, root, info, id):
-        return cls(shipping_method=services.delete_shipping_method(actor=require_user(info), method_id=id))
+        return cls(
+            shipping_method=services.delete_shipping_method(
+                actor=require_user(info), method_id=decode_id(id, "ShippingMethod")
+            )
+        )
 
 
 class CheckoutMutations(graphene.ObjectType):

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
+from shop.catalog.selectors import visible_products
+from shop.checkout.errors import CheckoutErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError
@@ -47,8 +49,6 @@ def variants_for_checkout(ids, *, user=None, known=()) -> dict[int, ProductVaria
     this checkout (a product unpublished since is then reported unavailable, by the name the buyer
     has seen). Any other ID is left out, so that it is answered exactly like an unknown one:
     guessing variant IDs reveals no draft, no hidden listing and no designer who is not selling."""
-    from shop.catalog.selectors import visible_products
-
     reachable = Q(product__in=visible_products(user))
     if known:
         reachable |= Q(pk__in=list(known))
@@ -65,12 +65,12 @@ def line_problems(variant: ProductVariant, quantity: int, *, currency: str, fiel
     """Every reason a line of ``quantity`` × ``variant`` could not be bought now."""
     reason = unavailable_reason(variant)
     if reason:
-        return [FieldError("PRODUCT_UNAVAILABLE", reason, field)]
+        return [FieldError(CheckoutErrorCode.PRODUCT_UNAVAILABLE, reason, field)]
     problems = []
     if variant.currency != currency:
         problems.append(
             FieldError(
-                "CURRENCY_MISMATCH",
+                CheckoutErrorCode.CURRENCY_MISMATCH,
                 _("“%(name)s” is priced in %(other)s; this checkout is in %(currency)s.")
                 % {"name": line_label(variant), "other": variant.currency, "currency": currency},
                 field,
@@ -79,7 +79,7 @@ def line_problems(variant: ProductVariant, quantity: int, *, currency: str, fiel
     if quantity > settings.CHECKOUT_MAX_LINE_QUANTITY:
         problems.append(
             FieldError(
-                "QUANTITY_TOO_LARGE",
+                CheckoutErrorCode.QUANTITY_TOO_LARGE,
                 _("At most %(n)d of “%(name)s” per order.")
                 % {"n": settings.CHECKOUT_MAX_LINE_QUANTITY, "name": line_label(variant)},
                 field,
@@ -90,7 +90,7 @@ def line_problems(variant: ProductVariant, quantity: int, *, currency: str, fiel
             message = _("“%(name)s” is out of stock.") % {"name": line_label(variant)}
         else:
             message = _("Only %(n)d of “%(name)s” left.") % {"n": variant.stock_quantity, "name": line_label(variant)}
-        problems.append(FieldError("INSUFFICIENT_STOCK", message, field))
+        problems.append(FieldError(CheckoutErrorCode.INSUFFICIENT_STOCK, message, field))
     return problems
 
 
@@ -309,7 +309,7 @@ def summarize(
         if chosen is None:
             part.problems.append(
                 Problem(
-                    "SHIPPING_METHOD_REQUIRED",
+                    CheckoutErrorCode.SHIPPING_METHOD_REQUIRED,
                     _("Choose how %(designer)s should ship your items.") % {"designer": part.designer.display_name},
                     "shippingMethod",
                     designer_id=part.designer.pk,
@@ -318,7 +318,7 @@ def summarize(
         elif not chosen.is_active or chosen.currency != currency or chosen.designer_id != part.designer.pk:
             part.problems.append(
                 Problem(
-                    "SHIPPING_METHOD_UNAVAILABLE",
+                    CheckoutErrorCode.SHIPPING_METHOD_UNAVAILABLE,
                     _("“%(method)s” is no longer offered by %(designer)s; choose another shipping method.")
                     % {"method": chosen.name, "designer": part.designer.display_name},
                     "shippingMethod",
@@ -335,15 +335,21 @@ def summarize(
     requires_shipping = any(p.requires_shipping for p in ordered_parts)
     head: list[Problem] = []
     if not views:
-        head.append(Problem("EMPTY_CHECKOUT", _("The checkout has no items."), "lines"))
+        head.append(Problem(CheckoutErrorCode.EMPTY_CHECKOUT, _("The checkout has no items."), "lines"))
     if not (checkout.email or (checkout.user_id and checkout.user.email)):
-        head.append(Problem("REQUIRED", _("Enter an email address for the order confirmation."), "email"))
+        head.append(
+            Problem(CheckoutErrorCode.REQUIRED, _("Enter an email address for the order confirmation."), "email")
+        )
     if requires_shipping and not checkout.shipping_address:
-        head.append(Problem("SHIPPING_ADDRESS_REQUIRED", _("Enter a shipping address."), "shippingAddress"))
+        head.append(
+            Problem(CheckoutErrorCode.SHIPPING_ADDRESS_REQUIRED, _("Enter a shipping address."), "shippingAddress")
+        )
     if len(views) > settings.CHECKOUT_MAX_LINES:
         head.append(
             Problem(
-                "TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, "lines"
+                CheckoutErrorCode.TOO_MANY_LINES,
+                _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES},
+                "lines",
             )
         )
 

@@ -19,17 +19,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
+from payments import services as payment_services
 from payments.gateways import get_gateway
-from payments.gateways.base import PaymentStatus
+from payments.gateways.base import GatewayError, PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
+from shop.catalog.models import ProductType, ProductVariant
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
 from shop.checkout.cache import shipping_methods_changed
+from shop.checkout.errors import CheckoutErrorCode, ShippingErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
-from shop.core.ids import decode_id
 from shop.core.validation import clean_email, clean_text
 from shop.orders import services as order_services
 from shop.orders.models import Purchase
@@ -56,9 +58,11 @@ def _locked(token, user, *, allow_completed: bool = False, related: tuple[str, .
             qs = qs.select_related(*related)
         checkout = qs.filter(token=token).first()
     if checkout is None:
-        raise ServiceError("NOT_FOUND", _("Checkout not found."), "token")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Checkout not found."), "token")
     if checkout.completed_at is not None and not allow_completed:
-        raise ServiceError("CHECKOUT_COMPLETED", _("This checkout has already been completed."), "token")
+        raise ServiceError(
+            CheckoutErrorCode.CHECKOUT_COMPLETED, _("This checkout has already been completed."), "token"
+        )
     return checkout
 
 
@@ -76,21 +80,25 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     lines = list(lines or [])
     if len(lines) > settings.CHECKOUT_MAX_LINES:
         raise ServiceError(
-            "TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field
+            CheckoutErrorCode.TOO_MANY_LINES,
+            _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES},
+            field,
         )
     cleaned: list[LineInput] = []
     seen: set[int] = set()
     for item in lines:
-        variant_id = decode_id(item.get("variant_id"), "ProductVariant", field=field)
+        variant_id = item.get("variant_id")
         quantity = item.get("quantity")
         if not isinstance(quantity, int) or quantity < (0 if allow_zero else 1):
             raise ServiceError(
-                "INVALID",
+                CheckoutErrorCode.INVALID,
                 _("Quantities must be whole numbers of at least %(n)d.") % {"n": 0 if allow_zero else 1},
                 field,
             )
         if variant_id in seen:
-            raise ServiceError("DUPLICATED_INPUT_ITEM", _("Each product variant may appear only once."), field)
+            raise ServiceError(
+                CheckoutErrorCode.DUPLICATED_INPUT_ITEM, _("Each product variant may appear only once."), field
+            )
         seen.add(variant_id)
         cleaned.append(LineInput(variant_id, quantity))
     return cleaned
@@ -117,13 +125,15 @@ def _check_and_write_lines(
     for pk, quantity in wanted.items():
         variant = variants.get(pk)
         if variant is None:
-            errors.append(FieldError("NOT_FOUND", _("This product variant does not exist."), field))
+            errors.append(FieldError(CheckoutErrorCode.NOT_FOUND, _("This product variant does not exist."), field))
         elif quantity > 0:
             errors.extend(selectors.line_problems(variant, quantity, currency=currency, field=field))
     if len(final) > settings.CHECKOUT_MAX_LINES:
         errors.append(
             FieldError(
-                "TOO_MANY_LINES", _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES}, field
+                CheckoutErrorCode.TOO_MANY_LINES,
+                _("At most %(n)d items per checkout.") % {"n": settings.CHECKOUT_MAX_LINES},
+                field,
             )
         )
     if errors:
@@ -163,8 +173,6 @@ def _check_and_write_lines(
 
 def _drop_stale_shipping_choices(checkout: Checkout) -> None:
     """A shipping choice only makes sense for a designer with physical items in the checkout."""
-    from shop.catalog.models import ProductType
-
     shipping_designers = CheckoutLine.objects.filter(
         checkout=checkout, variant__product__product_type=ProductType.PHYSICAL
     ).values("variant__product__designer_id")
@@ -216,7 +224,7 @@ def add_lines(*, token, user: User | None, lines) -> Checkout:
     checkout = _locked(token, user)
     cleaned = _clean_lines(lines)
     if not cleaned:
-        raise ServiceError("REQUIRED", _("Add at least one item."), "lines")
+        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Add at least one item."), "lines")
     current = dict(CheckoutLine.objects.filter(checkout=checkout).values_list("variant_id", "quantity"))
     _check_and_write_lines(
         checkout, {li.variant_id: current.get(li.variant_id, 0) + li.quantity for li in cleaned}, user=user
@@ -230,20 +238,20 @@ def update_lines(*, token, user: User | None, lines) -> Checkout:
     checkout = _locked(token, user)
     cleaned = _clean_lines(lines, allow_zero=True)
     if not cleaned:
-        raise ServiceError("REQUIRED", _("Give at least one line."), "lines")
+        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "lines")
     _check_and_write_lines(checkout, {li.variant_id: li.quantity for li in cleaned}, user=user)
     return checkout
 
 
 @transaction.atomic
-def delete_lines(*, token, user: User | None, line_ids) -> Checkout:
+def delete_lines(*, token, user: User | None, line_ids: list[int]) -> Checkout:
     checkout = _locked(token, user)
-    ids = {decode_id(gid, "CheckoutLine", field="lineIds") for gid in (line_ids or [])}
+    ids = set(line_ids or [])
     if not ids:
-        raise ServiceError("REQUIRED", _("Give at least one line."), "lineIds")
+        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "lineIds")
     found = set(CheckoutLine.objects.filter(checkout=checkout, pk__in=ids).values_list("pk", flat=True))
     if found != ids:
-        raise ServiceError("NOT_FOUND", _("Some lines are not in this checkout."), "lineIds")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Some lines are not in this checkout."), "lineIds")
     CheckoutLine.objects.filter(pk__in=ids).delete()
     _touch(checkout)
     _drop_stale_shipping_choices(checkout)
@@ -267,10 +275,10 @@ def update_shipping_address(*, token, user: User | None, address: dict | None) -
 
 
 @transaction.atomic
-def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Checkout:
+def set_shipping_method(*, token, user: User | None, shipping_method_id: int) -> Checkout:
     """The buyer picks one of a designer's methods for that designer's physical items."""
     checkout = _locked(token, user)
-    pk = decode_id(shipping_method_id, "ShippingMethod", field="shippingMethodId")
+    pk = shipping_method_id
     # Only approved designers sell (and so can be in a checkout): any other designer's method is
     # answered like an unknown one, so that guessed IDs do not reveal who has applied or is suspended.
     method = (
@@ -279,18 +287,20 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id) -> Chec
         .first()
     )
     if method is None:
-        raise ServiceError("NOT_FOUND", _("Shipping method not found."), "shippingMethodId")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Shipping method not found."), "shippingMethodId")
     summary = selectors.checkout_summary(checkout, fresh=True)
     part = next((p for p in summary.parts if p.designer.pk == method.designer_id), None)
     if part is None or not part.requires_shipping:
         raise ServiceError(
-            "SHIPPING_METHOD_NOT_APPLICABLE",
+            CheckoutErrorCode.SHIPPING_METHOD_NOT_APPLICABLE,
             _("This checkout has nothing for %(designer)s to ship.") % {"designer": method.designer.display_name},
             "shippingMethodId",
         )
     if method.currency != checkout.currency:
         raise ServiceError(
-            "CURRENCY_MISMATCH", _("This shipping method is priced in another currency."), "shippingMethodId"
+            CheckoutErrorCode.CURRENCY_MISMATCH,
+            _("This shipping method is priced in another currency."),
+            "shippingMethodId",
         )
     # One statement, the (checkout, designer) unique constraint deciding between insert and update.
     CheckoutShippingChoice.objects.bulk_create(
@@ -338,11 +348,11 @@ def _clean_gateway_data(data) -> dict:
         try:
             data = json.loads(data)
         except ValueError:
-            raise ServiceError("INVALID", _("Gateway data must be a JSON object."), "gatewayData")
+            raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gatewayData")
     if not isinstance(data, dict):
-        raise ServiceError("INVALID", _("Gateway data must be a JSON object."), "gatewayData")
+        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gatewayData")
     if len(json.dumps(data)) > MAX_GATEWAY_DATA_BYTES:
-        raise ServiceError("INVALID", _("Gateway data is too large."), "gatewayData")
+        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data is too large."), "gatewayData")
     return data
 
 
@@ -372,7 +382,9 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
             )
         gateway = get_gateway(gateway_id or "")
         if gateway is None:
-            raise ServiceError("GATEWAY_NOT_AVAILABLE", _("This payment method is not available."), "gateway")
+            raise ServiceError(
+                CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, _("This payment method is not available."), "gateway"
+            )
         # Lock the variants (by id) before reading stock, so that the check below is the truth.
         _lock_line_variants(checkout)
         summary = selectors.checkout_summary(checkout, fresh=True)
@@ -383,24 +395,31 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         checkout.completed_at = timezone.now()
         checkout.save(update_fields=["completed_at", "updated_at"])
         numbers = [o.number for o in placed.orders]
-        outcome = order_services.request_payment(purchase=purchase, gateway=gateway, data=data, order_numbers=numbers)
+        try:
+            outcome = payment_services.request_payment(
+                purchase=purchase, gateway=gateway, data=data, order_numbers=numbers
+            )
+        except GatewayError:  # logged by request_payment; nothing was written
+            raise ServiceError(
+                CheckoutErrorCode.PAYMENT_ERROR,
+                _("The payment provider could not be reached; please try again."),
+                "gateway",
+            )
         if outcome.status == PaymentStatus.FAILED:
             logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
             raise ServiceError(
-                "PAYMENT_DECLINED",
+                CheckoutErrorCode.PAYMENT_DECLINED,
                 _("The payment was declined: %(reason)s") % {"reason": outcome.error or _("no reason given")},
                 "gateway",
             )
         if outcome.status == PaymentStatus.SUCCEEDED:
-            order_services.mark_placed_purchase_paid(placed=placed, payment=outcome.payment)
+            order_services.mark_placed_purchase_paid(placed=placed, payment_id=outcome.payment.pk)
         return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
 
 
 def _lock_line_variants(checkout: Checkout) -> None:
     """Row-lock the variants of the checkout's lines in id order (the order every stock change
     locks in: no deadlocks), in one query."""
-    from shop.catalog.models import ProductVariant
-
     lines = CheckoutLine.objects.filter(checkout=checkout).values("variant_id")
     list(ProductVariant.objects.select_for_update().filter(pk__in=lines).order_by("pk").values_list("pk", flat=True))
 
@@ -423,12 +442,12 @@ def _clean_method(data: dict, *, currency: str, partial: bool, current: Shipping
         value = data.get(name)
         if value is None:
             if required and not partial:
-                errors.append(FieldError("REQUIRED", _("This field is required."), api))
+                errors.append(FieldError(ShippingErrorCode.REQUIRED, _("This field is required."), api))
             return
         try:
             cleaned[name] = money.parse_amount(value, currency)
         except money.MoneyError as exc:
-            errors.append(FieldError("INVALID", str(exc), api))
+            errors.append(FieldError(ShippingErrorCode.INVALID, str(exc), api))
 
     if "name" in data or not partial:
         try:
@@ -444,7 +463,7 @@ def _clean_method(data: dict, *, currency: str, partial: bool, current: Shipping
     for name, api in (("min_days", "minDays"), ("max_days", "maxDays")):
         if data.get(name) is not None:
             if not isinstance(data[name], int) or not 0 <= data[name] <= 90:
-                errors.append(FieldError("INVALID", _("Use a number of days from 0 to 90."), api))
+                errors.append(FieldError(ShippingErrorCode.INVALID, _("Use a number of days from 0 to 90."), api))
             else:
                 cleaned[name] = data[name]
     if data.get("is_active") is not None:
@@ -452,7 +471,11 @@ def _clean_method(data: dict, *, currency: str, partial: bool, current: Shipping
     min_days = cleaned.get("min_days", current.min_days if current else 1)
     max_days = cleaned.get("max_days", current.max_days if current else max(min_days, 5))
     if not errors and min_days > max_days:
-        errors.append(FieldError("INVALID", _("The fastest delivery cannot be slower than the slowest."), "minDays"))
+        errors.append(
+            FieldError(
+                ShippingErrorCode.INVALID, _("The fastest delivery cannot be slower than the slowest."), "minDays"
+            )
+        )
     cleaned.setdefault("min_days", min_days)
     cleaned.setdefault("max_days", max_days)
     if errors:
@@ -466,11 +489,11 @@ def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
     Designer.objects.select_for_update().filter(pk=designer.pk).first()  # serialises the count check
     currency = (data.get("currency") or settings.DEFAULT_CURRENCY).upper()
     if currency not in money.CURRENCY_EXPONENTS:
-        raise ServiceError("INVALID", _("Unsupported currency."), "currency")
+        raise ServiceError(ShippingErrorCode.INVALID, _("Unsupported currency."), "currency")
     cleaned = _clean_method(data, currency=currency, partial=False)
     if ShippingMethod.objects.filter(designer=designer).count() >= settings.SHIPPING_METHODS_MAX_PER_DESIGNER:
         raise ServiceError(
-            "LIMIT_REACHED",
+            ShippingErrorCode.LIMIT_REACHED,
             _("At most %(n)d shipping methods per designer.") % {"n": settings.SHIPPING_METHODS_MAX_PER_DESIGNER},
             None,
         )
@@ -479,17 +502,16 @@ def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
     return method
 
 
-def _own_method(actor: User, method_id) -> ShippingMethod:
+def _own_method(actor: User, method_id: int) -> ShippingMethod:
     designer = _designer_of(actor)
-    pk = decode_id(method_id, "ShippingMethod", field="id")
-    method = ShippingMethod.objects.select_for_update().filter(pk=pk, designer=designer).first()
+    method = ShippingMethod.objects.select_for_update().filter(pk=method_id, designer=designer).first()
     if method is None:
-        raise ServiceError("NOT_FOUND", _("Shipping method not found."), "id")
+        raise ServiceError(ShippingErrorCode.NOT_FOUND, _("Shipping method not found."), "id")
     return method
 
 
 @transaction.atomic
-def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMethod:
+def update_shipping_method(*, actor: User, method_id: int, data: dict) -> ShippingMethod:
     method = _own_method(actor, method_id)
     cleaned = _clean_method(data, currency=method.currency, partial=True, current=method)
     for key, value in cleaned.items():
@@ -500,7 +522,7 @@ def update_shipping_method(*, actor: User, method_id, data: dict) -> ShippingMet
 
 
 @transaction.atomic
-def delete_shipping_method(*, actor: User, method_id) -> ShippingMethod:
+def delete_shipping_method(*, actor: User, method_id: int) -> ShippingMethod:
     """Orders keep the method's name; open checkouts that chose it must choose again."""
     method = _own_method(actor, method_id)
     deleted_pk = method.pk

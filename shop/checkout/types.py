@@ -5,10 +5,10 @@ from graphql_relay import to_global_id as global_id
 
 from designers.types import DesignerType
 from shop.catalog.types import ProductTypeEnum, ProductVariantType
-from shop.checkout import selectors
+from shop.checkout import errors, selectors
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
 from shop.core import money as money_utils
-from shop.core.graphql import Money, current_user
+from shop.core.graphql import Money, current_user, error_codes
 from shop.core.graphql import money as _money
 
 
@@ -17,32 +17,10 @@ def money(amount, currency):
     return _money(money_utils.quantize(amount, currency), currency)
 
 
-class CheckoutErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    DUPLICATED_INPUT_ITEM = "DUPLICATED_INPUT_ITEM"
-    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
-    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
-    QUANTITY_TOO_LARGE = "QUANTITY_TOO_LARGE"
-    TOO_MANY_LINES = "TOO_MANY_LINES"
-    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
-    EMPTY_CHECKOUT = "EMPTY_CHECKOUT"
-    CHECKOUT_COMPLETED = "CHECKOUT_COMPLETED"
-    SHIPPING_ADDRESS_REQUIRED = "SHIPPING_ADDRESS_REQUIRED"
-    SHIPPING_METHOD_REQUIRED = "SHIPPING_METHOD_REQUIRED"
-    SHIPPING_METHOD_UNAVAILABLE = "SHIPPING_METHOD_UNAVAILABLE"
-    SHIPPING_METHOD_NOT_APPLICABLE = "SHIPPING_METHOD_NOT_APPLICABLE"
-    GATEWAY_NOT_AVAILABLE = "GATEWAY_NOT_AVAILABLE"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    PAYMENT_ERROR = "PAYMENT_ERROR"
+CheckoutErrorCode = error_codes(errors.CheckoutErrorCode)
 
 
-class ShippingErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    LIMIT_REACHED = "LIMIT_REACHED"
+ShippingErrorCode = error_codes(errors.ShippingErrorCode)
 
 
 class Address(graphene.ObjectType):

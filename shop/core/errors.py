@@ -1,20 +1,56 @@
 """Errors that services raise and the API maps.
 
 A :class:`ServiceError` is a user mistake: the mutation turns it into a payload error with a code,
-and because services run in a transaction, nothing is written. :class:`PermissionDenied` becomes a
+and because services run in a transaction, nothing is written. Its code is a member of an
+:class:`ErrorCode` enum: each domain has one (``shop/catalog/errors.py``...), exposed as the
+schema's ``<Domain>ErrorCode``; the shared helpers of core raise the codes below. :class:`PermissionDenied` becomes a
 top-level GraphQL error with ``extensions.code = "PERMISSION_DENIED"``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
 
+class ErrorCode(StrEnum):
+    """The base of every error code enum. A member is its own name (a ``str``): the mutation maps
+    it by value into its payload's ``<Domain>ErrorCode`` (tests/architecture/test_error_codes.py
+    proves that every code a mutation's services can raise is in that enum)."""
+
+
+class CommonErrorCode(ErrorCode):
+    """What the shared helpers raise (shop.core.validation, ordering, ids, NotFound): every
+    domain enum has these."""
+
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+
+
+class ImageErrorCode(ErrorCode):
+    """The image pipeline's refusals (shop.core.images)."""
+
+    NOT_AN_IMAGE = "NOT_AN_IMAGE"
+    UNSUPPORTED_FORMAT = "UNSUPPORTED_FORMAT"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    TOO_MANY_PIXELS = "TOO_MANY_PIXELS"
+    CORRUPT_IMAGE = "CORRUPT_IMAGE"
+    TRAILING_DATA = "TRAILING_DATA"
+
+
+class FileErrorCode(ErrorCode):
+    """The digital-file checks' refusals (shop.core.files)."""
+
+    UNSUPPORTED_FILE_TYPE = "UNSUPPORTED_FILE_TYPE"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+
+
 @dataclass
 class FieldError:
-    code: str
+    code: ErrorCode
     message: str
     field: str | None = None
 
@@ -22,7 +58,9 @@ class FieldError:
 class ServiceError(Exception):
     """One or more user mistakes; carries coded field errors."""
 
-    def __init__(self, code: str, message: str, field: str | None = None, *, errors: list[FieldError] | None = None):
+    def __init__(
+        self, code: ErrorCode, message: str, field: str | None = None, *, errors: list[FieldError] | None = None
+    ):
         self.errors = errors or [FieldError(code=code, message=str(message), field=field)]
         super().__init__(self.errors[0].message)
 
@@ -40,4 +78,4 @@ class PermissionDenied(Exception):
 
 class NotFound(ServiceError):
     def __init__(self, message: str | None = None, field: str | None = "id"):
-        super().__init__("NOT_FOUND", message if message is not None else _("Not found."), field)
+        super().__init__(CommonErrorCode.NOT_FOUND, message if message is not None else _("Not found."), field)

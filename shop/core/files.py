@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from shop.core.errors import ServiceError
+from shop.core.errors import FileErrorCode, ServiceError
 from shop.core.storage import private_storage, random_name
-
-DIGITAL_FILE_ERROR_CODES = ("UNSUPPORTED_FILE_TYPE", "FILE_TOO_LARGE")
 
 
 def _sfnt(head: bytes, *tags: bytes) -> bool:
@@ -75,7 +73,9 @@ def store_digital_file(upload, *, field: str = "digitalFile") -> StoredFile:
     max_bytes = int(settings.DIGITAL_FILE_MAX_BYTES)
     size = getattr(upload, "size", None)
     too_large = ServiceError(
-        "FILE_TOO_LARGE", _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}, field
+        FileErrorCode.FILE_TOO_LARGE,
+        _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)},
+        field,
     )
     if size is not None and size > max_bytes:
         raise too_large
@@ -84,7 +84,7 @@ def store_digital_file(upload, *, field: str = "digitalFile") -> StoredFile:
     kind = sniff_digital_type(head) if head else None
     if kind is None:
         raise ServiceError(
-            "UNSUPPORTED_FILE_TYPE",
+            FileErrorCode.UNSUPPORTED_FILE_TYPE,
             _("Upload a PDF, ZIP, PNG, JPEG, WebP or font (TTF, OTF, WOFF, WOFF2) file."),
             field,
         )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from graphene import relay
 
 from graphql import GraphQLError
-from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.errors import ErrorCode, PermissionDenied, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,12 @@ def node_field() -> graphene.Field:
 
 
 # --- errors and mutations ---------------------------------------------------------------------
+
+
+def error_codes(enum: type[ErrorCode]) -> type[graphene.Enum]:
+    """The schema's enum of a domain's error codes: the Python enum the services raise (one source,
+    so a code the services use cannot be missing from the schema)."""
+    return graphene.Enum.from_enum(enum, description=f"The codes of `{enum.__name__.removesuffix('Code')}`.")
 
 
 def error_type(name: str, codes_enum: type[graphene.Enum]) -> type[graphene.ObjectType]:

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from graphql_relay import from_global_id
 
-from shop.core.errors import ServiceError
+from shop.core.errors import CommonErrorCode, ErrorCode, ServiceError
 
-# How "<type> not found." names each type in the client's language (English: the type's name).
-TYPE_LABELS = {
-    "Category": gettext_lazy("Category"),
-    "CheckoutLine": gettext_lazy("CheckoutLine"),
-    "Designer": gettext_lazy("Designer"),
-    "Order": gettext_lazy("Order"),
-    "PortfolioImage": gettext_lazy("PortfolioImage"),
-    "PortfolioItem": gettext_lazy("PortfolioItem"),
-    "Product": gettext_lazy("Product"),
-    "ProductMedia": gettext_lazy("ProductMedia"),
-    "ProductVariant": gettext_lazy("ProductVariant"),
-    "ShippingMethod": gettext_lazy("ShippingMethod"),
-}
+# How "<type> not found." names each type in the client's language (English: the type's name),
+# registered by the apps in AppConfig.ready() with :func:`register_type_labels`: core names none.
+TYPE_LABELS: dict[str, str] = {}
 
 
-def decode_id(global_id, type_name: str, *, field: str = "id", code: str = "NOT_FOUND") -> int:
+def register_type_labels(**labels) -> None:
+    """``TypeName=gettext_lazy("TypeName")``, for each GraphQL type whose ids clients send."""
+    TYPE_LABELS.update(labels)
+
+
+def decode_id(global_id, type_name: str, *, field: str = "id", code: ErrorCode = CommonErrorCode.NOT_FOUND) -> int:
     """The integer id inside a ``type_name`` global ID; anything else is a NOT_FOUND error on
     ``field`` (a malformed ID is answered exactly like an unknown one)."""
     try:

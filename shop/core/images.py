@@ -23,17 +23,7 @@ from django.utils.functional import empty
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from shop.core.errors import ServiceError
-
-# Error codes of the pipeline (each mutation's error enum includes them).
-IMAGE_ERROR_CODES = (
-    "NOT_AN_IMAGE",
-    "UNSUPPORTED_FORMAT",
-    "FILE_TOO_LARGE",
-    "TOO_MANY_PIXELS",
-    "CORRUPT_IMAGE",
-    "TRAILING_DATA",
-)
+from shop.core.errors import ImageErrorCode, ServiceError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -185,18 +175,26 @@ def image_end(data: bytes, fmt: str) -> int | None:
 # --- the pipeline ------------------------------------------------------------------------------
 
 
-def _refuse(code: str, message: str, field: str) -> ServiceError:
+def _refuse(code: ImageErrorCode, message: str, field: str) -> ServiceError:
     return ServiceError(code, message, field)
 
 
 def read_upload(upload, *, max_bytes: int, field: str) -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
-        raise _refuse("FILE_TOO_LARGE", _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)}, field)
+        raise _refuse(
+            ImageErrorCode.FILE_TOO_LARGE,
+            _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)},
+            field,
+        )
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise _refuse("FILE_TOO_LARGE", _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)}, field)
+        raise _refuse(
+            ImageErrorCode.FILE_TOO_LARGE,
+            _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)},
+            field,
+        )
     return data
 
 
@@ -207,46 +205,48 @@ def _megabytes(n: int) -> str:
 
 def process_image(upload, *, field: str = "image") -> ProcessedImage:
     """Validate an uploaded image and return a clean re-encoding of it, or raise a coded
-    :class:`ServiceError` (see ``IMAGE_ERROR_CODES``)."""
+    :class:`ServiceError` (``shop.core.errors.ImageErrorCode``)."""
     data = read_upload(upload, max_bytes=int(settings.IMAGE_MAX_BYTES), field=field)
     return process_image_bytes(data, field=field)
 
 
 def process_image_bytes(data: bytes, *, field: str = "image") -> ProcessedImage:
     if not data:
-        raise _refuse("NOT_AN_IMAGE", _("The file is empty."), field)
+        raise _refuse(ImageErrorCode.NOT_AN_IMAGE, _("The file is empty."), field)
     fmt = sniff_format(data[:16])
     if fmt is None:
         other = _other_image_kind(data[:2048])
         if other is not None:
             raise _refuse(
-                "UNSUPPORTED_FORMAT",
+                ImageErrorCode.UNSUPPORTED_FORMAT,
                 _("%(kind)s images are not accepted; upload a JPEG, PNG or WebP image.") % {"kind": other},
                 field,
             )
-        raise _refuse("NOT_AN_IMAGE", _("The file is not an image; upload a JPEG, PNG or WebP image."), field)
+        raise _refuse(
+            ImageErrorCode.NOT_AN_IMAGE, _("The file is not an image; upload a JPEG, PNG or WebP image."), field
+        )
 
     corrupt = _("The image is truncated or damaged.")
     too_big = _("The image has more than %(mp)d megapixels.") % {"mp": max_pixels() // 1_000_000}
     try:
         image = Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _refuse("TOO_MANY_PIXELS", too_big, field)
+        raise _refuse(ImageErrorCode.TOO_MANY_PIXELS, too_big, field)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise _refuse("CORRUPT_IMAGE", corrupt, field)
+        raise _refuse(ImageErrorCode.CORRUPT_IMAGE, corrupt, field)
     width, height = image.size
     if width < 1 or height < 1:
-        raise _refuse("CORRUPT_IMAGE", corrupt, field)
+        raise _refuse(ImageErrorCode.CORRUPT_IMAGE, corrupt, field)
     if width * height > max_pixels():
-        raise _refuse("TOO_MANY_PIXELS", too_big, field)
+        raise _refuse(ImageErrorCode.TOO_MANY_PIXELS, too_big, field)
 
     end = image_end(data, fmt)
     if end is None:
-        raise _refuse("CORRUPT_IMAGE", corrupt, field)
+        raise _refuse(ImageErrorCode.CORRUPT_IMAGE, corrupt, field)
     trailing = data[end:]
     if trailing and (len(trailing) > MAX_PADDING or trailing.strip(b"\x00\r\n\t ")):
         raise _refuse(
-            "TRAILING_DATA",
+            ImageErrorCode.TRAILING_DATA,
             _(
                 "The file has extra data after the end of the image (a hidden file or a motion-photo video); "
                 "export it again as a plain JPEG, PNG or WebP image."
@@ -259,9 +259,9 @@ def process_image_bytes(data: bytes, *, field: str = "image") -> ProcessedImage:
         image = ImageOps.exif_transpose(image) or image
         output = _reencode(image, fmt)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _refuse("TOO_MANY_PIXELS", too_big, field)
+        raise _refuse(ImageErrorCode.TOO_MANY_PIXELS, too_big, field)
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError):
-        raise _refuse("CORRUPT_IMAGE", corrupt, field)
+        raise _refuse(ImageErrorCode.CORRUPT_IMAGE, corrupt, field)
     finally:
         image.close()
     return output

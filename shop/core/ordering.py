@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from shop.core.errors import ServiceError
+from shop.core.errors import CommonErrorCode, ServiceError
 
 
 def reorder_positions(rows, ordered_ids: list[int], field: str) -> list:
@@ -12,7 +12,7 @@ def reorder_positions(rows, ordered_ids: list[int], field: str) -> list:
     only rows whose position changes are written. Returns the rows in the new order."""
     current = {row.pk: row for row in rows}
     if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(current):
-        raise ServiceError("INVALID", _("List each of the items exactly once."), field)
+        raise ServiceError(CommonErrorCode.INVALID, _("List each of the items exactly once."), field)
     for position, pk in enumerate(ordered_ids):
         row = current[pk]
         if row.position != position:

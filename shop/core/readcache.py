@@ -1,8 +1,8 @@
 """The anonymous-read cache: storefront reads answered from a shared cache, invalidated precisely.
 
 What is cached: the whole response to an anonymous query whose top-level fields are public
-storefront reads (``CACHEABLE_ROOT_FIELDS``: the product list and search, a product, a designer
-page, categories), keyed by the document's sha256, the variables, the operation name, the
+storefront reads (the root fields the apps registered with :func:`register_root_field`: the
+product list and search, a product, a designer page, categories), keyed by the document's sha256, the variables, the operation name, the
 language and the scheme and host (absolute media URLs depend on them). Never cached: anything
 sent with ``Authorization``, mutations, any other top-level field, responses with errors, and any
 response that shows an object of a model no catalog app registered (an order, a user...): the
@@ -48,8 +48,6 @@ from django.db.models import Model
 
 logger = logging.getLogger(__name__)
 
-# Top-level query fields whose answers to anonymous clients may be shared.
-CACHEABLE_ROOT_FIELDS = frozenset({"products", "product", "designer", "designers", "categories", "category"})
 ALL = "all"
 LISTING = "listing"
 CATEGORIES = "categories"
@@ -57,6 +55,30 @@ CATEGORIES = "categories"
 
 def enabled() -> bool:
     return bool(getattr(settings, "GRAPHQL_READ_CACHE", False))
+
+
+# --- which top-level fields may be shared -------------------------------------------------------
+
+# Top-level query fields whose answers to anonymous clients may be shared, each with the
+# generations its answer always depends on (``LISTING`` for lists and searches). The apps register
+# theirs in AppConfig.ready() (shop/catalog/cache.py, designers/cache.py): core names none.
+_root_fields: dict[str, tuple[str, ...]] = {}
+
+
+def register_root_field(name: str, *, depends_on: tuple[str, ...] = ()) -> None:
+    """The top-level query field ``name`` is a public storefront read: an anonymous answer that
+    uses only such fields may be cached, and depends on ``depends_on`` besides what it shows."""
+    _root_fields[name] = tuple(depends_on)
+
+
+def cacheable_root_fields(names) -> bool:
+    """Whether an operation calling these top-level fields may be answered from the cache."""
+    return all(name in _root_fields for name in names)
+
+
+def root_field_keys(names) -> set[str]:
+    """The generations that answers to these top-level fields always depend on."""
+    return {key for name in names for key in _root_fields.get(name, ())}
 
 
 # --- what a response depends on ------------------------------------------------------------------

@@ -16,11 +16,13 @@ from shop.core.storage import random_name
 
 logger = logging.getLogger(__name__)
 
-# Models whose ``image`` gets thumbnails, with the storage prefix of the thumbnails.
-THUMBNAIL_MODELS = {
-    "catalog.ProductMedia": "products/thumbs",
-    "designers.PortfolioImage": "portfolio/thumbs",
-}
+# Models whose ``image`` gets thumbnails (label -> storage prefix of the thumbnails), registered by
+# their apps in AppConfig.ready() with :func:`register_thumbnails`: core names no app.
+THUMBNAIL_MODELS: dict[str, str] = {}
+
+
+def register_thumbnails(model_label: str, prefix: str) -> None:
+    THUMBNAIL_MODELS[model_label] = prefix
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

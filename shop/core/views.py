@@ -33,11 +33,11 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from graphene_django.settings import graphene_settings
 from graphql.error import GraphQLSyntaxError
 
 from graphql import BREAK, GraphQLError, OperationType, Visitor, execute, get_operation_ast, parse, validate, visit
-from shop.accounts import tokens
-from shop.core import ratelimit, readcache
+from shop.core import hooks, ratelimit, readcache
 from shop.core.errors import PermissionDenied
 from shop.core.execution import FastExecutionContext
 from shop.core.query_limits import Limits, analyze
@@ -100,9 +100,8 @@ def _rate_limited_response(exc: ratelimit.RateLimited) -> JsonResponse:
 
 @lru_cache(maxsize=1)
 def _project_schema():
-    from shop.schema import schema
-
-    return schema.graphql_schema
+    # The project's schema, named by settings (GRAPHENE["SCHEMA"]): core imports no app's types.
+    return graphene_settings.SCHEMA.graphql_schema
 
 
 def _schema():
@@ -445,10 +444,10 @@ class GraphQLView(View):
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise BadRequest(_("Use `Authorization: Bearer <access token>`."), 401, "INVALID_TOKEN")
-        try:
-            request.user = tokens.user_for_access_token(token.strip())
-        except tokens.InvalidToken:
+        user = hooks.bearer_user.one()(token.strip())
+        if user is None:
             raise BadRequest(_("The access token is invalid or expired."), 401, "INVALID_TOKEN")
+        request.user = user
 
     def _handle(self, request) -> HttpResponse:
         ratelimit.check_request(request)
@@ -526,7 +525,7 @@ class GraphQLView(View):
             and "HTTP_AUTHORIZATION" not in request.META
             and operation.operation == OperationType.QUERY
             and analysis.root_fields
-            and set(analysis.root_fields) <= readcache.CACHEABLE_ROOT_FIELDS
+            and readcache.cacheable_root_fields(analysis.root_fields)
         ):
             found = readcache.lookup(
                 readcache.entry_key(
@@ -564,14 +563,11 @@ class GraphQLView(View):
         body = orjson.dumps(response)
         dependencies = getattr(request, "_read_dependencies", None)
         if found is not None and dependencies is not None and status == 200 and not result.errors:
-            # Lists, searches and "not found" answers change whenever anything is published.
-            if (
-                set(analysis.root_fields) & {"products", "designers", "categories"}
-                or None in (result.data or {}).values()
-            ):
+            # Lists and searches (as registered) and "not found" answers change whenever anything
+            # is published.
+            dependencies.keys.update(readcache.root_field_keys(analysis.root_fields))
+            if None in (result.data or {}).values():
                 dependencies.keys.add(readcache.LISTING)
-            if set(analysis.root_fields) & {"categories", "category"}:
-                dependencies.keys.add(readcache.CATEGORIES)
             etag = readcache.store(found, body, dependencies)
             if etag is not None:
                 return _public_response(request, body, etag, "MISS")

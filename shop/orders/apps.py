@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class OrdersConfig(AppConfig):
     name = "shop.orders"
     label = "orders"
+
+    def ready(self):
+        from shop.catalog import hooks as catalog_hooks
+        from shop.core import ids
+        from shop.orders import services
+
+        # The catalog (a layer down) keeps what an order refers to.
+        catalog_hooks.variant_in_use.register(services.variant_in_use)
+        ids.register_type_labels(Order=gettext_lazy("Order"))

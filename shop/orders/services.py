@@ -22,13 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
-from payments.models import Payment
 from shop.accounts.models import User
 from shop.catalog import cache as catalog_cache
 from shop.catalog.models import ProductType, ProductVariant
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.prefetch import prime
 from shop.core.validation import clean_text
+from shop.orders import hooks, selectors, tasks
+from shop.orders.errors import OrderErrorCode
 from shop.orders.models import (
     DigitalDownload,
     Order,
@@ -95,7 +96,7 @@ def _take_stock(quantities: dict[int, int], *, locked: bool = False) -> None:
     missing = {pk for pk, q in quantities.items() if q > 0} - taken
     if missing:
         # Callers validate against locked rows first, so this is a last line of defence.
-        raise ServiceError("INSUFFICIENT_STOCK", _("Some items are no longer in stock."), "lines")
+        raise ServiceError(OrderErrorCode.INSUFFICIENT_STOCK, _("Some items are no longer in stock."), "lines")
 
 
 def _return_stock(lines) -> None:
@@ -137,8 +138,6 @@ class Placed:
         """The purchase with its orders, their lines (with download links) and events in the
         prefetch caches the order types read (``shop.orders.selectors.with_details``): a
         completion's response shows what was written without reading it back."""
-        from shop.core.prefetch import prime
-
         purchase = self.purchase
 
         def by_order(rows):
@@ -229,57 +228,15 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
     return Placed(purchase=purchase, orders=orders, lines=order_lines, events=events, downloads=[])
 
 
-# --- the payment hand-off -------------------------------------------------------------------------
-
-
-@dataclass
-class PaymentOutcome:
-    payment: Payment
-    status: PaymentStatus
-    error: str = ""
-
-
-def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_numbers: list[str]) -> PaymentOutcome:
-    """Hand the purchase to the gateway (deterministic idempotency key ``purchase-<id>``: asking
-    twice never charges twice) and record the Payment with the gateway's answer. Runs inside the
-    caller's transaction, so the record and the purchase commit (or roll back) together; a gateway
-    that cannot be reached writes nothing. The caller decides what a FAILED outcome means (checkout
-    completion rolls everything back)."""
-    key = f"purchase-{purchase.pk}"
-    request = PaymentRequest(
-        purchase_id=purchase.pk,
-        amount=purchase.total_amount,
-        currency=purchase.currency,
-        email=purchase.email,
-        idempotency_key=key,
-        description="Rethink Market " + ", ".join(order_numbers),
-        data=data,
-        metadata={"purchase_id": str(purchase.pk), "orders": ",".join(order_numbers)},
-    )
-    try:
-        result = gateway.initialize(request)
-    except GatewayError as exc:
-        logger.warning("gateway %s failed for purchase %s: %s", gateway.id, purchase.pk, exc)
-        raise ServiceError(
-            "PAYMENT_ERROR", _("The payment provider could not be reached; please try again."), "gateway"
-        )
-    status = PaymentStatus(result.status)
-    payment = Payment.objects.create(
-        purchase=purchase,
-        gateway=gateway.id,
-        amount=purchase.total_amount,
-        currency=purchase.currency,
-        status={
-            PaymentStatus.SUCCEEDED: Payment.Status.SUCCEEDED,
-            PaymentStatus.PENDING: Payment.Status.PENDING,
-            PaymentStatus.FAILED: Payment.Status.FAILED,
-        }[status],
-        psp_reference=result.psp_reference[:255],
-        client_secret=result.client_secret[:255],
-        error=result.error,
-        idempotency_key=key,
-    )
-    return PaymentOutcome(payment=payment, status=status, error=result.error)
+def variant_in_use(*, product_id: int | None = None, variant_id: int | None = None) -> bool:
+    """The ``catalog.variant_in_use`` hook (shop/catalog/hooks.py): an order line refers to the
+    product's variants (or to the variant), so the catalog keeps it."""
+    lines = OrderLine.objects.all()
+    if product_id is not None:
+        lines = lines.filter(variant__product_id=product_id)
+    if variant_id is not None:
+        lines = lines.filter(variant_id=variant_id)
+    return lines.exists()
 
 
 def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None = None) -> list[DigitalDownload]:
@@ -309,9 +266,8 @@ def _issue_downloads(orders: list[Order], now, *, lines: list[OrderLine] | None 
 
 
 def _schedule_paid_emails(purchase: Purchase, orders: list[Order], *, settle: bool = False) -> None:
-    """After commit, one task that queues the emails (and, with ``settle``, the settlements)."""
-    from shop.orders import tasks
-
+    """After commit, one task that queues the emails (and, with ``settle``, what the apps above
+    queue after a purchase paid at checkout: ``hooks.paid_followups``)."""
     purchase_id, order_ids = purchase.pk, [o.pk for o in orders]
     transaction.on_commit(lambda: tasks.purchase_paid_followups.delay(purchase_id, order_ids, settle=settle))
 
@@ -327,9 +283,7 @@ def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Pu
     single cancelled order inside a paid purchase."""
     purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
     if purchase is None:
-        raise ServiceError("NOT_FOUND", _("Purchase not found."), "purchaseId")
-    if payment_id is not None and not Payment.objects.filter(pk=payment_id, purchase_id=purchase.pk).exists():
-        raise ServiceError("NOT_FOUND", _("Payment not found for this purchase."), "paymentId")
+        raise ServiceError(OrderErrorCode.NOT_FOUND, _("Purchase not found."), "purchaseId")
     if purchase.status == PurchaseStatus.PAID:
         return purchase
     now = timezone.now()
@@ -359,17 +313,16 @@ def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> Pu
     return purchase
 
 
-def mark_placed_purchase_paid(*, placed: Placed, payment: Payment) -> Purchase:
+def mark_placed_purchase_paid(*, placed: Placed, payment_id: int) -> Purchase:
     """:func:`mark_purchase_paid` for a purchase placed in the caller's transaction and paid at
-    once (checkout completion with a gateway that confirms immediately): nothing else can see or
-    lock it yet, and its orders and lines are in memory, so none is read back."""
+    once (checkout completion with a gateway that confirmed the payment ``payment_id``): nothing
+    else can see or lock it yet, and its orders and lines are in memory, so none is read back."""
     _mark_paid(
         placed.purchase,
         placed.orders,
-        payment_id=payment.pk,
+        payment_id=payment_id,
         now=timezone.now(),
         lines=placed.lines,
-        payment_succeeded=payment.status == Payment.Status.SUCCEEDED,
         placed=placed,
     )
     return placed.purchase
@@ -382,7 +335,6 @@ def _mark_paid(
     payment_id,
     now,
     lines: list[OrderLine] | None = None,
-    payment_succeeded: bool = False,
     placed: Placed | None = None,
 ) -> None:
     """The purchase (locked, UNPAID) becomes PAID with its unpaid ``orders`` (locked): events,
@@ -404,17 +356,12 @@ def _mark_paid(
     unpaid_ids = {o.pk for o in unpaid}
     known_lines = None if lines is None else [line for line in lines if line.order_id in unpaid_ids]
     downloads = _issue_downloads(unpaid, now, lines=known_lines)
-    # The payments app's hand-off: the paid orders enter the designers' ledger, their shares are
-    # transferred after commit.
-    from payments import services as payments
-
-    placed_paid = known_lines is not None and payment_succeeded
-    if placed_paid:
-        # the orders and their designers are loaded, the payment is recorded as paid; settlements
-        # are queued with the emails, as one task (below)
-        payments.record_orders_paid(unpaid, settle=False)
-    else:
-        payments.record_purchase_paid(purchase_id=purchase.pk, payment_id=payment_id)
+    # The hand-off to the payments app (hooks.purchase_paid): the paid orders enter the designers'
+    # ledger, their shares are transferred after commit. Paid at checkout, the orders and their
+    # designers are loaded and the payment is known to have succeeded; what follows is queued
+    # with the emails, as one task (below).
+    placed_paid = placed is not None
+    hooks.purchase_paid.send(purchase_id=purchase.pk, payment_id=payment_id, orders=unpaid, at_checkout=placed_paid)
     # Digital-only orders have nothing to ship: they are fulfilled by the download links.
     if known_lines is not None:
         physical = {line.order_id for line in known_lines if line.product_type == ProductType.PHYSICAL}
@@ -449,7 +396,7 @@ def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> Purchase:
     order records the failure. A paid or cancelled purchase is left as it is."""
     purchase = Purchase.objects.select_for_update().filter(pk=purchase_id).first()
     if purchase is None:
-        raise ServiceError("NOT_FOUND", _("Purchase not found."), "purchaseId")
+        raise ServiceError(OrderErrorCode.NOT_FOUND, _("Purchase not found."), "purchaseId")
     if purchase.status != PurchaseStatus.UNPAID:
         return purchase
     reason = (reason or "")[:1000]
@@ -488,7 +435,7 @@ def _next_status(order: Order, step: str) -> str | None:
 
 def _invalid_transition(order: Order, to: str):
     return ServiceError(
-        "INVALID_TRANSITION",
+        OrderErrorCode.INVALID_TRANSITION,
         _("Order %(number)s is %(status)s and cannot become %(to)s.")
         % {"number": order.number, "status": order.status, "to": to},
         "id",
@@ -498,17 +445,15 @@ def _invalid_transition(order: Order, to: str):
 def _order_for_update(*, order_id: int, actor: User, lock_purchase: bool = False) -> Order:
     """The order locked (after its purchase when asked), if ``actor`` may see it; NOT_FOUND
     otherwise (no existence leak)."""
-    from shop.orders import selectors
-
     visible = selectors.visible_orders(actor)
     if lock_purchase:
         purchase_id = visible.filter(pk=order_id).values_list("purchase_id", flat=True).first()
         if purchase_id is None:
-            raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+            raise ServiceError(OrderErrorCode.NOT_FOUND, _("Order not found."), "id")
         Purchase.objects.select_for_update().filter(pk=purchase_id).first()
     order = visible.select_for_update(of=("self",)).select_related("designer", "purchase").filter(pk=order_id).first()
     if order is None:
-        raise ServiceError("NOT_FOUND", _("Order not found."), "id")
+        raise ServiceError(OrderErrorCode.NOT_FOUND, _("Order not found."), "id")
     return order
 
 
@@ -538,9 +483,8 @@ def fulfill_order(*, order_id: int, actor: User, carrier: str | None, tracking_n
         created_at=now,
         data={"carrier": carrier, "tracking_number": tracking_number},
     )
-    from shop.orders.tasks import send_order_shipped
 
-    transaction.on_commit(lambda: send_order_shipped.delay(order.pk))
+    transaction.on_commit(lambda: tasks.send_order_shipped.delay(order.pk))
     return order
 
 
@@ -592,7 +536,7 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
     if order.status not in allowed:
         if order.status == S.PAID:
             raise ServiceError(
-                "INVALID_TRANSITION",
+                OrderErrorCode.INVALID_TRANSITION,
                 _("Order %(number)s is paid; ask our staff to cancel and refund it.") % {"number": order.number},
                 "id",
             )
@@ -606,23 +550,13 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
 # --- expiry ---------------------------------------------------------------------------------------
 
 
-def _paid_at_gateway(purchase: Purchase) -> int | None:
-    """Before expiring, ask the gateway about a still-pending payment (its confirmation may have
-    been missed). Returns the payment id when it actually succeeded; raises GatewayError when the
-    gateway cannot tell (then the purchase waits for the next run)."""
-    from payments.gateways import get_gateway
-
-    payment = Payment.objects.filter(purchase=purchase, status=Payment.Status.PENDING).exclude(psp_reference="").first()
-    if payment is None:
+def _paid_before_expiry(purchase: Purchase) -> int | None:
+    """Before expiring, ask the payments app whether a still-pending payment in fact succeeded
+    (its confirmation may have been missed): the payment's id, or None. Raises
+    hooks.PaymentStatusUnknown when the provider cannot tell (the purchase waits for the next run)."""
+    if not hooks.paid_before_expiry.handlers:
         return None
-    gateway = get_gateway(payment.gateway)
-    if gateway is None:
-        return None
-    try:
-        result = gateway.status(psp_reference=payment.psp_reference)
-    except NotImplementedError:
-        return None
-    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
+    return hooks.paid_before_expiry.one()(purchase=purchase)
 
 
 @transaction.atomic
@@ -663,8 +597,8 @@ def expire_unpaid_purchases(*, now=None, batch: int = 200) -> int:
     for purchase_id in due:
         purchase = Purchase.objects.filter(pk=purchase_id).first()
         try:
-            paid_by = _paid_at_gateway(purchase)
-        except GatewayError as exc:
+            paid_by = _paid_before_expiry(purchase)
+        except hooks.PaymentStatusUnknown as exc:
             logger.warning("cannot check payment of purchase %s before expiry: %s", purchase_id, exc)
             continue
         if paid_by is not None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from shop.core import money
 from shop.core.emails import send_templated_email
-from shop.orders import selectors, services
+from shop.orders import hooks, selectors, services
 from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
 
 
@@ -95,17 +95,15 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
 def purchase_paid_followups(self, purchase_id: int, order_ids: list[int], settle: bool = False) -> int:
     """What follows a purchase paid at checkout, queued by the request as this one task (each
     message a request publishes is time the buyer waits): the buyer's confirmation, each
-    designer's new-order email and, with ``settle``, each order's settlement — each its own
+    designer's new-order email and, with ``settle``, each order's settlement (``hooks.paid_followups``) — each its own
     idempotent, retried task, so queuing them again (a redelivery of this one) sends nothing twice."""
     send_purchase_confirmation.delay(purchase_id)
     for order_id in order_ids:
         send_designer_new_order.delay(order_id)
-    if settle:
-        from payments.tasks import settle_order_task
-
-        for order_id in order_ids:
-            settle_order_task.delay(order_id)
-    return 1 + len(order_ids) * (2 if settle else 1)
+    queued = 1 + len(order_ids)
+    if settle:  # what the apps above queue after a purchase paid at checkout (payments: settlements)
+        queued += sum(hooks.paid_followups.send(order_ids=order_ids))
+    return queued
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

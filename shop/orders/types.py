@@ -7,8 +7,8 @@ from graphql_relay import to_global_id as global_id
 from designers.types import DesignerType
 from shop.catalog.types import ProductTypeEnum
 from shop.checkout.types import Address, money
-from shop.core.graphql import CountableConnection, Money, current_user
-from shop.orders import selectors
+from shop.core.graphql import CountableConnection, Money, current_user, error_codes
+from shop.orders import errors, selectors
 from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
 
 
@@ -34,11 +34,7 @@ class PurchaseStatusEnum(graphene.Enum):
     CANCELLED = "CANCELLED"
 
 
-class OrderErrorCode(graphene.Enum):
-    REQUIRED = "REQUIRED"
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
+OrderErrorCode = error_codes(errors.OrderErrorCode)
 
 
 # --- who is looking -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Product lists load only the columns their query asks for (shop.catalog.selectors.list_columns),
+"""Product lists load only the columns their query asks for (shop.catalog.queries.list_columns),
 and never pay for a column they left out with a query per product."""
 
 from __future__ import annotations

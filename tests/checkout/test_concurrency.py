@@ -8,7 +8,7 @@ from payments.models import Payment
 from shop.catalog.models import ProductVariant
 from shop.checkout import services
 from shop.orders.models import Order, OrderLine, Purchase
-from tests.commerce import Buyer, gid
+from tests.commerce import Buyer
 from tests.factories import make_product, make_seller, make_variant
 from tests.support import GraphQLClient, run_together
 
@@ -24,13 +24,11 @@ ADDRESS_DATA = {
 def ready_checkout(lines, methods, email) -> str:
     """A checkout ready to complete, made through the services (faster than 60 requests)."""
     checkout = services.create_checkout(
-        user=None, email=email, lines=[{"variant_id": gid("ProductVariant", v.pk), "quantity": q} for v, q in lines]
+        user=None, email=email, lines=[{"variant_id": v.pk, "quantity": q} for v, q in lines]
     )
     services.update_shipping_address(token=checkout.token, user=None, address=ADDRESS_DATA)
     for method in methods:
-        services.set_shipping_method(
-            token=checkout.token, user=None, shipping_method_id=gid("ShippingMethod", method.pk)
-        )
+        services.set_shipping_method(token=checkout.token, user=None, shipping_method_id=method.pk)
     return str(checkout.token)
 
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core import mail
 
+from payments import services as payment_services
 from shop.catalog.models import ProductVariant
 from shop.core.errors import ServiceError
 from shop.orders import services
@@ -229,11 +230,15 @@ def test_paying_a_purchase_with_one_cancelled_part_pays_the_rest_and_flags_the_r
 
 
 def test_payment_webhook_entry_points_check_their_input(market):
+    # The webhooks' entry point is the payments app's (it owns the payments it is told about).
     first = market.purchase(gateway="pending")
     second = market.purchase(gateway="pending")
     with pytest.raises(ServiceError) as wrong_payment:
-        services.mark_purchase_paid(purchase_id=first.pk, payment_id=second.payments.get().pk)
+        payment_services.mark_purchase_paid(purchase_id=first.pk, payment_id=second.payments.get().pk)
     assert wrong_payment.value.errors[0].code == "NOT_FOUND"
+    assert wrong_payment.value.errors[0].field == "paymentId"
+    with pytest.raises(ServiceError):
+        payment_services.mark_purchase_paid(purchase_id=999999)
     with pytest.raises(ServiceError):
         services.mark_purchase_paid(purchase_id=999999)
     assert Purchase.objects.get(pk=first.pk).status == "UNPAID"

@@ -158,11 +158,9 @@ def _add_commerce(world: World) -> None:
             user=user,
             email="x@example.com",
             shipping_address=address,
-            lines=[{"variant_id": gid("ProductVariant", v.pk), "quantity": 1} for v in variants],
+            lines=[{"variant_id": v.pk, "quantity": 1} for v in variants],
         )
-        checkout_services.set_shipping_method(
-            token=checkout.token, user=user, shipping_method_id=gid("ShippingMethod", world.shipping_a.pk)
-        )
+        checkout_services.set_shipping_method(token=checkout.token, user=user, shipping_method_id=world.shipping_a.pk)
         return checkout
 
     paid = ready(world.buyer, [world.variant_a, font])

@@ -2,15 +2,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from graphene_django.settings import graphene_settings
+
+from graphql import print_schema
 
 SCHEMA_PATH = Path(settings.BASE_DIR) / "graphql" / "schema.graphql"
 
 
 def printed_schema() -> str:
-    from graphql import print_schema
-    from shop.schema import schema
-
-    return print_schema(schema.graphql_schema).rstrip() + "\n"
+    # The project's schema, named by settings (GRAPHENE["SCHEMA"]): core imports no app's types.
+    return print_schema(graphene_settings.SCHEMA.graphql_schema).rstrip() + "\n"
 
 
 class Command(BaseCommand):

@@ -1,3 +1,6 @@
+"""``manage.py seed_demo``: the demo marketplace (designers, products, portfolios, shipping methods).
+It lives in checkout, the top domain app, because it fills every app below (docs/architecture.md)."""
+
 import io
 import zipfile
 from decimal import Decimal
@@ -12,6 +15,8 @@ from designers.models import Designer, DesignerStatus, DesignerStatusChange, Por
 from shop.accounts.models import User
 from shop.catalog import services as catalog
 from shop.catalog.models import Category, Product
+from shop.checkout.models import ShippingMethod
+from shop.core.text import vietnamese_slug
 
 PASSWORD = "demo-Pass-2026"
 
@@ -373,8 +378,6 @@ class Command(BaseCommand):
 
 
 def _slug(name):
-    from shop.core.text import vietnamese_slug
-
     return vietnamese_slug(name)
 
 
@@ -456,10 +459,6 @@ DEMO_SHIPPING_METHODS = [
 
 
 def _seed_shipping_methods():
-    from decimal import Decimal
-
-    from shop.checkout.models import ShippingMethod
-
     for designer in Designer.objects.filter(
         user__email__endswith="@demo.rethink.market", status=DesignerStatus.APPROVED
     ):

@@ -1,0 +1,36 @@
+"""Error codes of the app's services (shop/core/errors.py): each enum is exposed as the schema's
+enum of the same name, and a service raises only its members."""
+
+from __future__ import annotations
+
+from shop.core.errors import ErrorCode
+
+
+class CheckoutErrorCode(ErrorCode):
+    # the cart and its completion
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATED_INPUT_ITEM = "DUPLICATED_INPUT_ITEM"
+    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    QUANTITY_TOO_LARGE = "QUANTITY_TOO_LARGE"
+    TOO_MANY_LINES = "TOO_MANY_LINES"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    EMPTY_CHECKOUT = "EMPTY_CHECKOUT"
+    CHECKOUT_COMPLETED = "CHECKOUT_COMPLETED"
+    SHIPPING_ADDRESS_REQUIRED = "SHIPPING_ADDRESS_REQUIRED"
+    SHIPPING_METHOD_REQUIRED = "SHIPPING_METHOD_REQUIRED"
+    SHIPPING_METHOD_UNAVAILABLE = "SHIPPING_METHOD_UNAVAILABLE"
+    SHIPPING_METHOD_NOT_APPLICABLE = "SHIPPING_METHOD_NOT_APPLICABLE"
+    GATEWAY_NOT_AVAILABLE = "GATEWAY_NOT_AVAILABLE"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    PAYMENT_ERROR = "PAYMENT_ERROR"
+
+
+class ShippingErrorCode(ErrorCode):
+    # designers' shipping methods
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    LIMIT_REACHED = "LIMIT_REACHED"
