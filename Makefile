@@ -8,8 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Settings default to production (DEBUG off: a secret key is required, the dummy gateway is off). The
+# development targets below ask for development mode explicitly; `make check-deploy` and the
+# benchmarked server run in production mode.
+DEV := DEBUG=true
 
-.PHONY: install lock run test lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install lock run test audit lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,13 +32,20 @@ lock: install
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 run: install
-	$(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
+	$(DEV) $(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
 
 # In parallel (pytest-xdist): each worker has its own test database, Celery queue, Redis key prefixes
 # and media directory (tests/support.py). PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(DEV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The GraphQL-over-HTTP spec audit (graphql-http's auditServer, version pinned in
+# tests/http_audit/package-lock.json) against the API started as production runs it; fails on any
+# MUST or SHOULD failure. Needs node and npm.
+audit: install
+	npm ci --prefix tests/http_audit --no-audit --no-fund --silent
+	$(BIN)/python tests/http_audit/run.py
 
 # ruff (lint and format check), then the import contracts (lint-imports: the dependency direction
 # of docs/architecture.md), all configured in pyproject.toml.
@@ -48,15 +59,15 @@ format: install
 	$(BIN)/ruff format .
 
 worker: install
-	$(BIN)/celery -A shop worker --beat --loglevel INFO
+	$(DEV) $(BIN)/celery -A shop worker --beat --loglevel INFO
 
 schema: install
-	$(BIN)/python manage.py export_schema
+	$(DEV) $(BIN)/python manage.py export_schema
 
 # Extract every translatable message into locale/vi/LC_MESSAGES/django.po (translations kept), then
 # compile django.mo. Needs GNU gettext (apt install gettext); commit both files, so that machines
 # without gettext run the translated app. No database is touched (hence the placeholder URL).
-MESSAGES_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}
+MESSAGES_ENV := $(DEV) DATABASE_URL=$${DATABASE_URL:-postgres://unused@127.0.0.1:1/unused}
 messages: install
 	$(MESSAGES_ENV) $(BIN)/python manage.py makemessages -l vi --no-obsolete --add-location file --ignore tests --ignore locale
 	$(MESSAGES_ENV) $(BIN)/python manage.py compilemessages -l vi
@@ -92,13 +103,12 @@ clean-db:
 	rm -rf .pgdata
 
 # Benchmarks (docs/benchmarks.md): need DATABASE_URL (a PostgreSQL database of their own).
-
 bench-seed: install
-	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_bench --reference --reset
+	$(DEV) $(BIN)/python manage.py migrate --noinput -v0
+	$(DEV) $(BIN)/python manage.py seed_bench --reference --reset
 
 bench: install
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(DEV) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-quick: install
-	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+	$(DEV) $(BIN)/python -m bench.run --quick $(BENCH_ARGS)

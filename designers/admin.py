@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from designers import services
+from designers.cache import designer_changed
 from designers.models import Designer, DesignerStatusChange, PortfolioItem
 from shop.core.errors import PermissionDenied, ServiceError
 
@@ -43,8 +44,6 @@ class DesignerAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        from designers.cache import designer_changed
-
         designer_changed(obj.pk, listing=True)  # the storefront's cached pages show the profile
 
     actions = [

@@ -4,6 +4,7 @@ depends on, and the bumps the services make after each write."""
 from __future__ import annotations
 
 from designers.models import Designer, PortfolioImage, PortfolioItem
+from shop.catalog.cache import designer_standing
 from shop.core import readcache
 
 readcache.register(Designer, lambda d: (f"designer:{d.pk}",))
@@ -17,4 +18,8 @@ readcache.register_root_field("designer")
 def designer_changed(designer_id: int, *, listing: bool) -> None:
     """A designer's profile, portfolio or shipping methods changed. ``listing``: also whether it
     and its products are public (status) or where it is found (slug)."""
-    readcache.bump(f"designer:{designer_id}", readcache.LISTING if listing else None)
+    readcache.bump(
+        f"designer:{designer_id}",
+        readcache.LISTING if listing else None,
+        designer_standing(designer_id) if listing else None,
+    )

@@ -20,7 +20,10 @@ class DesignerStatus(models.TextChoices):
 class Designer(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="designer")
     display_name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=60, unique=True)
+    # Unique among designers whose slug is public (approved, or suspended and keeping it): a pending or
+    # rejected applicant's slug is nobody's business, so it answers no "taken" (issue 13, finding 8);
+    # approval makes it unique (designers.services.decide).
+    slug = models.SlugField(max_length=60, db_index=True)
     bio = models.TextField(blank=True, max_length=5000)
     city = models.CharField(max_length=100, blank=True)
     links = models.JSONField(default=list, blank=True)
@@ -34,6 +37,13 @@ class Designer(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(status__in=["APPROVED", "SUSPENDED"]),
+                name="designer_public_slug_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.status})"

@@ -38,7 +38,12 @@ def designer_list(
 
 
 def designer_by_slug(user, slug: str) -> Designer | None:
-    return visible_designers(user).filter(slug=slug).first()
+    """The public holder of the slug first (applicants' slugs may repeat; only staff and the
+    applicant see those)."""
+    qs = visible_designers(user).filter(slug=slug)
+    return (
+        qs.filter(status__in=[DesignerStatus.APPROVED, DesignerStatus.SUSPENDED]).first() or qs.order_by("id").first()
+    )
 
 
 def designer_by_id(user, pk) -> Designer | None:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from designers import cache
+from designers import cache, tasks
 from designers.errors import DesignerErrorCode, PortfolioErrorCode
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
@@ -42,8 +42,13 @@ def _clean_profile(*, display_name, bio, city, links, partial: bool) -> dict:
     return data
 
 
+# Designers whose slug is public and theirs alone (models.Designer.slug).
+SLUG_HOLDERS = (S.APPROVED, S.SUSPENDED)
+
+
 def _resolve_slug(slug: str | None, display_name: str, *, exclude_pk: int | None = None) -> str:
-    taken = Designer.objects.exclude(pk=exclude_pk)
+    """Checked against the public slugs only: an applicant's slug reveals no other applicant."""
+    taken = Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=exclude_pk)
     if slug:
         slug = slug.strip().lower()
         if not is_valid_slug(slug):
@@ -63,9 +68,7 @@ def _record(
     change = DesignerStatusChange.objects.create(
         designer=designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason
     )
-    from designers.tasks import send_designer_status_email
-
-    transaction.on_commit(lambda: send_designer_status_email.delay(change.pk))
+    transaction.on_commit(lambda: tasks.send_designer_status_email.delay(change.pk))
     return change
 
 
@@ -154,7 +157,18 @@ def decide(*, designer_id: int, decision: str, actor: User, reason: str = "") ->
         )
     from_status = designer.status
     designer.status = to_status
-    designer.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if to_status in SLUG_HOLDERS and from_status not in SLUG_HOLDERS:
+        # The slug becomes public: if an approved designer holds it already, take a free variant.
+        holders = Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=designer.pk)
+        if holders.filter(slug=designer.slug).exists():
+            designer.slug = unique_slug(designer.slug[:54], lambda s: holders.filter(slug=s).exists())
+            fields.append("slug")
+    try:
+        with transaction.atomic():
+            designer.save(update_fields=fields)
+    except IntegrityError:  # another approval took the slug at the same moment
+        raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
     catalog_services.sync_designer_search(designer)  # its products' search rows: listed or not
     _record(designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
     cache.designer_changed(designer.pk, listing=True)

@@ -5,7 +5,7 @@ from graphql_relay import from_global_id
 
 from payments import services
 from payments.types import PaymentErrorCode, RefundType
-from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.core.graphql import BaseMutation, DecimalScalar, error_type, require_user
 from shop.orders.types import OrderType
 
 PaymentError = error_type("PaymentError", PaymentErrorCode)
@@ -57,7 +57,7 @@ class OrderRefundLineInput(graphene.InputObjectType):
 
 class OrderRefundInput(graphene.InputObjectType):
     lines = graphene.List(graphene.NonNull(OrderRefundLineInput), description="Refund these lines at their unit price.")
-    amount = graphene.Decimal(description="Or refund this amount (in the order's currency).")
+    amount = DecimalScalar(description="Or refund this amount (in the order's currency).")
     reason = graphene.String()
     restock = graphene.Boolean(description="Put the refunded lines' physical goods back in stock (with `lines`).")
 

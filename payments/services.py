@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import ledger
+from payments import ledger, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -39,6 +39,7 @@ from shop.catalog.cache import variants_changed
 from shop.catalog.models import ProductType, ProductVariant
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.request_id import get_request_id
 from shop.core.validation import clean_text
 from shop.orders import hooks as order_hooks
 from shop.orders import services as order_services
@@ -181,9 +182,7 @@ def _in_ledger(order: Order) -> bool:
 
 def _settle_later(order_id: int):
     def queue():
-        from payments.tasks import settle_order_task
-
-        settle_order_task.delay(order_id)
+        tasks.settle_order_task.delay(order_id)
 
     return queue
 
@@ -452,11 +451,7 @@ def onboard_designer(*, user: User):
             idempotency_key=f"account-link-{account.account_id}-{secrets.token_hex(8)}",
         )
     except GatewayError as exc:
-        raise ServiceError(
-            PaymentErrorCode.GATEWAY_ERROR,
-            _("The payment provider could not be reached: %(error)s") % {"error": exc},
-            None,
-        )
+        raise _gateway_failure("payout onboarding", exc)
     return account, link
 
 
@@ -479,9 +474,7 @@ def sync_payout_account(
         designer_id = account.designer_id
 
         def queue():
-            from payments.tasks import settle_designer_task
-
-            settle_designer_task.delay(designer_id)
+            tasks.settle_designer_task.delay(designer_id)
 
         transaction.on_commit(queue)
     return account
@@ -597,17 +590,9 @@ def refund_order(
             reason=reason,
         )
     except GatewayError as exc:
-        raise ServiceError(
-            PaymentErrorCode.GATEWAY_ERROR,
-            _("The payment provider refused the refund: %(error)s") % {"error": exc},
-            None,
-        )
+        raise _gateway_failure("refund", exc, refund=True)
     if not result.succeeded:
-        raise ServiceError(
-            PaymentErrorCode.GATEWAY_ERROR,
-            _("The payment provider refused the refund: %(error)s") % {"error": result.error},
-            None,
-        )
+        raise _gateway_failure("refund", result.error, refund=True)
 
     refund = Refund.objects.create(
         order=order,
@@ -670,9 +655,7 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
     refund_id = refund.pk
 
     def email():
-        from payments.tasks import send_refund_email
-
-        send_refund_email.delay(refund_id)
+        tasks.send_refund_email.delay(refund_id)
 
     transaction.on_commit(email)
     if not _in_ledger(order):
@@ -735,6 +718,25 @@ def record_provider_refunds(*, payment_id: int, amount_refunded: int, charge_id:
         _apply_refund(order, refund, actor=None)
         refunds.append(refund)
     return refunds
+
+
+def _gateway_failure(action: str, detail, *, refund: bool = False) -> ServiceError:
+    """What the client is told when the provider fails or refuses: a stable, translated message with
+    the request id; the provider's own text (which names its host, paths and request ids) goes to
+    the log under that id, never to the client (issue 13, finding 10)."""
+    request_id = get_request_id() or "-"
+    logger.warning(
+        "payment provider failed during %s (request %s): %s %s",
+        action,
+        request_id,
+        getattr(detail, "code", ""),
+        detail,
+    )
+    if refund:
+        message = _("The payment provider did not accept the refund. Try again later or contact us (request %(id)s).")
+    else:
+        message = _("The payment provider could not be reached. Try again later (request %(id)s).")
+    return ServiceError(PaymentErrorCode.GATEWAY_ERROR, message % {"id": request_id}, None)
 
 
 # --- disputes ---------------------------------------------------------------------------------
@@ -833,6 +835,7 @@ def record_dispute(
             dispute.closed = True
             if status == "lost":
                 _record_dispute_loss(dispute, orders)
+                order_services.void_downloads(order_ids=[o.pk for o in orders])
             elif dispute.loss_recorded:
                 _reverse_dispute_loss(dispute, orders)
     dispute.save()
@@ -855,9 +858,7 @@ def record_dispute(
         pk = dispute.pk
 
         def email():
-            from payments.tasks import send_dispute_email
-
-            send_dispute_email.delay(pk)
+            tasks.send_dispute_email.delay(pk)
 
         transaction.on_commit(email)
     return dispute

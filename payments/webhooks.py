@@ -17,7 +17,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments import services
+from payments import services, tasks
 from payments.gateways.base import Notification
 from payments.models import Payment, StripeEvent, Transfer
 from shop.core import money
@@ -62,9 +62,7 @@ def store_event(notification: Notification) -> tuple[StripeEvent, bool]:
 
 def _queue(event_pk: int):
     def queue():
-        from payments.tasks import process_stripe_event
-
-        process_stripe_event.delay(event_pk)
+        tasks.process_stripe_event.delay(event_pk)
 
     return queue
 
@@ -168,12 +166,10 @@ def payment_intent_succeeded(event: StripeEvent, pi: dict) -> None:
 
 def _resume_deferred(payment_intent: str):
     def resume():
-        from payments.tasks import process_stripe_event
-
         for pk in StripeEvent.objects.filter(
             payment_intent=payment_intent, status=StripeEvent.Status.DEFERRED
         ).values_list("pk", flat=True):
-            process_stripe_event.delay(pk)
+            tasks.process_stripe_event.delay(pk)
 
     return resume
 
@@ -245,18 +241,42 @@ def account_updated(event: StripeEvent, account: dict) -> None:
 
 def transfer_changed(event: StripeEvent, transfer: dict) -> None:
     """A transfer we made (its response may have been lost: complete the pending row) or reversed
-    outside our API (record the reversal)."""
-    row = Transfer.objects.filter(provider_id=transfer["id"]).first()
+    outside our API (record the reversal). Only an event of the platform's own account about a
+    transfer that matches what we created (id, or the row its metadata names, with the same
+    destination, amount and currency) is acted on: a connected account can create transfers with
+    any metadata in its own account, and Connect sends us its events (issue 13, finding 12)."""
+    if event.account:
+        raise Ignored(f"transfer {transfer.get('id')} comes from connected account {event.account}")
+    row = Transfer.objects.filter(provider_id=transfer["id"], kind=Transfer.Kind.TRANSFER).first()
     if row is None:
         pk = str((transfer.get("metadata") or {}).get("transfer_row") or "")
-        row = Transfer.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+        row = (
+            Transfer.objects.filter(pk=int(pk), kind=Transfer.Kind.TRANSFER, provider_id="").first()
+            if pk.isdigit()
+            else None
+        )
         if row is None:
             raise Ignored(f"transfer {transfer.get('id')} is not ours")
-    if row.status == Transfer.Status.PENDING and row.kind == Transfer.Kind.TRANSFER:
+    mismatch = _transfer_mismatch(row, transfer)
+    if mismatch:
+        logger.warning("stripe transfer %s does not match transfer row %s: %s", transfer.get("id"), row.pk, mismatch)
+        raise Ignored(f"transfer {transfer.get('id')} does not match ours: {mismatch}")
+    if row.status == Transfer.Status.PENDING:
         services.complete_transfer(transfer_id=row.pk, provider_id=transfer["id"])
     services.record_external_reversal(
         provider_transfer_id=transfer["id"], amount_reversed=int(transfer.get("amount_reversed") or 0)
     )
+
+
+def _transfer_mismatch(row: Transfer, transfer: dict) -> str:
+    """What differs between the transfer Stripe describes and the row we wrote before creating it."""
+    if row.destination and str(transfer.get("destination") or "") != row.destination:
+        return "destination"
+    if str(transfer.get("amount")) != str(row.amount):
+        return "amount"
+    if str(transfer.get("currency") or "").upper() != row.currency.upper():
+        return "currency"
+    return ""
 
 
 def payout_paid(event: StripeEvent, payout: dict) -> None:

@@ -1,6 +1,8 @@
 """Settings, all from the environment (see README "Configuration").
 
-Development defaults are safe and zero-set-up; with ``DEBUG=false`` nothing secret has a default and
+Production is the default: development mode is asked for explicitly (``DEBUG=true``: ``make run``,
+``make test`` and the other development targets set it; so does the test suite when nothing is set).
+In production nothing secret has a default, the development keys are refused and
 ``manage.py check --deploy`` is clean.
 """
 
@@ -20,8 +22,10 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
 CI = env.bool("CI", default=False)
-DEBUG = env.bool("DEBUG", default=True)
 TESTING = env.bool("TESTING", default="pytest" in sys.modules)
+# Production unless development mode is asked for: a deployment that forgets DEBUG must not run with
+# the published development keys and the dummy gateway (issue 13, finding 11).
+DEBUG = env.bool("DEBUG", default=TESTING)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 if DEBUG:
@@ -137,6 +141,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Tokens ---
 JWT_SECRET = env("JWT_SECRET", default=SECRET_KEY)
+if not DEBUG and (len(JWT_SECRET) < 32 or JWT_SECRET.startswith("dev-only") or JWT_SECRET == _DEV_SECRET_KEY):
+    from django.core.exceptions import ImproperlyConfigured
+
+    # The development key is published in this repository: anyone could sign a staff token with it.
+    raise ImproperlyConfigured("Set JWT_SECRET (or SECRET_KEY) to a long random value when DEBUG is off.")
 JWT_ACCESS_TTL = timedelta(seconds=env.int("JWT_ACCESS_TTL_SECONDS", default=300))
 if not timedelta(seconds=1) <= JWT_ACCESS_TTL <= timedelta(minutes=5):
     from django.core.exceptions import ImproperlyConfigured
@@ -150,6 +159,9 @@ JWT_REFRESH_TTL = timedelta(days=env.int("JWT_REFRESH_TTL_DAYS", default=30))
 LOGIN_FREE_FAILURES = env.int("LOGIN_FREE_FAILURES", default=5)
 LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
 LOGIN_LOCK_SECONDS = env.int("LOGIN_LOCK_SECONDS", default=900)
+# An address (shared by many buyers behind carrier NAT or café Wi-Fi) is only slowed, never locked:
+# its delay after a failure doubles from LOGIN_FREE_FAILURES on, up to this many seconds.
+LOGIN_ADDRESS_MAX_DELAY_SECONDS = env.int("LOGIN_ADDRESS_MAX_DELAY_SECONDS", default=30)
 # Failed-login records (an email or an address) with no failure for this long and no lock running
 # are deleted by an hourly task: the count starts again from zero.
 LOGIN_THROTTLE_RETENTION_SECONDS = env.int("LOGIN_THROTTLE_RETENTION_SECONDS", default=86400)
@@ -350,6 +362,8 @@ GRAPHQL_CDN_MAX_AGE = env.int("GRAPHQL_CDN_MAX_AGE", default=0)
 # Persisted queries (extensions.persistedQuery.sha256Hash): "apq" = the shipped operations plus any
 # document a client registers by sending it with its hash; "known" = the shipped operations only.
 GRAPHQL_PERSISTED_QUERIES = env("GRAPHQL_PERSISTED_QUERIES", default="apq")
+# Only documents that parse, validate and pass the limits are registered, at most this many a day.
+GRAPHQL_PERSISTED_QUERIES_MAX = env.int("GRAPHQL_PERSISTED_QUERIES_MAX", default=1000)
 
 # --- Rate limits (shop/core/ratelimit.py): "limit/seconds" per bucket ---
 # `ip` and `user` count every GraphQL request; the others count calls of that top-level field, per

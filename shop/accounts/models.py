@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
+
+from shop.core.validation import canonical_email
 
 
 class UserManager(BaseUserManager):
@@ -10,7 +13,7 @@ class UserManager(BaseUserManager):
 
     @classmethod
     def normalize_email(cls, email):
-        return (email or "").strip().lower()
+        return canonical_email(email)
 
     def create_user(self, email: str, password: str | None = None, **extra) -> User:
         user = self.model(email=self.normalize_email(email), **extra)
@@ -23,13 +26,15 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email=canonical_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
     LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 
-    email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-cased.")
+    email = models.EmailField(
+        max_length=254, unique=True, help_text="Stored in its canonical form (NFKC, case-folded)."
+    )
     full_name = models.CharField(max_length=150, blank=True)
     language = models.CharField(max_length=5, choices=LANGUAGES, default="vi")
     is_staff = models.BooleanField(default=False)
@@ -44,8 +49,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
+    class Meta:
+        constraints = [
+            # Two accounts may not differ only by a spelling PostgreSQL's UPPER folds together (ı, ſ).
+            models.UniqueConstraint(Upper("email"), name="accounts_user_email_upper_unique"),
+        ]
+
     def __str__(self) -> str:
         return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = canonical_email(self.email)  # the admin's forms too
 
 
 class RefreshToken(models.Model):
@@ -59,6 +74,9 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The account's password stamp when issued (tokens.password_stamp): a token issued before the
+    # password changed, wherever it changed, is refused.
+    password_stamp = models.CharField(max_length=64, default="", editable=False)
 
 
 class LoginThrottle(models.Model):

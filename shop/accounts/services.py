@@ -13,11 +13,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shop.accounts import reset_tokens, tokens
+from shop.accounts import reset_tokens, tasks, tokens
 from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
 from shop.core.errors import FieldError, ServiceError
-from shop.core.validation import clean_email, clean_text
+from shop.core.validation import canonical_email, clean_email, clean_text
 
 LANGUAGES = {"vi", "en"}
 
@@ -48,6 +48,8 @@ def register_account(*, email: str, password: str, full_name: str = "", language
         raise ServiceError(AccountErrorCode.INVALID, _("Unsupported language."), "language")
     candidate = User(email=email, full_name=full_name, language=language)
     _check_password_strength(password, user=candidate, field="password")
+    # iexact on purpose: PostgreSQL's UPPER also folds spellings such as a dotless ı together
+    # (the database enforces the same with a unique index on UPPER(email)).
     if User.objects.filter(email__iexact=email).exists():
         raise ServiceError(AccountErrorCode.UNIQUE, _("An account with this email already exists."), "email")
     candidate.set_password(password)
@@ -63,18 +65,29 @@ def register_account(*, email: str, password: str, full_name: str = "", language
 
 
 def _throttle_keys(email: str, ip: str | None) -> list[str]:
-    keys = [f"email:{(email or '').strip().lower()[:254]}"]
+    keys = [f"email:{canonical_email(email)[:254]}"]
     if ip:
         keys.append(f"ip:{ip[:64]}")
     return keys
 
 
+def _is_address(key: str) -> bool:
+    return key.startswith("ip:")
+
+
 def _throttle_wait_seconds(row: LoginThrottle, now) -> int:
-    """Seconds before another attempt is allowed for this key (0 = allowed now)."""
-    if row.locked_until and row.locked_until > now:
+    """Seconds before another attempt is allowed for this key (0 = allowed now).
+
+    An account is slowed (doubling delays), then locked. An address only slows, with its delay
+    capped at ``LOGIN_ADDRESS_MAX_DELAY_SECONDS``: many buyers share one address (carrier NAT, campus
+    and café Wi-Fi), so one person's failures must not lock everyone else out (issue 13, finding 3);
+    the per-address rate limit of ``tokenCreate`` bounds how fast anyone there can guess."""
+    if row.locked_until and row.locked_until > now and not _is_address(row.key):
         return int((row.locked_until - now).total_seconds()) + 1
     if row.failures >= settings.LOGIN_FREE_FAILURES and row.last_failure_at:
-        backoff = 2 ** (row.failures - settings.LOGIN_FREE_FAILURES)
+        backoff = 2 ** min(row.failures - settings.LOGIN_FREE_FAILURES, 30)
+        if _is_address(row.key):
+            backoff = min(backoff, settings.LOGIN_ADDRESS_MAX_DELAY_SECONDS)
         ready_at = row.last_failure_at + timedelta(seconds=backoff)
         if ready_at > now:
             return int((ready_at - now).total_seconds()) + 1
@@ -90,7 +103,7 @@ def _record_failures(keys: list[str]) -> None:
             row.locked_until = None
         row.failures += 1
         row.last_failure_at = now
-        if row.failures >= settings.LOGIN_LOCK_FAILURES:
+        if row.failures >= settings.LOGIN_LOCK_FAILURES and not _is_address(key):
             row.locked_until = now + timedelta(seconds=settings.LOGIN_LOCK_SECONDS)
         row.save()
 
@@ -135,7 +148,7 @@ def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenP
             _("Too many failed attempts. Try again in %(s)d seconds.") % {"s": wait},
             None,
         )
-    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    user = User.objects.filter(email=canonical_email(email), is_active=True).first()
     if user is None:
         User().set_password(password or "x")  # same hashing cost whether or not the account exists
     if user is None or not user.check_password(password or ""):
@@ -153,8 +166,9 @@ def create_tokens(*, email: str, password: str, ip: str | None = None) -> TokenP
 
 def refresh_tokens(*, refresh_token: str) -> TokenPair:
     """Rotate: the presented token is used up and a new one of the same family is issued.
-    Presenting an already used token revokes the whole family (it was probably stolen); that
-    revocation is committed even though the caller gets an error."""
+    Presenting an already used token, or one issued before the password last changed, revokes the
+    whole family (it was probably stolen); that revocation is committed even though the caller gets
+    an error."""
     invalid = ServiceError(
         AccountErrorCode.INVALID_TOKEN, _("The refresh token is invalid or expired."), "refreshToken"
     )
@@ -170,7 +184,9 @@ def refresh_tokens(*, refresh_token: str) -> TokenPair:
         )
         if row is None or row.revoked_at or row.expires_at <= now or not row.user.is_active:
             raise invalid
-        if row.used_at is None:
+        # A token issued before the password last changed (wherever it changed) is dead, like a reused one.
+        current = row.password_stamp == tokens.password_stamp(row.user)
+        if row.used_at is None and current:
             row.used_at = now
             row.save(update_fields=["used_at"])
             new = tokens.issue_refresh_token(row.user, family=row.family)
@@ -231,16 +247,14 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
     the answer is the same whether or not the account exists, and at most one email per account
     goes out per PASSWORD_RESET_EMAIL_INTERVAL (more requests are accepted and ignored)."""
     email = clean_email(email)
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
         return
     since = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_EMAIL_INTERVAL)
     if PasswordResetRequest.objects.filter(user=user, created_at__gte=since).exists():
         return
     request = PasswordResetRequest.objects.create(user=user, ip=(ip or "")[:64])
-    from shop.accounts.tasks import send_password_reset_email
-
-    transaction.on_commit(lambda: send_password_reset_email.delay(request.pk))
+    transaction.on_commit(lambda: tasks.send_password_reset_email.delay(request.pk))
 
 
 @transaction.atomic

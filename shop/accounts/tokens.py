@@ -22,6 +22,14 @@ class InvalidToken(Exception):
     pass
 
 
+def password_stamp(user: User) -> str:
+    """A keyed fingerprint of the account's current password hash (Django's session auth hash, which
+    also signs admin sessions out). Every token carries it, so setting a password anywhere (the
+    passwordChange mutation, a reset link, the Django admin, ``changepassword``, ``set_password`` in
+    any code) voids every access and refresh token issued before, with no step to forget."""
+    return user.get_session_auth_hash()[:32]
+
+
 def create_access_token(user: User, *, now: datetime | None = None) -> str:
     now = now or timezone.now()
     payload = {
@@ -32,6 +40,7 @@ def create_access_token(user: User, *, now: datetime | None = None) -> str:
         "exp": int((now + settings.JWT_ACCESS_TTL).timestamp()),
         "jti": uuid.uuid4().hex,
         "ver": user.token_version,
+        "pwd": password_stamp(user),
         "email": user.email,
         "is_staff": user.is_staff,
     }
@@ -60,7 +69,7 @@ def user_for_access_token(token: str) -> User:
         user = User.objects.get(pk=int(payload["sub"]), is_active=True)
     except (User.DoesNotExist, ValueError, TypeError):
         raise InvalidToken("unknown user")
-    if payload.get("ver") != user.token_version:
+    if payload.get("ver") != user.token_version or payload.get("pwd") != password_stamp(user):
         raise InvalidToken("revoked")
     return user
 
@@ -91,6 +100,7 @@ def issue_refresh_token(user: User, *, family: uuid.UUID | None = None) -> Issue
         user=user,
         family=family or uuid.uuid4(),
         token_hash=hash_refresh_token(raw),
+        password_stamp=password_stamp(user),
         created_at=now,
         expires_at=now + settings.JWT_REFRESH_TTL,
     )

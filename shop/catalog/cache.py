@@ -6,7 +6,9 @@ from __future__ import annotations
 from shop.catalog.models import Category, Product, ProductMedia, ProductVariant
 from shop.core import readcache
 
-readcache.register(Product, lambda p: (f"product:{p.pk}",))
+# A product is public only while its designer is approved: a response showing a product depends on
+# its designer's standing even when it selects none of the designer's fields (issue 13, finding 6).
+readcache.register(Product, lambda p: (f"product:{p.pk}", designer_standing(p.designer_id)))
 readcache.register(ProductVariant, lambda v: (f"product:{v.product_id}",))
 readcache.register(ProductMedia, lambda m: (f"product:{m.product_id}",))
 readcache.register(Category, lambda c: (readcache.CATEGORIES,))
@@ -31,6 +33,12 @@ def products_changed(pairs, *, listing: bool) -> None:
         keys |= {designer_products(designer_id) for _product_id, designer_id in pairs} | {readcache.LISTING}
     if keys:
         readcache.bump(*keys)
+
+
+def designer_standing(designer_id: int) -> str:
+    """The generation of whether a designer's products may be shown at all (its status): bumped by
+    the designers app whenever that changes (designers/cache.py)."""
+    return f"designer-standing:{designer_id}"
 
 
 def designer_products(designer_id: int) -> str:

@@ -45,7 +45,9 @@ class Product(models.Model):
     # Accent-folded lower-case name (``shop.core.text.fold``), kept by services: sorting by name
     # must not depend on the database collation ("Áo" sorts with "ao", not after "Z").
     sort_name = models.CharField(max_length=200, blank=True, default="", editable=False)
-    slug = models.SlugField(max_length=80, unique=True)
+    # Unique per designer, not globally: a product is addressed by its designer's slug and its own,
+    # and another designer's draft never answers "taken" (issue 13, finding 8).
+    slug = models.SlugField(max_length=80)
     description = models.TextField(blank=True, help_text="Sanitised HTML.")
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
@@ -72,6 +74,9 @@ class Product(models.Model):
             models.Index(fields=["designer", "status"], name="product_designer_idx"),
             models.Index(fields=["sort_name", "id"], name="product_sort_name_idx"),
             models.Index(fields=["min_price", "id"], name="product_min_price_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["designer", "slug"], name="product_slug_unique_per_designer"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from shop.catalog.types import (
     ProductVariantType,
 )
 from shop.core.errors import PermissionDenied
-from shop.core.graphql import BaseMutation, Upload, current_user, error_type, permission_denied
+from shop.core.graphql import BaseMutation, DecimalScalar, Upload, current_user, error_type, permission_denied
 from shop.core.ids import decode_id, decode_ids
 
 CatalogError = error_type("CatalogError", CatalogErrorCode)
@@ -199,7 +199,7 @@ class ProductVariantCreateInput(graphene.InputObjectType):
     sku = graphene.String(required=True, description="Unique among the designer's variants.")
     name = graphene.String()
     attributes = graphene.List(graphene.NonNull(VariantAttributeInput))
-    price = graphene.Decimal(required=True, description="In the product's currency; VND has no decimals.")
+    price = DecimalScalar(required=True, description="In the product's currency; VND has no decimals.")
     stock_quantity = graphene.Int(description="Physical goods only (default 0).")
     digital_file = Upload(
         description="Digital goods: PDF, ZIP, PNG, JPEG, WebP, TTF, OTF, WOFF or WOFF2, up to 50 MB; kept private."
@@ -210,7 +210,7 @@ class ProductVariantUpdateInput(graphene.InputObjectType):
     sku = graphene.String()
     name = graphene.String()
     attributes = graphene.List(graphene.NonNull(VariantAttributeInput))
-    price = graphene.Decimal()
+    price = DecimalScalar()
     stock_quantity = graphene.Int()
     digital_file = Upload(description="Replaces the file.")
 

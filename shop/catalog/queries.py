@@ -177,7 +177,15 @@ class CatalogQueries(graphene.ObjectType):
         ),
         **connection_args(),
     )
-    product = graphene.Field(ProductNode, slug=graphene.String(), id=graphene.ID())
+    product = graphene.Field(
+        ProductNode,
+        slug=graphene.String(),
+        designer=graphene.String(
+            description="The designer's slug: product slugs are unique per designer. Without it, `slug` finds "
+            "the public product with that slug (the oldest if several designers use it)."
+        ),
+        id=graphene.ID(),
+    )
     categories = graphene.Field(
         graphene.NonNull(CategoryConnection),
         filter=CategoryFilterInput(),
@@ -217,9 +225,9 @@ class CatalogQueries(graphene.ObjectType):
             **page,
         )
 
-    def resolve_product(root, info, slug=None, id=None):
+    def resolve_product(root, info, slug=None, id=None, designer=None):
         if slug:
-            return selectors.product_by_slug(current_user(info), slug)
+            return selectors.product_by_slug(current_user(info), slug, designer)
         pk = try_decode_id(id, "Product") if id else None
         return selectors.product_by_id(current_user(info), pk) if pk else None
 

@@ -55,6 +55,28 @@ def storefront_q(prefix: str = "") -> Q:
     )
 
 
+def on_storefront(product: Product) -> bool:
+    """``storefront_q`` for one loaded product (with its designer): published, not hidden, of an
+    approved designer."""
+    return (
+        product.status == ProductStatus.PUBLISHED
+        and product.hidden_at is None
+        and product.designer.status == hooks.designers.one().listed_status
+    )
+
+
+def can_see_product(user, product: Product) -> bool:
+    """Whether ``user`` may see ``product`` as the catalog has it now, however it was reached (a cart
+    line, an order, a portfolio link...): on the storefront, or the owner's or staff's."""
+    return on_storefront(product) or can_manage(user, product.designer.user_id)
+
+
+def can_see_designer(user, designer) -> bool:
+    """The storefront's rule for a designer reached through another object: approved, or its own
+    user's or staff's."""
+    return designer.status == hooks.designers.one().listed_status or can_manage(user, designer.user_id)
+
+
 def storefront_products() -> QuerySet[Product]:
     return Product.objects.filter(storefront_q())
 
@@ -160,8 +182,16 @@ def with_list_relations(
     return qs
 
 
-def product_by_slug(user, slug: str) -> Product | None:
-    return with_list_relations(visible_products(user)).filter(slug=slug).first()
+def product_by_slug(user, slug: str, designer_slug: str | None = None) -> Product | None:
+    """A product by its designer's slug and its own (slugs are unique per designer). Without the
+    designer: the caller's visible product with that slug, public ones first, then the oldest."""
+    qs = visible_products(user).filter(slug=slug)
+    if designer_slug is not None:
+        return with_list_relations(qs.filter(designer__slug=designer_slug)).first()
+    if user is None or not user.is_authenticated:  # the public sees storefront products only
+        return with_list_relations(qs).order_by("created_at", "id").first()
+    public = with_list_relations(qs.filter(storefront_q())).order_by("created_at", "id").first()
+    return public or with_list_relations(qs).order_by("created_at", "id").first()
 
 
 def product_by_id(user, pk) -> Product | None:

@@ -185,8 +185,10 @@ def _category(category_id: int | None, field: str = "category") -> Category | No
     return category
 
 
-def _product_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
-    taken = Product.objects.exclude(pk=exclude_pk)
+def _product_slug(slug: str | None, name: str, *, designer_id: int, exclude_pk: int | None = None) -> str:
+    """Unique among the designer's own products only: what other designers hold (their drafts
+    included) is never revealed by a UNIQUE answer."""
+    taken = Product.objects.filter(designer_id=designer_id).exclude(pk=exclude_pk)
     if slug:
         slug = slug.strip().lower()
         if not is_valid_slug(slug, max_length=80):
@@ -301,7 +303,7 @@ def create_product(
         "product_type": _clean_product_type(product_type),
         "currency": _clean_currency(currency),
     }
-    data["slug"] = _product_slug(slug, name)
+    data["slug"] = _product_slug(slug, name, designer_id=designer.pk)
     try:
         with transaction.atomic():
             product = Product.objects.create(
@@ -335,7 +337,7 @@ def update_product(
     if name is not None:
         product.name = clean_text(name, field="name", max_length=200, required=True)
     if slug is not None and slug.strip().lower() != product.slug:
-        product.slug = _product_slug(slug, product.name, exclude_pk=product.pk)
+        product.slug = _product_slug(slug, product.name, designer_id=product.designer_id, exclude_pk=product.pk)
     if description is not None:
         product.description = clean_description(description)
     if category_id is not _UNSET:

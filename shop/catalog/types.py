@@ -5,7 +5,16 @@ from graphene_django import DjangoObjectType
 from shop.catalog import errors, selectors
 from shop.catalog.models import Category, Product, ProductMedia, ProductType, ProductVariant
 from shop.core import money as money_lib
-from shop.core.graphql import CountableConnection, Money, SortDirection, current_user, error_codes, money, paginate
+from shop.core.graphql import (
+    CountableConnection,
+    DecimalScalar,
+    Money,
+    SortDirection,
+    current_user,
+    error_codes,
+    money,
+    paginate,
+)
 from shop.core.images import image_url, thumbnail_name
 
 
@@ -247,8 +256,8 @@ ProductConnection = ProductNode._meta.connection
 
 
 class PriceRangeInput(graphene.InputObjectType):
-    gte = graphene.Decimal()
-    lte = graphene.Decimal()
+    gte = DecimalScalar()
+    lte = DecimalScalar()
 
 
 class ProductFilterInput(graphene.InputObjectType):

@@ -53,6 +53,16 @@ class CheckoutLine(models.Model):
     variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # What the buyer saw when it last put the variant in the cart (services.snapshot_line): shown
+    # instead of the live catalog once the product leaves the storefront, so that a draft's new name,
+    # slug, SKU or price never reaches the buyer (issue 13, finding 7).
+    product_name = models.CharField(max_length=200, default="", editable=False)
+    product_slug = models.CharField(max_length=80, default="", editable=False)
+    variant_name = models.CharField(max_length=100, default="", editable=False)
+    sku = models.CharField(max_length=64, default="", editable=False)
+    unit_price_amount = models.DecimalField(
+        max_digits=money.MAX_DIGITS, decimal_places=money.DECIMAL_PLACES, null=True, editable=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

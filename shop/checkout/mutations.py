@@ -9,7 +9,7 @@ from shop.checkout.types import (
     ShippingErrorCode,
     ShippingMethodType,
 )
-from shop.core.graphql import BaseMutation, current_user, error_type, require_user
+from shop.core.graphql import BaseMutation, DecimalScalar, UUIDScalar, current_user, error_type, require_user
 from shop.core.ids import decode_id
 from shop.orders.types import PurchaseType, unlock_purchase
 
@@ -82,7 +82,7 @@ class CheckoutLinesAdd(CheckoutMutation):
     """Add items; a variant already in the checkout has its quantity increased."""
 
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = CheckoutLinesInput(required=True)
 
     @classmethod
@@ -94,7 +94,7 @@ class CheckoutLinesUpdate(CheckoutMutation):
     """Set quantities (0 removes the line)."""
 
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = CheckoutLinesInput(required=True)
 
     @classmethod
@@ -108,7 +108,7 @@ class CheckoutLinesDeleteInput(graphene.InputObjectType):
 
 class CheckoutLinesDelete(CheckoutMutation):
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = CheckoutLinesDeleteInput(required=True)
 
     @classmethod
@@ -128,7 +128,7 @@ class CheckoutEmailUpdateInput(graphene.InputObjectType):
 
 class CheckoutEmailUpdate(CheckoutMutation):
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = CheckoutEmailUpdateInput(required=True)
 
     @classmethod
@@ -140,7 +140,7 @@ class CheckoutShippingAddressUpdate(CheckoutMutation):
     """Set the Vietnamese shipping address (needed when anything is physical)."""
 
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = AddressInput(required=True)
 
     @classmethod
@@ -156,7 +156,7 @@ class CheckoutShippingMethodUpdate(CheckoutMutation):
     """Pick how one designer ships its items (the method tells which designer)."""
 
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = CheckoutShippingMethodUpdateInput(required=True)
 
     @classmethod
@@ -174,7 +174,7 @@ class CheckoutCustomerAttach(CheckoutMutation):
     """Attach an anonymous checkout to the signed-in buyer (then only that buyer can use it)."""
 
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
 
     @classmethod
     def perform(cls, root, info, token):
@@ -193,7 +193,7 @@ class CheckoutComplete(CheckoutMutation):
     goes to the gateway. Completing the same checkout again returns the same purchase."""
 
     class Arguments:
-        token = graphene.UUID(required=True)
+        token = UUIDScalar(required=True)
         input = CheckoutCompleteInput(required=True)
 
     purchase = graphene.Field(PurchaseType)
@@ -238,9 +238,9 @@ def _method_data(input) -> dict:
 
 class ShippingMethodCreateInput(graphene.InputObjectType):
     name = graphene.String(required=True, description="e.g. Giao hàng tiêu chuẩn")
-    price = graphene.Decimal(required=True, description='Exact amount as a string, e.g. "30000".')
+    price = DecimalScalar(required=True, description='Exact amount as a string, e.g. "30000".')
     currency = graphene.String(description="ISO 4217; VND by default.")
-    free_above = graphene.Decimal(description="Free when the designer's subtotal reaches this amount.")
+    free_above = DecimalScalar(description="Free when the designer's subtotal reaches this amount.")
     min_days = graphene.Int()
     max_days = graphene.Int()
     is_active = graphene.Boolean()
@@ -259,8 +259,8 @@ class ShippingMethodCreate(ShippingMutation):
 
 class ShippingMethodUpdateInput(graphene.InputObjectType):
     name = graphene.String()
-    price = graphene.Decimal()
-    free_above = graphene.Decimal(description="null removes the threshold.")
+    price = DecimalScalar()
+    free_above = DecimalScalar(description="null removes the threshold.")
     min_days = graphene.Int()
     max_days = graphene.Int()
     is_active = graphene.Boolean()

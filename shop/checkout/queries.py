@@ -3,13 +3,13 @@ import graphene
 from payments.gateways import enabled_gateways
 from shop.checkout import selectors
 from shop.checkout.types import CheckoutType, PaymentGatewayType
-from shop.core.graphql import current_user
+from shop.core.graphql import UUIDScalar, current_user
 
 
 class CheckoutQueries(graphene.ObjectType):
     checkout = graphene.Field(
         CheckoutType,
-        token=graphene.UUID(required=True),
+        token=UUIDScalar(required=True),
         description="A checkout by its token (a signed-in buyer's checkout only for that buyer).",
     )
     payment_gateways = graphene.List(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
-from shop.catalog.selectors import visible_products
+from shop.catalog.selectors import on_storefront, visible_products
 from shop.checkout.errors import CheckoutErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
@@ -26,16 +26,18 @@ from shop.core.errors import FieldError
 # --- purchasability -----------------------------------------------------------------------------
 
 
-def unavailable_reason(variant: ProductVariant) -> str | None:
+def unavailable_reason(variant: ProductVariant, *, name: str | None = None) -> str | None:
     """Why ``variant`` cannot be bought right now (a message), or None when it can be. Stock is
-    checked apart (it depends on the quantity). Needs ``product__designer`` loaded."""
+    checked apart (it depends on the quantity). Needs ``product__designer`` loaded. ``name``: the
+    product's name as the buyer knows it (a cart line's snapshot), never a draft's."""
     product = variant.product
+    name = name if name is not None else product.name
     if product.status != ProductStatus.PUBLISHED or product.hidden_at is not None:
-        return _("“%(name)s” is no longer available.") % {"name": product.name}
+        return _("“%(name)s” is no longer available.") % {"name": name}
     if product.designer.status != DesignerStatus.APPROVED:
-        return _("“%(name)s” cannot be bought at the moment: its designer is not selling.") % {"name": product.name}
+        return _("“%(name)s” cannot be bought at the moment: its designer is not selling.") % {"name": name}
     if product.product_type == ProductType.DIGITAL and not variant.digital_file:
-        return _("“%(name)s” cannot be bought at the moment: its file is missing.") % {"name": product.name}
+        return _("“%(name)s” cannot be bought at the moment: its file is missing.") % {"name": name}
     return None
 
 
@@ -61,9 +63,12 @@ def line_label(variant: ProductVariant) -> str:
     return f"{variant.product.name} ({variant.name})" if variant.name else variant.product.name
 
 
-def line_problems(variant: ProductVariant, quantity: int, *, currency: str, field: str = "lines") -> list[FieldError]:
-    """Every reason a line of ``quantity`` × ``variant`` could not be bought now."""
-    reason = unavailable_reason(variant)
+def line_problems(
+    variant: ProductVariant, quantity: int, *, currency: str, field: str = "lines", name: str | None = None
+) -> list[FieldError]:
+    """Every reason a line of ``quantity`` × ``variant`` could not be bought now (``name``: see
+    ``unavailable_reason``)."""
+    reason = unavailable_reason(variant, name=name)
     if reason:
         return [FieldError(CheckoutErrorCode.PRODUCT_UNAVAILABLE, reason, field)]
     problems = []
@@ -274,7 +279,11 @@ def summarize(
     for line in lines:
         variant = line.variant
         designer = variant.product.designer
-        unit = money.quantize(variant.price_amount, variant.currency)
+        public = on_storefront(variant.product)
+        # Off the storefront, the line is what the buyer put in the cart (its snapshot), never the
+        # draft the product may have become (issue 13, finding 7).
+        price = variant.price_amount if public or line.unit_price_amount is None else line.unit_price_amount
+        unit = money.quantize(price, variant.currency)
         view = LineView(
             line=line,
             variant=variant,
@@ -283,7 +292,8 @@ def summarize(
             problems=[],
         )
         line._view = view
-        for p in line_problems(variant, line.quantity, currency=currency):
+        name = None if public else line.product_name
+        for p in line_problems(variant, line.quantity, currency=currency, name=name):
             view.problems.append(Problem(p.code, p.message, "lines", line_id=line.pk, designer_id=designer.pk))
         views.append(view)
         part = parts.get(designer.pk)

@@ -24,6 +24,7 @@ from payments.gateways import get_gateway
 from payments.gateways.base import GatewayError, PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
+from shop.catalog import selectors as catalog_selectors
 from shop.catalog.models import ProductType, ProductVariant
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
@@ -104,6 +105,25 @@ def _clean_lines(lines, *, field: str = "lines", allow_zero: bool = False) -> li
     return cleaned
 
 
+SNAPSHOT_FIELDS = ("product_name", "product_slug", "variant_name", "sku", "unit_price_amount")
+
+
+def snapshot_line(line: CheckoutLine, variant) -> bool:
+    """Record on ``line`` what the buyer sees of ``variant`` now (loaded with its product); whether
+    anything changed. Shown instead of the live catalog once the product leaves the storefront."""
+    values = {
+        "product_name": variant.product.name,
+        "product_slug": variant.product.slug,
+        "variant_name": variant.name,
+        "sku": variant.sku,
+        "unit_price_amount": variant.price_amount,
+    }
+    changed = any(getattr(line, k) != v for k, v in values.items())
+    for key, value in values.items():
+        setattr(line, key, value)
+    return changed
+
+
 def _check_and_write_lines(
     checkout: Checkout, wanted: dict[int, int], *, user: User | None, field: str = "lines", new: bool = False
 ) -> None:
@@ -146,14 +166,21 @@ def _check_and_write_lines(
             if line is not None:
                 to_delete.append(line.pk)
         elif line is None:
-            to_create.append(CheckoutLine(checkout=checkout, variant_id=pk, quantity=quantity))
-        elif line.quantity != quantity:
+            line = CheckoutLine(checkout=checkout, variant_id=pk, quantity=quantity)
+            snapshot_line(line, variants[pk])
+            to_create.append(line)
+        else:
+            changed = line.quantity != quantity
             line.quantity = quantity
-            to_update.append(line)
+            # what the buyer sees now becomes the line's snapshot (only while it is on the storefront)
+            if catalog_selectors.on_storefront(variants[pk].product):
+                changed = snapshot_line(line, variants[pk]) or changed
+            if changed:
+                to_update.append(line)
     if to_delete:
         CheckoutLine.objects.filter(pk__in=to_delete).delete()
     if to_update:
-        CheckoutLine.objects.bulk_update(to_update, ["quantity"])
+        CheckoutLine.objects.bulk_update(to_update, ["quantity", *SNAPSHOT_FIELDS])
     if to_create:
         CheckoutLine.objects.bulk_create(to_create)
         for line in to_create:

@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id as global_id
 
 from designers.types import DesignerType
+from shop.catalog import selectors as catalog_selectors
 from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import errors, selectors
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
@@ -104,10 +105,14 @@ class CheckoutLineType(DjangoObjectType):
     variant_name = graphene.String(required=True)
     sku = graphene.String(required=True)
     product_type = graphene.Field(ProductTypeEnum, required=True)
-    variant = graphene.Field(ProductVariantType, required=True, description="The variant as the catalog shows it now.")
+    variant = graphene.Field(
+        ProductVariantType,
+        description="The variant as the catalog shows it now; null once it has left the storefront (the line's "
+        "own fields then show it as it was put in the cart).",
+    )
     unit_price = graphene.Field(Money, required=True)
     total_price = graphene.Field(Money, required=True)
-    designer = graphene.Field(DesignerType, required=True)
+    designer = graphene.Field(DesignerType, description="Null while the designer is not selling (not approved).")
     problems = graphene.List(graphene.NonNull(CheckoutProblem), required=True)
 
     class Meta:
@@ -117,27 +122,33 @@ class CheckoutLineType(DjangoObjectType):
         fields = ("id", "quantity")
 
     # Roots come from the checkout summary: each line carries its priced view in ``_view``.
+    # Live catalog objects follow the storefront's visibility rule, whatever path reaches them: once
+    # the product has left the storefront, the buyer sees the line as it put it in the cart (its
+    # snapshot), never the draft the product may have become (issue 13, finding 7).
+
+    def _live(root, info) -> bool:
+        return catalog_selectors.can_see_product(current_user(info), root.variant.product)
 
     def resolve_variant_id(root, info):
         return global_id("ProductVariant", root.variant_id)
 
     def resolve_product_name(root, info):
-        return root.variant.product.name
+        return root.variant.product.name if CheckoutLineType._live(root, info) else root.product_name
 
     def resolve_product_slug(root, info):
-        return root.variant.product.slug
+        return root.variant.product.slug if CheckoutLineType._live(root, info) else root.product_slug
 
     def resolve_variant_name(root, info):
-        return root.variant.name
+        return root.variant.name if CheckoutLineType._live(root, info) else root.variant_name
 
     def resolve_sku(root, info):
-        return root.variant.sku
+        return root.variant.sku if CheckoutLineType._live(root, info) else root.sku
 
     def resolve_product_type(root, info):
         return str(root.variant.product.product_type)
 
     def resolve_variant(root, info):
-        return root.variant
+        return root.variant if CheckoutLineType._live(root, info) else None
 
     def resolve_unit_price(root, info):
         return money(root._view.unit_price, root.variant.currency)
@@ -146,7 +157,8 @@ class CheckoutLineType(DjangoObjectType):
         return money(root._view.total, root.variant.currency)
 
     def resolve_designer(root, info):
-        return root.variant.product.designer
+        designer = root.variant.product.designer
+        return designer if catalog_selectors.can_see_designer(current_user(info), designer) else None
 
     def resolve_problems(root, info):
         return root._view.problems
@@ -166,7 +178,7 @@ class CheckoutLineType(DjangoObjectType):
 class CheckoutPart(graphene.ObjectType):
     """One designer's part of the checkout: it becomes one order."""
 
-    designer = graphene.Field(DesignerType, required=True)
+    designer = graphene.Field(DesignerType, description="Null while the designer is not selling (not approved).")
     lines = graphene.List(graphene.NonNull(CheckoutLineType), required=True)
     subtotal = graphene.Field(Money, required=True)
     shipping_price = graphene.Field(Money, required=True)
@@ -175,6 +187,9 @@ class CheckoutPart(graphene.ObjectType):
     shipping_method = graphene.Field(ShippingMethodType, description="The buyer's (valid) choice.")
     available_shipping_methods = graphene.List(graphene.NonNull(ShippingMethodType), required=True)
     problems = graphene.List(graphene.NonNull(CheckoutProblem), required=True)
+
+    def resolve_designer(root, info):
+        return root.designer if catalog_selectors.can_see_designer(current_user(info), root.designer) else None
 
     def resolve_subtotal(root, info):
         return money(root.subtotal, root.currency)

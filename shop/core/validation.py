@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlparse
 
 from django.core.exceptions import ValidationError
@@ -24,8 +25,17 @@ def clean_text(value: str | None, *, field: str, max_length: int, required: bool
     return value
 
 
+def canonical_email(value: str | None) -> str:
+    """The one form of an email address that is stored, looked up, throttled and compared: trimmed,
+    Unicode-normalised (NFKC: fullwidth letters, the Kelvin sign, ligatures...) and case-folded, so
+    that two spellings of one address are one account and one lock key. Never compare emails with
+    ``iexact`` (PostgreSQL's UPPER folds a dotless ı into I) or ``lower()``."""
+    value = unicodedata.normalize("NFKC", (value or "").strip())
+    return unicodedata.normalize("NFKC", value.casefold())
+
+
 def clean_email(value: str | None, *, field: str = "email") -> str:
-    value = (value or "").strip()
+    value = canonical_email(value)
     if not value:
         raise ServiceError(CommonErrorCode.REQUIRED, _("This field is required."), field)
     if len(value) > 254:
@@ -34,7 +44,7 @@ def clean_email(value: str | None, *, field: str = "email") -> str:
         EmailValidator()(value)
     except ValidationError:
         raise ServiceError(CommonErrorCode.INVALID, _("Enter a valid email address."), field)
-    return value.lower()
+    return value
 
 
 def clean_links(values: list[str] | None, *, field: str = "links", max_items: int = 10) -> list[str]:

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from functools import lru_cache
 
@@ -49,10 +50,54 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST"):
+    """``graphql``: a refusal of a well-formed request by GraphQL's rules or our query limits (not a
+    malformed request): 200 when the client accepts application/json (the GraphQL-over-HTTP spec),
+    ``status`` otherwise."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST", *, graphql: bool = False):
+        self.graphql = graphql
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+# --- the response's media type (GraphQL over HTTP) -----------------------------------------------
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def negotiate(request) -> str | None:
+    """The media type of the answer, from ``Accept``: ``application/graphql-response+json`` when the
+    client ranks it at least as high as ``application/json`` (and ``*/*``), else ``application/json``.
+    None without an ``Accept`` header: the legacy answer (application/json with 4xx statuses)."""
+    accept = request.headers.get("Accept", "").strip()
+    if not accept:
+        return None
+    ranks = {GRAPHQL_RESPONSE_JSON: 0.0, JSON: 0.0, "*": 0.0}
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            name, _sep, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        key = media if media in (GRAPHQL_RESPONSE_JSON, JSON) else "*" if media in ("*/*", "application/*") else None
+        if key is not None:
+            ranks[key] = max(ranks[key], q)
+    if ranks[GRAPHQL_RESPONSE_JSON] > 0 and ranks[GRAPHQL_RESPONSE_JSON] >= max(ranks[JSON], ranks["*"]):
+        return GRAPHQL_RESPONSE_JSON
+    return JSON
+
+
+def graphql_error_status(request, status: int = 400) -> int:
+    """The status of a well-formed request that GraphQL (parse, validation, variable coercion) or our
+    query limits refused: 200 for application/json, as the spec says; ``status`` otherwise."""
+    return 200 if getattr(request, "graphql_media", None) == JSON else status
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -161,6 +206,35 @@ def known_operations() -> dict[str, str]:
     return {_document_hash(p.read_text()): p.read_text() for p in sorted(root.glob("*/*.graphql"))}
 
 
+def _wants_registration(query, extensions) -> str | None:
+    """The sha256 under which a sent document asks to be registered (APQ), if any."""
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if not isinstance(persisted, dict) or not isinstance(query, str) or not query:
+        return None
+    digest = str(persisted.get("sha256Hash", ""))
+    if settings.GRAPHQL_PERSISTED_QUERIES != "apq" or digest in known_operations():
+        return None
+    return digest
+
+
+def _register_persisted(digest: str, query: str) -> None:
+    """Keep a checked document for a day under its hash. The store is capped: at most
+    GRAPHQL_PERSISTED_QUERIES_MAX new documents a day (counted in the same cache); past that a
+    document is answered but not kept, and the client keeps sending it in full."""
+    cache = caches[settings.GRAPHQL_READ_CACHE_ALIAS]
+    try:
+        if cache.get(PERSISTED_PREFIX + digest) is not None:
+            return
+        day_key = f"{PERSISTED_PREFIX}count:{int(time.time() // 86400)}"
+        cache.add(day_key, 0, timeout=86400)
+        if cache.incr(day_key) > settings.GRAPHQL_PERSISTED_QUERIES_MAX:
+            logger.warning("persisted query store full for today: %s not kept", digest)
+            return
+        cache.set(PERSISTED_PREFIX + digest, query, timeout=86400)
+    except Exception:
+        logger.warning("could not register a persisted query", exc_info=True)
+
+
 def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None]:
     """The document a request names by its sha256 (``extensions.persistedQuery``), registering a
     new one when the request also sends it (unless GRAPHQL_PERSISTED_QUERIES=known: then only the
@@ -182,11 +256,9 @@ def _persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None
     if isinstance(query, str) and query:
         if _document_hash(query) != digest:
             raise BadRequest(_("The query does not match its `sha256Hash`."), code="PERSISTED_QUERY_HASH_MISMATCH")
-        if mode == "apq" and digest not in known_operations() and len(query) <= settings.GRAPHQL_MAX_QUERY_BYTES:
-            try:
-                caches[settings.GRAPHQL_READ_CACHE_ALIAS].set(PERSISTED_PREFIX + digest, query, timeout=86400)
-            except Exception:
-                logger.warning("could not register a persisted query", exc_info=True)
+        # Registered only once the document has parsed, validated and passed every limit
+        # (_register_persisted, called by the view): never any text before it parses (issue 13,
+        # finding 4).
         return query, None
     found = known_operations().get(digest)
     if found is None and mode == "apq":
@@ -204,21 +276,52 @@ class _NulFinder(Visitor):
     found = False
 
     def enter_string_value(self, node, *_args):
-        if "\x00" in node.value:
+        if _BAD_CHARACTERS.search(node.value):  # written as escapes in the document
             self.found = True
             return BREAK
         return None
 
 
-def _value_has_nul(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 50:
-        return False
+# JSON nested deeper than this is refused (Python's parser overflows its stack at ~100,000 levels; no
+# GraphQL input of ours is nested more than a few levels).
+MAX_JSON_DEPTH = 64
+# NUL (PostgreSQL cannot store it) and lone UTF-16 surrogates (not Unicode text: no encoder, orjson
+# included, can write them back) are refused in every string a client sends.
+_BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def loads_json(text: str | bytes, invalid: str):
+    """Parse a client's JSON (a body, `variables`, `extensions`, a multipart field): invalid or too
+    deeply nested JSON is a 400 BAD_REQUEST (``invalid``: the message), never a RecursionError (issue 13, finding 9)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        value = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest(invalid)
+    if _too_deep(value, 0):
+        raise BadRequest(_("The JSON of the request is nested too deeply."))
+    return value
+
+
+def _too_deep(value, depth: int) -> bool:
+    if depth > MAX_JSON_DEPTH:
+        return True
     if isinstance(value, dict):
-        return any(_value_has_nul(k, depth + 1) or _value_has_nul(v, depth + 1) for k, v in value.items())
+        return any(_too_deep(v, depth + 1) for v in value.values())
     if isinstance(value, list):
-        return any(_value_has_nul(v, depth + 1) for v in value)
+        return any(_too_deep(v, depth + 1) for v in value)
+    return False
+
+
+def _has_bad_characters(value) -> bool:
+    """NUL or a lone surrogate anywhere in ``value`` (a string, or JSON already limited in depth)."""
+    if isinstance(value, str):
+        return _BAD_CHARACTERS.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_bad_characters(k) or _has_bad_characters(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_bad_characters(v) for v in value)
     return False
 
 
@@ -256,12 +359,14 @@ def _service_unavailable_response() -> HttpResponse:
     return response
 
 
-def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR") -> dict:
+def format_error(error: GraphQLError, default_code: str = "GRAPHQL_ERROR", *, user_error: bool = False) -> dict:
+    """``user_error``: the error is about what the client sent (validation, variable coercion), even
+    when a scalar raised while reading it (a bad UUID literal): its message is shown, never masked."""
     original = error.original_error
     if isinstance(original, DATABASE_DOWN):
         logger.warning("database unavailable (request %s): %s", get_request_id(), original)
         return {**_service_unavailable_error(), "locations": error.formatted.get("locations"), "path": error.path}
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError) or user_error:
         formatted = error.formatted
         formatted["message"] = strip_suggestions(formatted["message"])
         extensions = formatted.setdefault("extensions", {})
@@ -300,6 +405,14 @@ class GraphQLView(View):
     schema = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.graphql_media = negotiate(request)
+        response = self._dispatch(request, *args, **kwargs)
+        if request.graphql_media == GRAPHQL_RESPONSE_JSON and response.get("Content-Type", "").startswith(JSON):
+            response["Content-Type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        patch_vary_headers(response, ["Accept"])
+        return response
+
+    def _dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             if request.method == "GET" and self._wants_html(request):
                 if settings.GRAPHIQL_ENABLED:
@@ -314,7 +427,8 @@ class GraphQLView(View):
                 response["Cache-Control"] = "private, no-store"
             return response
         except BadRequest as exc:
-            response = _error_response(str(exc), exc.code, exc.status)
+            status = graphql_error_status(request, exc.status) if exc.graphql else exc.status
+            response = _error_response(str(exc), exc.code, status)
             if exc.status == 405:
                 response["Allow"] = "POST"
             return response
@@ -365,10 +479,7 @@ class GraphQLView(View):
                 body = request.body
             except Exception:
                 raise BadRequest(_("The request body is too large."), 413, "REQUEST_TOO_LARGE")
-            try:
-                data = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise BadRequest(_("The request body is not valid JSON."))
+            data = loads_json(body, _("The request body is not valid JSON."))
             if isinstance(data, list):
                 raise BadRequest(
                     _("Batched operations are not supported; send one operation per request."),
@@ -385,7 +496,9 @@ class GraphQLView(View):
         try:
             operations = json.loads(request.POST.get("operations", ""))
             file_map = json.loads(request.POST.get("map", "{}"))
-        except ValueError:
+            if _too_deep(operations, 0) or _too_deep(file_map, 0):
+                raise ValueError("nested too deeply")
+        except (ValueError, RecursionError):
             raise BadRequest(
                 _("Multipart requests need `operations` and `map` fields holding JSON."), code="INVALID_MULTIPART"
             )
@@ -454,14 +567,17 @@ class GraphQLView(View):
         data = self._parse_body(request)
         query = data.get("query")
         variables = data.get("variables")
-        operation_name = data.get("operationName") or None
+        operation_name = data.get("operationName")
+        if operation_name == "":
+            operation_name = None
         extensions = data.get("extensions")
         if isinstance(extensions, str):
-            try:
-                extensions = json.loads(extensions) if extensions else None
-            except ValueError:
-                raise BadRequest(_("`extensions` is not valid JSON."))
+            extensions = loads_json(extensions, _("`extensions` is not valid JSON.")) if extensions else None
+        register = None
+        if extensions is not None and not isinstance(extensions, dict):
+            raise BadRequest(_("`extensions` must be an object."))
         if extensions is not None:
+            register = _wants_registration(query, extensions)
             query, answer = _persisted_query(query, extensions)
             if answer is not None:
                 return answer
@@ -474,16 +590,22 @@ class GraphQLView(View):
             raise BadRequest(
                 _("The query document is larger than %(n)d bytes.") % {"n": settings.GRAPHQL_MAX_QUERY_BYTES},
                 code="QUERY_TOO_LARGE",
+                graphql=True,
             )
         if isinstance(variables, str):
-            try:
-                variables = json.loads(variables) if variables else None
-            except ValueError:
-                raise BadRequest(_("`variables` is not valid JSON."))
+            variables = loads_json(variables, _("`variables` is not valid JSON.")) if variables else None
         if variables is not None and not isinstance(variables, dict):
             raise BadRequest(_("`variables` must be an object."))
         if operation_name is not None and not isinstance(operation_name, str):
             raise BadRequest(_("`operationName` must be a string."))
+        # PostgreSQL cannot store U+0000 and nothing can encode a lone surrogate: refuse both in any
+        # string up front (document, variables, operation name) rather than fail deep inside.
+        if _BAD_CHARACTERS.search(query) or _has_bad_characters(operation_name) or _has_bad_characters(variables):
+            raise BadRequest(
+                _("Strings may not contain the NUL character (U+0000) or unpaired surrogates."),
+                code="INVALID_CHARACTERS",
+                graphql=True,
+            )
 
         self._authenticate(request)
         if request.user.is_authenticated:
@@ -493,20 +615,23 @@ class GraphQLView(View):
         try:
             document, validation_errors, has_nul = _parse_and_validate(query, self.schema, settings.GRAPHQL_MAX_TOKENS)
         except GraphQLSyntaxError as exc:
-            return JsonResponse({"errors": [format_error(exc)]}, status=400)
+            return JsonResponse({"errors": [format_error(exc)]}, status=graphql_error_status(request))
         if validation_errors:
             return JsonResponse(
-                {"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED") for e in validation_errors]}, status=400
+                {"errors": [format_error(e, "GRAPHQL_VALIDATION_FAILED", user_error=True) for e in validation_errors]},
+                status=graphql_error_status(request),
             )
 
-        # PostgreSQL cannot store U+0000 in text: refuse it in any string up front rather than fail
-        # deep inside a resolver.
-        if has_nul or _value_has_nul(variables):
-            raise BadRequest(_("Strings may not contain the NUL character (U+0000)."), code="INVALID_CHARACTERS")
+        if has_nul:
+            raise BadRequest(
+                _("Strings may not contain the NUL character (U+0000) or unpaired surrogates."),
+                code="INVALID_CHARACTERS",
+                graphql=True,
+            )
 
         operation = get_operation_ast(document, operation_name)
         if operation is None:
-            raise BadRequest(_("Could not determine which operation to run; check `operationName`."))
+            raise BadRequest(_("Could not determine which operation to run; check `operationName`."), graphql=True)
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise BadRequest(_("Only queries may be sent with GET."), 405, "METHOD_NOT_ALLOWED")
 
@@ -514,7 +639,11 @@ class GraphQLView(View):
         # Charged before the limits are judged: an abusive document still pays for what it asked.
         ratelimit.check_fields(request, analysis.root_fields, user=request.user)
         if analysis.errors:
-            return JsonResponse({"errors": [format_error(e) for e in analysis.errors]}, status=400)
+            return JsonResponse(
+                {"errors": [format_error(e) for e in analysis.errors]}, status=graphql_error_status(request)
+            )
+        if register is not None:
+            _register_persisted(register, query)
 
         # The anonymous-read cache (shop/core/readcache.py): public storefront reads only.
         found = None
@@ -550,16 +679,18 @@ class GraphQLView(View):
         )
         response: dict = {}
         status = 200
+        coercion = False
         if result.errors:
-            response["errors"] = [format_error(e) for e in result.errors]
-            if result.data is None and all(not e.path for e in result.errors):
-                status = 400  # variables did not coerce, nothing executed
+            coercion = result.data is None and all(not e.path for e in result.errors)
+            response["errors"] = [format_error(e, user_error=coercion) for e in result.errors]
+            if coercion:
+                status = graphql_error_status(request)  # variables did not coerce, nothing executed
             if any(isinstance(e.original_error, DATABASE_DOWN) for e in result.errors):
                 status = 503
-        if result.data is not None or status == 200:
+        if not coercion:
             response["data"] = result.data
-        if status == 200:
-            response["extensions"] = {"cost": analysis.cost, "costLimit": settings.GRAPHQL_MAX_COST}
+            if status == 200:
+                response["extensions"] = {"cost": analysis.cost, "costLimit": settings.GRAPHQL_MAX_COST}
         body = orjson.dumps(response)
         dependencies = getattr(request, "_read_dependencies", None)
         if found is not None and dependencies is not None and status == 200 and not result.errors:

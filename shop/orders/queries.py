@@ -1,6 +1,6 @@
 import graphene
 
-from shop.core.graphql import connection_args, paginate, require_staff
+from shop.core.graphql import UUIDScalar, connection_args, paginate, require_staff
 from shop.orders import selectors
 from shop.orders.types import (
     DateTimeRangeInput,
@@ -22,7 +22,7 @@ class StaffOrderFilterInput(graphene.InputObjectType):
 class OrderQueries(graphene.ObjectType):
     purchase = graphene.Field(
         PurchaseType,
-        token=graphene.UUID(required=True),
+        token=UUIDScalar(required=True),
         description="A purchase by the token from its confirmation email (anonymous buyers included).",
     )
     orders = graphene.Field(

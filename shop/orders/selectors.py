@@ -14,7 +14,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from designers.models import Designer
-from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
+from shop.core.validation import canonical_email
+from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
 DOWNLOAD_SALT = "shop.orders.digital-download"
 
@@ -77,7 +78,7 @@ def _filtered(
         term = search.strip()[:100]
         # Only staff search by the buyer's email (designers never learn it).
         qs = (
-            qs.filter(Q(number__iexact=term) | Q(purchase__email__iexact=term))
+            qs.filter(Q(number__iexact=term) | Q(purchase__email=canonical_email(term)))
             if search_email
             else qs.filter(number__iexact=term)
         )
@@ -146,6 +147,25 @@ def event_by_id(user, pk, unlocked_purchase_ids=()) -> OrderEvent | None:
 # --- digital downloads ----------------------------------------------------------------------------
 
 
+# Orders whose files may still be downloaded.
+DOWNLOADABLE = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED}
+
+
+def download_is_available(download: DigitalDownload) -> bool:
+    """Whether a link still gives access to its file, apart from its expiry and count: never once the
+    link is voided (services.void_downloads), its order is cancelled or refunded, its line has no
+    unrefunded unit left (a partial refund of the order that covers this line), or while the
+    purchase's payment is disputed. Used by the download view and the API alike."""
+    line = download.line
+    order = line.order
+    return (
+        download.voided_at is None
+        and order.status in DOWNLOADABLE
+        and not order.is_disputed
+        and line.refunded_quantity < line.quantity
+    )
+
+
 def download_signed_token(download: DigitalDownload) -> str:
     return signing.Signer(salt=DOWNLOAD_SALT).sign(download.token)
 
@@ -171,4 +191,4 @@ def buyer_downloads(user, purchase_ids_unlocked, line: OrderLine, order: Order) 
     )
     if not is_buyer:
         return []
-    return list(line.downloads.all())
+    return [d for d in line.downloads.all() if download_is_available(d)]

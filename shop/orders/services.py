@@ -514,6 +514,16 @@ def _cancel(order: Order, *, actor: User | None, event_type: str, reason: str, n
     if was != S.UNPAID:
         data["refund_due"] = True
     OrderEvent.objects.create(order=order, type=event_type, actor=actor, created_at=now, data=data)
+    void_downloads(order_ids=[order.pk])
+
+
+def void_downloads(*, order_ids: list[int], line_ids: list[int] | None = None) -> int:
+    """Void the download links of these orders (or only of these lines) for good: the order was
+    cancelled, the line refunded, or a chargeback on the purchase was lost. Idempotent."""
+    qs = DigitalDownload.objects.filter(line__order_id__in=order_ids, voided_at__isnull=True)
+    if line_ids is not None:
+        qs = qs.filter(line_id__in=line_ids)
+    return qs.update(voided_at=timezone.now())
 
 
 def _close_purchase_if_all_cancelled(purchase: Purchase, now) -> None:

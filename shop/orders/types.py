@@ -87,7 +87,11 @@ class DigitalDownloadType(DjangoObjectType):
         return max(root.max_downloads - root.download_count, 0)
 
     def resolve_is_valid(root, info):
-        return root.download_count < root.max_downloads and root.expires_at > timezone.now()
+        return (
+            root.download_count < root.max_downloads
+            and root.expires_at > timezone.now()
+            and selectors.download_is_available(root)
+        )
 
     @classmethod
     def get_node(cls, info, id):
@@ -133,7 +137,7 @@ class OrderLineType(DjangoObjectType):
         order = root.order
         if not is_buyer(info, order.purchase_id, order.purchase.user_id):
             return []
-        return list(root.downloads.all())
+        return [d for d in root.downloads.all() if selectors.download_is_available(d)]
 
     @classmethod
     def get_node(cls, info, id):

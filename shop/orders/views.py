@@ -12,12 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from shop.orders import selectors
-from shop.orders.models import DigitalDownload, OrderStatus
+from shop.orders.models import DigitalDownload
 
 logger = logging.getLogger(__name__)
-
-# Orders whose files may still be downloaded.
-DOWNLOADABLE = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED}
 
 
 def _refuse(status: int, code: str, message: str) -> JsonResponse:
@@ -34,7 +31,7 @@ def digital_download(request, token: str):
     if download is None:
         return _refuse(404, "NOT_FOUND", _("This download link is not valid."))
     now = timezone.now()
-    if download.line.order.status not in DOWNLOADABLE:
+    if not selectors.download_is_available(download):
         return _refuse(410, "NOT_AVAILABLE", _("This order no longer gives access to its files."))
     if download.expires_at <= now:
         return _refuse(410, "EXPIRED", _("This download link has expired."))

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from shop.accounts.models import LoginThrottle, User
-from shop.accounts.tokens import ALGORITHM, ISSUER, create_access_token
+from shop.accounts.tokens import ALGORITHM, ISSUER, create_access_token, password_stamp
 from tests.factories import make_user
 from tests.support import load_operation
 
@@ -23,6 +23,7 @@ def test_a_correctly_signed_token_without_expiry_is_refused(gql):
     user = make_user()
     now = int(timezone.now().timestamp())
     claims = {"iss": ISSUER, "sub": str(user.pk), "type": "access", "iat": now, "ver": user.token_version}
+    claims["pwd"] = password_stamp(user)
     no_exp = jwt.encode(claims, settings.JWT_SECRET, algorithm=ALGORITHM)
     assert gql(ME, token=no_exp)["_status"] == 401
     with_exp = jwt.encode({**claims, "exp": now + 60}, settings.JWT_SECRET, algorithm=ALGORITHM)

@@ -19,12 +19,11 @@ from django.test import Client
 from designers import services as designer_services
 from shop.accounts.tokens import create_access_token
 from shop.catalog import services
-from shop.catalog.models import Category, ProductVariant
+from shop.catalog.models import ProductVariant
 from shop.core import readcache
 from shop.orders.models import Order
-from tests.catalog.helpers import isolated_storage
 from tests.commerce import Buyer
-from tests.factories import make_designer, make_shipping_method, make_user, product
+from tests.factories import make_shipping_method, make_user, product
 from tests.media import image_bytes
 from tests.support import load_operation, reachable
 
@@ -34,15 +33,8 @@ SEARCH = load_operation("storefront/ProductSearch.graphql")
 DESIGNER_PAGE = load_operation("storefront/DesignerPage.graphql")
 
 
-@pytest.fixture(autouse=True)
-def read_cache(settings, tmp_path):
-    isolated_storage(settings, tmp_path)
-    settings.GRAPHQL_READ_CACHE = True
-    readcache.reset_stores()
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-    readcache.reset_stores()
+# Every test here runs with the read cache on (tests/core/conftest.py).
+pytestmark = pytest.mark.usefixtures("read_cache")
 
 
 class Reader:
@@ -75,15 +67,6 @@ class Reader:
         body = response.json()
         assert "errors" not in body, body
         return body["data"]
-
-
-@pytest.fixture
-def shop(db):
-    designer = make_designer(display_name="Trần Thùy Linh")
-    category = Category.objects.create(name="Gốm sứ", slug="gom-su")
-    bowl = product(designer, name="Bát gốm men rạn", price=250_000, stock=3, category=category, tags=["gốm"])
-    vase = product(designer, name="Bình gốm Chu Đậu", price=900_000, stock=1, category=category)
-    return type("Shop", (), dict(designer=designer, category=category, bowl=bowl, vase=vase))
 
 
 def _names(data):

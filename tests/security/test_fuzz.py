@@ -47,6 +47,15 @@ def _register_scalars():
             st.integers().map(nodes.Int),
         ),
     )
+    # UUIDs (checkout and purchase tokens): real ones, and strings that only look like one.
+    schemathesis.graphql.scalar(
+        "UUID",
+        st.one_of(
+            st.uuids().map(lambda u: nodes.String(str(u))),
+            st.sampled_from(["", "not-a-uuid", "zz", "0" * 33, "{}", "\u00e9" * 36]).map(nodes.String),
+            st.integers().map(nodes.Int),
+        ),
+    )
 
 
 _register_scalars()
@@ -132,3 +141,88 @@ def test_fuzz_signed_in_designer(operation, db):
         return {"Authorization": f"Bearer {create_access_token(user)}"}
 
     fuzz(operation, headers)
+
+
+# --- the transport: malformed bodies and values that no generated document contains ---------------
+# (issue 13, finding 9: deep JSON, lone surrogates, NaN and infinities as Decimal, malformed UUIDs)
+
+TRANSPORT_DOCUMENTS = [
+    "query($s: String!) { product(slug: $s) { name } }",  # cacheable: its variables make a cache key
+    "query($s: String!) { designer(slug: $s) { displayName } }",
+    "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p) { token errors { code } } }",
+    "query($p: Decimal) { products(first: 5, filter: {priceRange: {gte: $p}}) { totalCount } }",
+    "query($t: UUID!) { checkout(token: $t) { token } }",
+]
+
+
+def _transport_bodies():
+    from hypothesis import strategies as st
+
+    surrogate = st.integers(0xD800, 0xDFFF).map(lambda c: f"\\u{c:04x}")
+    nasty_text = st.lists(
+        st.one_of(surrogate, st.sampled_from(["a", "\\u0000", "@", '\\"', "\\ud83d\\ude00"])), max_size=6
+    ).map("".join)
+    specials = st.sampled_from(["NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "not-a-uuid", ""])
+    value = st.one_of(nasty_text.map(lambda t: f'"{t}"'), specials.map(lambda t: f'"{t}"'))
+
+    def with_variables(pair):
+        document, v = pair
+        names = ["s", "e", "p", "t"]
+        variables = ", ".join(f'"{n}": {v}' for n in names)
+        return '{"query": %s, "variables": {%s}}' % (json.dumps(document), variables)
+
+    deep = st.tuples(st.integers(65, 200_000), st.sampled_from(["[", '{"a":'])).map(
+        lambda d: (
+            '{"query": "{ __typename }", "variables": {"x": '
+            + d[1] * d[0]
+            + "1"
+            + ("]" if d[1] == "[" else "}") * d[0]
+            + "}}"
+        )
+    )
+    in_document = st.tuples(st.sampled_from(TRANSPORT_DOCUMENTS[:2]), nasty_text).map(
+        lambda p: (
+            '{"query": %s}' % json.dumps(p[0].replace("$s", '"X"').replace("($s: String!)", "")).replace("X", p[1])
+        )
+    )
+    return st.one_of(st.tuples(st.sampled_from(TRANSPORT_DOCUMENTS), value).map(with_variables), deep, in_document)
+
+
+def test_fuzz_malformed_transport(db, settings):
+    """Bodies no schema-driven generator writes: every one is a coded 4xx (or a 200 answer), never a
+    5xx nor a masked internal error. The read cache is on, as in production."""
+    from django.test import Client
+    from hypothesis import strategies as st
+
+    settings.GRAPHQL_READ_CACHE = True
+    make_designer()
+    client = Client(raise_request_exception=False)
+
+    @hypothesis_settings(
+        max_examples=EXAMPLES * 5,
+        deadline=None,
+        database=None,
+        derandomize=SEED is None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(body=_transport_bodies(), auth=st.booleans())
+    def run(body, auth):
+        headers = {}
+        if auth:
+            headers["Authorization"] = f"Bearer {create_access_token(User.objects.first())}"
+        response = client.post(
+            "/graphql/", data=body.encode("utf-8", "surrogatepass"), content_type="application/json", headers=headers
+        )
+        text = response.content.decode()
+        where = f"{body[:300]} -> {response.status_code} {text[:500]}"
+        assert response.status_code < 500, where
+        for marker in TRACE_MARKERS:
+            assert marker not in text, where
+        codes = [e.get("extensions", {}).get("code") for e in json.loads(text).get("errors", [])]
+        assert "INTERNAL_ERROR" not in codes, where
+        if response.status_code >= 400:
+            assert codes and all(codes), where
+
+    if SEED is not None:
+        run = seed(int(SEED))(run)
+    run()
