@@ -10,11 +10,10 @@ class DesignersConfig(AppConfig):
         from designers import cache  # noqa: F401
         from designers.selectors import CatalogDesigners
         from shop.catalog import hooks as catalog_hooks
-        from shop.core import ids, tasks
+        from shop.core import ids
 
         # How the catalog (a layer down) learns about the designers its products belong to.
         catalog_hooks.designers.register(CatalogDesigners())
-        tasks.register_thumbnails("designers.PortfolioImage", "portfolio/thumbs")
         ids.register_type_labels(
             Designer=gettext_lazy("Designer"),
             PortfolioImage=gettext_lazy("PortfolioImage"),

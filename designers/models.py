@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
+from shop.core.models import OrderedImage
 from shop.core.storage import portfolio_media_path
 
 
@@ -91,17 +92,11 @@ class PortfolioItem(models.Model):
         ordering = ["position", "id"]
 
 
-class PortfolioImage(models.Model):
+class PortfolioImage(OrderedImage):
+    owner_field = "item"
+    thumbnail_prefix = "portfolio/thumbs"
+
     item = models.ForeignKey(PortfolioItem, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(
         upload_to=portfolio_media_path, width_field="width", height_field="height", max_length=255
     )
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    alt = models.CharField(max_length=250, blank=True)
-    position = models.PositiveIntegerField(default=0)
-    thumbnails = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["position", "id"]

@@ -7,7 +7,6 @@ from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode,
 from shop.core.errors import CommonErrorCode, PermissionDenied, ServiceError
 from shop.core.graphql import (
     BaseMutation,
-    Upload,
     current_user,
     error_type,
     permission_denied,
@@ -15,6 +14,7 @@ from shop.core.graphql import (
     require_user,
 )
 from shop.core.ids import decode_id, decode_ids
+from shop.core.image_mutations import ordered_image_mutations
 
 DesignerError = error_type("DesignerError", DesignerErrorCode)
 
@@ -258,53 +258,23 @@ class PortfolioItemReorder(PortfolioMutation):
         return payload
 
 
-class PortfolioImageMutation(PortfolioMutation):
-    class Meta:
-        abstract = True
-
-    image = graphene.Field(PortfolioImageType)
-    portfolio_item = graphene.Field(PortfolioItemType)
-
-
-class PortfolioImageCreate(PortfolioImageMutation):
-    """Upload an image to a portfolio item (GraphQL multipart request; same rules as product images)."""
-
-    class Arguments:
-        item_id = graphene.ID(required=True)
-        image = Upload(required=True)
-        alt = graphene.String()
-
-    @classmethod
-    def perform(cls, root, info, item_id, image, alt=None):
-        row = services.add_portfolio_image(
-            actor=current_user(info), item_id=decode_id(item_id, "PortfolioItem", field="itemId"), image=image, alt=alt
-        )
-        return cls(image=row, portfolio_item=row.item)
-
-
-class PortfolioImageReorder(PortfolioItemMutation):
-    class Arguments:
-        item_id = graphene.ID(required=True)
-        image_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
-
-    @classmethod
-    def perform(cls, root, info, item_id, image_ids):
-        item = services.reorder_portfolio_images(
-            actor=current_user(info),
-            item_id=decode_id(item_id, "PortfolioItem", field="itemId"),
-            image_ids=decode_ids(image_ids, "PortfolioImage", field="imageIds"),
-        )
-        return cls(portfolio_item=item)
-
-
-class PortfolioImageDelete(PortfolioImageMutation):
-    class Arguments:
-        id = graphene.ID(required=True)
-
-    @classmethod
-    def perform(cls, root, info, id):
-        row, item = services.delete_portfolio_image(actor=current_user(info), image_id=decode_id(id, "PortfolioImage"))
-        return cls(image=row, portfolio_item=item)
+PortfolioImageCreate, PortfolioImageReorder, PortfolioImageDelete = ordered_image_mutations(
+    prefix="PortfolioImage",
+    base=PortfolioMutation,
+    image_node="PortfolioImage",
+    image_type=PortfolioImageType,
+    image_payload="image",
+    owner_node="PortfolioItem",
+    owner_type=PortfolioItemType,
+    owner_payload="portfolio_item",
+    owner_argument="item_id",
+    ids_argument="image_ids",
+    deleted_argument="image_id",
+    add=services.add_portfolio_image,
+    reorder=services.reorder_portfolio_images,
+    delete=services.delete_portfolio_image,
+    create_description="Upload an image to a portfolio item (GraphQL multipart request; same rules as product images).",
+)
 
 
 class PortfolioMutations(graphene.ObjectType):

@@ -3,6 +3,7 @@ reinstate). Every status change is recorded and the designer is emailed after co
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -13,9 +14,11 @@ from designers.models import Designer, DesignerStatus, DesignerStatusChange, Por
 from shop.accounts.models import User
 from shop.catalog import services as catalog_services
 from shop.catalog.models import Product
+from shop.core import ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.images import delete_files_on_commit
 from shop.core.ordering import reorder_positions
-from shop.core.text import is_valid_slug, unique_slug, vietnamese_slug
+from shop.core.text import choose_slug, unique_slug
 from shop.core.validation import clean_links, clean_text
 
 S = DesignerStatus
@@ -46,22 +49,6 @@ def _clean_profile(*, display_name, bio, city, links, partial: bool) -> dict:
 SLUG_HOLDERS = (S.APPROVED, S.SUSPENDED)
 
 
-def _resolve_slug(slug: str | None, display_name: str, *, exclude_pk: int | None = None) -> str:
-    """Checked against the public slugs only: an applicant's slug reveals no other applicant."""
-    taken = Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=exclude_pk)
-    if slug:
-        slug = slug.strip().lower()
-        if not is_valid_slug(slug):
-            raise ServiceError(
-                DesignerErrorCode.INVALID, _("Use lower-case letters, digits and hyphens (at most 60)."), "slug"
-            )
-        if taken.filter(slug=slug).exists():
-            raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
-        return slug
-    base = vietnamese_slug(display_name) or "designer"
-    return unique_slug(base, lambda s: taken.filter(slug=s).exists())
-
-
 def _record(
     designer: Designer, *, from_status: str, to_status: str, actor: User | None, reason: str = ""
 ) -> DesignerStatusChange:
@@ -87,7 +74,13 @@ def apply_as_designer(
     existing = Designer.objects.select_for_update().filter(user=user).first()
     if existing is not None and existing.status != S.REJECTED:
         raise ServiceError(DesignerErrorCode.ALREADY_APPLIED, _("You have already applied to sell."), None)
-    data["slug"] = _resolve_slug(slug, data["display_name"], exclude_pk=existing.pk if existing else None)
+    data["slug"] = choose_slug(
+        slug,
+        data["display_name"],
+        # Checked against the public slugs only: an applicant's slug reveals no other applicant.
+        taken=Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=existing.pk if existing else None),
+        fallback="designer",
+    )
     try:
         with transaction.atomic():
             if existing is None:
@@ -125,7 +118,12 @@ def update_designer_profile(
         raise PermissionDenied()
     data = _clean_profile(display_name=display_name, bio=bio, city=city, links=links, partial=True)
     if slug is not None and slug != designer.slug:
-        data["slug"] = _resolve_slug(slug, designer.display_name, exclude_pk=designer.pk)
+        data["slug"] = choose_slug(
+            slug,
+            designer.display_name,
+            taken=Designer.objects.filter(status__in=SLUG_HOLDERS).exclude(pk=designer.pk),
+            fallback="designer",
+        )
     for key, value in data.items():
         setattr(designer, key, value)
     try:
@@ -330,22 +328,10 @@ def update_portfolio_item(
     return item
 
 
-def _image_files(images) -> list[str]:
-    names = []
-    for image in images:
-        names.append(image.image.name)
-        names.extend((image.thumbnails or {}).values())
-    return names
-
-
 @transaction.atomic
 def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
-    from django.core.files.storage import default_storage
-
-    from shop.core.images import delete_files_on_commit
-
     item = _lock_item(actor, item_id)
-    files = _image_files(item.images.all())
+    files = ordered_images.stored_files(item.images.all())
     deleted_pk = item.pk
     item.delete()
     item.pk = deleted_pk
@@ -378,69 +364,39 @@ def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[Portfol
 
 @transaction.atomic
 def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = None) -> PortfolioImage:
-    """Same pipeline as product images (shop.core.images): validated, re-encoded, random name,
-    thumbnails after commit."""
-    from django.core.files.storage import default_storage
+    """Same pipeline as product images (``shop.core.ordered_images``): validated, re-encoded, random
+    name, thumbnails after commit."""
 
-    from shop.core.images import process_image
-    from shop.core.tasks import queue_thumbnails
+    def check_owner() -> None:
+        if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
+            raise _item_not_found("itemId")
 
-    if image is None:
-        raise ServiceError(PortfolioErrorCode.REQUIRED, _("Choose an image."), "image")
-    alt = clean_text(alt, field="alt", max_length=250)
-    if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
-        raise _item_not_found("itemId")
-    processed = process_image(image, field="image")
-    item = _lock_item(actor, item_id, field="itemId")
-    images = item.images.all()
-    if images.count() >= MAX_PORTFOLIO_IMAGES:
-        raise ServiceError(
-            PortfolioErrorCode.LIMIT_REACHED,
-            _("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES},
-            "image",
-        )
-    last = images.aggregate(n=Max("position"))["n"]
-    row = PortfolioImage(
-        item=item, alt=alt, position=0 if last is None else last + 1, width=processed.width, height=processed.height
+    row = ordered_images.add_image(
+        model=PortfolioImage,
+        upload=image,
+        alt=alt,
+        check_owner=check_owner,
+        lock_owner=lambda: _lock_item(actor, item_id, field="itemId"),
+        max_count=MAX_PORTFOLIO_IMAGES,
+        limit_message=_("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES},
     )
-    row.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
-    try:
-        with transaction.atomic():
-            row.save()
-    except Exception:
-        default_storage.delete(row.image.name)
-        raise
-    queue_thumbnails(row)
-    cache.designer_changed(item.designer_id, listing=False)
+    cache.designer_changed(row.item.designer_id, listing=False)
     return row
 
 
 @transaction.atomic
 def reorder_portfolio_images(*, actor: User, item_id: int, image_ids: list[int]) -> PortfolioItem:
     item = _lock_item(actor, item_id, field="itemId")
-    _reorder_rows(list(item.images.all()), image_ids, "imageIds")
+    if not image_ids:
+        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), "imageIds")
+    ordered_images.reorder_images(model=PortfolioImage, owner=item, image_ids=image_ids, field="imageIds")
     cache.designer_changed(item.designer_id, listing=False)
     return item
 
 
 @transaction.atomic
 def delete_portfolio_image(*, actor: User, image_id: int) -> tuple[PortfolioImage, PortfolioItem]:
-    from django.core.files.storage import default_storage
-
-    from shop.core.images import delete_files_on_commit
-
-    row = (
-        PortfolioImage.objects.select_for_update(of=("self",))
-        .filter(pk=image_id, item__in=manageable_portfolio_items(actor))
-        .first()
-    )
-    if row is None:
-        raise ServiceError(PortfolioErrorCode.NOT_FOUND, _("Image not found."), "id")
+    row = ordered_images.delete_image(model=PortfolioImage, image_id=image_id, owners=manageable_portfolio_items(actor))
     item = PortfolioItem.objects.get(pk=row.item_id)
-    files = _image_files([row])
-    deleted_pk = row.pk
-    row.delete()
-    row.pk = deleted_pk
-    delete_files_on_commit(default_storage, files)
     cache.designer_changed(item.designer_id, listing=False)
     return row, item

@@ -15,7 +15,6 @@ from shop.catalog.types import (
     ProductConnection,
     ProductFilterInput,
     ProductSortingInput,
-    nested_connection_args,
     paginate_nested,
 )
 from shop.checkout.fields import DesignerShippingFields
@@ -162,11 +161,11 @@ PortfolioImageConnection = PortfolioImageType._meta.connection
 
 class PortfolioItemType(DjangoObjectType):
     tags = graphene.List(graphene.NonNull(graphene.String), required=True)
-    images = graphene.Field(graphene.NonNull(PortfolioImageConnection), **nested_connection_args())
+    images = graphene.Field(graphene.NonNull(PortfolioImageConnection), **connection_args())
     products = graphene.Field(
         graphene.NonNull(ProductConnection),
         description="Linked products the caller can see (published ones, for the public).",
-        **nested_connection_args(),
+        **connection_args(),
     )
 
     class Meta:

@@ -2,18 +2,22 @@
 
 from django.contrib import admin
 
-from payments.models import Dispute, LedgerEntry, Payment, PayoutAccount, Refund, StripeEvent, Transfer
+from payments.models import (
+    BankPayout,
+    Dispute,
+    LedgerEntry,
+    Payment,
+    PayosEvent,
+    PayoutAccount,
+    Refund,
+    StripeEvent,
+    Transfer,
+)
+from shop.core.admin import ReadOnlyMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(Payment)
@@ -47,8 +51,8 @@ class TransferAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "order", "amount", "currency", "source", "actor", "psp_reference")
-    list_filter = ("source", "gateway")
+    list_display = ("created_at", "order", "amount", "currency", "source", "owed", "owed_sent_at", "actor")
+    list_filter = ("source", "gateway", "owed")
     search_fields = ("order__number", "psp_reference")
 
 
@@ -63,3 +67,20 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "event_id", "type", "status", "attempts", "error")
     list_filter = ("status", "type")
     search_fields = ("event_id", "object_id", "payment_intent")
+
+
+@admin.register(PayosEvent)
+class PayosEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_id", "order_code", "amount", "status", "attempts", "error")
+    list_filter = ("status",)
+    search_fields = ("event_id", "order_code")
+
+
+@admin.register(BankPayout)
+class BankPayoutAdmin(ReadOnlyAdmin):
+    """Only the last four digits of an account number are ever stored here."""
+
+    list_display = ("created_at", "kind", "designer", "refund", "run", "amount", "to_bin", "account_last4", "status")
+    list_filter = ("kind", "status", "run")
+    search_fields = ("reference_id", "provider_id", "designer__display_name")
+    list_select_related = ("designer",)

@@ -26,6 +26,10 @@ class Payment(models.Model):
     # the source_transaction of the designers' transfers.
     charge_id = models.CharField(max_length=255, blank=True, db_index=True)
     client_secret = models.CharField(max_length=255, blank=True)
+    # A bank-transfer gateway (payOS): the hosted payment page and the VietQR payload to show.
+    # (db_default: rows written by raw SQL, e.g. the benchmark's seed, need no value.)
+    checkout_url = models.URLField(max_length=500, blank=True, default="", db_default="")
+    qr_code = models.TextField(blank=True, default="", db_default="")
     idempotency_key = models.CharField(max_length=255, unique=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -99,6 +103,12 @@ class Refund(models.Model):
     actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    # A gateway without a refund API (payOS): the refund is owed to the buyer until staff send it
+    # by bank payout; None for a refund the provider made.
+    owed_sent_at = models.DateTimeField(null=True, blank=True)
+    owed = models.BooleanField(
+        default=False, db_default=False, help_text="Owed to the buyer: staff send it by bank payout."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -199,4 +209,78 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["designer", "currency", "kind"], name="ledger_designer_kind_idx"),
             models.Index(fields=["designer", "-created_at", "-id"], name="ledger_designer_recent_idx"),
+        ]
+
+
+class PayosEvent(models.Model):
+    """A verified payOS webhook (one bank transaction into a payment request), stored once: its
+    ``event_id`` is the payment request's id and the bank's transaction reference."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        PROCESSED = "PROCESSED", "Processed"
+        IGNORED = "IGNORED", "Ignored"
+        FAILED = "FAILED", "Failed (retrying)"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    order_code = models.BigIntegerField(db_index=True)
+    amount = models.BigIntegerField(help_text="VND.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+
+class BankPayout(models.Model):
+    """Money sent to a bank account through a payout provider (payOS): a designer's balance in a
+    payout run, or a refund owed to a buyer. The row is written (and, for a designer, the money
+    taken from its balance in the ledger) before the provider is called; its ``reference_id`` is
+    the provider's reference and idempotency key, so a retry never pays twice. Only the last four
+    digits of the account number are kept here."""
+
+    class Kind(models.TextChoices):
+        DESIGNER = "DESIGNER", "Designer's balance"
+        REFUND = "REFUND", "Refund owed to a buyer"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Created, not yet accepted by the provider"
+        PROCESSING = "PROCESSING", "Accepted, being sent"
+        SUCCEEDED = "SUCCEEDED", "Sent"
+        FAILED = "FAILED", "Failed (money returned)"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    designer = models.ForeignKey(
+        "designers.Designer", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_payouts"
+    )
+    refund = models.ForeignKey(
+        "payments.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_payouts"
+    )
+    run = models.CharField(max_length=40, blank=True, help_text="The payout run (one payout per designer per run).")
+    provider = models.CharField(max_length=32, default="payos")
+    amount = models.BigIntegerField(help_text="Smallest currency unit.")
+    currency = models.CharField(max_length=3, default="VND")
+    reference_id = models.CharField(max_length=255, unique=True)
+    to_bin = models.CharField(max_length=8)
+    account_last4 = models.CharField(max_length=4)
+    account_holder = models.CharField(max_length=100, blank=True)
+    provider_id = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bank_payout_amount_positive"),
+            models.UniqueConstraint(
+                fields=["designer", "run"], condition=Q(kind="DESIGNER"), name="bank_payout_one_per_designer_run"
+            ),
         ]

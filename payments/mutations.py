@@ -4,7 +4,7 @@ import graphene
 from graphql_relay import from_global_id
 
 from payments import services
-from payments.types import PaymentErrorCode, RefundType
+from payments.types import BankPayoutStatusEnum, PaymentErrorCode, RefundType
 from shop.core.graphql import BaseMutation, DecimalScalar, error_type, require_user
 from shop.orders.types import OrderType
 
@@ -93,6 +93,43 @@ class OrderRefund(PaymentMutation):
         return cls(refund=refund, order=refund.order)
 
 
+class RefundSendInput(graphene.InputObjectType):
+    bank_bin = graphene.String(required=True, description="The buyer's bank (its 6-digit BIN, as in VietQR).")
+    account_number = graphene.String(
+        required=True, description="The buyer's account number; only its last 4 digits are kept."
+    )
+    account_holder = graphene.String(required=True, description="The name on the account, as the bank prints it.")
+
+
+class RefundSend(PaymentMutation):
+    """Staff: send a refund owed to the buyer (a payOS purchase: payOS has no refund API) to the
+    buyer's bank account by payOS payout. The refund stays owed until payOS reports the transfer
+    done; sending again after payOS could not be reached reuses the same payout."""
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The Refund's global ID.")
+        input = RefundSendInput(required=True)
+
+    refund = graphene.Field(RefundType)
+    payout_status = graphene.Field(BankPayoutStatusEnum)
+
+    @classmethod
+    def perform(cls, root, info, id, input):
+        from payments import bank_payouts
+
+        actor = require_user(info)
+        row = bank_payouts.send_refund(
+            actor=actor,
+            refund_id=_pk(id, "Refund"),
+            bank_bin=input["bank_bin"],
+            account_number=input["account_number"],
+            account_holder=input["account_holder"],
+        )
+        row.refund.refresh_from_db()
+        return cls(refund=row.refund, payout_status=str(row.status))
+
+
 class PaymentMutations(graphene.ObjectType):
     designer_payout_onboard = DesignerPayoutOnboard.Field()
     order_refund = OrderRefund.Field()
+    refund_send = RefundSend.Field()

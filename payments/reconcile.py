@@ -13,7 +13,8 @@ For every order: ``refunded_amount`` equals the sum of its refunds; a paid order
 ledger; a ledger order's SALE equals its total and its REFUND entries its refunded amount.
 
 For every designer and currency: the money the ledger says was moved to the designer's account
-(TRANSFER + TRANSFER_REVERSAL) equals what the succeeded transfer rows say, and the balance the
+(TRANSFER + TRANSFER_REVERSAL) equals what the succeeded transfer rows and the bank payouts not
+failed say, and the balance the
 designer is shown (all from the ledger) never has less available than zero: more cannot have been
 paid out of the account than was moved into it.
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from django.db.models import Q, Sum
 
 from payments import ledger
-from payments.models import LedgerEntry, Payment, Refund, Transfer
+from payments.models import BankPayout, LedgerEntry, Payment, Refund, Transfer
 from shop.core import money
 from shop.orders.models import Order, OrderStatus, Purchase
 
@@ -162,6 +163,17 @@ def designer_differences() -> list[Difference]:
     )
     for designer_id, currency, kind, total in transfers.iterator(chunk_size=5000):
         moved[(designer_id, currency)] += int(total) if kind == Transfer.Kind.TRANSFER else -int(total)
+    # A bank payout (payOS) is paid from what the platform holds: its TRANSFER entry releases the
+    # money for it, a failed one's TRANSFER_REVERSAL gives it back (payments/bank_payouts.py).
+    released = (
+        BankPayout.objects.filter(kind=BankPayout.Kind.DESIGNER)
+        .exclude(status=BankPayout.Status.FAILED)
+        .order_by()
+        .values_list("designer_id", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    for designer_id, currency, total in released.iterator(chunk_size=5000):
+        moved[(designer_id, currency)] += int(total)
     for key in sorted(set(sums) | set(moved)):
         designer_id, currency = key
         by_kind = sums.get(key, {})

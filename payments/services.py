@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import ledger, tasks
+from payments import bank_payouts, ledger, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -96,11 +96,25 @@ def paid_before_expiry(*, purchase: Purchase) -> int | None:
         return None
     try:
         result = gateway.status(psp_reference=payment.psp_reference)
+        if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
+            return payment.pk
+        cancel = getattr(gateway, "cancel", None)
+        if cancel is not None and PaymentStatus(result.status) == PaymentStatus.PENDING:
+            # A payment request the buyer could still pay into (a VietQR code): close it at the
+            # provider first, so that no money arrives for a purchase we cancel. A transfer that
+            # came in between makes the provider answer SUCCEEDED: then the purchase is paid.
+            result = cancel(psp_reference=payment.psp_reference, reason="expired")
     except NotImplementedError:
         return None
     except GatewayError as exc:
         raise order_hooks.PaymentStatusUnknown(str(exc)) from exc
-    return payment.pk if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED else None
+    if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
+        return payment.pk
+    if getattr(gateway, "cancel", None) is not None:  # closed at the provider: the payment is over
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.CANCELLED, error=result.error or "cancelled at expiry", updated_at=timezone.now()
+        )
+    return None
 
 
 @transaction.atomic
@@ -232,6 +246,8 @@ def request_payment(*, purchase: Purchase, gateway: Gateway, data: dict, order_n
         }[status],
         psp_reference=result.psp_reference[:255],
         client_secret=result.client_secret[:255],
+        checkout_url=str(result.raw.get("checkout_url") or "")[:500],  # bank-transfer gateways (payOS)
+        qr_code=str(result.raw.get("qr_code") or ""),
         error=result.error,
         idempotency_key=key,
     )
@@ -271,6 +287,8 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
         account = PayoutAccount.objects.filter(designer_id=order.designer_id, payouts_enabled=True).first()
         if payment is None or account is None:
             return None  # paid another way, or not onboarded yet: the share accrues in the ledger
+        if bank_payouts.paid_by_bank(order.designer_id):
+            return None  # the designer is paid to its Vietnamese bank account by the payout run
         owed = ledger.order_owed(order.pk)
         moved = _moved(order.pk)
         n = order.payout_transfers.count() + 1
@@ -581,6 +599,8 @@ def refund_order(
         )
 
     key = f"refund-order-{order.pk}-{order.refunds.count() + 1}"
+    if getattr(gateway, "manual_refunds", False):
+        return _record_owed_refund(order, payment, value, reason, restock, lines, clean_lines, key, actor)
     try:
         result = gateway.refund(
             psp_reference=payment.psp_reference,
@@ -613,6 +633,38 @@ def refund_order(
     if refund.restock:
         _restock(order, clean_lines)
     _apply_refund(order, refund, actor=actor)
+    return refund
+
+
+def _record_owed_refund(order, payment, value, reason, restock, lines, clean_lines, key, actor) -> Refund:
+    """A gateway without a refund API (payOS): the refund is recorded as owed to the buyer, in the
+    order and the ledger at once, and stays pending until staff send it by bank payout
+    (payments/bank_payouts.py ``send_refund``); the buyer's email goes out when it is sent."""
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=value,
+        currency=order.currency,
+        reason=reason,
+        restock=bool(restock and lines),
+        lines=clean_lines,
+        source=Refund.Source.API,
+        gateway=payment.gateway,
+        idempotency_key=key,
+        actor=actor,
+        owed=True,
+    )
+    for item in clean_lines:
+        OrderLine.objects.filter(pk=item["line_id"]).update(refunded_quantity=F("refunded_quantity") + item["quantity"])
+    if refund.restock:
+        _restock(order, clean_lines)
+    _apply_refund(order, refund, actor=actor)
+    OrderEvent.objects.create(
+        order=order,
+        type="REFUND_OWED",
+        actor=actor,
+        data={"refund_id": refund.pk, "amount": str(refund.amount), "currency": refund.currency},
+    )
     return refund
 
 

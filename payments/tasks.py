@@ -7,17 +7,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from payments import services, webhooks
+from payments import payos_webhooks, services, webhooks
 from payments.gateways.base import GatewayError
-from payments.models import Dispute, Refund, StripeEvent
+from payments.models import Dispute, PayosEvent, Refund, StripeEvent
 from shop.core.emails import send_templated_email
+from shop.core.money import format_money
 
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
-
-
-def display_amount(amount, currency: str, language: str) -> str:
-    """150000 VND -> "150.000 ₫" (vi) / "150,000 VND" (en), like every email (shop.core.money)."""
-    return services.money.format_money(amount, currency, language)
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, **RETRY)
@@ -38,6 +34,27 @@ def retry_failed_stripe_events() -> int:
     )
     for pk in pks:
         process_stripe_event.delay(pk)
+    return len(pks)
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), max_retries=8, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def process_payos_event(self, event_pk: int) -> str:
+    """Process one stored payOS webhook; an unexpected error is recorded on the event and retried
+    with backoff (processing is idempotent)."""
+    return payos_webhooks.process(event_pk)
+
+
+@shared_task
+def retry_failed_payos_events() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): payOS deliveries whose processing kept failing are tried
+    again, up to PAYOS_EVENT_MAX_ATTEMPTS."""
+    pks = list(
+        PayosEvent.objects.filter(status=PayosEvent.Status.FAILED, attempts__lt=settings.PAYOS_EVENT_MAX_ATTEMPTS)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in pks:
+        process_payos_event.delay(pk)
     return len(pks)
 
 
@@ -76,6 +93,8 @@ def send_refund_email(self, refund_id: int) -> bool:
         )
         if refund is None or refund.email_sent_at is not None:
             return False
+        if refund.owed and refund.owed_sent_at is None:
+            return False  # owed to the buyer: the email goes out once the bank payout is sent
         purchase = refund.order.purchase
         send_templated_email(
             name="order_refunded",
@@ -85,9 +104,9 @@ def send_refund_email(self, refund_id: int) -> bool:
                 "refund": refund,
                 "order": refund.order,
                 "designer": refund.order.designer,
-                "refund_amount": display_amount(refund.amount, refund.currency, purchase.language),
-                "refunded_total": display_amount(refund.order.refunded_amount, refund.currency, purchase.language),
-                "order_total": display_amount(refund.order.total_amount, refund.currency, purchase.language),
+                "refund_amount": format_money(refund.amount, refund.currency, purchase.language),
+                "refunded_total": format_money(refund.order.refunded_amount, refund.currency, purchase.language),
+                "order_total": format_money(refund.order.total_amount, refund.currency, purchase.language),
             },
         )
         refund.email_sent_at = timezone.now()
@@ -115,8 +134,8 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
             context={
                 "dispute": dispute,
                 "purchase": dispute.payment.purchase,
-                "orders": [(o, display_amount(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
-                "amount": display_amount(
+                "orders": [(o, format_money(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
+                "amount": format_money(
                     services.money.from_minor(dispute.amount, dispute.currency),
                     dispute.currency,
                     settings.LANGUAGE_CODE,
@@ -125,4 +144,78 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
         )
         dispute.staff_notified_at = timezone.now()
         dispute.save(update_fields=["staff_notified_at"])
+    return True
+
+
+# --- bank payouts (payOS) ---------------------------------------------------------------------
+
+PAYOUT_TASK = {"acks_late": True, "reject_on_worker_lost": True, **RETRY}
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5, **PAYOUT_TASK)
+def run_payouts(self, run: str | None = None) -> int:
+    """Weekly (PAYOUT_SCHEDULE): write this run's payouts, one per designer, and send each. Running
+    it twice (a redelivery, two beats) pays nobody twice: see payments/bank_payouts.py."""
+    from payments import bank_payouts
+
+    ids = bank_payouts.start_run(run=run)
+    for pk in ids:
+        send_bank_payout.delay(pk)
+    return len(ids)
+
+
+@shared_task(bind=True, autoretry_for=(GatewayError, OperationalError, InterfaceError), max_retries=10, **PAYOUT_TASK)
+def send_bank_payout(self, payout_id: int) -> str:
+    """Send one PENDING payout (retried with the same reference id while payOS is down)."""
+    from payments import bank_payouts
+
+    return bank_payouts.send(payout_id).status
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError, InterfaceError), max_retries=3, **PAYOUT_TASK)
+def check_payouts(self) -> int:
+    """Periodic: poll payOS for payouts still processing; send again those left PENDING."""
+    from payments import bank_payouts
+
+    processing, stale = bank_payouts.due_for_check()
+    for pk in processing:
+        try:
+            bank_payouts.poll(pk)
+        except GatewayError as exc:
+            services.logger.warning("cannot poll payout %s: %s", pk, exc)
+    for pk in stale:
+        send_bank_payout.delay(pk)
+    return len(processing) + len(stale)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_payout_failed_email(self, payout_id: int) -> bool:
+    """Tell the designer that a payout failed and the money is back in its balance, once."""
+    from payments.models import BankPayout
+
+    with transaction.atomic():
+        row = (
+            BankPayout.objects.select_for_update(of=("self",))
+            .select_related("designer__user")
+            .filter(pk=payout_id, status=BankPayout.Status.FAILED, kind=BankPayout.Kind.DESIGNER)
+            .first()
+        )
+        if row is None or row.email_sent_at is not None:
+            return False
+        user = row.designer.user
+        send_templated_email(
+            name="payout_failed",
+            language=user.language,
+            to=[user.email],
+            context={
+                "designer": row.designer,
+                "amount": format_money(
+                    services.money.from_minor(row.amount, row.currency), row.currency, user.language
+                ),
+                "last4": row.account_last4,
+                "reference": row.reference_id,
+            },
+        )
+        row.email_sent_at = timezone.now()
+        row.save(update_fields=["email_sent_at"])
     return True

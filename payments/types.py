@@ -1,5 +1,6 @@
 import graphene
 from django.conf import settings
+from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
@@ -105,10 +106,41 @@ class RefundSourceEnum(graphene.Enum):
     PROVIDER = "PROVIDER"
 
 
+class RefundStatusEnum(graphene.Enum):
+    class Meta:
+        name = "RefundStatus"
+
+    REFUNDED = "REFUNDED"  # made by the payment provider
+    OWED = "OWED"  # owed to the buyer (no refund API, e.g. payOS): pending until staff send it
+    SENT = "SENT"  # owed, then sent to the buyer's bank account
+
+
+class BankPayoutStatusEnum(graphene.Enum):
+    class Meta:
+        name = "BankPayoutStatus"
+
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
 class RefundType(DjangoObjectType):
     amount = graphene.Field(Money, required=True)
     lines = graphene.List(graphene.NonNull(RefundLineType), required=True)
     source = graphene.Field(RefundSourceEnum, required=True)
+    status = graphene.Field(
+        RefundStatusEnum, required=True, description="OWED: recorded, not yet sent to the buyer (pending)."
+    )
+    sent_at = graphene.DateTime(description="When an owed refund reached the buyer's bank account.")
+
+    def resolve_status(root, info):
+        if not root.owed:
+            return "REFUNDED"
+        return "SENT" if root.owed_sent_at else "OWED"
+
+    def resolve_sent_at(root, info):
+        return root.owed_sent_at
 
     class Meta:
         model = Refund
@@ -171,6 +203,13 @@ class DesignerPayoutFields:
 
     def resolve_balance(root, info, currency=None):
         currency = (currency or settings.DEFAULT_CURRENCY).upper()
+        if currency not in money.CURRENCY_EXPONENTS:  # found by the fuzz test: an error, never a 500
+            from graphql import GraphQLError
+
+            raise GraphQLError(
+                _("Unsupported currency %(currency)s.") % {"currency": repr(currency[:10])},
+                extensions={"code": "INVALID_CURRENCY"},
+            )
         balance = selectors.designer_balance(current_user(info), root, currency)
         return DesignerBalanceType.from_balance(balance) if balance is not None else None
 

@@ -13,8 +13,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payments import webhooks
+from payments import payos_webhooks, webhooks
 from payments.gateways.base import NotificationError
+from payments.gateways.payos import PayOSGateway
 from payments.gateways.stripe import StripeGateway
 
 logger = logging.getLogger(__name__)
@@ -30,3 +31,21 @@ def stripe_webhook(request):
         return JsonResponse({"error": str(exc)}, status=400)
     event, created = webhooks.store_event(notification)
     return JsonResponse({"received": True, "duplicate": not created})
+
+
+@csrf_exempt
+@require_POST
+def payos_webhook(request):
+    """``POST /webhooks/payos/`` (see payments/payos_webhooks.py): 400 for a wrong checksum,
+    200 ``accepted: false`` for an authentic delivery that matches no purchase of ours."""
+    try:
+        notification = PayOSGateway().verify_notification(body=request.body, headers=request.headers)
+    except NotificationError as exc:
+        logger.warning("refused a payOS webhook: %s", exc)
+        return JsonResponse({"error": "invalid webhook"}, status=400)
+    try:
+        event, created = payos_webhooks.accept(notification)
+    except payos_webhooks.Refused as exc:
+        logger.warning("refused a payOS webhook: %s", exc)
+        return JsonResponse({"accepted": False, "error": str(exc)})
+    return JsonResponse({"accepted": True, "duplicate": not created})

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -276,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
     },
+    "retry-failed-payos-events": {
+        "task": "payments.tasks.retry_failed_payos_events",
+        "schedule": 900.0,
+    },
 }
 
 # --- Cache ---
@@ -327,8 +332,52 @@ _default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_
 if DEBUG or TESTING:
     _default_gateways.append("payments.gateways.dummy.DummyGateway")
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
-# Who pays designers their share (Stripe Connect); empty: shares accrue in the ledger only.
-PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="payments.gateways.stripe.StripeGateway" if STRIPE_SECRET_KEY else "")
+# --- payOS (VietQR bank transfers and payouts to Vietnamese bank accounts): keys only from the environment ---
+PAYOS_CLIENT_ID = env("PAYOS_CLIENT_ID", default="")
+PAYOS_API_KEY = env("PAYOS_API_KEY", default="")
+PAYOS_CHECKSUM_KEY = env("PAYOS_CHECKSUM_KEY", default="")  # set (with the two above) -> the payos gateway is on
+PAYOS_BASE_URL = env("PAYOS_BASE_URL", default="")  # empty: payOS itself; tests point it at a local stand-in
+PAYOS_RETURN_URL = env("PAYOS_RETURN_URL", default=f"{PUBLIC_URL}/checkout/payos/return")
+PAYOS_CANCEL_URL = env("PAYOS_CANCEL_URL", default=f"{PUBLIC_URL}/checkout/payos/cancel")
+PAYOS_TIMEOUT_SECONDS = env.float("PAYOS_TIMEOUT_SECONDS", default=PAYMENT_PROVIDER_TIMEOUT_SECONDS)
+PAYOS_MAX_RETRIES = env.int("PAYOS_MAX_RETRIES", default=2)  # SDK retries on 5xx and timeouts
+PAYOS_EVENT_MAX_ATTEMPTS = env.int("PAYOS_EVENT_MAX_ATTEMPTS", default=50)
+# payOS order codes are unique per channel: order code = offset + purchase id.
+PAYOS_ORDER_CODE_OFFSET = env.int("PAYOS_ORDER_CODE_OFFSET", default=0)
+# payOS payouts use a separate payout channel with its own credentials.
+PAYOS_PAYOUT_CLIENT_ID = env("PAYOS_PAYOUT_CLIENT_ID", default="")
+PAYOS_PAYOUT_API_KEY = env("PAYOS_PAYOUT_API_KEY", default="")
+PAYOS_PAYOUT_CHECKSUM_KEY = env("PAYOS_PAYOUT_CHECKSUM_KEY", default="")
+PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=100000)  # VND: a smaller balance waits for the next run
+PAYOUT_SCHEDULE = env("PAYOUT_SCHEDULE", default="0 2 * * 1")  # cron (UTC): Mondays 02:00 = 09:00 in Hà Nội
+PAYOUT_STATUS_CHECK_SECONDS = env.float("PAYOUT_STATUS_CHECK_SECONDS", default=900.0)
+if PAYOS_CLIENT_ID and PAYOS_API_KEY and PAYOS_CHECKSUM_KEY:
+    _default_gateways.insert(0, "payments.gateways.payos.PayOSGateway")
+    PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
+
+# Who pays designers: "stripe" (Connect transfers), "payos" (bank payouts), both ("stripe,payos": each
+# designer by what it set up), or "none" (shares accrue in the ledger only). Dotted paths work too.
+PAYOUT_PROVIDER_ALIASES = {
+    "stripe": "payments.gateways.stripe.StripeGateway",
+    "payos": "payments.gateways.payos.PayOSPayoutProvider",
+    "none": "",
+}
+_default_payout = ",".join(
+    name for name, on in (("stripe", STRIPE_SECRET_KEY), ("payos", PAYOS_PAYOUT_CLIENT_ID)) if on
+)
+PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default=_default_payout or "none")
+
+_cron = PAYOUT_SCHEDULE.split()  # minute hour day-of-month month day-of-week
+CELERY_BEAT_SCHEDULE["run-payouts"] = {
+    "task": "payments.tasks.run_payouts",
+    "schedule": crontab(
+        minute=_cron[0], hour=_cron[1], day_of_month=_cron[2], month_of_year=_cron[3], day_of_week=_cron[4]
+    ),
+}
+CELERY_BEAT_SCHEDULE["check-payouts"] = {
+    "task": "payments.tasks.check_payouts",
+    "schedule": PAYOUT_STATUS_CHECK_SECONDS,
+}
 # On a refund or a lost dispute, the platform's commission on the refunded part is given back to the
 # designer ("proportional": the designer loses only its net share) or kept ("keep").
 REFUND_COMMISSION_POLICY = env("REFUND_COMMISSION_POLICY", default="proportional")
@@ -381,6 +430,7 @@ RATE_LIMITS = {
     "checkoutComplete": "10/60",
     "designerPayoutOnboard": "10/60",  # each call asks Stripe for a new link
     "orderRefund": "30/60",
+    "refundSend": "30/60",
 }
 if TESTING:
     # The suite sends many requests from 127.0.0.1: generous limits; rate-limit tests lower them.

@@ -92,7 +92,8 @@ def reachable(url: str) -> bool:
         return False
 
 
-def _snapshot() -> dict:
+def database_snapshot() -> dict:
+    """Every row of ours, per model (as reprs, sorted)."""
     state = {}
     for model in apps.get_models():
         if model._meta.app_label in ("sessions", "admin", "contenttypes", "auth"):
@@ -104,9 +105,9 @@ def _snapshot() -> dict:
 @contextmanager
 def unchanged_database():
     """Asserts that no row of ours was added, changed or removed inside the block."""
-    before = _snapshot()
+    before = database_snapshot()
     yield
-    after = _snapshot()
+    after = database_snapshot()
     changed = {k for k in before if before[k] != after.get(k)}
     assert not changed, f"the database changed in {sorted(changed)}"
 

@@ -1,4 +1,6 @@
-"""Enabled gateways, from ``settings.PAYMENT_GATEWAYS`` (dotted class paths)."""
+"""Enabled gateways, from ``settings.PAYMENT_GATEWAYS`` (dotted class paths), and payout providers,
+from ``settings.PAYOUT_PROVIDER`` (``stripe``, ``payos``, both comma-separated, ``none``, or dotted
+class paths)."""
 
 from __future__ import annotations
 
@@ -26,12 +28,33 @@ def get_gateway(gateway_id: str) -> Gateway | None:
     return None
 
 
-def get_payout_provider():
-    """The provider that moves designers' shares (``settings.PAYOUT_PROVIDER``), or None."""
+def payout_providers() -> list:
+    """Every configured payout provider (a marketplace may pay some designers through Stripe
+    Connect and others through payOS)."""
     from payments.gateways.base import PayoutProvider
 
-    path = getattr(settings, "PAYOUT_PROVIDER", "")
-    if not path:
-        return None
-    provider = _load(path)
-    return provider if isinstance(provider, PayoutProvider) else None
+    aliases = getattr(settings, "PAYOUT_PROVIDER_ALIASES", {})
+    providers = []
+    for name in str(getattr(settings, "PAYOUT_PROVIDER", "") or "").split(","):
+        path = aliases.get(name.strip().lower(), name.strip())
+        if path:
+            provider = _load(path)
+            if isinstance(provider, PayoutProvider):
+                providers.append(provider)
+    return providers
+
+
+def get_payout_provider():
+    """The provider that moves designers' shares to connected accounts (Stripe Connect), or None."""
+    for provider in payout_providers():
+        if getattr(provider, "connected_accounts", True):
+            return provider
+    return None
+
+
+def get_bank_payout_provider():
+    """The provider that pays designers straight to their bank accounts (payOS), or None."""
+    for provider in payout_providers():
+        if getattr(provider, "bank_payouts", False):
+            return provider
+    return None

@@ -3,6 +3,7 @@ import graphene
 from shop.accounts import services
 from shop.accounts.types import AccountErrorCode, LanguageCode, UserType
 from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.core.languages import request_language
 from shop.core.ratelimit import client_ip
 
 AccountError = error_type("AccountError", AccountErrorCode)
@@ -38,14 +39,9 @@ class AccountRegister(AccountMutation):
             email=input["email"],
             password=input["password"],
             full_name=input.get("full_name") or "",
-            language=language.value if hasattr(language, "value") else (language or _request_language(info)),
+            language=language.value if hasattr(language, "value") else (language or request_language(info.context)),
         )
         return cls(user=user)
-
-
-def _request_language(info) -> str:
-    lang = (getattr(info.context, "LANGUAGE_CODE", "") or "vi")[:2]
-    return lang if lang in ("vi", "en") else "vi"
 
 
 class TokenCreate(AccountMutation):

@@ -17,9 +17,8 @@ from shop.accounts import reset_tokens, tasks, tokens
 from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
 from shop.core.errors import FieldError, ServiceError
+from shop.core.languages import is_supported
 from shop.core.validation import canonical_email, clean_email, clean_text
-
-LANGUAGES = {"vi", "en"}
 
 
 @dataclass
@@ -44,7 +43,7 @@ def _check_password_strength(password: str, *, user: User | None, field: str) ->
 def register_account(*, email: str, password: str, full_name: str = "", language: str = "vi") -> User:
     email = clean_email(email)
     full_name = clean_text(full_name, field="fullName", max_length=150)
-    if language not in LANGUAGES:
+    if not is_supported(language):
         raise ServiceError(AccountErrorCode.INVALID, _("Unsupported language."), "language")
     candidate = User(email=email, full_name=full_name, language=language)
     _check_password_strength(password, user=candidate, field="password")
@@ -216,7 +215,7 @@ def update_account(*, user: User, full_name: str | None = None, language: str | 
         user.full_name = clean_text(full_name, field="fullName", max_length=150)
         fields.append("full_name")
     if language is not None:
-        if language not in LANGUAGES:
+        if not is_supported(language):
             raise ServiceError(AccountErrorCode.INVALID, _("Unsupported language."), "language")
         user.language = language
         fields.append("language")

@@ -5,18 +5,8 @@ from django.contrib import admin, messages
 
 from shop.catalog import services
 from shop.catalog.models import Category, Product, ProductMedia, ProductVariant
+from shop.core.admin import ReadOnlyMixin
 from shop.core.errors import PermissionDenied, ServiceError
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class VariantInline(ReadOnlyMixin, admin.TabularInline):

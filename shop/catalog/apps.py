@@ -9,9 +9,8 @@ class CatalogConfig(AppConfig):
     def ready(self):
         # The anonymous-read cache learns what cached answers showing products, variants, media and categories depend on.
         from shop.catalog import cache  # noqa: F401
-        from shop.core import ids, tasks
+        from shop.core import ids
 
-        tasks.register_thumbnails("catalog.ProductMedia", "products/thumbs")
         ids.register_type_labels(
             Category=gettext_lazy("Category"),
             Product=gettext_lazy("Product"),

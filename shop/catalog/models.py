@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shop.core import money
+from shop.core.models import OrderedImage
 from shop.core.storage import digital_file_path, private_storage, product_media_path
 
 
@@ -146,16 +147,9 @@ class ProductVariant(models.Model):
         return f"{self.product.name} / {self.name or self.sku}"
 
 
-class ProductMedia(models.Model):
+class ProductMedia(OrderedImage):
+    owner_field = "product"
+    thumbnail_prefix = "products/thumbs"
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="media")
     image = models.ImageField(upload_to=product_media_path, width_field="width", height_field="height", max_length=255)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    alt = models.CharField(max_length=250, blank=True)
-    position = models.PositiveIntegerField(default=0)
-    # {"256": "products/ab/….webp", ...}: filled by the thumbnail task after commit.
-    thumbnails = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["position", "id"]

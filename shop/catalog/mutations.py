@@ -16,7 +16,8 @@ from shop.catalog.types import (
 )
 from shop.core.errors import PermissionDenied
 from shop.core.graphql import BaseMutation, DecimalScalar, Upload, current_user, error_type, permission_denied
-from shop.core.ids import decode_id, decode_ids
+from shop.core.ids import decode_id
+from shop.core.image_mutations import ordered_image_mutations
 
 CatalogError = error_type("CatalogError", CatalogErrorCode)
 
@@ -223,10 +224,19 @@ class VariantMutation(CatalogMutation):
     product = graphene.Field(ProductNode)
 
 
-def _attributes(input):
-    if input.get("attributes") is None:
-        return None
-    return [{"name": a.get("name"), "value": a.get("value")} for a in input["attributes"]]
+def _variant_fields(input) -> dict:
+    """The service arguments of a variant input (absent fields are None: unchanged on update)."""
+    attributes = input.get("attributes")
+    return {
+        "sku": input.get("sku"),
+        "price": input.get("price"),
+        "name": input.get("name"),
+        "attributes": None
+        if attributes is None
+        else [{"name": a.get("name"), "value": a.get("value")} for a in attributes],
+        "stock_quantity": input.get("stock_quantity"),
+        "digital_file": input.get("digital_file"),
+    }
 
 
 class ProductVariantCreate(VariantMutation):
@@ -239,12 +249,7 @@ class ProductVariantCreate(VariantMutation):
         variant = services.create_variant(
             actor=current_user(info),
             product_id=decode_id(product_id, "Product", field="productId"),
-            sku=input.get("sku"),
-            price=input.get("price"),
-            name=input.get("name"),
-            attributes=_attributes(input),
-            stock_quantity=input.get("stock_quantity"),
-            digital_file=input.get("digital_file"),
+            **_variant_fields(input),
         )
         return cls(product_variant=variant, product=variant.product)
 
@@ -259,12 +264,7 @@ class ProductVariantUpdate(VariantMutation):
         variant = services.update_variant(
             actor=current_user(info),
             variant_id=decode_id(id, "ProductVariant"),
-            sku=input.get("sku"),
-            price=input.get("price"),
-            name=input.get("name"),
-            attributes=_attributes(input),
-            stock_quantity=input.get("stock_quantity"),
-            digital_file=input.get("digital_file"),
+            **_variant_fields(input),
         )
         return cls(product_variant=variant, product=variant.product)
 
@@ -282,59 +282,25 @@ class ProductVariantDelete(VariantMutation):
 # --- media ---------------------------------------------------------------------------------------
 
 
-class MediaMutation(CatalogMutation):
-    class Meta:
-        abstract = True
-
-    media = graphene.Field(ProductMediaType)
-    product = graphene.Field(ProductNode)
-
-
-class ProductMediaCreate(MediaMutation):
-    """Upload an image (GraphQL multipart request). JPEG, PNG or WebP, up to 10 MB and 40 megapixels;
-    it is re-encoded (metadata such as GPS removed) and thumbnails follow in the background."""
-
-    class Arguments:
-        product_id = graphene.ID(required=True)
-        image = Upload(required=True)
-        alt = graphene.String()
-
-    @classmethod
-    def perform(cls, root, info, product_id, image, alt=None):
-        media = services.add_product_media(
-            actor=current_user(info),
-            product_id=decode_id(product_id, "Product", field="productId"),
-            image=image,
-            alt=alt,
-        )
-        return cls(media=media, product=media.product)
-
-
-class ProductMediaReorder(ProductMutation):
-    """Set the order of a product's images: list every one of them, first image first."""
-
-    class Arguments:
-        product_id = graphene.ID(required=True)
-        media_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
-
-    @classmethod
-    def perform(cls, root, info, product_id, media_ids):
-        product = services.reorder_product_media(
-            actor=current_user(info),
-            product_id=decode_id(product_id, "Product", field="productId"),
-            media_ids=decode_ids(media_ids, "ProductMedia", field="mediaIds"),
-        )
-        return cls(product=product)
-
-
-class ProductMediaDelete(MediaMutation):
-    class Arguments:
-        id = graphene.ID(required=True)
-
-    @classmethod
-    def perform(cls, root, info, id):
-        media, product = services.delete_product_media(actor=current_user(info), media_id=decode_id(id, "ProductMedia"))
-        return cls(media=media, product=product)
+ProductMediaCreate, ProductMediaReorder, ProductMediaDelete = ordered_image_mutations(
+    prefix="ProductMedia",
+    base=CatalogMutation,
+    image_node="ProductMedia",
+    image_type=ProductMediaType,
+    image_payload="media",
+    owner_node="Product",
+    owner_type=ProductNode,
+    owner_payload="product",
+    owner_argument="product_id",
+    ids_argument="media_ids",
+    deleted_argument="media_id",
+    add=services.add_product_media,
+    reorder=services.reorder_product_media,
+    delete=services.delete_product_media,
+    create_description="""Upload an image (GraphQL multipart request). JPEG, PNG or WebP, up to 10 MB and 40 megapixels;
+    it is re-encoded (metadata such as GPS removed) and thumbnails follow in the background.""",
+    reorder_description="Set the order of a product's images: list every one of them, first image first.",
+)
 
 
 # --- categories (staff) --------------------------------------------------------------------------

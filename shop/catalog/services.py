@@ -33,15 +33,13 @@ from shop.catalog.models import (
     ProductVariant,
 )
 from shop.catalog.selectors import SEARCH_CONFIG, storefront_products
-from shop.core import money
+from shop.core import money, ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.files import store_digital_file
-from shop.core.images import delete_files_on_commit, process_image
-from shop.core.ordering import reorder_positions
+from shop.core.images import delete_files_on_commit
 from shop.core.richtext import html_to_text, sanitize_html
 from shop.core.storage import private_storage
-from shop.core.tasks import queue_thumbnails
-from shop.core.text import fold, is_valid_slug, unique_slug, vietnamese_slug
+from shop.core.text import choose_slug, fold
 from shop.core.validation import clean_text
 
 MAX_DESCRIPTION_CHARS = 20_000
@@ -185,23 +183,6 @@ def _category(category_id: int | None, field: str = "category") -> Category | No
     return category
 
 
-def _product_slug(slug: str | None, name: str, *, designer_id: int, exclude_pk: int | None = None) -> str:
-    """Unique among the designer's own products only: what other designers hold (their drafts
-    included) is never revealed by a UNIQUE answer."""
-    taken = Product.objects.filter(designer_id=designer_id).exclude(pk=exclude_pk)
-    if slug:
-        slug = slug.strip().lower()
-        if not is_valid_slug(slug, max_length=80):
-            raise ServiceError(
-                CatalogErrorCode.INVALID, _("Use lower-case letters, digits and hyphens (at most 80)."), "slug"
-            )
-        if taken.filter(slug=slug).exists():
-            raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
-        return slug
-    base = vietnamese_slug(name, max_length=60) or "product"
-    return unique_slug(base, lambda s: taken.filter(slug=s).exists())
-
-
 def search_texts(*, name: str, tags: list[str] | None, description: str) -> tuple[str, str, str]:
     """The accent-folded texts of a product's search document: (name, tags, description as text)."""
     return fold(name), fold(" ".join(tags or [])), fold(html_to_text(description))
@@ -303,7 +284,11 @@ def create_product(
         "product_type": _clean_product_type(product_type),
         "currency": _clean_currency(currency),
     }
-    data["slug"] = _product_slug(slug, name, designer_id=designer.pk)
+    # Unique among the designer's own products only: what other designers hold (their drafts
+    # included) is never revealed by a UNIQUE answer.
+    data["slug"] = choose_slug(
+        slug, name, taken=Product.objects.filter(designer_id=designer.pk), fallback="product", max_length=80
+    )
     try:
         with transaction.atomic():
             product = Product.objects.create(
@@ -337,7 +322,13 @@ def update_product(
     if name is not None:
         product.name = clean_text(name, field="name", max_length=200, required=True)
     if slug is not None and slug.strip().lower() != product.slug:
-        product.slug = _product_slug(slug, product.name, designer_id=product.designer_id, exclude_pk=product.pk)
+        product.slug = choose_slug(
+            slug,
+            product.name,
+            taken=Product.objects.filter(designer_id=product.designer_id).exclude(pk=product.pk),
+            fallback="product",
+            max_length=80,
+        )
     if description is not None:
         product.description = clean_description(description)
     if category_id is not _UNSET:
@@ -373,14 +364,6 @@ def _has_orders(*, product_id: int | None = None, variant_id: int | None = None)
     return any(hooks.variant_in_use.send(product_id=product_id, variant_id=variant_id))
 
 
-def _media_files(media_rows) -> list[str]:
-    names = []
-    for media in media_rows:
-        names.append(media.image.name)
-        names.extend((media.thumbnails or {}).values())
-    return names
-
-
 @transaction.atomic
 def delete_product(*, actor: User, product_id: int) -> Product:
     """Delete a product with its variants and media (files removed after commit). A product that
@@ -390,7 +373,7 @@ def delete_product(*, actor: User, product_id: int) -> Product:
         raise ServiceError(
             CatalogErrorCode.HAS_ORDERS, _("This product has orders; archive it instead of deleting it."), "id"
         )
-    images = _media_files(product.media.all())
+    images = ordered_images.stored_files(product.media.all())
     digital = [v.digital_file.name for v in product.variants.all() if v.digital_file]
     product.portfolio_items.clear()
     deleted_pk = product.pk
@@ -663,82 +646,43 @@ def delete_variant(*, actor: User, variant_id: int) -> tuple[ProductVariant, Pro
 
 @transaction.atomic
 def add_product_media(*, actor: User, product_id: int, image, alt: str | None = None) -> ProductMedia:
-    """Validate and re-encode an image (shop.core.images), store it under a random name and queue
-    its thumbnails after commit."""
-    if image is None:
-        raise ServiceError(CatalogErrorCode.REQUIRED, _("Choose an image."), "image")
-    alt = clean_text(alt, field="alt", max_length=250)
-    # Ownership first, so that nobody makes us decode images for products they do not own.
-    if not manageable_products(actor).filter(pk=product_id).exists():
-        raise _not_found(_("Product"), "productId")
-    processed = process_image(image, field="image")
-    product = _lock_product(actor, product_id, field="productId")
-    positions = product.media.aggregate(n=Max("position"))
-    if product.media.count() >= MAX_MEDIA:
-        raise ServiceError(
-            CatalogErrorCode.LIMIT_REACHED, _("A product has at most %(n)d images.") % {"n": MAX_MEDIA}, "image"
-        )
-    media = ProductMedia(
-        product=product,
+    """Validate and re-encode an image, store it under a random name and queue its thumbnails after
+    commit (``shop.core.ordered_images``)."""
+
+    def check_owner() -> None:
+        if not manageable_products(actor).filter(pk=product_id).exists():
+            raise _not_found(_("Product"), "productId")
+
+    media = ordered_images.add_image(
+        model=ProductMedia,
+        upload=image,
         alt=alt,
-        position=(positions["n"] + 1) if positions["n"] is not None else 0,
-        width=processed.width,
-        height=processed.height,
+        check_owner=check_owner,
+        lock_owner=lambda: _lock_product(actor, product_id, field="productId"),
+        max_count=MAX_MEDIA,
+        limit_message=_("A product has at most %(n)d images.") % {"n": MAX_MEDIA},
     )
-    media.image.save(f"image.{processed.extension}", processed.as_file(), save=False)
-    try:
-        with transaction.atomic():
-            media.save()
-    except Exception:
-        default_storage.delete(media.image.name)
-        raise
-    queue_thumbnails(media)
-    cache.product_changed(product.pk, product.designer_id, listing=False)
+    cache.product_changed(media.product.pk, media.product.designer_id, listing=False)
     return media
 
 
 @transaction.atomic
 def reorder_product_media(*, actor: User, product_id: int, media_ids: list[int]) -> Product:
     product = _lock_product(actor, product_id, field="productId")
-    reorder_positions(list(product.media.all()), media_ids, "mediaIds")
+    ordered_images.reorder_images(model=ProductMedia, owner=product, image_ids=media_ids, field="mediaIds")
     cache.product_changed(product.pk, product.designer_id, listing=False)
     return product
 
 
 @transaction.atomic
 def delete_product_media(*, actor: User, media_id: int) -> tuple[ProductMedia, Product]:
-    media = (
-        ProductMedia.objects.select_for_update(of=("self",))
-        .filter(pk=media_id, product__in=manageable_products(actor))
-        .first()
-    )
-    if media is None:
-        raise _not_found(_("Image"))
+    media = ordered_images.delete_image(model=ProductMedia, image_id=media_id, owners=manageable_products(actor))
     product = Product.objects.get(pk=media.product_id)
-    files = _media_files([media])
-    deleted_pk = media.pk
-    media.delete()
-    media.pk = deleted_pk
-    delete_files_on_commit(default_storage, files)
     cache.product_changed(product.pk, product.designer_id, listing=False)
     return media, product
 
 
 # --- categories (staff) --------------------------------------------------------------------------
-
-
-def _category_slug(slug: str | None, name: str, *, exclude_pk: int | None = None) -> str:
-    taken = Category.objects.exclude(pk=exclude_pk)
-    if slug:
-        slug = slug.strip().lower()
-        if not is_valid_slug(slug):
-            raise ServiceError(
-                CatalogErrorCode.INVALID, _("Use lower-case letters, digits and hyphens (at most 60)."), "slug"
-            )
-        if taken.filter(slug=slug).exists():
-            raise ServiceError(CatalogErrorCode.UNIQUE, _("This slug is already taken."), "slug")
-        return slug
-    return unique_slug(vietnamese_slug(name) or "category", lambda s: taken.filter(slug=s).exists())
 
 
 def _depth(category: Category | None) -> int:
@@ -782,7 +726,10 @@ def create_category(
     try:
         with transaction.atomic():
             category = Category.objects.create(
-                name=name, slug=_category_slug(slug, name), parent=parent, position=position
+                name=name,
+                slug=choose_slug(slug, name, taken=Category.objects.all(), fallback="category"),
+                parent=parent,
+                position=position,
             )
         cache.categories_changed()
         return category
@@ -807,7 +754,9 @@ def update_category(
     if name is not None:
         category.name = clean_text(name, field="name", max_length=100, required=True)
     if slug is not None and slug.strip().lower() != category.slug:
-        category.slug = _category_slug(slug, category.name, exclude_pk=category.pk)
+        category.slug = choose_slug(
+            slug, category.name, taken=Category.objects.exclude(pk=category.pk), fallback="category"
+        )
     if parent_id is not _UNSET:
         parent = _category(parent_id, "parent")
         ancestor = parent

@@ -10,6 +10,7 @@ from shop.core.graphql import (
     DecimalScalar,
     Money,
     SortDirection,
+    connection_args,
     current_user,
     error_codes,
     money,
@@ -36,15 +37,6 @@ class ProductStatusEnum(graphene.Enum):
 
 
 CatalogErrorCode = error_codes(errors.CatalogErrorCode)
-
-
-def nested_connection_args() -> dict:
-    return {
-        "first": graphene.Int(description="1 to 100; `first` or `last` is required."),
-        "after": graphene.String(),
-        "last": graphene.Int(description="1 to 100; `first` or `last` is required."),
-        "before": graphene.String(),
-    }
 
 
 def paginate_nested(items, connection_type, **page):
@@ -99,7 +91,7 @@ ProductMediaConnection = ProductMediaType._meta.connection
 
 class CategoryType(DjangoObjectType):
     children = graphene.Field(
-        graphene.NonNull(lambda: CategoryConnection), description="Direct subcategories.", **nested_connection_args()
+        graphene.NonNull(lambda: CategoryConnection), description="Direct subcategories.", **connection_args()
     )
 
     class Meta:
@@ -190,8 +182,8 @@ class ProductNode(DjangoObjectType):
     description = graphene.String(required=True, description="Sanitised HTML (safe to render).")
     tags = graphene.List(graphene.NonNull(graphene.String), required=True)
     min_price = graphene.Field(Money, description="The lowest variant price; null without variants.")
-    variants = graphene.Field(graphene.NonNull(ProductVariantConnection), **nested_connection_args())
-    media = graphene.Field(graphene.NonNull(ProductMediaConnection), **nested_connection_args())
+    variants = graphene.Field(graphene.NonNull(ProductVariantConnection), **connection_args())
+    media = graphene.Field(graphene.NonNull(ProductMediaConnection), **connection_args())
     thumbnail = graphene.String(
         size=graphene.Int(default_value=256),
         description="The first image's nearest thumbnail (or the original); null without images.",

@@ -11,14 +11,11 @@ from shop.checkout.types import (
 )
 from shop.core.graphql import BaseMutation, DecimalScalar, UUIDScalar, current_user, error_type, require_user
 from shop.core.ids import decode_id
+from shop.core.languages import request_language
 from shop.orders.types import PurchaseType, unlock_purchase
 
 CheckoutError = error_type("CheckoutError", CheckoutErrorCode)
 ShippingError = error_type("ShippingError", ShippingErrorCode)
-
-
-def _language(info) -> str:
-    return (getattr(info.context, "LANGUAGE_CODE", "") or "vi")[:2]
 
 
 def _address(value) -> dict | None:
@@ -69,7 +66,7 @@ class CheckoutCreate(CheckoutMutation):
             email=input.get("email"),
             lines=_lines(input.get("lines")),
             shipping_address=_address(input.get("shipping_address")),
-            language=_language(info),
+            language=request_language(info.context),
         )
         return cls(checkout=checkout)
 

@@ -33,13 +33,12 @@ from shop.checkout.errors import CheckoutErrorCode, ShippingErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
+from shop.core.languages import is_supported, supported_language
 from shop.core.validation import clean_email, clean_text
 from shop.orders import services as order_services
 from shop.orders.models import Purchase
 
 logger = logging.getLogger(__name__)
-
-SUPPORTED_LANGUAGES = ("vi", "en")
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -207,10 +206,10 @@ def _drop_stale_shipping_choices(checkout: Checkout) -> None:
 
 
 def _language(user, language: str | None) -> str:
-    if user is not None and getattr(user, "language", None) in SUPPORTED_LANGUAGES:
+    """A signed-in buyer's own language, else the one asked for (the request's), as one of ours."""
+    if user is not None and is_supported(getattr(user, "language", None)):
         return user.language
-    language = (language or "")[:2]
-    return language if language in SUPPORTED_LANGUAGES else "vi"
+    return supported_language(language)
 
 
 # --- the cart ---------------------------------------------------------------------------------------

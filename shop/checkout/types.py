@@ -308,6 +308,12 @@ class CheckoutPayment(graphene.ObjectType):
     status = graphene.Field(CheckoutPaymentStatus, required=True)
     amount = graphene.Field(Money, required=True)
     client_secret = graphene.String(description="For the gateway's client SDK, while the payment is pending.")
+    checkout_url = graphene.String(
+        description="A bank-transfer gateway's (payOS) payment page, while the payment is pending."
+    )
+    qr_code = graphene.String(
+        description="The VietQR payload to show as a QR code (payOS), while the payment is pending."
+    )
 
     def resolve_status(root, info):
         return str(root.status)
@@ -317,3 +323,9 @@ class CheckoutPayment(graphene.ObjectType):
 
     def resolve_client_secret(root, info):
         return root.client_secret or None if root.status == "PENDING" else None
+
+    def resolve_checkout_url(root, info):
+        return root.checkout_url or None if root.status == "PENDING" else None
+
+    def resolve_qr_code(root, info):
+        return root.qr_code or None if root.status == "PENDING" else None

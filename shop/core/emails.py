@@ -7,11 +7,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-SUPPORTED = ("vi", "en")
+from shop.core.languages import supported_language
 
 
 def send_templated_email(*, name: str, language: str, to: list[str], context: dict) -> None:
-    language = language if language in SUPPORTED else "vi"
+    language = supported_language(language)
     base = f"emails/{name}/{language}"
     context = {**context, "public_url": settings.PUBLIC_URL, "lang": language}
     with translation.override(language):

@@ -41,6 +41,19 @@ class ImageErrorCode(ErrorCode):
     TRAILING_DATA = "TRAILING_DATA"
 
 
+class OrderedImageErrorCode(ErrorCode):
+    """What the ordered-image service (shop.core.ordered_images) raises besides the common and
+    image codes: an owner (product, portfolio item) has all the images it may have."""
+
+    LIMIT_REACHED = "LIMIT_REACHED"
+
+
+class SlugErrorCode(ErrorCode):
+    """What the slug helper (shop.core.text.choose_slug) raises besides the common codes."""
+
+    UNIQUE = "UNIQUE"
+
+
 class FileErrorCode(ErrorCode):
     """The digital-file checks' refusals (shop.core.files)."""
 

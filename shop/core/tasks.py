@@ -12,17 +12,21 @@ from PIL import Image
 
 from shop.core import readcache
 from shop.core.images import make_thumbnail, thumbnail_sizes
+from shop.core.models import OrderedImage
 from shop.core.storage import random_name
 
 logger = logging.getLogger(__name__)
 
-# Models whose ``image`` gets thumbnails (label -> storage prefix of the thumbnails), registered by
-# their apps in AppConfig.ready() with :func:`register_thumbnails`: core names no app.
-THUMBNAIL_MODELS: dict[str, str] = {}
 
-
-def register_thumbnails(model_label: str, prefix: str) -> None:
-    THUMBNAIL_MODELS[model_label] = prefix
+def _thumbnail_model(model_label: str) -> type[OrderedImage]:
+    """The ordered-image model named ``model_label`` (only those get thumbnails)."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        model = None
+    if model is None or not issubclass(model, OrderedImage):
+        raise ValueError(f"no thumbnails for {model_label}")
+    return model
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
@@ -31,9 +35,7 @@ def make_thumbnails(self, model_label: str, pk: int) -> list[int]:
     ``settings.THUMBNAIL_SIZES``. Idempotent: sizes that exist are kept; a second delivery of the
     task makes nothing; when the image was deleted meanwhile, what was made is removed again.
     Returns the sizes it added."""
-    if model_label not in THUMBNAIL_MODELS:
-        raise ValueError(f"no thumbnails for {model_label}")
-    model = apps.get_model(model_label)
+    model = _thumbnail_model(model_label)
     row = model.objects.filter(pk=pk).only("pk", "image", "thumbnails").first()
     if row is None:
         return []
@@ -48,7 +50,7 @@ def make_thumbnails(self, model_label: str, pk: int) -> list[int]:
             image.load()
             for size in missing:
                 name = default_storage.save(
-                    random_name(THUMBNAIL_MODELS[model_label], "webp"), ContentFile(make_thumbnail(image, size))
+                    random_name(model.thumbnail_prefix, "webp"), ContentFile(make_thumbnail(image, size))
                 )
                 made[str(size)] = name
         with transaction.atomic():

@@ -9,15 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from shop.core import money
 from shop.core.emails import send_templated_email
+from shop.core.money import format_money
 from shop.orders import hooks, selectors, services
 from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
-
-
-def format_money(amount, currency: str, language: str) -> str:
-    """``1250000 VND`` -> ``1.250.000 ₫`` (vi) / ``1,250,000 VND`` (en); see shop.core.money."""
-    return money.format_money(amount, currency, language)
 
 
 def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict:

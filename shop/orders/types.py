@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import graphene
 from django.utils import timezone
 from graphene import relay
@@ -192,6 +194,16 @@ class OrderType(DjangoObjectType):
     shipping_address = graphene.Field(Address, description="Null when the order has nothing to ship.")
     lines = graphene.List(graphene.NonNull(OrderLineType), required=True)
     events = graphene.List(graphene.NonNull(OrderEventType), required=True)
+    refunds = graphene.List(
+        graphene.NonNull("payments.types.RefundType"),
+        required=True,
+        description="The order's refunds, oldest first (an OWED one is pending until sent to the buyer).",
+    )
+    refund_pending = graphene.Field(
+        Money,
+        required=True,
+        description="Refunds owed to the buyer and not yet sent to its bank account (payOS purchases); zero otherwise.",
+    )
 
     class Meta:
         model = Order
@@ -249,6 +261,23 @@ class OrderType(DjangoObjectType):
 
     def resolve_events(root, info):
         return list(root.events.all())
+
+    def resolve_refunds(root, info):
+        return list(root.refunds.all())
+
+    def resolve_refund_pending(root, info):
+        # From the events (prefetched with the order): no query of its own.
+        events = list(root.events.all())
+        sent = {(e.data or {}).get("refund_id") for e in events if e.type == "REFUND_SENT"}
+        pending = sum(
+            (
+                Decimal(e.data["amount"])
+                for e in events
+                if e.type == "REFUND_OWED" and e.data.get("refund_id") not in sent
+            ),
+            Decimal(0),
+        )
+        return money(pending, root.currency)
 
     @classmethod
     def get_node(cls, info, id):

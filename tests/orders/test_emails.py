@@ -3,9 +3,9 @@
 import pytest
 from django.core import mail
 
+from shop.core.money import format_money
 from shop.orders import tasks
 from shop.orders.models import Order, Purchase
-from shop.orders.tasks import format_money
 from tests.commerce import Buyer
 from tests.factories import make_user
 from tests.support import wait_for

@@ -3,6 +3,8 @@ data, purchases included, comes from ``tests/factories.py``.)"""
 
 from __future__ import annotations
 
+import json
+
 import stripe
 from django.test import Client
 from graphql_relay import to_global_id
@@ -40,3 +42,8 @@ def ledger_of(designer, **filters) -> list[tuple[str, int]]:
 
 def ledger_sum(designer, *kinds) -> int:
     return sum(a for k, a in ledger_of(designer) if not kinds or k in kinds)
+
+
+def post_payos_webhook(body: dict | bytes | str):
+    raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return Client(raise_request_exception=False).post("/webhooks/payos/", data=raw, content_type="application/json")

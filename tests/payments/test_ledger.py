@@ -8,7 +8,7 @@ from graphql_relay import to_global_id
 
 from payments import ledger
 from payments.models import LedgerEntry, Refund
-from payments.tasks import display_amount
+from shop.core.money import format_money
 from tests.factories import make_designer, make_purchase, make_user, start_payment
 from tests.payments.helpers import order_gid
 from tests.support import load_operation
@@ -88,10 +88,10 @@ def test_allocation_is_exact_and_capped():
 
 
 def test_amounts_display_per_language():
-    assert display_amount(Decimal(150000), "VND", "vi") == "150.000 ₫"
-    assert display_amount(Decimal(150000), "VND", "en") == "150,000 VND"
-    assert display_amount(Decimal("1234.5"), "USD", "vi") == "1.234,50 USD"
-    assert display_amount(Decimal("-12.5"), "USD", "en") == "-12.50 USD"
+    assert format_money(Decimal(150000), "VND", "vi") == "150.000 ₫"
+    assert format_money(Decimal(150000), "VND", "en") == "150,000 VND"
+    assert format_money(Decimal("1234.5"), "USD", "vi") == "1.234,50 USD"
+    assert format_money(Decimal("-12.5"), "USD", "en") == "-12.50 USD"
 
 
 def test_my_ledger_pages_and_filters(gql, sold, run_on_commit, django_assert_max_num_queries):

@@ -495,6 +495,13 @@ MATRIX: list[Row] = [
         ),
     ),
     Row(
+        "Mutation.refundSend",
+        'mutation($id: ID!) { refundSend(id: $id, input: {bankBin: "970436", accountNumber: "0123456789", '
+        'accountHolder: "NGUYEN VAN AN"}) { refund { id } errors { code } } }',
+        lambda w: {"id": gid("Refund", _refund_of_a(w).pk)},  # staff only; no payout provider configured here
+        expect=roles(DENIED, staff=fails("PAYOUTS_NOT_CONFIGURED")),
+    ),
+    Row(
         "Query.designer",
         "query($slug: String!) { designer(slug: $slug) { id payoutsEnabled balance { pending { amount } } ledger(first: 5) { totalCount } } }",
         lambda w: {"slug": w.designer_a.slug},

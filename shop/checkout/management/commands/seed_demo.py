@@ -291,7 +291,13 @@ class Command(BaseCommand):
             user = self._user(email, name)
             designer, created = Designer.objects.get_or_create(
                 user=user,
-                defaults={"display_name": name, "slug": _slug(name), "status": status, "city": city, "bio": bio},
+                defaults={
+                    "display_name": name,
+                    "slug": vietnamese_slug(name),
+                    "status": status,
+                    "city": city,
+                    "bio": bio,
+                },
             )
             if created:
                 DesignerStatusChange.objects.create(designer=designer, from_status="", to_status="PENDING", actor=user)
@@ -375,10 +381,6 @@ class Command(BaseCommand):
                     actor=owner, item_id=item.pk, image=_picture(palette, motif, seed=index + 7, text=title), alt=title
                 )
         return added
-
-
-def _slug(name):
-    return vietnamese_slug(name)
 
 
 # --- generated pictures and files (no downloads) ---------------------------------------------------
