@@ -75,6 +75,7 @@ messages: install
 check-deploy: install
 	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	ALLOWED_HOSTS=market.example.com RATE_LIMIT_CACHE_URL=redis://127.0.0.1:6379/1 \
+	BANK_ACCOUNT_ENCRYPTION_KEY=$$($(BIN)/python -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Backups (pg_dump custom format) of the configured database (DATABASE_URL, or the embedded one).

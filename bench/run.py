@@ -687,20 +687,20 @@ def explain(scenario: Scenario, pools: Pools, url: str) -> dict | None:
 
 
 def get_tokens(api: Server, pools: Pools) -> None:
-    from bench.seed import PASSWORD
+    """Sign in as the designer with the most orders (``seller``) and as staff (``staff``)."""
+    from bench.seed import EMAIL_DOMAIN, PASSWORD
 
-    if not pools.seller_email:
-        return
     document = (ROOT / "graphql/operations/account/TokenCreate.graphql").read_text()
-    request = client.graphql_request(
-        "/graphql/", document, {"email": pools.seller_email, "password": PASSWORD}, "TokenCreate"
-    )
-    response = asyncio.run(client.fetch(HOST, api.port, request))
-    data = orjson.loads(response.body)
-    token = ((data.get("data") or {}).get("tokenCreate") or {}).get("token")
-    if not token:
-        raise RuntimeError(f"could not sign in as {pools.seller_email}: {response.body[:300]!r}")
-    pools.tokens["seller"] = token
+    for key, email in (("seller", pools.seller_email), ("staff", f"staff@{EMAIL_DOMAIN}")):
+        if not email:
+            continue
+        request = client.graphql_request("/graphql/", document, {"email": email, "password": PASSWORD}, "TokenCreate")
+        response = asyncio.run(client.fetch(HOST, api.port, request))
+        data = orjson.loads(response.body)
+        token = ((data.get("data") or {}).get("tokenCreate") or {}).get("token")
+        if not token:
+            raise RuntimeError(f"could not sign in as {email}: {response.body[:300]!r}")
+        pools.tokens[key] = token
 
 
 def floor_ratios(results: list[dict]) -> list[dict]:

@@ -31,6 +31,7 @@ OPERATIONS = ROOT / "graphql" / "operations"
 @dataclass
 class Pools:
     product_slugs: list[str] = field(default_factory=list)
+    product_ids: list[str] = field(default_factory=list)  # global IDs of the same products
     designer_slugs: list[str] = field(default_factory=list)
     search_terms: list[str] = field(default_factory=list)
     seller_email: str | None = None
@@ -80,6 +81,8 @@ def load_pools(database_url: str, *, buyable: int = 3000, hot: int = 3) -> Pools
             "WHERE p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED' ORDER BY md5(p.slug) LIMIT 500"
         )
         pools.product_slugs = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT id FROM catalog_product WHERE slug = ANY(%s) ORDER BY md5(slug)", [pools.product_slugs])
+        pools.product_ids = [to_global_id("Product", r[0]) for r in cur.fetchall()]
         # Designer pages worth showing: approved, with products on sale and a portfolio.
         cur.execute(
             "SELECT d.slug FROM designers_designer d WHERE d.status = 'APPROVED' "
@@ -163,6 +166,14 @@ class Scenario:
 
             return get
         return lambda i: graphql_request(self.path, document, variables(pools, i), name, headers)
+
+
+def _last_12_months() -> dict:
+    """The twelve months up to the data's today (its last day with orders; the seed's --until)."""
+    from datetime import date, timedelta
+
+    end = date.today()
+    return {"from": (end - timedelta(days=364)).isoformat(), "to": end.isoformat()}
 
 
 def _cycle(values: list, i: int):
@@ -259,6 +270,33 @@ SCENARIOS: list[Scenario] = [
         operation="designer/MyDesignerOrders.graphql",
         variables=lambda p, i: {"first": 20},
         auth="seller",
+    ),
+    # --- sales tracking ---------------------------------------------------------------------
+    Scenario(
+        "designer-sales-12m",
+        "the designer's sales, 12 months by DAY (365 buckets) with its top 10 products (the designer with the most orders)",
+        operation="designer/MySales.graphql",
+        variables=lambda p, i: {"period": _last_12_months(), "granularity": "DAY", "top": 10},
+        auth="seller",
+        targets={"p95_ms": 40},
+        explain="designers_",
+    ),
+    Scenario(
+        "marketplace-stats-12m",
+        "staff marketplace stats, 12 months by DAY, top 10 designers (over every order line)",
+        operation="staff/MarketplaceStats.graphql",
+        variables=lambda p, i: {"period": _last_12_months(), "granularity": "DAY", "top": 10},
+        auth="staff",
+        targets={"p95_ms": 250},
+        explain="designers_",
+    ),
+    Scenario(
+        "product-view-record",
+        "productViewRecord: a storefront counts a view (a new anonymous visitor each time: counted in Redis)",
+        operation="storefront/ProductViewRecord.graphql",
+        variables=lambda p, i: {"productId": _cycle(p.product_ids, i), "anonymousId": f"bench-visitor-{i:09d}"},
+        needs=lambda p: bool(p.product_ids),
+        targets={"rps": 500},
     ),
     # --- checkout ---------------------------------------------------------------------------
     Scenario(

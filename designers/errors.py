@@ -30,3 +30,16 @@ class PortfolioErrorCode(ErrorCode):
     TOO_MANY_PIXELS = "TOO_MANY_PIXELS"
     CORRUPT_IMAGE = "CORRUPT_IMAGE"
     TRAILING_DATA = "TRAILING_DATA"
+
+
+class SalesErrorCode(ErrorCode):
+    # periods of sales, stats and exports (designers.sales_selectors.check_period)
+    INVALID_PERIOD = "INVALID_PERIOD"
+    PERIOD_TOO_LONG = "PERIOD_TOO_LONG"
+
+
+class ProductViewErrorCode(ErrorCode):
+    # productViewRecord
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"

@@ -33,6 +33,10 @@ class Designer(models.Model):
     )
     # Platform commission as a fraction (0.15 = 15%); None uses settings.PLATFORM_COMMISSION_RATE.
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    # False: purchases including this designer's products are not offered cash on delivery.
+    accepts_cash_on_delivery = models.BooleanField(default=True, db_default=True)
+    # The Monday email with last week's sales (designers/digest.py); the designer switches it off.
+    weekly_digest = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,3 +104,83 @@ class PortfolioImage(OrderedImage):
     image = models.ImageField(
         upload_to=portfolio_media_path, width_field="width", height_field="height", max_length=255
     )
+
+
+# --- sales tracking: daily rollups (designers/sales.py writes them, designers/sales_selectors.py reads) ---
+# Amounts are integers in the currency's smallest unit; days are calendar days in
+# settings.MARKETPLACE_TIME_ZONE. The payments services update them in the transaction that moves
+# the money; ``manage.py rebuild_sales`` recomputes them from orders, payments and refunds.
+
+
+class SalesDay(models.Model):
+    """A designer's sales on one day in one currency. Net earnings = gross - refunds - commission."""
+
+    designer = models.ForeignKey(Designer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    gross = models.BigIntegerField(default=0, help_text="Totals of the orders paid that day.")
+    refunds = models.BigIntegerField(default=0, help_text="Refunds made and disputes lost (minus disputes won).")
+    commission = models.BigIntegerField(default=0, help_text="Commission taken, minus commission given back.")
+    orders = models.IntegerField(default=0, help_text="Orders paid that day.")
+    units = models.IntegerField(default=0, help_text="Units in the orders paid that day.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["designer", "day", "currency"], name="salesday_designer_day_currency")
+        ]
+        indexes = [models.Index(fields=["day", "currency"], name="salesday_day_idx")]
+
+
+class ProductSalesDay(models.Model):
+    """One product's sales on one day in one currency (its lines in the orders paid that day)."""
+
+    designer = models.ForeignKey(Designer, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    revenue = models.BigIntegerField(default=0, help_text="Line totals of the orders paid that day.")
+    refunds = models.BigIntegerField(default=0, help_text="Value of its lines refunded that day.")
+    orders = models.IntegerField(default=0, help_text="Orders paid that day containing the product.")
+    units = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day", "currency"], name="productsalesday_unique")]
+        indexes = [models.Index(fields=["designer", "day"], name="productsalesday_designer_idx")]
+
+
+class ProductViewDay(models.Model):
+    """Distinct visitors who viewed a product on one day (written in bulk from Redis)."""
+
+    designer = models.ForeignKey(Designer, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    views = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day"], name="productviewday_unique")]
+        indexes = [models.Index(fields=["designer", "day"], name="productviewday_designer_idx")]
+
+
+class BuyerDay(models.Model):
+    """A buyer (account, or guest email) who paid at least one order that day: the staff's
+    ``buyers`` count distinct ``buyer`` over a period without reading the orders."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    buyer = models.CharField(max_length=80, help_text='"u:<user id>" or "e:<sha256 of the lower-cased email>".')
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "currency", "buyer"], name="buyerday_unique")]
+
+
+class WeeklyDigest(models.Model):
+    """One designer's digest of one week (Monday ``week_start`` to Sunday): written once (unique),
+    then sent once (``sent_at``, under the row's lock), however often beat fires."""
+
+    designer = models.ForeignKey(Designer, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["designer", "week_start"], name="weeklydigest_unique")]

@@ -72,6 +72,10 @@ class DesignerUpdateInput(graphene.InputObjectType):
     bio = graphene.String()
     city = graphene.String()
     links = graphene.List(graphene.NonNull(graphene.String))
+    accepts_cash_on_delivery = graphene.Boolean(
+        description="false: purchases including your products are not offered cash on delivery."
+    )
+    weekly_digest = graphene.Boolean(description="Monday's email with last week's sales (on by default).")
 
 
 class DesignerUpdate(DesignerMutation):

@@ -113,10 +113,16 @@ def update_designer_profile(
     bio: str | None = None,
     city: str | None = None,
     links: list[str] | None = None,
+    accepts_cash_on_delivery: bool | None = None,
+    weekly_digest: bool | None = None,
 ) -> Designer:
     if designer.user_id != actor.pk and not actor.is_staff:
         raise PermissionDenied()
     data = _clean_profile(display_name=display_name, bio=bio, city=city, links=links, partial=True)
+    if accepts_cash_on_delivery is not None:
+        data["accepts_cash_on_delivery"] = bool(accepts_cash_on_delivery)
+    if weekly_digest is not None:
+        data["weekly_digest"] = bool(weekly_digest)
     if slug is not None and slug != designer.slug:
         data["slug"] = choose_slug(
             slug,

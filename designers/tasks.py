@@ -31,3 +31,27 @@ def send_designer_status_email(self, change_id: int) -> bool:
         change.email_sent_at = timezone.now()
         change.save(update_fields=["email_sent_at"])
     return True
+
+
+@shared_task
+def flush_product_views() -> int:
+    """Celery beat: the product views buffered in Redis are written in bulk (designers/page_views.py)."""
+    from designers import page_views
+
+    return page_views.flush()
+
+
+@shared_task
+def queue_weekly_digests() -> int:
+    """Celery beat, hourly: on Monday from 07:00 (marketplace time) last week's digests are queued
+    once per designer (designers/digest.py)."""
+    from designers import digest
+
+    return len(digest.queue_due())
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_weekly_digest(self, digest_id: int) -> bool:
+    from designers import digest
+
+    return digest.send(digest_id)

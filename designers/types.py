@@ -5,6 +5,7 @@ from graphene_django import DjangoObjectType
 
 from designers import errors, selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
+from designers.sales_types import DesignerSalesFields
 from payments.types import DesignerPayoutFields
 from shop.catalog import selectors as catalog_selectors
 from shop.catalog.cache import designer_products
@@ -67,7 +68,9 @@ class DesignerStatusChangeType(graphene.ObjectType):
         return None
 
 
-class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFields, DjangoObjectType):
+class DesignerType(
+    DesignerSalesFields, DesignerPayoutFields, DesignerOrderFields, DesignerShippingFields, DjangoObjectType
+):
     status = graphene.Field(DesignerStatusEnum, required=True)
     links = graphene.List(graphene.NonNull(graphene.String), required=True)
     status_history = graphene.List(
@@ -81,7 +84,7 @@ class DesignerType(DesignerPayoutFields, DesignerOrderFields, DesignerShippingFi
         name = "Designer"
         interfaces = (relay.Node,)
         connection_class = CountableConnection
-        fields = ("id", "slug", "display_name", "bio", "city", "created_at")
+        fields = ("id", "slug", "display_name", "bio", "city", "created_at", "accepts_cash_on_delivery")
 
     def resolve_status(root, info):
         return str(root.status)

@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from payments.models import (
+    BankAccount,
+    BankAccountChange,
     BankPayout,
     Dispute,
     LedgerEntry,
@@ -67,6 +69,36 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "event_id", "type", "status", "attempts", "error")
     list_filter = ("status", "type")
     search_fields = ("event_id", "object_id", "payment_intent")
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyAdmin):
+    """Masked: the encrypted number is never shown, only its last four digits."""
+
+    list_display = ("designer", "bank_bin", "masked_number", "account_holder", "updated_at")
+    search_fields = ("designer__display_name", "account_holder")
+    fields = ("designer", "bank_bin", "masked_number", "account_holder", "created_at", "updated_at")
+    readonly_fields = fields
+    list_select_related = ("designer",)
+
+    @admin.display(description="account number")
+    def masked_number(self, obj):
+        return f"•••• {obj.account_last4}"
+
+
+@admin.register(BankAccountChange)
+class BankAccountChangeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "designer",
+        "actor",
+        "bank_bin",
+        "account_last4",
+        "previous_bank_bin",
+        "previous_last4",
+    )
+    search_fields = ("designer__display_name",)
+    list_select_related = ("designer", "actor")
 
 
 @admin.register(PayosEvent)

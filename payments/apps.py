@@ -12,3 +12,5 @@ class PaymentsConfig(AppConfig):
         order_hooks.purchase_paid.register(services.purchase_paid)
         order_hooks.paid_followups.register(tasks.queue_settlements)
         order_hooks.paid_before_expiry.register(services.paid_before_expiry)
+
+        from payments import checks  # noqa: F401 (registers the deploy checks)

@@ -9,9 +9,19 @@ Balances of a designer in one currency::
     earnings    = SALE + COMMISSION + COMMISSION_REFUND + REFUND + DISPUTE + DISPUTE_REVERSAL
     transferred = TRANSFER + TRANSFER_REVERSAL
     paid_out    = PAYOUT + PAYOUT_FAILED
-    pending     = earnings - transferred     (earned, still held by the platform)
+    collected   = COD_COLLECTED              (cash the designer kept from buyers paying on delivery)
+    held        = earnings - transferred - collected
+    pending     = max(held, 0)               (earned, still held by the platform)
+    owed        = max(-held, 0)              (the designer owes the platform: commission on cash
+                                              collected on delivery, not yet netted)
     available   = transferred - paid_out     (in the designer's connected account)
     paidOut     = paid_out                   (sent to the designer's bank)
+
+so ``pending - owed + available + paidOut + collected = earnings`` (what ``Balance.earned`` says).
+
+Debts are netted, not collected: whatever the platform next holds for the designer (a new sale)
+first pays the debt off, because ``held`` is one sum. The Stripe transfers never move more than
+``held`` (payments/services.py ``_next_movement``), and a payout run pays :func:`payable_amount`.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ K = LedgerEntry.Kind
 EARNING_KINDS = (K.SALE, K.COMMISSION, K.COMMISSION_REFUND, K.REFUND, K.DISPUTE, K.DISPUTE_REVERSAL)
 TRANSFER_KINDS = (K.TRANSFER, K.TRANSFER_REVERSAL)
 PAYOUT_KINDS = (K.PAYOUT, K.PAYOUT_FAILED)
+COLLECTED_KINDS = (K.COD_COLLECTED,)
 
 
 @dataclass(frozen=True)
@@ -36,10 +47,17 @@ class Balance:
     pending: int
     available: int
     paid_out: int
+    owed: int = 0
+    collected: int = 0
+
+    @property
+    def held(self) -> int:
+        """What the platform holds for the designer, net of its debts (negative: owed)."""
+        return self.pending - self.owed
 
     @property
     def earned(self) -> int:
-        return self.pending + self.available + self.paid_out
+        return self.pending - self.owed + self.available + self.paid_out + self.collected
 
 
 def record(
@@ -85,14 +103,58 @@ def balance_from_sums(currency: str, sums: dict[str, int]) -> Balance:
     earnings = sum(sums.get(k, 0) for k in EARNING_KINDS)
     transferred = sum(sums.get(k, 0) for k in TRANSFER_KINDS)
     paid_out = sum(sums.get(k, 0) for k in PAYOUT_KINDS)
+    collected = sum(sums.get(k, 0) for k in COLLECTED_KINDS)
+    held = earnings - transferred - collected
     return Balance(
-        currency=currency, pending=earnings - transferred, available=transferred - paid_out, paid_out=paid_out
+        currency=currency,
+        pending=max(held, 0),
+        owed=max(-held, 0),
+        available=transferred - paid_out,
+        paid_out=paid_out,
+        collected=collected,
     )
 
 
 def balance(*, designer_id: int, currency: str) -> Balance:
     """One query."""
     return balance_from_sums(currency, sums_by_kind(designer_id=designer_id, currency=currency))
+
+
+def held(*, designer_id: int, currency: str) -> int:
+    """What the platform holds for the designer in ``currency``, net of what the designer owes
+    (negative: the designer owes more than is held). One query."""
+    return balance(designer_id=designer_id, currency=currency).held
+
+
+def payable_amount(designer_id: int, currency: str) -> int:
+    """What a payout run may pay the designer now, in the smallest unit: what the platform holds
+    for it (earned, not yet transferred or collected in cash) minus what it owes (commission on
+    cash collected on delivery), never below zero. A payout made from the platform's own balance
+    must be written in the ledger as a movement that lowers ``held`` (a TRANSFER, then its PAYOUT),
+    so that the next run does not pay it again."""
+    return max(held(designer_id=designer_id, currency=currency), 0)
+
+
+def designers_owing(currency: str | None = None):
+    """(designer_id, currency, owed) for every designer whose debts exceed what is held for it,
+    largest debt first. One query."""
+    from django.db.models import Q
+
+    earning = Q(kind__in=EARNING_KINDS)
+    moved = Q(kind__in=TRANSFER_KINDS + COLLECTED_KINDS)
+    qs = LedgerEntry.objects.all()
+    if currency:
+        qs = qs.filter(currency=currency.upper())
+    rows = (
+        qs.order_by()
+        .values("designer_id", "currency")
+        .annotate(
+            held=Sum("amount", filter=earning, default=0) - Sum("amount", filter=moved, default=0),
+        )
+        .filter(held__lt=0)
+        .order_by("held", "designer_id")
+    )
+    return [(row["designer_id"], row["currency"], -int(row["held"])) for row in rows]
 
 
 def order_owed(order_id: int) -> int:

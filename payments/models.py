@@ -175,8 +175,10 @@ class LedgerEntry(models.Model):
     Signs: earnings kinds (SALE, COMMISSION, COMMISSION_REFUND, REFUND, DISPUTE, DISPUTE_REVERSAL)
     carry their effect on what the designer has earned; TRANSFER / TRANSFER_REVERSAL the money moved
     to (+) or back from (-) the designer's connected account; PAYOUT / PAYOUT_FAILED the money paid to
-    (+) or returned from (-) the designer's bank. Hence (see payments/ledger.py):
-    pending = earnings - transferred, available = transferred - paid out, paidOut = paid out.
+    (+) or returned from (-) the designer's bank; COD_COLLECTED (+) the cash a designer kept from a
+    buyer who paid on delivery. Hence (see payments/ledger.py): pending = earnings - transferred -
+    collected (negative: the designer owes the platform, e.g. commission on cash collected),
+    available = transferred - paid out, paidOut = paid out.
     """
 
     class Kind(models.TextChoices):
@@ -190,6 +192,7 @@ class LedgerEntry(models.Model):
         TRANSFER_REVERSAL = "TRANSFER_REVERSAL", "Transfer reversed"
         PAYOUT = "PAYOUT", "Payout to the bank"
         PAYOUT_FAILED = "PAYOUT_FAILED", "Payout failed"
+        COD_COLLECTED = "COD_COLLECTED", "Cash collected on delivery by the designer"
 
     designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="ledger_entries")
     order = models.ForeignKey(
@@ -210,6 +213,37 @@ class LedgerEntry(models.Model):
             models.Index(fields=["designer", "currency", "kind"], name="ledger_designer_kind_idx"),
             models.Index(fields=["designer", "-created_at", "-id"], name="ledger_designer_recent_idx"),
         ]
+
+
+class BankAccount(models.Model):
+    """The Vietnamese bank account a designer is paid to. The number is stored encrypted
+    (payments/bank_accounts.py, Fernet with settings.BANK_ACCOUNT_ENCRYPTION_KEY) and shown only by
+    its last four digits; the holder as banks print it (upper case, no diacritics)."""
+
+    designer = models.OneToOneField("designers.Designer", on_delete=models.PROTECT, related_name="bank_account")
+    bank_bin = models.CharField(max_length=8, help_text="The bank's BIN (NAPAS / VietQR).")
+    account_number_encrypted = models.TextField(editable=False)
+    account_last4 = models.CharField(max_length=4)
+    account_holder = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class BankAccountChange(models.Model):
+    """Audit trail: every time a designer's bank account is set or changed (never the full number)."""
+
+    designer = models.ForeignKey("designers.Designer", on_delete=models.PROTECT, related_name="bank_account_changes")
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    bank_bin = models.CharField(max_length=8)
+    account_last4 = models.CharField(max_length=4)
+    account_holder = models.CharField(max_length=100)
+    previous_bank_bin = models.CharField(max_length=8, blank=True)
+    previous_last4 = models.CharField(max_length=4, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
 
 
 class PayosEvent(models.Model):

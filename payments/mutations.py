@@ -3,9 +3,11 @@ from datetime import UTC
 import graphene
 from graphql_relay import from_global_id
 
-from payments import services
-from payments.types import BankPayoutStatusEnum, PaymentErrorCode, RefundType
+from payments import bank_accounts, cod, services
+from payments.types import BankPayoutStatusEnum, DesignerBankAccountType, PaymentErrorCode, RefundType
 from shop.core.graphql import BaseMutation, DecimalScalar, error_type, require_user
+from shop.core.ids import decode_id
+from shop.orders.mutations import OrderMutation
 from shop.orders.types import OrderType
 
 PaymentError = error_type("PaymentError", PaymentErrorCode)
@@ -93,6 +95,69 @@ class OrderRefund(PaymentMutation):
         return cls(refund=refund, order=refund.order)
 
 
+class OrderCodCollect(OrderMutation):
+    """Cash on delivery: the designer (or staff) records that the courier collected the cash for a
+    shipped order (FULFILLED_COD → DELIVERED). The money is the designer's; the platform's
+    commission becomes a debt the designer owes, netted against its next payouts. The buyer is
+    emailed a receipt."""
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The Order's global ID.")
+
+    @classmethod
+    def perform(cls, root, info, id):
+        user = require_user(info)
+        order = cod.collect(order_id=decode_id(id, "Order"), actor=user)
+        return cls.reloaded(info, order)
+
+
+class OrderCodRefuseInput(graphene.InputObjectType):
+    reason = graphene.String(required=True, description="What happened, e.g. the buyer refused the parcel.")
+
+
+class OrderCodRefuse(OrderMutation):
+    """Cash on delivery: the buyer refused a shipped order at the door (FULFILLED_COD → CANCELLED).
+    Its stock returns; nothing was paid and nothing is owed. The buyer is emailed."""
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The Order's global ID.")
+        input = OrderCodRefuseInput(required=True)
+
+    @classmethod
+    def perform(cls, root, info, id, input):
+        user = require_user(info)
+        order = cod.refuse(order_id=decode_id(id, "Order"), actor=user, reason=input.get("reason"))
+        return cls.reloaded(info, order)
+
+
+class DesignerBankAccountSetInput(graphene.InputObjectType):
+    bank_bin = graphene.String(required=True, description="A `banks` BIN, e.g. 970436 (Vietcombank).")
+    account_number = graphene.String(required=True, description="6 to 19 digits; never shown again beyond the last 4.")
+    account_holder = graphene.String(
+        required=True, description="The holder's name; stored as banks print it (upper case, no diacritics)."
+    )
+
+
+class DesignerBankAccountSet(PaymentMutation):
+    """Set or change the caller's payout bank account (Vietnam). The number is stored encrypted and
+    never shown again beyond its last four digits; every change is recorded and emailed to you."""
+
+    class Arguments:
+        input = DesignerBankAccountSetInput(required=True)
+
+    bank_account = graphene.Field(DesignerBankAccountType)
+
+    @classmethod
+    def perform(cls, root, info, input):
+        account = bank_accounts.set_bank_account(
+            actor=require_user(info),
+            bank_bin=input.get("bank_bin"),
+            account_number=input.get("account_number"),
+            account_holder=input.get("account_holder"),
+        )
+        return cls(bank_account=account)
+
+
 class RefundSendInput(graphene.InputObjectType):
     bank_bin = graphene.String(required=True, description="The buyer's bank (its 6-digit BIN, as in VietQR).")
     account_number = graphene.String(
@@ -132,4 +197,7 @@ class RefundSend(PaymentMutation):
 class PaymentMutations(graphene.ObjectType):
     designer_payout_onboard = DesignerPayoutOnboard.Field()
     order_refund = OrderRefund.Field()
+    order_cod_collect = OrderCodCollect.Field()
+    order_cod_refuse = OrderCodRefuse.Field()
+    designer_bank_account_set = DesignerBankAccountSet.Field()
     refund_send = RefundSend.Field()

@@ -4,7 +4,8 @@ For every purchase::
 
     captured - refunded == what its orders say
 
-where *captured* is the sum of its SUCCEEDED payments, *refunded* the sum of the refunds of all its
+where *captured* is the sum of its SUCCEEDED payments (cash on delivery: the cash collected so far,
+payments/cod.py), *refunded* the sum of the refunds of all its
 orders, and *what its orders say* the sum of ``total - refunded_amount`` over the orders whose money
 entered the ledger (their SALE entry exists). An order cancelled before it was paid never entered
 the ledger: money taken for it late is shown as a difference until it is refunded.

@@ -65,3 +65,10 @@ def refund_by_id(user, pk) -> Refund | None:
 
         qs = qs.filter(Q(order__designer__user_id=user.pk) | Q(order__purchase__user_id=user.pk))
     return qs.filter(pk=pk).first()
+
+
+def designers_with_debts(currency: str) -> list[tuple[Designer, str, int]]:
+    """(designer, currency, owed in the smallest unit), largest debt first; for staff. Two queries."""
+    rows = ledger.designers_owing(currency)
+    designers = Designer.objects.in_bulk([designer_id for designer_id, _c, _o in rows])
+    return [(designers[designer_id], cur, owed) for designer_id, cur, owed in rows if designer_id in designers]

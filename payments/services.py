@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
-from payments import bank_payouts, ledger, tasks
+from payments import bank_payouts, ledger, rollups, tasks
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_gateway, get_payout_provider
 from payments.gateways.base import Gateway, GatewayError, PaymentRequest, PaymentStatus
@@ -48,6 +48,7 @@ from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purcha
 logger = logging.getLogger(__name__)
 K = LedgerEntry.Kind
 
+COD_GATEWAY = "cod"  # payments/gateways/cod.py
 PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED)
 REFUNDABLE_STATUSES = PAID_STATUSES
 
@@ -142,6 +143,7 @@ def record_orders_paid(orders: list[Order], *, settle: bool = True) -> int:
     the caller queues each order's settlement itself (``settle_order_task``) after commit."""
     entries = [entry for order in orders for entry in _sale_entries(order)]
     LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)  # unique references: written once
+    rollups.orders_paid(orders, entries)  # the sales rollups, in this transaction (payments/rollups.py)
     if settle:
         for order in orders:
             transaction.on_commit(_settle_later(order.pk))
@@ -293,11 +295,14 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
         moved = _moved(order.pk)
         n = order.payout_transfers.count() + 1
         if owed > moved:
+            amount = min(owed - moved, _movable(order.designer_id, order.currency))
+            if amount <= 0:
+                return None  # the designer's debts (cash on delivery) take this share first
             return Transfer.objects.create(
                 order=order,
                 designer_id=order.designer_id,
                 kind=Transfer.Kind.TRANSFER,
-                amount=owed - moved,
+                amount=amount,
                 currency=order.currency,
                 destination=account.account_id,
                 source_transaction=payment.charge_id,
@@ -321,6 +326,22 @@ def _next_movement(order_id: int, provider) -> Transfer | None:
                         idempotency_key=f"reversal-order-{order.pk}-{n}",
                     )
         return None
+
+
+def _movable(designer_id: int, currency: str) -> int:
+    """Under the designer's lock (taken here, after the order's): what may still be moved to the
+    designer, i.e. what the platform holds for it net of its debts, minus the movements being made.
+    This is where debts are netted against transfers."""
+    Designer.objects.select_for_update().filter(pk=designer_id).first()
+    rows = (
+        Transfer.objects.filter(designer_id=designer_id, currency=currency, status=Transfer.Status.PENDING)
+        .order_by()
+        .values("kind")
+        .annotate(total=Sum("amount"))
+    )
+    in_flight = {row["kind"]: int(row["total"]) for row in rows}
+    moving = in_flight.get(Transfer.Kind.TRANSFER, 0) - in_flight.get(Transfer.Kind.REVERSAL, 0)
+    return ledger.held(designer_id=designer_id, currency=currency) - moving
 
 
 def _execute(row: Transfer, provider) -> None:
@@ -557,6 +578,9 @@ def refund_order(
     # or paid after it expired: the order then has a "refund due" event).
     if payment is None or not (order.status in REFUNDABLE_STATUSES or order.status == OrderStatus.CANCELLED):
         raise ServiceError(PaymentErrorCode.NOT_PAID, _("Only a paid order can be refunded."), "id")
+    if payment.gateway == COD_GATEWAY and order.paid_at is None:
+        # cash on delivery: only an order whose cash was collected was paid (a refused one never was)
+        raise ServiceError(PaymentErrorCode.NOT_PAID, _("Only a paid order can be refunded."), "id")
     if order.is_disputed:
         raise ServiceError(
             PaymentErrorCode.DISPUTED,
@@ -721,12 +745,24 @@ def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
         reference=f"refund:{refund.idempotency_key}",
         description=f"Refund on order {order.number}",
     )
+    if refund.gateway == COD_GATEWAY:
+        # Cash on delivery: the designer, who kept the cash, gives it back to the buyer.
+        ledger.record(
+            designer_id=order.designer_id,
+            order_id=order.pk,
+            kind=K.COD_COLLECTED,
+            amount=-_minor(refund.amount, refund.currency),
+            currency=refund.currency,
+            reference=f"cod-refund:{refund.idempotency_key}",
+            description=f"Cash given back on order {order.number}",
+        )
     ledger.adjust_commission(
         order=order,
         currency=refund.currency,
         reference=f"commission-refund:{refund.idempotency_key}",
         description=f"Commission given back on the refund of order {order.number}",
     )
+    rollups.refund_made(order, refund)
     transaction.on_commit(_settle_later(order.pk))
 
 
@@ -829,6 +865,10 @@ def _record_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
             description=f"Commission given back on the dispute of order {order.number}",
         )
         transaction.on_commit(_settle_later(order.pk))
+    rollups.dispute_moved(
+        (f"dispute:{dispute.dispute_id}:order-{o.pk}", f"commission-dispute:{dispute.dispute_id}:order-{o.pk}")
+        for o in orders
+    )
 
 
 def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
@@ -852,6 +892,10 @@ def _reverse_dispute_loss(dispute: Dispute, orders: list[Order]) -> None:
             description=f"Commission due again on order {order.number}",
         )
         transaction.on_commit(_settle_later(order.pk))
+    rollups.dispute_moved(
+        (f"dispute-won:{dispute.dispute_id}:order-{o.pk}", f"commission-dispute-won:{dispute.dispute_id}:order-{o.pk}")
+        for o in orders
+    )
 
 
 @transaction.atomic

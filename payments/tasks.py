@@ -8,10 +8,12 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from payments import payos_webhooks, services, webhooks
+from payments.banks import bank_by_bin
 from payments.gateways.base import GatewayError
-from payments.models import Dispute, PayosEvent, Refund, StripeEvent
+from payments.models import BankAccountChange, Dispute, PayosEvent, Refund, StripeEvent
 from shop.core.emails import send_templated_email
 from shop.core.money import format_money
+from shop.orders.models import Order, OrderStatus
 
 RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True}
 
@@ -145,6 +147,75 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
         dispute.staff_notified_at = timezone.now()
         dispute.save(update_fields=["staff_notified_at"])
     return True
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_cod_outcome_email(self, order_id: int) -> bool:
+    """Tell the buyer that a cash-on-delivery order was paid at the door (a receipt) or, refused,
+    cancelled; once."""
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("purchase", "designer")
+            .filter(pk=order_id)
+            .first()
+        )
+        if order is None or order.cod_email_sent_at is not None:
+            return False
+        collected = order.paid_at is not None
+        if not collected and order.status != OrderStatus.CANCELLED:
+            return False  # still on its way
+        purchase = order.purchase
+        language = purchase.language
+        refusal = order.events.filter(type="COD_REFUSED").order_by("-id").first()
+        send_templated_email(
+            name="order_cod_collected" if collected else "order_cod_refused",
+            language=language,
+            to=[purchase.email],
+            context={
+                "order": order,
+                "designer": order.designer,
+                "total": format_money(order.total_amount, order.currency, language),
+                "reason": (refusal.data.get("reason") if refusal else "") or "",
+                "purchase_url": f"{settings.PUBLIC_URL.rstrip('/')}/purchases/{purchase.token}",
+            },
+        )
+        order.cod_email_sent_at = timezone.now()
+        order.save(update_fields=["cod_email_sent_at"])
+    return True
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_bank_account_changed_email(self, change_id: int) -> bool:
+    """Tell the designer its payout bank account was set or changed (last four digits only), once."""
+    with transaction.atomic():
+        change = (
+            BankAccountChange.objects.select_for_update(of=("self",))
+            .select_related("designer__user")
+            .filter(pk=change_id)
+            .first()
+        )
+        if change is None or change.email_sent_at is not None:
+            return False
+        user = change.designer.user
+        bank = bank_by_bin(change.bank_bin)
+        previous = bank_by_bin(change.previous_bank_bin) if change.previous_bank_bin else None
+        send_templated_email(
+            name="bank_account_changed",
+            language=user.language,
+            to=[user.email],
+            context={
+                "designer": change.designer,
+                "bank": bank.short_name if bank else change.bank_bin,
+                "last4": change.account_last4,
+                "holder": change.account_holder,
+                "previous_bank": (previous.short_name if previous else change.previous_bank_bin),
+                "previous_last4": change.previous_last4,
+                "changed_at": change.created_at,
+            },
+        )
+        change.email_sent_at = timezone.now()
+        change.save(update_fields=["email_sent_at"])
 
 
 # --- bank payouts (payOS) ---------------------------------------------------------------------

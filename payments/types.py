@@ -5,7 +5,8 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
 
-from payments import errors, selectors
+from payments import bank_accounts, errors, selectors
+from payments.banks import Bank, bank_by_bin
 from payments.models import LedgerEntry, Refund
 from shop.core import money
 from shop.core.graphql import CountableConnection, Money, connection_args, current_user, error_codes, paginate
@@ -27,6 +28,7 @@ class LedgerEntryKindEnum(graphene.Enum):
     TRANSFER_REVERSAL = "TRANSFER_REVERSAL"
     PAYOUT = "PAYOUT"
     PAYOUT_FAILED = "PAYOUT_FAILED"
+    COD_COLLECTED = "COD_COLLECTED"
 
 
 class LedgerEntryType(DjangoObjectType):
@@ -68,16 +70,22 @@ class LedgerFilterInput(graphene.InputObjectType):
 
 class DesignerBalanceType(graphene.ObjectType):
     """pending: earned and still held by the platform (not yet transferred, e.g. before payouts
-    are set up); available: transferred to the designer's Stripe account, not yet paid to the bank;
-    paidOut: paid to the designer's bank. pending + available + paidOut = everything earned."""
+    are set up); owed: what the designer owes the platform (the commission on cash it collected on
+    delivery) beyond what the platform holds for it, netted against its next earnings (pending and
+    owed are never both above zero); available: transferred to the designer's Stripe account, not
+    yet paid to the bank; paidOut: paid to the designer's bank; collectedOnDelivery: cash the
+    designer kept from buyers paying on delivery.
+    pending - owed + available + paidOut + collectedOnDelivery = everything earned."""
 
     class Meta:
         name = "DesignerBalance"
 
     currency = graphene.String(required=True)
     pending = graphene.Field(Money, required=True)
+    owed = graphene.Field(Money, required=True)
     available = graphene.Field(Money, required=True)
     paid_out = graphene.Field(Money, required=True)
+    collected_on_delivery = graphene.Field(Money, required=True)
 
     @staticmethod
     def from_balance(balance):
@@ -85,9 +93,62 @@ class DesignerBalanceType(graphene.ObjectType):
         return DesignerBalanceType(
             currency=balance.currency,
             pending=m(balance.pending),
+            owed=m(balance.owed),
             available=m(balance.available),
             paid_out=m(balance.paid_out),
+            collected_on_delivery=m(balance.collected),
         )
+
+
+class BankType(graphene.ObjectType):
+    """A Vietnamese bank (NAPAS / VietQR)."""
+
+    class Meta:
+        name = "Bank"
+
+    bin = graphene.String(required=True, description="Pass it as `bankBin` to designerBankAccountSet.")
+    short_name = graphene.String(required=True)
+    code = graphene.String(required=True)
+    name = graphene.String(required=True)
+
+
+class DesignerBankAccountType(graphene.ObjectType):
+    """Where the designer's payouts go; the number is never shown beyond its last four digits."""
+
+    class Meta:
+        name = "DesignerBankAccount"
+
+    bank = graphene.Field(BankType, required=True)
+    account_number_last4 = graphene.String(required=True)
+    account_holder = graphene.String(required=True, description="As the bank prints it: upper case, no diacritics.")
+    updated_at = graphene.DateTime(required=True)
+
+    def resolve_bank(root, info):
+        return bank_by_bin(root.bank_bin) or Bank(bin=root.bank_bin, short_name=root.bank_bin, code="", name="")
+
+    def resolve_account_number_last4(root, info):
+        return root.account_last4
+
+
+class DesignerDebtType(graphene.ObjectType):
+    """A designer who owes the platform more than it holds for it (staff)."""
+
+    class Meta:
+        name = "DesignerDebt"
+
+    designer = graphene.Field(lambda: _designer_type(), required=True)
+    owed = graphene.Field(Money, required=True)
+
+
+def _designer_type():
+    from designers.types import DesignerType
+
+    return DesignerType
+
+
+class DesignerDebtConnection(CountableConnection):
+    class Meta:
+        node = DesignerDebtType
 
 
 class RefundLineType(graphene.ObjectType):
@@ -187,6 +248,10 @@ class DesignerPayoutFields:
         currency=graphene.String(description="ISO 4217; the default currency when omitted."),
         description="What the designer has earned, by where the money is; the designer itself and staff only.",
     )
+    bank_account = graphene.Field(
+        DesignerBankAccountType,
+        description="Where payouts go (last four digits only); the designer itself and staff only.",
+    )
     ledger = graphene.Field(
         LedgerEntryConnection,
         filter=LedgerFilterInput(),
@@ -200,6 +265,9 @@ class DesignerPayoutFields:
             return None
         account = selectors.payout_account(user, root)
         return bool(account and account.payouts_enabled)
+
+    def resolve_bank_account(root, info):
+        return bank_accounts.bank_account_of(current_user(info), root)
 
     def resolve_balance(root, info, currency=None):
         currency = (currency or settings.DEFAULT_CURRENCY).upper()

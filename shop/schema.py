@@ -4,18 +4,32 @@ import graphene
 
 from designers.mutations import DesignerMutations, PortfolioMutations
 from designers.queries import DesignerQueries
+from designers.sales_mutations import SalesMutations
+from designers.sales_types import SalesQueries
 from payments.mutations import PaymentMutations
+from payments.queries import PaymentQueries
 from shop.accounts.mutations import AccountMutations, AccountQueries
 from shop.catalog.mutations import CatalogMutations
 from shop.catalog.queries import CatalogQueries
 from shop.checkout.mutations import CheckoutMutations
 from shop.checkout.queries import CheckoutQueries
 from shop.core.graphql import node_field
+from shop.orders.export_types import ExportMutations, ExportQueries
 from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries
 
 
-class Query(AccountQueries, DesignerQueries, CatalogQueries, CheckoutQueries, OrderQueries, graphene.ObjectType):
+class Query(
+    PaymentQueries,
+    AccountQueries,
+    DesignerQueries,
+    SalesQueries,
+    CatalogQueries,
+    CheckoutQueries,
+    OrderQueries,
+    ExportQueries,
+    graphene.ObjectType,
+):
     # null for malformed, unknown or invisible IDs (graphene's own Node.Field raises on garbage)
     node = node_field()
 
@@ -28,6 +42,8 @@ class Mutation(
     CheckoutMutations,
     OrderMutations,
     PaymentMutations,
+    SalesMutations,
+    ExportMutations,
     graphene.ObjectType,
 ):
     pass

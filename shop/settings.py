@@ -181,11 +181,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Calendar days of sales tracking (daily rollups, series buckets, the weekly digest) are this zone's.
+MARKETPLACE_TIME_ZONE = env("MARKETPLACE_TIME_ZONE", default="Asia/Ho_Chi_Minh")
 
 # --- Money ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
 
 # --- Checkout and orders ---
+# CSV exports (shop/orders/exports.py): download links' lifetime, rows read per batch, retention.
+EXPORT_LINK_TTL_SECONDS = env.int("EXPORT_LINK_TTL_SECONDS", default=86400)
+EXPORT_BATCH_SIZE = env.int("EXPORT_BATCH_SIZE", default=2000)
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 CHECKOUT_MAX_LINE_QUANTITY = env.int("CHECKOUT_MAX_LINE_QUANTITY", default=99)
 CHECKOUT_MAX_LINES = env.int("CHECKOUT_MAX_LINES", default=50)
 SHIPPING_METHODS_MAX_PER_DESIGNER = env.int("SHIPPING_METHODS_MAX_PER_DESIGNER", default=20)
@@ -277,6 +283,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.checkout.tasks.purge_abandoned_checkouts",
         "schedule": 86400.0,
     },
+    "queue-weekly-digests": {
+        "task": "designers.tasks.queue_weekly_digests",
+        "schedule": 3600.0,
+    },
+    "purge-exports": {
+        "task": "shop.orders.tasks.purge_exports",
+        "schedule": 86400.0,
+    },
+    "flush-product-views": {
+        "task": "designers.tasks.flush_product_views",
+        "schedule": env.float("PRODUCT_VIEWS_FLUSH_SECONDS", default=60.0),
+    },
     "retry-failed-payos-events": {
         "task": "payments.tasks.retry_failed_payos_events",
         "schedule": 900.0,
@@ -331,6 +349,8 @@ PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default=f"{
 _default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_KEY else []
 if DEBUG or TESTING:
     _default_gateways.append("payments.gateways.dummy.DummyGateway")
+# Cash on delivery: offered only for VND purchases that all ship physically (payments/gateways/cod.py).
+_default_gateways.append("payments.gateways.cod.CashOnDeliveryGateway")
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
 # --- payOS (VietQR bank transfers and payouts to Vietnamese bank accounts): keys only from the environment ---
 PAYOS_CLIENT_ID = env("PAYOS_CLIENT_ID", default="")
@@ -381,6 +401,15 @@ CELERY_BEAT_SCHEDULE["check-payouts"] = {
 # On a refund or a lost dispute, the platform's commission on the refunded part is given back to the
 # designer ("proportional": the designer loses only its net share) or kept ("keep").
 REFUND_COMMISSION_POLICY = env("REFUND_COMMISSION_POLICY", default="proportional")
+# Cash on delivery: the most a purchase may cost to be paid on delivery (VND, the only currency COD takes).
+COD_MAX_AMOUNT = env.int("COD_MAX_AMOUNT", default=5_000_000)
+# Fernet key(s) encrypting designers' bank account numbers at rest (comma-separated: the first encrypts,
+# all decrypt, for rotation). Development has a fixed key; production must set its own (else bank
+# accounts cannot be saved). Generate one: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+_DEV_BANK_ACCOUNT_KEY = "ZGV2LW9ubHktYmFuay1hY2NvdW50LWtleS0wMDAwMDA="
+BANK_ACCOUNT_ENCRYPTION_KEY = env(
+    "BANK_ACCOUNT_ENCRYPTION_KEY", default=_DEV_BANK_ACCOUNT_KEY if (DEBUG or TESTING) else ""
+)
 
 # --- GraphQL ---
 GRAPHENE = {
@@ -430,6 +459,7 @@ RATE_LIMITS = {
     "checkoutComplete": "10/60",
     "designerPayoutOnboard": "10/60",  # each call asks Stripe for a new link
     "orderRefund": "30/60",
+    "designerBankAccountSet": "10/3600",  # where payouts go: a stolen session must not probe or churn it
     "refundSend": "30/60",
 }
 if TESTING:

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from shop.core.views import GraphQLView
-from shop.orders.views import digital_download
+from shop.orders.views import digital_download, export_download
 
 
 def health(_request):
@@ -17,6 +17,7 @@ urlpatterns = [
     path("graphql/", GraphQLView.as_view(), name="graphql"),
     path("health/", health),
     path("downloads/<str:token>/", digital_download, name="digital-download"),
+    path("exports/<str:token>/", export_download, name="export-download"),
     path("", include("payments.urls")),
 ]
 

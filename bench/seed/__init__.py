@@ -3,3 +3,5 @@
 # Every seeded user's password (the harness signs in with it; kept here so that importing it needs
 # no Django set-up).
 PASSWORD = "bench-Pass-2026"
+# The seeded users' email domain (staff: staff@<domain>).
+EMAIL_DOMAIN = "bench.rethink.market"

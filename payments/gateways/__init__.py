@@ -8,8 +8,9 @@ from functools import cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
-from payments.gateways.base import Gateway
+from payments.gateways.base import Gateway, UnavailableReason
 
 
 @cache
@@ -58,3 +59,15 @@ def get_bank_payout_provider():
         if getattr(provider, "bank_payouts", False):
             return provider
     return None
+
+
+def unavailable_message(reason: UnavailableReason) -> str:
+    """The buyer's explanation of why a payment method is not offered for a purchase."""
+    messages = {
+        UnavailableReason.CURRENCY_NOT_SUPPORTED: _("This payment method does not take this currency."),
+        UnavailableReason.AMOUNT_TOO_LARGE: _("This purchase is too large for this payment method."),
+        UnavailableReason.NOT_SHIPPED: _("This payment method is only for purchases that are all shipped."),
+        UnavailableReason.DESIGNER_REFUSES: _("A designer in this purchase does not accept this payment method."),
+        UnavailableReason.EMPTY: _("The checkout is empty."),
+    }
+    return messages.get(UnavailableReason(reason), _("This payment method is not available."))

@@ -14,6 +14,11 @@ else. The methods:
 - ``refund(psp_reference=, amount=, currency=, idempotency_key=, reason=)``: give money back.
 - ``verify_notification(body=, headers=)``: authenticate a webhook and parse it, or raise
   :class:`NotificationError`.
+- ``unavailable_reason(PaymentOffer)`` (optional): why the gateway cannot take this purchase
+  (a :class:`UnavailableReason` value), or None when it can. ``paymentGateways(checkoutToken:)``
+  shows it and ``checkoutComplete`` refuses such a gateway (``GATEWAY_NOT_AVAILABLE``).
+- ``pays_on_delivery`` (class attribute): the buyer pays the courier (cash on delivery): the
+  purchase is placed at once, its orders wait to be shipped and collected, and nothing expires.
 
 Every method that moves money takes a deterministic ``idempotency_key``: calling it twice with the
 same key must not charge or refund twice. Amounts are exact Decimals in the currency's unit; a
@@ -47,6 +52,26 @@ class PaymentRequest:
     # Gateway-specific input from the client, e.g. {"token": "decline"} for the dummy gateway.
     data: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentOffer:
+    """What a gateway may need to know to say whether it can take a purchase (before it is placed)."""
+
+    currency: str
+    total: Decimal
+    all_physical: bool  # every part of the purchase ships physically
+    designer_ids: tuple[int, ...] = ()
+
+
+class UnavailableReason(str, enum.Enum):
+    """Why a gateway is not offered for a purchase (the schema's ``PaymentGatewayUnavailableReason``)."""
+
+    CURRENCY_NOT_SUPPORTED = "CURRENCY_NOT_SUPPORTED"
+    AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
+    NOT_SHIPPED = "NOT_SHIPPED"  # something in the purchase does not ship physically (digital goods)
+    DESIGNER_REFUSES = "DESIGNER_REFUSES"  # a designer of the purchase does not take this payment method
+    EMPTY = "EMPTY"  # nothing to pay for yet
 
 
 @dataclass(frozen=True)
@@ -91,6 +116,11 @@ class GatewayError(Exception):
 class Gateway:
     id: str = ""
     name: str = ""
+    pays_on_delivery: bool = False
+
+    def unavailable_reason(self, offer: PaymentOffer) -> UnavailableReason | None:
+        """None: the gateway can take this purchase."""
+        return None
 
     def config(self) -> dict:
         """What a client needs to pay with this gateway (e.g. a publishable key); no secrets."""

@@ -2,7 +2,7 @@ import graphene
 
 from payments.gateways import enabled_gateways
 from shop.checkout import selectors
-from shop.checkout.types import CheckoutType, PaymentGatewayType
+from shop.checkout.types import CheckoutType, OfferedGateway, PaymentGatewayType
 from shop.core.graphql import UUIDScalar, current_user
 
 
@@ -15,6 +15,11 @@ class CheckoutQueries(graphene.ObjectType):
     payment_gateways = graphene.List(
         graphene.NonNull(PaymentGatewayType),
         required=True,
+        checkout_token=UUIDScalar(
+            description="A checkout: each gateway then says whether it can take it, and why not "
+            "(e.g. cash on delivery: VND only, shipped goods only, up to COD_MAX_AMOUNT, every designer "
+            "accepting it). An unknown token is treated as no checkout."
+        ),
         description="The payment gateways checkoutComplete accepts.",
     )
 
@@ -24,5 +29,10 @@ class CheckoutQueries(graphene.ObjectType):
             checkout = type(checkout).objects.select_related("user").get(pk=checkout.pk)
         return checkout
 
-    def resolve_payment_gateways(root, info):
-        return enabled_gateways()
+    def resolve_payment_gateways(root, info, checkout_token=None):
+        gateways = enabled_gateways()
+        checkout = selectors.checkout_by_token(current_user(info), checkout_token) if checkout_token else None
+        if checkout is None:
+            return [OfferedGateway(gateway) for gateway in gateways]
+        offer = selectors.payment_offer(selectors.checkout_summary(checkout))
+        return [OfferedGateway(gateway, gateway.unavailable_reason(offer)) for gateway in gateways]

@@ -374,3 +374,15 @@ def summarize(
         requires_shipping=requires_shipping,
         problems=head + problems,
     )
+
+
+def payment_offer(summary: Summary):
+    """What the gateways need to know to say whether they can take this checkout."""
+    from payments.gateways.base import PaymentOffer
+
+    return PaymentOffer(
+        currency=summary.currency,
+        total=summary.total,
+        all_physical=bool(summary.lines) and all(view.physical for view in summary.lines),
+        designer_ids=tuple(part.designer.pk for part in summary.parts),
+    )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
 from payments import services as payment_services
-from payments.gateways import get_gateway
+from payments.gateways import get_gateway, unavailable_message
 from payments.gateways.base import GatewayError, PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
@@ -416,7 +416,12 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         summary = selectors.checkout_summary(checkout, fresh=True)
         if summary.problems:
             raise ServiceError.many(summary.problems)
-        placed = order_services.place_purchase(summary=summary, user=user, gateway_id=gateway.id)
+        reason = gateway.unavailable_reason(selectors.payment_offer(summary))
+        if reason is not None:
+            raise ServiceError(CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, unavailable_message(reason), "gateway")
+        placed = order_services.place_purchase(
+            summary=summary, user=user, gateway_id=gateway.id, pays_on_delivery=gateway.pays_on_delivery
+        )
         purchase = placed.purchase
         checkout.completed_at = timezone.now()
         checkout.save(update_fields=["completed_at", "updated_at"])

@@ -1,9 +1,13 @@
+from dataclasses import dataclass
+
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id as global_id
 
 from designers.types import DesignerType
+from payments.gateways import unavailable_message
+from payments.gateways.base import Gateway, UnavailableReason
 from shop.catalog import selectors as catalog_selectors
 from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import errors, selectors
@@ -282,6 +286,21 @@ class CheckoutType(DjangoObjectType):
         return Checkout.objects.select_related("user").filter(pk=id, user_id=user.pk).first()
 
 
+PaymentGatewayUnavailableReason = graphene.Enum.from_enum(
+    UnavailableReason,
+    name="PaymentGatewayUnavailableReason",
+    description="Why a gateway cannot take a checkout.",
+)
+
+
+@dataclass(frozen=True)
+class OfferedGateway:
+    """A gateway as offered for one checkout (``reason``: why it cannot take it, or None)."""
+
+    gateway: Gateway
+    reason: UnavailableReason | None = None
+
+
 class PaymentGatewayType(graphene.ObjectType):
     class Meta:
         name = "PaymentGateway"
@@ -289,9 +308,33 @@ class PaymentGatewayType(graphene.ObjectType):
     id = graphene.ID(required=True, description="Pass it as `gateway` to checkoutComplete.")
     name = graphene.String(required=True)
     config = graphene.JSONString(required=True, description="What the client needs to pay with it (never a secret).")
+    available = graphene.Boolean(
+        required=True,
+        description="Whether checkoutComplete accepts it for the checkout given to paymentGateways "
+        "(without a checkout: whether it is enabled at all, always true).",
+    )
+    unavailable_reason = graphene.Field(
+        PaymentGatewayUnavailableReason, description="Why it is not available for that checkout (null when it is)."
+    )
+    unavailable_message = graphene.String(description="The reason, in the request's language, for the buyer.")
+
+    def resolve_id(root, info):
+        return root.gateway.id
+
+    def resolve_name(root, info):
+        return root.gateway.name
 
     def resolve_config(root, info):
-        return root.config()
+        return root.gateway.config()
+
+    def resolve_available(root, info):
+        return root.reason is None
+
+    def resolve_unavailable_reason(root, info):
+        return None if root.reason is None else root.reason.value
+
+    def resolve_unavailable_message(root, info):
+        return None if root.reason is None else unavailable_message(root.reason)
 
 
 class CheckoutPaymentStatus(graphene.Enum):

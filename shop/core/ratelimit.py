@@ -177,6 +177,13 @@ def _redis_client(cache):
     return client
 
 
+def shared_store():
+    """The rate limits' cache and, when it is Redis, its client (else None): other short-lived
+    counters (designers/page_views.py) share the store and its short timeouts."""
+    cache = caches[CACHE_ALIAS]
+    return cache, _redis_client(cache)
+
+
 def check_request(request, *, user=None) -> None:
     """The per-request buckets: ``ip`` always, ``user`` when signed in."""
     hit("ip", ip_key(client_ip(request)))

@@ -13,3 +13,13 @@ class OrderErrorCode(ErrorCode):
     NOT_FOUND = "NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    NOT_SHIPPED = "NOT_SHIPPED"  # cash on delivery: collected or refused before it was shipped
+
+
+class ExportErrorCode(ErrorCode):
+    # ordersExport, salesExport (with the period codes of designers.errors.SalesErrorCode)
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_PERIOD = "INVALID_PERIOD"
+    PERIOD_TOO_LONG = "PERIOD_TOO_LONG"

@@ -16,6 +16,8 @@ def _money_field(**kwargs):
 class PurchaseStatus(models.TextChoices):
     UNPAID = "UNPAID", "Unpaid"
     PAID = "PAID", "Paid"
+    # Cash on delivery: placed, each order paid to its courier when it arrives (nothing expires).
+    AWAITING_COD = "AWAITING_COD", "Awaiting cash on delivery"
     CANCELLED = "CANCELLED", "Cancelled"
 
 
@@ -51,6 +53,10 @@ class Purchase(models.Model):
 class OrderStatus(models.TextChoices):
     UNPAID = "UNPAID", "Unpaid"
     PAID = "PAID", "Paid"
+    # Cash on delivery: to ship, to be paid on delivery; then shipped, still to be paid on delivery.
+    # Collected: DELIVERED (paid); refused by the buyer: CANCELLED.
+    UNFULFILLED_COD = "UNFULFILLED_COD", "To ship, to be paid on delivery"
+    FULFILLED_COD = "FULFILLED_COD", "Shipped, to be paid on delivery"
     FULFILLED = "FULFILLED", "Fulfilled"
     DELIVERED = "DELIVERED", "Delivered"
     CANCELLED = "CANCELLED", "Cancelled"
@@ -83,6 +89,8 @@ class Order(models.Model):
     # Emails about this order went out (the tasks are idempotent on these).
     designer_email_sent_at = models.DateTimeField(null=True, blank=True)
     shipped_email_sent_at = models.DateTimeField(null=True, blank=True)
+    # Cash on delivery: the buyer's email about the collection or the refusal went out.
+    cod_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -127,6 +135,8 @@ class OrderEventType:
     EXPIRED = "EXPIRED"
     DOWNLOADS_ISSUED = "DOWNLOADS_ISSUED"
     EMAIL_SENT = "EMAIL_SENT"
+    COD_COLLECTED = "COD_COLLECTED"
+    COD_REFUSED = "COD_REFUSED"
 
 
 class OrderEvent(models.Model):
@@ -161,3 +171,34 @@ class DigitalDownload(models.Model):
                 condition=Q(download_count__lte=models.F("max_downloads")), name="download_count_within_limit"
             ),
         ]
+
+
+class ExportJob(models.Model):
+    """A CSV export (orders, or the sales series) written by a Celery task to private storage,
+    for its owner only; deleted with its file after EXPORT_RETENTION_DAYS (shop/orders/exports.py)."""
+
+    class Kind(models.TextChoices):
+        ORDERS = "ORDERS", "Orders"
+        SALES = "SALES", "Sales"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        RUNNING = "RUNNING", "Running"
+        DONE = "DONE", "Done"
+        FAILED = "FAILED", "Failed"
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    # The designer whose data it is; null: staff's export of the whole marketplace.
+    designer = models.ForeignKey(
+        "designers.Designer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent.")
+    row_count = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=255, blank=True, help_text="In the private storage.")
+    run_token = models.CharField(max_length=32, blank=True, help_text="The run that owns the job now.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)

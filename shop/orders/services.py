@@ -46,6 +46,8 @@ from shop.orders.models import (
 logger = logging.getLogger(__name__)
 
 S = OrderStatus
+# Statuses in which no money has been taken (cancelling one owes the buyer nothing).
+UNPAID_STATUSES = (S.UNPAID, S.UNFULFILLED_COD, S.FULFILLED_COD)
 
 
 # --- stock ----------------------------------------------------------------------------------------
@@ -160,12 +162,20 @@ class Placed:
         return purchase
 
 
-def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
+def place_purchase(*, summary, user: User | None, gateway_id: str, pays_on_delivery: bool = False) -> Placed:
     """Turn a validated checkout summary (``shop.checkout.selectors.Summary``, variants locked by
     the caller, in id order) into one UNPAID purchase with one order per designer, and take the
-    stock. Runs inside the caller's transaction; a constant number of queries whatever the size."""
+    stock. Runs inside the caller's transaction; a constant number of queries whatever the size.
+
+    ``pays_on_delivery`` (cash on delivery): the purchase is AWAITING_COD and never expires, its
+    orders UNFULFILLED_COD (to ship, to be paid on delivery); the buyer and the designers are
+    emailed after commit."""
     checkout = summary.checkout
     now = timezone.now()
+    purchase_status, order_status = PurchaseStatus.UNPAID, S.UNPAID
+    expires_at = now + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES)
+    if pays_on_delivery:
+        purchase_status, order_status, expires_at = PurchaseStatus.AWAITING_COD, S.UNFULFILLED_COD, None
     buyer = checkout.user if checkout.user_id else user
     address = checkout.shipping_address if summary.requires_shipping else None
     purchase = Purchase.objects.create(
@@ -175,11 +185,11 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
         language=checkout.language,
         currency=summary.currency,
         total_amount=summary.total,
-        status=PurchaseStatus.UNPAID,
+        status=purchase_status,
         gateway=gateway_id,
         shipping_address=address,
         created_at=now,
-        expires_at=now + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES),
+        expires_at=expires_at,
     )
     numbers = _order_numbers(len(summary.parts))
     orders = Order.objects.bulk_create(
@@ -188,7 +198,7 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
                 purchase=purchase,
                 designer=part.designer,
                 number=number,
-                status=S.UNPAID,
+                status=order_status,
                 currency=summary.currency,
                 subtotal_amount=part.subtotal,
                 shipping_amount=part.shipping,
@@ -225,6 +235,8 @@ def place_purchase(*, summary, user: User | None, gateway_id: str) -> Placed:
         [OrderEvent(order=o, type=E.PLACED, actor=buyer, created_at=now, data={"gateway": gateway_id}) for o in orders]
     )
     _take_stock(stock, locked=True)
+    if pays_on_delivery:
+        _schedule_paid_emails(purchase, orders)
     return Placed(purchase=purchase, orders=orders, lines=order_lines, events=events, downloads=[])
 
 
@@ -425,6 +437,8 @@ def _next_status(order: Order, step: str) -> str | None:
     allowed, target = TRANSITIONS[step]
     if order.status in allowed:
         return target
+    if order.status == S.UNFULFILLED_COD and step == "fulfill":
+        return S.FULFILLED_COD  # cash on delivery: shipped, still to be paid at the door
     if order.status == S.PARTIALLY_REFUNDED:
         if step == "fulfill" and order.fulfilled_at is None:
             return S.PARTIALLY_REFUNDED
@@ -511,7 +525,7 @@ def _cancel(order: Order, *, actor: User | None, event_type: str, reason: str, n
     order.save(update_fields=["status", "cancelled_at"])
     _return_stock(list(order.lines.all()))
     data = {"from": was, "reason": reason}
-    if was != S.UNPAID:
+    if was not in UNPAID_STATUSES:
         data["refund_due"] = True
     OrderEvent.objects.create(order=order, type=event_type, actor=actor, created_at=now, data=data)
     void_downloads(order_ids=[order.pk])
@@ -542,7 +556,7 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
     if not (actor.is_staff or is_buyer):
         raise PermissionDenied(_("Only the buyer or staff can cancel an order."))
     reason = clean_text(reason, field="reason", max_length=1000)
-    allowed = {S.UNPAID, S.PAID} if actor.is_staff else {S.UNPAID}
+    allowed = {S.UNPAID, S.UNFULFILLED_COD, S.PAID} if actor.is_staff else {S.UNPAID, S.UNFULFILLED_COD}
     if order.status not in allowed:
         if order.status == S.PAID:
             raise ServiceError(
@@ -554,6 +568,68 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
     now = timezone.now()
     _cancel(order, actor=actor, event_type=E.CANCELLED, reason=reason, now=now)
     _close_purchase_if_all_cancelled(order.purchase, now)
+    _close_cod_purchase(order.purchase, now)
+    return order
+
+
+# --- cash on delivery -----------------------------------------------------------------------------
+# The money side (ledger, payment, emails) is payments/cod.py, which calls these in its transaction.
+
+COD_OPEN_STATUSES = (S.UNFULFILLED_COD, S.FULFILLED_COD)
+
+
+def _close_cod_purchase(purchase: Purchase, now) -> None:
+    """A cash-on-delivery purchase whose orders are all collected or cancelled (and not all
+    cancelled) is PAID."""
+    if purchase.status != PurchaseStatus.AWAITING_COD:
+        return
+    statuses = set(Order.objects.filter(purchase=purchase).values_list("status", flat=True))
+    if statuses & set(COD_OPEN_STATUSES) or statuses <= {S.CANCELLED}:
+        return
+    Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.PAID, paid_at=now)
+    purchase.status, purchase.paid_at = PurchaseStatus.PAID, now
+
+
+def _cod_order_for_update(*, order_id: int, actor: User, verb: str) -> Order:
+    order = _order_for_update(order_id=order_id, actor=actor, lock_purchase=True)
+    if not (_is_seller(actor, order) or actor.is_staff):
+        raise PermissionDenied(_("Only the designer who sells this order can record its delivery."))
+    if order.status != S.FULFILLED_COD:
+        if order.status == S.UNFULFILLED_COD:
+            raise ServiceError(
+                OrderErrorCode.NOT_SHIPPED, _("Ship order %(number)s first.") % {"number": order.number}, "id"
+            )
+        raise _invalid_transition(order, verb)
+    return order
+
+
+def collect_cod_order(*, order_id: int, actor: User, now=None) -> Order:
+    """The courier collected the cash for a shipped cash-on-delivery order: it is paid and
+    delivered (FULFILLED_COD → DELIVERED). The caller (payments.cod.collect) holds the transaction."""
+    now = now or timezone.now()
+    order = _cod_order_for_update(order_id=order_id, actor=actor, verb=S.DELIVERED)
+    order.status, order.paid_at, order.delivered_at = S.DELIVERED, now, now
+    order.save(update_fields=["status", "paid_at", "delivered_at"])
+    OrderEvent.objects.create(
+        order=order,
+        type=E.COD_COLLECTED,
+        actor=actor,
+        created_at=now,
+        data={"amount": str(order.total_amount), "currency": order.currency},
+    )
+    _close_cod_purchase(order.purchase, now)
+    return order
+
+
+def refuse_cod_order(*, order_id: int, actor: User, reason: str | None, now=None) -> Order:
+    """The buyer refused a shipped cash-on-delivery order at the door: it is cancelled and its
+    stock returns (the parcel comes back); nothing was paid, nothing is owed."""
+    now = now or timezone.now()
+    order = _cod_order_for_update(order_id=order_id, actor=actor, verb=S.CANCELLED)
+    reason = clean_text(reason, field="reason", max_length=1000, required=True)
+    _cancel(order, actor=actor, event_type=E.COD_REFUSED, reason=reason, now=now)
+    _close_purchase_if_all_cancelled(order.purchase, now)
+    _close_cod_purchase(order.purchase, now)
     return order
 
 

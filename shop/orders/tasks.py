@@ -4,6 +4,8 @@ still unpaid past their time."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +15,8 @@ from shop.core.emails import send_templated_email
 from shop.core.money import format_money
 from shop.orders import hooks, selectors, services
 from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict:
@@ -51,6 +55,7 @@ def _order_context(order: Order, language: str, *, with_downloads: bool) -> dict
         "address": order.shipping_address,
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
+        "cod": order.status in (OrderStatus.UNFULFILLED_COD, OrderStatus.FULFILLED_COD),
     }
 
 
@@ -62,7 +67,7 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
         if (
             purchase is None
             or purchase.confirmation_email_sent_at is not None
-            or purchase.status != PurchaseStatus.PAID
+            or purchase.status not in (PurchaseStatus.PAID, PurchaseStatus.AWAITING_COD)
         ):
             return False
         language = purchase.language
@@ -74,6 +79,7 @@ def send_purchase_confirmation(self, purchase_id: int) -> bool:
             to=[purchase.email],
             context={
                 "purchase": purchase,
+                "cod": purchase.status == PurchaseStatus.AWAITING_COD,
                 "parts": parts,
                 "numbers": ", ".join(p["number"] for p in parts),
                 "total": format_money(purchase.total_amount, purchase.currency, language),
@@ -108,7 +114,9 @@ def send_designer_new_order(self, order_id: int) -> bool:
         order = (
             Order.objects.select_for_update(of=("self",)).select_related("designer__user").filter(pk=order_id).first()
         )
-        if order is None or order.designer_email_sent_at is not None or order.paid_at is None:
+        if order is None or order.designer_email_sent_at is not None:
+            return False
+        if order.paid_at is None and order.status != OrderStatus.UNFULFILLED_COD:
             return False
         user = order.designer.user
         order = selectors.with_details(Order.objects.filter(pk=order.pk)).get()
@@ -154,3 +162,24 @@ def expire_unpaid_purchases() -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): cancel unpaid purchases past PURCHASE_EXPIRY_MINUTES and
     return their stock."""
     return services.expire_unpaid_purchases()
+
+
+@shared_task(bind=True, acks_late=True)
+def run_export(self, job_id: int) -> bool:
+    """Write an export's CSV (shop/orders/exports.py); a failure marks the job FAILED."""
+    from shop.orders import exports
+
+    try:
+        return exports.run(job_id)
+    except Exception as exc:
+        logger.exception("export %s failed", job_id)
+        exports.fail(job_id, f"{type(exc).__name__}: {exc}")
+        return False
+
+
+@shared_task
+def purge_exports() -> int:
+    """Daily: exports older than EXPORT_RETENTION_DAYS are deleted with their files."""
+    from shop.orders import exports
+
+    return exports.purge()

@@ -20,6 +20,8 @@ class OrderStatusEnum(graphene.Enum):
 
     UNPAID = "UNPAID"
     PAID = "PAID"
+    UNFULFILLED_COD = "UNFULFILLED_COD"
+    FULFILLED_COD = "FULFILLED_COD"
     FULFILLED = "FULFILLED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
@@ -33,6 +35,7 @@ class PurchaseStatusEnum(graphene.Enum):
 
     UNPAID = "UNPAID"
     PAID = "PAID"
+    AWAITING_COD = "AWAITING_COD"
     CANCELLED = "CANCELLED"
 
 

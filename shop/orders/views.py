@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from shop.core.storage import private_storage
 from shop.orders import selectors
 from shop.orders.models import DigitalDownload
 
@@ -56,6 +57,27 @@ def digital_download(request, token: str):
             filename=filename,
             content_type=variant.digital_content_type or "application/octet-stream",
         )
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_safe
+def export_download(request, token: str):
+    """GET /exports/<signed link>/: a finished export's CSV. A forged or unknown link is 404, an
+    expired one (EXPORT_LINK_TTL_SECONDS) 410, a purged job 404."""
+    from shop.orders import exports
+
+    job, problem = exports.job_by_link(token)
+    if problem == "EXPIRED":
+        return _refuse(410, "EXPIRED", _("This export link has expired; ask for the export again."))
+    storage = private_storage()
+    if job is None or not storage.exists(job.file_name):
+        return _refuse(404, "NOT_FOUND", _("This export link is not valid."))
+    name = f"{job.kind.lower()}-{job.finished_at:%Y%m%d-%H%M}.csv"
+    response = FileResponse(
+        storage.open(job.file_name, "rb"), as_attachment=True, filename=name, content_type="text/csv; charset=utf-8"
+    )
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

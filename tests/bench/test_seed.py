@@ -288,3 +288,28 @@ def test_orders_carry_their_history_and_sent_emails(seeded, db):
         assert OrderEvent.objects.filter(
             order__purchase_id=payment.purchase_id, type="PAID", data__payment_id=payment.pk
         ).exists()
+
+
+def test_sales_rollups_and_page_views_are_seeded_from_the_orders(seeded, db):
+    """The rollups the payment services would have kept: every paid order on its Hanoi day, every
+    refund, each buyer, and page views where products sold."""
+    from designers.models import BuyerDay, ProductSalesDay, ProductViewDay, SalesDay
+    from designers.sales import local_day
+
+    paid = Order.objects.filter(paid_at__isnull=False)
+    assert SalesDay.objects.aggregate(s=Sum("gross"))["s"] == int(paid.aggregate(s=Sum("total_amount"))["s"])
+    assert SalesDay.objects.aggregate(s=Sum("orders"))["s"] == paid.count()
+    assert SalesDay.objects.aggregate(s=Sum("refunds"))["s"] == int(paid.aggregate(s=Sum("refunded_amount"))["s"])
+    assert (
+        SalesDay.objects.aggregate(s=Sum("units"))["s"]
+        == OrderLine.objects.filter(order__in=paid).aggregate(s=Sum("quantity"))["s"]
+    )
+    lines = OrderLine.objects.filter(order__in=paid).aggregate(s=Sum("total_amount"))["s"]
+    assert ProductSalesDay.objects.aggregate(s=Sum("revenue"))["s"] == int(lines)
+    order = paid.order_by("pk").first()
+    row = SalesDay.objects.get(designer_id=order.designer_id, day=local_day(order.paid_at), currency="VND")
+    assert row.gross >= int(order.total_amount) and row.orders >= 1
+    buyers = {(p.user_id or p.email) for p in Purchase.objects.filter(paid_at__isnull=False)}
+    assert BuyerDay.objects.values("buyer").distinct().count() == len(buyers)
+    assert ProductViewDay.objects.count() == ProductSalesDay.objects.filter(orders__gt=0).count() > 0
+    assert not ProductViewDay.objects.filter(views__lt=10).exists()

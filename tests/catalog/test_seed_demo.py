@@ -37,3 +37,36 @@ def test_seed_demo_builds_a_catalog_once(gql, media_storage):
         assert (media_storage["private"] / variant.digital_file.name).exists()
     tree = gql(CATEGORIES, {})["data"]["categories"]
     assert "Gốm sứ" in [e["node"]["name"] for e in tree["edges"]]
+
+
+def test_seed_demo_gives_each_demo_designer_months_of_sales(gql, media_storage):
+    """`make run` shows a real dashboard at once: sales, refunds, views and conversion."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from designers.models import Designer, SalesDay
+    from designers.sales import local_day
+    from payments import rollups
+    from tests.designers.test_sales_rollups import stored
+
+    call_command("seed_demo", stdout=StringIO())
+    today = local_day(timezone.now())
+    period = {"from": (today - timedelta(days=120)).isoformat(), "to": today.isoformat()}
+    sellers = Designer.objects.filter(user__email__endswith="@demo.rethink.market", status="APPROVED")
+    assert sellers.count() >= 3
+    for designer in sellers:
+        result = gql(
+            load_operation("designer/MySales.graphql"), {"period": period, "granularity": "WEEK"}, user=designer.user
+        )
+        sales = result["data"]["myDesigner"]["sales"]
+        assert sales["orders"] >= 15, (designer.display_name, sales["orders"])
+        assert int(sales["netEarnings"]["amount"]) > 0 and sales["views"] > sales["orders"]
+        assert 0 < sales["conversion"] < 1
+        assert sales["topProducts"] and sales["topProducts"][0]["conversion"] is not None
+        assert len(sales["series"]) >= 17
+    assert SalesDay.objects.filter(refunds__gt=0).exists()
+    assert stored() == rollups.recompute()
+    before = stored()
+    call_command("seed_demo", stdout=StringIO())
+    assert stored() == before

@@ -197,4 +197,11 @@ def test_order_lists_cost_the_same_queries_for_any_page_size(gql, market, staff,
 
 def test_payment_gateways_are_listed(gql, market):
     gateways = gql(PAYMENT_GATEWAYS)["data"]["paymentGateways"]
-    assert gateways[0] == {"id": "dummy", "name": "Dummy (demo and tests)", "config": '{"declineToken": "decline"}'}
+    assert gateways[0] == {
+        "id": "dummy",
+        "name": "Dummy (demo and tests)",
+        "config": '{"declineToken": "decline"}',
+        "available": True,
+        "unavailableReason": None,
+        "unavailableMessage": None,
+    }

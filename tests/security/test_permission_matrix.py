@@ -93,6 +93,7 @@ class World:
     purchase_x: object = None  # buyer X's paid purchase: one order of designer A
     order_a: object = None
     download_x: object = None
+    order_cod_a: object = None  # buyer X's cash-on-delivery order of designer A, shipped (see _add_cod)
     # catalog and portfolios (see _add_catalog)
     catalog: CatalogWorld = None
 
@@ -169,6 +170,7 @@ def _add_commerce(world: World) -> None:
     ).purchase
     world.order_a = world.purchase_x.orders.get()
     world.download_x = DigitalDownload.objects.get(line__order=world.order_a)
+    _add_cod(world)  # before buyer X's open checkout: a signed-in buyer has one cart
     world.checkout_x = ready(world.buyer, [world.variant_a])
     world.checkout_anon = ready(None, [world.variant_a])
 
@@ -522,6 +524,85 @@ MATRIX: list[Row] = [
 ]
 
 
+# --- sales tracking ---------------------------------------------------------------------------
+# A designer's sales: the designer itself (myDesigner) and staff (designer(slug)); null for the
+# others. Designer A's order (270000: scarf, font, shipping) was paid in the world, today.
+SALES_PERIOD = '{from: "2022-01-01", to: "2030-12-31"}'
+
+
+def a_sales_visible_only_to_a_and_staff(value, w, role):
+    if role in ("designer_a", "staff"):
+        assert value["sales"]["orders"] == 1 and value["sales"]["grossSales"]["amount"] == "270000"
+    else:
+        assert value["sales"] is None
+    return True
+
+
+def own_sales_only(value, w, role):
+    expected = 1 if role == "designer_a" else 0  # another designer sees its own (empty) numbers
+    assert value["sales"]["orders"] == expected, value
+    return True
+
+
+def _export_of_a(world: World):
+    """Designer A's own export (staff's exports are theirs alone too)."""
+    from shop.orders.models import ExportJob
+
+    return ExportJob.objects.create(user=world.designer_a.user, designer=world.designer_a, kind="ORDERS")
+
+
+MATRIX += [
+    Row(
+        "Query.myDesigner",
+        "{ myDesigner { id sales(period: %s, granularity: MONTH) { orders grossSales { amount } } } }" % SALES_PERIOD,
+        expect=roles(data(own_sales_only), anonymous=NULL, buyer=NULL, staff=NULL),
+    ),
+    Row(
+        "Query.designer",
+        "query($slug: String!) { designer(slug: $slug) { id sales(period: %s, granularity: MONTH) "
+        "{ orders grossSales { amount } topProducts(first: 5) { units } } } }" % SALES_PERIOD,
+        lambda w: {"slug": w.designer_a.slug},
+        expect=roles(data(a_sales_visible_only_to_a_and_staff)),
+    ),
+    Row(
+        "Query.marketplaceStats",
+        "{ marketplaceStats(period: %s, granularity: MONTH) { paidOrders grossMerchandiseValue { amount } "
+        "topDesigners(first: 3) { orders } } }" % SALES_PERIOD,
+        expect=roles(DENIED, staff=data(lambda v, w, r: v["paidOrders"] == 1)),
+    ),
+    Row(
+        "Mutation.ordersExport",
+        "mutation { ordersExport { exportJob { id status } errors { code } } }",
+        expect=roles(data(no_errors), anonymous=DENIED, buyer=DENIED),
+    ),
+    Row(
+        "Mutation.salesExport",
+        "mutation { salesExport(period: %s, granularity: MONTH) { exportJob { id status } errors { code } } }"
+        % SALES_PERIOD,
+        expect=roles(data(no_errors), anonymous=DENIED, buyer=DENIED),
+    ),
+    Row(
+        "Query.exportJob",
+        "query($id: ID!) { exportJob(id: $id) { id status url } }",
+        lambda w: {"id": gid("ExportJob", _export_of_a(w).pk)},  # made inside each role's savepoint
+        expect=roles(NULL, designer_a=DATA),
+    ),
+    Row(
+        "Node.ExportJob",
+        "query($id: ID!) { node(id: $id) { id ... on ExportJob { status } } }",
+        lambda w: {"id": gid("ExportJob", _export_of_a(w).pk)},
+        expect=roles(NULL, designer_a=DATA),
+    ),
+    Row(
+        "Mutation.productViewRecord",
+        'mutation($id: ID!) { productViewRecord(productId: $id, anonymousId: "matrix-visitor-1") '
+        "{ recorded errors { code } } }",
+        lambda w: {"id": gid("Product", w.variant_a.product_id)},
+        expect=roles(data(lambda v, w, r: v["errors"] == [] and v["recorded"] is True)),
+    ),
+]
+
+
 # --- checkout and orders ------------------------------------------------------------------------
 # A checkout is reached by its token (a signed-in buyer's only by that buyer); an order by its
 # buyer, its designer and staff; the purchase token is the anonymous buyer's proof; download links
@@ -684,6 +765,100 @@ COMMERCE_ROWS: list[Row] = [
     ),
 ]
 MATRIX += COMMERCE_ROWS
+
+
+# --- cash on delivery, debts and bank accounts (payments) ----------------------------------------
+# The order's designer and staff record what happened at the door; staff list designers' debts;
+# each designer sets its own bank account, shown (last four digits) to itself and staff only.
+
+
+def _add_cod(world: World) -> None:
+    """Buyer X bought A's scarf cash on delivery and A shipped it; A has a bank account."""
+    from payments import bank_accounts
+    from shop.checkout import services as checkout_services
+    from shop.orders import services as order_services
+
+    checkout = checkout_services.create_checkout(
+        user=world.buyer,
+        email="x@example.com",
+        shipping_address={
+            "recipient_name": "Buyer X",
+            "phone": "0912345678",
+            "street_address": "1 Hàng Bạc",
+            "ward": "Hoàn Kiếm",
+            "province": "Hà Nội",
+        },
+        lines=[{"variant_id": world.variant_a.pk, "quantity": 1}],
+    )
+    checkout_services.set_shipping_method(
+        token=checkout.token, user=world.buyer, shipping_method_id=world.shipping_a.pk
+    )
+    from shop.orders.models import Order
+
+    purchase = checkout_services.complete_checkout(token=checkout.token, user=world.buyer, gateway_id="cod").purchase
+    world.order_cod_a = Order.objects.get(purchase_id=purchase.pk)
+    order_services.fulfill_order(
+        order_id=world.order_cod_a.pk, actor=world.designer_a.user, carrier="GHN", tracking_number="COD1"
+    )
+    bank_accounts.set_bank_account(
+        actor=world.designer_a.user, bank_bin="970436", account_number="0011223344556", account_holder="Designer A"
+    )
+
+
+def cod_a(w):
+    return {"id": gid("Order", w.order_cod_a.pk)}
+
+
+COD_RECORDERS = roles(fails("NOT_FOUND"), anonymous=DENIED, buyer=DENIED, designer_a=DATA, staff=DATA)
+
+
+def a_bank_account_visible_only_to_a_and_staff(value, w, role):
+    if role in ("designer_a", "staff"):
+        assert value["bankAccount"] == {"accountNumberLast4": "4556", "accountHolder": "DESIGNER A"}, value
+    else:
+        assert value["bankAccount"] is None, f"{role} reads A's bank account"
+    return True
+
+
+COD_ROWS: list[Row] = [
+    Row(
+        "Mutation.orderCodCollect",
+        "mutation($id: ID!) { orderCodCollect(id: $id) { order { status } errors { code } } }",
+        cod_a,
+        COD_RECORDERS,
+    ),
+    Row(
+        "Mutation.orderCodRefuse",
+        'mutation($id: ID!) { orderCodRefuse(id: $id, input: {reason: "Khách không nhận"}) { order { status } errors { code } } }',
+        cod_a,
+        COD_RECORDERS,
+    ),
+    Row("Query.banks", "{ banks { bin shortName } }", expect=roles(DATA)),
+    Row(
+        "Query.designersWithDebts",
+        "{ designersWithDebts(first: 10) { totalCount edges { node { owed { amount } } } } }",
+        expect=roles(DENIED, staff=DATA),
+    ),
+    Row(
+        "Query.paymentGateways",
+        "query($t: UUID) { paymentGateways(checkoutToken: $t) { id available unavailableReason } }",
+        lambda w: {"t": str(w.checkout_x.token)},
+        roles(DATA),
+    ),
+    Row(
+        "Mutation.designerBankAccountSet",
+        'mutation { designerBankAccountSet(input: {bankBin: "970415", accountNumber: "123456789", accountHolder: "Lê Minh"}) '
+        "{ bankAccount { accountNumberLast4 } errors { code } } }",
+        expect=roles(DATA, anonymous=DENIED, buyer=DENIED, staff=DENIED),
+    ),
+    Row(
+        "Query.designer",
+        "query($slug: String!) { designer(slug: $slug) { id bankAccount { accountNumberLast4 accountHolder } } }",
+        lambda w: {"slug": w.designer_a.slug},
+        roles(data(a_bank_account_visible_only_to_a_and_staff)),
+    ),
+]
+MATRIX += COD_ROWS
 
 
 # --- catalog and portfolios ---------------------------------------------------------------------
@@ -870,7 +1045,7 @@ def a_portfolio_public(value, w, role):
 def a_orders_by_role(value, w, role):
     orders = value["orders"]
     if role in OWNER_OR_STAFF:
-        assert orders["totalCount"] == 1, value
+        assert orders["totalCount"] == 2, value  # the paid order and the cash-on-delivery one
     else:
         assert orders is None, f"{role} reads A's orders"
     return True

@@ -37,6 +37,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "ALLOWED_HOSTS": "market.example.com",
     "RATE_LIMIT_CACHE_URL": "redis://127.0.0.1:6379/1",
+    "BANK_ACCOUNT_ENCRYPTION_KEY": "q0Y5m6J1bVt0cW5eXGmGZ0o1k3Xr2WcY8yU2nN8JH0E=",
 }
 
 
@@ -56,6 +57,7 @@ def run(args, env_overrides: dict, drop=()):
         "TESTING",
         "BENCH_APP",
         "AWS_STORAGE_BUCKET_NAME",
+        "BANK_ACCOUNT_ENCRYPTION_KEY",
         *drop,
     ):
         env.pop(name, None)
@@ -172,6 +174,11 @@ def test_check_deploy_is_clean_with_production_settings():
     # and our own deploy check speaks up when rate limits would not be shared
     unshared = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**env, "RATE_LIMIT_CACHE_URL": ""})
     assert unshared.returncode != 0 and "shop.W001" in unshared.stdout + unshared.stderr
+    # and when designers' bank accounts could not be saved (no encryption key)
+    keyless = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**env, "BANK_ACCOUNT_ENCRYPTION_KEY": ""}
+    )
+    assert keyless.returncode != 0 and "payments.W001" in keyless.stdout + keyless.stderr
 
 
 # --- headers and CORS, in-process -----------------------------------------------------------------

@@ -307,11 +307,19 @@ class Command(BaseCommand):
                     )
         added = self._catalog(staff)
         _seed_shipping_methods()
+        from payments.demo import seed_demo_sales
+
+        sold = seed_demo_sales()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all: %s):" % PASSWORD))
         self.stdout.write("  staff (also /admin/):  admin@demo.rethink.market")
         self.stdout.write("  buyer:                 buyer@demo.rethink.market")
         for email, name, status, *_ in DESIGNERS:
             self.stdout.write(f"  designer ({status.lower()}): {email}  {name}")
+        if sold:
+            self.stdout.write(
+                f"  sales: {sold} paid orders over the last 4 months (sign in as a designer, run "
+                "graphql/operations/designer/MySales.graphql)"
+            )
         if added:
             self.stdout.write(
                 f'  catalog: {added} products added (try `products(first: 20, filter: {{search: "ao dai lua"}})`)'
