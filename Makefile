@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# Installs the locked development set (the runtime set plus tests, linters, profiling, the embedded
+# PostgreSQL). Production installs requirements.txt alone: pip install --require-hashes -r requirements.txt
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Settings default to production (DEBUG off: a secret key is required, the dummy gateway is off). The
@@ -11,22 +13,32 @@ PORT ?= 8000
 # benchmarked server run in production mode.
 DEV := DEBUG=true
 
-.PHONY: install run test audit lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
+.PHONY: install lock run test audit lint format backup restore check-money reliability worker schema messages check-deploy clean-db bench-seed bench bench-quick
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Re-resolve requirements*.in into the locked requirements*.txt (every package pinned, with hashes).
+# Run it after editing a .in file; commit the four files together.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links
+lock: install
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+
 run: install
 	$(DEV) $(BIN)/python manage.py serve_demo --addr $(HOST) --port $(PORT)
 
+# In parallel (pytest-xdist): each worker has its own test database, Celery queue, Redis key prefixes
+# and media directory (tests/support.py). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(DEV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(DEV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The GraphQL-over-HTTP spec audit (graphql-http's auditServer, version pinned in
 # tests/http_audit/package-lock.json) against the API started as production runs it; fails on any
@@ -78,6 +90,10 @@ restore: install
 # Read-only: purchases, orders, refunds, transfers and the ledger agree (exit 1 on any difference).
 check-money: install
 	$(BIN)/python manage.py check_money
+
+# BENCH_APP=true installs the bench app (seed_bench, bench_explain), absent from production settings;
+# the benchmarks and the fault scenarios (which seed with seed_bench) need it.
+bench-seed bench bench-quick reliability: export BENCH_APP = true
 
 # Fault scenarios with real processes (reliability/run.py): their own PostgreSQL and Redis servers,
 # two API instances, two Celery workers; a few minutes. RELIABILITY_ARGS="--only redis" picks some.

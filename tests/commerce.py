@@ -1,19 +1,11 @@
-"""Helpers for checkout and order tests: shipping methods, digital variants with real files in the
-private storage, and a buyer who drives the storefront operations over GraphQL."""
+"""A buyer who drives the storefront operations over GraphQL, like a client would (checkout and
+order tests). Their data comes from ``tests/factories.py``."""
 
 from __future__ import annotations
 
-import itertools
-from decimal import Decimal
-
-import pytest
-from django.core.files.base import ContentFile
 from graphql_relay import to_global_id
 
-from shop.catalog.models import ProductType
-from shop.checkout.models import ShippingMethod
-from tests.conftest import load_operation, make_designer
-from tests.factories import make_product, make_variant
+from tests.support import load_operation
 
 CHECKOUT_CREATE = load_operation("storefront/CheckoutCreate.graphql")
 CHECKOUT = load_operation("storefront/Checkout.graphql")
@@ -34,58 +26,9 @@ ADDRESS = {
     "province": "Hà Nội",
 }
 
-_names = itertools.count(1)
-
 
 def gid(type_name: str, pk) -> str:
     return to_global_id(type_name, pk)
-
-
-def make_shipping_method(
-    designer, *, name: str | None = None, price=30000, free_above=None, currency="VND", **extra
-) -> ShippingMethod:
-    return ShippingMethod.objects.create(
-        designer=designer,
-        name=name or f"Giao hàng {next(_names)}",
-        price_amount=Decimal(str(price)),
-        currency=currency,
-        free_above_amount=Decimal(str(free_above)) if free_above is not None else None,
-        **extra,
-    )
-
-
-def make_seller(name: str = "Nhà thiết kế", *, shipping_price=30000, free_above=None):
-    """An approved designer with one shipping method."""
-    designer = make_designer(display_name=f"{name} {next(_names)}")
-    method = make_shipping_method(designer, price=shipping_price, free_above=free_above)
-    return designer, method
-
-
-PDF_BYTES = b"%PDF-1.4\n% Rethink Market test file\n" + bytes(range(256)) * 8
-
-
-@pytest.fixture
-def digital_variant_factory(db):
-    """Digital variants whose file really is in the private storage (removed after the test)."""
-    created = []
-
-    def factory(*, designer=None, price=90000, content: bytes = PDF_BYTES, filename="font-specimen.pdf", **extra):
-        product = make_product(designer=designer or make_designer(), product_type=ProductType.DIGITAL)
-        variant = make_variant(product=product, price=price, stock=0, **extra)
-        variant.digital_file.save(filename, ContentFile(content), save=False)
-        variant.digital_file_name = filename
-        variant.digital_file_size = len(content)
-        variant.digital_content_type = "application/pdf"
-        variant.save()
-        created.append(variant.digital_file.name)
-        return variant
-
-    yield factory
-    from shop.core.storage import private_storage
-
-    for name in created:
-        if private_storage().exists(name):
-            private_storage().delete(name)
 
 
 class Buyer:

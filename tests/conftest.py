@@ -3,57 +3,30 @@ worker on Redis, and a check that a failed call wrote nothing."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.test import Client
 
 from shop.accounts.models import User
-from shop.accounts.tokens import create_access_token
-
-OPERATIONS_DIR = Path(settings.BASE_DIR) / "graphql" / "operations"
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.factories import make_designer, make_digital_variant, make_user
+from tests.support import CI, GraphQLClient, load_operation, reachable, unchanged_database, xdist_worker
 
 
-class GraphQLClient:
-    def __init__(self):
-        self.http = Client(raise_request_exception=False)
+@pytest.fixture(scope="session", autouse=True)
+def _media_of_this_test_process(tmp_path_factory):
+    """Files stored by a test that has no storage fixture of its own go to a temporary directory of
+    this test process (each pytest-xdist worker has its own), never to the working tree's media/."""
+    from django.test import override_settings
 
-    def post(
-        self,
-        query: str,
-        variables: dict | None = None,
-        *,
-        token: str | None = None,
-        user: User | None = None,
-        headers: dict | None = None,
-        operation_name: str | None = None,
-    ):
-        body = {"query": query, "variables": variables or {}}
-        if operation_name:
-            body["operationName"] = operation_name
-        extra = dict(headers or {})
-        if user is not None:
-            token = create_access_token(user)
-        if token:
-            extra["Authorization"] = f"Bearer {token}"
-        response = self.http.post("/graphql/", data=json.dumps(body), content_type="application/json", headers=extra)
-        assert response["Content-Type"].startswith("application/json"), response.content[:300]
-        return response
-
-    def __call__(self, query: str, variables: dict | None = None, **kwargs) -> dict:
-        response = self.post(query, variables, **kwargs)
-        data = response.json()
-        data["_status"] = response.status_code
-        return data
+    media, private = tmp_path_factory.mktemp("media"), tmp_path_factory.mktemp("private-media")
+    storages = {**settings.STORAGES}
+    if storages["default"]["BACKEND"].endswith("FileSystemStorage"):
+        storages["default"] = {**storages["default"], "OPTIONS": {"location": str(media), "base_url": "/media/"}}
+        storages["private"] = {**storages["private"], "OPTIONS": {"location": str(private), "base_url": None}}
+    with override_settings(MEDIA_ROOT=media, PRIVATE_MEDIA_ROOT=private, STORAGES=storages):
+        yield
 
 
 @pytest.fixture
@@ -61,21 +34,9 @@ def gql(db) -> GraphQLClient:
     return GraphQLClient()
 
 
-def load_operation(path: str) -> str:
-    return (OPERATIONS_DIR / path).read_text()
-
-
 @pytest.fixture
 def operation():
     return load_operation
-
-
-_counter = iter(range(1, 10**9))
-
-
-def make_user(*, email: str | None = None, password: str = "a-Strong-pass-42", staff: bool = False, **extra) -> User:
-    email = email or f"user{next(_counter)}-{uuid.uuid4().hex[:6]}@example.com"
-    return User.objects.create_user(email=email, password=password, is_staff=staff, **extra)
 
 
 @pytest.fixture
@@ -93,65 +54,43 @@ def staff(db) -> User:
     return make_user(email="staff@example.com", staff=True)
 
 
-def make_designer(*, user: User | None = None, status: str = "APPROVED", display_name: str = "Nguyễn Thị Hà", **extra):
-    from designers.models import Designer
-    from shop.core.text import unique_slug, vietnamese_slug
-
-    user = user or make_user()
-    slug = extra.pop("slug", None) or unique_slug(
-        vietnamese_slug(display_name), lambda s: Designer.objects.filter(slug=s).exists()
-    )
-    return Designer.objects.create(user=user, display_name=display_name, slug=slug, status=status, **extra)
-
-
 @pytest.fixture
 def designer_factory(db):
     return make_designer
 
 
+@pytest.fixture
+def digital_variant_factory(db):
+    """``make_digital_variant`` whose files (in the private storage) are removed after the test."""
+    created = []
+
+    def factory(**kwargs):
+        variant = make_digital_variant(**kwargs)
+        created.append(variant.digital_file.name)
+        return variant
+
+    yield factory
+    from shop.core.storage import private_storage
+
+    for name in created:
+        if private_storage().exists(name):
+            private_storage().delete(name)
+
+
 # --- "nothing was written" --------------------------------------------------------------------
-
-
-def _snapshot(ignore: tuple[str, ...] = ()) -> dict:
-    state = {}
-    for model in apps.get_models():
-        if model._meta.app_label in ("sessions", "admin", "contenttypes", "auth"):
-            continue
-        fields = [f.attname for f in model._meta.concrete_fields if f"{model._meta.label}.{f.name}" not in ignore]
-        state[model._meta.label] = sorted(map(repr, model.objects.order_by().values_list(*fields)))
-    return state
-
-
-@contextmanager
-def _unchanged(ignore: tuple[str, ...] = ()):
-    """``ignore``: fields (``app.Model.field``) whose change does not count, e.g. the time stamp a
-    compensating write leaves on a row whose content it restored."""
-    before = _snapshot(ignore)
-    yield
-    after = _snapshot(ignore)
-    changed = {k for k in before if before[k] != after.get(k)}
-    assert not changed, f"the database changed in {sorted(changed)}"
 
 
 @pytest.fixture
 def db_unchanged(db):
     """``with db_unchanged(): ...`` asserts that no row of ours was added, changed or removed."""
-    return _unchanged
+    return unchanged_database
 
 
 # --- a real Celery worker on Redis ------------------------------------------------------------
 
 
-def _reachable(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-_TEST_QUEUE = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+# One queue per test process (per pytest-xdist worker): a worker consumes only its own tasks.
+_TEST_QUEUE = f"test-{xdist_worker()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -163,7 +102,7 @@ def celery_worker(transactional_db):
     from shop.celery import app
 
     broker = settings.CELERY_BROKER_URL
-    if not _reachable(broker):
+    if not reachable(broker):
         message = f"Redis is not reachable at {broker}: the test needs a real Celery broker"
         if CI:
             pytest.fail(message)
@@ -182,19 +121,6 @@ def celery_worker(transactional_db):
         app.conf.task_always_eager = True
 
 
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
-    """Poll until ``predicate()`` is truthy (for work a real worker does asynchronously)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 # --- rate limits on a real Redis --------------------------------------------------------------
 
 
@@ -204,12 +130,12 @@ def rate_limit_redis(settings):
     under a key prefix of this test's own, and start with no limits: the test sets
     ``settings.RATE_LIMITS`` to what it checks. Outside CI a missing Redis skips; in CI it fails."""
     url = os.environ.get("TEST_RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/14")
-    if not _reachable(url):
+    if not reachable(url):
         message = f"Redis is not reachable at {url}: rate-limit tests need the shared store"
         if CI:
             pytest.fail(message)
         pytest.skip(message)
-    prefix = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    prefix = f"test-{xdist_worker()}-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {

@@ -8,7 +8,7 @@ import pytest
 from graphql import parse, validate
 from shop.core.management.commands.export_schema import SCHEMA_PATH, printed_schema
 from shop.schema import schema
-from tests.conftest import OPERATIONS_DIR
+from tests.support import OPERATIONS_DIR
 
 OPERATION_FILES = sorted(OPERATIONS_DIR.rglob("*.graphql"))
 TESTS_DIR = Path(__file__).parent

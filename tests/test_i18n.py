@@ -8,9 +8,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tests.commerce import Buyer, digital_variant_factory, gid  # noqa: F401 (fixture)
-from tests.conftest import load_operation, make_designer, make_user
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer, gid
+from tests.factories import make_designer, make_product, make_user, make_variant
+from tests.support import load_operation
 
 REGISTER = load_operation("account/AccountRegister.graphql")
 PENDING_DESIGNERS = load_operation("staff/PendingDesigners.graphql")
@@ -309,8 +309,8 @@ def test_order_emails_follow_the_buyers_and_designers_language(
 ):
     """An English-speaking account buying from a phone set to Vietnamese gets English email with
     English amounts, and the reverse; each designer reads its own language."""
+    from tests.factories import Market
     from tests.gateways import TEST_GATEWAYS
-    from tests.orders.conftest import Market
 
     settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
     market = Market(gql, digital_variant_factory)

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from shop.accounts.models import LoginThrottle, User
 from shop.accounts.tokens import ALGORITHM, ISSUER, create_access_token, password_stamp
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
+from tests.support import load_operation
 
 ME = load_operation("account/Me.graphql")
 TOKEN_CREATE = load_operation("account/TokenCreate.graphql")

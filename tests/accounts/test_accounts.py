@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from shop.accounts.models import LoginThrottle, RefreshToken, User
 from shop.accounts.tokens import create_access_token
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
+from tests.support import load_operation
 
 REGISTER = load_operation("account/AccountRegister.graphql")
 TOKEN_CREATE = load_operation("account/TokenCreate.graphql")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from shop.accounts.models import LoginThrottle, User
 from tests.accounts.test_accounts import ME, PASSWORD, REGISTER, TOKEN_REFRESH, login
-from tests.conftest import make_user
+from tests.factories import make_user
 
 NEW_PASSWORD = "another-Strong-99"
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from shop.accounts import reset_tokens
 from shop.accounts.models import LoginThrottle, PasswordResetRequest, RefreshToken, User
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
+from tests.support import load_operation
 
 RESET = load_operation("account/RequestPasswordReset.graphql")
 SET_PASSWORD = load_operation("account/SetPassword.graphql")
@@ -167,7 +168,7 @@ def test_nothing_is_queued_before_commit(gql, django_capture_on_commit_callbacks
 
 def test_reset_email_is_sent_once_by_a_real_worker(celery_worker):
     from shop.accounts.tasks import send_password_reset_email
-    from tests.conftest import GraphQLClient, wait_for
+    from tests.support import GraphQLClient, wait_for
 
     gql = GraphQLClient()
     user = make_user(language="en")

@@ -12,7 +12,8 @@ from django.utils import timezone
 from shop.accounts import services
 from shop.accounts.models import LoginThrottle
 from shop.accounts.tasks import purge_login_throttles
-from tests.conftest import make_user, wait_for
+from tests.factories import make_user
+from tests.support import wait_for
 
 
 def _row(key, *, failures=3, failed_ago=None, locked_for=None):

@@ -14,8 +14,8 @@ from django.utils import timezone
 from bench import floor, report
 from bench.stats import latency_summary, percentile
 from shop.catalog.models import Category, ProductMedia
-from tests.conftest import load_operation, make_designer
-from tests.factories import make_product, make_variant
+from tests.factories import make_designer, make_product, make_variant
+from tests.support import load_operation
 
 DESIGNERS = load_operation("storefront/Designers.graphql")
 

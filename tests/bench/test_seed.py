@@ -25,7 +25,7 @@ from shop.accounts.models import User
 from shop.catalog.models import Product, ProductMedia, ProductSearch, ProductVariant
 from shop.checkout.models import ShippingMethod
 from shop.orders.models import Order, OrderLine, Purchase
-from tests.conftest import make_user
+from tests.factories import make_user
 
 UNTIL = datetime(2026, 6, 1, tzinfo=UTC)
 SMALL = Counts(designers=10, products=150, orders=200, order_lines=520, buyers=40)
@@ -238,7 +238,7 @@ def test_a_seeded_product_is_found_by_the_storefront_search(seeded, db):
     from django.test import Client
 
     from shop.core.text import fold
-    from tests.conftest import load_operation
+    from tests.support import load_operation
 
     product = (
         Product.objects.filter(status="PUBLISHED", hidden_at=None, designer__status="APPROVED").order_by("pk").first()

@@ -1,8 +1,7 @@
 from django.test import Client
 
 from shop.catalog.models import Product
-from tests.catalog.helpers import product
-from tests.conftest import make_designer, make_user
+from tests.factories import make_designer, make_user, product
 
 
 def test_admin_lists_products_and_hides_them_through_the_service(db):

@@ -7,7 +7,7 @@ from designers import services as designer_services
 from designers.models import Designer
 from shop.catalog import services
 from shop.core.errors import ServiceError
-from tests.conftest import make_designer, make_user
+from tests.factories import make_designer, make_user
 
 PRODUCT = "query P($slug: String!, $designer: String) { product(slug: $slug, designer: $designer) { name designer { slug } } }"
 

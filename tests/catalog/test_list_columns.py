@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from shop.catalog.models import Category
-from tests.catalog.helpers import product
-from tests.conftest import load_operation, make_designer
+from tests.factories import make_designer, product
+from tests.support import load_operation
 
 EVERYTHING = """
 query($first: Int) { products(first: $first) { edges { node {

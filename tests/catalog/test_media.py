@@ -10,9 +10,10 @@ from PIL import Image
 from shop.catalog.models import ProductMedia
 from shop.core.errors import ServiceError
 from shop.core.images import process_image_bytes, thumbnail_name
-from tests.catalog.helpers import gid, product
-from tests.conftest import load_operation, make_designer
+from tests.catalog.helpers import gid
+from tests.factories import make_designer, product
 from tests.media import EPS, HTML, SVG, image_bytes, multipart, pdf_bytes, photo_with_gps, png_pixels, zip_bytes
+from tests.support import load_operation
 
 MEDIA_CREATE = load_operation("designer/ProductMediaCreate.graphql")
 MEDIA_REORDER = load_operation("designer/ProductMediaReorder.graphql")

@@ -11,9 +11,10 @@ from graphql_relay import to_global_id
 
 from designers import services as designer_services
 from shop.catalog import services
-from tests.catalog.helpers import gid, product
-from tests.conftest import load_operation, make_designer
+from tests.catalog.helpers import gid
+from tests.factories import make_designer, product
 from tests.media import image_bytes, multipart, pdf_bytes
+from tests.support import load_operation
 
 OPS = {
     name: load_operation(f"designer/{name}.graphql")

@@ -7,9 +7,10 @@ from django.core.files.storage import storages
 from graphql_relay import to_global_id
 
 from shop.catalog.models import Product, ProductStatus, ProductVariant
-from tests.catalog.helpers import gid, product
-from tests.conftest import load_operation, make_designer, make_user
+from tests.catalog.helpers import gid
+from tests.factories import make_designer, make_user, product
 from tests.media import image_bytes, multipart, otf_bytes, pdf_bytes, ttf_bytes, zip_bytes
+from tests.support import load_operation
 
 CREATE = load_operation("designer/ProductCreate.graphql")
 UPDATE = load_operation("designer/ProductUpdate.graphql")

@@ -12,8 +12,8 @@ from shop.catalog import selectors, services
 from shop.catalog.models import Product, ProductSearch
 from shop.core.richtext import html_to_text
 from shop.core.text import fold
-from tests.catalog.helpers import product
-from tests.conftest import load_operation, make_designer
+from tests.factories import make_designer, product
+from tests.support import load_operation
 
 SEARCH = load_operation("storefront/ProductSearch.graphql")
 # Words of the products' names, tags and descriptions, before and after the changes below.

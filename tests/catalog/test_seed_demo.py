@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from designers.models import PortfolioImage, PortfolioItem
 from shop.catalog.models import Category, Product, ProductMedia, ProductVariant
-from tests.conftest import load_operation
+from tests.support import load_operation
 
 SEARCH = load_operation("storefront/ProductSearch.graphql")
 CATEGORIES = load_operation("storefront/Categories.graphql")

@@ -10,8 +10,9 @@ from graphql_relay import to_global_id
 from designers.models import Designer
 from shop.catalog import selectors, services
 from shop.catalog.models import Category, Product, ProductMedia, ProductSearch, ProductVariant
-from tests.catalog.helpers import gid, product
-from tests.conftest import load_operation, make_designer, make_user
+from tests.catalog.helpers import gid
+from tests.factories import make_designer, make_user, product
+from tests.support import load_operation
 
 PRODUCTS = load_operation("storefront/Products.graphql")
 SEARCH = load_operation("storefront/ProductSearch.graphql")

@@ -11,9 +11,9 @@ from designers import services as designer_services
 from designers.models import PortfolioImage
 from shop.catalog.models import ProductMedia
 from shop.core.tasks import make_thumbnails
-from tests.catalog.helpers import product
-from tests.conftest import GraphQLClient, load_operation, make_designer, wait_for
+from tests.factories import make_designer, product
 from tests.media import image_bytes, multipart
+from tests.support import GraphQLClient, load_operation, wait_for
 
 MEDIA_CREATE = load_operation("designer/ProductMediaCreate.graphql")
 BY_SLUG = load_operation("storefront/ProductBySlug.graphql")

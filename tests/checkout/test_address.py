@@ -5,8 +5,8 @@ import pytest
 from shop.checkout.address import clean_address, normalize_phone
 from shop.checkout.models import Checkout
 from shop.core.errors import ServiceError
-from tests.commerce import ADDRESS, ADDRESS_UPDATE, Buyer, make_seller
-from tests.factories import make_product, make_variant
+from tests.commerce import ADDRESS, ADDRESS_UPDATE, Buyer
+from tests.factories import make_product, make_seller, make_variant
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from django.utils import timezone
 from designers.models import DesignerStatus
 from shop.catalog.models import ProductStatus
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice
-from tests.commerce import Buyer, gid, make_seller, make_shipping_method
-from tests.conftest import load_operation, make_designer, make_user
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer, gid
+from tests.factories import make_designer, make_product, make_shipping_method, make_user, make_variant
+from tests.support import load_operation
 
 # The storefront's cart operations (tests.commerce.Buyer sends the same documents).
 CHECKOUT_CREATE = load_operation("storefront/CheckoutCreate.graphql")
@@ -21,17 +21,6 @@ EMAIL_UPDATE = load_operation("storefront/CheckoutEmailUpdate.graphql")
 ADDRESS_UPDATE = load_operation("storefront/CheckoutShippingAddressUpdate.graphql")
 METHOD_UPDATE = load_operation("storefront/CheckoutShippingMethodUpdate.graphql")
 CUSTOMER_ATTACH = load_operation("storefront/CheckoutCustomerAttach.graphql")
-
-
-@pytest.fixture
-def goods(db):
-    linh, linh_ship = make_seller("Linh")
-    minh, minh_ship = make_seller("Minh")
-    scarf = make_variant(product=make_product(designer=linh, name="Khăn lụa"), price=150000, stock=5)
-    bowl = make_variant(product=make_product(designer=minh, name="Bát gốm"), price=60000, stock=2)
-    return type(
-        "Goods", (), dict(linh=linh, minh=minh, linh_ship=linh_ship, minh_ship=minh_ship, scarf=scarf, bowl=bowl)
-    )
 
 
 def line_input(variant, quantity):

@@ -15,10 +15,10 @@ from shop.catalog.models import ProductStatus, ProductVariant
 from shop.checkout.models import Checkout
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, OrderLine, Purchase
-from tests.commerce import Buyer, gid, make_seller, make_shipping_method
-from tests.conftest import load_operation, make_user
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer, gid
+from tests.factories import make_product, make_seller, make_shipping_method, make_user, make_variant
 from tests.gateways import TEST_GATEWAYS
+from tests.support import load_operation
 
 COMPLETE = load_operation("storefront/CheckoutComplete.graphql")  # what Buyer.complete sends
 LINES_ADD = load_operation("storefront/CheckoutLinesAdd.graphql")

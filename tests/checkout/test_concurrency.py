@@ -1,8 +1,6 @@
 """Races against real PostgreSQL: parallel threads, each with its own database connection, released
 together by a barrier."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -10,9 +8,9 @@ from payments.models import Payment
 from shop.catalog.models import ProductVariant
 from shop.checkout import services
 from shop.orders.models import Order, OrderLine, Purchase
-from tests.commerce import Buyer, make_seller
-from tests.conftest import GraphQLClient
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer
+from tests.factories import make_product, make_seller, make_variant
+from tests.support import GraphQLClient, run_together
 
 ADDRESS_DATA = {
     "recipient_name": "Trần An",
@@ -32,30 +30,6 @@ def ready_checkout(lines, methods, email) -> str:
     for method in methods:
         services.set_shipping_method(token=checkout.token, user=None, shipping_method_id=method.pk)
     return str(checkout.token)
-
-
-def run_together(count: int, work) -> list:
-    """Run ``work(i)`` in ``count`` threads started at the same instant; results (or exceptions)
-    in order. Each thread closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # reported to the test, never lost in a thread
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,9 +7,8 @@ import pytest
 
 from designers import services as designer_services
 from shop.catalog import services as catalog_services
-from tests.checkout.test_cart import goods  # noqa: F401
 from tests.commerce import Buyer
-from tests.conftest import make_user
+from tests.factories import make_user
 
 DEEP = """query Deep($token: UUID!) { checkout(token: $token) {
   lines { productName productSlug variantName sku unitPrice { amount } totalPrice { amount }

@@ -12,9 +12,9 @@ from django.utils import timezone
 from shop.checkout import services
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice
 from shop.checkout.tasks import purge_abandoned_checkouts
-from tests.commerce import Buyer, make_seller
-from tests.conftest import make_user, wait_for
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer
+from tests.factories import make_product, make_seller, make_user, make_variant
+from tests.support import wait_for
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_the_periodic_task_is_scheduled():
 
 @pytest.mark.worker
 def test_a_real_worker_purges_abandoned_carts(celery_worker, shop):
-    from tests.conftest import GraphQLClient
+    from tests.support import GraphQLClient
 
     cart = _checkout(GraphQLClient(), shop, days_idle=45)
     kept = _checkout(GraphQLClient(), shop, days_idle=1)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from shop.orders.models import Purchase
-from tests.commerce import ADDRESS, Buyer, gid, make_seller
-from tests.conftest import load_operation
-from tests.factories import make_product, make_variant
+from tests.commerce import ADDRESS, Buyer, gid
+from tests.factories import make_product, make_seller, make_variant
+from tests.support import load_operation
 
 PURCHASE_BY_TOKEN = load_operation("storefront/PurchaseByToken.graphql")
 

@@ -3,8 +3,9 @@
 import pytest
 
 from shop.checkout.models import ShippingMethod
-from tests.commerce import gid, make_shipping_method
-from tests.conftest import load_operation, make_designer, make_user
+from tests.commerce import gid
+from tests.factories import make_designer, make_shipping_method, make_user
+from tests.support import load_operation
 
 CREATE = load_operation("designer/ShippingMethodCreate.graphql")
 UPDATE = load_operation("designer/ShippingMethodUpdate.graphql")

@@ -11,8 +11,7 @@ from psycopg import sql
 from payments.models import LedgerEntry, Payment
 from shop.core.pgtools import connect_kwargs
 from shop.orders.models import Order
-from tests.conftest import make_designer, make_user
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
 
 ROWS = {"orders_order": Order, "payments_payment": Payment, "payments_ledgerentry": LedgerEntry}
 

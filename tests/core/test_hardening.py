@@ -5,7 +5,9 @@ import pytest
 
 from designers import services as designer_services
 from shop.catalog import services as catalog_services
-from tests.core.test_read_cache import Reader, _persisted, _write, read_cache, shop  # noqa: F401
+from tests.core.test_read_cache import Reader, _persisted, _write
+
+pytestmark = pytest.mark.usefixtures("read_cache")
 
 
 @pytest.mark.parametrize("change", ["suspend", "reject", "hide", "unpublish"])

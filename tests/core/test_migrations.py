@@ -11,8 +11,7 @@ from payments.models import LedgerEntry
 from shop.catalog.models import Product
 from shop.core import migration_safety
 from shop.orders.models import Order
-from tests.conftest import make_designer, make_user
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
 
 PROJECT_APPS = ["accounts", "catalog", "designers", "checkout", "orders", "payments"]
 

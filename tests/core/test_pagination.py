@@ -19,8 +19,8 @@ from shop.catalog.models import Product
 from shop.catalog.services import sort_name, sync_search
 from shop.catalog.types import ProductConnection
 from shop.core.graphql import paginate
-from tests.conftest import load_operation, make_designer
-from tests.factories import make_product, make_variant
+from tests.factories import make_designer, make_product, make_variant
+from tests.support import load_operation
 
 PRODUCTS = load_operation("storefront/Products.graphql")
 

@@ -19,13 +19,13 @@ from django.test import Client
 from designers import services as designer_services
 from shop.accounts.tokens import create_access_token
 from shop.catalog import services
-from shop.catalog.models import Category, ProductVariant
+from shop.catalog.models import ProductVariant
 from shop.core import readcache
 from shop.orders.models import Order
-from tests.catalog.helpers import isolated_storage, product
-from tests.commerce import Buyer, make_shipping_method
-from tests.conftest import _reachable, load_operation, make_designer, make_user
+from tests.commerce import Buyer
+from tests.factories import make_shipping_method, make_user, product
 from tests.media import image_bytes
+from tests.support import load_operation, reachable
 
 PRODUCTS = load_operation("storefront/Products.graphql")
 PRODUCT = load_operation("storefront/ProductBySlug.graphql")
@@ -33,15 +33,8 @@ SEARCH = load_operation("storefront/ProductSearch.graphql")
 DESIGNER_PAGE = load_operation("storefront/DesignerPage.graphql")
 
 
-@pytest.fixture(autouse=True)
-def read_cache(settings, tmp_path):
-    isolated_storage(settings, tmp_path)
-    settings.GRAPHQL_READ_CACHE = True
-    readcache.reset_stores()
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-    readcache.reset_stores()
+# Every test here runs with the read cache on (tests/core/conftest.py).
+pytestmark = pytest.mark.usefixtures("read_cache")
 
 
 class Reader:
@@ -74,15 +67,6 @@ class Reader:
         body = response.json()
         assert "errors" not in body, body
         return body["data"]
-
-
-@pytest.fixture
-def shop(db):
-    designer = make_designer(display_name="Trần Thùy Linh")
-    category = Category.objects.create(name="Gốm sứ", slug="gom-su")
-    bowl = product(designer, name="Bát gốm men rạn", price=250_000, stock=3, category=category, tags=["gốm"])
-    vase = product(designer, name="Bình gốm Chu Đậu", price=900_000, stock=1, category=category)
-    return type("Shop", (), dict(designer=designer, category=category, bowl=bowl, vase=vase))
 
 
 def _names(data):
@@ -488,7 +472,7 @@ REDIS_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def redis_cache(settings):
-    if not _reachable(REDIS_URL):
+    if not reachable(REDIS_URL):
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")

@@ -3,7 +3,8 @@ from django.core import mail
 from graphql_relay import to_global_id
 
 from designers.models import Designer, DesignerStatusChange
-from tests.conftest import load_operation, make_designer, make_user
+from tests.factories import make_designer, make_user
+from tests.support import load_operation
 
 APPLY = load_operation("designer/DesignerApply.graphql")
 UPDATE = load_operation("designer/DesignerUpdate.graphql")
@@ -229,7 +230,7 @@ def test_designer_update_own_profile(gql, db_unchanged):
 def test_decision_email_is_sent_by_a_real_worker(celery_worker, staff):
     """Approve through GraphQL over a committed transaction; a Celery worker consuming from Redis
     sends the designer its email, in the designer's language."""
-    from tests.conftest import GraphQLClient, wait_for
+    from tests.support import GraphQLClient, wait_for
 
     gql = GraphQLClient()
     user = make_user(language="en")

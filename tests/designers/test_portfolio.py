@@ -9,9 +9,10 @@ from graphql_relay import from_global_id, to_global_id
 from PIL import Image
 
 from designers.models import PortfolioImage, PortfolioItem
-from tests.catalog.helpers import gid, isolated_storage, product
-from tests.conftest import load_operation, make_designer, make_user
+from tests.catalog.helpers import gid, isolated_storage
+from tests.factories import make_designer, make_user, product
 from tests.media import SVG, image_bytes, multipart, photo_with_gps
+from tests.support import load_operation
 
 CREATE = load_operation("designer/PortfolioItemCreate.graphql")
 UPDATE = load_operation("designer/PortfolioItemUpdate.graphql")

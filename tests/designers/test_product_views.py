@@ -13,9 +13,9 @@ from graphql_relay import to_global_id
 
 from designers import page_views, sales
 from designers.models import ProductViewDay
-from tests.conftest import load_operation, make_designer, make_user, wait_for
 from tests.designers.test_sales_rollups import paid
-from tests.factories import make_product
+from tests.factories import make_designer, make_product, make_user
+from tests.support import load_operation, wait_for
 
 VIEW = load_operation("storefront/ProductViewRecord.graphql")
 MY_SALES = load_operation("designer/MySales.graphql")
@@ -131,8 +131,7 @@ def test_conversion_in_the_designers_sales(gql, products, rate_limit_redis):
     view(gql, vase, anonymous_id="visitor-0-abcdefgh")
     page_views.flush()
     from payments.models import LedgerEntry  # noqa: F401  (the sale goes through the payments app)
-    from tests.factories import make_variant
-    from tests.payments.helpers import make_purchase, start_payment
+    from tests.factories import make_purchase, make_variant, start_payment
 
     purchase = make_purchase((ha, [(100000, 1)]), gateway="dummy")
     line = purchase.orders.get().lines.get()

@@ -13,8 +13,9 @@ from django.utils import timezone
 from designers import sales
 from designers.models import DesignerStatusChange, ProductViewDay
 from payments import services
-from tests.conftest import load_operation, make_designer, make_user
 from tests.designers.test_sales_rollups import paid
+from tests.factories import make_designer, make_user
+from tests.support import load_operation
 
 MY_SALES = load_operation("designer/MySales.graphql")
 STATS = load_operation("staff/MarketplaceStats.graphql")

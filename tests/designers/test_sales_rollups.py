@@ -22,8 +22,7 @@ from payments import rollups, services
 from payments.models import LedgerEntry, Payment
 from shop.orders import services as order_services
 from shop.orders.models import Order
-from tests.conftest import make_designer, make_user
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from PIL import Image
 
 from designers import digest
 from designers.models import WeeklyDigest
-from tests.conftest import load_operation, make_designer, make_user, wait_for
 from tests.designers.test_sales_rollups import paid
+from tests.factories import make_designer, make_user
+from tests.support import load_operation, wait_for
 
 MONDAY_MORNING = datetime(2026, 3, 16, 1, 30, tzinfo=UTC)  # 08:30 in Hanoi
 UPDATE = load_operation("designer/DesignerUpdate.graphql")

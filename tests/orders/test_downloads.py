@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from shop.orders import selectors, services
 from shop.orders.models import DigitalDownload
-from tests.commerce import PDF_BYTES
-from tests.orders.conftest import Market
+from tests.factories import PDF_BYTES, Market
 
 
 def link_of(purchase):
@@ -92,8 +91,8 @@ def test_unpaid_purchases_have_no_links(market):
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_downloads_never_exceed_the_limit(settings, digital_variant_factory):
-    from tests.conftest import GraphQLClient
     from tests.gateways import TEST_GATEWAYS
+    from tests.support import GraphQLClient
 
     settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
     market = Market(GraphQLClient(), digital_variant_factory)

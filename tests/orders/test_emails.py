@@ -7,7 +7,8 @@ from shop.core.money import format_money
 from shop.orders import tasks
 from shop.orders.models import Order, Purchase
 from tests.commerce import Buyer
-from tests.conftest import make_user, wait_for
+from tests.factories import make_user
+from tests.support import wait_for
 
 
 def test_money_is_written_the_local_way():
@@ -66,9 +67,9 @@ def test_no_email_for_an_unpaid_purchase_and_no_shipping_email_twice(gql, market
 def test_a_real_worker_sends_one_confirmation_and_one_email_per_designer(
     celery_worker, settings, digital_variant_factory
 ):
-    from tests.conftest import GraphQLClient
+    from tests.factories import Market
     from tests.gateways import TEST_GATEWAYS
-    from tests.orders.conftest import Market
+    from tests.support import GraphQLClient
 
     settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
     market = Market(GraphQLClient(), digital_variant_factory)

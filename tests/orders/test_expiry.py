@@ -11,8 +11,8 @@ from shop.catalog.models import ProductVariant
 from shop.orders import services
 from shop.orders.models import Order, OrderEvent, Purchase
 from shop.orders.tasks import expire_unpaid_purchases
-from tests.conftest import wait_for
 from tests.gateways import PendingGateway
+from tests.support import wait_for
 
 
 def stock(variant):
@@ -98,9 +98,9 @@ def test_the_periodic_task_is_scheduled():
 
 @pytest.mark.worker
 def test_a_real_worker_expires_purchases(celery_worker, settings, digital_variant_factory):
-    from tests.conftest import GraphQLClient
+    from tests.factories import Market
     from tests.gateways import TEST_GATEWAYS
-    from tests.orders.conftest import Market
+    from tests.support import GraphQLClient
 
     settings.PAYMENT_GATEWAYS = TEST_GATEWAYS
     market = Market(GraphQLClient(), digital_variant_factory)

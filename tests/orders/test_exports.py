@@ -18,8 +18,9 @@ from django.utils import timezone
 from shop.orders import exports
 from shop.orders.models import ExportJob, Order, OrderLine, Purchase
 from tests.catalog.helpers import isolated_storage
-from tests.conftest import load_operation, make_designer, make_user
 from tests.designers.test_sales_rollups import paid
+from tests.factories import make_designer, make_user
+from tests.support import load_operation
 
 ORDERS_EXPORT = load_operation("designer/OrdersExport.graphql")
 SALES_EXPORT = load_operation("designer/SalesExport.graphql")

@@ -3,9 +3,10 @@
 
 from payments.models import Payment
 from payments.services import record_dispute
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
 from tests.orders.test_downloads import fetch, link_of
 from tests.payments.helpers import line_gid, order_gid
+from tests.support import load_operation
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 

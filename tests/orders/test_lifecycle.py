@@ -12,7 +12,8 @@ from shop.core.errors import ServiceError
 from shop.orders import services
 from shop.orders.models import Order, OrderEvent, Purchase
 from tests.commerce import gid
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
+from tests.support import load_operation
 
 FULFILL = load_operation("designer/OrderFulfill.graphql")
 DELIVER = load_operation("designer/OrderMarkDelivered.graphql")

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from shop.orders.models import Order
 from tests.commerce import Buyer, gid
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
+from tests.support import load_operation
 
 MY_ORDERS = load_operation("storefront/MyOrders.graphql")
 MY_PURCHASES = load_operation("storefront/MyPurchases.graphql")

@@ -7,14 +7,9 @@ import json
 import time
 
 import pytest
-import stripe
-from django.test import Client
 
+from tests.payments.helpers import DUMMY_GATEWAY, STRIPE_GATEWAY, WEBHOOK_SECRET, post_payos_webhook, post_webhook, sign
 from tests.payments.stripe_standin import StripeStandIn
-
-WEBHOOK_SECRET = "whsec_test_rethink_0123456789"
-STRIPE_GATEWAY = "payments.gateways.stripe.StripeGateway"
-DUMMY_GATEWAY = "payments.gateways.dummy.DummyGateway"
 
 
 @pytest.fixture(scope="session")
@@ -44,18 +39,6 @@ def stripe_on(settings, stripe_standin):
     settings.PAYMENT_GATEWAYS = [STRIPE_GATEWAY, DUMMY_GATEWAY]
     settings.PAYOUT_PROVIDER = STRIPE_GATEWAY
     return stripe_standin
-
-
-def sign(body: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
-    """Stripe's scheme: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>."""
-    return stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
-
-
-def post_webhook(body: str | bytes, signature: str | None):
-    headers = {"Stripe-Signature": signature} if signature is not None else {}
-    return Client(raise_request_exception=False).post(
-        "/webhooks/stripe/", data=body, content_type="application/json", headers=headers
-    )
 
 
 @pytest.fixture
@@ -118,11 +101,6 @@ def payos_on(settings, payos_standin):
     settings.PAYMENT_GATEWAYS = [PAYOS_GATEWAY, DUMMY_GATEWAY]
     settings.PAYOUT_PROVIDER = "payos"
     return payos_standin
-
-
-def post_payos_webhook(body: dict | bytes | str):
-    raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return Client(raise_request_exception=False).post("/webhooks/payos/", data=raw, content_type="application/json")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from payments import bank_payouts
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_purchase, start_payment
 
 ACCOUNT = "0123456789012"
 

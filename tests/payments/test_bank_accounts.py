@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 
 from payments import bank_accounts
 from payments.models import BankAccount, BankAccountChange
-from tests.conftest import load_operation, make_designer, make_user
+from tests.factories import make_designer, make_user
+from tests.support import load_operation
 
 SET = load_operation("designer/DesignerBankAccountSet.graphql")
 BANKS = load_operation("designer/Banks.graphql")

@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from payments import ledger
 from payments.models import LedgerEntry, Payment, Refund, Transfer
 from shop.orders.models import Order, OrderStatus
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import make_purchase, order_gid, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import order_gid
+from tests.support import load_operation
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 

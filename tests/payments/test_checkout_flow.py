@@ -15,10 +15,10 @@ from django.utils import timezone
 from payments.models import LedgerEntry, Payment, PayoutAccount, Refund, StripeEvent, Transfer
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, Purchase
-from tests.commerce import Buyer, make_shipping_method
-from tests.conftest import load_operation, make_designer, make_user
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer
+from tests.factories import make_designer, make_product, make_shipping_method, make_user, make_variant
 from tests.payments.helpers import ledger_of, ledger_sum, line_gid, order_gid
+from tests.support import load_operation
 
 ONBOARD = load_operation("designer/DesignerPayoutOnboard.graphql")
 MONEY = load_operation("designer/MyDesignerMoney.graphql")

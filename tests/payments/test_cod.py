@@ -20,10 +20,18 @@ from shop.catalog.models import ProductVariant
 from shop.checkout.models import Checkout
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent, Purchase
-from tests.commerce import Buyer, digital_variant_factory, make_seller  # noqa: F401 (fixture)
-from tests.conftest import load_operation, make_designer, make_user
-from tests.factories import make_product, make_variant
-from tests.payments.helpers import ledger_of, make_purchase, order_gid, start_payment
+from tests.commerce import Buyer
+from tests.factories import (
+    make_designer,
+    make_product,
+    make_purchase,
+    make_seller,
+    make_user,
+    make_variant,
+    start_payment,
+)
+from tests.payments.helpers import ledger_of, order_gid
+from tests.support import load_operation
 
 GATEWAYS = load_operation("storefront/PaymentGateways.graphql")
 COLLECT = load_operation("designer/OrderCodCollect.graphql")
@@ -447,7 +455,7 @@ def test_collect_and_refuse_racing_on_one_order_record_one_outcome():
 def test_a_real_worker_sends_each_cod_email_once(celery_worker):
     """Placed, shipped, collected: a real Celery worker on Redis sends the buyer's confirmation, the
     designer's new-order email, the shipping notice and the receipt, each once."""
-    from tests.conftest import GraphQLClient, wait_for
+    from tests.support import GraphQLClient, wait_for
 
     gql = GraphQLClient()
     ha, ha_ship = make_seller("Hà")

@@ -9,10 +9,9 @@ import pytest
 from payments import services
 from payments.models import LedgerEntry, PayoutAccount, Refund, StripeEvent, Transfer
 from shop.core.errors import ServiceError
-from tests.checkout.test_concurrency import run_together
-from tests.conftest import make_designer, make_user
-from tests.payments.conftest import post_webhook, sign
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import post_webhook, sign
+from tests.support import run_together
 
 
 @pytest.mark.django_db(transaction=True)

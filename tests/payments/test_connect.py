@@ -4,8 +4,9 @@ shares transferred once payouts are enabled."""
 import pytest
 
 from payments.models import PayoutAccount, Transfer
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import ledger_of, make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import ledger_of
+from tests.support import load_operation
 
 ONBOARD = load_operation("designer/DesignerPayoutOnboard.graphql")
 MONEY = load_operation("designer/MyDesignerMoney.graphql")

@@ -12,8 +12,9 @@ from django.core import mail
 
 from payments.models import Dispute, LedgerEntry, PayoutAccount, Refund, StripeEvent, Transfer
 from shop.orders.models import Order
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import ledger_of, ledger_sum, make_purchase, order_gid, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import ledger_of, ledger_sum, order_gid
+from tests.support import load_operation
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 MONEY = load_operation("designer/MyDesignerMoney.graphql")

@@ -4,8 +4,9 @@
 import json
 from urllib.parse import urlparse
 
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import make_purchase, order_gid, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import order_gid
+from tests.support import load_operation
 
 ONBOARD = load_operation("designer/DesignerPayoutOnboard.graphql")
 REFUND = load_operation("staff/OrderRefund.graphql")

@@ -9,8 +9,9 @@ from graphql_relay import to_global_id
 from payments import ledger
 from payments.models import LedgerEntry, Refund
 from shop.core.money import format_money
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import make_purchase, order_gid, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import order_gid
+from tests.support import load_operation
 
 MONEY = load_operation("designer/MyDesignerMoney.graphql")
 REFUND = load_operation("staff/OrderRefund.graphql")

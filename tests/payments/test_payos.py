@@ -13,11 +13,11 @@ from django.utils import timezone
 from payments.models import LedgerEntry, Payment, PayosEvent
 from shop.orders import services as order_services
 from shop.orders.models import Order, Purchase
-from tests.commerce import Buyer, make_shipping_method
-from tests.conftest import load_operation, make_designer, make_user
-from tests.factories import make_product, make_variant
-from tests.payments.conftest import post_payos_webhook
+from tests.commerce import Buyer
+from tests.factories import make_designer, make_product, make_shipping_method, make_user, make_variant
+from tests.payments.helpers import post_payos_webhook
 from tests.payments.payos_standin import sign_object
+from tests.support import load_operation
 
 GATEWAYS = load_operation("storefront/PaymentGateways.graphql")
 

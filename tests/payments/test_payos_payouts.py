@@ -15,9 +15,10 @@ from payments.models import BankPayout, LedgerEntry, Refund
 from payments.reconcile import money_differences
 from payments.tasks import check_payouts, run_payouts
 from shop.orders.models import OrderEvent
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import make_purchase, order_gid, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import order_gid
 from tests.payments.payos_helpers import ACCOUNT, paid, with_account
+from tests.support import load_operation
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 SEND = load_operation("staff/RefundSend.graphql")
@@ -33,9 +34,9 @@ def _forget_accounts():
 
 def everything_stored() -> str:
     """Every row we own, as text: no full account number may be in it."""
-    from tests.conftest import _snapshot
+    from tests.support import database_snapshot
 
-    return repr(_snapshot())
+    return repr(database_snapshot())
 
 
 def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline, run_on_commit):

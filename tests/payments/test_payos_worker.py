@@ -8,9 +8,9 @@ from payments import bank_payouts
 from payments.models import BankPayout, LedgerEntry, Payment, PayosEvent
 from payments.tasks import run_payouts
 from shop.orders.models import Purchase
-from tests.conftest import make_designer, wait_for
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, start_payment
 from tests.payments.payos_helpers import with_account
+from tests.support import wait_for
 
 pytestmark = pytest.mark.worker
 

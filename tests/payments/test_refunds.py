@@ -10,8 +10,9 @@ from django.core import mail
 from payments.models import LedgerEntry, Refund
 from shop.catalog.models import ProductVariant
 from shop.orders.models import Order, OrderEvent
-from tests.conftest import load_operation, make_designer, make_user
-from tests.payments.helpers import ledger_of, line_gid, make_purchase, order_gid, start_payment
+from tests.factories import make_designer, make_purchase, make_user, start_payment
+from tests.payments.helpers import ledger_of, line_gid, order_gid
+from tests.support import load_operation
 
 REFUND = load_operation("staff/OrderRefund.graphql")
 

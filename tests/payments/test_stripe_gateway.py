@@ -9,8 +9,7 @@ import stripe
 from payments.gateways import enabled_gateways, get_gateway, get_payout_provider
 from payments.gateways.base import GatewayError, PaymentRequest, PaymentStatus
 from payments.gateways.stripe import StripeGateway
-from tests.conftest import make_designer
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, start_payment
 
 
 def request(amount, currency, key="purchase-1"):

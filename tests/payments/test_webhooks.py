@@ -9,9 +9,8 @@ import pytest
 from payments import webhooks
 from payments.models import LedgerEntry, Payment, StripeEvent
 from shop.orders.models import Order
-from tests.conftest import make_designer
-from tests.payments.conftest import post_webhook, sign
-from tests.payments.helpers import ledger_of, make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, start_payment
+from tests.payments.helpers import ledger_of, post_webhook, sign
 
 
 @pytest.fixture

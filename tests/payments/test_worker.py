@@ -7,9 +7,9 @@ import pytest
 
 from payments.models import LedgerEntry, PayoutAccount, StripeEvent, Transfer
 from shop.orders.models import Order
-from tests.conftest import make_designer, wait_for
-from tests.payments.conftest import post_webhook, sign
-from tests.payments.helpers import make_purchase, start_payment
+from tests.factories import make_designer, make_purchase, start_payment
+from tests.payments.helpers import post_webhook, sign
+from tests.support import wait_for
 
 pytestmark = pytest.mark.worker
 

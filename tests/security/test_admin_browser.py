@@ -14,8 +14,8 @@ import pytest
 
 from designers.models import Designer, DesignerStatusChange
 from shop.catalog.models import Product
-from tests.catalog.helpers import product
-from tests.conftest import CI, GraphQLClient, make_designer, make_user
+from tests.factories import make_designer, make_user, product
+from tests.support import CI, GraphQLClient
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")

@@ -21,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from shop.accounts.models import User
 from shop.accounts.tokens import create_access_token
 from shop.core.management.commands.export_schema import SCHEMA_PATH
-from tests.conftest import make_designer
+from tests.factories import make_designer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 SEED = os.environ.get("FUZZ_SEED")

@@ -53,8 +53,9 @@ from shop.accounts import reset_tokens, tokens
 from shop.accounts.models import User
 from shop.schema import schema
 from tests.catalog.helpers import isolated_storage
-from tests.conftest import _unchanged, make_designer, make_user
+from tests.factories import make_designer, make_user
 from tests.media import image_bytes, multipart, pdf_bytes, zip_bytes
+from tests.support import unchanged_database
 
 PASSWORD = "a-Strong-pass-42"
 ROLES = (
@@ -1684,7 +1685,7 @@ def test_permission_matrix(row, gql, media_storage):
 
             if outcome.writes_nothing:
                 files_before = _stored_files(media_storage)
-                with _unchanged():
+                with unchanged_database():
                     result = call()
                 assert _stored_files(media_storage) == files_before, f"{row.id} as {role}: a refusal stored a file"
             else:

@@ -10,7 +10,8 @@ from graphql import build_schema, get_introspection_query, parse
 from shop.core.query_limits import Limits, analyze
 from shop.core.views import GraphQLView
 from shop.schema import schema as project_schema
-from tests.conftest import load_operation, make_designer, make_user
+from tests.factories import make_designer, make_user
+from tests.support import load_operation
 
 SCHEMA = project_schema.graphql_schema
 

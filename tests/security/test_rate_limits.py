@@ -12,7 +12,8 @@ from django.test import Client, RequestFactory
 from graphql import build_schema
 from shop.core import ratelimit
 from shop.core.views import GraphQLView
-from tests.conftest import load_operation, make_user
+from tests.factories import make_user
+from tests.support import load_operation
 
 ME = "{ me { id } }"
 TOKEN_CREATE = load_operation("account/TokenCreate.graphql")

@@ -29,7 +29,8 @@ print(json.dumps({
     "CORS_ALLOWED_ORIGINS": s.CORS_ALLOWED_ORIGINS, "CORS_ALLOW_CREDENTIALS": s.CORS_ALLOW_CREDENTIALS,
     "DB_OPTIONS": s.DATABASES["default"]["OPTIONS"], "RATE_LIMIT_BACKEND": s.CACHES["ratelimit"]["BACKEND"],
     "RATE_LIMITS": s.RATE_LIMITS, "ACCESS_TTL": s.JWT_ACCESS_TTL.total_seconds(),
-    "MIDDLEWARE": s.MIDDLEWARE,
+    "MIDDLEWARE": s.MIDDLEWARE, "INSTALLED_APPS": s.INSTALLED_APPS,
+    "STORAGE_BACKENDS": sorted({v["BACKEND"] for v in s.STORAGES.values()}),
 }))
 """
 PRODUCTION = {
@@ -54,6 +55,8 @@ def run(args, env_overrides: dict, drop=()):
         "GRAPHQL_FIELD_SUGGESTIONS",
         "JWT_ACCESS_TTL_SECONDS",
         "TESTING",
+        "BENCH_APP",
+        "AWS_STORAGE_BUCKET_NAME",
         "BANK_ACCOUNT_ENCRYPTION_KEY",
         *drop,
     ):
@@ -118,6 +121,23 @@ def test_production_security_settings(prod):
     # production limits are the real ones, not the test suite's generous ones
     assert prod["RATE_LIMITS"]["tokenCreate"] == "10/60" and prod["RATE_LIMITS"]["ip"] == "600/60"
     assert prod["RATE_LIMIT_BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_the_bench_app_is_installed_only_when_asked(prod):
+    """Production has no benchmark app (nor its table); the Makefile's bench targets set BENCH_APP."""
+    assert "bench" not in prod["INSTALLED_APPS"] and "payments" in prod["INSTALLED_APPS"]
+    assert "bench" in production(BENCH_APP="true")["INSTALLED_APPS"]
+    assert "bench" in settings.INSTALLED_APPS  # the test suite's
+
+
+def test_s3_media_storage_loads_with_the_runtime_dependencies():
+    """AWS_STORAGE_BUCKET_NAME selects django-storages' S3 backend, whose boto3 is in requirements.txt."""
+    from django.utils.module_loading import import_string
+
+    backends = production(AWS_STORAGE_BUCKET_NAME="rethink-media")["STORAGE_BACKENDS"]
+    assert "storages.backends.s3.S3Storage" in backends
+    for backend in backends:
+        import_string(backend)
 
 
 def test_rate_limits_fall_back_to_local_memory_only_without_a_store():

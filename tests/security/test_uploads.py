@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from shop.accounts.tokens import create_access_token
-from tests.catalog.helpers import gid, isolated_storage, product
-from tests.conftest import load_operation, make_designer
+from tests.catalog.helpers import gid, isolated_storage
+from tests.factories import make_designer, product
 from tests.media import image_bytes
+from tests.support import load_operation
 
 MEDIA_CREATE = load_operation("designer/ProductMediaCreate.graphql")
 
