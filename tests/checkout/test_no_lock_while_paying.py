@@ -27,10 +27,10 @@ from shop.checkout.models import Checkout
 from shop.orders import services as order_services
 from shop.orders.models import Order, Purchase
 from tests.checkout.test_concurrency import ready_checkout
-from tests.commerce import Buyer, make_seller
-from tests.conftest import GraphQLClient, wait_for
-from tests.factories import make_product, make_variant
+from tests.commerce import Buyer
+from tests.factories import make_product, make_seller, make_variant
 from tests.gateways import SLOW_GATEWAYS, DyingGateway, ProcessKilled, SlowGateway
+from tests.support import GraphQLClient, wait_for
 
 
 def stock(variant) -> int:

@@ -25,12 +25,11 @@ from shop.core import failpoints
 from shop.core.errors import ServiceError
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderLine, Purchase
-from tests.checkout.test_concurrency import ready_checkout, run_together
+from tests.checkout.test_concurrency import ready_checkout
 from tests.checkout.test_no_lock_while_paying import InThread
-from tests.commerce import make_seller
-from tests.conftest import make_user
-from tests.factories import make_product, make_variant
+from tests.factories import make_product, make_seller, make_user, make_variant
 from tests.gateways import TEST_GATEWAYS
+from tests.support import run_together
 
 STEPS = [
     "checkout.complete.read",

@@ -23,7 +23,7 @@ from shop.celery import app
 from shop.core import queueing, readcache
 from shop.core.models import OutboxMessage
 from shop.orders.tasks import send_order_shipped
-from tests.conftest import load_operation, wait_for
+from tests.support import load_operation, wait_for
 
 
 def _free_port() -> int:
@@ -200,7 +200,7 @@ PRODUCTS = load_operation("storefront/Products.graphql")
 
 @pytest.mark.django_db
 def test_browsing_works_while_redis_is_stopped_and_the_cache_comes_back(own_redis, settings, caplog):
-    from tests.factories import make_product, make_variant
+    from tests.factories import make_designer, make_product, make_variant
 
     settings.GRAPHQL_READ_CACHE = True
     settings.RATE_LIMITS = {"ip": "1000/3600"}
@@ -221,8 +221,6 @@ def test_browsing_works_while_redis_is_stopped_and_the_cache_comes_back(own_redi
         },
     }
     readcache.reset_stores()
-    from tests.conftest import make_designer
-
     make_variant(product=make_product(designer=make_designer(), status="PUBLISHED"), stock=3)
     client = Client()
 

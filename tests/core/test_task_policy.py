@@ -20,7 +20,7 @@ from designers.tasks import send_designer_status_email
 from shop.celery import app
 from shop.core import queueing
 from shop.core.models import OutboxMessage
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def our_tasks() -> dict:

@@ -15,9 +15,8 @@ from shop.core.errors import ServiceError
 from shop.orders import services as order_services
 from shop.orders.models import Order
 from tests.checkout.test_no_lock_while_paying import InThread, idle_in_transaction
-from tests.conftest import make_designer, make_user
+from tests.factories import make_designer, make_purchase, make_user, start_payment
 from tests.gateways import SLOW_GATEWAYS, DyingGateway, ProcessKilled, SlowGateway
-from tests.payments.helpers import make_purchase, start_payment
 
 
 def paid_order(gateway: str) -> Order:
