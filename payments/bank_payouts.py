@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer
 from payments import ledger
+from payments.bank_accounts import bank_account_for_payout
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_bank_payout_provider
 from payments.gateways.base import GatewayError
-from payments.models import BankPayout, LedgerEntry, Refund
+from payments.models import BankAccount, BankPayout, LedgerEntry, Refund
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
@@ -56,23 +57,7 @@ class Account:
     account_holder: str
 
 
-_local_accounts: dict[int, Account] = {}
-
-
-def set_local_bank_account(designer_id: int, account: Account | None) -> None:
-    """Until designers' encrypted bank accounts (``designerBankAccountSet``) are on this branch:
-    a process-local stand-in used by the tests."""
-    if account is None:
-        _local_accounts.pop(designer_id, None)
-    else:
-        _local_accounts[designer_id] = account
-
-
 def bank_account(designer_id: int) -> Account | None:
-    try:
-        from payments.bank_accounts import bank_account_for_payout
-    except ImportError:
-        return _local_accounts.get(designer_id)
     found = bank_account_for_payout(designer_id)
     if found is None:
         return None
@@ -80,10 +65,6 @@ def bank_account(designer_id: int) -> Account | None:
 
 
 def designers_with_accounts() -> list[int]:
-    try:
-        from payments.models import BankAccount
-    except ImportError:
-        return sorted(_local_accounts)
     return list(BankAccount.objects.order_by("designer_id").values_list("designer_id", flat=True))
 
 
@@ -93,17 +74,11 @@ def paid_by_bank(designer_id: int) -> bool:
     never both transferred and paid out."""
     if get_bank_payout_provider() is None:
         return False
-    try:
-        from payments.models import BankAccount
-    except ImportError:
-        return designer_id in _local_accounts
     return BankAccount.objects.filter(designer_id=designer_id).exists()
 
 
 def payable(designer_id: int) -> int:
-    if hasattr(ledger, "payable_amount"):
-        return ledger.payable_amount(designer_id, CURRENCY)
-    return max(ledger.balance(designer_id=designer_id, currency=CURRENCY).pending, 0)
+    return ledger.payable_amount(designer_id, CURRENCY)
 
 
 # --- the weekly run ----------------------------------------------------------------------------

@@ -26,12 +26,6 @@ ORDER = "query($id: ID!) { node(id: $id) { ... on Order { refundPending { amount
 RUN = "2026-W49"
 
 
-@pytest.fixture(autouse=True)
-def _forget_accounts():
-    yield
-    bank_payouts._local_accounts.clear()
-
-
 def everything_stored() -> str:
     """Every row we own, as text: no full account number may be in it."""
     from tests.support import database_snapshot
