@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext as _
 from graphene import relay
+from graphene.utils.str_converters import to_camel_case
 
 from graphql import GraphQLError, Undefined
 from shop.core.errors import ErrorCode, PermissionDenied, ServiceError
@@ -165,7 +166,16 @@ class BaseMutation(graphene.Mutation):
         if code not in codes._meta.enum.__members__:
             logger.error("error code %s missing from %s", code, codes.__name__)
             code = "INVALID"
-        return {"field": err.field, "message": err.message, "code": codes._meta.enum[code].value}
+        return {"field": api_field(err.field), "message": err.message, "code": codes._meta.enum[code].value}
+
+
+def api_field(field: str | None) -> str | None:
+    """A service's error field (its argument's snake_case name, or a path such as
+    ``lines.2.line_id``) as the API names it (``lines.2.lineId``): services speak Python names, this is
+    the one place that turns them into the schema's."""
+    if not field:
+        return field
+    return ".".join(to_camel_case(part) for part in field.split("."))
 
 
 # --- scalars ----------------------------------------------------------------------------------
