@@ -49,7 +49,7 @@ from graphql import (
     is_interface_type,
     is_object_type,
 )
-from shop.core.graphql import MAX_PAGE_SIZE
+from shop.core.pagination import MAX_PAGE_SIZE
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 ITEM_FIELDS = frozenset({"edges", "nodes"})

@@ -18,7 +18,7 @@ from shop.catalog import selectors
 from shop.catalog.models import Product
 from shop.catalog.services import sort_name, sync_search
 from shop.catalog.types import ProductConnection
-from shop.core.graphql import paginate
+from shop.core.pagination import paginate
 from tests.factories import make_designer, make_product, make_variant
 from tests.support import load_operation
 
