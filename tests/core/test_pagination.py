@@ -1,4 +1,4 @@
-"""Keyset pagination (shop.core.graphql.paginate): every sort order pages without gaps or repeats,
+"""Keyset pagination (shop.core.pagination.paginate): every sort order pages without gaps or repeats,
 forwards and backwards, without OFFSET or COUNT; old offset cursors keep working; a cursor that
 does not fit the list is refused with INVALID_CURSOR, never a crash."""
 
