@@ -1,6 +1,6 @@
 import graphene
 
-from shop.checkout import services
+from shop.checkout import cart, completion, shipping_methods
 from shop.checkout.types import (
     AddressInput,
     CheckoutErrorCode,
@@ -61,7 +61,7 @@ class CheckoutCreate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        checkout = services.create_checkout(
+        checkout = cart.create_checkout(
             user=current_user(info),
             email=input.get("email"),
             lines=_lines(input.get("lines")),
@@ -84,7 +84,7 @@ class CheckoutLinesAdd(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.add_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
+        return cls(checkout=cart.add_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
 
 
 class CheckoutLinesUpdate(CheckoutMutation):
@@ -96,7 +96,7 @@ class CheckoutLinesUpdate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.update_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
+        return cls(checkout=cart.update_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
 
 
 class CheckoutLinesDeleteInput(graphene.InputObjectType):
@@ -111,7 +111,7 @@ class CheckoutLinesDelete(CheckoutMutation):
     @classmethod
     def perform(cls, root, info, token, input):
         return cls(
-            checkout=services.delete_lines(
+            checkout=cart.delete_lines(
                 token=token,
                 user=current_user(info),
                 line_ids=[decode_id(gid, "CheckoutLine", field="lineIds") for gid in input["line_ids"]],
@@ -130,7 +130,7 @@ class CheckoutEmailUpdate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.update_email(token=token, user=current_user(info), email=input["email"]))
+        return cls(checkout=cart.update_email(token=token, user=current_user(info), email=input["email"]))
 
 
 class CheckoutShippingAddressUpdate(CheckoutMutation):
@@ -142,7 +142,7 @@ class CheckoutShippingAddressUpdate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.update_shipping_address(token=token, user=current_user(info), address=dict(input)))
+        return cls(checkout=cart.update_shipping_address(token=token, user=current_user(info), address=dict(input)))
 
 
 class CheckoutShippingMethodUpdateInput(graphene.InputObjectType):
@@ -159,7 +159,7 @@ class CheckoutShippingMethodUpdate(CheckoutMutation):
     @classmethod
     def perform(cls, root, info, token, input):
         return cls(
-            checkout=services.set_shipping_method(
+            checkout=cart.set_shipping_method(
                 token=token,
                 user=current_user(info),
                 shipping_method_id=decode_id(input["shipping_method_id"], "ShippingMethod", field="shippingMethodId"),
@@ -175,7 +175,7 @@ class CheckoutCustomerAttach(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token):
-        return cls(checkout=services.attach_customer(token=token, user=require_user(info)))
+        return cls(checkout=cart.attach_customer(token=token, user=require_user(info)))
 
 
 class CheckoutCompleteInput(graphene.InputObjectType):
@@ -198,7 +198,7 @@ class CheckoutComplete(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        result = services.complete_checkout(
+        result = completion.complete_checkout(
             token=token,
             user=current_user(info),
             gateway_id=input.get("gateway"),
@@ -251,7 +251,9 @@ class ShippingMethodCreate(ShippingMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        return cls(shipping_method=services.create_shipping_method(actor=require_user(info), data=_method_data(input)))
+        return cls(
+            shipping_method=shipping_methods.create_shipping_method(actor=require_user(info), data=_method_data(input))
+        )
 
 
 class ShippingMethodUpdateInput(graphene.InputObjectType):
@@ -271,7 +273,7 @@ class ShippingMethodUpdate(ShippingMutation):
     @classmethod
     def perform(cls, root, info, id, input):
         return cls(
-            shipping_method=services.update_shipping_method(
+            shipping_method=shipping_methods.update_shipping_method(
                 actor=require_user(info), method_id=decode_id(id, "ShippingMethod"), data=_method_data(input)
             )
         )
@@ -286,7 +288,7 @@ class ShippingMethodDelete(ShippingMutation):
     @classmethod
     def perform(cls, root, info, id):
         return cls(
-            shipping_method=services.delete_shipping_method(
+            shipping_method=shipping_methods.delete_shipping_method(
                 actor=require_user(info), method_id=decode_id(id, "ShippingMethod")
             )
         )
