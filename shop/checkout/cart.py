@@ -219,7 +219,7 @@ def create_checkout(
         email = clean_email(email)
     elif user is not None:
         email = user.email
-    address = clean_address(shipping_address, prefix="shippingAddress.") if shipping_address else None
+    address = clean_address(shipping_address, prefix="shipping_address.") if shipping_address else None
     cleaned = _clean_lines(lines)
     checkout = Checkout.objects.create(
         user=user,
@@ -263,10 +263,10 @@ def delete_lines(*, token, user: User | None, line_ids: list[int]) -> Checkout:
     checkout = locked_checkout(token, user)
     ids = set(line_ids or [])
     if not ids:
-        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "lineIds")
+        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "line_ids")
     found = set(CheckoutLine.objects.filter(checkout=checkout, pk__in=ids).values_list("pk", flat=True))
     if found != ids:
-        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Some lines are not in this checkout."), "lineIds")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Some lines are not in this checkout."), "line_ids")
     CheckoutLine.objects.filter(pk__in=ids).delete()
     _touch(checkout)
     _drop_stale_shipping_choices(checkout)
@@ -302,20 +302,20 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id: int) ->
         .first()
     )
     if method is None:
-        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Shipping method not found."), "shippingMethodId")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Shipping method not found."), "shipping_method_id")
     summary = selectors.checkout_summary(checkout, fresh=True)
     part = next((p for p in summary.parts if p.designer.pk == method.designer_id), None)
     if part is None or not part.requires_shipping:
         raise ServiceError(
             CheckoutErrorCode.SHIPPING_METHOD_NOT_APPLICABLE,
             _("This checkout has nothing for %(designer)s to ship.") % {"designer": method.designer.display_name},
-            "shippingMethodId",
+            "shipping_method_id",
         )
     if method.currency != checkout.currency:
         raise ServiceError(
             CheckoutErrorCode.CURRENCY_MISMATCH,
             _("This shipping method is priced in another currency."),
-            "shippingMethodId",
+            "shipping_method_id",
         )
     # One statement, the (checkout, designer) unique constraint deciding between insert and update.
     CheckoutShippingChoice.objects.bulk_create(

@@ -48,11 +48,11 @@ def _clean_gateway_data(data) -> dict:
         try:
             data = json.loads(data)
         except ValueError:
-            raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gatewayData")
+            raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gateway_data")
     if not isinstance(data, dict):
-        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gatewayData")
+        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gateway_data")
     if len(json.dumps(data)) > MAX_GATEWAY_DATA_BYTES:
-        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data is too large."), "gatewayData")
+        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data is too large."), "gateway_data")
     return data
 
 
@@ -92,7 +92,7 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
         gateway = get_gateway(gateway_id or "")
         if gateway is None:
             raise ServiceError(
-                CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, _("This payment method is not available."), "gateway"
+                CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, _("This payment method is not available."), "gateway_id"
             )
         # Lock the variants (by id) before reading stock, so that the check below is the truth.
         _lock_line_variants(checkout)
@@ -102,7 +102,7 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
             raise ServiceError.many(summary.problems)
         reason = gateway.unavailable_reason(selectors.payment_offer(summary))
         if reason is not None:
-            raise ServiceError(CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, unavailable_message(reason), "gateway")
+            raise ServiceError(CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, unavailable_message(reason), "gateway_id")
         placed = placement.place_purchase(
             summary=summary, user=user, gateway_id=gateway.id, pays_on_delivery=gateway.pays_on_delivery
         )
@@ -128,13 +128,13 @@ def complete_checkout(*, token, user: User | None, gateway_id: str | None, gatew
             raise ServiceError(
                 CheckoutErrorCode.PAYMENT_ERROR,
                 _("The payment provider could not be reached; please try again."),
-                "gateway",
+                "gateway_id",
             )
         logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
         raise ServiceError(
             CheckoutErrorCode.PAYMENT_DECLINED,
             _("The payment was declined: %(reason)s") % {"reason": outcome.error or _("no reason given")},
-            "gateway",
+            "gateway_id",
         )
     if not undone and outcome.status == PaymentStatus.SUCCEEDED and placed.purchase.status != PurchaseStatus.PAID:
         # something moved the purchase on meanwhile (cancelled): answer what it is now

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import graphene
 
 from shop.checkout import cart, completion, shipping_methods
@@ -33,7 +35,23 @@ def _lines(lines) -> list[dict]:
     ]
 
 
-class CheckoutMutation(BaseMutation):
+class RenamedFieldsMutation(BaseMutation):
+    """A mutation whose services name some arguments otherwise than its input: ``input_names``
+    maps such a service name to the input's (snake_case: ``api_field`` then camel-cases it)."""
+
+    class Meta:
+        abstract = True
+
+    input_names: dict[str, str] = {}
+
+    @classmethod
+    def _error(cls, err):
+        if err.field in cls.input_names:
+            err = replace(err, field=cls.input_names[err.field])
+        return super()._error(err)
+
+
+class CheckoutMutation(RenamedFieldsMutation):
     class Meta:
         abstract = True
 
@@ -114,7 +132,7 @@ class CheckoutLinesDelete(CheckoutMutation):
             checkout=cart.delete_lines(
                 token=token,
                 user=current_user(info),
-                line_ids=[decode_id(gid, "CheckoutLine", field="lineIds") for gid in input["line_ids"]],
+                line_ids=[decode_id(gid, "CheckoutLine", field="line_ids") for gid in input["line_ids"]],
             )
         )
 
@@ -162,7 +180,7 @@ class CheckoutShippingMethodUpdate(CheckoutMutation):
             checkout=cart.set_shipping_method(
                 token=token,
                 user=current_user(info),
-                shipping_method_id=decode_id(input["shipping_method_id"], "ShippingMethod", field="shippingMethodId"),
+                shipping_method_id=decode_id(input["shipping_method_id"], "ShippingMethod", field="shipping_method_id"),
             )
         )
 
@@ -195,6 +213,7 @@ class CheckoutComplete(CheckoutMutation):
 
     purchase = graphene.Field(PurchaseType)
     payment = graphene.Field(CheckoutPayment, description="PENDING: confirm it in the client with its clientSecret.")
+    input_names = {"gateway_id": "gateway"}
 
     @classmethod
     def perform(cls, root, info, token, input):
@@ -211,26 +230,30 @@ class CheckoutComplete(CheckoutMutation):
 # --- designers' shipping methods --------------------------------------------------------------------
 
 
-class ShippingMutation(BaseMutation):
+# The shipping method inputs' fields and the names the service takes them by (the model's).
+METHOD_DATA_NAMES = {
+    "name": "name",
+    "price": "price_amount",
+    "free_above": "free_above_amount",
+    "min_days": "min_days",
+    "max_days": "max_days",
+    "is_active": "is_active",
+    "currency": "currency",
+}
+
+
+def _method_data(input) -> dict:
+    return {METHOD_DATA_NAMES[key]: value for key, value in dict(input).items() if key in METHOD_DATA_NAMES}
+
+
+class ShippingMutation(RenamedFieldsMutation):
     class Meta:
         abstract = True
 
     error_codes = ShippingErrorCode
     errors = graphene.List(graphene.NonNull(ShippingError), required=True)
     shipping_method = graphene.Field(ShippingMethodType)
-
-
-def _method_data(input) -> dict:
-    names = {
-        "name": "name",
-        "price": "price_amount",
-        "free_above": "free_above_amount",
-        "min_days": "min_days",
-        "max_days": "max_days",
-        "is_active": "is_active",
-        "currency": "currency",
-    }
-    return {names[key]: value for key, value in dict(input).items() if key in names}
+    input_names = {service: api for api, service in METHOD_DATA_NAMES.items() if service != api}
 
 
 class ShippingMethodCreateInput(graphene.InputObjectType):

@@ -30,32 +30,32 @@ def _clean_method(data: dict, *, currency: str, partial: bool, current: Shipping
     cleaned: dict = {}
     errors: list[FieldError] = []
 
-    def money_field(name: str, api: str, required: bool):
+    def money_field(name: str, required: bool):
         value = data.get(name)
         if value is None:
             if required and not partial:
-                errors.append(FieldError(ShippingErrorCode.REQUIRED, _("This field is required."), api))
+                errors.append(FieldError(ShippingErrorCode.REQUIRED, _("This field is required."), name))
             return
         try:
             cleaned[name] = money.parse_amount(value, currency)
         except money.MoneyError as exc:
-            errors.append(FieldError(ShippingErrorCode.INVALID, str(exc), api))
+            errors.append(FieldError(ShippingErrorCode.INVALID, str(exc), name))
 
     if "name" in data or not partial:
         try:
             cleaned["name"] = clean_text(data.get("name"), field="name", max_length=100, required=True)
         except ServiceError as exc:
             errors.extend(exc.errors)
-    money_field("price_amount", "price", required=True)
+    money_field("price_amount", required=True)
     if "free_above_amount" in data:
         if data["free_above_amount"] is None:
             cleaned["free_above_amount"] = None
         else:
-            money_field("free_above_amount", "freeAbove", required=False)
-    for name, api in (("min_days", "minDays"), ("max_days", "maxDays")):
+            money_field("free_above_amount", required=False)
+    for name in ("min_days", "max_days"):
         if data.get(name) is not None:
             if not isinstance(data[name], int) or not 0 <= data[name] <= 90:
-                errors.append(FieldError(ShippingErrorCode.INVALID, _("Use a number of days from 0 to 90."), api))
+                errors.append(FieldError(ShippingErrorCode.INVALID, _("Use a number of days from 0 to 90."), name))
             else:
                 cleaned[name] = data[name]
     if data.get("is_active") is not None:
@@ -65,7 +65,7 @@ def _clean_method(data: dict, *, currency: str, partial: bool, current: Shipping
     if not errors and min_days > max_days:
         errors.append(
             FieldError(
-                ShippingErrorCode.INVALID, _("The fastest delivery cannot be slower than the slowest."), "minDays"
+                ShippingErrorCode.INVALID, _("The fastest delivery cannot be slower than the slowest."), "min_days"
             )
         )
     cleaned.setdefault("min_days", min_days)
