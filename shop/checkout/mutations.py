@@ -93,28 +93,34 @@ class CheckoutLinesInput(graphene.InputObjectType):
     lines = graphene.List(graphene.NonNull(CheckoutLineInput), required=True)
 
 
-class CheckoutLinesAdd(CheckoutMutation):
+class CheckoutLinesMutation(CheckoutMutation):
+    """Lines given with their variants' global IDs, handed to ``service`` (a cart service that
+    takes ``lines``)."""
+
+    class Meta:
+        abstract = True
+
+    class Arguments:
+        token = UUIDScalar(required=True)
+        input = CheckoutLinesInput(required=True)
+
+    service: staticmethod
+
+    @classmethod
+    def perform(cls, root, info, token, input):
+        return cls(checkout=cls.service(token=token, user=current_user(info), lines=_lines(input["lines"])))
+
+
+class CheckoutLinesAdd(CheckoutLinesMutation):
     """Add items; a variant already in the checkout has its quantity increased."""
 
-    class Arguments:
-        token = UUIDScalar(required=True)
-        input = CheckoutLinesInput(required=True)
-
-    @classmethod
-    def perform(cls, root, info, token, input):
-        return cls(checkout=cart.add_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
+    service = staticmethod(cart.add_lines)
 
 
-class CheckoutLinesUpdate(CheckoutMutation):
+class CheckoutLinesUpdate(CheckoutLinesMutation):
     """Set quantities (0 removes the line)."""
 
-    class Arguments:
-        token = UUIDScalar(required=True)
-        input = CheckoutLinesInput(required=True)
-
-    @classmethod
-    def perform(cls, root, info, token, input):
-        return cls(checkout=cart.update_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
+    service = staticmethod(cart.update_lines)
 
 
 class CheckoutLinesDeleteInput(graphene.InputObjectType):
