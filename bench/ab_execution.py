@@ -92,7 +92,7 @@ def stock_instances(queryset, *, skip=()) -> list:
 
 
 def stock_prime(self):
-    """``shop.orders.services.Placed.prime`` the ORM's way: the purchase's orders, their lines,
+    """``shop.orders.placement.Placed.prime`` the ORM's way: the purchase's orders, their lines,
     download links and events read back with Django's prefetching."""
     from django.db.models import Prefetch, prefetch_related_objects
 
@@ -115,7 +115,7 @@ def variant(name: str):
             stack.enter_context(mock.patch("shop.catalog.selectors.instances", stock_instances))
         if name in ("stock-prefetch", "stock-both"):
             stack.enter_context(mock.patch("shop.catalog.selectors.attach_list_relations", stock_attach_list_relations))
-            stack.enter_context(mock.patch("shop.orders.services.Placed.prime", stock_prime))
+            stack.enter_context(mock.patch("shop.orders.placement.Placed.prime", stock_prime))
         yield
 
 

@@ -39,7 +39,7 @@ from bench.seed.progress import Progress
 from shop.catalog.services import is_listed, search_texts, search_vectors, sort_name
 from shop.core.storage import private_storage
 from shop.core.text import vietnamese_slug
-from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
+from shop.orders.placement import ORDER_NUMBER_SEQUENCE, order_number
 
 DAY = 86400.0
 MONTH = 30.4375 * DAY

@@ -275,11 +275,11 @@ def test_portfolio_and_shipping_changes_show_on_the_designer_page(shop, django_c
     query = "query($slug: String!) { designer(slug: $slug) { shippingMethods { name } } }"
     for _ in range(2):
         assert reader.data(query, {"slug": shop.designer.slug})["designer"]["shippingMethods"] == []
-    from shop.checkout import services as checkout_services
+    from shop.checkout import shipping_methods as checkout_shipping_methods
 
     _write(
         django_capture_on_commit_callbacks,
-        checkout_services.create_shipping_method,
+        checkout_shipping_methods.create_shipping_method,
         actor=shop.designer.user,
         data={"name": "Giao nhanh", "price_amount": "30000"},
     )
@@ -326,13 +326,13 @@ def test_stock_taken_by_a_purchase_is_visible_on_the_next_read(shop, gql, django
     ]
     # a staff cancellation puts the stock back, and that shows too
     order = Order.objects.get()
-    from shop.orders import services as order_services
+    from shop.orders import lifecycle as order_lifecycle
 
     staff_user = make_user(staff=True)
     reader.data(PRODUCT, {"slug": shop.vase.slug}, expect="HIT")
     _write(
         django_capture_on_commit_callbacks,
-        order_services.cancel_order,
+        order_lifecycle.cancel_order,
         order_id=order.pk,
         actor=staff_user,
         reason="Hết hàng",

@@ -132,7 +132,8 @@ def _add_commerce(world: World) -> None:
     """Designer A sells a scarf and a font and ships with one method; buyer X has an open checkout
     and a paid purchase (one order of designer A, with a download link); someone has an anonymous
     checkout."""
-    from shop.checkout import services as checkout_services
+    from shop.checkout import cart as checkout_cart
+    from shop.checkout import completion as checkout_completion
     from shop.checkout.models import ShippingMethod
     from shop.orders.models import DigitalDownload
     from tests.factories import make_product, make_variant
@@ -155,17 +156,17 @@ def _add_commerce(world: World) -> None:
     }
 
     def ready(user, variants):
-        checkout = checkout_services.create_checkout(
+        checkout = checkout_cart.create_checkout(
             user=user,
             email="x@example.com",
             shipping_address=address,
             lines=[{"variant_id": v.pk, "quantity": 1} for v in variants],
         )
-        checkout_services.set_shipping_method(token=checkout.token, user=user, shipping_method_id=world.shipping_a.pk)
+        checkout_cart.set_shipping_method(token=checkout.token, user=user, shipping_method_id=world.shipping_a.pk)
         return checkout
 
     paid = ready(world.buyer, [world.variant_a, font])
-    world.purchase_x = checkout_services.complete_checkout(
+    world.purchase_x = checkout_completion.complete_checkout(
         token=paid.token, user=world.buyer, gateway_id="dummy"
     ).purchase
     world.order_a = world.purchase_x.orders.get()
@@ -775,10 +776,11 @@ MATRIX += COMMERCE_ROWS
 def _add_cod(world: World) -> None:
     """Buyer X bought A's scarf cash on delivery and A shipped it; A has a bank account."""
     from payments import bank_accounts
-    from shop.checkout import services as checkout_services
-    from shop.orders import services as order_services
+    from shop.checkout import cart as checkout_cart
+    from shop.checkout import completion as checkout_completion
+    from shop.orders import lifecycle as order_lifecycle
 
-    checkout = checkout_services.create_checkout(
+    checkout = checkout_cart.create_checkout(
         user=world.buyer,
         email="x@example.com",
         shipping_address={
@@ -790,14 +792,12 @@ def _add_cod(world: World) -> None:
         },
         lines=[{"variant_id": world.variant_a.pk, "quantity": 1}],
     )
-    checkout_services.set_shipping_method(
-        token=checkout.token, user=world.buyer, shipping_method_id=world.shipping_a.pk
-    )
+    checkout_cart.set_shipping_method(token=checkout.token, user=world.buyer, shipping_method_id=world.shipping_a.pk)
     from shop.orders.models import Order
 
-    purchase = checkout_services.complete_checkout(token=checkout.token, user=world.buyer, gateway_id="cod").purchase
+    purchase = checkout_completion.complete_checkout(token=checkout.token, user=world.buyer, gateway_id="cod").purchase
     world.order_cod_a = Order.objects.get(purchase_id=purchase.pk)
-    order_services.fulfill_order(
+    order_lifecycle.fulfill_order(
         order_id=world.order_cod_a.pk, actor=world.designer_a.user, carrier="GHN", tracking_number="COD1"
     )
     bank_accounts.set_bank_account(
