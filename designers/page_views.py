@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from designers.errors import ProductViewErrorCode
 from designers.models import ProductViewDay
 from designers.sales import local_day
+from shop.catalog.selectors.visibility import visible_products
 from shop.core import ratelimit
 from shop.core.errors import ServiceError
 
@@ -64,8 +65,6 @@ def record_product_view(*, user, product_id: int, anonymous_id: str | None) -> b
     """A storefront's view of a product: the visitor is the signed-in ``user``, else the client's
     ``anonymous_id`` (8-100 characters, required then). A product the caller cannot see (or that
     does not exist) is NOT_FOUND. Returns whether the view was counted (see :func:`record_view`)."""
-    from shop.catalog.selectors import visible_products
-
     signed_in = user is not None and user.is_authenticated
     if not signed_in:
         anonymous_id = (anonymous_id or "").strip()

@@ -12,8 +12,9 @@ from designers import cache, tasks
 from designers.errors import DesignerErrorCode, PortfolioErrorCode
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
 from shop.accounts.models import User
-from shop.catalog import services as catalog_services
 from shop.catalog.models import Product
+from shop.catalog.services.products import clean_tags
+from shop.catalog.services.search import sync_designer_search
 from shop.core import ordered_images
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.images import delete_files_on_commit
@@ -93,7 +94,7 @@ def apply_as_designer(
                     setattr(existing, key, value)
                 existing.status = S.PENDING
                 existing.save()
-                catalog_services.sync_designer_search(existing)
+                sync_designer_search(existing)
                 designer = existing
     except IntegrityError:
         # A concurrent application took the slug or the user already has a profile.
@@ -174,7 +175,7 @@ def decide(*, designer_id: int, decision: str, actor: User, reason: str = "") ->
             designer.save(update_fields=fields)
     except IntegrityError:  # another approval took the slug at the same moment
         raise ServiceError(DesignerErrorCode.UNIQUE, _("This slug is already taken."), "slug")
-    catalog_services.sync_designer_search(designer)  # its products' search rows: listed or not
+    sync_designer_search(designer)  # its products' search rows: listed or not
     _record(designer, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
     cache.designer_changed(designer.pk, listing=True)
     return designer
@@ -265,7 +266,7 @@ def _clean_item_fields(*, title, description, role, tags, partial: bool) -> dict
     if role is not None or not partial:
         data["role"] = clean_text(role, field="role", max_length=200)
     if tags is not None or not partial:
-        data["tags"] = catalog_services.clean_tags(tags)
+        data["tags"] = clean_tags(tags)
     return data
 
 

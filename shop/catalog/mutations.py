@@ -1,11 +1,11 @@
 """Thin catalog mutations: decode IDs, call a service (which checks ownership), return the payload.
 
 IDs of objects outside the caller's reach are answered ``NOT_FOUND`` exactly like unknown IDs
-(see shop/catalog/services.py)."""
+(see shop/catalog/services/access.py)."""
 
 import graphene
 
-from shop.catalog import services
+from shop.catalog.services import access, categories, media, products, variants
 from shop.catalog.types import (
     CatalogErrorCode,
     CategoryType,
@@ -42,9 +42,9 @@ class CatalogMutation(BaseMutation):
     def mutate(cls, root, info, **kwargs):
         try:
             if cls.staff_only:
-                services.check_staff(current_user(info))
+                access.check_staff(current_user(info))
             else:
-                services.check_catalog_role(current_user(info))
+                access.check_catalog_role(current_user(info))
         except PermissionDenied as exc:
             raise permission_denied(str(exc))
         return super().mutate(root, info, **kwargs)
@@ -79,7 +79,7 @@ class ProductCreate(ProductMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        product = services.create_product(
+        product = products.create_product(
             actor=current_user(info),
             name=input.get("name"),
             slug=input.get("slug"),
@@ -115,7 +115,7 @@ class ProductUpdate(ProductMutation):
             kwargs["category_id"] = (
                 decode_id(input["category"], "Category", field="category") if input["category"] else None
             )
-        product = services.update_product(
+        product = products.update_product(
             actor=current_user(info),
             product_id=decode_id(id, "Product"),
             name=input.get("name"),
@@ -147,19 +147,19 @@ def _product_action(name: str, service, doc: str):
 
 ProductDelete = _product_action(
     "ProductDelete",
-    services.delete_product,
+    products.delete_product,
     "Delete a product with its variants and images (not once it has orders: archive it).",
 )
 ProductPublish = _product_action(
     "ProductPublish",
-    services.publish_product,
+    products.publish_product,
     "Put a product on the storefront (approved designers; at least one variant).",
 )
 ProductUnpublish = _product_action(
-    "ProductUnpublish", services.unpublish_product, "Take a product off the storefront (back to DRAFT)."
+    "ProductUnpublish", products.unpublish_product, "Take a product off the storefront (back to DRAFT)."
 )
 ProductArchive = _product_action(
-    "ProductArchive", services.archive_product, "Retire a product (ARCHIVED); it can be published again."
+    "ProductArchive", products.archive_product, "Retire a product (ARCHIVED); it can be published again."
 )
 
 
@@ -179,7 +179,7 @@ class ProductModerate(ProductMutation):
 
     @classmethod
     def perform(cls, root, info, id, input):
-        product = services.moderate_product(
+        product = products.moderate_product(
             actor=current_user(info),
             product_id=decode_id(id, "Product"),
             hidden=input["hidden"],
@@ -246,7 +246,7 @@ class ProductVariantCreate(VariantMutation):
 
     @classmethod
     def perform(cls, root, info, product_id, input):
-        variant = services.create_variant(
+        variant = variants.create_variant(
             actor=current_user(info),
             product_id=decode_id(product_id, "Product", field="productId"),
             **_variant_fields(input),
@@ -261,7 +261,7 @@ class ProductVariantUpdate(VariantMutation):
 
     @classmethod
     def perform(cls, root, info, id, input):
-        variant = services.update_variant(
+        variant = variants.update_variant(
             actor=current_user(info),
             variant_id=decode_id(id, "ProductVariant"),
             **_variant_fields(input),
@@ -275,7 +275,7 @@ class ProductVariantDelete(VariantMutation):
 
     @classmethod
     def perform(cls, root, info, id):
-        variant, product = services.delete_variant(actor=current_user(info), variant_id=decode_id(id, "ProductVariant"))
+        variant, product = variants.delete_variant(actor=current_user(info), variant_id=decode_id(id, "ProductVariant"))
         return cls(product_variant=variant, product=product)
 
 
@@ -294,9 +294,9 @@ ProductMediaCreate, ProductMediaReorder, ProductMediaDelete = ordered_image_muta
     owner_argument="product_id",
     ids_argument="media_ids",
     deleted_argument="media_id",
-    add=services.add_product_media,
-    reorder=services.reorder_product_media,
-    delete=services.delete_product_media,
+    add=media.add_product_media,
+    reorder=media.reorder_product_media,
+    delete=media.delete_product_media,
     create_description="""Upload an image (GraphQL multipart request). JPEG, PNG or WebP, up to 10 MB and 40 megapixels;
     it is re-encoded (metadata such as GPS removed) and thumbnails follow in the background.""",
     reorder_description="Set the order of a product's images: list every one of them, first image first.",
@@ -336,7 +336,7 @@ class CategoryCreate(CategoryMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        category = services.create_category(
+        category = categories.create_category(
             actor=current_user(info),
             name=input.get("name"),
             slug=input.get("slug"),
@@ -358,7 +358,7 @@ class CategoryUpdate(CategoryMutation):
         kwargs = {}
         if "parent" in input:
             kwargs["parent_id"] = decode_id(input["parent"], "Category", field="parent") if input["parent"] else None
-        category = services.update_category(
+        category = categories.update_category(
             actor=current_user(info),
             category_id=decode_id(id, "Category"),
             name=input.get("name"),
@@ -377,7 +377,7 @@ class CategoryDelete(CategoryMutation):
 
     @classmethod
     def perform(cls, root, info, id):
-        return cls(category=services.delete_category(actor=current_user(info), category_id=decode_id(id, "Category")))
+        return cls(category=categories.delete_category(actor=current_user(info), category_id=decode_id(id, "Category")))
 
 
 class CatalogMutations(graphene.ObjectType):

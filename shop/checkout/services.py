@@ -24,8 +24,8 @@ from payments.gateways import get_gateway, unavailable_message
 from payments.gateways.base import PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
-from shop.catalog import selectors as catalog_selectors
 from shop.catalog.models import ProductType, ProductVariant
+from shop.catalog.selectors import visibility as catalog_selectors
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
 from shop.checkout.cache import shipping_methods_changed

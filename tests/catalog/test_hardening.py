@@ -5,7 +5,8 @@ import pytest
 
 from designers import services as designer_services
 from designers.models import Designer
-from shop.catalog import services
+from shop.catalog.services.products import create_product, publish_product, update_product
+from shop.catalog.services.variants import create_variant
 from shop.core.errors import ServiceError
 from tests.factories import make_designer, make_user
 
@@ -14,20 +15,20 @@ PRODUCT = "query P($slug: String!, $designer: String) { product(slug: $slug, des
 
 def test_finding_08_slugs_reveal_no_draft_and_no_pending_designer(gql, staff):
     a, b = make_designer(display_name="An"), make_designer(display_name="Bình")
-    draft = services.create_product(actor=a.user, name="Bộ sưu tập thu", slug="bo-suu-tap-thu")
+    draft = create_product(actor=a.user, name="Bộ sưu tập thu", slug="bo-suu-tap-thu")
     # another designer choosing the slug of A's draft is not told that it exists...
-    mine = services.create_product(actor=b.user, name="Thu", slug="bo-suu-tap-thu")
+    mine = create_product(actor=b.user, name="Thu", slug="bo-suu-tap-thu")
     assert mine.slug == "bo-suu-tap-thu" and mine.pk != draft.pk
-    renamed = services.create_product(actor=b.user, name="Khác")
-    assert services.update_product(actor=b.user, product_id=renamed.pk, slug="bo-suu-tap-thu-2").slug
+    renamed = create_product(actor=b.user, name="Khác")
+    assert update_product(actor=b.user, product_id=renamed.pk, slug="bo-suu-tap-thu-2").slug
     # ...while its own products' slugs are its own business: UNIQUE
     with pytest.raises(ServiceError) as own:
-        services.create_product(actor=a.user, name="Lại", slug="bo-suu-tap-thu")
+        create_product(actor=a.user, name="Lại", slug="bo-suu-tap-thu")
     assert own.value.errors[0].code == "UNIQUE"
     # a product is addressed by its designer and its slug; the slug alone finds the public one
     for p in (draft, mine):
-        services.create_variant(actor=p.designer.user, product_id=p.pk, sku="S1", price="100000", stock_quantity=1)
-    services.publish_product(actor=b.user, product_id=mine.pk)
+        create_variant(actor=p.designer.user, product_id=p.pk, sku="S1", price="100000", stock_quantity=1)
+    publish_product(actor=b.user, product_id=mine.pk)
     found = gql(PRODUCT, {"slug": "bo-suu-tap-thu"})["data"]["product"]
     assert found == {"name": "Thu", "designer": {"slug": b.slug}}
     assert gql(PRODUCT, {"slug": "bo-suu-tap-thu", "designer": b.slug})["data"]["product"]["name"] == "Thu"

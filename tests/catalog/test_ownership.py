@@ -1,6 +1,6 @@
 """Designer B tries every catalog and portfolio mutation on designer A's objects.
 
-The rule (shop/catalog/services.py): services look objects up inside the caller's own scope, so
+The rule (shop/catalog/services/access.py): services look objects up inside the caller's own scope, so
 another designer's object is answered NOT_FOUND — byte for byte the answer for an ID that does not
 exist — whether it is published (B could see it) or a draft (B could not). Nothing is written,
 nothing is stored, and nothing about A's objects leaks."""
@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from graphql_relay import to_global_id
 
 from designers import services as designer_services
-from shop.catalog import services
+from shop.catalog.services.media import add_product_media
 from tests.catalog.helpers import gid
 from tests.factories import make_designer, product
 from tests.media import image_bytes, multipart, pdf_bytes
@@ -52,7 +52,7 @@ def victim(db, media_storage):
     a = make_designer(display_name="Trần Thùy Linh")
     live = product(a, name="Áo dài lụa Hà Đông", variants=2)
     draft = product(a, name="Font chữ bí mật", product_type="DIGITAL", publish=False)
-    media = services.add_product_media(
+    media = add_product_media(
         actor=a.user, product_id=live.pk, image=SimpleUploadedFile("a.jpg", image_bytes(), "image/jpeg"), alt="A"
     )
     item = designer_services.create_portfolio_item(actor=a.user, title="Bộ sưu tập Thu", product_ids=[live.pk])

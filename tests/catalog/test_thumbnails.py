@@ -10,6 +10,7 @@ from PIL import Image
 from designers import services as designer_services
 from designers.models import PortfolioImage
 from shop.catalog.models import ProductMedia
+from shop.catalog.services.media import add_product_media
 from shop.core.tasks import make_thumbnails
 from tests.factories import make_designer, product
 from tests.media import image_bytes, multipart
@@ -120,9 +121,8 @@ def test_portfolio_images_get_thumbnails_too(celery_worker, media_storage):
 def test_thumbnail_task_on_a_deleted_image_does_nothing(db, media_storage):
     designer = make_designer()
     item = product(designer)
-    from shop.catalog import services
 
-    media = services.add_product_media(
+    media = add_product_media(
         actor=designer.user, product_id=item.pk, image=SimpleUploadedFile("a.jpg", image_bytes(), "image/jpeg")
     )
     pk = media.pk

@@ -4,7 +4,7 @@ finding (SECURITY.md, "Reviewed and fixed")."""
 import pytest
 
 from designers import services as designer_services
-from shop.catalog import services as catalog_services
+from shop.catalog.services.products import moderate_product, unpublish_product
 from tests.core.test_read_cache import Reader, _persisted, _write
 
 pytestmark = pytest.mark.usefixtures("read_cache")
@@ -49,7 +49,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     elif change == "hide":
         _write(
             django_capture_on_commit_callbacks,
-            catalog_services.moderate_product,
+            moderate_product,
             product_id=shop.bowl.pk,
             actor=staff,
             hidden=True,
@@ -58,7 +58,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     else:
         _write(
             django_capture_on_commit_callbacks,
-            catalog_services.unpublish_product,
+            unpublish_product,
             product_id=shop.bowl.pk,
             actor=shop.designer.user,
         )
