@@ -2,7 +2,8 @@ import graphene
 from django.utils.translation import gettext as _
 from graphql_relay import from_global_id
 
-from designers import selectors, services
+from designers import selectors
+from designers.services import portfolio, profiles
 from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
 from shop.core.errors import CommonErrorCode, PermissionDenied, ServiceError
 from shop.core.graphql import (
@@ -55,7 +56,7 @@ class DesignerApply(DesignerMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        designer = services.apply_as_designer(
+        designer = profiles.apply_as_designer(
             user=require_user(info),
             display_name=input.get("display_name"),
             slug=input.get("slug"),
@@ -90,7 +91,7 @@ class DesignerUpdate(DesignerMutation):
         designer = selectors.designer_of(user)
         if designer is None:
             raise ServiceError(CommonErrorCode.NOT_FOUND, _("You have not applied to sell yet."), None)
-        designer = services.update_designer_profile(designer=designer, actor=user, **dict(input))
+        designer = profiles.update_designer_profile(designer=designer, actor=user, **dict(input))
         return cls(designer=designer)
 
 
@@ -103,7 +104,7 @@ def _decision(name: str, needs_reason: bool, doc: str):
 
     def perform(cls, root, info, id, reason=""):
         actor = require_staff(info)
-        designer = services.decide(designer_id=designer_pk(id), decision=name, actor=actor, reason=reason or "")
+        designer = profiles.decide(designer_id=designer_pk(id), decision=name, actor=actor, reason=reason or "")
         return cls(designer=designer)
 
     return type(
@@ -151,7 +152,7 @@ class PortfolioMutation(BaseMutation):
     @classmethod
     def mutate(cls, root, info, **kwargs):
         try:
-            services.check_portfolio_role(current_user(info))
+            portfolio.check_portfolio_role(current_user(info))
         except PermissionDenied as exc:
             raise permission_denied(str(exc))
         return super().mutate(root, info, **kwargs)
@@ -191,7 +192,7 @@ class PortfolioItemCreate(PortfolioItemMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        item = services.create_portfolio_item(
+        item = portfolio.create_portfolio_item(
             actor=current_user(info),
             title=input.get("title"),
             description=input.get("description"),
@@ -214,7 +215,7 @@ class PortfolioItemUpdate(PortfolioItemMutation):
         kwargs = {"year": input["year"]} if "year" in input else {}
         if input.get("products") is not None:
             kwargs["product_ids"] = decode_ids(input["products"], "Product", field="products")
-        item = services.update_portfolio_item(
+        item = portfolio.update_portfolio_item(
             actor=current_user(info),
             item_id=decode_id(id, "PortfolioItem"),
             title=input.get("title"),
@@ -233,7 +234,7 @@ class PortfolioItemDelete(PortfolioItemMutation):
     @classmethod
     def perform(cls, root, info, id):
         return cls(
-            portfolio_item=services.delete_portfolio_item(
+            portfolio_item=portfolio.delete_portfolio_item(
                 actor=current_user(info), item_id=decode_id(id, "PortfolioItem")
             )
         )
@@ -249,7 +250,7 @@ class PortfolioItemReorder(PortfolioMutation):
 
     @classmethod
     def perform(cls, root, info, item_ids):
-        items = services.reorder_portfolio_items(
+        items = portfolio.reorder_portfolio_items(
             actor=current_user(info), item_ids=decode_ids(item_ids, "PortfolioItem", field="itemIds")
         )
         return cls(portfolio_items=items)
@@ -274,9 +275,9 @@ PortfolioImageCreate, PortfolioImageReorder, PortfolioImageDelete = ordered_imag
     owner_argument="item_id",
     ids_argument="image_ids",
     deleted_argument="image_id",
-    add=services.add_portfolio_image,
-    reorder=services.reorder_portfolio_images,
-    delete=services.delete_portfolio_image,
+    add=portfolio.add_portfolio_image,
+    reorder=portfolio.reorder_portfolio_images,
+    delete=portfolio.delete_portfolio_image,
     create_description="Upload an image to a portfolio item (GraphQL multipart request; same rules as product images).",
 )
 

@@ -3,8 +3,8 @@ after its finding (SECURITY.md, "Reviewed and fixed")."""
 
 import pytest
 
-from designers import services as designer_services
 from designers.models import Designer
+from designers.services.profiles import apply_as_designer, approve_designer
 from shop.catalog.services.products import create_product, publish_product, update_product
 from shop.catalog.services.variants import create_variant
 from shop.core.errors import ServiceError
@@ -37,14 +37,14 @@ def test_finding_08_slugs_reveal_no_draft_and_no_pending_designer(gql, staff):
     assert own_draft["name"] == "Bộ sưu tập thu"
 
     # designers: a pending applicant's slug is not an oracle either
-    pending = designer_services.apply_as_designer(user=make_user(), display_name="Chưa duyệt", slug="chua-duyet")
-    second = designer_services.apply_as_designer(user=make_user(), display_name="Ai đó", slug="chua-duyet")
+    pending = apply_as_designer(user=make_user(), display_name="Chưa duyệt", slug="chua-duyet")
+    second = apply_as_designer(user=make_user(), display_name="Ai đó", slug="chua-duyet")
     assert pending.slug == second.slug == "chua-duyet"
     with pytest.raises(ServiceError) as public:  # a public designer's slug is public: UNIQUE
-        designer_services.apply_as_designer(user=make_user(), display_name="Giả", slug=a.slug)
+        apply_as_designer(user=make_user(), display_name="Giả", slug=a.slug)
     assert public.value.errors[0].code == "UNIQUE"
     # approval makes the slug public: the second one approved gets a free variant of it
-    first = designer_services.approve_designer(designer_id=pending.pk, actor=staff)
-    later = designer_services.approve_designer(designer_id=second.pk, actor=staff)
+    first = approve_designer(designer_id=pending.pk, actor=staff)
+    later = approve_designer(designer_id=second.pk, actor=staff)
     assert first.slug == "chua-duyet" and later.slug.startswith("chua-duyet-")
     assert Designer.objects.filter(slug="chua-duyet").count() == 1

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from graphql_relay import to_global_id
 
-from designers import services as designer_services
+from designers.services.portfolio import add_portfolio_image, create_portfolio_item
 from shop.catalog.services.media import add_product_media
 from tests.catalog.helpers import gid
 from tests.factories import make_designer, product
@@ -55,8 +55,8 @@ def victim(db, media_storage):
     media = add_product_media(
         actor=a.user, product_id=live.pk, image=SimpleUploadedFile("a.jpg", image_bytes(), "image/jpeg"), alt="A"
     )
-    item = designer_services.create_portfolio_item(actor=a.user, title="Bộ sưu tập Thu", product_ids=[live.pk])
-    image = designer_services.add_portfolio_image(
+    item = create_portfolio_item(actor=a.user, title="Bộ sưu tập Thu", product_ids=[live.pk])
+    image = add_portfolio_image(
         actor=a.user, item_id=item.pk, image=SimpleUploadedFile("p.png", image_bytes("PNG"), "image/png")
     )
     return {"designer": a, "live": live, "draft": draft, "media": media, "item": item, "image": image}

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from designers import services as designer_services
+from designers.services.profiles import reinstate_designer, suspend_designer
 from shop.catalog.models import Product, ProductSearch
 from shop.catalog.selectors.listing import search_words
 from shop.catalog.selectors.visibility import storefront_products
@@ -121,12 +121,12 @@ def create(s):
 
 
 def suspend(s):
-    designer_services.suspend_designer(designer_id=s["designer"].pk, actor=s["staff"], reason="Hàng giả")
+    suspend_designer(designer_id=s["designer"].pk, actor=s["staff"], reason="Hàng giả")
 
 
 def reinstate(s):
     suspend(s)
-    designer_services.reinstate_designer(designer_id=s["designer"].pk, actor=s["staff"])
+    reinstate_designer(designer_id=s["designer"].pk, actor=s["staff"])
 
 
 # (change, whether a buyer's search finds something else afterwards): a round trip (hidden and

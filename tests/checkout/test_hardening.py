@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from designers import services as designer_services
+from designers.services.profiles import suspend_designer
 from shop.catalog.services.products import unpublish_product, update_product
 from shop.catalog.services.variants import update_variant
 from tests.commerce import Buyer
@@ -39,7 +39,7 @@ def test_finding_07_draft_content_never_leaks_through_a_cart_line(gql, goods, st
     if change == "unpublished and renamed":
         unpublish_product(actor=owner, product_id=product.pk)
     else:
-        designer_services.suspend_designer(designer_id=designer.pk, actor=staff, reason="Tạm ngưng")
+        suspend_designer(designer_id=designer.pk, actor=staff, reason="Tạm ngưng")
 
     result = gql(DEEP, {"token": token})
     text = json.dumps(result, ensure_ascii=False)

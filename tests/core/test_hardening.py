@@ -3,7 +3,7 @@ finding (SECURITY.md, "Reviewed and fixed")."""
 
 import pytest
 
-from designers import services as designer_services
+from designers.services.profiles import reject_designer, suspend_designer
 from shop.catalog.services.products import moderate_product, unpublish_product
 from tests.core.test_read_cache import Reader, _persisted, _write
 
@@ -32,7 +32,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     if change == "suspend":
         _write(
             django_capture_on_commit_callbacks,
-            designer_services.suspend_designer,
+            suspend_designer,
             designer_id=shop.designer.pk,
             actor=staff,
             reason="Giao hàng chậm",
@@ -41,7 +41,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
         shop.designer.__class__.objects.filter(pk=shop.designer.pk).update(status="PENDING")
         _write(
             django_capture_on_commit_callbacks,
-            designer_services.reject_designer,
+            reject_designer,
             designer_id=shop.designer.pk,
             actor=staff,
             reason="Hồ sơ chưa đủ",

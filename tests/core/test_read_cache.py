@@ -16,7 +16,8 @@ from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from designers import services as designer_services
+from designers.services.portfolio import create_portfolio_item
+from designers.services.profiles import reinstate_designer, suspend_designer, update_designer_profile
 from shop.accounts.tokens import create_access_token
 from shop.catalog.models import ProductVariant
 from shop.catalog.services.categories import update_category
@@ -228,7 +229,7 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
         reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.update_designer_profile,
+        update_designer_profile,
         designer=shop.designer,
         actor=shop.designer.user,
         display_name="Linh Ceramics",
@@ -241,7 +242,7 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
     )
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.suspend_designer,
+        suspend_designer,
         designer_id=shop.designer.pk,
         actor=staff,
         reason="Giao hàng chậm",
@@ -251,7 +252,7 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
     assert reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})["designer"] is None
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.reinstate_designer,
+        reinstate_designer,
         designer_id=shop.designer.pk,
         actor=staff,
     )
@@ -265,7 +266,7 @@ def test_portfolio_and_shipping_changes_show_on_the_designer_page(shop, django_c
     assert page["portfolio"]["totalCount"] == 0
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.create_portfolio_item,
+        create_portfolio_item,
         actor=shop.designer.user,
         title="Triển lãm gốm 2025",
     )

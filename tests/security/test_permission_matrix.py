@@ -905,7 +905,7 @@ SECRET_NAME = "Phông chữ bí mật"  # the draft's name: nobody but A and sta
 def _add_catalog(world: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from designers import services as portfolio
+    from designers.services.portfolio import add_portfolio_image, create_portfolio_item
     from shop.catalog.models import ProductStatus
     from shop.catalog.services.categories import create_category
     from shop.catalog.services.media import add_product_media
@@ -946,9 +946,9 @@ def _add_catalog(world: World) -> None:
     draft = product(a, SECRET_NAME, publish=False, digital=True)
     hidden = product(a, "A's hidden bag", publish=True)
     moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason=HIDDEN_REASON)
-    item = portfolio.create_portfolio_item(actor=a, title="A's collection", product_ids=[dress.pk, draft.pk])
+    item = create_portfolio_item(actor=a, title="A's collection", product_ids=[dress.pk, draft.pk])
     b_pending, b_suspended = world.designer_b_pending, world.designer_b_suspended
-    b_item = portfolio.create_portfolio_item(actor=b_pending.user, title="B's unreleased work")
+    b_item = create_portfolio_item(actor=b_pending.user, title="B's unreleased work")
     b_live = make_product(designer=b_suspended, name="B's old bestseller", status=ProductStatus.PUBLISHED)
     make_variant(product=b_live)
     world.catalog = CatalogWorld(
@@ -962,9 +962,9 @@ def _add_catalog(world: World) -> None:
         hidden=hidden,
         font_variant=world.download_x.line.variant,
         item=item,
-        item_image=portfolio.add_portfolio_image(actor=a, item_id=item.pk, image=jpeg()),
+        item_image=add_portfolio_image(actor=a, item_id=item.pk, image=jpeg()),
         b_pending_item=b_item,
-        b_pending_image=portfolio.add_portfolio_image(actor=b_pending.user, item_id=b_item.pk, image=jpeg()),
+        b_pending_image=add_portfolio_image(actor=b_pending.user, item_id=b_item.pk, image=jpeg()),
         b_pending_draft=product(b_pending.user, "B pending's draft", publish=False),
         b_suspended_draft=product(b_suspended.user, "B suspended's draft", publish=False),
         b_suspended_live=b_live,

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image, ImageDraw, ImageFont
 
-from designers import services as designer_services
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioItem
+from designers.services.portfolio import add_portfolio_image, create_portfolio_item
 from shop.accounts.models import User
 from shop.catalog.models import Category, Product
 from shop.catalog.services.categories import create_category
@@ -378,7 +378,7 @@ class Command(BaseCommand):
             owner = users[email]
             if PortfolioItem.objects.filter(designer__user=owner, title=title).exists():
                 continue
-            item = designer_services.create_portfolio_item(
+            item = create_portfolio_item(
                 actor=owner,
                 title=title,
                 year=year,
@@ -388,7 +388,7 @@ class Command(BaseCommand):
                 product_ids=list(Product.objects.filter(slug__in=product_slugs).values_list("pk", flat=True)),
             )
             for index, (palette, motif) in enumerate(images):
-                designer_services.add_portfolio_image(
+                add_portfolio_image(
                     actor=owner, item_id=item.pk, image=_picture(palette, motif, seed=index + 7, text=title), alt=title
                 )
         return added
