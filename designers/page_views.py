@@ -69,13 +69,13 @@ def record_product_view(*, user, product_id: int, anonymous_id: str | None) -> b
     if not signed_in:
         anonymous_id = (anonymous_id or "").strip()
         if not anonymous_id:
-            raise ServiceError(ProductViewErrorCode.REQUIRED, _("Give an anonymous visitor id."), "anonymousId")
+            raise ServiceError(ProductViewErrorCode.REQUIRED, _("Give an anonymous visitor id."), "anonymous_id")
         if not 8 <= len(anonymous_id) <= 100:
             raise ServiceError(
-                ProductViewErrorCode.INVALID, _("The anonymous visitor id must be 8 to 100 characters."), "anonymousId"
+                ProductViewErrorCode.INVALID, _("The anonymous visitor id must be 8 to 100 characters."), "anonymous_id"
             )
     if not visible_products(user if signed_in else None).filter(pk=product_id).exists():
-        raise ServiceError(ProductViewErrorCode.NOT_FOUND, _("Product not found."), "productId")
+        raise ServiceError(ProductViewErrorCode.NOT_FOUND, _("Product not found."), "product_id")
     visitor = visitor_key(user_id=user.pk if signed_in else None, anonymous_id=anonymous_id)
     return record_view(product_id=product_id, visitor=visitor)
 

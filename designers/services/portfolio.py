@@ -179,16 +179,16 @@ def _reorder_rows(rows, ordered_ids: list[int], field: str) -> list:
 def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[PortfolioItem]:
     """Set the order of a whole portfolio: every item of the designer, exactly once."""
     if not item_ids:
-        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), "itemIds")
+        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), "item_ids")
     first = manageable_portfolio_items(actor).filter(pk=item_ids[0]).first()
     if first is None:
-        raise _item_not_found("itemIds")
+        raise _item_not_found("item_ids")
     Designer.objects.select_for_update().get(pk=first.designer_id)
     rows = list(PortfolioItem.objects.filter(designer_id=first.designer_id))
     if not set(item_ids) <= {row.pk for row in rows}:
-        raise _item_not_found("itemIds")
+        raise _item_not_found("item_ids")
     cache.designer_changed(first.designer_id, listing=False)
-    return _reorder_rows(rows, item_ids, "itemIds")
+    return _reorder_rows(rows, item_ids, "item_ids")
 
 
 @transaction.atomic
@@ -198,14 +198,14 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
 
     def check_owner() -> None:
         if not manageable_portfolio_items(actor).filter(pk=item_id).exists():
-            raise _item_not_found("itemId")
+            raise _item_not_found("item_id")
 
     row = ordered_images.add_image(
         model=PortfolioImage,
         upload=image,
         alt=alt,
         check_owner=check_owner,
-        lock_owner=lambda: _lock_item(actor, item_id, field="itemId"),
+        lock_owner=lambda: _lock_item(actor, item_id, field="item_id"),
         max_count=MAX_PORTFOLIO_IMAGES,
         limit_message=_("An item has at most %(n)d images.") % {"n": MAX_PORTFOLIO_IMAGES},
     )
@@ -215,10 +215,10 @@ def add_portfolio_image(*, actor: User, item_id: int, image, alt: str | None = N
 
 @transaction.atomic
 def reorder_portfolio_images(*, actor: User, item_id: int, image_ids: list[int]) -> PortfolioItem:
-    item = _lock_item(actor, item_id, field="itemId")
+    item = _lock_item(actor, item_id, field="item_id")
     if not image_ids:
-        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), "imageIds")
-    ordered_images.reorder_images(model=PortfolioImage, owner=item, image_ids=image_ids, field="imageIds")
+        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), "image_ids")
+    ordered_images.reorder_images(model=PortfolioImage, owner=item, image_ids=image_ids, field="image_ids")
     cache.designer_changed(item.designer_id, listing=False)
     return item
 

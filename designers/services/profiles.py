@@ -30,7 +30,7 @@ DECISIONS = {
 def _clean_profile(*, display_name, bio, city, links, partial: bool) -> dict:
     data = {}
     if display_name is not None or not partial:
-        data["display_name"] = clean_text(display_name, field="displayName", max_length=100, required=True)
+        data["display_name"] = clean_text(display_name, field="display_name", max_length=100, required=True)
     if bio is not None or not partial:
         data["bio"] = clean_text(bio, field="bio", max_length=5000)
     if city is not None or not partial:

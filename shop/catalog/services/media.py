@@ -22,14 +22,14 @@ def add_product_media(*, actor: User, product_id: int, image, alt: str | None = 
 
     def check_owner() -> None:
         if not manageable_products(actor).filter(pk=product_id).exists():
-            raise not_found(_("Product"), "productId")
+            raise not_found(_("Product"), "product_id")
 
     media = ordered_images.add_image(
         model=ProductMedia,
         upload=image,
         alt=alt,
         check_owner=check_owner,
-        lock_owner=lambda: lock_product(actor, product_id, field="productId"),
+        lock_owner=lambda: lock_product(actor, product_id, field="product_id"),
         max_count=MAX_MEDIA,
         limit_message=_("A product has at most %(n)d images.") % {"n": MAX_MEDIA},
     )
@@ -39,8 +39,8 @@ def add_product_media(*, actor: User, product_id: int, image, alt: str | None = 
 
 @transaction.atomic
 def reorder_product_media(*, actor: User, product_id: int, media_ids: list[int]) -> Product:
-    product = lock_product(actor, product_id, field="productId")
-    ordered_images.reorder_images(model=ProductMedia, owner=product, image_ids=media_ids, field="mediaIds")
+    product = lock_product(actor, product_id, field="product_id")
+    ordered_images.reorder_images(model=ProductMedia, owner=product, image_ids=media_ids, field="media_ids")
     cache.product_changed(product.pk, product.designer_id, listing=False)
     return product
 

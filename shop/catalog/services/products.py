@@ -71,7 +71,7 @@ def _clean_currency(value: str | None) -> str:
 def _clean_product_type(value: str | None) -> str:
     value = value or ProductType.PHYSICAL
     if value not in ProductType.values:
-        raise ServiceError(CatalogErrorCode.INVALID, _("Unknown product type."), "productType")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Unknown product type."), "product_type")
     return value
 
 
@@ -159,7 +159,7 @@ def update_product(
     if product_type is not None and product_type != product.product_type:
         if has_variants:
             raise ServiceError(
-                CatalogErrorCode.INVALID, _("Delete the variants before changing the product type."), "productType"
+                CatalogErrorCode.INVALID, _("Delete the variants before changing the product type."), "product_type"
             )
         product.product_type = _clean_product_type(product_type)
     if currency is not None and currency.strip().upper() != product.currency:

@@ -77,19 +77,19 @@ def _clean_price(value, currency: str) -> Decimal:
 def _clean_stock(value, product: Product) -> int:
     if product.product_type == ProductType.DIGITAL:
         if value not in (None, 0):
-            raise ServiceError(CatalogErrorCode.INVALID, _("Digital goods have no stock."), "stockQuantity")
+            raise ServiceError(CatalogErrorCode.INVALID, _("Digital goods have no stock."), "stock_quantity")
         return 0
     value = 0 if value is None else value
     if not isinstance(value, int) or value < 0 or value > MAX_STOCK:
         raise ServiceError(
-            CatalogErrorCode.INVALID, _("Stock must be between 0 and %(n)d.") % {"n": MAX_STOCK}, "stockQuantity"
+            CatalogErrorCode.INVALID, _("Stock must be between 0 and %(n)d.") % {"n": MAX_STOCK}, "stock_quantity"
         )
     return value
 
 
 def _check_file_allowed(product: Product, digital_file) -> None:
     if digital_file is not None and product.product_type != ProductType.DIGITAL:
-        raise ServiceError(CatalogErrorCode.INVALID, _("Only digital products carry a file."), "digitalFile")
+        raise ServiceError(CatalogErrorCode.INVALID, _("Only digital products carry a file."), "digital_file")
 
 
 def _attach_file(variant: ProductVariant, digital_file) -> str | None:
@@ -125,7 +125,7 @@ def create_variant(
     stock_quantity: int | None = None,
     digital_file=None,
 ) -> ProductVariant:
-    product = lock_product(actor, product_id, field="productId")
+    product = lock_product(actor, product_id, field="product_id")
     sku = _clean_sku(sku)
     variant = ProductVariant(
         product=product,
@@ -139,7 +139,7 @@ def create_variant(
     )
     _check_file_allowed(product, digital_file)
     if product.product_type == ProductType.DIGITAL and digital_file is None:
-        raise ServiceError(CatalogErrorCode.REQUIRED, _("A digital variant needs its file."), "digitalFile")
+        raise ServiceError(CatalogErrorCode.REQUIRED, _("A digital variant needs its file."), "digital_file")
     if product.variants.count() >= MAX_VARIANTS:
         raise ServiceError(
             CatalogErrorCode.LIMIT_REACHED, _("A product has at most %(n)d variants.") % {"n": MAX_VARIANTS}, None
