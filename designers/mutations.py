@@ -5,12 +5,12 @@ from graphql_relay import from_global_id
 from designers import selectors
 from designers.services import portfolio, profiles
 from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
-from shop.core.errors import CommonErrorCode, PermissionDenied, ServiceError
+from shop.catalog.mutations import RoleCheckedMutation, optional_id
+from shop.core.errors import CommonErrorCode, ServiceError
 from shop.core.graphql import (
     BaseMutation,
     current_user,
     error_type,
-    permission_denied,
     require_staff,
     require_user,
 )
@@ -139,7 +139,7 @@ class DesignerMutations(graphene.ObjectType):
 PortfolioError = error_type("PortfolioError", PortfolioErrorCode)
 
 
-class PortfolioMutation(BaseMutation):
+class PortfolioMutation(RoleCheckedMutation):
     """Signed-in designers (or staff) only: anyone else gets PERMISSION_DENIED whatever IDs it
     sends. Items and images of another designer are NOT_FOUND, like unknown ones (services)."""
 
@@ -150,12 +150,8 @@ class PortfolioMutation(BaseMutation):
     errors = graphene.List(graphene.NonNull(PortfolioError), required=True)
 
     @classmethod
-    def mutate(cls, root, info, **kwargs):
-        try:
-            portfolio.check_portfolio_role(current_user(info))
-        except PermissionDenied as exc:
-            raise permission_denied(str(exc))
-        return super().mutate(root, info, **kwargs)
+    def check_role(cls, user) -> None:
+        portfolio.check_portfolio_role(user)
 
 
 class PortfolioItemMutation(PortfolioMutation):
@@ -200,7 +196,7 @@ class PortfolioItemCreate(PortfolioItemMutation):
             role=input.get("role"),
             tags=input.get("tags"),
             product_ids=decode_ids(input.get("products"), "Product", field="products"),
-            designer_id=decode_id(input["designer"], "Designer", field="designer") if input.get("designer") else None,
+            designer_id=optional_id(input, "designer", "Designer"),
         )
         return cls(portfolio_item=item)
 
@@ -251,7 +247,7 @@ class PortfolioItemReorder(PortfolioMutation):
     @classmethod
     def perform(cls, root, info, item_ids):
         items = portfolio.reorder_portfolio_items(
-            actor=current_user(info), item_ids=decode_ids(item_ids, "PortfolioItem", field="itemIds")
+            actor=current_user(info), item_ids=decode_ids(item_ids, "PortfolioItem", field="item_ids")
         )
         return cls(portfolio_items=items)
 

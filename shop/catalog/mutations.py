@@ -26,10 +26,35 @@ def enum_value(value):
     return getattr(value, "value", value)
 
 
-class CatalogMutation(BaseMutation):
-    """Role first (signed in; a designer or staff, or staff for staff-only mutations), so that a
-    caller without the role gets PERMISSION_DENIED whatever IDs it sends. Ownership of the
-    addressed objects is then checked by the services."""
+def optional_id(input, name: str, type_name: str) -> int | None:
+    """The database id in the optional ID field ``name`` of ``input``: None when it is absent or
+    null (``if name in input`` tells the two apart where null means "clear it")."""
+    return decode_id(input[name], type_name, field=name) if input.get(name) else None
+
+
+class RoleCheckedMutation(BaseMutation):
+    """Role first (``check_role``: raises PermissionDenied), before any argument is decoded, so that
+    a caller without the role gets PERMISSION_DENIED whatever IDs it sends. Ownership of the
+    addressed objects is then checked by the services. The catalog's and the portfolio's mutations."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_role(cls, user) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def mutate(cls, root, info, **kwargs):
+        try:
+            cls.check_role(current_user(info))
+        except PermissionDenied as exc:
+            raise permission_denied(str(exc))
+        return super().mutate(root, info, **kwargs)
+
+
+class CatalogMutation(RoleCheckedMutation):
+    """Signed in; a designer or staff, or staff for staff-only mutations."""
 
     class Meta:
         abstract = True
@@ -39,15 +64,11 @@ class CatalogMutation(BaseMutation):
     staff_only = False
 
     @classmethod
-    def mutate(cls, root, info, **kwargs):
-        try:
-            if cls.staff_only:
-                access.check_staff(current_user(info))
-            else:
-                access.check_catalog_role(current_user(info))
-        except PermissionDenied as exc:
-            raise permission_denied(str(exc))
-        return super().mutate(root, info, **kwargs)
+    def check_role(cls, user) -> None:
+        if cls.staff_only:
+            access.check_staff(user)
+        else:
+            access.check_catalog_role(user)
 
 
 # --- products ------------------------------------------------------------------------------------
@@ -84,11 +105,11 @@ class ProductCreate(ProductMutation):
             name=input.get("name"),
             slug=input.get("slug"),
             description=input.get("description"),
-            category_id=decode_id(input["category"], "Category", field="category") if input.get("category") else None,
+            category_id=optional_id(input, "category", "Category"),
             tags=input.get("tags"),
             product_type=enum_value(input.get("product_type")),
             currency=input.get("currency"),
-            designer_id=decode_id(input["designer"], "Designer", field="designer") if input.get("designer") else None,
+            designer_id=optional_id(input, "designer", "Designer"),
         )
         return cls(product=product)
 
@@ -112,9 +133,7 @@ class ProductUpdate(ProductMutation):
     def perform(cls, root, info, id, input):
         kwargs = {}
         if "category" in input:
-            kwargs["category_id"] = (
-                decode_id(input["category"], "Category", field="category") if input["category"] else None
-            )
+            kwargs["category_id"] = optional_id(input, "category", "Category")
         product = products.update_product(
             actor=current_user(info),
             product_id=decode_id(id, "Product"),
@@ -248,7 +267,7 @@ class ProductVariantCreate(VariantMutation):
     def perform(cls, root, info, product_id, input):
         variant = variants.create_variant(
             actor=current_user(info),
-            product_id=decode_id(product_id, "Product", field="productId"),
+            product_id=decode_id(product_id, "Product", field="product_id"),
             **_variant_fields(input),
         )
         return cls(product_variant=variant, product=variant.product)
@@ -340,7 +359,7 @@ class CategoryCreate(CategoryMutation):
             actor=current_user(info),
             name=input.get("name"),
             slug=input.get("slug"),
-            parent_id=decode_id(input["parent"], "Category", field="parent") if input.get("parent") else None,
+            parent_id=optional_id(input, "parent", "Category"),
             position=input.get("position"),
         )
         return cls(category=category)
@@ -357,7 +376,7 @@ class CategoryUpdate(CategoryMutation):
     def perform(cls, root, info, id, input):
         kwargs = {}
         if "parent" in input:
-            kwargs["parent_id"] = decode_id(input["parent"], "Category", field="parent") if input["parent"] else None
+            kwargs["parent_id"] = optional_id(input, "parent", "Category")
         category = categories.update_category(
             actor=current_user(info),
             category_id=decode_id(id, "Category"),
