@@ -8,18 +8,11 @@ from shop.catalog.selectors.categories import category_by_id
 from shop.catalog.selectors.products import media_by_id, product_by_id, variant_by_id
 from shop.catalog.selectors.visibility import can_manage
 from shop.core import money as money_lib
-from shop.core.graphql import (
-    CountableConnection,
-    DecimalScalar,
-    Money,
-    SortDirection,
-    connection_args,
-    current_user,
-    error_codes,
-    money,
-    paginate,
-)
+from shop.core.graphql import current_user, error_codes
 from shop.core.images import image_url, thumbnail_name
+from shop.core.money_type import Money, money
+from shop.core.pagination import CountableConnection, SortDirection, connection_args, paginate
+from shop.core.scalars import DecimalScalar
 
 
 class ProductTypeEnum(graphene.Enum):
