@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from designers.models import DesignerStatus
 from shop.accounts.models import User
-from shop.catalog import selectors as catalog_selectors
 from shop.catalog.models import ProductType
+from shop.catalog.selectors import visibility as catalog_selectors
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
 from shop.checkout.errors import CheckoutErrorCode

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from designers.models import Designer, DesignerStatus
 from payments.gateways.base import PaymentOffer
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
-from shop.catalog.selectors import on_storefront, visible_products
+from shop.catalog.selectors.visibility import on_storefront, visible_products
 from shop.checkout.errors import CheckoutErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money

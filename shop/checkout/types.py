@@ -7,7 +7,7 @@ from graphql_relay import to_global_id as global_id
 
 from payments.gateways import unavailable_message
 from payments.gateways.base import Gateway, UnavailableReason
-from shop.catalog import selectors as catalog_selectors
+from shop.catalog.selectors import visibility as catalog_selectors
 from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import errors, selectors
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
