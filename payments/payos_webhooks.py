@@ -17,11 +17,12 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments import services
+from payments import services, tasks
 from payments.gateways.base import Notification
 from payments.gateways.payos import purchase_id
 from payments.models import Payment, PayosEvent
 from shop.core import money
+from shop.core.queueing import enqueue
 from shop.orders.models import Purchase
 
 logger = logging.getLogger(__name__)
@@ -74,10 +75,7 @@ def accept(notification: Notification) -> tuple[PayosEvent, bool]:
 
 
 def queue(event_pk: int) -> None:
-    from payments.tasks import process_payos_event
-    from shop.core.queueing import enqueue
-
-    enqueue(process_payos_event, event_pk)
+    enqueue(tasks.process_payos_event, event_pk)
 
 
 def process(event_pk: int) -> str:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from payments import payos_webhooks, services, webhooks
+from payments import bank_payouts, payos_webhooks, refunds, transfers, webhooks
 from payments.banks import bank_by_bin
 from payments.gateways.base import GatewayError
-from payments.models import BankAccountChange, Dispute, PayosEvent, Refund, StripeEvent
+from payments.models import BankAccountChange, BankPayout, Dispute, PayosEvent, Refund, StripeEvent
 from shop.core.emails import send_templated_email
-from shop.core.money import format_money
+from shop.core.money import format_money, from_minor
 from shop.core.queueing import RETRY, TRANSIENT_ERRORS, enqueue
 from shop.orders.models import Order, OrderStatus
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, **{**RETRY, "autoretry_for": (Exception,)})
@@ -62,7 +66,7 @@ def retry_failed_payos_events(self) -> int:
 @shared_task(bind=True, **{**RETRY, "autoretry_for": (*TRANSIENT_ERRORS, GatewayError), "max_retries": 10})
 def settle_order_task(self, order_id: int) -> int:
     """Transfer (or reverse) a designer's share of one order; retried while the provider is down."""
-    return len(services.settle_order(order_id=order_id))
+    return len(transfers.settle_order(order_id=order_id))
 
 
 def queue_settlements(*, order_ids: list[int]) -> int:
@@ -76,7 +80,7 @@ def queue_settlements(*, order_ids: list[int]) -> int:
 @shared_task(bind=True, **RETRY)
 def settle_designer_task(self, designer_id: int) -> int:
     """Payouts were just enabled: settle every order the designer accrued."""
-    order_ids = services.orders_to_settle(designer_id)
+    order_ids = transfers.orders_to_settle(designer_id)
     for order_id in order_ids:
         enqueue(settle_order_task, order_id)
     return len(order_ids)
@@ -85,7 +89,7 @@ def settle_designer_task(self, designer_id: int) -> int:
 @shared_task(bind=True, **RETRY)
 def resume_pending_refunds(self) -> int:
     """Periodic: finish the refunds the provider has not answered yet (same key, same amount)."""
-    return services.resume_pending_refunds()
+    return refunds.resume_pending_refunds()
 
 
 @shared_task(bind=True, **RETRY)
@@ -143,7 +147,7 @@ def send_dispute_email(self, dispute_pk: int) -> bool:
                 "purchase": dispute.payment.purchase,
                 "orders": [(o, format_money(o.total_amount, o.currency, settings.LANGUAGE_CODE)) for o in orders],
                 "amount": format_money(
-                    services.money.from_minor(dispute.amount, dispute.currency),
+                    from_minor(dispute.amount, dispute.currency),
                     dispute.currency,
                     settings.LANGUAGE_CODE,
                 ),
@@ -230,8 +234,6 @@ def send_bank_account_changed_email(self, change_id: int) -> bool:
 def run_payouts(self, run: str | None = None) -> int:
     """Weekly (PAYOUT_SCHEDULE): write this run's payouts, one per designer, and send each. Running
     it twice (a redelivery, two beats) pays nobody twice: see payments/bank_payouts.py."""
-    from payments import bank_payouts
-
     ids = bank_payouts.start_run(run=run)
     for pk in ids:
         enqueue(send_bank_payout, pk)
@@ -241,22 +243,18 @@ def run_payouts(self, run: str | None = None) -> int:
 @shared_task(bind=True, **{**RETRY, "autoretry_for": (*TRANSIENT_ERRORS, GatewayError), "max_retries": 10})
 def send_bank_payout(self, payout_id: int) -> str:
     """Send one PENDING payout (retried with the same reference id while payOS is down)."""
-    from payments import bank_payouts
-
     return bank_payouts.send(payout_id).status
 
 
 @shared_task(bind=True, **{**RETRY, "max_retries": 3})
 def check_payouts(self) -> int:
     """Periodic: poll payOS for payouts still processing; send again those left PENDING."""
-    from payments import bank_payouts
-
     processing, stale = bank_payouts.due_for_check()
     for pk in processing:
         try:
             bank_payouts.poll(pk)
         except GatewayError as exc:
-            services.logger.warning("cannot poll payout %s: %s", pk, exc)
+            logger.warning("cannot poll payout %s: %s", pk, exc)
     for pk in stale:
         enqueue(send_bank_payout, pk)
     return len(processing) + len(stale)
@@ -265,8 +263,6 @@ def check_payouts(self) -> int:
 @shared_task(bind=True, **RETRY)
 def send_payout_failed_email(self, payout_id: int) -> bool:
     """Tell the designer that a payout failed and the money is back in its balance, once."""
-    from payments.models import BankPayout
-
     with transaction.atomic():
         row = (
             BankPayout.objects.select_for_update(of=("self",))
@@ -283,9 +279,7 @@ def send_payout_failed_email(self, payout_id: int) -> bool:
             to=[user.email],
             context={
                 "designer": row.designer,
-                "amount": format_money(
-                    services.money.from_minor(row.amount, row.currency), row.currency, user.language
-                ),
+                "amount": format_money(from_minor(row.amount, row.currency), row.currency, user.language),
                 "last4": row.account_last4,
                 "reference": row.reference_id,
             },

@@ -17,7 +17,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments import services, tasks
+from payments import disputes, payout_accounts, refunds, services, tasks, transfers
 from payments.gateways.base import Notification
 from payments.models import Payment, StripeEvent, Transfer
 from shop.core import money
@@ -185,14 +185,14 @@ def payment_intent_failed(event: StripeEvent, pi: dict) -> None:
 
 def charge_refunded(event: StripeEvent, charge: dict) -> None:
     payment = _succeeded_payment(charge)
-    services.record_provider_refunds(
+    refunds.record_provider_refunds(
         payment_id=payment.pk, amount_refunded=int(charge.get("amount_refunded") or 0), charge_id=charge["id"]
     )
 
 
 def _dispute(event: StripeEvent, dispute: dict, *, closed: bool) -> None:
     payment = _succeeded_payment(dispute)
-    services.record_dispute(
+    disputes.record_dispute(
         payment_id=payment.pk,
         dispute_id=dispute["id"],
         amount=int(dispute["amount"]),
@@ -222,7 +222,7 @@ def dispute_updated(event, dispute):
 
 
 def account_updated(event: StripeEvent, account: dict) -> None:
-    synced = services.sync_payout_account(
+    synced = payout_accounts.sync_payout_account(
         account_id=account["id"],
         payouts_enabled=bool(account.get("payouts_enabled")),
         details_submitted=bool(account.get("details_submitted")),
@@ -256,8 +256,8 @@ def transfer_changed(event: StripeEvent, transfer: dict) -> None:
         logger.warning("stripe transfer %s does not match transfer row %s: %s", transfer.get("id"), row.pk, mismatch)
         raise Ignored(f"transfer {transfer.get('id')} does not match ours: {mismatch}")
     if row.status == Transfer.Status.PENDING:
-        services.complete_transfer(transfer_id=row.pk, provider_id=transfer["id"])
-    services.record_external_reversal(
+        transfers.complete_transfer(transfer_id=row.pk, provider_id=transfer["id"])
+    transfers.record_external_reversal(
         provider_transfer_id=transfer["id"], amount_reversed=int(transfer.get("amount_reversed") or 0)
     )
 
@@ -277,7 +277,7 @@ def payout_paid(event: StripeEvent, payout: dict) -> None:
     if StripeEvent.objects.filter(type="payout.failed", object_id=payout["id"]).exists():
         raise Ignored("the payout has failed (a late payout.paid)")
     if (
-        services.record_payout(
+        payout_accounts.record_payout(
             account_id=event.account,
             payout_id=payout["id"],
             amount=int(payout["amount"]),
@@ -290,7 +290,7 @@ def payout_paid(event: StripeEvent, payout: dict) -> None:
 
 
 def payout_failed(event: StripeEvent, payout: dict) -> None:
-    services.record_payout(
+    payout_accounts.record_payout(
         account_id=event.account,
         payout_id=payout["id"],
         amount=int(payout["amount"]),

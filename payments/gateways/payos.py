@@ -37,6 +37,7 @@ from payments.gateways.base import (
     PayoutProvider,
     RefundResult,
 )
+from shop.orders.models import Purchase
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,6 @@ class PayOSGateway(Gateway):
         return {"currency": "VND", "method": "vietqr"}
 
     def _expires_at(self, purchase_id: int) -> int:
-        from shop.orders.models import Purchase
-
         expires = Purchase.objects.filter(pk=purchase_id).values_list("expires_at", flat=True).first()
         expires = expires or timezone.now() + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES)
         return int(expires.timestamp())

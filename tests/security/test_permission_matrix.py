@@ -187,9 +187,9 @@ def a_money_visible_only_to_a_and_staff(value, w, role):
 
 def _refund_of_a(world: World):
     """Staff refund part of buyer X's paid order of designer A (dummy gateway)."""
-    from payments import services as payment_services
+    from payments import refunds
 
-    return payment_services.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
+    return refunds.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
 
 
 # --- outcomes -----------------------------------------------------------------------------------
