@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
-from payments import disputes, payout_accounts, refunds, services, tasks, transfers
+from payments import deliveries, disputes, payout_accounts, refunds, services, tasks, transfers
 from payments.gateways.base import Notification
 from payments.models import Payment, StripeEvent, Transfer
 from shop.core import money
@@ -64,38 +63,14 @@ def store_event(notification: Notification) -> tuple[StripeEvent, bool]:
 def process_event(event_pk: int) -> str:
     """Run the handler of one stored event. Returns the event's status. Unexpected errors are
     recorded on the event and re-raised, so the task retries."""
-    failure = None
-    with transaction.atomic():
-        event = StripeEvent.objects.select_for_update().filter(pk=event_pk).first()
-        if event is None:
-            return "MISSING"
-        if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
-            return event.status
-        event.attempts += 1
-        handler = HANDLERS.get(event.type)
-        try:
-            if handler is None:
-                raise Ignored(f"{event.type} is not handled")
-            with transaction.atomic():
-                handler(event, event.payload["data"]["object"])
-            event.status = StripeEvent.Status.PROCESSED
-            event.error = ""
-            event.processed_at = timezone.now()
-        except Deferred as exc:
-            event.status = StripeEvent.Status.DEFERRED
-            event.error = str(exc)
-        except Ignored as exc:
-            event.status = StripeEvent.Status.IGNORED
-            event.error = str(exc)
-            event.processed_at = timezone.now()
-        except Exception as exc:  # recorded, then retried by the task
-            event.status = StripeEvent.Status.FAILED
-            event.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            failure = exc
-        event.save(update_fields=["status", "error", "processed_at", "attempts"])
-    if failure is not None:
-        raise failure
-    return event.status
+    return deliveries.process(StripeEvent, event_pk, _handle, ignored=Ignored, deferred=(Deferred,))
+
+
+def _handle(event: StripeEvent) -> None:
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        raise Ignored(f"{event.type} is not handled")
+    handler(event, event.payload["data"]["object"])
 
 
 # --- payments ---------------------------------------------------------------------------------
