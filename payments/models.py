@@ -99,7 +99,7 @@ class Refund(models.Model):
 
     class Status(models.TextChoices):
         # recorded before the provider is called (its amount reserved); finished by the request
-        # or by payments.services.resume_pending_refunds
+        # or by payments.refunds.resume_pending_refunds
         PENDING = "PENDING", "Being made at the provider"
         SUCCEEDED = "SUCCEEDED", "Made"
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from payments import bank_payouts, payos_webhooks, refunds, transfers, webhooks
 from payments.banks import bank_by_bin
 from payments.gateways.base import GatewayError
-from payments.models import BankAccountChange, BankPayout, Dispute, PayosEvent, Refund, StripeEvent
+from payments.models import BankAccountChange, BankPayout, Dispute, PayosEvent, ProviderEvent, Refund, StripeEvent
 from shop.core.emails import send_once
 from shop.core.money import format_money, from_minor
 from shop.core.queueing import RETRY, TRANSIENT_ERRORS, enqueue
@@ -30,14 +30,7 @@ def process_stripe_event(self, event_pk: int) -> str:
 def retry_failed_stripe_events(self) -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): events whose processing kept failing after the task's own
     retries (e.g. a long database or Stripe outage) are tried again, up to STRIPE_EVENT_MAX_ATTEMPTS."""
-    pks = list(
-        StripeEvent.objects.filter(status=StripeEvent.Status.FAILED, attempts__lt=settings.STRIPE_EVENT_MAX_ATTEMPTS)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:500]
-    )
-    for pk in pks:
-        enqueue(process_stripe_event, pk)
-    return len(pks)
+    return _retry_failed(StripeEvent, settings.STRIPE_EVENT_MAX_ATTEMPTS, process_stripe_event)
 
 
 @shared_task(bind=True, **{**RETRY, "autoretry_for": (Exception,)})
@@ -51,13 +44,18 @@ def process_payos_event(self, event_pk: int) -> str:
 def retry_failed_payos_events(self) -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): payOS deliveries whose processing kept failing are tried
     again, up to PAYOS_EVENT_MAX_ATTEMPTS."""
+    return _retry_failed(PayosEvent, settings.PAYOS_EVENT_MAX_ATTEMPTS, process_payos_event)
+
+
+def _retry_failed(model: type[ProviderEvent], max_attempts: int, process) -> int:
+    """The stored notifications left FAILED with attempts to spare, oldest first, queued again."""
     pks = list(
-        PayosEvent.objects.filter(status=PayosEvent.Status.FAILED, attempts__lt=settings.PAYOS_EVENT_MAX_ATTEMPTS)
+        model.objects.filter(status=model.Status.FAILED, attempts__lt=max_attempts)
         .order_by("received_at")
         .values_list("pk", flat=True)[:500]
     )
     for pk in pks:
-        enqueue(process_payos_event, pk)
+        enqueue(process, pk)
     return len(pks)
 
 

@@ -195,7 +195,7 @@ class PayOSGateway(Gateway):
     def refund(
         self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
     ) -> RefundResult:
-        # payOS has no refund API; payments.services records the refund as owed (manual_refunds).
+        # payOS has no refund API; payments.refunds records the refund as owed (manual_refunds).
         return RefundResult(succeeded=False, error="payOS has no refund API")
 
     def verify_notification(self, *, body: bytes, headers: dict) -> Notification:
