@@ -8,8 +8,9 @@ from graphql_relay import from_global_id
 from payments import bank_accounts, bank_payouts, cod, payout_accounts, refunds
 from payments.types import BankPayoutStatusEnum, DesignerBankAccountType, PaymentErrorCode, RefundType
 from shop.core.errors import ServiceError
-from shop.core.graphql import BaseMutation, DecimalScalar, error_type, require_user
+from shop.core.graphql import BaseMutation, error_type, require_user
 from shop.core.ids import decode_id
+from shop.core.scalars import DecimalScalar
 from shop.orders.mutations import OrderMutation
 from shop.orders.types import OrderType
 
