@@ -21,8 +21,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from payments import ledger, tasks
+from payments.gateways.cod import GATEWAY_ID as COD_GATEWAY
 from payments.models import LedgerEntry, Payment
-from payments.services import COD_GATEWAY, record_orders_paid
+from payments.services import record_orders_paid
 from shop.accounts.models import User
 from shop.core import money
 from shop.orders import cod as order_cod

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from payments import services as payment_services
+from payments import refunds
 from payments.models import Payment
 from shop.catalog.models import ProductVariant
 from shop.checkout import completion as checkout_completion
@@ -205,7 +205,5 @@ def _one_round(a, b, method, staff) -> list:
         lambda: order_lifecycle.cancel_order(order_id=cancelled, actor=staff),
         lambda: order_expiry.expire_purchase(purchase_id=unpaid[1].pk),
         lambda: order_payment.mark_purchase_paid(purchase_id=unpaid[2].pk, payment_id=payment),
-        lambda: payment_services.refund_order(
-            actor=staff, order_id=paid_order.pk, lines=lines, restock=True, reason="Đổi ý"
-        ),
+        lambda: refunds.refund_order(actor=staff, order_id=paid_order.pk, lines=lines, restock=True, reason="Đổi ý"),
     ]

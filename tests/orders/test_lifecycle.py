@@ -238,7 +238,7 @@ def test_payment_webhook_entry_points_check_their_input(market):
     with pytest.raises(ServiceError) as wrong_payment:
         payment_services.mark_purchase_paid(purchase_id=first.pk, payment_id=second.payments.get().pk)
     assert wrong_payment.value.errors[0].code == "NOT_FOUND"
-    assert wrong_payment.value.errors[0].field == "paymentId"
+    assert wrong_payment.value.errors[0].field == "payment_id"
     with pytest.raises(ServiceError):
         payment_services.mark_purchase_paid(purchase_id=999999)
     with pytest.raises(ServiceError):

@@ -353,7 +353,7 @@ def test_debt_is_netted_against_the_next_stripe_transfer(gql, stripe_on, deliver
     payment2 = start_payment(purchase2)
     intent2, _charge2 = stripe_on.succeed_payment_intent(payment2.psp_reference)
     deliver(stripe_on.event("payment_intent.succeeded", intent2))
-    from payments.services import settle_order
+    from payments.transfers import settle_order
 
     assert settle_order(order_id=purchase.orders.get().pk) == []
     assert [t.params["amount"] for t in stripe_on.calls_to("POST", "/v1/transfers")] == ["20500", "85000"]

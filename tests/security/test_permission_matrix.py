@@ -188,9 +188,9 @@ def a_money_visible_only_to_a_and_staff(value, w, role):
 
 def _refund_of_a(world: World):
     """Staff refund part of buyer X's paid order of designer A (dummy gateway)."""
-    from payments import services as payment_services
+    from payments import refunds
 
-    return payment_services.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
+    return refunds.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
 
 
 # --- outcomes -----------------------------------------------------------------------------------
@@ -862,10 +862,10 @@ MATRIX += COD_ROWS
 
 
 # --- catalog and portfolios ---------------------------------------------------------------------
-# Reads (shop/catalog/selectors.py, designers/selectors.py): the storefront — PUBLISHED, not hidden
+# Reads (shop/catalog/selectors/, designers/selectors.py): the storefront — PUBLISHED, not hidden
 # by staff, of an APPROVED designer — for everyone; the owner and staff see every product with its
 # private side (moderation reason, digital files); portfolios of approved designers are public.
-# Writes (shop/catalog/services.py, designers/services.py): signed-in designers of any status and
+# Writes (shop/catalog/services/, designers/services/): signed-in designers of any status and
 # staff; anyone else is PERMISSION_DENIED whatever IDs it sends. Another designer's object is
 # NOT_FOUND, exactly like a missing one. Only approved designers' products are published; only staff
 # moderate listings and manage categories.
