@@ -986,7 +986,8 @@ def _bank_payees(result: Result, cluster: Cluster, *, count: int) -> dict[int, i
     owed: dict[int, int] = {}
     for _round in range(6):
         script = SET_BANK_ACCOUNTS % ([d for d, _, _ in rows],)
-        owed = {int(k): v for k, v in json.loads(cluster.manage("shell", "-c", script).stdout.strip()).items()}
+        printed = cluster.manage("shell", "-c", script).stdout.strip().splitlines()  # logs may come first
+        owed = {int(k): v for k, v in json.loads(printed[-1]).items()}
         short = [(d, v, m) for d, v, m in rows if owed[d] < minimum]
         if not short:
             break
@@ -1012,7 +1013,7 @@ def _log_count(path, text: str) -> int:
         return 0
 
 
-def duplicate_beat(cluster: Cluster, sink, stripe, payos: HangingPayOS, *, seconds: float = 10.0) -> Result:
+def duplicate_beat(cluster: Cluster, sink, stripe, payos: HangingPayOS, *, seconds: float = 5.0) -> Result:
     result = Result("two beat schedulers started by mistake")
     market = prepare_market(cluster, variants=2, units=20)
     traffic = Log()
@@ -1119,6 +1120,11 @@ def duplicate_beat(cluster: Cluster, sink, stripe, payos: HangingPayOS, *, secon
         "SELECT kind, count(*), count(DISTINCT reference) FROM payments_ledgerentry WHERE description = ANY(%s) "
         "AND kind IN ('TRANSFER', 'PAYOUT') GROUP BY kind ORDER BY kind",
         [list(references)],
+    )
+    per_payout = Counter((c.body or {}).get("referenceId") for c in calls)
+    result.note(
+        f"payOS's POST /v1/payouts per payout: {sorted(per_payout.values())} (a second call carries the same "
+        "idempotency key and body: payOS answers the first payout again)"
     )
     result.check(
         ran
