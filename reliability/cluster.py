@@ -214,6 +214,7 @@ class Cluster:
         self.workers: list[Celery] = []
         self.beats: list[Celery] = []
         self._beats_started = 0  # each beat its own log and schedule file
+        self._workers_started = 0  # each worker its own name and log
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -233,7 +234,8 @@ class Cluster:
 
     def start_workers(self, count: int = 2) -> None:
         for _ in range(count):
-            self.workers.append(Celery(f"worker-{len(self.workers) + 1}", "worker", self.env, self.logs))
+            self._workers_started += 1
+            self.workers.append(Celery(f"worker-{self._workers_started}", "worker", self.env, self.logs))
         for worker in self.workers[-count:]:
             worker.wait_ready()
 
@@ -251,12 +253,7 @@ class Cluster:
         for worker in self.workers:
             worker.stop()
         self.workers = []
-        self._workers_started = getattr(self, "_workers_started", count)
-        for _ in range(count):
-            self._workers_started += 1
-            self.workers.append(Celery(f"worker-{self._workers_started}", "worker", self.env, self.logs))
-        for worker in self.workers:
-            worker.wait_ready()
+        self.start_workers(count)
 
     def stop_beats(self, *, keep: int = 0) -> None:
         """Stop the beat schedulers started last, keeping the first ``keep`` running."""
