@@ -43,7 +43,9 @@ from shop.core.queueing import enqueue
 from shop.core.request_id import get_request_id
 from shop.core.validation import clean_text
 from shop.orders import hooks as order_hooks
-from shop.orders import services as order_services
+from shop.orders import lifecycle as order_lifecycle
+from shop.orders import payment as order_payment
+from shop.orders import stock as order_stock
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
 logger = logging.getLogger(__name__)
@@ -62,17 +64,17 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 
 def mark_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> None:
-    """The provider confirmed the money: the orders' side (shop/orders/services.py), which hands
+    """The provider confirmed the money: the orders' side (shop/orders/payment.py), which hands
     the paid purchase back (``orders.purchase_paid`` hook: :func:`purchase_paid`) for the ledger
     and the transfers. ``payment_id`` must be a payment of that purchase."""
     with transaction.atomic():
         if payment_id is not None and not Payment.objects.filter(pk=payment_id, purchase_id=purchase_id).exists():
             raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Payment not found for this purchase."), "paymentId")
-        order_services.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
+        order_payment.mark_purchase_paid(purchase_id=purchase_id, payment_id=payment_id)
 
 
 def mark_purchase_payment_failed(*, purchase_id: int, reason: str) -> None:
-    order_services.mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
+    order_payment.mark_purchase_payment_failed(purchase_id=purchase_id, reason=reason)
 
 
 def purchase_paid(*, purchase_id: int, payment_id: int | None, orders: list[Order], at_checkout: bool) -> None:
@@ -124,7 +126,7 @@ def paid_before_expiry(*, purchase: Purchase) -> int | None:
 
 @transaction.atomic
 def record_purchase_paid(*, purchase_id: int, payment_id: int | None = None) -> int:
-    """The hand-off from ``shop.orders.services.mark_purchase_paid`` (whose callers only call it
+    """The hand-off from ``shop.orders.payment.mark_purchase_paid`` (whose callers only call it
     when the gateway itself confirmed the money): the payment is marked SUCCEEDED, and each paid
     order of the purchase enters the ledger: its SALE (the order total) and the platform's
     COMMISSION (the designer's rate, or settings.PLATFORM_COMMISSION_RATE); its designer's share
@@ -281,7 +283,7 @@ def ask_gateway(*, gateway: Gateway, start: PaymentStart) -> PaymentOutcome:
 
 def apply_payment_answer(*, placed, outcome: PaymentOutcome) -> bool:
     """The gateway's answer about a purchase placed (and committed) by checkout completion
-    (``placed``: ``shop.orders.services.Placed``), applied in the caller's short transaction; the
+    (``placed``: ``shop.orders.placement.Placed``), applied in the caller's short transaction; the
     caller holds the checkout's lock. The purchase, then its orders (then variants, when stock
     returns) are locked, as every writer of a purchase does.
 
@@ -294,11 +296,11 @@ def apply_payment_answer(*, placed, outcome: PaymentOutcome) -> bool:
 
     Returns True when the purchase was undone."""
     payment = outcome.payment
-    untouched = order_services.lock_placed_purchase(placed)
+    untouched = order_payment.lock_placed_purchase(placed)
     if outcome.status == PaymentStatus.FAILED:
         if untouched:
             Payment.objects.filter(purchase_id=placed.purchase.pk).delete()
-            order_services.discard_placed_purchase(placed)
+            order_payment.discard_placed_purchase(placed)
             return True
         Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
             status=Payment.Status.FAILED, error=outcome.error[:2000], updated_at=timezone.now()
@@ -315,7 +317,7 @@ def apply_payment_answer(*, placed, outcome: PaymentOutcome) -> bool:
     )
     if outcome.status == PaymentStatus.SUCCEEDED:
         if untouched:
-            order_services.mark_placed_purchase_paid(placed=placed, payment_id=payment.pk)
+            order_payment.mark_placed_purchase_paid(placed=placed, payment_id=payment.pk)
         else:  # cancelled meanwhile: recorded as a payment after cancellation, a refund is due
             mark_purchase_paid(purchase_id=placed.purchase.pk, payment_id=payment.pk)
     return False
@@ -886,15 +888,13 @@ def _record_owed_refund(order, payment, value, reason, restock, lines, clean_lin
 def _restock(order: Order, lines: list[dict]) -> None:
     """The physical goods of refunded lines back in stock, through the orders app's one stock
     path (variants locked in id order: no deadlock with a checkout taking the same variants)."""
-    from shop.orders import services as order_services
-
     by_id = {line.pk: line for line in order.lines.all()}
     quantities: dict[int, int] = {}
     for item in lines:
         line = by_id[item["line_id"]]
         if line.variant_id and line.product_type == ProductType.PHYSICAL:
             quantities[line.variant_id] = quantities.get(line.variant_id, 0) + item["quantity"]
-    order_services.restock(quantities)
+    order_stock.restock(quantities)
 
 
 def _apply_refund(order: Order, refund: Refund, *, actor: User | None) -> None:
@@ -1117,7 +1117,7 @@ def record_dispute(
             dispute.closed = True
             if status == "lost":
                 _record_dispute_loss(dispute, orders)
-                order_services.void_downloads(order_ids=[o.pk for o in orders])
+                order_lifecycle.void_downloads(order_ids=[o.pk for o in orders])
             elif dispute.loss_recorded:
                 _reverse_dispute_loss(dispute, orders)
     dispute.save()

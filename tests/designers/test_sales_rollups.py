@@ -20,7 +20,7 @@ from designers import sales
 from designers.models import BuyerDay, ProductSalesDay, SalesDay
 from payments import rollups, services
 from payments.models import LedgerEntry, Payment
-from shop.orders import services as order_services
+from shop.orders import lifecycle as order_lifecycle
 from shop.orders.models import Order
 from tests.factories import make_designer, make_purchase, make_user, start_payment
 
@@ -102,7 +102,7 @@ def test_unpaid_and_cancelled_orders_never_count():
     buyer = make_user()
     purchase = make_purchase((ha, [(100000, 1)]), gateway="dummy", user=buyer)
     assert not SalesDay.objects.exists()
-    order_services.cancel_order(order_id=purchase.orders.get().pk, actor=buyer)
+    order_lifecycle.cancel_order(order_id=purchase.orders.get().pk, actor=buyer)
     # the money arrives after all: recorded as due for refund, never as a sale
     payment = Payment.objects.create(
         purchase=purchase, gateway="dummy", amount=100000, currency="VND", idempotency_key="late"
@@ -155,7 +155,7 @@ def test_a_paid_order_cancelled_by_staff_counts_until_refunded():
     ha = make_designer()
     purchase = paid((ha, [(100000, 1)]))
     order = purchase.orders.get()
-    order_services.cancel_order(order_id=order.pk, actor=staff, reason="out of stock")
+    order_lifecycle.cancel_order(order_id=order.pk, actor=staff, reason="out of stock")
     assert SalesDay.objects.get(designer=ha).gross == 100000
     services.refund_order(actor=staff, order_id=order.pk, amount="100000")
     row = SalesDay.objects.get(designer=ha)
@@ -242,7 +242,7 @@ def test_rollups_equal_a_recomputation_after_any_mix(steps, rate, settings, db):
                 step_block._from_testcase = True  # a refund asks its provider outside our transactions
                 with step_block:
                     if kind == "cancel":
-                        order_services.cancel_order(order_id=order.pk, actor=staff if args[1] else buyer)
+                        order_lifecycle.cancel_order(order_id=order.pk, actor=staff if args[1] else buyer)
                     elif kind == "refund":
                         left = order.total_amount - order.refunded_amount
                         amount = max(1, int(left * args[1] / 100))

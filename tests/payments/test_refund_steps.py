@@ -12,7 +12,7 @@ from payments import services
 from payments.models import LedgerEntry, Payment, Refund
 from payments.tasks import resume_pending_refunds
 from shop.core.errors import ServiceError
-from shop.orders import services as order_services
+from shop.orders import lifecycle as order_lifecycle
 from shop.orders.models import Order
 from tests.checkout.test_no_lock_while_paying import InThread, idle_in_transaction
 from tests.factories import make_designer, make_purchase, make_user, start_payment
@@ -46,7 +46,7 @@ def test_a_slow_refund_holds_no_lock_and_reserves_its_amount(stand_ins):
     assert SlowGateway.entered.wait(timeout=30)
     assert idle_in_transaction() == 0
     # the order is not locked: its designer ships it meanwhile
-    fulfilled = order_services.fulfill_order(
+    fulfilled = order_lifecycle.fulfill_order(
         order_id=order.pk, actor=order.designer.user, carrier="GHN", tracking_number="GHN1"
     )
     assert fulfilled.status == "FULFILLED"
