@@ -1,11 +1,12 @@
-"""The weekly digest: on Monday morning (marketplace time zone) each approved designer who has not
+"""The weekly digest: on Monday morning (marketplace time zone; ``WEEKLY_DIGEST_WEEKDAY`` and
+``WEEKLY_DIGEST_HOUR`` choose another day or hour) each approved designer who has not
 switched it off (``Designer.weekly_digest``) is emailed last week's numbers against the week
 before, its top three products and a bar chart of daily net earnings (a PNG drawn with Pillow,
 inline as ``cid:chart``), with the same numbers in text for clients that block images.
 
-Exactly once per designer and week: :func:`queue_due` (Celery beat, hourly) writes one
-``WeeklyDigest`` row per designer and week (unique: a second beat, or a second hour of Monday,
-adds nothing) and queues a send for each unsent row; :func:`send` sends under the row's lock and
+Exactly once per designer and week: :func:`queue_due` (Celery beat, hourly by default:
+``WEEKLY_DIGEST_CHECK_SECONDS``) writes one ``WeeklyDigest`` row per designer and week (unique: a
+second beat, or a second hour of Monday, adds nothing) and queues a send for each unsent row; :func:`send` sends under the row's lock and
 marks it sent in the same transaction, so a duplicated task finds it sent. A worker that dies
 mid-send leaves the row unsent and the task (acks late) is delivered again; the message keeps a
 fixed Message-ID per designer and week, so a mail server that did accept the first copy can
@@ -30,7 +31,6 @@ from designers.tasks import send_weekly_digest
 from shop.core import money
 from shop.core.emails import send_templated_email
 
-SEND_FROM_HOUR = 7  # Monday, marketplace time
 WEEKDAYS = {"vi": ["T2", "T3", "T4", "T5", "T6", "T7", "CN"], "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 CHART_SIZE = (600, 260)
 BACKGROUND = (255, 255, 255)
@@ -44,8 +44,9 @@ def last_week(now: datetime | None = None) -> date:
 
 
 def is_due(now: datetime | None = None) -> bool:
+    """From the send day's hour (settings: Monday 07:00 by default, marketplace time) to its end."""
     local = (now or timezone.now()).astimezone(marketplace_zone())
-    return local.weekday() == 0 and local.hour >= SEND_FROM_HOUR
+    return local.weekday() == settings.WEEKLY_DIGEST_WEEKDAY and local.hour >= settings.WEEKLY_DIGEST_HOUR
 
 
 def recipients():
@@ -53,8 +54,9 @@ def recipients():
 
 
 def queue_due(now: datetime | None = None, *, force: bool = False) -> list[int]:
-    """On Monday from 07:00 (or ``force``): last week's digest rows, once per designer, and a send
-    queued after commit for each one not sent yet. Returns the rows queued."""
+    """On the send day from its hour (Monday 07:00 by default; or ``force``): last week's digest
+    rows, once per designer, and a send queued after commit for each one not sent yet. Returns the
+    rows queued."""
     if not force and not is_due(now):
         return []
     week = last_week(now)

@@ -34,8 +34,9 @@ def flush_product_views(self) -> int:
 
 @shared_task(bind=True, **RETRY)
 def queue_weekly_digests(self) -> int:
-    """Celery beat, hourly: on Monday from 07:00 (marketplace time) last week's digests are queued
-    once per designer (designers/digest.py)."""
+    """Celery beat, hourly: on Monday from 07:00 (marketplace time; WEEKLY_DIGEST_WEEKDAY and _HOUR
+    choose another day or hour) last week's digests are queued once per designer
+    (designers/digest.py)."""
     from designers import digest
 
     return len(digest.queue_due())

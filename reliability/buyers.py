@@ -85,8 +85,9 @@ def _payload(call: Call, key: str) -> dict | None:
     return (call.body.get("data") or {}).get(key)
 
 
-def buy_once(port: int, variant: str, method: str, buyer: str, log: Log, *, gateway: str = "dummy") -> str:
-    """One attempt: "completed", "refused" (sold out) or "failed"."""
+def open_checkout(port: int, variant: str, method: str, buyer: str, log: Log) -> tuple[str | None, str]:
+    """A checkout with one unit of ``variant``, the buyer's email and address and ``method``:
+    (its token, "open"), or (None, "refused") when sold out, or (None, "failed")."""
     created = post(
         port,
         "CheckoutCreate",
@@ -96,13 +97,12 @@ def buy_once(port: int, variant: str, method: str, buyer: str, log: Log, *, gate
     result = _payload(created, "checkoutCreate")
     if result is None or result.get("errors"):
         codes = {e["code"] for e in (result or {}).get("errors") or []}
-        if codes & REFUSALS:
-            with log.lock:
-                log.refused += 1
-            return "refused"
         with log.lock:
+            if codes & REFUSALS:
+                log.refused += 1
+                return None, "refused"
             log.failed.append(f"CheckoutCreate: {created.status} {created.error or created.body}")
-        return "failed"
+        return None, "failed"
     token = result["checkout"]["token"]
     chosen = _payload(
         post(port, "CheckoutShippingMethodUpdate", {"token": token, "input": {"shippingMethodId": method}}, log=log),
@@ -111,7 +111,12 @@ def buy_once(port: int, variant: str, method: str, buyer: str, log: Log, *, gate
     if chosen is None or chosen.get("errors"):
         with log.lock:
             log.failed.append(f"CheckoutShippingMethodUpdate: {chosen}")
-        return "failed"
+        return None, "failed"
+    return token, "open"
+
+
+def complete(port: int, token: str, log: Log, *, gateway: str = "dummy") -> str:
+    """``checkoutComplete`` of an open checkout: "completed", "refused" (sold out) or "failed"."""
     completed_call = post(port, "CheckoutComplete", {"token": token, "input": {"gateway": gateway}}, log=log)
     completed = _payload(completed_call, "checkoutComplete")
     if completed is None or completed.get("errors"):
@@ -131,9 +136,18 @@ def buy_once(port: int, variant: str, method: str, buyer: str, log: Log, *, gate
                 "token": purchase["token"],
                 "status": purchase["status"],
                 "orders": [o["number"] for o in purchase["orders"]],
+                "payment": completed.get("payment"),
             }
         )
     return "completed"
+
+
+def buy_once(port: int, variant: str, method: str, buyer: str, log: Log, *, gateway: str = "dummy") -> str:
+    """One attempt: "completed", "refused" (sold out) or "failed"."""
+    token, outcome = open_checkout(port, variant, method, buyer, log)
+    if token is None:
+        return outcome
+    return complete(port, token, log, gateway=gateway)
 
 
 def run_buyers(

@@ -6,7 +6,8 @@
 - API instances (gunicorn with the project's config, as ``bench/run.py`` starts them);
 - Celery workers (prefork) and the beat scheduler (one, as in production; a scenario starts a
   second one by mistake);
-- an SMTP server (reliability/smtp.py) and the Stripe stand-in of the tests, both able to hang.
+- an SMTP server (reliability/smtp.py) and the tests' Stripe and payOS stand-ins, able to hang or
+  to answer 5xx.
 
 Nothing here is the project's own code under test: it only starts, stops and kills processes.
 """
@@ -212,6 +213,8 @@ class Cluster:
         self.apis: list[Server] = []
         self.workers: list[Celery] = []
         self.beats: list[Celery] = []
+        self._beats_started = 0  # each beat its own log and schedule file
+        self._workers_started = 0  # each worker its own name and log
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -231,15 +234,26 @@ class Cluster:
 
     def start_workers(self, count: int = 2) -> None:
         for _ in range(count):
-            self.workers.append(Celery(f"worker-{len(self.workers) + 1}", "worker", self.env, self.logs))
+            self._workers_started += 1
+            self.workers.append(Celery(f"worker-{self._workers_started}", "worker", self.env, self.logs))
         for worker in self.workers[-count:]:
             worker.wait_ready()
 
-    def start_beats(self, count: int) -> None:
+    def start_beats(self, count: int, *, env: dict | None = None) -> None:
+        """Start ``count`` beat schedulers, with the cluster's environment or ``env``."""
         for _ in range(count):
-            self.beats.append(Celery(f"beat-{len(self.beats) + 1}", "beat", self.env, self.logs))
+            self.beats.append(Celery(f"beat-{self._beats_started + 1}", "beat", env or self.env, self.logs))
+            self._beats_started += 1
         for beat in self.beats[-count:]:
             beat.wait_ready()
+
+    def restart_workers(self) -> None:
+        """Stop the workers (warm shutdown) and start as many with the cluster's current ``env``."""
+        count = len(self.workers)
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+        self.start_workers(count)
 
     def stop_beats(self, *, keep: int = 0) -> None:
         """Stop the beat schedulers started last, keeping the first ``keep`` running."""

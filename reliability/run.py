@@ -1,7 +1,7 @@
 """Run the fault scenarios against a real deployment on this machine (``make reliability``).
 
 A PostgreSQL server and a Redis server of its own, two API instances (gunicorn), two Celery
-workers, an SMTP server and the Stripe stand-in are started; a small market is seeded; then each
+workers, one beat, an SMTP server and the Stripe and payOS stand-ins are started; a small market is seeded; then each
 scenario breaks something for real and prints what it did and what it checked. Exit 1 if any check
 failed. Everything is torn down at the end; logs stay in the printed folder when something failed.
 
@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 from reliability import scenarios
 from reliability.cluster import Cluster, log
@@ -40,6 +42,7 @@ def main(argv=None) -> int:
     os.chmod(root, 0o755)
     sink = SmtpSink()
     stripe = scenarios.HangingStripe()
+    payos = scenarios.HangingPayOS()
     started = time.monotonic()
     cluster = None
     results: list[scenarios.Result] = []
@@ -55,8 +58,17 @@ def main(argv=None) -> int:
                 "STRIPE_API_BASE": stripe.url,
                 "STRIPE_MAX_NETWORK_RETRIES": "0",
                 "PAYMENT_PROVIDER_TIMEOUT_SECONDS": str(PROVIDER_TIMEOUT),
-                "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway,payments.gateways.stripe.StripeGateway",
-                "PAYOUT_PROVIDER": "payments.gateways.stripe.StripeGateway",
+                "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway,payments.gateways.stripe.StripeGateway,"
+                "payments.gateways.payos.PayOSGateway",
+                # payOS: the stand-in, the SDK's own retries (PAYOS_MAX_RETRIES) left at their default
+                **payos.settings(),
+                "PAYOS_ORDER_CODE_OFFSET": "7000000",
+                # designers with a Connect account are paid by Stripe, those with a bank account by payOS
+                "PAYOUT_PROVIDER": "stripe,payos",
+                "BANK_ACCOUNT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                # the digest is due today from 00:00 (marketplace time) for the workers; only the
+                # duplicate-beat scenario's beats ask often enough to see it (the cluster's: hourly)
+                **scenarios.digest_due_today(),
                 "PURCHASE_EXPIRY_CHECK_SECONDS": "2",
                 "OUTBOX_RELAY_SECONDS": "10",
             },
@@ -69,6 +81,7 @@ def main(argv=None) -> int:
         cluster.start_api(2)
         cluster.start_workers(2)
         cluster.start_beats(1)
+        cluster.manage("payos_confirm_webhook", f"http://127.0.0.1:{cluster.apis[0].port}/webhooks/payos/")
         log(f"up: 2 API instances on ports {[a.port for a in cluster.apis]}, 2 workers, 1 beat")
 
         plan = {
@@ -78,7 +91,10 @@ def main(argv=None) -> int:
             "postgres-restart": lambda: scenarios.postgres_restart(cluster, sink),
             "redis-down": lambda: scenarios.redis_down(cluster, sink, down_seconds=args.redis_down),
             "provider-hangs": lambda: scenarios.provider_slow(cluster, sink, stripe, timeout=PROVIDER_TIMEOUT),
-            "duplicate-beat": lambda: scenarios.duplicate_beat(cluster, sink, stripe),
+            "provider-5xx-stripe": lambda: scenarios.stripe_5xx(cluster, sink, stripe),
+            "provider-hangs-payos": lambda: scenarios.payos_hangs(cluster, sink, payos, timeout=PROVIDER_TIMEOUT),
+            "provider-5xx-payos": lambda: scenarios.payos_5xx(cluster, sink, payos, timeout=PROVIDER_TIMEOUT),
+            "duplicate-beat": lambda: scenarios.duplicate_beat(cluster, sink, stripe, payos),
         }
         words = [w.strip() for w in (args.only or "").split(",") if w.strip()]
         for key, run in plan.items():
@@ -98,6 +114,7 @@ def main(argv=None) -> int:
             cluster.stop()
         sink.stop()
         stripe.standin.stop()
+        payos.stop()
 
     failed = [r for r in results if not r.ok]
     print()

@@ -5,17 +5,23 @@ checks do. See docs/operations.md for what they showed in a reference run.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import signal
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import psutil
 import psycopg
 from graphql_relay import to_global_id
 
-from reliability.buyers import Log, browse, buy_once, run_buyers
+from reliability.buyers import Log, browse, buy_once, complete, open_checkout, run_buyers
 from reliability.cluster import Cluster, log
 
 
@@ -158,7 +164,8 @@ def _has_column(cluster: Cluster, table: str, column: str) -> bool:
 
 def expected_emails(cluster: Cluster) -> Counter:
     """One confirmation per paid purchase (to the buyer), one new-order email per paid order (to
-    its designer), one weekly digest per digest row sent (beat queues them on Mondays)."""
+    its designer), one weekly digest per digest row sent (beat queues them on the send day), one
+    notice per payout bank account set."""
     expected: Counter = Counter()
     for (email,) in sql(cluster, "SELECT email FROM orders_purchase WHERE paid_at IS NOT NULL"):
         expected[email] += 1
@@ -172,6 +179,13 @@ def expected_emails(cluster: Cluster) -> Counter:
         cluster,
         "SELECT u.email FROM designers_weeklydigest w JOIN designers_designer d ON d.id = w.designer_id "
         "JOIN accounts_user u ON u.id = d.user_id WHERE w.sent_at IS NOT NULL",
+    ):
+        expected[email] += 1
+    # one "your payout bank account was set" per change (the duplicate-beat scenario sets some)
+    for (email,) in sql(
+        cluster,
+        "SELECT u.email FROM payments_bankaccountchange c JOIN designers_designer d ON d.id = c.designer_id "
+        "JOIN accounts_user u ON u.id = d.user_id",
     ):
         expected[email] += 1
     return expected
@@ -393,57 +407,6 @@ def redis_down(cluster: Cluster, sink, *, down_seconds: float = 30.0) -> Result:
     return result
 
 
-def duplicate_beat(cluster: Cluster, sink, stripe, *, seconds: float = 10.0) -> Result:
-    result = Result("two beat schedulers started by mistake")
-    market = prepare_market(cluster, variants=2, units=20)
-    traffic = Log()
-    outcomes = [
-        buy_once(
-            cluster.apis[0].port, *market.stock[i % 2], f"expiring{i}@reliability.example", traffic, gateway="stripe"
-        )
-        for i in range(6)
-    ]
-    result.check(outcomes == ["completed"] * 6, f"6 purchases placed with Stripe, left unpaid ({Counter(outcomes)})")
-    # time travel: the purchases' expiry is put in the past (nothing else is touched)
-    sql(cluster, "UPDATE orders_purchase SET expires_at = now() - interval '1 minute' WHERE email LIKE 'expiring%%'")
-    stock_before = dict(
-        sql(cluster, "SELECT id, stock_quantity FROM catalog_productvariant WHERE id = ANY(%s)", [market.variants])
-    )
-    cluster.start_beats(1)
-    result.note(
-        f"6 unpaid purchases past their expiry; a second beat scheduler started beside the cluster's "
-        f"({len(cluster.beats)} running, expiry check every 2 s)"
-    )
-    expired = wait_for(
-        lambda: (
-            sql(cluster, "SELECT count(*) FROM orders_purchase WHERE email LIKE 'expiring%%' AND status = 'CANCELLED'")[
-                0
-            ][0]
-            == 6
-        ),
-        timeout=60,
-    )
-    time.sleep(seconds)  # both schedulers fire several more times
-    cluster.stop_beats(keep=1)
-    events = sql(
-        cluster,
-        "SELECT o.id, count(e.id) FROM orders_order o JOIN orders_purchase p ON p.id = o.purchase_id "
-        "LEFT JOIN orders_orderevent e ON e.order_id = o.id AND e.type = 'EXPIRED' WHERE p.email LIKE 'expiring%%' GROUP BY o.id",
-    )
-    stock_after = dict(
-        sql(cluster, "SELECT id, stock_quantity FROM catalog_productvariant WHERE id = ANY(%s)", [market.variants])
-    )
-    returned = sum(stock_after.values()) - sum(stock_before.values())
-    result.check(expired, "every purchase past its expiry was cancelled")
-    result.check(
-        bool(events) and all(n == 1 for _, n in events),
-        f"each order expired exactly once (EXPIRED events: {[n for _, n in events]})",
-    )
-    result.check(returned == 6, f"stock came back exactly once: {returned} units for 6 one-unit purchases")
-    check_money(result, cluster)
-    return result
-
-
 # --- the payment provider ---------------------------------------------------------------------------
 
 
@@ -658,5 +621,542 @@ def worker_killed_mid_transfer(cluster: Cluster, sink, stripe: HangingStripe) ->
         f"effect exactly once: {len(at_stripe)} transfer at Stripe, {len(rows)} transfer row ({rows}), {entries} TRANSFER ledger entry",
     )
     check_emails(result, cluster, sink)
+    check_money(result, cluster)
+    return result
+
+
+class HangingPayOS:
+    """The tests' payOS stand-in (tests/payments/payos_standin.py: a real HTTP server checking and
+    answering with payOS's signing scheme), made able to hang as :class:`HangingStripe` does: while
+    ``hang`` is set, each call whose path matches ``hang_path`` waits until ``let_go`` (at most
+    ``hang_seconds``), then is handled as payOS would. Answering 5xx is the stand-in's own
+    ``failures``."""
+
+    def __init__(self):
+        from tests.payments.payos_standin import PayOSStandIn
+
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        self.hang_path = ""
+        self.hang_seconds = 60.0
+        self.waiting = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Standin(PayOSStandIn):
+            def handle(self, method, raw_path, headers, body):
+                if outer.hang.is_set() and re.fullmatch(outer.hang_path, urlsplit(raw_path).path):
+                    with outer.lock:
+                        outer.waiting += 1
+                    outer.release.wait(outer.hang_seconds)
+                    with outer.lock:
+                        outer.waiting -= 1
+                return super().handle(method, raw_path, headers, body)
+
+        self.standin = Standin().start()
+
+    def settings(self) -> dict:
+        """The environment that points the app's payOS channels (payments and payouts) at it."""
+        s = self.standin
+        return {
+            "PAYOS_CLIENT_ID": s.client_id,
+            "PAYOS_API_KEY": s.api_key,
+            "PAYOS_CHECKSUM_KEY": s.checksum_key,
+            "PAYOS_PAYOUT_CLIENT_ID": s.payout_client_id,
+            "PAYOS_PAYOUT_API_KEY": s.payout_api_key,
+            "PAYOS_PAYOUT_CHECKSUM_KEY": s.payout_checksum_key,
+            "PAYOS_BASE_URL": s.url,
+        }
+
+    def hold(self, path: str) -> None:
+        self.hang_path = path
+        self.release.clear()
+        self.hang.set()
+
+    def let_go(self) -> None:
+        self.hang.clear()
+        self.release.set()
+
+    def fail(self, method: str, path: str, status: int, times: int) -> None:
+        with self.standin._lock:
+            self.standin.failures.extend([(method, path, status)] * times)
+
+    def stop_failing(self) -> None:
+        with self.standin._lock:
+            self.standin.failures.clear()
+
+    def stop(self) -> None:
+        self.let_go()
+        self.standin.stop()
+
+
+def digest_due_today() -> dict:
+    """Settings that make the weekly digest due from 00:00 today, marketplace time (a real setting,
+    WEEKLY_DIGEST_WEEKDAY / _HOUR, not a test hook)."""
+    zone = ZoneInfo(os.environ.get("MARKETPLACE_TIME_ZONE", "Asia/Ho_Chi_Minh"))
+    return {"WEEKLY_DIGEST_WEEKDAY": str(datetime.now(zone).weekday()), "WEEKLY_DIGEST_HOUR": "0"}
+
+
+# --- a provider slow or failing at checkout --------------------------------------------------------
+
+
+def _stock_of(cluster: Cluster, variant: int) -> int:
+    return sql(cluster, "SELECT stock_quantity FROM catalog_productvariant WHERE id = %s", [variant])[0][0]
+
+
+def _purchases_of(cluster: Cluster, email: str) -> list[tuple]:
+    """(id, status, payments recorded, payment status, provider reference) of the buyer's purchases."""
+    return sql(
+        cluster,
+        "SELECT p.id, p.status, count(y.id), max(y.status), max(y.psp_reference) FROM orders_purchase p "
+        "LEFT JOIN payments_payment y ON y.purchase_id = p.id WHERE p.email = %s GROUP BY p.id ORDER BY p.id",
+        [email],
+    )
+
+
+def _complete_during_fault(
+    result: Result, cluster: Cluster, market: Market, *, email: str, gateway: str, fault: str, budget: float, on, off
+) -> str | None:
+    """Open a checkout, complete it while ``on()``'s fault lasts (``off()`` ends it), and check the
+    answer (time, code) and that nothing is half-written. Returns the checkout's token."""
+    traffic = Log()
+    before = _stock_of(cluster, market.variants[0])
+    token, _ = open_checkout(cluster.apis[0].port, *market.stock[0], email, traffic)
+    if token is None:
+        result.check(False, f"a checkout could be opened ({traffic.failed[:1]})")
+        return None
+    on()
+    try:
+        outcome = complete(cluster.apis[0].port, token, traffic, gateway=gateway)
+    finally:
+        off()
+    call = [c for c in traffic.calls if c.name == "CheckoutComplete"][-1]
+    codes = call.graphql_codes
+    result.note(f"checkoutComplete ({gateway}) while {fault}: {outcome}, HTTP {call.status} in {call.seconds:.1f} s")
+    result.check(
+        call.status == 200 and call.seconds < budget,
+        f"checkout answered within the provider's budget ({call.seconds:.1f} s, budget {budget:.0f} s)",
+    )
+    message = next(
+        (e.get("message") for e in ((call.body or {}).get("data") or {}).get("checkoutComplete", {}).get("errors", [])),
+        "",
+    )
+    result.check(
+        outcome == "failed" and codes == {"PAYMENT_ERROR"},
+        f"with a clear, retryable error: {sorted(codes)} {message!r}",
+    )
+    purchases = _purchases_of(cluster, email)
+    now = _stock_of(cluster, market.variants[0])
+    result.note(f"written: purchases {purchases}; stock {before} -> {now}")
+    result.check(
+        (not purchases and now == before) or (len(purchases) == 1 and purchases[0][2] == 1 and now == before - 1),
+        "nothing half-written: no purchase and no stock taken, or one purchase with its payment recorded",
+    )
+    return token
+
+
+def _complete_again(result: Result, cluster: Cluster, token: str, *, email: str, gateway: str) -> tuple | None:
+    """The provider is back: the buyer completes the same checkout again. Returns the purchase row."""
+    traffic = Log()
+    outcome = complete(cluster.apis[0].port, token, traffic, gateway=gateway)
+    purchases = _purchases_of(cluster, email)
+    payment = (traffic.purchases[0].get("payment") or {}) if traffic.purchases else {}
+    result.check(
+        outcome == "completed" and len(purchases) == 1 and purchases[0][1] == "UNPAID" and purchases[0][3] == "PENDING",
+        f"the provider back, the same checkout completed: one UNPAID purchase, its payment PENDING at "
+        f"{gateway} ({purchases}; {'a QR code' if payment.get('qrCode') else 'a client secret' if payment.get('clientSecret') else 'no payment data'})",
+    )
+    return purchases[0] if len(purchases) == 1 else None
+
+
+def _wait_paid(cluster: Cluster, purchase_id: int, timeout: float = 60) -> bool:
+    return wait_for(
+        lambda: sql(cluster, "SELECT status FROM orders_purchase WHERE id = %s", [purchase_id])[0][0] == "PAID",
+        timeout=timeout,
+    )
+
+
+def _end_checks(result: Result, cluster: Cluster, sink, market: Market) -> None:
+    check_stock(result, cluster, market)
+    check_no_duplicates(result, cluster)
+    check_emails(result, cluster, sink)
+    check_money(result, cluster)
+
+
+def stripe_5xx(cluster: Cluster, sink, stripe: HangingStripe) -> Result:
+    result = Result("Stripe answering 5xx")
+    market = prepare_market(cluster, variants=1, units=10)
+    email = "stripe-5xx@reliability.example"
+    path = r"/v1/payment_intents"
+    asked = len([c for c in stripe.standin.calls if c.path == "/v1/payment_intents"])
+
+    def on():
+        stripe.standin.failures.extend([("POST", path, 500)] * 3)
+
+    def off():
+        stripe.standin.failures[:] = [f for f in stripe.standin.failures if f[1] != path]
+
+    timeout = float(cluster.env["PAYMENT_PROVIDER_TIMEOUT_SECONDS"])
+    token = _complete_during_fault(
+        result,
+        cluster,
+        market,
+        email=email,
+        gateway="stripe",
+        fault="Stripe answers 500",
+        budget=timeout + 5,
+        on=on,
+        off=off,
+    )
+    failed = [c for c in stripe.standin.calls[asked:] if c.path == "/v1/payment_intents" and c.status == 500]
+    result.note(f"Stripe was asked {len(failed)} time(s), answered 500 (STRIPE_MAX_NETWORK_RETRIES=0 here)")
+    if token is None:
+        return result
+    row = _complete_again(result, cluster, token, email=email, gateway="stripe")
+    if row is not None:
+        _stripe_paid(cluster, stripe, email)
+        result.check(_wait_paid(cluster, row[0]), "the buyer paid: Stripe's signed webhook made the purchase PAID")
+    _end_checks(result, cluster, sink, market)
+    return result
+
+
+def _payos_budget(cluster: Cluster, timeout: float) -> tuple[int, float]:
+    """payOS's SDK retries a timed-out or 5xx call PAYOS_MAX_RETRIES times (default 2), after
+    0.5 s, then 1 s (at most): the longest a checkout can wait is that many timeouts plus the pauses."""
+    retries = int(cluster.env.get("PAYOS_MAX_RETRIES", 2))
+    pauses = sum(min(0.5 * 2**i, 10) for i in range(retries))
+    return retries, (retries + 1) * timeout + pauses + 5
+
+
+def payos_hangs(cluster: Cluster, sink, payos: HangingPayOS, *, timeout: float) -> Result:
+    result = Result("payOS hanging when the payment request is created")
+    market = prepare_market(cluster, variants=1, units=10)
+    email = "payos-hangs@reliability.example"
+    standin = payos.standin
+    retries, budget = _payos_budget(cluster, timeout)
+    codes_before = set(standin.requests)
+    calls_before = len(standin.calls)
+    token = _complete_during_fault(
+        result,
+        cluster,
+        market,
+        email=email,
+        gateway="payos",
+        fault="payOS holds POST /v2/payment-requests",
+        budget=budget,
+        on=lambda: payos.hold(r"/v2/payment-requests"),
+        off=lambda: None,
+    )
+    # payOS comes back: the calls it held are handled now (the app gave up on them)
+    held = payos.waiting
+    payos.let_go()
+    wait_for(lambda: payos.waiting == 0, timeout=10, interval=0.1)
+    time.sleep(0.5)
+    creates = [c for c in standin.calls[calls_before:] if c.method == "POST" and c.path == "/v2/payment-requests"]
+    orphans = sorted(set(standin.requests) - codes_before)
+    ours = sql(
+        cluster,
+        "SELECT count(*) FROM orders_purchase WHERE id = ANY(%s)",
+        [[c - int(cluster.env["PAYOS_ORDER_CODE_OFFSET"]) for c in orphans]],
+    )[0][0]
+    result.note(
+        f"{held} create calls were held (1 + {retries} SDK retries); once let go payOS answered them "
+        f"{[c.code for c in creates]}: {len(orphans)} payment request made for a purchase that was undone"
+    )
+    result.check(
+        ours == 0,
+        f"what payOS made for the gave-up calls names no purchase of ours ({len(orphans)} request(s), "
+        "its QR code shown to nobody; a transfer into it would be refused as an unknown order code)",
+    )
+    if token is None:
+        return result
+    row = _complete_again(result, cluster, token, email=email, gateway="payos")
+    if row is not None:
+        purchase_id, code = row[0], int(row[4])
+        # the buyer transfers the money, but payOS's webhook never arrives
+        standin.webhook_mode = "drop"
+        try:
+            standin.pay(code)
+        finally:
+            standin.webhook_mode = "deliver"
+        time.sleep(3)
+        still = sql(cluster, "SELECT status FROM orders_purchase WHERE id = %s", [purchase_id])[0][0]
+        result.note(f"the buyer paid at payOS, the webhook was dropped: the purchase is {still} 3 s later")
+        # time travel: the purchase's expiry put in the past; the expiry (beat, every 2 s) asks payOS first
+        gets = len(standin.calls_to("GET", rf"/v2/payment-requests/{code}"))
+        sql(cluster, "UPDATE orders_purchase SET expires_at = now() - interval '1 minute' WHERE id = %s", [purchase_id])
+        paid = _wait_paid(cluster, purchase_id)
+        asked = len(standin.calls_to("GET", rf"/v2/payment-requests/{code}")) - gets
+        cancels = len(standin.calls_to("POST", rf"/v2/payment-requests/{code}/cancel", ok=None))
+        result.check(
+            paid and asked >= 1 and cancels == 0,
+            f"the expiry asked payOS first ({asked} GET) and made the purchase PAID, not cancelled "
+            f"({cancels} cancel calls)",
+        )
+    _end_checks(result, cluster, sink, market)
+    return result
+
+
+def payos_5xx(cluster: Cluster, sink, payos: HangingPayOS, *, timeout: float) -> Result:
+    result = Result("payOS answering 5xx when the payment request is created")
+    market = prepare_market(cluster, variants=1, units=10)
+    email = "payos-5xx@reliability.example"
+    standin = payos.standin
+    retries, _budget = _payos_budget(cluster, timeout)
+    calls_before = len(standin.calls)
+    token = _complete_during_fault(
+        result,
+        cluster,
+        market,
+        email=email,
+        gateway="payos",
+        fault="payOS answers 502",
+        budget=timeout + 5,
+        on=lambda: payos.fail("POST", r"/v2/payment-requests", 502, retries + 1),
+        off=payos.stop_failing,
+    )
+    creates = [c for c in standin.calls[calls_before:] if c.method == "POST" and c.path == "/v2/payment-requests"]
+    result.note(
+        f"payOS was asked {len(creates)} times (1 + {retries} SDK retries), answered {[c.status for c in creates]}"
+    )
+    if token is None:
+        return result
+    row = _complete_again(result, cluster, token, email=email, gateway="payos")
+    if row is not None:
+        purchase_id, code = row[0], int(row[4])
+        delivered_before = len(standin.deliveries)
+        standin.webhook_mode = "duplicate"  # payOS delivers the signed webhook twice
+        try:
+            standin.pay(code)
+        finally:
+            standin.webhook_mode = "deliver"
+        statuses = [d.status for d in standin.deliveries[delivered_before:]]
+        paid = _wait_paid(cluster, purchase_id)
+        events = sql(cluster, "SELECT count(*), max(status) FROM payments_payosevent WHERE order_code = %s", [code])[0]
+        result.check(
+            paid and statuses == [200, 200] and events[0] == 1,
+            f"the buyer paid: payOS's signed webhook, delivered twice (answers {statuses}), made the purchase "
+            f"PAID once ({events[0]} event stored, {events[1]})",
+        )
+    _end_checks(result, cluster, sink, market)
+    return result
+
+
+# --- two beat schedulers ------------------------------------------------------------------------------
+
+PAYEES = """
+SELECT DISTINCT ON (d.id) d.id, v.id, m.id
+FROM catalog_productvariant v
+JOIN catalog_product p ON p.id = v.product_id
+JOIN designers_designer d ON d.id = p.designer_id
+JOIN LATERAL (SELECT id FROM checkout_shippingmethod s WHERE s.designer_id = d.id AND s.is_active
+              AND s.currency = v.currency ORDER BY s.id LIMIT 1) m ON true
+WHERE p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED' AND p.product_type = 'PHYSICAL'
+  AND v.currency = 'VND' AND NOT EXISTS (SELECT 1 FROM payments_payoutaccount a WHERE a.designer_id = d.id)
+ORDER BY d.id, v.id
+LIMIT %s
+"""
+
+SET_BANK_ACCOUNTS = """
+import json
+from designers.models import Designer
+from payments import ledger
+from payments.bank_accounts import set_bank_account
+from payments.models import BankAccount
+out = {}
+for pk in %r:
+    designer = Designer.objects.select_related("user").get(pk=pk)
+    if not BankAccount.objects.filter(designer=designer).exists():
+        set_bank_account(actor=designer.user, bank_bin="970436", account_number=f"0071000{pk:06d}",
+                         account_holder="Nguyen Thi Ha")
+    out[pk] = ledger.payable_amount(pk, "VND")
+print(json.dumps(out))
+"""
+
+
+def _bank_payees(result: Result, cluster: Cluster, *, count: int) -> dict[int, int]:
+    """``count`` designers (not on Stripe Connect) set a Vietnamese bank account through the app's
+    own service, and sell until what they are owed reaches PAYOUT_MINIMUM. Returns {designer: payable}."""
+    rows = sql(cluster, PAYEES, [count])
+    variants = [v for _, v, _ in rows]
+    sql(
+        cluster, "UPDATE catalog_productvariant SET stock_quantity = stock_quantity + 20 WHERE id = ANY(%s)", [variants]
+    )
+    minimum = int(cluster.env.get("PAYOUT_MINIMUM", 100000))
+    owed: dict[int, int] = {}
+    for _round in range(6):
+        script = SET_BANK_ACCOUNTS % ([d for d, _, _ in rows],)
+        printed = cluster.manage("shell", "-c", script).stdout.strip().splitlines()  # logs may come first
+        owed = {int(k): v for k, v in json.loads(printed[-1]).items()}
+        short = [(d, v, m) for d, v, m in rows if owed[d] < minimum]
+        if not short:
+            break
+        for d, v, m in short:
+            buy_once(
+                cluster.apis[0].port,
+                to_global_id("ProductVariant", v),
+                to_global_id("ShippingMethod", m),
+                f"payee{d}@reliability.example",
+                Log(),
+            )
+    result.note(
+        f"{len(rows)} designers set a bank account (Vietcombank) and are owed {sorted(owed.values())} VND "
+        f"(PAYOUT_MINIMUM {minimum})"
+    )
+    return owed
+
+
+def _log_count(path, text: str) -> int:
+    try:
+        return path.read_text(errors="replace").count(text)
+    except OSError:
+        return 0
+
+
+def duplicate_beat(cluster: Cluster, sink, stripe, payos: HangingPayOS, *, seconds: float = 5.0) -> Result:
+    result = Result("two beat schedulers started by mistake")
+    market = prepare_market(cluster, variants=2, units=20)
+    traffic = Log()
+    outcomes = [
+        buy_once(
+            cluster.apis[0].port, *market.stock[i % 2], f"expiring{i}@reliability.example", traffic, gateway="stripe"
+        )
+        for i in range(6)
+    ]
+    result.check(outcomes == ["completed"] * 6, f"6 purchases placed with Stripe, left unpaid ({Counter(outcomes)})")
+    payees = _bank_payees(result, cluster, count=3)
+    minimum = int(cluster.env.get("PAYOUT_MINIMUM", 100000))
+    result.check(
+        len(payees) == 3 and all(v >= minimum for v in payees.values()),
+        f"3 designers paid by bank are owed at least the minimum ({payees})",
+    )
+    due = digest_due_today()
+    if any(cluster.env.get(k) != v for k, v in due.items()):  # the marketplace's day changed since the start
+        cluster.env.update(due)
+        cluster.restart_workers()
+        result.note(f"the marketplace's day changed: workers restarted with {due}")
+    recipients = sql(cluster, "SELECT count(*) FROM designers_designer WHERE status = 'APPROVED' AND weekly_digest")[0][
+        0
+    ]
+    digests_before = sql(cluster, "SELECT count(*) FROM designers_weeklydigest")[0][0]
+    payout_calls = len(payos.standin.calls_to("POST", r"/v1/payouts", ok=None))
+    run = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
+    # time travel: the purchases' expiry is put in the past (nothing else is touched)
+    sql(cluster, "UPDATE orders_purchase SET expires_at = now() - interval '1 minute' WHERE email LIKE 'expiring%%'")
+    stock_before = dict(
+        sql(cluster, "SELECT id, stock_quantity FROM catalog_productvariant WHERE id = ANY(%s)", [market.variants])
+    )
+    # the mistake: two beats, each with the schedules of the cluster plus the payout run every minute
+    # and the digest check every 5 s (their own environment; the cluster's beat is stopped meanwhile)
+    cluster.stop_beats(keep=0)
+    env = {**cluster.env, "PAYOUT_SCHEDULE": "* * * * *", "WEEKLY_DIGEST_CHECK_SECONDS": "5"}
+    began = time.monotonic()
+    cluster.start_beats(2, env=env)
+    beats = list(cluster.beats)
+    result.note(
+        f"two beat schedulers running (expiry every 2 s, payout run every minute ({run}), digest check every "
+        f"5 s, the digest due today); {recipients} designers get the digest"
+    )
+
+    def expired_all() -> bool:
+        return (
+            sql(cluster, "SELECT count(*) FROM orders_purchase WHERE email LIKE 'expiring%%' AND status = 'CANCELLED'")[
+                0
+            ][0]
+            == 6
+        )
+
+    def paid_out() -> bool:
+        return sql(cluster, "SELECT count(*) FROM payments_bankpayout WHERE run = %s", [run])[0][0] >= len(payees)
+
+    def digests_sent() -> bool:
+        return (
+            sql(cluster, "SELECT count(*) FROM designers_weeklydigest WHERE sent_at IS NOT NULL")[0][0]
+            >= digests_before + recipients
+        )
+
+    expired = wait_for(expired_all, timeout=60)
+    ran = wait_for(paid_out, timeout=90)
+    sent = wait_for(digests_sent, timeout=60)
+    time.sleep(seconds)  # both schedulers fire several more times
+    fired = {
+        task: [_log_count(b.log_path, f"Sending due task {task} ") for b in beats]
+        for task in ("expire-unpaid-purchases", "run-payouts", "queue-weekly-digests")
+    }
+    cluster.stop_beats(keep=0)
+    cluster.start_beats(1)  # the cluster's single beat again
+    result.note(f"after {time.monotonic() - began:.0f} s the two beats had sent (each): {fired}")
+    result.check(
+        all(n >= 1 for counts in fired.values() for n in counts),
+        "both beats sent each of these tasks (the duplicate really fired)",
+    )
+    events = sql(
+        cluster,
+        "SELECT o.id, count(e.id) FROM orders_order o JOIN orders_purchase p ON p.id = o.purchase_id "
+        "LEFT JOIN orders_orderevent e ON e.order_id = o.id AND e.type = 'EXPIRED' WHERE p.email LIKE 'expiring%%' GROUP BY o.id",
+    )
+    stock_after = dict(
+        sql(cluster, "SELECT id, stock_quantity FROM catalog_productvariant WHERE id = ANY(%s)", [market.variants])
+    )
+    returned = sum(stock_after.values()) - sum(stock_before.values())
+    result.check(expired, "every purchase past its expiry was cancelled")
+    result.check(
+        bool(events) and all(n == 1 for _, n in events),
+        f"each order expired exactly once (EXPIRED events: {[n for _, n in events]})",
+    )
+    result.check(returned == 6, f"stock came back exactly once: {returned} units for 6 one-unit purchases")
+
+    # payouts: one per designer and week, at payOS too, and its ledger entries once
+    rows = sql(
+        cluster,
+        "SELECT designer_id, amount, status, reference_id FROM payments_bankpayout WHERE run = %s ORDER BY designer_id",
+        [run],
+    )
+    references = {r[3] for r in rows}
+    at_payos = [p for p in payos.standin.payouts.values() if p["referenceId"] in references]
+    calls = payos.standin.calls_to("POST", r"/v1/payouts", ok=None)[payout_calls:]
+    entries = sql(
+        cluster,
+        "SELECT kind, count(*), count(DISTINCT reference) FROM payments_ledgerentry WHERE description = ANY(%s) "
+        "AND kind IN ('TRANSFER', 'PAYOUT') GROUP BY kind ORDER BY kind",
+        [list(references)],
+    )
+    per_payout = Counter((c.body or {}).get("referenceId") for c in calls)
+    result.note(
+        f"payOS's POST /v1/payouts per payout: {sorted(per_payout.values())}"
+        + (
+            " (a payout sent twice carries the same idempotency key and body: payOS answers the first again)"
+            if any(n > 1 for n in per_payout.values())
+            else ""
+        )
+    )
+    result.check(
+        ran
+        and sorted(r[0] for r in rows) == sorted(payees)
+        and all(r[1] == payees[r[0]] for r in rows)
+        and len(at_payos) == len(rows),
+        f"one payout per designer for {run}: {len(rows)} rows for {len(payees)} designers, amounts {[r[1] for r in rows]} "
+        f"= what each was owed, {[r[2] for r in rows]}; {len(at_payos)} payouts at payOS from {len(calls)} create calls",
+    )
+    result.check(
+        entries == [("PAYOUT", len(rows), len(rows)), ("TRANSFER", len(rows), len(rows))],
+        f"the payouts' ledger entries once each: {entries}",
+    )
+    # digests: one per designer and week, one email each
+    digest_rows = sql(
+        cluster,
+        "SELECT designer_id, week_start, sent_at IS NOT NULL FROM designers_weeklydigest ORDER BY designer_id",
+    )
+    result.check(
+        sent and len(digest_rows) == digests_before + recipients and all(r[2] for r in digest_rows),
+        f"one digest row per designer for the week of {digest_rows[0][1] if digest_rows else '?'}, all sent "
+        f"({len(digest_rows)} rows for {recipients} designers)",
+    )
+    check_emails(result, cluster, sink)
+    by_id = Counter(m.message_id for m in list(sink.messages) if m.message_id.startswith("<digest-"))
+    result.check(
+        len(by_id) == recipients and set(by_id.values()) == {1},
+        f"one digest email per designer: {sum(by_id.values())} delivered for {len(by_id)} designers",
+    )
     check_money(result, cluster)
     return result

@@ -183,6 +183,11 @@ USE_I18N = True
 USE_TZ = True
 # Calendar days of sales tracking (daily rollups, series buckets, the weekly digest) are this zone's.
 MARKETPLACE_TIME_ZONE = env("MARKETPLACE_TIME_ZONE", default="Asia/Ho_Chi_Minh")
+# The weekly digest (designers/digest.py) is due from this weekday (0 = Monday ... 6 = Sunday) and hour,
+# marketplace time; beat asks whether it is due every WEEKLY_DIGEST_CHECK_SECONDS (once per week
+# and designer however often it asks).
+WEEKLY_DIGEST_WEEKDAY = env.int("WEEKLY_DIGEST_WEEKDAY", default=0)
+WEEKLY_DIGEST_HOUR = env.int("WEEKLY_DIGEST_HOUR", default=7)
 
 # --- Money ---
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="VND")
@@ -311,7 +316,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "queue-weekly-digests": {
         "task": "designers.tasks.queue_weekly_digests",
-        "schedule": 3600.0,
+        "schedule": env.float("WEEKLY_DIGEST_CHECK_SECONDS", default=3600.0),
     },
     "purge-exports": {
         "task": "shop.orders.tasks.purge_exports",

@@ -144,3 +144,15 @@ def test_a_real_worker_sends_each_digest_once_under_a_duplicated_beat(celery_wor
 
     time.sleep(0.5)
     assert [m.to for m in mail.outbox].count([ha.user.email]) == 1
+
+
+def test_the_send_day_and_hour_are_settings(week, settings, django_capture_on_commit_callbacks):
+    settings.WEEKLY_DIGEST_WEEKDAY, settings.WEEKLY_DIGEST_HOUR = 3, 9  # Thursday from 09:00 in Hanoi
+    thursday = datetime(2026, 3, 19, 2, 30, tzinfo=UTC)  # 09:30 in Hanoi
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest.queue_due(MONDAY_MORNING) == []
+        assert digest.queue_due(thursday.replace(hour=1)) == []  # 08:00 in Hanoi
+        assert len(digest.queue_due(thursday)) == 2
+    # still last week's (9-15 March), once per designer
+    assert set(WeeklyDigest.objects.values_list("week_start", flat=True)) == {date(2026, 3, 9)}
+    assert len(mail.outbox) == 2
