@@ -133,14 +133,14 @@ def child(args) -> None:
 
     import threading
 
-    gc_log: list[tuple[int, float]] = []
+    gc_log: list[tuple[int, float, int]] = []  # generation, CPU ms, objects collected
     gc_started: list[float] = []
 
     def on_gc(phase, info):
         if phase == "start":
-            gc_started[:] = [time.perf_counter()]
+            gc_started[:] = [time.process_time()]
         elif gc_started:
-            gc_log.append((info["generation"], (time.perf_counter() - gc_started[0]) * 1000))
+            gc_log.append((info["generation"], (time.process_time() - gc_started[0]) * 1000, info["collected"]))
 
     gc.callbacks.append(on_gc)
 
@@ -230,8 +230,9 @@ def child(args) -> None:
             "gc": {
                 "frozen": gc.get_freeze_count(),
                 "unfrozen_before": unfrozen_before,
-                "collections": [sum(1 for g, _ms in gc_log if g == gen) for gen in range(3)],
-                "ms_per_request": sum(ms for _g, ms in gc_log) / args.requests,
+                "collections": [sum(1 for g, _ms, _n in gc_log if g == gen) for gen in range(3)],
+                "cpu_ms_per_request": sum(ms for _g, ms, _n in gc_log) / args.requests,
+                "collected_per_request": sum(n for _g, _ms, n in gc_log) / args.requests,
             },
             "threads": sorted(t.name for t in threading.enumerate()),
             "calls": stats.total_calls,
@@ -331,6 +332,156 @@ def run(args) -> None:
                 print(f"{sha} {op}: gc {c['gc'][-1]} threads {c['threads']}")
 
 
+# --- serve: the same under gunicorn, over loopback ---------------------------------------------------
+
+_SERVER_ENV = """
+import json, os, sys
+sys.path.insert(0, os.getcwd())
+os.environ["BENCH_CACHE_URL"] = sys.argv[2]
+os.environ["BENCH_CELERY_BROKER_URL"] = sys.argv[3]
+from bench.run import server_env
+env = server_env(sys.argv[1], queue="ab-commits")
+env["BENCH_APP"] = "true"
+print(json.dumps(env))
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(args) -> None:
+    """Each checkout's API and floor as ``bench/run.py`` starts them (gunicorn with the checkout's
+    ``gunicorn.conf.py`` and ``server_env``; one worker, 4 threads), then one client sending the
+    product list to each server in turn, request by request: wall time per request (p50), and the
+    worker's CPU time (psutil, over all the requests: GC included) per request."""
+    import http.client
+    import signal
+    import time
+
+    import psutil
+
+    checkouts = [(c, _sha(c) + (f"@{db}" if db else ""), db) for c, db in map(_checkout, args.checkouts)]
+    if args.nice:
+        os.nice(args.nice)
+    servers = []
+    try:
+        for checkout, label, db in checkouts:
+            url = _database(args, checkout, db)
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TEST_", "DJANGO_"))}
+            out = subprocess.run(
+                [
+                    str(checkout / ".venv/bin/python"),
+                    "-c",
+                    _SERVER_ENV,
+                    url,
+                    _with_redis_db(args.redis, 12),
+                    _with_redis_db(args.redis, 13),
+                ],
+                cwd=checkout,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            env.update(json.loads(out.stdout))
+            for kind, app in (("api", "shop.wsgi:application"), ("floor", "bench.floor:application")):
+                port = _free_port()
+                command = [
+                    str(checkout / ".venv/bin/python"),
+                    "-m",
+                    "gunicorn",
+                    app,
+                    "--config",
+                    "gunicorn.conf.py",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    "4",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "warning",
+                    "--no-control-socket",
+                ]
+                process = subprocess.Popen(
+                    command,
+                    cwd=checkout,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None,
+                )
+                servers.append({"label": label, "kind": kind, "port": port, "process": process})
+        for server in servers:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=30)
+                    conn.request("GET", "/health/" if server["kind"] == "api" else "/")
+                    conn.getresponse().read()
+                    server["conn"] = conn
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server["process"].poll() is not None:
+                        raise SystemExit(f"{server['label']} {server['kind']} did not start") from None
+                    time.sleep(0.3)
+            server["worker"] = psutil.Process(server["process"].pid).children()[0]
+        document = (checkouts[0][0] / "graphql/operations/storefront/Products.graphql").read_text()
+        for first in args.first:
+            body = json.dumps({"query": document, "variables": {"first": first}, "operationName": None}).encode()
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            for server in servers:
+                server["walls"], server["bodies"] = [], set()
+            for i in range(args.warmup + args.requests):
+                if i == args.warmup:
+                    for server in servers:
+                        server["cpu0"] = sum(server["worker"].cpu_times()[:2])
+                order = servers if i % 2 == 0 else list(reversed(servers))
+                for server in order:
+                    path = "/graphql/" if server["kind"] == "api" else "/graphql/"
+                    start = time.perf_counter()
+                    server["conn"].request("POST", path, body, headers)
+                    response = server["conn"].getresponse()
+                    content = response.read()
+                    wall = (time.perf_counter() - start) * 1000
+                    if response.status != 200:
+                        raise SystemExit(f"{server['label']} {server['kind']}: {response.status} {content[:300]!r}")
+                    if i >= args.warmup:
+                        server["walls"].append(wall)
+                        server["bodies"].add(hashlib.sha256(content).hexdigest()[:12])
+            print(
+                f"\nproducts first: {first}, {args.requests} requests per server, interleaved"
+                f" (nice {args.nice}, load average {os.getloadavg()[0]:.1f})"
+            )
+            print(
+                "| server | commit | p50 wall ms | mean wall ms | worker CPU ms/request | ratio to floor (p50) | response |"
+            )
+            print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+            for server in servers:
+                server["cpu"] = (sum(server["worker"].cpu_times()[:2]) - server["cpu0"]) * 1000 / args.requests
+            for server in servers:
+                floor = next(s for s in servers if s["label"] == server["label"] and s["kind"] == "floor")
+                ratio = statistics.median(server["walls"]) / statistics.median(floor["walls"])
+                print(
+                    f"| {server['kind']} | {server['label']} | {statistics.median(server['walls']):.2f}"
+                    f" | {statistics.fmean(server['walls']):.2f} | {server['cpu']:.2f} | {ratio:.2f}"
+                    f" | {'/'.join(sorted(server['bodies']))} |"
+                )
+    finally:
+        for server in servers:
+            if server["process"].poll() is None:
+                server["process"].send_signal(signal.SIGTERM)
+        for server in servers:
+            try:
+                server["process"].wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server["process"].pid, signal.SIGKILL)
+
+
 # --- diff: where the extra calls go -----------------------------------------------------------------
 
 
@@ -403,6 +554,22 @@ def main(argv=None) -> None:
     c.add_argument("--ops", type=lambda s: s.split(","), required=True)
     c.add_argument("--profile-dir")
 
+    v = sub.add_parser("serve", help="each checkout's API and floor under gunicorn, one client, interleaved")
+    v.add_argument("checkouts", nargs="+", help="PATH or PATH@DATABASE")
+    v.add_argument("--database-url", default=default_url)
+    v.add_argument("--prefix", default="ab")
+    v.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    v.add_argument("--requests", type=int, default=300)
+    v.add_argument("--warmup", type=int, default=30)
+    v.add_argument("--first", type=lambda s: [int(x) for x in s.split(",")], default=[100, 32])
+    v.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the servers and the client (negative, as root: a machine shared with other work"
+        " served as if it were quiet, PostgreSQL apart)",
+    )
+
     d = sub.add_parser("diff", help="per-function call counts of two profiles")
     d.add_argument("a")
     d.add_argument("b")
@@ -412,7 +579,7 @@ def main(argv=None) -> None:
     )
 
     args = parser.parse_args(argv)
-    {"prepare": prepare, "run": run, "child": child, "diff": diff}[args.command](args)
+    {"prepare": prepare, "run": run, "child": child, "serve": serve, "diff": diff}[args.command](args)
 
 
 if __name__ == "__main__":
