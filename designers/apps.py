@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy
 class DesignersConfig(AppConfig):
     name = "designers"
 
+    # Migration safety (shop/core/migration_safety.py): this app's tables that grow with traffic, and
+    # its migrations written before the rule (not re-judged).
+    large_tables = ()
+    migrations_before_safety_rule = ("0001_initial", "0002_portfolioitem_portfolioimage")
+
     def ready(self):
         # The anonymous-read cache learns what cached answers showing designers and portfolios depend on.
         from designers import cache  # noqa: F401

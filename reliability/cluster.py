@@ -4,7 +4,8 @@
   scenario may stop and start again;
 - a Redis server of its own (``redis-server`` on a free port), which a scenario may stop for a while;
 - API instances (gunicorn with the project's config, as ``bench/run.py`` starts them);
-- Celery workers (prefork) and beat schedulers;
+- Celery workers (prefork) and the beat scheduler (one, as in production; a scenario starts a
+  second one by mistake);
 - an SMTP server (reliability/smtp.py) and the Stripe stand-in of the tests, both able to hang.
 
 Nothing here is the project's own code under test: it only starts, stops and kills processes.
@@ -240,10 +241,11 @@ class Cluster:
         for beat in self.beats[-count:]:
             beat.wait_ready()
 
-    def stop_beats(self) -> None:
-        for beat in self.beats:
+    def stop_beats(self, *, keep: int = 0) -> None:
+        """Stop the beat schedulers started last, keeping the first ``keep`` running."""
+        for beat in self.beats[keep:]:
             beat.stop()
-        self.beats = []
+        self.beats = self.beats[:keep]
 
     def queue_length(self) -> int:
         import redis

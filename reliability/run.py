@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=15, help="how long the buyers run in the load scenario")
     parser.add_argument("--redis-down", type=float, default=30, help="seconds Redis stays down")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs even when all passed")
     args = parser.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="rethink-reliability-"))
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
                 "PAYMENT_GATEWAYS": "payments.gateways.dummy.DummyGateway,payments.gateways.stripe.StripeGateway",
                 "PAYOUT_PROVIDER": "payments.gateways.stripe.StripeGateway",
                 "PURCHASE_EXPIRY_CHECK_SECONDS": "2",
+                "OUTBOX_RELAY_SECONDS": "10",
             },
         )
         cluster.manage("migrate", "--noinput", "-v0")
@@ -66,7 +68,8 @@ def main(argv=None) -> int:
         log("seeded: " + " ".join(seed.stdout.split()[:4]))
         cluster.start_api(2)
         cluster.start_workers(2)
-        log(f"up: 2 API instances on ports {[a.port for a in cluster.apis]}, 2 workers")
+        cluster.start_beats(1)
+        log(f"up: 2 API instances on ports {[a.port for a in cluster.apis]}, 2 workers, 1 beat")
 
         plan = {
             "load": lambda: scenarios.two_instances(cluster, sink, seconds=args.seconds),
@@ -117,7 +120,7 @@ def main(argv=None) -> int:
                 indent=2,
             )
         )
-    if failed:
+    if failed or args.keep_logs:
         print(f"logs: {root / 'logs'}")
     else:
         shutil.rmtree(root, ignore_errors=True)

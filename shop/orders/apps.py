@@ -6,6 +6,17 @@ class OrdersConfig(AppConfig):
     name = "shop.orders"
     label = "orders"
 
+    # Migration safety (shop/core/migration_safety.py): this app's tables that grow with traffic, and
+    # its migrations written before the rule (not re-judged).
+    large_tables = (
+        "orders_purchase",
+        "orders_order",
+        "orders_orderline",
+        "orders_orderevent",
+        "orders_digitaldownload",
+    )
+    migrations_before_safety_rule = ("0001_initial", "0002_purchase_cancel_and_email_marks")
+
     def ready(self):
         from shop.catalog import hooks as catalog_hooks
         from shop.core import ids
