@@ -1,4 +1,4 @@
-"""Two (or more) checkouts of the code, A/B, in process: ``python bench/ab_commits.py``.
+"""Two (or more) checkouts of the code, A/B, on a small database: ``python bench/ab_commits.py``.
 
 What ``make bench`` would take 15 minutes and a 100,000-product database to say about a change in a
 read's server cost, this says in a minute or two on a small database, and with less noise:
@@ -21,14 +21,24 @@ read's server cost, this says in a minute or two on a small database, and with l
      it): warm-up requests, then ``--requests`` timed ones, each timed with ``time.process_time``;
      then one more under ``cProfile`` (its total function call count is deterministic: the
      noise-free measure of the work done), with the SQL statement count from the
-     ``X-Query-Count`` header.
+     ``X-Query-Count`` header. ``floor-products-*`` are the same lists answered by that
+     checkout's floor (``bench/floor.py``) in the same process.
 
   The report gives per operation and checkout the median CPU ms (the median of the rounds'
-  medians), the call count, the SQL count and the response's hash; with ``--profile-dir`` each
-  checkout's profile of each operation is kept (``.prof``, for ``pstats`` or a diff of the
-  per-function call counts: ``python bench/ab_commits.py diff A.prof B.prof``).
+  medians), the mean, the wall time (SQL included), the call count, the SQL count and the
+  response's hash and size; ``--ratio`` adds each list's ratio to its floor, ``--verbose`` the
+  garbage collections (count, CPU, objects freed) and threads; with ``--profile-dir`` each
+  checkout's profile of each operation is kept (``.prof``, for ``pstats`` or ``diff``). A checkout
+  given as ``PATH@DATABASE`` is run against another database (the same code on another seed).
+- ``serve CHECKOUT...``: the same comparison under gunicorn, over loopback: each checkout's API and
+  floor started as ``bench/run.py`` starts them (its ``gunicorn.conf.py`` and ``server_env``, one
+  worker of 4 threads), one client sending the product list to each server in turn; p50 wall time,
+  the ratio to that checkout's floor, and the worker's CPU per request (psutil, GC included).
+- ``diff A.prof B.prof``: which functions are called more or less often (by file and name: code that
+  only moved does not show).
 
-Run it with the shared virtualenv; each checkout needs ``.venv`` (a symlink is enough). Redis: the
+Findings of its first use (bdb0dd6 against main, issue 15) are in docs/benchmarks.md. Run it with
+the shared virtualenv; each checkout needs ``.venv`` (a symlink is enough). Redis: the
 ``--redis`` URL's database 12 (cache, rate limits) and 13 (broker: nothing is queued by reads).
 """
 
@@ -207,6 +217,14 @@ def child(args) -> None:
             status, headers, content = request()
         if not status.startswith("200") or b'"errors"' in content:
             raise SystemExit(f"{op}: {status} {content[:300]!r}")
+        if args.callgrind:
+            # Under valgrind --tool=callgrind --instr-atstart=no: only these requests are counted.
+            subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], capture_output=True, check=True)
+            for _ in range(args.requests):
+                request()
+            subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], capture_output=True, check=True)
+            results[op] = {"sha": hashlib.sha256(content).hexdigest()[:12]}
+            continue
         unfrozen_before = len(gc.get_objects())
         gc_log.clear()
         times, walls = [], []
@@ -330,6 +348,58 @@ def run(args) -> None:
             for op in args.ops:
                 c = collected[sha][op]
                 print(f"{sha} {op}: gc {c['gc'][-1]} threads {c['threads']}")
+
+
+# --- instructions: the CPU work, counted ---------------------------------------------------------------
+
+
+def instructions(args) -> None:
+    """Instructions executed per request (valgrind's callgrind, counting only the requests: the
+    start-up and the warm-up run uninstrumented). Deterministic to a few parts in 10,000 where CPU
+    time on a shared machine moves by 10 % or more, and it sees work in C (JSON, regexes, the
+    database driver, the garbage collector) that a Python profiler's call count does not."""
+    import re as re_
+
+    checkouts = [(c, _sha(c) + (f"@{db}" if db else ""), db) for c, db in map(_checkout, args.checkouts)]
+    rows = {}
+    for op in args.ops:
+        for checkout, label, db in checkouts:
+            command = [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                "--callgrind-out-file=/dev/null",
+                str(checkout / ".venv/bin/python"),
+                str(Path(__file__).resolve()),
+                "child",
+                "--callgrind",
+                "--database-url",
+                _database(args, checkout, db),
+                "--redis",
+                args.redis,
+                "--requests",
+                str(args.requests),
+                "--warmup",
+                str(args.warmup),
+                "--label",
+                label,
+                "--ops",
+                op,
+            ]
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TEST_", "DJANGO_"))}
+            env["PYTHONHASHSEED"] = "0"
+            out = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
+            found = re_.search(r"Collected : (\d+)", out.stderr)
+            if out.returncode or not found:
+                raise SystemExit(f"{label} {op}: valgrind failed\n{out.stderr[-3000:]}")
+            rows[op, label] = int(found.group(1)) / args.requests
+            print(f"{op} {label}: {rows[op, label] / 1e6:.2f} M instructions per request", file=sys.stderr, flush=True)
+    base = checkouts[0][1]
+    print(f"\n| operation | commit | instructions per request ({args.requests} requests) | vs {base} |")
+    print("| --- | --- | ---: | ---: |")
+    for op in args.ops:
+        for _c, label, _db in checkouts:
+            print(f"| {op} | {label} | {rows[op, label] / 1e6:.2f} M | {rows[op, label] / rows[op, base]:.4f} |")
 
 
 # --- serve: the same under gunicorn, over loopback ---------------------------------------------------
@@ -553,6 +623,16 @@ def main(argv=None) -> None:
     c.add_argument("--label", required=True)
     c.add_argument("--ops", type=lambda s: s.split(","), required=True)
     c.add_argument("--profile-dir")
+    c.add_argument("--callgrind", action="store_true")
+
+    i = sub.add_parser("instructions", help="instructions per request, counted by valgrind (callgrind)")
+    i.add_argument("checkouts", nargs="+", help="PATH or PATH@DATABASE")
+    i.add_argument("--database-url", default=default_url)
+    i.add_argument("--prefix", default="ab")
+    i.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    i.add_argument("--requests", type=int, default=3)
+    i.add_argument("--warmup", type=int, default=3)
+    i.add_argument("--ops", type=lambda s: s.split(","), default=list(OPERATIONS))
 
     v = sub.add_parser("serve", help="each checkout's API and floor under gunicorn, one client, interleaved")
     v.add_argument("checkouts", nargs="+", help="PATH or PATH@DATABASE")
@@ -579,7 +659,14 @@ def main(argv=None) -> None:
     )
 
     args = parser.parse_args(argv)
-    {"prepare": prepare, "run": run, "child": child, "serve": serve, "diff": diff}[args.command](args)
+    {
+        "prepare": prepare,
+        "run": run,
+        "child": child,
+        "instructions": instructions,
+        "serve": serve,
+        "diff": diff,
+    }[args.command](args)
 
 
 if __name__ == "__main__":
