@@ -45,9 +45,9 @@ def warm_up() -> None:
     """Build what every request needs before the freeze: the GraphQL schema, the URL resolver."""
     from django.urls import get_resolver
 
-    from shop.core.views import _schema
+    from shop.core.documents import project_schema
 
-    _schema()
+    project_schema()
     get_resolver().url_patterns  # noqa: B018 (populates the resolver)
 
 

@@ -3,7 +3,9 @@ from django.utils.translation import gettext as _
 
 from designers import selectors
 from designers.types import DesignerConnection, DesignerStatusEnum, DesignerType
-from shop.core.graphql import connection_args, current_user, paginate, permission_denied, resolve_node
+from shop.core.graphql import current_user, permission_denied
+from shop.core.ids import resolve_node
+from shop.core.pagination import connection_args, paginate
 
 
 class DesignerFilterInput(graphene.InputObjectType):

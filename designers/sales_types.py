@@ -14,7 +14,8 @@ from designers import sales_selectors as selectors
 from graphql import GraphQLError
 from shop.core import money
 from shop.core.errors import ServiceError
-from shop.core.graphql import Money, current_user, require_staff
+from shop.core.graphql import current_user, require_staff
+from shop.core.money_type import Money
 
 RULES = (
     "Only paid money counts: an order counts on the day it was paid (gross sales, commission, orders, units); "

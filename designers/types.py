@@ -20,15 +20,9 @@ from shop.catalog.types import (
 )
 from shop.checkout.fields import DesignerShippingFields
 from shop.core import readcache
-from shop.core.graphql import (
-    CountableConnection,
-    connection_args,
-    current_user,
-    error_codes,
-    paginate,
-    permission_denied,
-    selected_fields,
-)
+from shop.core.graphql import current_user, error_codes, permission_denied
+from shop.core.lookahead import selected_fields
+from shop.core.pagination import CountableConnection, connection_args, paginate
 from shop.orders.fields import DesignerOrderFields
 
 

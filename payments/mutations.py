@@ -5,8 +5,9 @@ from graphql_relay import from_global_id
 
 from payments import bank_accounts, cod, services
 from payments.types import BankPayoutStatusEnum, DesignerBankAccountType, PaymentErrorCode, RefundType
-from shop.core.graphql import BaseMutation, DecimalScalar, error_type, require_user
+from shop.core.graphql import BaseMutation, error_type, require_user
 from shop.core.ids import decode_id
+from shop.core.scalars import DecimalScalar
 from shop.orders.mutations import OrderMutation
 from shop.orders.types import OrderType
 

@@ -5,7 +5,9 @@ from payments import selectors
 from payments.banks import banks
 from payments.types import BankType, DesignerDebtConnection, DesignerDebtType
 from shop.core import money
-from shop.core.graphql import Money, connection_args, paginate, require_staff
+from shop.core.graphql import require_staff
+from shop.core.money_type import Money
+from shop.core.pagination import connection_args, paginate
 
 
 class PaymentQueries(graphene.ObjectType):

@@ -9,7 +9,9 @@ from payments import bank_accounts, errors, selectors
 from payments.banks import Bank, bank_by_bin
 from payments.models import LedgerEntry, Refund
 from shop.core import money
-from shop.core.graphql import CountableConnection, Money, connection_args, current_user, error_codes, paginate
+from shop.core.graphql import current_user, error_codes
+from shop.core.money_type import Money
+from shop.core.pagination import CountableConnection, connection_args, paginate
 
 PaymentErrorCode = error_codes(errors.PaymentErrorCode)
 

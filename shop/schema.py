@@ -13,7 +13,7 @@ from shop.catalog.mutations import CatalogMutations
 from shop.catalog.queries import CatalogQueries
 from shop.checkout.mutations import CheckoutMutations
 from shop.checkout.queries import CheckoutQueries
-from shop.core.graphql import node_field
+from shop.core.ids import node_field
 from shop.orders.export_types import ExportMutations, ExportQueries
 from shop.orders.mutations import OrderMutations
 from shop.orders.queries import OrderQueries

@@ -1,16 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from django.views.static import serve
 
-from shop.core.views import GraphQLView
+from shop.core.views import GraphQLView, health
 from shop.orders.views import digital_download, export_download
-
-
-def health(_request):
-    return JsonResponse({"status": "ok"})
-
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import translation
 
 from graphql import GraphQLError
-from shop.core.views import format_error
+from shop.core.graphql_errors import format_error
 
 ME = "query { me { email } }"
 

@@ -15,9 +15,10 @@ from shop.catalog.types import (
     ProductVariantType,
 )
 from shop.core.errors import PermissionDenied
-from shop.core.graphql import BaseMutation, DecimalScalar, Upload, current_user, error_type, permission_denied
+from shop.core.graphql import BaseMutation, current_user, error_type, permission_denied
 from shop.core.ids import decode_id
 from shop.core.image_mutations import ordered_image_mutations
+from shop.core.scalars import DecimalScalar, Upload
 
 CatalogError = error_type("CatalogError", CatalogErrorCode)
 

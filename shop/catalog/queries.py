@@ -10,8 +10,10 @@ from shop.catalog.types import (
     ProductNode,
     ProductSortingInput,
 )
-from shop.core.graphql import connection_args, current_user, paginate, permission_denied, selected_fields
+from shop.core.graphql import current_user, permission_denied
 from shop.core.ids import try_decode_id
+from shop.core.lookahead import selected_fields
+from shop.core.pagination import connection_args, paginate
 
 # The model columns each GraphQL field of a product card reads (shop/catalog/types.py, designers/
 # types.py): a list loads only what its query asks for. A field missing here loads everything.

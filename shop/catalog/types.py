@@ -5,18 +5,11 @@ from graphene_django import DjangoObjectType
 from shop.catalog import errors, selectors
 from shop.catalog.models import Category, Product, ProductMedia, ProductType, ProductVariant
 from shop.core import money as money_lib
-from shop.core.graphql import (
-    CountableConnection,
-    DecimalScalar,
-    Money,
-    SortDirection,
-    connection_args,
-    current_user,
-    error_codes,
-    money,
-    paginate,
-)
+from shop.core.graphql import current_user, error_codes
 from shop.core.images import image_url, thumbnail_name
+from shop.core.money_type import Money, money
+from shop.core.pagination import CountableConnection, SortDirection, connection_args, paginate
+from shop.core.scalars import DecimalScalar
 
 
 class ProductTypeEnum(graphene.Enum):

@@ -9,9 +9,10 @@ from shop.checkout.types import (
     ShippingErrorCode,
     ShippingMethodType,
 )
-from shop.core.graphql import BaseMutation, DecimalScalar, UUIDScalar, current_user, error_type, require_user
+from shop.core.graphql import BaseMutation, current_user, error_type, require_user
 from shop.core.ids import decode_id
 from shop.core.languages import request_language
+from shop.core.scalars import DecimalScalar, UUIDScalar
 from shop.orders.types import PurchaseType, unlock_purchase
 
 CheckoutError = error_type("CheckoutError", CheckoutErrorCode)

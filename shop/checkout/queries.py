@@ -3,7 +3,8 @@ import graphene
 from payments.gateways import enabled_gateways
 from shop.checkout import selectors
 from shop.checkout.types import CheckoutType, OfferedGateway, PaymentGatewayType
-from shop.core.graphql import UUIDScalar, current_user
+from shop.core.graphql import current_user
+from shop.core.scalars import UUIDScalar
 
 
 class CheckoutQueries(graphene.ObjectType):

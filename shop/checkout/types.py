@@ -13,8 +13,9 @@ from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import errors, selectors
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
 from shop.core import money as money_utils
-from shop.core.graphql import Money, current_user, error_codes
-from shop.core.graphql import money as _money
+from shop.core.graphql import current_user, error_codes
+from shop.core.money_type import Money
+from shop.core.money_type import money as _money
 
 
 def money(amount, currency):

@@ -38,9 +38,7 @@ time, so it stays. (A checkout completion, a small answer, gains nothing from it
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import partial
-from threading import Lock
 from typing import Any
 
 from graphene.relay.node import GlobalID
@@ -52,6 +50,7 @@ from graphql.pyutils import Path, Undefined
 from graphql.type import is_abstract_type, is_leaf_type, is_list_type, is_object_type
 
 from graphql import GraphQLNonNull, located_error
+from shop.core.identity_cache import IdentityCache
 
 _DEFAULT_RESOLVERS = (dict_or_attr_resolver, attr_resolver, dict_resolver)
 _ATTR, _GLOBAL_ID, _CUSTOM = 0, 1, 2
@@ -345,23 +344,11 @@ def _kind_of(return_type) -> tuple:
 
 
 # --- plans, one dict per document ----------------------------------------------------------------
-# Keyed by the operation node's id; the entry holds the operation itself, so the id stays unique
-# while the plans live. Bounded: the view caches up to 512 documents, this keeps as many.
+# Keyed by the operation node's id (shop/core/identity_cache.py). Bounded: the view caches up to
+# 512 documents; this keeps the plans of up to 1,024 operations.
 
-_MAX_DOCUMENTS = 1024
-_plans: OrderedDict[int, tuple[Any, dict]] = OrderedDict()
-_lock = Lock()
+_plans = IdentityCache(maxsize=1024)
 
 
 def plans_for(operation) -> dict:
-    key = id(operation)
-    with _lock:
-        entry = _plans.get(key)
-        if entry is not None and entry[0] is operation:
-            _plans.move_to_end(key)
-            return entry[1]
-        plans: dict = {}
-        _plans[key] = (operation, plans)
-        while len(_plans) > _MAX_DOCUMENTS:
-            _plans.popitem(last=False)
-        return plans
+    return _plans.get_or_make(id(operation), operation, dict)

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import graphene
 from graphene.utils.str_converters import to_camel_case
 
-from shop.core.graphql import BaseMutation, Upload, current_user
+from shop.core.graphql import BaseMutation, current_user
 from shop.core.ids import decode_id, decode_ids
+from shop.core.scalars import Upload
 
 
 def ordered_image_mutations(

@@ -180,21 +180,14 @@ def _refuse(code: ImageErrorCode, message: str, field: str) -> ServiceError:
 
 
 def read_upload(upload, *, max_bytes: int, field: str) -> bytes:
+    too_large = _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)}
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
-        raise _refuse(
-            ImageErrorCode.FILE_TOO_LARGE,
-            _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)},
-            field,
-        )
+        raise _refuse(ImageErrorCode.FILE_TOO_LARGE, too_large, field)
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise _refuse(
-            ImageErrorCode.FILE_TOO_LARGE,
-            _("The file is larger than %(mb)s MB.") % {"mb": _megabytes(max_bytes)},
-            field,
-        )
+        raise _refuse(ImageErrorCode.FILE_TOO_LARGE, too_large, field)
     return data
 
 

@@ -43,6 +43,15 @@ def pg_binary(name: str, *, server_major: int | None = None) -> str:
     return same[0] if same else max(versions)[1]
 
 
+def run_client(name: str, db: dict, args: list[str]) -> str | None:
+    """Run the client program ``name`` (``pg_dump``, ``pg_restore``: :func:`pg_binary`) on the server
+    of ``db``, leaving out owners and privileges (``--no-owner --no-acl``), with ``args``. Its error
+    output when it failed, else None."""
+    command = [pg_binary(name, server_major=server_major(db)), "--no-owner", "--no-acl", *args]
+    result = subprocess.run(command, env=client_env(db), capture_output=True, text=True)
+    return result.stderr.strip() if result.returncode != 0 else None
+
+
 def server_major(db: dict) -> int:
     import psycopg
 

@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from graphql.language import FragmentDefinitionNode, NullValueNode, VariableNode
 
 from graphql import (
@@ -49,7 +50,7 @@ from graphql import (
     is_interface_type,
     is_object_type,
 )
-from shop.core.graphql import MAX_PAGE_SIZE
+from shop.core.pagination import MAX_PAGE_SIZE
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 ITEM_FIELDS = frozenset({"edges", "nodes"})
@@ -138,25 +139,36 @@ class _Analyzer:
     # --- fragments ----------------------------------------------------------------------------
 
     def fragment(self, name: str) -> Summary:
-        if name in self.memo:
-            return self.memo[name]
+        return self._once_per_fragment(
+            name,
+            self.memo,
+            self.in_progress,
+            Summary,
+            lambda definition: self.selection_set(
+                definition.selection_set, self.schema.get_type(definition.type_condition.name.value)
+            ),
+        )
+
+    def _once_per_fragment(self, name: str, memo: dict, in_progress: set, empty, summarise):
+        """``summarise(definition)`` of the fragment ``name``, computed once (``memo``); an unknown
+        fragment, or one that spreads itself (it is ``in_progress``), is an error and ``empty()``."""
+        if name in memo:
+            return memo[name]
         definition = self.fragments.get(name)
         if definition is None:
             self.error(
                 ("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
             )
-            return Summary()
-        if name in self.in_progress:
+            return empty()
+        if name in in_progress:
             self.error(
                 ("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
             )
-            return Summary()
-        self.in_progress.add(name)
-        summary = self.selection_set(
-            definition.selection_set, self.schema.get_type(definition.type_condition.name.value)
-        )
-        self.in_progress.discard(name)
-        self.memo[name] = summary
+            return empty()
+        in_progress.add(name)
+        summary = summarise(definition)
+        in_progress.discard(name)
+        memo[name] = summary
         return summary
 
     # --- selections ---------------------------------------------------------------------------
@@ -322,24 +334,13 @@ class _Analyzer:
         return total, counts
 
     def root_fragment(self, name: str, root_type, is_mutation: bool) -> tuple[Summary, Counter]:
-        if name in self.root_memo:
-            return self.root_memo[name]
-        definition = self.fragments.get(name)
-        if definition is None:
-            self.error(
-                ("unknown", name), _("Unknown fragment “%(name)s”.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
-            )
-            return Summary(), Counter()
-        if name in self.root_in_progress:
-            self.error(
-                ("cycle", name), _("Fragment “%(name)s” spreads itself.") % {"name": name}, "GRAPHQL_VALIDATION_FAILED"
-            )
-            return Summary(), Counter()
-        self.root_in_progress.add(name)
-        result = self.root(definition.selection_set, root_type, is_mutation)
-        self.root_in_progress.discard(name)
-        self.root_memo[name] = result
-        return result
+        return self._once_per_fragment(
+            name,
+            self.root_memo,
+            self.root_in_progress,
+            lambda: (Summary(), Counter()),
+            lambda definition: self.root(definition.selection_set, root_type, is_mutation),
+        )
 
 
 def _literal(value_node):
@@ -350,6 +351,28 @@ def _literal(value_node):
     if isinstance(value_node, NullValueNode):
         return None
     return object()  # not an Int literal: validation has already refused it
+
+
+# What an operation is refused for: the measure (a field of Analysis, its limit the field max_<name>
+# of Limits; the error's extensions carry both, as ``<name>`` and ``max<Name>``), the code, the message.
+_LIMITED = (
+    (
+        "depth",
+        "QUERY_TOO_DEEP",
+        gettext_noop("The query is nested %(depth)d levels deep; at most %(max)d are allowed."),
+    ),
+    ("aliases", "TOO_MANY_ALIASES", gettext_noop("The query uses %(aliases)d aliases; at most %(max)d are allowed.")),
+    (
+        "mutations",
+        "TOO_MANY_MUTATIONS",
+        gettext_noop("The document runs %(mutations)d mutations; at most %(max)d are allowed per request."),
+    ),
+    (
+        "cost",
+        "QUERY_TOO_COMPLEX",
+        gettext_noop("The query costs %(cost)d; at most %(max)d is allowed. Ask for smaller pages or fewer fields."),
+    ),
+)
 
 
 def analyze(
@@ -368,44 +391,9 @@ def analyze(
     result = Analysis(depth=total.depth, aliases=total.aliases, cost=total.cost, root_fields=counts)
     result.mutations = sum(counts.values()) if is_mutation else 0
     result.errors = list(analyzer.errors)
-    if result.depth > limits.max_depth:
-        result.errors.append(
-            limit_error(
-                _("The query is nested %(depth)d levels deep; at most %(max)d are allowed.")
-                % {"depth": result.depth, "max": limits.max_depth},
-                "QUERY_TOO_DEEP",
-                depth=result.depth,
-                maxDepth=limits.max_depth,
-            )
-        )
-    if result.aliases > limits.max_aliases:
-        result.errors.append(
-            limit_error(
-                _("The query uses %(aliases)d aliases; at most %(max)d are allowed.")
-                % {"aliases": result.aliases, "max": limits.max_aliases},
-                "TOO_MANY_ALIASES",
-                aliases=result.aliases,
-                maxAliases=limits.max_aliases,
-            )
-        )
-    if result.mutations > limits.max_mutations:
-        result.errors.append(
-            limit_error(
-                _("The document runs %(mutations)d mutations; at most %(max)d are allowed per request.")
-                % {"mutations": result.mutations, "max": limits.max_mutations},
-                "TOO_MANY_MUTATIONS",
-                mutations=result.mutations,
-                maxMutations=limits.max_mutations,
-            )
-        )
-    if result.cost > limits.max_cost:
-        result.errors.append(
-            limit_error(
-                _("The query costs %(cost)d; at most %(max)d is allowed. Ask for smaller pages or fewer fields.")
-                % {"cost": result.cost, "max": limits.max_cost},
-                "QUERY_TOO_COMPLEX",
-                cost=result.cost,
-                maxCost=limits.max_cost,
-            )
-        )
+    for name, code, message in _LIMITED:
+        value, limit = getattr(result, name), getattr(limits, f"max_{name}")
+        if value > limit:
+            extensions = {name: value, f"max{name.capitalize()}": limit}
+            result.errors.append(limit_error(_(message) % {name: value, "max": limit}, code, **extensions))
     return result

@@ -11,7 +11,8 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from designers.sales_types import SalesGranularity, SalesPeriodInput
-from shop.core.graphql import BaseMutation, current_user, error_codes, error_type, parse_global_id, require_user
+from shop.core.graphql import BaseMutation, current_user, error_codes, error_type, require_user
+from shop.core.ids import parse_global_id
 from shop.orders import errors, exports
 from shop.orders.models import ExportJob
 from shop.orders.types import OrderFilterInput, filter_kwargs

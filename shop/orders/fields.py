@@ -4,7 +4,8 @@ modules only gain one base class."""
 
 import graphene
 
-from shop.core.graphql import connection_args, current_user, paginate
+from shop.core.graphql import current_user
+from shop.core.pagination import connection_args, paginate
 
 
 def _types():

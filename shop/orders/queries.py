@@ -1,6 +1,8 @@
 import graphene
 
-from shop.core.graphql import UUIDScalar, connection_args, paginate, require_staff
+from shop.core.graphql import require_staff
+from shop.core.pagination import connection_args, paginate
+from shop.core.scalars import UUIDScalar
 from shop.orders import selectors
 from shop.orders.types import (
     DateTimeRangeInput,

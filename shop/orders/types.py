@@ -9,7 +9,9 @@ from graphql_relay import to_global_id as global_id
 from designers.types import DesignerType
 from shop.catalog.types import ProductTypeEnum
 from shop.checkout.types import Address, money
-from shop.core.graphql import CountableConnection, Money, current_user, error_codes
+from shop.core.graphql import current_user, error_codes
+from shop.core.money_type import Money
+from shop.core.pagination import CountableConnection
 from shop.orders import errors, selectors
 from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
 

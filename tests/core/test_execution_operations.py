@@ -37,8 +37,9 @@ from shop.accounts import reset_tokens
 from shop.accounts.models import User
 from shop.catalog.models import Category, Product, ProductVariant
 from shop.checkout.models import ShippingMethod
+from shop.core.documents import project_schema
 from shop.core.execution import FastExecutionContext
-from shop.core.views import _schema, format_error
+from shop.core.graphql_errors import format_error
 from shop.orders.models import Order, OrderStatus
 from tests.catalog.helpers import isolated_storage
 from tests.commerce import ADDRESS
@@ -81,7 +82,7 @@ class Runner:
     """Runs an operation through both executors and keeps what differed."""
 
     def __init__(self):
-        self.schema = _schema()
+        self.schema = project_schema()
         self.factory = RequestFactory()
         self.ran: set[str] = set()
         self.differences: dict[str, tuple[bytes, bytes]] = {}

@@ -75,7 +75,7 @@ def test_finding_04_only_documents_that_pass_every_check_are_persisted_and_the_s
     from django.core.cache import caches
     from django.test import Client
 
-    from shop.core.views import PERSISTED_PREFIX
+    from shop.core.persisted_queries import PERSISTED_PREFIX
 
     settings.GRAPHQL_PERSISTED_QUERIES = "apq"
     settings.GRAPHQL_PERSISTED_QUERIES_MAX = 2

@@ -1,4 +1,4 @@
-"""Keyset pagination (shop.core.graphql.paginate): every sort order pages without gaps or repeats,
+"""Keyset pagination (shop.core.pagination.paginate): every sort order pages without gaps or repeats,
 forwards and backwards, without OFFSET or COUNT; old offset cursors keep working; a cursor that
 does not fit the list is refused with INVALID_CURSOR, never a crash."""
 
@@ -18,7 +18,7 @@ from shop.catalog import selectors
 from shop.catalog.models import Product
 from shop.catalog.services import sort_name, sync_search
 from shop.catalog.types import ProductConnection
-from shop.core.graphql import paginate
+from shop.core.pagination import paginate
 from tests.factories import make_designer, make_product, make_variant
 from tests.support import load_operation
 

@@ -7,14 +7,13 @@ from 9.2 on; ``PG_DUMP`` overrides it. Restore with ``manage.py restore`` (or ``
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from shop.core.pgtools import client_env, pg_binary, server_major
+from shop.core.pgtools import run_client
 
 
 class Command(BaseCommand):
@@ -30,16 +29,8 @@ class Command(BaseCommand):
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         db = settings.DATABASES["default"]
-        command = [
-            pg_binary("pg_dump", server_major=server_major(db)),
-            "--format=custom",
-            "--no-owner",
-            "--no-acl",
-            f"--file={output}",
-            db["NAME"],
-        ]
-        result = subprocess.run(command, env=client_env(db), capture_output=True, text=True)
-        if result.returncode != 0:
+        failure = run_client("pg_dump", db, ["--format=custom", f"--file={output}", db["NAME"]])
+        if failure is not None:
             output.unlink(missing_ok=True)
-            raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+            raise CommandError(f"pg_dump failed: {failure}")
         self.stdout.write(f"{output} ({output.stat().st_size:,} bytes)")

@@ -7,7 +7,6 @@ not an accident. The database is created on the configured server when it does n
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -15,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
-from shop.core.pgtools import client_env, connect_kwargs, pg_binary, server_major
+from shop.core.pgtools import connect_kwargs, run_client
 
 
 class Command(BaseCommand):
@@ -42,15 +41,7 @@ class Command(BaseCommand):
             ).fetchone()[0]
         if tables:
             raise CommandError(f"database {name} already has {tables} tables: restore into a new database")
-        command = [
-            pg_binary("pg_restore", server_major=server_major(db)),
-            "--no-owner",
-            "--no-acl",
-            "--exit-on-error",
-            f"--dbname={name}",
-            str(path),
-        ]
-        result = subprocess.run(command, env=client_env(db), capture_output=True, text=True)
-        if result.returncode != 0:
-            raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+        failure = run_client("pg_restore", db, ["--exit-on-error", f"--dbname={name}", str(path)])
+        if failure is not None:
+            raise CommandError(f"pg_restore failed: {failure}")
         self.stdout.write(f"restored {path} into database {name}")
