@@ -512,9 +512,8 @@ def serve(args) -> None:
                         server["cpu0"] = sum(server["worker"].cpu_times()[:2])
                 order = servers if i % 2 == 0 else list(reversed(servers))
                 for server in order:
-                    path = "/graphql/" if server["kind"] == "api" else "/graphql/"
                     start = time.perf_counter()
-                    server["conn"].request("POST", path, body, headers)
+                    server["conn"].request("POST", "/graphql/", body, headers)
                     response = server["conn"].getresponse()
                     content = response.read()
                     wall = (time.perf_counter() - start) * 1000
