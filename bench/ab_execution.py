@@ -62,7 +62,7 @@ def _setup_django() -> None:
 
 
 def stock_attach_list_relations(products, *, relations=None) -> None:
-    """``shop.catalog.selectors.attach_list_relations`` with Django's own prefetching: the same
+    """``shop.catalog.selectors.products.attach_list_relations`` with Django's own prefetching: the same
     rows, in the same order, in the same prefetch caches."""
     from django.db.models import Prefetch, prefetch_related_objects
 
@@ -92,7 +92,7 @@ def stock_instances(queryset, *, skip=()) -> list:
 
 
 def stock_prime(self):
-    """``shop.orders.services.Placed.prime`` the ORM's way: the purchase's orders, their lines,
+    """``shop.orders.placement.Placed.prime`` the ORM's way: the purchase's orders, their lines,
     download links and events read back with Django's prefetching."""
     from django.db.models import Prefetch, prefetch_related_objects
 
@@ -112,10 +112,12 @@ def variant(name: str):
 
             stack.enter_context(mock.patch("shop.core.views.FastExecutionContext", ExecutionContext))
         if name == "stock-instances":
-            stack.enter_context(mock.patch("shop.catalog.selectors.instances", stock_instances))
+            stack.enter_context(mock.patch("shop.catalog.selectors.products.instances", stock_instances))
         if name in ("stock-prefetch", "stock-both"):
-            stack.enter_context(mock.patch("shop.catalog.selectors.attach_list_relations", stock_attach_list_relations))
-            stack.enter_context(mock.patch("shop.orders.services.Placed.prime", stock_prime))
+            stack.enter_context(
+                mock.patch("shop.catalog.selectors.products.attach_list_relations", stock_attach_list_relations)
+            )
+            stack.enter_context(mock.patch("shop.orders.placement.Placed.prime", stock_prime))
         yield
 
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
-from designers import services
 from designers.cache import designer_changed
 from designers.models import Designer, DesignerStatusChange, PortfolioItem
+from designers.services import profiles
 from shop.core.errors import PermissionDenied, ServiceError
 
 
@@ -22,7 +22,7 @@ def _decision_action(decision: str, label: str, reason: str):
         done = 0
         for designer in queryset:
             try:
-                services.decide(designer_id=designer.pk, decision=decision, actor=request.user, reason=reason)
+                profiles.decide(designer_id=designer.pk, decision=decision, actor=request.user, reason=reason)
                 done += 1
             except (ServiceError, PermissionDenied) as exc:
                 modeladmin.message_user(request, f"{designer.display_name}: {exc}", messages.WARNING)

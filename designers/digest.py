@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 from designers import sales_selectors as selectors
 from designers.models import Designer, DesignerStatus, WeeklyDigest
 from designers.sales import marketplace_zone
+from designers.tasks import send_weekly_digest
 from shop.core import money
 from shop.core.emails import send_templated_email
 
@@ -69,8 +70,6 @@ def queue_due(now: datetime | None = None, *, force: bool = False) -> list[int]:
         )
 
         def queue():
-            from designers.tasks import send_weekly_digest
-
             for pk in ids:
                 send_weekly_digest.delay(pk)
 

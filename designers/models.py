@@ -23,7 +23,7 @@ class Designer(models.Model):
     display_name = models.CharField(max_length=100)
     # Unique among designers whose slug is public (approved, or suspended and keeping it): a pending or
     # rejected applicant's slug is nobody's business, so it answers no "taken" (issue 13, finding 8);
-    # approval makes it unique (designers.services.decide).
+    # approval makes it unique (designers.services.profiles.decide).
     slug = models.SlugField(max_length=60, db_index=True)
     bio = models.TextField(blank=True, max_length=5000)
     city = models.CharField(max_length=100, blank=True)

@@ -2,14 +2,15 @@ import graphene
 from django.utils.translation import gettext as _
 from graphql_relay import from_global_id
 
-from designers import selectors, services
+from designers import selectors
+from designers.services import portfolio, profiles
 from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
-from shop.core.errors import CommonErrorCode, PermissionDenied, ServiceError
+from shop.catalog.mutations import RoleCheckedMutation, optional_id
+from shop.core.errors import CommonErrorCode, ServiceError
 from shop.core.graphql import (
     BaseMutation,
     current_user,
     error_type,
-    permission_denied,
     require_staff,
     require_user,
 )
@@ -55,7 +56,7 @@ class DesignerApply(DesignerMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        designer = services.apply_as_designer(
+        designer = profiles.apply_as_designer(
             user=require_user(info),
             display_name=input.get("display_name"),
             slug=input.get("slug"),
@@ -90,7 +91,7 @@ class DesignerUpdate(DesignerMutation):
         designer = selectors.designer_of(user)
         if designer is None:
             raise ServiceError(CommonErrorCode.NOT_FOUND, _("You have not applied to sell yet."), None)
-        designer = services.update_designer_profile(designer=designer, actor=user, **dict(input))
+        designer = profiles.update_designer_profile(designer=designer, actor=user, **dict(input))
         return cls(designer=designer)
 
 
@@ -103,7 +104,7 @@ def _decision(name: str, needs_reason: bool, doc: str):
 
     def perform(cls, root, info, id, reason=""):
         actor = require_staff(info)
-        designer = services.decide(designer_id=designer_pk(id), decision=name, actor=actor, reason=reason or "")
+        designer = profiles.decide(designer_id=designer_pk(id), decision=name, actor=actor, reason=reason or "")
         return cls(designer=designer)
 
     return type(
@@ -138,7 +139,7 @@ class DesignerMutations(graphene.ObjectType):
 PortfolioError = error_type("PortfolioError", PortfolioErrorCode)
 
 
-class PortfolioMutation(BaseMutation):
+class PortfolioMutation(RoleCheckedMutation):
     """Signed-in designers (or staff) only: anyone else gets PERMISSION_DENIED whatever IDs it
     sends. Items and images of another designer are NOT_FOUND, like unknown ones (services)."""
 
@@ -149,12 +150,8 @@ class PortfolioMutation(BaseMutation):
     errors = graphene.List(graphene.NonNull(PortfolioError), required=True)
 
     @classmethod
-    def mutate(cls, root, info, **kwargs):
-        try:
-            services.check_portfolio_role(current_user(info))
-        except PermissionDenied as exc:
-            raise permission_denied(str(exc))
-        return super().mutate(root, info, **kwargs)
+    def check_role(cls, user) -> None:
+        portfolio.check_portfolio_role(user)
 
 
 class PortfolioItemMutation(PortfolioMutation):
@@ -191,7 +188,7 @@ class PortfolioItemCreate(PortfolioItemMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        item = services.create_portfolio_item(
+        item = portfolio.create_portfolio_item(
             actor=current_user(info),
             title=input.get("title"),
             description=input.get("description"),
@@ -199,7 +196,7 @@ class PortfolioItemCreate(PortfolioItemMutation):
             role=input.get("role"),
             tags=input.get("tags"),
             product_ids=decode_ids(input.get("products"), "Product", field="products"),
-            designer_id=decode_id(input["designer"], "Designer", field="designer") if input.get("designer") else None,
+            designer_id=optional_id(input, "designer", "Designer"),
         )
         return cls(portfolio_item=item)
 
@@ -214,7 +211,7 @@ class PortfolioItemUpdate(PortfolioItemMutation):
         kwargs = {"year": input["year"]} if "year" in input else {}
         if input.get("products") is not None:
             kwargs["product_ids"] = decode_ids(input["products"], "Product", field="products")
-        item = services.update_portfolio_item(
+        item = portfolio.update_portfolio_item(
             actor=current_user(info),
             item_id=decode_id(id, "PortfolioItem"),
             title=input.get("title"),
@@ -233,7 +230,7 @@ class PortfolioItemDelete(PortfolioItemMutation):
     @classmethod
     def perform(cls, root, info, id):
         return cls(
-            portfolio_item=services.delete_portfolio_item(
+            portfolio_item=portfolio.delete_portfolio_item(
                 actor=current_user(info), item_id=decode_id(id, "PortfolioItem")
             )
         )
@@ -249,8 +246,8 @@ class PortfolioItemReorder(PortfolioMutation):
 
     @classmethod
     def perform(cls, root, info, item_ids):
-        items = services.reorder_portfolio_items(
-            actor=current_user(info), item_ids=decode_ids(item_ids, "PortfolioItem", field="itemIds")
+        items = portfolio.reorder_portfolio_items(
+            actor=current_user(info), item_ids=decode_ids(item_ids, "PortfolioItem", field="item_ids")
         )
         return cls(portfolio_items=items)
 
@@ -274,9 +271,9 @@ PortfolioImageCreate, PortfolioImageReorder, PortfolioImageDelete = ordered_imag
     owner_argument="item_id",
     ids_argument="image_ids",
     deleted_argument="image_id",
-    add=services.add_portfolio_image,
-    reorder=services.reorder_portfolio_images,
-    delete=services.delete_portfolio_image,
+    add=portfolio.add_portfolio_image,
+    reorder=portfolio.reorder_portfolio_images,
+    delete=portfolio.delete_portfolio_image,
     create_description="Upload an image to a portfolio item (GraphQL multipart request; same rules as product images).",
 )
 

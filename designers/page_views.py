@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from designers.errors import ProductViewErrorCode
 from designers.models import ProductViewDay
 from designers.sales import local_day
+from shop.catalog.selectors.visibility import visible_products
 from shop.core import ratelimit
 from shop.core.errors import ServiceError
 
@@ -64,19 +65,17 @@ def record_product_view(*, user, product_id: int, anonymous_id: str | None) -> b
     """A storefront's view of a product: the visitor is the signed-in ``user``, else the client's
     ``anonymous_id`` (8-100 characters, required then). A product the caller cannot see (or that
     does not exist) is NOT_FOUND. Returns whether the view was counted (see :func:`record_view`)."""
-    from shop.catalog.selectors import visible_products
-
     signed_in = user is not None and user.is_authenticated
     if not signed_in:
         anonymous_id = (anonymous_id or "").strip()
         if not anonymous_id:
-            raise ServiceError(ProductViewErrorCode.REQUIRED, _("Give an anonymous visitor id."), "anonymousId")
+            raise ServiceError(ProductViewErrorCode.REQUIRED, _("Give an anonymous visitor id."), "anonymous_id")
         if not 8 <= len(anonymous_id) <= 100:
             raise ServiceError(
-                ProductViewErrorCode.INVALID, _("The anonymous visitor id must be 8 to 100 characters."), "anonymousId"
+                ProductViewErrorCode.INVALID, _("The anonymous visitor id must be 8 to 100 characters."), "anonymous_id"
             )
     if not visible_products(user if signed_in else None).filter(pk=product_id).exists():
-        raise ServiceError(ProductViewErrorCode.NOT_FOUND, _("Product not found."), "productId")
+        raise ServiceError(ProductViewErrorCode.NOT_FOUND, _("Product not found."), "product_id")
     visitor = visitor_key(user_id=user.pk if signed_in else None, anonymous_id=anonymous_id)
     return record_view(product_id=product_id, visitor=visitor)
 

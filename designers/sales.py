@@ -138,6 +138,31 @@ def _buyer_rows(keys: set[tuple]):
     return f'INSERT INTO "{table}" (day, currency, buyer) VALUES {values} ON CONFLICT DO NOTHING', params
 
 
+def add_sale(sale: Sale, *, days: dict[tuple, list[int]], products: dict[tuple, list[int]], buyers: set[tuple]) -> None:
+    """What one paid order adds to the rollups, on the day it was paid, into the rows being built:
+    ``days`` {(designer_id, day, currency): [gross, refunds, commission, orders, units]} (a
+    defaultdict of zeros), ``products`` {(product_id, day, currency): [designer_id, revenue,
+    refunds, orders, units]}, ``buyers`` {(day, currency, buyer)}. The writes below and the rebuild
+    (payments/rollups.py) both count a sale through here."""
+    day = local_day(sale.at)
+    row = days[(sale.designer_id, day, sale.currency)]
+    row[0] += sale.gross
+    row[2] += sale.commission
+    row[3] += 1
+    row[4] += sum(line.units for line in sale.lines)
+    buyers.add((day, sale.currency, sale.buyer))
+    in_order: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for line in sale.lines:
+        if line.product_id is not None:
+            in_order[line.product_id][0] += line.amount
+            in_order[line.product_id][1] += line.units
+    for product_id, (amount, units) in in_order.items():
+        prow = products.setdefault((product_id, day, sale.currency), [sale.designer_id, 0, 0, 0, 0])
+        prow[1] += amount
+        prow[3] += 1
+        prow[4] += units
+
+
 # --- the entry points ------------------------------------------------------------------------------
 
 
@@ -149,24 +174,7 @@ def record_sales(sales: list[Sale]) -> None:
     products: dict[tuple, list[int]] = {}
     buyers: set[tuple] = set()
     for sale in sales:
-        day = local_day(sale.at)
-        row = days[(sale.designer_id, day, sale.currency)]
-        row[0] += sale.gross
-        row[2] += sale.commission
-        row[3] += 1
-        row[4] += sum(line.units for line in sale.lines)
-        buyers.add((day, sale.currency, sale.buyer))
-        in_order: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for line in sale.lines:
-            if line.product_id is not None:
-                in_order[line.product_id][0] += line.amount
-                in_order[line.product_id][1] += line.units
-        for product_id, (amount, units) in in_order.items():
-            key = (product_id, day, sale.currency)
-            prow = products.setdefault(key, [sale.designer_id, 0, 0, 0, 0])
-            prow[1] += amount
-            prow[3] += 1
-            prow[4] += units
+        add_sale(sale, days=days, products=products, buyers=buyers)
     _execute([_designer_rows(dict(days)), _product_rows(products), _buyer_rows(buyers)])
 
 

@@ -30,7 +30,7 @@ class ProductViewRecord(BaseMutation):
 
     @classmethod
     def perform(cls, root, info, product_id, anonymous_id=None):
-        pk = decode_id(product_id, "Product", field="productId", code=errors.ProductViewErrorCode.NOT_FOUND)
+        pk = decode_id(product_id, "Product", field="product_id", code=errors.ProductViewErrorCode.NOT_FOUND)
         recorded = page_views.record_product_view(user=current_user(info), product_id=pk, anonymous_id=anonymous_id)
         return cls(recorded=recorded)
 

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from designers.errors import SalesErrorCode
 from designers.models import Designer, DesignerStatusChange, ProductSalesDay, ProductViewDay, SalesDay
 from designers.sales import marketplace_zone
+from shop.catalog.models import Product
+from shop.catalog.selectors.products import with_list_relations
 from shop.core.errors import PermissionDenied, ServiceError
 
 DAY, WEEK, MONTH = "DAY", "WEEK", "MONTH"
@@ -196,9 +198,6 @@ def sales_report(designer_id: int, *, start: date, end: date, granularity: str, 
 def top_products(report: SalesReport, *, first: int, by: str) -> list[ProductSales]:
     """The designer's best products of the report's period, by net revenue (REVENUE) or units
     sold (UNITS), with their views and the products themselves (four queries)."""
-    from shop.catalog.models import Product
-    from shop.catalog.selectors import with_list_relations
-
     first = max(1, min(int(first), 100))
     qs = (
         ProductSalesDay.objects.filter(

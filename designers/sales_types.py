@@ -14,7 +14,7 @@ from designers import sales_selectors as selectors
 from graphql import GraphQLError
 from shop.core import money
 from shop.core.errors import ServiceError
-from shop.core.graphql import current_user, require_staff
+from shop.core.graphql import api_field, current_user, require_staff
 from shop.core.money_type import Money
 
 RULES = (
@@ -64,9 +64,10 @@ def _report_args(period, granularity, currency):
 
 
 def query_error(exc: ServiceError) -> GraphQLError:
-    """A refused argument of a query: a top-level error with the code and field in extensions."""
+    """A refused argument of a query: a top-level error with the code and the field (as the API
+    names it, ``api_field``) in extensions."""
     error = exc.errors[0]
-    return GraphQLError(error.message, extensions={"code": error.code, "field": error.field})
+    return GraphQLError(error.message, extensions={"code": error.code, "field": api_field(error.field)})
 
 
 class SalesBucket(graphene.ObjectType):

@@ -7,7 +7,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.text import slugify
 
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioImage, PortfolioItem
-from shop.catalog.selectors import visible_products, with_list_relations
+from shop.catalog.selectors.products import with_list_relations
+from shop.catalog.selectors.visibility import visible_products
 from shop.core.text import fold
 
 

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
-from django.utils import timezone
 
 from designers.models import DesignerStatusChange
-from shop.core.emails import send_templated_email
+from shop.core.emails import send_once
 from shop.core.queueing import RETRY
 
 
@@ -13,25 +11,17 @@ from shop.core.queueing import RETRY
 def send_designer_status_email(self, change_id: int) -> bool:
     """Tell the designer about an application or a decision. Idempotent: a change is emailed once,
     however often the task is delivered."""
-    with transaction.atomic():
-        change = (
-            DesignerStatusChange.objects.select_for_update(of=("self",))
-            .select_related("designer__user")
-            .filter(pk=change_id)
-            .first()
-        )
-        if change is None or change.email_sent_at is not None:
-            return False
+
+    def email(change):
         user = change.designer.user
-        send_templated_email(
-            name="designer_status",
-            language=user.language,
-            to=[user.email],
-            context={"designer": change.designer, "change": change, "user": user},
-        )
-        change.email_sent_at = timezone.now()
-        change.save(update_fields=["email_sent_at"])
-    return True
+        return {
+            "name": "designer_status",
+            "language": user.language,
+            "to": [user.email],
+            "context": {"designer": change.designer, "change": change, "user": user},
+        }
+
+    return send_once(DesignerStatusChange.objects.select_related("designer__user"), change_id, email)
 
 
 @shared_task(bind=True, **RETRY)

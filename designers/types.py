@@ -7,10 +7,11 @@ from designers import errors, selectors
 from designers.models import Designer, PortfolioImage, PortfolioItem
 from designers.sales_types import DesignerSalesFields
 from payments.types import DesignerPayoutFields
-from shop.catalog import selectors as catalog_selectors
 from shop.catalog.cache import designer_products
 from shop.catalog.queries import list_columns, list_relations, product_filters, sort_kwargs, wants_private
-from shop.catalog.selectors import visible_products, with_list_relations
+from shop.catalog.selectors.listing import designer_products as catalog_designer_products
+from shop.catalog.selectors.products import with_list_relations
+from shop.catalog.selectors.visibility import can_manage, visible_products
 from shop.catalog.types import (
     ImageFieldsMixin,
     ProductConnection,
@@ -110,10 +111,10 @@ class DesignerType(
         user = current_user(info)
         kwargs = product_filters(filter)
         kwargs.pop("designer_id", None)
-        if wants_private(kwargs) and not catalog_selectors.can_manage(user, root.user_id):
+        if wants_private(kwargs) and not can_manage(user, root.user_id):
             raise permission_denied(_("Only the designer and staff can filter its products by status."))
         node = selected_fields(info, "edges", "node")
-        qs = catalog_selectors.designer_products(
+        qs = catalog_designer_products(
             user,
             root,
             columns=list_columns(node),

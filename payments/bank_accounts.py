@@ -76,23 +76,25 @@ def _clean(bank_bin, account_number, account_holder) -> tuple[Bank, str, str]:
     bank = bank_by_bin(str(bank_bin or "").strip())
     if bank is None:
         errors.append(
-            FieldError(PaymentErrorCode.INVALID_BANK, _("Choose a bank from the list of Vietnamese banks."), "bankBin")
+            FieldError(PaymentErrorCode.INVALID_BANK, _("Choose a bank from the list of Vietnamese banks."), "bank_bin")
         )
     number = re.sub(r"[\s.-]", "", str(account_number or ""))
     if not number:
-        errors.append(FieldError(PaymentErrorCode.REQUIRED, _("This field is required."), "accountNumber"))
+        errors.append(FieldError(PaymentErrorCode.REQUIRED, _("This field is required."), "account_number"))
     elif not ACCOUNT_NUMBER_RE.match(number):
         # never echo the number back
-        errors.append(FieldError(PaymentErrorCode.INVALID, _("An account number has 6 to 19 digits."), "accountNumber"))
+        errors.append(
+            FieldError(PaymentErrorCode.INVALID, _("An account number has 6 to 19 digits."), "account_number")
+        )
     holder = normalise_holder(account_holder)
     if not holder:
-        errors.append(FieldError(PaymentErrorCode.REQUIRED, _("This field is required."), "accountHolder"))
+        errors.append(FieldError(PaymentErrorCode.REQUIRED, _("This field is required."), "account_holder"))
     elif len(holder) > HOLDER_MAX_LENGTH or not HOLDER_RE.match(holder):
         errors.append(
             FieldError(
                 PaymentErrorCode.INVALID,
                 _("Write the account holder's name as the bank shows it: letters and spaces only."),
-                "accountHolder",
+                "account_holder",
             )
         )
     if errors:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from designers.models import Designer
-from payments import ledger
+from payments import ledger, tasks
 from payments.bank_accounts import bank_account_for_payout
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_bank_payout_provider
@@ -38,6 +38,7 @@ from payments.models import BankAccount, BankPayout, LedgerEntry, Refund
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
+from shop.core.queueing import enqueue
 from shop.core.text import fold
 from shop.orders.models import OrderEvent
 
@@ -210,17 +211,11 @@ def finish(*, payout_id: int, state: str, provider_id: str = "", error: str = ""
 
 
 def _queue_failed_email(payout_id: int) -> None:
-    from payments.tasks import send_payout_failed_email
-    from shop.core.queueing import enqueue
-
-    enqueue(send_payout_failed_email, payout_id)
+    enqueue(tasks.send_payout_failed_email, payout_id)
 
 
 def _queue_refund_email(refund_id: int) -> None:
-    from payments.tasks import send_refund_email
-    from shop.core.queueing import enqueue
-
-    enqueue(send_refund_email, refund_id)
+    enqueue(tasks.send_refund_email, refund_id)
 
 
 def start_run(*, run: str | None = None) -> list[int]:
@@ -273,11 +268,11 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
     account_number = (account_number or "").replace(" ", "")
     holder = " ".join(fold(account_holder or "").split()).upper()  # as banks print it: NGUYEN VAN AN
     if not bank_bin.isdigit() or len(bank_bin) != 6:
-        raise ServiceError(PaymentErrorCode.INVALID, _("Choose the buyer's bank."), "bankBin")
+        raise ServiceError(PaymentErrorCode.INVALID, _("Choose the buyer's bank."), "bank_bin")
     if not account_number.isdigit() or not 6 <= len(account_number) <= 19:
-        raise ServiceError(PaymentErrorCode.INVALID, _("An account number has 6 to 19 digits."), "accountNumber")
+        raise ServiceError(PaymentErrorCode.INVALID, _("An account number has 6 to 19 digits."), "account_number")
     if not holder or len(holder) > 100:
-        raise ServiceError(PaymentErrorCode.INVALID, _("Give the account holder's name."), "accountHolder")
+        raise ServiceError(PaymentErrorCode.INVALID, _("Give the account holder's name."), "account_holder")
     if get_bank_payout_provider() is None:
         raise ServiceError(
             PaymentErrorCode.PAYOUTS_NOT_CONFIGURED, _("Payouts are not available on this server."), None
@@ -285,19 +280,21 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
     with transaction.atomic():
         refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
         if refund is None:
-            raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Refund not found."), "id")
+            raise ServiceError(PaymentErrorCode.NOT_FOUND, _("Refund not found."), "refund_id")
         if not refund.owed:
-            raise ServiceError(PaymentErrorCode.INVALID, _("This refund was made by the payment provider."), "id")
+            raise ServiceError(
+                PaymentErrorCode.INVALID, _("This refund was made by the payment provider."), "refund_id"
+            )
         if refund.owed_sent_at is not None:
-            raise ServiceError(PaymentErrorCode.ALREADY_REFUNDED, _("This refund has already been sent."), "id")
+            raise ServiceError(PaymentErrorCode.ALREADY_REFUNDED, _("This refund has already been sent."), "refund_id")
         row = refund.bank_payouts.exclude(status=S.FAILED).order_by("-pk").first()
         if row is not None and row.status != S.PENDING:
-            raise ServiceError(PaymentErrorCode.INVALID, _("This refund is being sent."), "id")
+            raise ServiceError(PaymentErrorCode.INVALID, _("This refund is being sent."), "refund_id")
         if row is not None and (row.to_bin, row.account_last4) != (bank_bin, account_number[-4:]):
             raise ServiceError(
                 PaymentErrorCode.INVALID,
                 _("A payout of this refund to another account may be under way: use the same account."),
-                "id",
+                "refund_id",
             )
         if row is None:
             n = refund.bank_payouts.count() + 1

@@ -21,11 +21,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from payments import ledger, tasks
+from payments.gateways.cod import GATEWAY_ID as COD_GATEWAY
 from payments.models import LedgerEntry, Payment
-from payments.services import COD_GATEWAY, record_orders_paid
+from payments.services import record_orders_paid
 from shop.accounts.models import User
 from shop.core import money
-from shop.orders import services as order_services
+from shop.orders import cod as order_cod
 from shop.orders.models import Order, OrderStatus
 
 K = LedgerEntry.Kind
@@ -55,7 +56,7 @@ def _update_payment(purchase_id: int) -> None:
 @transaction.atomic
 def collect(*, order_id: int, actor: User) -> Order:
     now = timezone.now()
-    order = order_services.collect_cod_order(order_id=order_id, actor=actor, now=now)
+    order = order_cod.collect_cod_order(order_id=order_id, actor=actor, now=now)
     record_orders_paid([order], settle=False)
     ledger.record(
         designer_id=order.designer_id,
@@ -73,7 +74,7 @@ def collect(*, order_id: int, actor: User) -> Order:
 
 @transaction.atomic
 def refuse(*, order_id: int, actor: User, reason: str | None) -> Order:
-    order = order_services.refuse_cod_order(order_id=order_id, actor=actor, reason=reason)
+    order = order_cod.refuse_cod_order(order_id=order_id, actor=actor, reason=reason)
     _update_payment(order.purchase_id)
     _email_buyer(order.pk)
     return order

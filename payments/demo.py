@@ -26,7 +26,7 @@ from shop.accounts.models import User
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
 from shop.core import money
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase, PurchaseStatus
-from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
+from shop.orders.placement import ORDER_NUMBER_SEQUENCE, order_number
 
 K = LedgerEntry.Kind
 GUESTS = ["lan.nguyen", "minh.tran", "thu.pham", "huy.le", "mai.vo", "an.dang", "linh.bui", "khoa.do"]

@@ -21,7 +21,10 @@ so ``pending - owed + available + paidOut + collected = earnings`` (what ``Balan
 
 Debts are netted, not collected: whatever the platform next holds for the designer (a new sale)
 first pays the debt off, because ``held`` is one sum. The Stripe transfers never move more than
-``held`` (payments/services.py ``_next_movement``), and a payout run pays :func:`payable_amount`.
+``held`` (payments/transfers.py ``_next_movement``), and a payout run pays :func:`payable_amount`.
+
+An order enters the ledger when it is paid (:func:`sale_entries`: its SALE and the platform's
+COMMISSION); from then on its money is the designer's (:func:`in_ledger`).
 """
 
 from __future__ import annotations
@@ -30,15 +33,22 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from payments.models import LedgerEntry
+from shop.core import money
+from shop.orders.models import Order, OrderStatus
 
 K = LedgerEntry.Kind
 EARNING_KINDS = (K.SALE, K.COMMISSION, K.COMMISSION_REFUND, K.REFUND, K.DISPUTE, K.DISPUTE_REVERSAL)
 TRANSFER_KINDS = (K.TRANSFER, K.TRANSFER_REVERSAL)
 PAYOUT_KINDS = (K.PAYOUT, K.PAYOUT_FAILED)
 COLLECTED_KINDS = (K.COD_COLLECTED,)
+
+# An order whose money was taken and may still be refunded; with REFUNDED, every order whose SALE
+# is in the ledger.
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_REFUNDED)
+SOLD_STATUSES = PAID_STATUSES + (OrderStatus.REFUNDED,)
 
 
 @dataclass(frozen=True)
@@ -138,8 +148,6 @@ def payable_amount(designer_id: int, currency: str) -> int:
 def designers_owing(currency: str | None = None):
     """(designer_id, currency, owed) for every designer whose debts exceed what is held for it,
     largest debt first. One query."""
-    from django.db.models import Q
-
     earning = Q(kind__in=EARNING_KINDS)
     moved = Q(kind__in=TRANSFER_KINDS + COLLECTED_KINDS)
     qs = LedgerEntry.objects.all()
@@ -165,6 +173,49 @@ def order_owed(order_id: int) -> int:
 
 def commission_amount(total: int, rate: Decimal) -> int:
     return int((Decimal(total) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def sale_entries(order: Order) -> list[LedgerEntry]:
+    """A paid order's SALE (its total) and the platform's COMMISSION (the designer's rate, or
+    settings.PLATFORM_COMMISSION_RATE), unsaved; the order's designer is loaded."""
+    total = money.to_minor(order.total_amount, order.currency)
+    rate = order.designer.effective_commission_rate()
+    commission = commission_amount(total, rate)
+    entries = [
+        LedgerEntry(
+            designer_id=order.designer_id,
+            order_id=order.pk,
+            kind=K.SALE,
+            amount=total,
+            currency=order.currency,
+            reference=f"sale:order-{order.pk}",
+            description=f"Order {order.number}",
+        )
+    ]
+    if commission:
+        entries.append(
+            LedgerEntry(
+                designer_id=order.designer_id,
+                order_id=order.pk,
+                kind=K.COMMISSION,
+                amount=-commission,
+                currency=order.currency,
+                reference=f"commission:order-{order.pk}",
+                description=f"Commission {rate:%} on order {order.number}",
+                data={"rate": str(rate)},
+            )
+        )
+    return [e for e in entries if e.amount != 0]
+
+
+def in_ledger(order: Order) -> bool:
+    """Whether the order's money is the designer's (its SALE is in the ledger, written now if a
+    paid order lacks it). An order cancelled before it was paid never was: money taken for it
+    (a late payment) is the platform's to refund, and no designer entry is written for it."""
+    if order.status in SOLD_STATUSES:
+        LedgerEntry.objects.bulk_create(sale_entries(order), ignore_conflicts=True)  # idempotent
+        return True
+    return LedgerEntry.objects.filter(reference=f"sale:order-{order.pk}").exists()
 
 
 def adjust_commission(*, order, currency: str, reference: str, description: str) -> LedgerEntry | None:

@@ -54,7 +54,24 @@ class PayoutAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
 
-class StripeEvent(models.Model):
+class ProviderEvent(models.Model):
+    """A verified notification from a provider, stored once (unique ``event_id``) and processed by a
+    Celery task at most once to completion (payments/deliveries.py): how many times it was tried,
+    the last error, when it was received and processed. Each kind has its ``Status`` and ``status``."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    payload = models.JSONField()
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["received_at", "id"]
+
+
+class StripeEvent(ProviderEvent):
     """A verified webhook event, stored once (unique event id) and processed by a Celery task."""
 
     class Status(models.TextChoices):
@@ -64,22 +81,13 @@ class StripeEvent(models.Model):
         IGNORED = "IGNORED", "Ignored"
         FAILED = "FAILED", "Failed (retrying)"
 
-    event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100, db_index=True)
     account = models.CharField(max_length=255, blank=True, help_text="Connected account (Connect events).")
     object_id = models.CharField(max_length=255, blank=True, db_index=True)
     payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_created = models.BigIntegerField(default=0, help_text="Unix time Stripe created the event.")
     livemode = models.BooleanField(default=False)
-    payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["received_at", "id"]
 
 
 class Refund(models.Model):
@@ -91,7 +99,7 @@ class Refund(models.Model):
 
     class Status(models.TextChoices):
         # recorded before the provider is called (its amount reserved); finished by the request
-        # or by payments.services.resume_pending_refunds
+        # or by payments.refunds.resume_pending_refunds
         PENDING = "PENDING", "Being made at the provider"
         SUCCEEDED = "SUCCEEDED", "Made"
 
@@ -253,7 +261,7 @@ class BankAccountChange(models.Model):
         ordering = ["created_at", "id"]
 
 
-class PayosEvent(models.Model):
+class PayosEvent(ProviderEvent):
     """A verified payOS webhook (one bank transaction into a payment request), stored once: its
     ``event_id`` is the payment request's id and the bank's transaction reference."""
 
@@ -263,18 +271,9 @@ class PayosEvent(models.Model):
         IGNORED = "IGNORED", "Ignored"
         FAILED = "FAILED", "Failed (retrying)"
 
-    event_id = models.CharField(max_length=255, unique=True)
     order_code = models.BigIntegerField(db_index=True)
     amount = models.BigIntegerField(help_text="VND.")
-    payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["received_at", "id"]
 
 
 class BankPayout(models.Model):

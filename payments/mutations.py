@@ -1,10 +1,13 @@
-from datetime import UTC
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import graphene
 from graphql_relay import from_global_id
 
-from payments import bank_accounts, cod, services
+from payments import bank_accounts, bank_payouts, cod, payout_accounts, refunds
 from payments.types import BankPayoutStatusEnum, DesignerBankAccountType, PaymentErrorCode, RefundType
+from shop.core.errors import ServiceError
 from shop.core.graphql import BaseMutation, error_type, require_user
 from shop.core.ids import decode_id
 from shop.core.scalars import DecimalScalar
@@ -22,6 +25,18 @@ def _pk(global_id: str, type_name: str) -> int:
         return int(pk) if kind == type_name else -1
     except (ValueError, TypeError, UnicodeDecodeError):
         return -1
+
+
+@contextmanager
+def _id_is(argument: str) -> Iterator[None]:
+    """The service's ``argument`` (``order_id``) is what the mutation calls ``id``: its errors say so."""
+    try:
+        yield
+    except ServiceError as exc:
+        for error in exc.errors:
+            if error.field == argument:
+                error.field = "id"
+        raise
 
 
 class PaymentMutation(BaseMutation):
@@ -43,9 +58,7 @@ class DesignerPayoutOnboard(PaymentMutation):
 
     @classmethod
     def perform(cls, root, info):
-        from datetime import datetime
-
-        account, link = services.onboard_designer(user=require_user(info))
+        account, link = payout_accounts.onboard_designer(user=require_user(info))
         return cls(
             onboarding_url=link.url,
             expires_at=datetime.fromtimestamp(link.expires_at, tz=UTC),
@@ -85,14 +98,15 @@ class OrderRefund(PaymentMutation):
             lines = [
                 {"line_id": _pk(item["line_id"], "OrderLine"), "quantity": item["quantity"]} for item in input["lines"]
             ]
-        refund = services.refund_order(
-            actor=actor,
-            order_id=order_id,
-            amount=input.get("amount"),
-            lines=lines,
-            reason=input.get("reason") or "",
-            restock=bool(input.get("restock")),
-        )
+        with _id_is("order_id"):
+            refund = refunds.refund_order(
+                actor=actor,
+                order_id=order_id,
+                amount=input.get("amount"),
+                lines=lines,
+                reason=input.get("reason") or "",
+                restock=bool(input.get("restock")),
+            )
         return cls(refund=refund, order=refund.order)
 
 
@@ -181,16 +195,15 @@ class RefundSend(PaymentMutation):
 
     @classmethod
     def perform(cls, root, info, id, input):
-        from payments import bank_payouts
-
         actor = require_user(info)
-        row = bank_payouts.send_refund(
-            actor=actor,
-            refund_id=_pk(id, "Refund"),
-            bank_bin=input["bank_bin"],
-            account_number=input["account_number"],
-            account_holder=input["account_holder"],
-        )
+        with _id_is("refund_id"):
+            row = bank_payouts.send_refund(
+                actor=actor,
+                refund_id=_pk(id, "Refund"),
+                bank_bin=input["bank_bin"],
+                account_number=input["account_number"],
+                account_holder=input["account_holder"],
+            )
         row.refund.refresh_from_db()
         return cls(refund=row.refund, payout_status=str(row.status))
 

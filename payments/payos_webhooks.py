@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
-from payments import services
+from payments import deliveries, services, tasks
 from payments.gateways.base import Notification
 from payments.gateways.payos import purchase_id
 from payments.models import Payment, PayosEvent
 from shop.core import money
+from shop.core.queueing import enqueue
 from shop.orders.models import Purchase
 
 logger = logging.getLogger(__name__)
@@ -74,39 +74,13 @@ def accept(notification: Notification) -> tuple[PayosEvent, bool]:
 
 
 def queue(event_pk: int) -> None:
-    from payments.tasks import process_payos_event
-    from shop.core.queueing import enqueue
-
-    enqueue(process_payos_event, event_pk)
+    enqueue(tasks.process_payos_event, event_pk)
 
 
 def process(event_pk: int) -> str:
     """Apply one stored delivery: the purchase's payOS payment SUCCEEDED and the purchase paid.
     Returns the event's status; an unexpected error is recorded and re-raised (the task retries)."""
-    failure = None
-    with transaction.atomic():
-        event = PayosEvent.objects.select_for_update().filter(pk=event_pk).first()
-        if event is None or event.status in (PayosEvent.Status.PROCESSED, PayosEvent.Status.IGNORED):
-            return event.status if event else "MISSING"
-        event.attempts += 1
-        try:
-            with transaction.atomic():
-                _apply(event)
-            event.status = PayosEvent.Status.PROCESSED
-            event.error = ""
-            event.processed_at = timezone.now()
-        except Refused as exc:
-            event.status = PayosEvent.Status.IGNORED
-            event.error = str(exc)
-            event.processed_at = timezone.now()
-        except Exception as exc:  # recorded, then retried by the task
-            event.status = PayosEvent.Status.FAILED
-            event.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            failure = exc
-        event.save(update_fields=["status", "error", "processed_at", "attempts"])
-    if failure is not None:
-        raise failure
-    return event.status
+    return deliveries.process(PayosEvent, event_pk, _apply, ignored=Refused)
 
 
 def _apply(event: PayosEvent) -> None:

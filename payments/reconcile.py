@@ -33,16 +33,9 @@ from django.db.models import Q, Sum
 from payments import ledger
 from payments.models import BankPayout, LedgerEntry, Payment, Refund, Transfer
 from shop.core import money
-from shop.orders.models import Order, OrderStatus, Purchase
+from shop.orders.models import Order, Purchase
 
 K = LedgerEntry.Kind
-PAID_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.FULFILLED,
-    OrderStatus.DELIVERED,
-    OrderStatus.PARTIALLY_REFUNDED,
-    OrderStatus.REFUNDED,
-)
 
 
 @dataclass(frozen=True)
@@ -126,7 +119,7 @@ def order_and_purchase_differences() -> list[Difference]:
             )
         entries = in_ledger.get(order_id)
         if entries is None or K.SALE not in entries:
-            if status in PAID_STATUSES:
+            if status in ledger.SOLD_STATUSES:
                 found.append(Difference("order", order_id, currency, "paid order's SALE in the ledger", total_minor, 0))
             continue
         orders_say[purchase_id] += total_minor - refunded_minor

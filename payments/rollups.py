@@ -192,23 +192,7 @@ def recompute(progress: Callable[[int], None] | None = None, batch: int = 2000) 
             if o.paid_at is None:  # in the ledger, so its money was taken: when it was recorded
                 o.paid_at = o.created_at
             sale = _sale(o, commission_on_sale[o.pk], lines.get(o.pk, []))
-            day = sales.local_day(sale.at)
-            row = days[(sale.designer_id, day, sale.currency)]
-            row[0] += sale.gross
-            row[2] += sale.commission
-            row[3] += 1
-            row[4] += sum(line.units for line in sale.lines)
-            buyers.add((day, sale.currency, sale.buyer))
-            in_order: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-            for line in sale.lines:
-                if line.product_id is not None:
-                    in_order[line.product_id][0] += line.amount
-                    in_order[line.product_id][1] += line.units
-            for product_id, (amount, units) in in_order.items():
-                prow = products.setdefault((product_id, day, sale.currency), [sale.designer_id, 0, 0, 0, 0])
-                prow[1] += amount
-                prow[3] += 1
-                prow[4] += units
+            sales.add_sale(sale, days=days, products=products, buyers=buyers)
         if progress:
             progress(len(pending))
         pending.clear()

@@ -3,7 +3,7 @@ else sees any (an object the caller may not see is simply absent)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from designers.models import Designer
 from payments import ledger
@@ -61,8 +61,6 @@ def refund_by_id(user, pk) -> Refund | None:
         return None
     qs = Refund.objects.select_related("order")
     if not user.is_staff:
-        from django.db.models import Q
-
         qs = qs.filter(Q(order__designer__user_id=user.pk) | Q(order__purchase__user_id=user.pk))
     return qs.filter(pk=pk).first()
 

@@ -3,8 +3,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
-from graphql_relay import from_global_id
+from graphql_relay import from_global_id, to_global_id
 
+from graphql import GraphQLError
 from payments import bank_accounts, errors, selectors
 from payments.banks import Bank, bank_by_bin
 from payments.models import LedgerEntry, Refund
@@ -138,14 +139,8 @@ class DesignerDebtType(graphene.ObjectType):
     class Meta:
         name = "DesignerDebt"
 
-    designer = graphene.Field(lambda: _designer_type(), required=True)
+    designer = graphene.Field("designers.types.DesignerType", required=True)  # designers.types imports this module
     owed = graphene.Field(Money, required=True)
-
-
-def _designer_type():
-    from designers.types import DesignerType
-
-    return DesignerType
 
 
 class DesignerDebtConnection(CountableConnection):
@@ -215,8 +210,6 @@ class RefundType(DjangoObjectType):
         return Money(amount=money.quantize(root.amount, root.currency), currency=root.currency)
 
     def resolve_lines(root, info):
-        from graphql_relay import to_global_id
-
         return [
             RefundLineType(line_id=to_global_id("OrderLine", item["line_id"]), quantity=item["quantity"])
             for item in root.lines
@@ -274,8 +267,6 @@ class DesignerPayoutFields:
     def resolve_balance(root, info, currency=None):
         currency = (currency or settings.DEFAULT_CURRENCY).upper()
         if currency not in money.CURRENCY_EXPONENTS:  # found by the fuzz test: an error, never a 500
-            from graphql import GraphQLError
-
             raise GraphQLError(
                 _("Unsupported currency %(currency)s.") % {"currency": repr(currency[:10])},
                 extensions={"code": "INVALID_CURRENCY"},

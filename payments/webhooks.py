@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
-from payments import services, tasks
+from payments import deliveries, disputes, payout_accounts, refunds, services, tasks, transfers
 from payments.gateways.base import Notification
 from payments.models import Payment, StripeEvent, Transfer
 from shop.core import money
@@ -64,38 +63,14 @@ def store_event(notification: Notification) -> tuple[StripeEvent, bool]:
 def process_event(event_pk: int) -> str:
     """Run the handler of one stored event. Returns the event's status. Unexpected errors are
     recorded on the event and re-raised, so the task retries."""
-    failure = None
-    with transaction.atomic():
-        event = StripeEvent.objects.select_for_update().filter(pk=event_pk).first()
-        if event is None:
-            return "MISSING"
-        if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
-            return event.status
-        event.attempts += 1
-        handler = HANDLERS.get(event.type)
-        try:
-            if handler is None:
-                raise Ignored(f"{event.type} is not handled")
-            with transaction.atomic():
-                handler(event, event.payload["data"]["object"])
-            event.status = StripeEvent.Status.PROCESSED
-            event.error = ""
-            event.processed_at = timezone.now()
-        except Deferred as exc:
-            event.status = StripeEvent.Status.DEFERRED
-            event.error = str(exc)
-        except Ignored as exc:
-            event.status = StripeEvent.Status.IGNORED
-            event.error = str(exc)
-            event.processed_at = timezone.now()
-        except Exception as exc:  # recorded, then retried by the task
-            event.status = StripeEvent.Status.FAILED
-            event.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            failure = exc
-        event.save(update_fields=["status", "error", "processed_at", "attempts"])
-    if failure is not None:
-        raise failure
-    return event.status
+    return deliveries.process(StripeEvent, event_pk, _handle, ignored=Ignored, deferred=(Deferred,))
+
+
+def _handle(event: StripeEvent) -> None:
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        raise Ignored(f"{event.type} is not handled")
+    handler(event, event.payload["data"]["object"])
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -185,14 +160,14 @@ def payment_intent_failed(event: StripeEvent, pi: dict) -> None:
 
 def charge_refunded(event: StripeEvent, charge: dict) -> None:
     payment = _succeeded_payment(charge)
-    services.record_provider_refunds(
+    refunds.record_provider_refunds(
         payment_id=payment.pk, amount_refunded=int(charge.get("amount_refunded") or 0), charge_id=charge["id"]
     )
 
 
 def _dispute(event: StripeEvent, dispute: dict, *, closed: bool) -> None:
     payment = _succeeded_payment(dispute)
-    services.record_dispute(
+    disputes.record_dispute(
         payment_id=payment.pk,
         dispute_id=dispute["id"],
         amount=int(dispute["amount"]),
@@ -222,7 +197,7 @@ def dispute_updated(event, dispute):
 
 
 def account_updated(event: StripeEvent, account: dict) -> None:
-    synced = services.sync_payout_account(
+    synced = payout_accounts.sync_payout_account(
         account_id=account["id"],
         payouts_enabled=bool(account.get("payouts_enabled")),
         details_submitted=bool(account.get("details_submitted")),
@@ -256,8 +231,8 @@ def transfer_changed(event: StripeEvent, transfer: dict) -> None:
         logger.warning("stripe transfer %s does not match transfer row %s: %s", transfer.get("id"), row.pk, mismatch)
         raise Ignored(f"transfer {transfer.get('id')} does not match ours: {mismatch}")
     if row.status == Transfer.Status.PENDING:
-        services.complete_transfer(transfer_id=row.pk, provider_id=transfer["id"])
-    services.record_external_reversal(
+        transfers.complete_transfer(transfer_id=row.pk, provider_id=transfer["id"])
+    transfers.record_external_reversal(
         provider_transfer_id=transfer["id"], amount_reversed=int(transfer.get("amount_reversed") or 0)
     )
 
@@ -277,7 +252,7 @@ def payout_paid(event: StripeEvent, payout: dict) -> None:
     if StripeEvent.objects.filter(type="payout.failed", object_id=payout["id"]).exists():
         raise Ignored("the payout has failed (a late payout.paid)")
     if (
-        services.record_payout(
+        payout_accounts.record_payout(
             account_id=event.account,
             payout_id=payout["id"],
             amount=int(payout["amount"]),
@@ -290,7 +265,7 @@ def payout_paid(event: StripeEvent, payout: dict) -> None:
 
 
 def payout_failed(event: StripeEvent, payout: dict) -> None:
-    services.record_payout(
+    payout_accounts.record_payout(
         account_id=event.account,
         payout_id=payout["id"],
         amount=int(payout["amount"]),

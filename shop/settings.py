@@ -197,7 +197,7 @@ CHECKOUT_MAX_LINES = env.int("CHECKOUT_MAX_LINES", default=50)
 SHIPPING_METHODS_MAX_PER_DESIGNER = env.int("SHIPPING_METHODS_MAX_PER_DESIGNER", default=20)
 PURCHASE_EXPIRY_MINUTES = env.int("PURCHASE_EXPIRY_MINUTES", default=30)
 # Anonymous checkouts never completed and untouched this long are deleted, with the email and
-# address they hold (shop.checkout.services.purge_abandoned_checkouts, daily).
+# address they hold (shop.checkout.cart.purge_abandoned_checkouts, daily).
 CHECKOUT_RETENTION_DAYS = env.int("CHECKOUT_RETENTION_DAYS", default=30)
 DIGITAL_DOWNLOAD_TTL_DAYS = env.int("DIGITAL_DOWNLOAD_TTL_DAYS", default=7)
 DIGITAL_DOWNLOAD_MAX_COUNT = env.int("DIGITAL_DOWNLOAD_MAX_COUNT", default=5)

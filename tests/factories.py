@@ -27,8 +27,9 @@ from payments.gateways import get_gateway
 from payments.gateways.base import PaymentRequest, PaymentStatus
 from payments.models import Payment
 from shop.accounts.models import User
-from shop.catalog import services as catalog_services
 from shop.catalog.models import Product, ProductStatus, ProductType, ProductVariant
+from shop.catalog.services.products import create_product, publish_product
+from shop.catalog.services.variants import create_variant
 from shop.checkout.models import ShippingMethod
 from shop.core.text import unique_slug, vietnamese_slug
 from shop.orders.models import Order, OrderLine, Purchase
@@ -132,7 +133,7 @@ def product(
     what production would have): ``variants`` variants priced from ``price`` up, published."""
 
     designer = designer or make_designer()
-    item = catalog_services.create_product(
+    item = create_product(
         actor=designer.user,
         name=name,
         description=description,
@@ -146,7 +147,7 @@ def product(
             file = digital_file or SimpleUploadedFile(
                 "poster.pdf", b"%PDF-1.4\n%demo\n", content_type="application/pdf"
             )
-        catalog_services.create_variant(
+        create_variant(
             actor=designer.user,
             product_id=item.pk,
             sku=f"{item.slug[:40]}-{n + 1}",
@@ -156,7 +157,7 @@ def product(
             digital_file=file,
         )
     if publish and variants:
-        catalog_services.publish_product(actor=designer.user, product_id=item.pk)
+        publish_product(actor=designer.user, product_id=item.pk)
     item.refresh_from_db()
     return item
 

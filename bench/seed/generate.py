@@ -36,10 +36,10 @@ from bench.seed import (
 )
 from bench.seed.images import make_digital_files, make_images
 from bench.seed.progress import Progress
-from shop.catalog.services import is_listed, search_texts, search_vectors, sort_name
+from shop.catalog.services.search import is_listed, search_texts, search_vectors, sort_name
 from shop.core.storage import private_storage
 from shop.core.text import vietnamese_slug
-from shop.orders.services import ORDER_NUMBER_SEQUENCE, order_number
+from shop.orders.placement import ORDER_NUMBER_SEQUENCE, order_number
 
 DAY = 86400.0
 MONTH = 30.4375 * DAY
@@ -1283,16 +1283,16 @@ class Seeder:
             }
         ).decode()
 
-    # --- the search table (the catalog's own definition: shop.catalog.services) -------------
+    # --- the search table (the catalog's own definition: shop.catalog.services.search) ------
 
     def search_rows_table(self, cursor) -> None:
         """Fill the search table (``ProductSearch``, one row per product) in one set-based INSERT.
 
-        The folded texts come from ``shop.catalog.services.search_texts`` and the listing flag from
+        The folded texts come from ``shop.catalog.services.search.search_texts`` and the listing flag from
         ``is_listed`` (computed in Python while the products are generated) and are staged in a
         temporary table; the vectors are the catalog's ``search_vectors`` expressions, compiled to
         SQL over the staging table's columns, so the seeded rows are exactly what
-        ``shop.catalog.services.sync_search`` writes on every product write."""
+        ``shop.catalog.services.search.sync_search`` writes on every product write."""
         from django.db.models import TextField
         from django.db.models.expressions import RawSQL
         from django.db.models.sql import Query

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from payments.gateways.base import Gateway, UnavailableReason
+from payments.gateways.base import Gateway, PayoutProvider, UnavailableReason
 
 
 @cache
@@ -32,8 +32,6 @@ def get_gateway(gateway_id: str) -> Gateway | None:
 def payout_providers() -> list:
     """Every configured payout provider (a marketplace may pay some designers through Stripe
     Connect and others through payOS)."""
-    from payments.gateways.base import PayoutProvider
-
     aliases = getattr(settings, "PAYOUT_PROVIDER_ALIASES", {})
     providers = []
     for name in str(getattr(settings, "PAYOUT_PROVIDER", "") or "").split(","):

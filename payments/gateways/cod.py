@@ -32,6 +32,7 @@ from payments.gateways.base import (
 )
 
 CURRENCY = "VND"
+GATEWAY_ID = "cod"  # a Payment's and a Refund's ``gateway`` when the buyer pays the courier
 
 
 def max_amount() -> Decimal:
@@ -39,7 +40,7 @@ def max_amount() -> Decimal:
 
 
 class CashOnDeliveryGateway(Gateway):
-    id = "cod"
+    id = GATEWAY_ID
     name = "Cash on delivery"
     pays_on_delivery = True
 

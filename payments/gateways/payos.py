@@ -37,6 +37,7 @@ from payments.gateways.base import (
     PayoutProvider,
     RefundResult,
 )
+from shop.orders.models import Purchase
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,6 @@ class PayOSGateway(Gateway):
         return {"currency": "VND", "method": "vietqr"}
 
     def _expires_at(self, purchase_id: int) -> int:
-        from shop.orders.models import Purchase
-
         expires = Purchase.objects.filter(pk=purchase_id).values_list("expires_at", flat=True).first()
         expires = expires or timezone.now() + timedelta(minutes=settings.PURCHASE_EXPIRY_MINUTES)
         return int(expires.timestamp())
@@ -196,7 +195,7 @@ class PayOSGateway(Gateway):
     def refund(
         self, *, psp_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
     ) -> RefundResult:
-        # payOS has no refund API; payments.services records the refund as owed (manual_refunds).
+        # payOS has no refund API; payments.refunds records the refund as owed (manual_refunds).
         return RefundResult(succeeded=False, error="payOS has no refund API")
 
     def verify_notification(self, *, body: bytes, headers: dict) -> Notification:

@@ -17,6 +17,16 @@ class AccountMutation(BaseMutation):
     errors = graphene.List(graphene.NonNull(AccountError), required=True)
 
 
+def _language(value) -> str | None:
+    """The code of a ``LanguageCode`` input (graphene hands over the enum member), or None."""
+    return getattr(value, "value", value)
+
+
+def _tokens_payload(cls, pair: services.TokenPair):
+    """The payload of a mutation that hands out tokens: the access token, the refresh token, the user."""
+    return cls(token=pair.access, refresh_token=pair.refresh, user=pair.user)
+
+
 class AccountRegisterInput(graphene.InputObjectType):
     email = graphene.String(required=True)
     password = graphene.String(required=True)
@@ -34,12 +44,11 @@ class AccountRegister(AccountMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        language = input.get("language")
         user = services.register_account(
             email=input["email"],
             password=input["password"],
             full_name=input.get("full_name") or "",
-            language=language.value if hasattr(language, "value") else (language or request_language(info.context)),
+            language=_language(input.get("language")) or request_language(info.context),
         )
         return cls(user=user)
 
@@ -57,8 +66,7 @@ class TokenCreate(AccountMutation):
 
     @classmethod
     def perform(cls, root, info, email, password):
-        pair = services.create_tokens(email=email, password=password, ip=client_ip(info.context))
-        return cls(token=pair.access, refresh_token=pair.refresh, user=pair.user)
+        return _tokens_payload(cls, services.create_tokens(email=email, password=password, ip=client_ip(info.context)))
 
 
 class TokenRefresh(AccountMutation):
@@ -73,8 +81,7 @@ class TokenRefresh(AccountMutation):
 
     @classmethod
     def perform(cls, root, info, refresh_token):
-        pair = services.refresh_tokens(refresh_token=refresh_token)
-        return cls(token=pair.access, refresh_token=pair.refresh, user=pair.user)
+        return _tokens_payload(cls, services.refresh_tokens(refresh_token=refresh_token))
 
 
 class TokenVerify(AccountMutation):
@@ -114,11 +121,8 @@ class AccountUpdate(AccountMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        language = input.get("language")
         user = services.update_account(
-            user=require_user(info),
-            full_name=input.get("full_name"),
-            language=language.value if hasattr(language, "value") else language,
+            user=require_user(info), full_name=input.get("full_name"), language=_language(input.get("language"))
         )
         return cls(user=user)
 
@@ -136,8 +140,10 @@ class PasswordChange(AccountMutation):
 
     @classmethod
     def perform(cls, root, info, old_password, new_password):
-        pair = services.change_password(user=require_user(info), old_password=old_password, new_password=new_password)
-        return cls(user=pair.user, token=pair.access, refresh_token=pair.refresh)
+        return _tokens_payload(
+            cls,
+            services.change_password(user=require_user(info), old_password=old_password, new_password=new_password),
+        )
 
 
 class RequestPasswordReset(AccountMutation):

@@ -43,7 +43,7 @@ def _check_password_strength(password: str, *, user: User | None, field: str) ->
 @transaction.atomic
 def register_account(*, email: str, password: str, full_name: str = "", language: str = "vi") -> User:
     email = clean_email(email)
-    full_name = clean_text(full_name, field="fullName", max_length=150)
+    full_name = clean_text(full_name, field="full_name", max_length=150)
     if not is_supported(language):
         raise ServiceError(AccountErrorCode.INVALID, _("Unsupported language."), "language")
     candidate = User(email=email, full_name=full_name, language=language)
@@ -170,7 +170,7 @@ def refresh_tokens(*, refresh_token: str) -> TokenPair:
     whole family (it was probably stolen); that revocation is committed even though the caller gets
     an error."""
     invalid = ServiceError(
-        AccountErrorCode.INVALID_TOKEN, _("The refresh token is invalid or expired."), "refreshToken"
+        AccountErrorCode.INVALID_TOKEN, _("The refresh token is invalid or expired."), "refresh_token"
     )
     if not refresh_token or len(refresh_token) > 200:
         raise invalid
@@ -213,7 +213,7 @@ def deactivate_all_tokens(*, user: User) -> None:
 def update_account(*, user: User, full_name: str | None = None, language: str | None = None) -> User:
     fields = []
     if full_name is not None:
-        user.full_name = clean_text(full_name, field="fullName", max_length=150)
+        user.full_name = clean_text(full_name, field="full_name", max_length=150)
         fields.append("full_name")
     if language is not None:
         if not is_supported(language):
@@ -229,8 +229,8 @@ def update_account(*, user: User, full_name: str | None = None, language: str | 
 def change_password(*, user: User, old_password: str, new_password: str) -> TokenPair:
     """Changing the password logs the user out everywhere and returns fresh tokens for this client."""
     if not user.check_password(old_password or ""):
-        raise ServiceError(AccountErrorCode.INVALID_PASSWORD, _("The old password is incorrect."), "oldPassword")
-    _check_password_strength(new_password, user=user, field="newPassword")
+        raise ServiceError(AccountErrorCode.INVALID_PASSWORD, _("The old password is incorrect."), "old_password")
+    _check_password_strength(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     deactivate_all_tokens(user=user)

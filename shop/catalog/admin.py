@@ -3,8 +3,8 @@ keep search documents, prices and files consistent happen through the API and it
 
 from django.contrib import admin, messages
 
-from shop.catalog import services
 from shop.catalog.models import Category, Product, ProductMedia, ProductVariant
+from shop.catalog.services import products
 from shop.core.admin import ReadOnlyMixin
 from shop.core.errors import PermissionDenied, ServiceError
 
@@ -28,7 +28,7 @@ def _moderate(hidden: bool, label: str, reason: str):
         done = 0
         for product in queryset:
             try:
-                services.moderate_product(actor=request.user, product_id=product.pk, hidden=hidden, reason=reason)
+                products.moderate_product(actor=request.user, product_id=product.pk, hidden=hidden, reason=reason)
                 done += 1
             except (ServiceError, PermissionDenied) as exc:
                 modeladmin.message_user(request, f"{product.name}: {exc}", messages.WARNING)

@@ -85,7 +85,7 @@ class Product(models.Model):
 
 
 class ProductSearch(models.Model):
-    """A product's search row, one per product, kept by ``shop.catalog.services.sync_search``.
+    """A product's search row, one per product, kept by ``shop.catalog.services.search.sync_search``.
 
     Storefront search counts and ranks every match: it reads only this table (about 520 bytes a
     row; a product row with its document took 1.2 KB). ``listed`` is storefront visibility

@@ -1,11 +1,11 @@
 """Thin catalog mutations: decode IDs, call a service (which checks ownership), return the payload.
 
 IDs of objects outside the caller's reach are answered ``NOT_FOUND`` exactly like unknown IDs
-(see shop/catalog/services.py)."""
+(see shop/catalog/services/access.py)."""
 
 import graphene
 
-from shop.catalog import services
+from shop.catalog.services import access, categories, media, products, variants
 from shop.catalog.types import (
     CatalogErrorCode,
     CategoryType,
@@ -27,10 +27,35 @@ def enum_value(value):
     return getattr(value, "value", value)
 
 
-class CatalogMutation(BaseMutation):
-    """Role first (signed in; a designer or staff, or staff for staff-only mutations), so that a
-    caller without the role gets PERMISSION_DENIED whatever IDs it sends. Ownership of the
-    addressed objects is then checked by the services."""
+def optional_id(input, name: str, type_name: str) -> int | None:
+    """The database id in the optional ID field ``name`` of ``input``: None when it is absent or
+    null (``if name in input`` tells the two apart where null means "clear it")."""
+    return decode_id(input[name], type_name, field=name) if input.get(name) else None
+
+
+class RoleCheckedMutation(BaseMutation):
+    """Role first (``check_role``: raises PermissionDenied), before any argument is decoded, so that
+    a caller without the role gets PERMISSION_DENIED whatever IDs it sends. Ownership of the
+    addressed objects is then checked by the services. The catalog's and the portfolio's mutations."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_role(cls, user) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def mutate(cls, root, info, **kwargs):
+        try:
+            cls.check_role(current_user(info))
+        except PermissionDenied as exc:
+            raise permission_denied(str(exc))
+        return super().mutate(root, info, **kwargs)
+
+
+class CatalogMutation(RoleCheckedMutation):
+    """Signed in; a designer or staff, or staff for staff-only mutations."""
 
     class Meta:
         abstract = True
@@ -40,15 +65,11 @@ class CatalogMutation(BaseMutation):
     staff_only = False
 
     @classmethod
-    def mutate(cls, root, info, **kwargs):
-        try:
-            if cls.staff_only:
-                services.check_staff(current_user(info))
-            else:
-                services.check_catalog_role(current_user(info))
-        except PermissionDenied as exc:
-            raise permission_denied(str(exc))
-        return super().mutate(root, info, **kwargs)
+    def check_role(cls, user) -> None:
+        if cls.staff_only:
+            access.check_staff(user)
+        else:
+            access.check_catalog_role(user)
 
 
 # --- products ------------------------------------------------------------------------------------
@@ -80,16 +101,16 @@ class ProductCreate(ProductMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        product = services.create_product(
+        product = products.create_product(
             actor=current_user(info),
             name=input.get("name"),
             slug=input.get("slug"),
             description=input.get("description"),
-            category_id=decode_id(input["category"], "Category", field="category") if input.get("category") else None,
+            category_id=optional_id(input, "category", "Category"),
             tags=input.get("tags"),
             product_type=enum_value(input.get("product_type")),
             currency=input.get("currency"),
-            designer_id=decode_id(input["designer"], "Designer", field="designer") if input.get("designer") else None,
+            designer_id=optional_id(input, "designer", "Designer"),
         )
         return cls(product=product)
 
@@ -113,10 +134,8 @@ class ProductUpdate(ProductMutation):
     def perform(cls, root, info, id, input):
         kwargs = {}
         if "category" in input:
-            kwargs["category_id"] = (
-                decode_id(input["category"], "Category", field="category") if input["category"] else None
-            )
-        product = services.update_product(
+            kwargs["category_id"] = optional_id(input, "category", "Category")
+        product = products.update_product(
             actor=current_user(info),
             product_id=decode_id(id, "Product"),
             name=input.get("name"),
@@ -148,19 +167,19 @@ def _product_action(name: str, service, doc: str):
 
 ProductDelete = _product_action(
     "ProductDelete",
-    services.delete_product,
+    products.delete_product,
     "Delete a product with its variants and images (not once it has orders: archive it).",
 )
 ProductPublish = _product_action(
     "ProductPublish",
-    services.publish_product,
+    products.publish_product,
     "Put a product on the storefront (approved designers; at least one variant).",
 )
 ProductUnpublish = _product_action(
-    "ProductUnpublish", services.unpublish_product, "Take a product off the storefront (back to DRAFT)."
+    "ProductUnpublish", products.unpublish_product, "Take a product off the storefront (back to DRAFT)."
 )
 ProductArchive = _product_action(
-    "ProductArchive", services.archive_product, "Retire a product (ARCHIVED); it can be published again."
+    "ProductArchive", products.archive_product, "Retire a product (ARCHIVED); it can be published again."
 )
 
 
@@ -180,7 +199,7 @@ class ProductModerate(ProductMutation):
 
     @classmethod
     def perform(cls, root, info, id, input):
-        product = services.moderate_product(
+        product = products.moderate_product(
             actor=current_user(info),
             product_id=decode_id(id, "Product"),
             hidden=input["hidden"],
@@ -247,9 +266,9 @@ class ProductVariantCreate(VariantMutation):
 
     @classmethod
     def perform(cls, root, info, product_id, input):
-        variant = services.create_variant(
+        variant = variants.create_variant(
             actor=current_user(info),
-            product_id=decode_id(product_id, "Product", field="productId"),
+            product_id=decode_id(product_id, "Product", field="product_id"),
             **_variant_fields(input),
         )
         return cls(product_variant=variant, product=variant.product)
@@ -262,7 +281,7 @@ class ProductVariantUpdate(VariantMutation):
 
     @classmethod
     def perform(cls, root, info, id, input):
-        variant = services.update_variant(
+        variant = variants.update_variant(
             actor=current_user(info),
             variant_id=decode_id(id, "ProductVariant"),
             **_variant_fields(input),
@@ -276,7 +295,7 @@ class ProductVariantDelete(VariantMutation):
 
     @classmethod
     def perform(cls, root, info, id):
-        variant, product = services.delete_variant(actor=current_user(info), variant_id=decode_id(id, "ProductVariant"))
+        variant, product = variants.delete_variant(actor=current_user(info), variant_id=decode_id(id, "ProductVariant"))
         return cls(product_variant=variant, product=product)
 
 
@@ -295,9 +314,9 @@ ProductMediaCreate, ProductMediaReorder, ProductMediaDelete = ordered_image_muta
     owner_argument="product_id",
     ids_argument="media_ids",
     deleted_argument="media_id",
-    add=services.add_product_media,
-    reorder=services.reorder_product_media,
-    delete=services.delete_product_media,
+    add=media.add_product_media,
+    reorder=media.reorder_product_media,
+    delete=media.delete_product_media,
     create_description="""Upload an image (GraphQL multipart request). JPEG, PNG or WebP, up to 10 MB and 40 megapixels;
     it is re-encoded (metadata such as GPS removed) and thumbnails follow in the background.""",
     reorder_description="Set the order of a product's images: list every one of them, first image first.",
@@ -337,11 +356,11 @@ class CategoryCreate(CategoryMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        category = services.create_category(
+        category = categories.create_category(
             actor=current_user(info),
             name=input.get("name"),
             slug=input.get("slug"),
-            parent_id=decode_id(input["parent"], "Category", field="parent") if input.get("parent") else None,
+            parent_id=optional_id(input, "parent", "Category"),
             position=input.get("position"),
         )
         return cls(category=category)
@@ -358,8 +377,8 @@ class CategoryUpdate(CategoryMutation):
     def perform(cls, root, info, id, input):
         kwargs = {}
         if "parent" in input:
-            kwargs["parent_id"] = decode_id(input["parent"], "Category", field="parent") if input["parent"] else None
-        category = services.update_category(
+            kwargs["parent_id"] = optional_id(input, "parent", "Category")
+        category = categories.update_category(
             actor=current_user(info),
             category_id=decode_id(id, "Category"),
             name=input.get("name"),
@@ -378,7 +397,7 @@ class CategoryDelete(CategoryMutation):
 
     @classmethod
     def perform(cls, root, info, id):
-        return cls(category=services.delete_category(actor=current_user(info), category_id=decode_id(id, "Category")))
+        return cls(category=categories.delete_category(actor=current_user(info), category_id=decode_id(id, "Category")))
 
 
 class CatalogMutations(graphene.ObjectType):

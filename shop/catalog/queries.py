@@ -1,7 +1,10 @@
 import graphene
 from django.utils.translation import gettext as _
 
-from shop.catalog import selectors
+from shop.catalog.selectors.categories import category_by_id, category_by_slug, category_tree
+from shop.catalog.selectors.listing import product_list, search_query, search_ranking
+from shop.catalog.selectors.products import product_by_id, product_by_slug
+from shop.catalog.selectors.visibility import is_staff
 from shop.catalog.types import (
     CategoryConnection,
     CategoryType,
@@ -90,7 +93,7 @@ def _columns(selection, known: dict, always: set[str]) -> set[str] | None:
 def list_columns(selection) -> list[str] | None:
     """The columns of products, their designer and category that a list needs for ``selection``
     (``shop.core.graphql.selected_fields`` of a product node), or None: load them all. For
-    ``shop.catalog.selectors.with_list_relations``."""
+    ``shop.catalog.selectors.products.with_list_relations``."""
     product = _columns(selection, _PRODUCT, _ALWAYS)
     if product is None:
         return None
@@ -200,10 +203,10 @@ class CatalogQueries(graphene.ObjectType):
         user = current_user(info)
         kwargs = product_filters(filter)
         staff_view = wants_private(kwargs)
-        if staff_view and not selectors.is_staff(user):
+        if staff_view and not is_staff(user):
             raise permission_denied(_("Only staff can filter products by status or moderation."))
         node = selected_fields(info, "edges", "node")
-        qs = selectors.product_list(
+        qs = product_list(
             user,
             staff_view=staff_view,
             columns=list_columns(node),
@@ -213,12 +216,8 @@ class CatalogQueries(graphene.ObjectType):
         )
         # A search ranks every match to sort them: its first page counts them on the way, in the
         # search table when it can answer the filters by itself.
-        searching = selectors.search_query(kwargs.get("search")) is not None
-        ranked = (
-            selectors.search_ranking(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs)
-            if searching
-            else None
-        )
+        searching = search_query(kwargs.get("search")) is not None
+        ranked = search_ranking(user, staff_view=staff_view, **sort_kwargs(sort_by), **kwargs) if searching else None
         return paginate(
             qs,
             ProductConnection,
@@ -229,18 +228,18 @@ class CatalogQueries(graphene.ObjectType):
 
     def resolve_product(root, info, slug=None, id=None, designer=None):
         if slug:
-            return selectors.product_by_slug(current_user(info), slug, designer)
+            return product_by_slug(current_user(info), slug, designer)
         pk = try_decode_id(id, "Product") if id else None
-        return selectors.product_by_id(current_user(info), pk) if pk else None
+        return product_by_id(current_user(info), pk) if pk else None
 
     def resolve_categories(root, info, filter=None, **page):
         parent_id = None
         if filter and filter.get("parent") is not None:
             parent_id = try_decode_id(filter["parent"], "Category") or 0
-        return paginate(selectors.category_tree(parent_id=parent_id), CategoryConnection, **page)
+        return paginate(category_tree(parent_id=parent_id), CategoryConnection, **page)
 
     def resolve_category(root, info, slug=None, id=None):
         if slug:
-            return selectors.category_by_slug(slug)
+            return category_by_slug(slug)
         pk = try_decode_id(id, "Category") if id else None
-        return selectors.category_by_id(pk) if pk else None
+        return category_by_id(pk) if pk else None

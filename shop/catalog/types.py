@@ -2,8 +2,11 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from shop.catalog import errors, selectors
+from shop.catalog import errors
 from shop.catalog.models import Category, Product, ProductMedia, ProductType, ProductVariant
+from shop.catalog.selectors.categories import category_by_id
+from shop.catalog.selectors.products import media_by_id, product_by_id, variant_by_id
+from shop.catalog.selectors.visibility import can_manage
 from shop.core import money as money_lib
 from shop.core.graphql import current_user, error_codes
 from shop.core.images import image_url, thumbnail_name
@@ -73,7 +76,7 @@ class ProductMediaType(ImageFieldsMixin, DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        return selectors.media_by_id(current_user(info), id)
+        return media_by_id(current_user(info), id)
 
 
 ProductMediaConnection = ProductMediaType._meta.connection
@@ -99,7 +102,7 @@ class CategoryType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        return selectors.category_by_id(id)
+        return category_by_id(id)
 
 
 CategoryConnection = CategoryType._meta.connection
@@ -152,7 +155,7 @@ class ProductVariantType(DjangoObjectType):
         return root.stock_quantity > 0
 
     def resolve_digital_file(root, info):
-        if not root.digital_file or not selectors.can_manage(current_user(info), root.product.designer.user_id):
+        if not root.digital_file or not can_manage(current_user(info), root.product.designer.user_id):
             return None
         return DigitalFile(
             name=root.digital_file_name, size=root.digital_file_size or 0, content_type=root.digital_content_type
@@ -160,7 +163,7 @@ class ProductVariantType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        return selectors.variant_by_id(current_user(info), id)
+        return variant_by_id(current_user(info), id)
 
 
 ProductVariantConnection = ProductVariantType._meta.connection
@@ -218,7 +221,7 @@ class ProductNode(DjangoObjectType):
 
     @staticmethod
     def _private(root, info) -> bool:
-        return selectors.can_manage(current_user(info), root.designer.user_id)
+        return can_manage(current_user(info), root.designer.user_id)
 
     def resolve_is_hidden(root, info):
         return root.hidden_at is not None if ProductNode._private(root, info) else None
@@ -231,7 +234,7 @@ class ProductNode(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        return selectors.product_by_id(current_user(info), id)
+        return product_by_id(current_user(info), id)
 
 
 ProductConnection = ProductNode._meta.connection

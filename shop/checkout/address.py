@@ -30,16 +30,6 @@ FIELDS = {
     "province": (100, True),
 }
 
-# Field names as the API spells them (errors name the input field).
-API_NAMES = {
-    "recipient_name": "recipientName",
-    "phone": "phone",
-    "street_address": "streetAddress",
-    "ward": "ward",
-    "district": "district",
-    "province": "province",
-}
-
 
 def normalize_phone(value: str) -> str | None:
     """``+84 912-345-678`` -> ``0912345678``; None when it is not a Vietnamese number."""
@@ -62,7 +52,7 @@ def clean_address(data: dict | None, *, prefix: str = "") -> dict:
     errors: list[FieldError] = []
     cleaned: dict[str, str] = {}
     for name, (max_length, required) in FIELDS.items():
-        field = prefix + API_NAMES[name]
+        field = prefix + name
         value = " ".join(str(data.get(name) or "").split())  # trims and collapses whitespace
         if "\x00" in value:
             errors.append(FieldError(CheckoutErrorCode.INVALID, _("This value contains invalid characters."), field))

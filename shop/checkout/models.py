@@ -53,7 +53,7 @@ class CheckoutLine(models.Model):
     variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
-    # What the buyer saw when it last put the variant in the cart (services.snapshot_line): shown
+    # What the buyer saw when it last put the variant in the cart (cart.snapshot_line): shown
     # instead of the live catalog once the product leaves the storefront, so that a draft's new name,
     # slug, SKU or price never reaches the buyer (issue 13, finding 7).
     product_name = models.CharField(max_length=200, default="", editable=False)

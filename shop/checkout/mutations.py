@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 import graphene
 
-from shop.checkout import services
+from shop.checkout import cart, completion, shipping_methods
 from shop.checkout.types import (
     AddressInput,
     CheckoutErrorCode,
@@ -34,7 +36,23 @@ def _lines(lines) -> list[dict]:
     ]
 
 
-class CheckoutMutation(BaseMutation):
+class RenamedFieldsMutation(BaseMutation):
+    """A mutation whose services name some arguments otherwise than its input: ``input_names``
+    maps such a service name to the input's (snake_case: ``api_field`` then camel-cases it)."""
+
+    class Meta:
+        abstract = True
+
+    input_names: dict[str, str] = {}
+
+    @classmethod
+    def _error(cls, err):
+        if err.field in cls.input_names:
+            err = replace(err, field=cls.input_names[err.field])
+        return super()._error(err)
+
+
+class CheckoutMutation(RenamedFieldsMutation):
     class Meta:
         abstract = True
 
@@ -62,7 +80,7 @@ class CheckoutCreate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        checkout = services.create_checkout(
+        checkout = cart.create_checkout(
             user=current_user(info),
             email=input.get("email"),
             lines=_lines(input.get("lines")),
@@ -76,28 +94,34 @@ class CheckoutLinesInput(graphene.InputObjectType):
     lines = graphene.List(graphene.NonNull(CheckoutLineInput), required=True)
 
 
-class CheckoutLinesAdd(CheckoutMutation):
+class CheckoutLinesMutation(CheckoutMutation):
+    """Lines given with their variants' global IDs, handed to ``service`` (a cart service that
+    takes ``lines``)."""
+
+    class Meta:
+        abstract = True
+
+    class Arguments:
+        token = UUIDScalar(required=True)
+        input = CheckoutLinesInput(required=True)
+
+    service: staticmethod
+
+    @classmethod
+    def perform(cls, root, info, token, input):
+        return cls(checkout=cls.service(token=token, user=current_user(info), lines=_lines(input["lines"])))
+
+
+class CheckoutLinesAdd(CheckoutLinesMutation):
     """Add items; a variant already in the checkout has its quantity increased."""
 
-    class Arguments:
-        token = UUIDScalar(required=True)
-        input = CheckoutLinesInput(required=True)
-
-    @classmethod
-    def perform(cls, root, info, token, input):
-        return cls(checkout=services.add_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
+    service = staticmethod(cart.add_lines)
 
 
-class CheckoutLinesUpdate(CheckoutMutation):
+class CheckoutLinesUpdate(CheckoutLinesMutation):
     """Set quantities (0 removes the line)."""
 
-    class Arguments:
-        token = UUIDScalar(required=True)
-        input = CheckoutLinesInput(required=True)
-
-    @classmethod
-    def perform(cls, root, info, token, input):
-        return cls(checkout=services.update_lines(token=token, user=current_user(info), lines=_lines(input["lines"])))
+    service = staticmethod(cart.update_lines)
 
 
 class CheckoutLinesDeleteInput(graphene.InputObjectType):
@@ -112,10 +136,10 @@ class CheckoutLinesDelete(CheckoutMutation):
     @classmethod
     def perform(cls, root, info, token, input):
         return cls(
-            checkout=services.delete_lines(
+            checkout=cart.delete_lines(
                 token=token,
                 user=current_user(info),
-                line_ids=[decode_id(gid, "CheckoutLine", field="lineIds") for gid in input["line_ids"]],
+                line_ids=[decode_id(gid, "CheckoutLine", field="line_ids") for gid in input["line_ids"]],
             )
         )
 
@@ -131,7 +155,7 @@ class CheckoutEmailUpdate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.update_email(token=token, user=current_user(info), email=input["email"]))
+        return cls(checkout=cart.update_email(token=token, user=current_user(info), email=input["email"]))
 
 
 class CheckoutShippingAddressUpdate(CheckoutMutation):
@@ -143,7 +167,7 @@ class CheckoutShippingAddressUpdate(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token, input):
-        return cls(checkout=services.update_shipping_address(token=token, user=current_user(info), address=dict(input)))
+        return cls(checkout=cart.update_shipping_address(token=token, user=current_user(info), address=dict(input)))
 
 
 class CheckoutShippingMethodUpdateInput(graphene.InputObjectType):
@@ -160,10 +184,10 @@ class CheckoutShippingMethodUpdate(CheckoutMutation):
     @classmethod
     def perform(cls, root, info, token, input):
         return cls(
-            checkout=services.set_shipping_method(
+            checkout=cart.set_shipping_method(
                 token=token,
                 user=current_user(info),
-                shipping_method_id=decode_id(input["shipping_method_id"], "ShippingMethod", field="shippingMethodId"),
+                shipping_method_id=decode_id(input["shipping_method_id"], "ShippingMethod", field="shipping_method_id"),
             )
         )
 
@@ -176,7 +200,7 @@ class CheckoutCustomerAttach(CheckoutMutation):
 
     @classmethod
     def perform(cls, root, info, token):
-        return cls(checkout=services.attach_customer(token=token, user=require_user(info)))
+        return cls(checkout=cart.attach_customer(token=token, user=require_user(info)))
 
 
 class CheckoutCompleteInput(graphene.InputObjectType):
@@ -196,10 +220,11 @@ class CheckoutComplete(CheckoutMutation):
 
     purchase = graphene.Field(PurchaseType)
     payment = graphene.Field(CheckoutPayment, description="PENDING: confirm it in the client with its clientSecret.")
+    input_names = {"gateway_id": "gateway"}
 
     @classmethod
     def perform(cls, root, info, token, input):
-        result = services.complete_checkout(
+        result = completion.complete_checkout(
             token=token,
             user=current_user(info),
             gateway_id=input.get("gateway"),
@@ -212,26 +237,30 @@ class CheckoutComplete(CheckoutMutation):
 # --- designers' shipping methods --------------------------------------------------------------------
 
 
-class ShippingMutation(BaseMutation):
+# The shipping method inputs' fields and the names the service takes them by (the model's).
+METHOD_DATA_NAMES = {
+    "name": "name",
+    "price": "price_amount",
+    "free_above": "free_above_amount",
+    "min_days": "min_days",
+    "max_days": "max_days",
+    "is_active": "is_active",
+    "currency": "currency",
+}
+
+
+def _method_data(input) -> dict:
+    return {METHOD_DATA_NAMES[key]: value for key, value in dict(input).items() if key in METHOD_DATA_NAMES}
+
+
+class ShippingMutation(RenamedFieldsMutation):
     class Meta:
         abstract = True
 
     error_codes = ShippingErrorCode
     errors = graphene.List(graphene.NonNull(ShippingError), required=True)
     shipping_method = graphene.Field(ShippingMethodType)
-
-
-def _method_data(input) -> dict:
-    names = {
-        "name": "name",
-        "price": "price_amount",
-        "free_above": "free_above_amount",
-        "min_days": "min_days",
-        "max_days": "max_days",
-        "is_active": "is_active",
-        "currency": "currency",
-    }
-    return {names[key]: value for key, value in dict(input).items() if key in names}
+    input_names = {service: api for api, service in METHOD_DATA_NAMES.items() if service != api}
 
 
 class ShippingMethodCreateInput(graphene.InputObjectType):
@@ -252,7 +281,9 @@ class ShippingMethodCreate(ShippingMutation):
 
     @classmethod
     def perform(cls, root, info, input):
-        return cls(shipping_method=services.create_shipping_method(actor=require_user(info), data=_method_data(input)))
+        return cls(
+            shipping_method=shipping_methods.create_shipping_method(actor=require_user(info), data=_method_data(input))
+        )
 
 
 class ShippingMethodUpdateInput(graphene.InputObjectType):
@@ -272,7 +303,7 @@ class ShippingMethodUpdate(ShippingMutation):
     @classmethod
     def perform(cls, root, info, id, input):
         return cls(
-            shipping_method=services.update_shipping_method(
+            shipping_method=shipping_methods.update_shipping_method(
                 actor=require_user(info), method_id=decode_id(id, "ShippingMethod"), data=_method_data(input)
             )
         )
@@ -287,7 +318,7 @@ class ShippingMethodDelete(ShippingMutation):
     @classmethod
     def perform(cls, root, info, id):
         return cls(
-            shipping_method=services.delete_shipping_method(
+            shipping_method=shipping_methods.delete_shipping_method(
                 actor=require_user(info), method_id=decode_id(id, "ShippingMethod")
             )
         )

@@ -16,8 +16,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from designers.models import Designer, DesignerStatus
+from payments.gateways.base import PaymentOffer
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
-from shop.catalog.selectors import on_storefront, visible_products
+from shop.catalog.selectors.visibility import on_storefront, visible_products
 from shop.checkout.errors import CheckoutErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
 from shop.core import money
@@ -321,7 +322,7 @@ def summarize(
                 Problem(
                     CheckoutErrorCode.SHIPPING_METHOD_REQUIRED,
                     _("Choose how %(designer)s should ship your items.") % {"designer": part.designer.display_name},
-                    "shippingMethod",
+                    "shipping_method",
                     designer_id=part.designer.pk,
                 )
             )
@@ -331,7 +332,7 @@ def summarize(
                     CheckoutErrorCode.SHIPPING_METHOD_UNAVAILABLE,
                     _("“%(method)s” is no longer offered by %(designer)s; choose another shipping method.")
                     % {"method": chosen.name, "designer": part.designer.display_name},
-                    "shippingMethod",
+                    "shipping_method",
                     designer_id=part.designer.pk,
                 )
             )
@@ -352,7 +353,7 @@ def summarize(
         )
     if requires_shipping and not checkout.shipping_address:
         head.append(
-            Problem(CheckoutErrorCode.SHIPPING_ADDRESS_REQUIRED, _("Enter a shipping address."), "shippingAddress")
+            Problem(CheckoutErrorCode.SHIPPING_ADDRESS_REQUIRED, _("Enter a shipping address."), "shipping_address")
         )
     if len(views) > settings.CHECKOUT_MAX_LINES:
         head.append(
@@ -378,8 +379,6 @@ def summarize(
 
 def payment_offer(summary: Summary):
     """What the gateways need to know to say whether they can take this checkout."""
-    from payments.gateways.base import PaymentOffer
-
     return PaymentOffer(
         currency=summary.currency,
         total=summary.total,

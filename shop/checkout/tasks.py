@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from shop.checkout import services
+from shop.checkout import cart
 from shop.core.queueing import RETRY
 
 logger = logging.getLogger(__name__)
@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, **RETRY)
 def purge_abandoned_checkouts(self) -> int:
     """Daily: delete anonymous checkouts abandoned for CHECKOUT_RETENTION_DAYS (idempotent)."""
-    deleted = services.purge_abandoned_checkouts()
+    deleted = cart.purge_abandoned_checkouts()
     if deleted:
         logger.info("purged %d abandoned checkouts", deleted)
     return deleted

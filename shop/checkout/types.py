@@ -5,51 +5,21 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id as global_id
 
-from designers.types import DesignerType
 from payments.gateways import unavailable_message
 from payments.gateways.base import Gateway, UnavailableReason
-from shop.catalog import selectors as catalog_selectors
+from shop.catalog.selectors import visibility as catalog_selectors
 from shop.catalog.types import ProductTypeEnum, ProductVariantType
 from shop.checkout import errors, selectors
 from shop.checkout.models import Checkout, CheckoutLine, ShippingMethod
-from shop.core import money as money_utils
-from shop.core.graphql import current_user, error_codes
+from shop.core.graphql import api_field, current_user, error_codes
 from shop.core.money_type import Money
-from shop.core.money_type import money as _money
-
-
-def money(amount, currency):
-    """Money in the currency's own precision (150000 VND, never 150000.00)."""
-    return _money(money_utils.quantize(amount, currency), currency)
-
+from shop.orders.models import Purchase
+from shop.orders.types import Address, PurchaseType, money, unlock_purchase
 
 CheckoutErrorCode = error_codes(errors.CheckoutErrorCode)
 
 
 ShippingErrorCode = error_codes(errors.ShippingErrorCode)
-
-
-class Address(graphene.ObjectType):
-    """A Vietnamese shipping address."""
-
-    recipient_name = graphene.String(required=True)
-    phone = graphene.String(required=True, description="National form, e.g. 0912345678.")
-    street_address = graphene.String(required=True)
-    ward = graphene.String(required=True, description="Phường / xã.")
-    district = graphene.String(required=True, description="Quận / huyện; empty for addresses without a district level.")
-    province = graphene.String(required=True, description="Tỉnh / thành phố.")
-    country = graphene.String(required=True)
-
-    @staticmethod
-    def from_dict(data):
-        if not data:
-            return None
-        return Address(
-            **{
-                k: data.get(k, "")
-                for k in ("recipient_name", "phone", "street_address", "ward", "district", "province", "country")
-            }
-        )
 
 
 class AddressInput(graphene.InputObjectType):
@@ -94,6 +64,9 @@ class CheckoutProblem(graphene.ObjectType):
     def resolve_code(root, info):
         return CheckoutErrorCode._meta.enum[root.code].value
 
+    def resolve_field(root, info):
+        return api_field(root.field)
+
     def resolve_line_id(root, info):
         return global_id("CheckoutLine", root.line_id) if root.line_id else None
 
@@ -117,7 +90,9 @@ class CheckoutLineType(DjangoObjectType):
     )
     unit_price = graphene.Field(Money, required=True)
     total_price = graphene.Field(Money, required=True)
-    designer = graphene.Field(DesignerType, description="Null while the designer is not selling (not approved).")
+    designer = graphene.Field(
+        "designers.types.DesignerType", description="Null while the designer is not selling (not approved)."
+    )
     problems = graphene.List(graphene.NonNull(CheckoutProblem), required=True)
 
     class Meta:
@@ -183,7 +158,9 @@ class CheckoutLineType(DjangoObjectType):
 class CheckoutPart(graphene.ObjectType):
     """One designer's part of the checkout: it becomes one order."""
 
-    designer = graphene.Field(DesignerType, description="Null while the designer is not selling (not approved).")
+    designer = graphene.Field(
+        "designers.types.DesignerType", description="Null while the designer is not selling (not approved)."
+    )
     lines = graphene.List(graphene.NonNull(CheckoutLineType), required=True)
     subtotal = graphene.Field(Money, required=True)
     shipping_price = graphene.Field(Money, required=True)
@@ -230,7 +207,7 @@ class CheckoutType(DjangoObjectType):
         description="What must be fixed before checkoutComplete can succeed (empty when ready).",
     )
     is_completed = graphene.Boolean(required=True)
-    purchase = graphene.Field("shop.orders.types.PurchaseType", description="The purchase, once completed.")
+    purchase = graphene.Field(PurchaseType, description="The purchase, once completed.")
 
     class Meta:
         model = Checkout
@@ -268,9 +245,6 @@ class CheckoutType(DjangoObjectType):
         return root.completed_at is not None
 
     def resolve_purchase(root, info):
-        from shop.orders.models import Purchase
-        from shop.orders.types import unlock_purchase
-
         if root.completed_at is None:
             return None
         purchase = Purchase.objects.filter(checkout=root).first()

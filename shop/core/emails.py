@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import models, transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from shop.core.languages import supported_language
 
@@ -53,3 +55,27 @@ def send_templated_email(
     from shop.core.queueing import effect_done
 
     effect_done()
+
+
+def send_once(
+    queryset: models.QuerySet,
+    pk: int,
+    email: Callable[[models.Model], dict | None],
+    *,
+    sent_field: str = "email_sent_at",
+) -> bool:
+    """The email about one row, sent once however often its task is delivered: under the row's
+    lock (``queryset``, with what the email needs selected), unless its ``sent_field`` is set.
+    ``email(row)`` gives :func:`send_templated_email`'s arguments, or None when it is not to be
+    sent (yet). Returns whether it was sent (and the row marked)."""
+    with transaction.atomic():
+        row = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+        if row is None or getattr(row, sent_field) is not None:
+            return False
+        message = email(row)
+        if message is None:
+            return False
+        send_templated_email(**message)
+        setattr(row, sent_field, timezone.now())
+        row.save(update_fields=[sent_field])
+    return True

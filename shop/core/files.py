@@ -68,7 +68,7 @@ def clean_filename(name: str | None, fallback: str) -> str:
     return stem[: 200 - len(ext[:20])] + ext[:20]
 
 
-def store_digital_file(upload, *, field: str = "digitalFile") -> StoredFile:
+def store_digital_file(upload, *, field: str = "digital_file") -> StoredFile:
     """Check and store an uploaded digital good in the private storage."""
     max_bytes = int(settings.DIGITAL_FILE_MAX_BYTES)
     size = getattr(upload, "size", None)

@@ -8,14 +8,15 @@ owning app's base mutation (its role check and error enum), types and services.
 
 The mutations stay thin: they decode the global IDs and call the app's services, keyword-only, with
 the arguments' snake_case names (``add(actor=, <owner>_id=, image=, alt=)``, ``reorder(actor=,
-<owner>_id=, <ids>=)``, ``delete(actor=, <deleted>=)``, the latter returning ``(image, owner)``)."""
+<owner>_id=, <ids>=)``, ``delete(actor=, <deleted>=)``, the latter returning ``(image, owner)``).
+Errors name those arguments too (``product_id``, ``media_ids``); ``BaseMutation`` gives the API its
+camelCase names (``shop.core.graphql.api_field``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import graphene
-from graphene.utils.str_converters import to_camel_case
 
 from shop.core.graphql import BaseMutation, current_user
 from shop.core.ids import decode_id, decode_ids
@@ -43,11 +44,9 @@ def ordered_image_mutations(
     delete_description: str | None = None,
 ) -> tuple[type[BaseMutation], type[BaseMutation], type[BaseMutation]]:
     """The (create, reorder, delete) mutation classes of one kind of ordered image."""
-    owner_field = to_camel_case(owner_argument)
-    ids_field = to_camel_case(ids_argument)
 
     def owner_id(kwargs) -> int:
-        return decode_id(kwargs[owner_argument], owner_node, field=owner_field)
+        return decode_id(kwargs[owner_argument], owner_node, field=owner_argument)
 
     def perform_create(cls, root, info, image, alt=None, **kwargs):
         row = add(actor=current_user(info), **{owner_argument: owner_id(kwargs)}, image=image, alt=alt)
@@ -57,7 +56,7 @@ def ordered_image_mutations(
         owner = reorder(
             actor=current_user(info),
             **{owner_argument: owner_id(kwargs)},
-            **{ids_argument: decode_ids(kwargs[ids_argument], image_node, field=ids_field)},
+            **{ids_argument: decode_ids(kwargs[ids_argument], image_node, field=ids_argument)},
         )
         return cls(**{owner_payload: owner})
 

@@ -13,7 +13,7 @@ seeded marketplace) green.
 What it saves (``python -m bench.ab_execution``: in-process, thread CPU time per request, medians of
 21, on ``seed_bench --quick``: 3,000 products, 9,000 variants, 7,160 media, 4,000 orders; 2 cores
 shared with other work, 2026-12-06): with Django's own ``prefetch_related_objects`` and
-``Model.from_db`` in the product-list selector (``shop.catalog.selectors.attach_list_relations``, the
+``Model.from_db`` in the product-list selector (``shop.catalog.selectors.products.attach_list_relations``, the
 same queries and rows) the representative set of ten reads costs 1.15x (156.5 -> 179.3 ms):
 products, first 100: 42.9 -> 55.3 ms; first 32: 17.4 -> 21.2 ms; a designer page: 1.13-1.19x; a
 product page 0.97x, a search 1.04-1.09x, a designer's orders 1.01x. A checkout completion answered by

@@ -20,8 +20,8 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from shop.catalog import hooks as catalog_hooks
         from shop.core import ids
-        from shop.orders import services
+        from shop.orders import selectors
 
         # The catalog (a layer down) keeps what an order refers to.
-        catalog_hooks.variant_in_use.register(services.variant_in_use)
+        catalog_hooks.variant_in_use.register(selectors.variant_in_use)
         ids.register_type_labels(Order=gettext_lazy("Order"))

@@ -33,6 +33,7 @@ from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied
 from shop.core.storage import private_storage, random_name
+from shop.orders import tasks
 from shop.orders.models import ExportJob, Order, OrderLine
 
 LINK_SALT = "shop.orders.export-link"
@@ -55,9 +56,7 @@ def _start(user: User, designer: Designer | None, kind: str, params: dict) -> Ex
     job = ExportJob.objects.create(user=user, designer=designer, kind=kind, params=params)
 
     def queue():
-        from shop.orders.tasks import run_export
-
-        run_export.delay(job.pk)
+        tasks.run_export.delay(job.pk)
 
     transaction.on_commit(queue)
     return job

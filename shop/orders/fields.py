@@ -6,12 +6,8 @@ import graphene
 
 from shop.core.graphql import current_user
 from shop.core.pagination import connection_args, paginate
-
-
-def _types():
-    from shop.orders import types
-
-    return types
+from shop.orders import selectors
+from shop.orders.types import OrderConnection, OrderFilterInput, PurchaseConnection, filter_kwargs
 
 
 def _can_see_designer_orders(user, designer) -> bool:
@@ -20,20 +16,17 @@ def _can_see_designer_orders(user, designer) -> bool:
 
 class DesignerOrderFields:
     orders = graphene.Field(
-        lambda: _types().OrderConnection,
-        filter=graphene.Argument(lambda: _types().OrderFilterInput),
+        OrderConnection,
+        filter=graphene.Argument(OrderFilterInput),
         description="The designer's own orders, newest first (the designer itself and staff; null for others).",
         **connection_args(),
     )
 
     def resolve_orders(root, info, filter=None, **page):
-        from shop.orders import selectors
-
         user = current_user(info)
         if not _can_see_designer_orders(user, root):
             return None
-        types = _types()
-        return paginate(selectors.designer_orders(root, **types.filter_kwargs(filter)), types.OrderConnection, **page)
+        return paginate(selectors.designer_orders(root, **filter_kwargs(filter)), OrderConnection, **page)
 
 
 def _is_self_or_staff(user, root) -> bool:
@@ -42,28 +35,23 @@ def _is_self_or_staff(user, root) -> bool:
 
 class UserOrderFields:
     orders = graphene.Field(
-        lambda: _types().OrderConnection,
-        filter=graphene.Argument(lambda: _types().OrderFilterInput),
+        OrderConnection,
+        filter=graphene.Argument(OrderFilterInput),
         description="Orders the user bought (one per designer of each purchase), newest first.",
         **connection_args(),
     )
     purchases = graphene.Field(
-        lambda: _types().PurchaseConnection,
+        PurchaseConnection,
         description="What the user paid for at once, newest first.",
         **connection_args(),
     )
 
     def resolve_orders(root, info, filter=None, **page):
-        from shop.orders import selectors
-
         if not _is_self_or_staff(current_user(info), root):
             return None
-        types = _types()
-        return paginate(selectors.buyer_orders(root, **types.filter_kwargs(filter)), types.OrderConnection, **page)
+        return paginate(selectors.buyer_orders(root, **filter_kwargs(filter)), OrderConnection, **page)
 
     def resolve_purchases(root, info, **page):
-        from shop.orders import selectors
-
         if not _is_self_or_staff(current_user(info), root):
             return None
-        return paginate(selectors.buyer_purchases(root), _types().PurchaseConnection, **page)
+        return paginate(selectors.buyer_purchases(root), PurchaseConnection, **page)

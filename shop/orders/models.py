@@ -162,7 +162,7 @@ class DigitalDownload(models.Model):
     download_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     # Set when the line stops giving access for good (cancelled, refunded, chargeback lost):
-    # shop.orders.services.void_downloads. selectors.download_is_available is the whole rule.
+    # shop.orders.lifecycle.void_downloads. selectors.download_is_available is the whole rule.
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,7 +2,7 @@ import graphene
 
 from shop.core.graphql import BaseMutation, error_type, require_user
 from shop.core.ids import decode_id
-from shop.orders import selectors, services
+from shop.orders import lifecycle, selectors
 from shop.orders.types import OrderErrorCode, OrderType
 
 OrderError = error_type("OrderError", OrderErrorCode)
@@ -36,7 +36,7 @@ class OrderFulfill(OrderMutation):
     @classmethod
     def perform(cls, root, info, id, input):
         user = require_user(info)
-        order = services.fulfill_order(
+        order = lifecycle.fulfill_order(
             order_id=decode_id(id, "Order"),
             actor=user,
             carrier=input.get("carrier"),
@@ -54,7 +54,7 @@ class OrderMarkDelivered(OrderMutation):
     @classmethod
     def perform(cls, root, info, id):
         user = require_user(info)
-        order = services.mark_order_delivered(order_id=decode_id(id, "Order"), actor=user)
+        order = lifecycle.mark_order_delivered(order_id=decode_id(id, "Order"), actor=user)
         return cls.reloaded(info, order)
 
 
@@ -73,7 +73,7 @@ class OrderCancel(OrderMutation):
     @classmethod
     def perform(cls, root, info, id, input=None):
         user = require_user(info)
-        order = services.cancel_order(order_id=decode_id(id, "Order"), actor=user, reason=(input or {}).get("reason"))
+        order = lifecycle.cancel_order(order_id=decode_id(id, "Order"), actor=user, reason=(input or {}).get("reason"))
         return cls.reloaded(info, order)
 
 

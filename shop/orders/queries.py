@@ -1,6 +1,7 @@
 import graphene
 
 from shop.core.graphql import require_staff
+from shop.core.ids import parse_global_id
 from shop.core.pagination import connection_args, paginate
 from shop.core.scalars import UUIDScalar
 from shop.orders import selectors
@@ -41,15 +42,10 @@ class OrderQueries(graphene.ObjectType):
         return purchase
 
     def resolve_orders(root, info, filter=None, **page):
-        from graphql_relay import from_global_id
-
         require_staff(info)
         kwargs = filter_kwargs(filter)
         designer = (filter or {}).get("designer")
         if designer:
-            try:
-                kind, pk = from_global_id(designer)
-                kwargs["designer_id"] = int(pk) if kind == "Designer" else 0
-            except (ValueError, TypeError, UnicodeDecodeError):
-                kwargs["designer_id"] = 0
+            parsed = parse_global_id(designer, "Designer")
+            kwargs["designer_id"] = parsed[1] if parsed else 0  # a malformed or foreign ID matches nothing
         return paginate(selectors.staff_orders(**kwargs), OrderConnection, **page)

@@ -144,6 +144,17 @@ def event_by_id(user, pk, unlocked_purchase_ids=()) -> OrderEvent | None:
     return OrderEvent.objects.filter(pk=pk, order__in=visible_orders(user, unlocked_purchase_ids)).first()
 
 
+def variant_in_use(*, product_id: int | None = None, variant_id: int | None = None) -> bool:
+    """The ``catalog.variant_in_use`` hook (shop/catalog/hooks.py): an order line refers to the
+    product's variants (or to the variant), so the catalog keeps it."""
+    lines = OrderLine.objects.all()
+    if product_id is not None:
+        lines = lines.filter(variant__product_id=product_id)
+    if variant_id is not None:
+        lines = lines.filter(variant_id=variant_id)
+    return lines.exists()
+
+
 # --- digital downloads ----------------------------------------------------------------------------
 
 
@@ -153,7 +164,7 @@ DOWNLOADABLE = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.DELIVERED, 
 
 def download_is_available(download: DigitalDownload) -> bool:
     """Whether a link still gives access to its file, apart from its expiry and count: never once the
-    link is voided (services.void_downloads), its order is cancelled or refunded, its line has no
+    link is voided (lifecycle.void_downloads), its order is cancelled or refunded, its line has no
     unrefunded unit left (a partial refund of the order that covers this line), or while the
     purchase's payment is disputed. Used by the download view and the API alike."""
     line = download.line

@@ -14,7 +14,7 @@ from django.utils import timezone
 from shop.core.emails import send_templated_email
 from shop.core.money import format_money
 from shop.core.queueing import RETRY, enqueue
-from shop.orders import hooks, selectors, services
+from shop.orders import expiry, exports, hooks, selectors
 from shop.orders.models import Order, OrderStatus, Purchase, PurchaseStatus
 
 logger = logging.getLogger(__name__)
@@ -162,14 +162,12 @@ def send_order_shipped(self, order_id: int) -> bool:
 def expire_unpaid_purchases(self) -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): cancel unpaid purchases past PURCHASE_EXPIRY_MINUTES and
     return their stock."""
-    return services.expire_unpaid_purchases()
+    return expiry.expire_unpaid_purchases()
 
 
 @shared_task(bind=True, **RETRY)
 def run_export(self, job_id: int) -> bool:
     """Write an export's CSV (shop/orders/exports.py); a failure marks the job FAILED."""
-    from shop.orders import exports
-
     try:
         return exports.run(job_id)
     except Exception as exc:
@@ -181,6 +179,4 @@ def run_export(self, job_id: int) -> bool:
 @shared_task(bind=True, **RETRY)
 def purge_exports(self) -> int:
     """Daily: exports older than EXPORT_RETENTION_DAYS are deleted with their files."""
-    from shop.orders import exports
-
     return exports.purge()

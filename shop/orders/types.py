@@ -6,11 +6,11 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id as global_id
 
-from designers.types import DesignerType
 from shop.catalog.types import ProductTypeEnum
-from shop.checkout.types import Address, money
+from shop.core import money as money_utils
 from shop.core.graphql import current_user, error_codes
 from shop.core.money_type import Money
+from shop.core.money_type import money as _money
 from shop.core.pagination import CountableConnection
 from shop.orders import errors, selectors
 from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderLine, Purchase
@@ -42,6 +42,34 @@ class PurchaseStatusEnum(graphene.Enum):
 
 
 OrderErrorCode = error_codes(errors.OrderErrorCode)
+
+
+def money(amount, currency):
+    """Money in the currency's own precision (150000 VND, never 150000.00)."""
+    return _money(money_utils.quantize(amount, currency), currency)
+
+
+class Address(graphene.ObjectType):
+    """A Vietnamese shipping address."""
+
+    recipient_name = graphene.String(required=True)
+    phone = graphene.String(required=True, description="National form, e.g. 0912345678.")
+    street_address = graphene.String(required=True)
+    ward = graphene.String(required=True, description="Phường / xã.")
+    district = graphene.String(required=True, description="Quận / huyện; empty for addresses without a district level.")
+    province = graphene.String(required=True, description="Tỉnh / thành phố.")
+    country = graphene.String(required=True)
+
+    @staticmethod
+    def from_dict(data):
+        if not data:
+            return None
+        return Address(
+            **{
+                k: data.get(k, "")
+                for k in ("recipient_name", "phone", "street_address", "ward", "district", "province", "country")
+            }
+        )
 
 
 # --- who is looking -------------------------------------------------------------------------------
@@ -189,7 +217,7 @@ class OrderType(DjangoObjectType):
     """One designer's part of a purchase."""
 
     status = graphene.Field(OrderStatusEnum, required=True)
-    designer = graphene.Field(DesignerType, required=True)
+    designer = graphene.Field("designers.types.DesignerType", required=True)
     purchase = graphene.Field(lambda: PurchaseType, description="The whole purchase: the buyer and staff only.")
     buyer_email = graphene.String(description="The buyer and staff only.")
     subtotal = graphene.Field(Money, required=True)

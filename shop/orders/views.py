@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from shop.core.storage import private_storage
-from shop.orders import selectors
+from shop.orders import exports, selectors
 from shop.orders.models import DigitalDownload
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,6 @@ def digital_download(request, token: str):
 def export_download(request, token: str):
     """GET /exports/<signed link>/: a finished export's CSV. A forged or unknown link is 404, an
     expired one (EXPORT_LINK_TTL_SECONDS) 410, a purged job 404."""
-    from shop.orders import exports
-
     job, problem = exports.job_by_link(token)
     if problem == "EXPIRED":
         return _refuse(410, "EXPIRED", _("This export link has expired; ask for the export again."))

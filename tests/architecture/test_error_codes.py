@@ -179,9 +179,9 @@ def test_the_analysis_follows_calls_into_services_and_core_helpers():
     from shop.checkout.mutations import CheckoutComplete, ShippingMethodCreate
 
     completion = raisable_codes(CheckoutComplete.perform, CheckoutComplete)
-    assert completion["PAYMENT_ERROR"] == "shop.checkout.services.complete_checkout"
+    assert completion["PAYMENT_ERROR"] == "shop.checkout.completion.complete_checkout"
     assert completion["EMPTY_CHECKOUT"].startswith("shop.checkout.selectors.")
-    assert "INSUFFICIENT_STOCK" in completion  # from shop.orders.services, through place_purchase
+    assert "INSUFFICIENT_STOCK" in completion  # from shop.orders.stock, through place_purchase
     shipping = raisable_codes(ShippingMethodCreate.perform, ShippingMethodCreate)
-    assert shipping["REQUIRED"].startswith(("shop.core.validation", "shop.checkout.services"))
+    assert shipping["REQUIRED"].startswith(("shop.core.validation", "shop.checkout.shipping_methods"))
     assert "PAYMENT_ERROR" not in shipping

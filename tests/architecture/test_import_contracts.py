@@ -78,7 +78,7 @@ def test_the_modules_of_an_app_form_no_cycle(options, graph):
 def test_the_domain_never_imports_the_graphql_layer(options, graph):
     assert check(ForbiddenContract, options, "domain-below-api", graph)
     for imported in ("shop.orders.types", "shop.core.ids", "graphql_relay", "graphene"):
-        assert not check(ForbiddenContract, options, "domain-below-api", graph, ("shop.orders.services", imported))
+        assert not check(ForbiddenContract, options, "domain-below-api", graph, ("shop.orders.lifecycle", imported))
     # ... not even through another module
     assert not check(
         ForbiddenContract,

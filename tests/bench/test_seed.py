@@ -219,16 +219,16 @@ def test_prices_are_vnd_without_minor_units(seeded, db):
 
 def test_search_documents_and_sort_names_are_the_catalogs(seeded, db):
     """What seed_bench stores is exactly what the catalog services store on a product write."""
-    from shop.catalog import services
+    from shop.catalog.services.search import sort_name, sync_search
 
     fields = ("designer_id", "created_at", "listed", "title", "document")
     products = list(Product.objects.order_by("pk")[:40]) + list(Product.objects.exclude(status="PUBLISHED")[:10])
     products += list(Product.objects.filter(hidden_at__isnull=False)[:5])
     assert {p.status for p in products} == {"PUBLISHED", "DRAFT", "ARCHIVED"}
     for product in products:
-        assert product.sort_name == services.sort_name(product.name)
+        assert product.sort_name == sort_name(product.name)
         seeded = ProductSearch.objects.filter(pk=product.pk).values_list(*fields).get()
-        services.sync_search(product)
+        sync_search(product)
         assert ProductSearch.objects.filter(pk=product.pk).values_list(*fields).get() == seeded
 
 
@@ -259,7 +259,7 @@ def test_a_seeded_product_is_found_by_the_storefront_search(seeded, db):
 
 
 def test_order_numbers_continue_the_orders_sequence(seeded, db):
-    from shop.orders.services import _order_numbers
+    from shop.orders.placement import _order_numbers
 
     numbers = list(Order.objects.order_by("pk").values_list("number", flat=True))
     assert numbers[0] == "RM10001" and numbers[-1] == f"RM{10000 + len(numbers)}"

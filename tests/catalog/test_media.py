@@ -8,6 +8,7 @@ from graphql_relay import from_global_id
 from PIL import Image
 
 from shop.catalog.models import ProductMedia
+from shop.catalog.services.media import add_product_media
 from shop.core.errors import ServiceError
 from shop.core.images import process_image_bytes, thumbnail_name
 from tests.catalog.helpers import gid
@@ -205,13 +206,11 @@ def test_an_upload_must_be_a_file_part(gql, db_unchanged):
 def test_a_product_has_at_most_20_images(gql, db_unchanged, media_storage):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from shop.catalog import services
-
     designer = make_designer()
     item = product(designer)
     small = image_bytes("PNG", size=(8, 8))
     for _ in range(20):
-        services.add_product_media(
+        add_product_media(
             actor=designer.user, product_id=item.pk, image=SimpleUploadedFile("a.png", small, "image/png")
         )
     stored = stored_files(media_storage["media"])

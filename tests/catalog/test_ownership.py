@@ -1,6 +1,6 @@
 """Designer B tries every catalog and portfolio mutation on designer A's objects.
 
-The rule (shop/catalog/services.py): services look objects up inside the caller's own scope, so
+The rule (shop/catalog/services/access.py): services look objects up inside the caller's own scope, so
 another designer's object is answered NOT_FOUND — byte for byte the answer for an ID that does not
 exist — whether it is published (B could see it) or a draft (B could not). Nothing is written,
 nothing is stored, and nothing about A's objects leaks."""
@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from graphql_relay import to_global_id
 
-from designers import services as designer_services
-from shop.catalog import services
+from designers.services.portfolio import add_portfolio_image, create_portfolio_item
+from shop.catalog.services.media import add_product_media
 from tests.catalog.helpers import gid
 from tests.factories import make_designer, product
 from tests.media import image_bytes, multipart, pdf_bytes
@@ -52,11 +52,11 @@ def victim(db, media_storage):
     a = make_designer(display_name="Trần Thùy Linh")
     live = product(a, name="Áo dài lụa Hà Đông", variants=2)
     draft = product(a, name="Font chữ bí mật", product_type="DIGITAL", publish=False)
-    media = services.add_product_media(
+    media = add_product_media(
         actor=a.user, product_id=live.pk, image=SimpleUploadedFile("a.jpg", image_bytes(), "image/jpeg"), alt="A"
     )
-    item = designer_services.create_portfolio_item(actor=a.user, title="Bộ sưu tập Thu", product_ids=[live.pk])
-    image = designer_services.add_portfolio_image(
+    item = create_portfolio_item(actor=a.user, title="Bộ sưu tập Thu", product_ids=[live.pk])
+    image = add_portfolio_image(
         actor=a.user, item_id=item.pk, image=SimpleUploadedFile("p.png", image_bytes("PNG"), "image/png")
     )
     return {"designer": a, "live": live, "draft": draft, "media": media, "item": item, "image": image}

@@ -7,6 +7,10 @@ from django.core.files.storage import storages
 from graphql_relay import to_global_id
 
 from shop.catalog.models import Product, ProductStatus, ProductVariant
+from shop.catalog.selectors.listing import product_list
+from shop.catalog.services.categories import create_category
+from shop.catalog.services.products import moderate_product
+from shop.catalog.services.variants import create_variant
 from tests.catalog.helpers import gid
 from tests.factories import make_designer, make_user, product
 from tests.media import image_bytes, multipart, otf_bytes, pdf_bytes, ttf_bytes, zip_bytes
@@ -131,10 +135,8 @@ def test_slugs_are_unique_and_explicit_duplicates_refused(gql, db_unchanged):
 
 
 def test_update_changes_only_what_is_given(gql, staff):
-    from shop.catalog import services
-
     designer = make_designer()
-    category = services.create_category(actor=staff, name="Thời trang")
+    category = create_category(actor=staff, name="Thời trang")
     item = product(designer, tags=["lụa"], category=category)
     result = gql(UPDATE, {"id": gid(item), "input": {"name": "Áo dài gấm"}}, user=designer.user)["data"][
         "productUpdate"
@@ -148,8 +150,6 @@ def test_update_changes_only_what_is_given(gql, staff):
     ]["productUpdate"]
     assert cleared["product"]["category"] is None and cleared["product"]["slug"] == "ao-dai-gam"
     # the search document follows the name
-    from shop.catalog.selectors import product_list
-
     assert [p.slug for p in product_list(None, search="ao dai gam")] == ["ao-dai-gam"]
 
 
@@ -392,13 +392,11 @@ def test_digital_rules(gql, db_unchanged):
 
 
 def test_my_products_lists_every_status_to_the_owner_only(gql, staff):
-    from shop.catalog import services
-
     designer = make_designer()
     published = product(designer, name="Đã bán")
     draft = product(designer, name="Bản nháp", publish=False)
     hidden = product(designer, name="Bị ẩn")
-    services.moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason="Ảnh không rõ")
+    moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason="Ảnh không rõ")
     mine = gql(MY_PRODUCTS, {"sortBy": {"field": "NAME"}}, user=designer.user)["data"]["myDesigner"]["products"]
     rows = {e["node"]["name"]: e["node"] for e in mine["edges"]}
     assert mine["totalCount"] == 3 and set(rows) == {"Đã bán", "Bản nháp", "Bị ẩn"}
@@ -494,12 +492,10 @@ def test_roles(gql, db_unchanged):
 
 
 def test_a_product_has_at_most_100_variants(gql, db_unchanged):
-    from shop.catalog import services
-
     designer = make_designer()
     item = product(designer, publish=False, variants=0)
     for n in range(100):
-        services.create_variant(actor=designer.user, product_id=item.pk, sku=f"V-{n}", price=1000, stock_quantity=1)
+        create_variant(actor=designer.user, product_id=item.pk, sku=f"V-{n}", price=1000, stock_quantity=1)
     with db_unchanged():
         result = add_variant(gql, designer.user, gid(item), sku="V-100")
     assert result["errors"][0]["code"] == "LIMIT_REACHED"

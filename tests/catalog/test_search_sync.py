@@ -1,5 +1,5 @@
 """The search table (``ProductSearch``) agrees with the storefront after every write that changes
-what a search finds or who may see it: the catalog services keep it (``services.sync_search``)."""
+what a search finds or who may see it: the catalog services keep it (``sync_search``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,20 @@ import re
 
 import pytest
 
-from designers import services as designer_services
-from shop.catalog import selectors, services
+from designers.services.profiles import reinstate_designer, suspend_designer
 from shop.catalog.models import Product, ProductSearch
+from shop.catalog.selectors.listing import search_words
+from shop.catalog.selectors.visibility import storefront_products
+from shop.catalog.services.products import (
+    archive_product,
+    create_product,
+    delete_product,
+    moderate_product,
+    publish_product,
+    unpublish_product,
+    update_product,
+)
+from shop.catalog.services.search import sync_search
 from shop.core.richtext import html_to_text
 from shop.core.text import fold
 from tests.factories import make_designer, product
@@ -38,9 +49,9 @@ def shop(db, staff):
 def _expected(term: str) -> set[str]:
     """What the storefront should find, computed from the products themselves: every folded word
     of the term in the product's name, tags or description text (the last one as a prefix)."""
-    words = selectors.search_words(term)
+    words = search_words(term)
     found = set()
-    for item in selectors.storefront_products():
+    for item in storefront_products():
         text = set(re.findall(r"[a-z0-9]+", fold(" ".join([item.name, *item.tags, html_to_text(item.description)]))))
         if all(w in text for w in words[:-1]) and any(t.startswith(words[-1]) for t in text):
             found.add(item.slug)
@@ -59,65 +70,63 @@ def _assert_search_agrees(gql):
     fields = ("designer_id", "created_at", "listed", "title", "document")
     for item in Product.objects.all():
         row = ProductSearch.objects.filter(pk=item.pk).values_list(*fields).get()
-        services.sync_search(item)
+        sync_search(item)
         assert ProductSearch.objects.filter(pk=item.pk).values_list(*fields).get() == row, item.name
 
 
 def publish(s):
-    services.publish_product(actor=s["designer"].user, product_id=s["draft"].pk)
+    publish_product(actor=s["designer"].user, product_id=s["draft"].pk)
 
 
 def unpublish(s):
-    services.unpublish_product(actor=s["designer"].user, product_id=s["vase"].pk)
+    unpublish_product(actor=s["designer"].user, product_id=s["vase"].pk)
 
 
 def archive(s):
-    services.archive_product(actor=s["designer"].user, product_id=s["vase"].pk)
+    archive_product(actor=s["designer"].user, product_id=s["vase"].pk)
 
 
 def republish(s):
-    services.archive_product(actor=s["designer"].user, product_id=s["vase"].pk)
-    services.publish_product(actor=s["designer"].user, product_id=s["vase"].pk)
+    archive_product(actor=s["designer"].user, product_id=s["vase"].pk)
+    publish_product(actor=s["designer"].user, product_id=s["vase"].pk)
 
 
 def hide(s):
-    services.moderate_product(actor=s["staff"], product_id=s["vase"].pk, hidden=True, reason="Ảnh sai")
+    moderate_product(actor=s["staff"], product_id=s["vase"].pk, hidden=True, reason="Ảnh sai")
 
 
 def show(s):
     hide(s)
-    services.moderate_product(actor=s["staff"], product_id=s["vase"].pk, hidden=False)
+    moderate_product(actor=s["staff"], product_id=s["vase"].pk, hidden=False)
 
 
 def rename(s):
-    services.update_product(actor=s["designer"].user, product_id=s["vase"].pk, name="Lọ hoa lá sen")
+    update_product(actor=s["designer"].user, product_id=s["vase"].pk, name="Lọ hoa lá sen")
 
 
 def retag(s):
-    services.update_product(actor=s["designer"].user, product_id=s["vase"].pk, tags=["đèn", "lá"])
+    update_product(actor=s["designer"].user, product_id=s["vase"].pk, tags=["đèn", "lá"])
 
 
 def describe(s):
-    services.update_product(
-        actor=s["designer"].user, product_id=s["vase"].pk, description="<p>Men <b>xanh ngọc</b>.</p>"
-    )
+    update_product(actor=s["designer"].user, product_id=s["vase"].pk, description="<p>Men <b>xanh ngọc</b>.</p>")
 
 
 def delete(s):
-    services.delete_product(actor=s["designer"].user, product_id=s["vase"].pk)
+    delete_product(actor=s["designer"].user, product_id=s["vase"].pk)
 
 
 def create(s):
-    services.create_product(actor=s["designer"].user, name="Bình gốm nhỏ", tags=["gốm"])
+    create_product(actor=s["designer"].user, name="Bình gốm nhỏ", tags=["gốm"])
 
 
 def suspend(s):
-    designer_services.suspend_designer(designer_id=s["designer"].pk, actor=s["staff"], reason="Hàng giả")
+    suspend_designer(designer_id=s["designer"].pk, actor=s["staff"], reason="Hàng giả")
 
 
 def reinstate(s):
     suspend(s)
-    designer_services.reinstate_designer(designer_id=s["designer"].pk, actor=s["staff"])
+    reinstate_designer(designer_id=s["designer"].pk, actor=s["staff"])
 
 
 # (change, whether a buyer's search finds something else afterwards): a round trip (hidden and

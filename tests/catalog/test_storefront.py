@@ -8,8 +8,10 @@ from django.db import connection
 from graphql_relay import to_global_id
 
 from designers.models import Designer
-from shop.catalog import selectors, services
 from shop.catalog.models import Category, Product, ProductMedia, ProductSearch, ProductVariant
+from shop.catalog.selectors.listing import search_query, search_ranking
+from shop.catalog.services.categories import create_category
+from shop.catalog.services.products import archive_product, moderate_product, unpublish_product
 from tests.catalog.helpers import gid
 from tests.factories import make_designer, make_user, product
 from tests.support import load_operation
@@ -50,9 +52,9 @@ def test_only_published_visible_products_of_approved_designers_are_public(gql, s
     live = product(designer, name="Khăn lụa")
     draft = product(designer, name="Bản nháp", publish=False)
     archived = product(designer, name="Đã lưu trữ")
-    services.archive_product(actor=designer.user, product_id=archived.pk)
+    archive_product(actor=designer.user, product_id=archived.pk)
     hidden = product(designer, name="Bị ẩn")
-    services.moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason="Hàng giả")
+    moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason="Hàng giả")
     pending = make_designer(display_name="Chờ duyệt", status="PENDING")
     pending_product = product(pending, name="Của người chờ duyệt", publish=False)
     Product.objects.filter(pk=pending_product.pk).update(status="PUBLISHED")  # even if it were published
@@ -226,7 +228,7 @@ def test_description_only_matches_rank_zero_and_come_newest_first(gql, catalog):
     found = search(gql, "ha")
     assert set(found[:2]) == {"Áo dài lụa Hà Đông", "Font chữ Hà Nội Sans"}
     assert found[2:] == [scarf.name, "Túi vải bố"]
-    rows = selectors.search_ranking(None, search="ha")
+    rows = search_ranking(None, search="ha")
     assert [r.rank for r in rows][2:] == [0.0, 0.0]
     # the same order page by page (ids from the search rows, with or without a count)
     query = """query($first: Int, $after: String, $last: Int, $before: String) {
@@ -242,8 +244,8 @@ def test_description_only_matches_rank_zero_and_come_newest_first(gql, catalog):
 
 
 def test_a_stale_search_row_never_shows_a_product_the_storefront_hides(gql, catalog, staff):
-    services.moderate_product(actor=staff, product_id=catalog["khan"].pk, hidden=True, reason="Ảnh sai")
-    services.unpublish_product(actor=catalog["ao_dai"].designer.user, product_id=catalog["ao_dai"].pk)
+    moderate_product(actor=staff, product_id=catalog["khan"].pk, hidden=True, reason="Ảnh sai")
+    unpublish_product(actor=catalog["ao_dai"].designer.user, product_id=catalog["ao_dai"].pk)
     assert search(gql, "lua") == ["Túi vải bố"]
     # rows that say otherwise (written around the services): the products are still left out
     ProductSearch.objects.update(listed=True)
@@ -252,7 +254,7 @@ def test_a_stale_search_row_never_shows_a_product_the_storefront_hides(gql, cata
 
 
 def test_search_uses_the_gin_indexes(db):
-    rows = ProductSearch.objects.filter(document=selectors.search_query("ao dai lua"))
+    rows = ProductSearch.objects.filter(document=search_query("ao dai lua"))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         assert "product_search_document_gin" in rows.explain()
@@ -283,16 +285,16 @@ def test_search_uses_the_gin_indexes(db):
         )
         for table in ("catalog_product", "catalog_productsearch", "designers_designer"):
             cursor.execute(f"ANALYZE {table}")
-    ranking = selectors.search_ranking(None, search="gom")
+    ranking = search_ranking(None, search="gom")
     plan = ranking.explain()
     assert "product_search_listed_gin" in plan and " on catalog_product " not in plan, plan
     assert len(list(ranking)) == ProductSearch.objects.filter(listed=True, document="gom").count() > 0
-    staff = selectors.search_ranking(make_user(staff=True), staff_view=True, search="gom")
+    staff = search_ranking(make_user(staff=True), staff_view=True, search="gom")
     assert "product_search_document_gin" in staff.explain()
     assert len(list(staff)) == 40
     # a filter on what only products have: the rows of the products it matches
-    filtered = selectors.search_ranking(None, search="gom", price_gte=50)
-    assert list(filtered) == list(ranking) and not selectors.search_ranking(None, search="gom", price_gte=150).exists()
+    filtered = search_ranking(None, search="gom", price_gte=50)
+    assert list(filtered) == list(ranking) and not search_ranking(None, search="gom", price_gte=150).exists()
 
 
 def test_search_rows_keep_weights_for_ranking_and_every_word_for_matching(catalog):
@@ -326,9 +328,9 @@ def test_filters(gql, catalog, staff):
 
 
 def test_category_filter_includes_subcategories(gql, staff):
-    fashion = services.create_category(actor=staff, name="Thời trang")
-    ao_dai = services.create_category(actor=staff, name="Áo dài", parent_id=fashion.pk)
-    ceramics = services.create_category(actor=staff, name="Gốm sứ")
+    fashion = create_category(actor=staff, name="Thời trang")
+    ao_dai = create_category(actor=staff, name="Áo dài", parent_id=fashion.pk)
+    ceramics = create_category(actor=staff, name="Gốm sứ")
     designer = make_designer()
     dress = product(designer, name="Áo dài gấm", category=ao_dai)
     scarf = product(designer, name="Khăn", category=fashion)

@@ -7,9 +7,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from designers import services as designer_services
 from designers.models import PortfolioImage
+from designers.services.portfolio import add_portfolio_image, create_portfolio_item
 from shop.catalog.models import ProductMedia
+from shop.catalog.services.media import add_product_media
 from shop.core.tasks import make_thumbnails
 from tests.factories import make_designer, product
 from tests.media import image_bytes, multipart
@@ -98,8 +99,8 @@ def test_a_designer_lists_a_product_and_a_buyer_finds_it_with_thumbnails(celery_
 @pytest.mark.worker
 def test_portfolio_images_get_thumbnails_too(celery_worker, media_storage):
     designer = make_designer()
-    item = designer_services.create_portfolio_item(actor=designer.user, title="Poster Tết")
-    image = designer_services.add_portfolio_image(
+    item = create_portfolio_item(actor=designer.user, title="Poster Tết")
+    image = add_portfolio_image(
         actor=designer.user,
         item_id=item.pk,
         image=SimpleUploadedFile("p.png", image_bytes("PNG", size=(300, 200)), "image/png"),
@@ -120,9 +121,8 @@ def test_portfolio_images_get_thumbnails_too(celery_worker, media_storage):
 def test_thumbnail_task_on_a_deleted_image_does_nothing(db, media_storage):
     designer = make_designer()
     item = product(designer)
-    from shop.catalog import services
 
-    media = services.add_product_media(
+    media = add_product_media(
         actor=designer.user, product_id=item.pk, image=SimpleUploadedFile("a.jpg", image_bytes(), "image/jpeg")
     )
     pk = media.pk

@@ -76,8 +76,8 @@ def test_every_problem_is_reported_at_once():
     assert sorted((e.field, e.code) for e in raised.value.errors) == [
         ("phone", "INVALID"),
         ("province", "INVALID"),
-        ("recipientName", "REQUIRED"),
-        ("streetAddress", "INVALID"),
+        ("recipient_name", "REQUIRED"),
+        ("street_address", "INVALID"),
         ("ward", "REQUIRED"),
     ]
 

@@ -13,7 +13,7 @@ from designers.models import DesignerStatus
 from payments.models import Payment
 from shop.catalog.models import ProductStatus, ProductVariant
 from shop.checkout.models import Checkout
-from shop.orders import services as order_services
+from shop.orders import payment as order_payment
 from shop.orders.models import Order, OrderEvent, OrderLine, Purchase
 from tests.commerce import Buyer, gid
 from tests.factories import make_product, make_seller, make_shipping_method, make_user, make_variant
@@ -209,7 +209,7 @@ def test_pending_payment_keeps_the_purchase_unpaid_until_confirmed(
     purchase = Purchase.objects.get()
     payment = Payment.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        order_services.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)
+        order_payment.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)
     purchase.refresh_from_db()
     assert purchase.status == "PAID"
     statuses = dict(Order.objects.values_list("designer_id", "status"))
@@ -221,7 +221,7 @@ def test_pending_payment_keeps_the_purchase_unpaid_until_confirmed(
     events = OrderEvent.objects.count()
     # a repeated confirmation (webhook retry) changes nothing and sends nothing
     with django_capture_on_commit_callbacks(execute=True):
-        order_services.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)
+        order_payment.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)
     assert OrderEvent.objects.count() == events and len(mail.outbox) == 3
 
 

@@ -6,7 +6,7 @@ from django.db import connection
 
 from payments.models import Payment
 from shop.catalog.models import ProductVariant
-from shop.checkout import services
+from shop.checkout import cart as checkout_cart
 from shop.orders.models import Order, OrderLine, Purchase
 from tests.commerce import Buyer
 from tests.factories import make_product, make_seller, make_variant
@@ -23,12 +23,12 @@ ADDRESS_DATA = {
 
 def ready_checkout(lines, methods, email) -> str:
     """A checkout ready to complete, made through the services (faster than 60 requests)."""
-    checkout = services.create_checkout(
+    checkout = checkout_cart.create_checkout(
         user=None, email=email, lines=[{"variant_id": v.pk, "quantity": q} for v, q in lines]
     )
-    services.update_shipping_address(token=checkout.token, user=None, address=ADDRESS_DATA)
+    checkout_cart.update_shipping_address(token=checkout.token, user=None, address=ADDRESS_DATA)
     for method in methods:
-        services.set_shipping_method(token=checkout.token, user=None, shipping_method_id=method.pk)
+        checkout_cart.set_shipping_method(token=checkout.token, user=None, shipping_method_id=method.pk)
     return str(checkout.token)
 
 

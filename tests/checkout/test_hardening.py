@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from designers import services as designer_services
-from shop.catalog import services as catalog_services
+from designers.services.profiles import suspend_designer
+from shop.catalog.services.products import unpublish_product, update_product
+from shop.catalog.services.variants import update_variant
 from tests.commerce import Buyer
 from tests.factories import make_user
 
@@ -27,20 +28,18 @@ def test_finding_07_draft_content_never_leaks_through_a_cart_line(gql, goods, st
     designer = goods.linh
     owner = designer.user
     slug = product.slug
-    catalog_services.update_product(
+    update_product(
         actor=owner,
         product_id=product.pk,
         name="Bộ sưu tập bí mật",
         slug="bo-suu-tap-bi-mat",
         description="<p>Bí mật</p>",
     )
-    catalog_services.update_variant(
-        actor=owner, variant_id=goods.scarf.pk, name="Mẫu mới", sku="SECRET-1", price="990000"
-    )
+    update_variant(actor=owner, variant_id=goods.scarf.pk, name="Mẫu mới", sku="SECRET-1", price="990000")
     if change == "unpublished and renamed":
-        catalog_services.unpublish_product(actor=owner, product_id=product.pk)
+        unpublish_product(actor=owner, product_id=product.pk)
     else:
-        designer_services.suspend_designer(designer_id=designer.pk, actor=staff, reason="Tạm ngưng")
+        suspend_designer(designer_id=designer.pk, actor=staff, reason="Tạm ngưng")
 
     result = gql(DEEP, {"token": token})
     text = json.dumps(result, ensure_ascii=False)

@@ -22,9 +22,9 @@ from django.db import connection
 from payments.gateways.base import PaymentStatus
 from payments.models import LedgerEntry, Payment
 from shop.catalog.models import ProductVariant
-from shop.checkout import services
+from shop.checkout import completion as checkout_completion
 from shop.checkout.models import Checkout
-from shop.orders import services as order_services
+from shop.orders import expiry as order_expiry
 from shop.orders.models import Order, Purchase
 from tests.checkout.test_concurrency import ready_checkout
 from tests.commerce import Buyer
@@ -153,8 +153,8 @@ def assert_repaired_by_expiry(purchase: Purchase, variant, stock_before: int) ->
     assert list(purchase.orders.values_list("status", flat=True)) == ["UNPAID"]
     assert not LedgerEntry.objects.exists()
     # too early: the expiry leaves it alone
-    assert order_services.expire_unpaid_purchases() == 0
-    assert order_services.expire_unpaid_purchases(now=purchase.expires_at + timedelta(seconds=1)) == 1
+    assert order_expiry.expire_unpaid_purchases() == 0
+    assert order_expiry.expire_unpaid_purchases(now=purchase.expires_at + timedelta(seconds=1)) == 1
     purchase.refresh_from_db()
     assert purchase.status == "CANCELLED"
     assert list(purchase.orders.values_list("status", flat=True)) == ["CANCELLED"]
@@ -163,7 +163,7 @@ def assert_repaired_by_expiry(purchase: Purchase, variant, stock_before: int) ->
     assert stock(variant) == stock_before
     assert not LedgerEntry.objects.exists()
     # running the repair again changes nothing
-    assert order_services.expire_unpaid_purchases(now=purchase.expires_at + timedelta(seconds=2)) == 0
+    assert order_expiry.expire_unpaid_purchases(now=purchase.expires_at + timedelta(seconds=2)) == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -173,10 +173,10 @@ def test_dying_while_the_provider_is_asked_leaves_a_purchase_the_expiry_repairs(
     scarf = make_variant(product=make_product(designer=designer, name="Khăn lụa"), stock=3, price=150000)
     token = ready_checkout([(scarf, 1)], [method], email="an@example.com")
     with pytest.raises(ProcessKilled):
-        services.complete_checkout(token=token, user=None, gateway_id=DyingGateway.id)
+        checkout_completion.complete_checkout(token=token, user=None, gateway_id=DyingGateway.id)
     purchase = Purchase.objects.get()
     # completing the checkout again (the buyer's retry) returns that purchase: never a second one
-    again = services.complete_checkout(token=token, user=None, gateway_id="dummy")
+    again = checkout_completion.complete_checkout(token=token, user=None, gateway_id="dummy")
     assert (again.purchase.pk, again.created) == (purchase.pk, False) and Purchase.objects.count() == 1
     assert_repaired_by_expiry(purchase, scarf, stock_before=3)
 
@@ -194,8 +194,8 @@ def test_a_process_killed_while_the_provider_is_asked_leaves_a_purchase_the_expi
     )
     script = (
         "import sys, django; django.setup()\n"
-        "from shop.checkout import services\n"
-        "services.complete_checkout(token=sys.argv[1], user=None, gateway_id='hanging')\n"
+        "from shop.checkout import completion\n"
+        "completion.complete_checkout(token=sys.argv[1], user=None, gateway_id='hanging')\n"
     )
     env = {
         **os.environ,

@@ -1,5 +1,5 @@
 """Abandoned anonymous checkouts are deleted after CHECKOUT_RETENTION_DAYS, with the email and
-address they hold (shop.checkout.services.purge_abandoned_checkouts, a daily Celery beat task)."""
+address they hold (shop.checkout.cart.purge_abandoned_checkouts, a daily Celery beat task)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from shop.checkout import services
+from shop.checkout import cart as checkout_cart
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice
 from shop.checkout.tasks import purge_abandoned_checkouts
 from tests.commerce import Buyer
@@ -42,27 +42,27 @@ def test_old_anonymous_carts_go_and_everything_else_stays(gql, shop, settings):
     completed = _checkout(gql, shop, complete=True, days_idle=90)
     assert CheckoutShippingChoice.objects.filter(checkout__in=abandoned).count() == 3
 
-    assert services.purge_abandoned_checkouts(batch_size=2) == 3  # two batches
+    assert checkout_cart.purge_abandoned_checkouts(batch_size=2) == 3  # two batches
     assert not Checkout.objects.filter(pk__in=[c.pk for c in abandoned]).exists()
     assert not CheckoutLine.objects.filter(checkout_id__in=[c.pk for c in abandoned]).exists()
     assert not CheckoutShippingChoice.objects.filter(checkout_id__in=[c.pk for c in abandoned]).exists()
     assert set(Checkout.objects.values_list("pk", flat=True)) == {recent.pk, signed_in.pk, completed.pk}
     assert completed.purchase.status == "PAID"  # the purchase keeps its checkout
     # Again: nothing more to delete.
-    assert services.purge_abandoned_checkouts() == 0
+    assert checkout_cart.purge_abandoned_checkouts() == 0
 
 
 def test_the_retention_comes_from_the_setting(gql, shop, settings):
     cart = _checkout(gql, shop, days_idle=8)
     settings.CHECKOUT_RETENTION_DAYS = 10
-    assert services.purge_abandoned_checkouts() == 0
+    assert checkout_cart.purge_abandoned_checkouts() == 0
     settings.CHECKOUT_RETENTION_DAYS = 7
-    assert services.purge_abandoned_checkouts() == 1 and not Checkout.objects.filter(pk=cart.pk).exists()
+    assert checkout_cart.purge_abandoned_checkouts() == 1 and not Checkout.objects.filter(pk=cart.pk).exists()
 
 
 def test_a_buyer_coming_back_to_a_purged_cart_gets_not_found(gql, shop):
     cart = _checkout(gql, shop, days_idle=40)
-    services.purge_abandoned_checkouts()
+    checkout_cart.purge_abandoned_checkouts()
     answer = gql("query($token: UUID!) { checkout(token: $token) { token } }", {"token": str(cart.token)})
     assert answer["data"]["checkout"] is None
     completed = gql(

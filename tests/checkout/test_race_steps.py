@@ -17,13 +17,15 @@ import psycopg
 import pytest
 from django.db import connection
 
-from payments import services as payment_services
+from payments import refunds
 from payments.models import Payment
 from shop.catalog.models import ProductVariant
-from shop.checkout import services
+from shop.checkout import completion as checkout_completion
 from shop.core import failpoints
 from shop.core.errors import ServiceError
-from shop.orders import services as order_services
+from shop.orders import expiry as order_expiry
+from shop.orders import lifecycle as order_lifecycle
+from shop.orders import payment as order_payment
 from shop.orders.models import Order, OrderLine, Purchase
 from tests.checkout.test_concurrency import ready_checkout
 from tests.checkout.test_no_lock_while_paying import InThread
@@ -68,7 +70,7 @@ def waiting_for_a_lock(watch: psycopg.Connection) -> int:
 
 def complete(token):
     try:
-        return services.complete_checkout(token=token, user=None, gateway_id="dummy")
+        return checkout_completion.complete_checkout(token=token, user=None, gateway_id="dummy")
     except ServiceError as exc:
         return exc
 
@@ -116,7 +118,7 @@ def test_another_buyer_between_each_step_never_oversells(step):
         assert competitor.done.wait(timeout=30), f"the competitor hung at {step}"
     assert seen["blocked"] == (step in INSIDE_THE_FIRST_TRANSACTION and step not in COMPETITOR_WINS_AT)
     winner, loser = (competitor.result, result) if step in COMPETITOR_WINS_AT else (result, competitor.result)
-    assert isinstance(winner, services.Completion) and winner.purchase.status == "PAID", winner
+    assert isinstance(winner, checkout_completion.Completion) and winner.purchase.status == "PAID", winner
     assert isinstance(loser, ServiceError) and [e.code for e in loser.errors] == ["INSUFFICIENT_STOCK"], loser
     assert ProductVariant.objects.get(pk=poster.pk).stock_quantity == 0
     assert ProductVariant.objects.get(pk=other.pk).stock_quantity == 9 - (2 if step in COMPETITOR_WINS_AT else 1)
@@ -140,9 +142,9 @@ def test_the_same_checkout_submitted_again_between_each_step_is_paid_once(step):
     # inside the first transaction the second submission waits for the checkout's lock; after
     # it, it finds the purchase
     assert seen["blocked"] == (step in INSIDE_THE_FIRST_TRANSACTION)
-    assert isinstance(result, services.Completion) and result.created and result.purchase.status == "PAID"
+    assert isinstance(result, checkout_completion.Completion) and result.created and result.purchase.status == "PAID"
     again = competitor.result
-    assert isinstance(again, services.Completion), again
+    assert isinstance(again, checkout_completion.Completion), again
     assert (again.purchase.pk, again.created) == (result.purchase.pk, False)
     assert Purchase.objects.count() == Order.objects.count() == Payment.objects.count() == 1
     assert ProductVariant.objects.get(pk=scarf.pk).stock_quantity == 1
@@ -182,11 +184,11 @@ def test_the_lock_taking_paths_crosswise_never_deadlock(settings):
 def _one_round(a, b, method, staff) -> list:
     """The set-up of a round (a paid purchase to refund, unpaid ones to cancel, expire and pay,
     two checkouts to complete) and its paths."""
-    paid = services.complete_checkout(
+    paid = checkout_completion.complete_checkout(
         token=ready_checkout([(b, 1), (a, 1)], [method], "p@example.com"), user=None, gateway_id="dummy"
     ).purchase
     unpaid = [
-        services.complete_checkout(
+        checkout_completion.complete_checkout(
             token=ready_checkout([(a, 1), (b, 1)], [method], f"u{i}@example.com"), user=None, gateway_id="pending"
         ).purchase
         for i in range(3)
@@ -198,12 +200,10 @@ def _one_round(a, b, method, staff) -> list:
     cancelled = Order.objects.get(purchase_id=unpaid[0].pk).pk
     payment = Payment.objects.get(purchase_id=unpaid[2].pk).pk
     return [
-        lambda: services.complete_checkout(token=buyers[0], user=None, gateway_id="dummy"),
-        lambda: services.complete_checkout(token=buyers[1], user=None, gateway_id="dummy"),
-        lambda: order_services.cancel_order(order_id=cancelled, actor=staff),
-        lambda: order_services.expire_purchase(purchase_id=unpaid[1].pk),
-        lambda: order_services.mark_purchase_paid(purchase_id=unpaid[2].pk, payment_id=payment),
-        lambda: payment_services.refund_order(
-            actor=staff, order_id=paid_order.pk, lines=lines, restock=True, reason="Đổi ý"
-        ),
+        lambda: checkout_completion.complete_checkout(token=buyers[0], user=None, gateway_id="dummy"),
+        lambda: checkout_completion.complete_checkout(token=buyers[1], user=None, gateway_id="dummy"),
+        lambda: order_lifecycle.cancel_order(order_id=cancelled, actor=staff),
+        lambda: order_expiry.expire_purchase(purchase_id=unpaid[1].pk),
+        lambda: order_payment.mark_purchase_paid(purchase_id=unpaid[2].pk, payment_id=payment),
+        lambda: refunds.refund_order(actor=staff, order_id=paid_order.pk, lines=lines, restock=True, reason="Đổi ý"),
     ]

@@ -30,8 +30,8 @@ from graphql.execution.execute import ExecutionContext
 from graphql_relay import to_global_id
 
 from bench.seed.generate import EMAIL_DOMAIN, PASSWORD, Counts, Seeder
-from designers import services as designer_services
 from designers.models import Designer, DesignerStatus
+from designers.services.profiles import apply_as_designer
 from graphql import OperationType, execute, get_operation_ast, parse
 from shop.accounts import reset_tokens
 from shop.accounts.models import User
@@ -385,7 +385,7 @@ def test_every_shipped_operation_answers_the_same_with_the_fast_execution(seeded
     run("staff/HiddenProducts.graphql", user=staff)
     run("staff/DesignerApprove.graphql", {"id": gid(Designer.objects.get(user=applicant)), "reason": "Đạt"}, user=staff)
     second = User.objects.create_user(email="ung.vien.2@example.com", password="a-Strong-pass-42")
-    rejected = designer_services.apply_as_designer(user=second, display_name="Ứng Viên Hai")
+    rejected = apply_as_designer(user=second, display_name="Ứng Viên Hai")
     run("staff/DesignerReject.graphql", {"id": gid(rejected), "reason": "Thiếu ảnh sản phẩm"}, user=staff)
     run("staff/DesignerSuspend.graphql", {"id": gid(other_designer), "reason": "Kiểm tra"}, user=staff)
     run("staff/DesignerReinstate.graphql", {"id": gid(other_designer), "reason": "Đã xong"}, user=staff)

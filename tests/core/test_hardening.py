@@ -3,8 +3,8 @@ finding (SECURITY.md, "Reviewed and fixed")."""
 
 import pytest
 
-from designers import services as designer_services
-from shop.catalog import services as catalog_services
+from designers.services.profiles import reject_designer, suspend_designer
+from shop.catalog.services.products import moderate_product, unpublish_product
 from tests.core.test_read_cache import Reader, _persisted, _write
 
 pytestmark = pytest.mark.usefixtures("read_cache")
@@ -32,7 +32,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     if change == "suspend":
         _write(
             django_capture_on_commit_callbacks,
-            designer_services.suspend_designer,
+            suspend_designer,
             designer_id=shop.designer.pk,
             actor=staff,
             reason="Giao hàng chậm",
@@ -41,7 +41,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
         shop.designer.__class__.objects.filter(pk=shop.designer.pk).update(status="PENDING")
         _write(
             django_capture_on_commit_callbacks,
-            designer_services.reject_designer,
+            reject_designer,
             designer_id=shop.designer.pk,
             actor=staff,
             reason="Hồ sơ chưa đủ",
@@ -49,7 +49,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     elif change == "hide":
         _write(
             django_capture_on_commit_callbacks,
-            catalog_services.moderate_product,
+            moderate_product,
             product_id=shop.bowl.pk,
             actor=staff,
             hidden=True,
@@ -58,7 +58,7 @@ def test_finding_06_the_read_cache_never_serves_what_left_the_storefront(
     else:
         _write(
             django_capture_on_commit_callbacks,
-            catalog_services.unpublish_product,
+            unpublish_product,
             product_id=shop.bowl.pk,
             actor=shop.designer.user,
         )

@@ -10,7 +10,7 @@ from shop.core.hooks import Hook
 # its handler (an app's ready() edited, an app missing) fails here, not in production.
 WIRED = {
     "catalog.designers": ("designers.selectors.CatalogDesigners",),
-    "catalog.variant_in_use": ("shop.orders.services.variant_in_use",),
+    "catalog.variant_in_use": ("shop.orders.selectors.variant_in_use",),
     "core.bearer_user": ("shop.accounts.tokens.user_for_bearer_token",),
     "orders.paid_before_expiry": ("payments.services.paid_before_expiry",),
     "orders.paid_followups": ("payments.tasks.queue_settlements",),

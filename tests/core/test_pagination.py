@@ -14,9 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shop.catalog import selectors
 from shop.catalog.models import Product
-from shop.catalog.services import sort_name, sync_search
+from shop.catalog.selectors.listing import product_list, search_ranking
+from shop.catalog.services.search import sort_name, sync_search
 from shop.catalog.types import ProductConnection
 from shop.core.pagination import paginate
 from tests.factories import make_designer, make_product, make_variant
@@ -62,19 +62,19 @@ def catalog(db):
 
 
 def _all(**kwargs):
-    return list(selectors.product_list(None, **kwargs))
+    return list(product_list(None, **kwargs))
 
 
 def _ranked(ranked: bool, kwargs):
-    """The search rows that rank the list's matches (``selectors.search_ranking``), if ``ranked``."""
-    return selectors.search_ranking(None, **kwargs) if ranked else None
+    """The search rows that rank the list's matches (``search_ranking``), if ``ranked``."""
+    return search_ranking(None, **kwargs) if ranked else None
 
 
 def _walk_forward(size=2, ranked=False, **kwargs):
     seen, after = [], None
     for _ in range(50):
         page = paginate(
-            selectors.product_list(None, **kwargs),
+            product_list(None, **kwargs),
             ProductConnection,
             first=size,
             after=after,
@@ -92,7 +92,7 @@ def _walk_backward(size=3, ranked=False, **kwargs):
     seen, before = [], None
     for _ in range(50):
         page = paginate(
-            selectors.product_list(None, **kwargs),
+            product_list(None, **kwargs),
             ProductConnection,
             last=size,
             before=before,
@@ -136,10 +136,10 @@ def test_prices_sort_with_null_prices_last_in_both_directions(catalog):
 
 
 def test_pages_after_the_first_use_neither_offset_nor_count(catalog):
-    first = paginate(selectors.product_list(None), ProductConnection, first=4)
+    first = paginate(product_list(None), ProductConnection, first=4)
     with CaptureQueriesContext(connection) as captured:
-        paginate(selectors.product_list(None), ProductConnection, first=4, after=first.page_info.end_cursor)
-        paginate(selectors.product_list(None), ProductConnection, last=4)
+        paginate(product_list(None), ProductConnection, first=4, after=first.page_info.end_cursor)
+        paginate(product_list(None), ProductConnection, last=4)
     page_sql = [
         q["sql"].upper() for q in captured.captured_queries if '"CATALOG_PRODUCT"."ID"' in q["sql"].upper()[:60]
     ]
@@ -150,14 +150,14 @@ def test_pages_after_the_first_use_neither_offset_nor_count(catalog):
 
 def test_middle_pages_in_both_directions(catalog):
     expected = [p.pk for p in _all()]
-    head = paginate(selectors.product_list(None), ProductConnection, first=3)
-    middle = paginate(selectors.product_list(None), ProductConnection, first=3, after=head.page_info.end_cursor)
+    head = paginate(product_list(None), ProductConnection, first=3)
+    middle = paginate(product_list(None), ProductConnection, first=3, after=head.page_info.end_cursor)
     assert [e.node.pk for e in middle.edges] == expected[3:6]
     assert middle.page_info.has_previous_page and middle.page_info.has_next_page
-    back = paginate(selectors.product_list(None), ProductConnection, last=2, before=middle.page_info.end_cursor)
+    back = paginate(product_list(None), ProductConnection, last=2, before=middle.page_info.end_cursor)
     assert [e.node.pk for e in back.edges] == expected[3:5]
     between = paginate(
-        selectors.product_list(None),
+        product_list(None),
         ProductConnection,
         first=10,
         after=head.page_info.end_cursor,

@@ -16,10 +16,14 @@ from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from designers import services as designer_services
+from designers.services.portfolio import create_portfolio_item
+from designers.services.profiles import reinstate_designer, suspend_designer, update_designer_profile
 from shop.accounts.tokens import create_access_token
-from shop.catalog import services
 from shop.catalog.models import ProductVariant
+from shop.catalog.services.categories import update_category
+from shop.catalog.services.media import add_product_media, delete_product_media
+from shop.catalog.services.products import moderate_product, publish_product, unpublish_product, update_product
+from shop.catalog.services.variants import create_variant, update_variant
 from shop.core import readcache
 from shop.orders.models import Order
 from tests.commerce import Buyer
@@ -100,7 +104,7 @@ def test_a_product_change_is_visible_on_the_next_read(shop, django_capture_on_co
     reader.data(SEARCH, {"search": "bat gom"})
     _write(
         django_capture_on_commit_callbacks,
-        services.update_product,
+        update_product,
         actor=shop.designer.user,
         product_id=shop.bowl.pk,
         name="Bát gốm men lam",
@@ -114,7 +118,7 @@ def test_a_product_change_is_visible_on_the_next_read(shop, django_capture_on_co
     reader.data(PRODUCT, {"slug": shop.vase.slug})
     _write(
         django_capture_on_commit_callbacks,
-        services.update_product,
+        update_product,
         actor=shop.designer.user,
         product_id=shop.bowl.pk,
         description="<p>Men lam</p>",
@@ -129,7 +133,7 @@ def test_unpublishing_and_hiding_take_a_product_off_at_once(shop, django_capture
         reader.data(PRODUCTS, {"first": 10})
     _write(
         django_capture_on_commit_callbacks,
-        services.unpublish_product,
+        unpublish_product,
         actor=shop.designer.user,
         product_id=shop.bowl.pk,
     )
@@ -137,13 +141,11 @@ def test_unpublishing_and_hiding_take_a_product_off_at_once(shop, django_capture
     assert _names(reader.data(PRODUCTS, {"first": 10})) == ["Bình gốm Chu Đậu"]
     # publishing again brings it back: a cached "not found" is forgotten too
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="HIT")["product"] is None
-    _write(
-        django_capture_on_commit_callbacks, services.publish_product, actor=shop.designer.user, product_id=shop.bowl.pk
-    )
+    _write(django_capture_on_commit_callbacks, publish_product, actor=shop.designer.user, product_id=shop.bowl.pk)
     assert reader.data(PRODUCT, {"slug": shop.bowl.slug}, expect="MISS")["product"]["slug"] == shop.bowl.slug
     _write(
         django_capture_on_commit_callbacks,
-        services.moderate_product,
+        moderate_product,
         actor=staff,
         product_id=shop.vase.pk,
         hidden=True,
@@ -161,7 +163,7 @@ def test_a_variant_change_is_visible_on_the_next_read(shop, django_capture_on_co
     assert page["variants"]["edges"][0]["node"]["price"]["amount"] == "250000"
     _write(
         django_capture_on_commit_callbacks,
-        services.update_variant,
+        update_variant,
         actor=shop.designer.user,
         variant_id=variant.pk,
         price="199000",
@@ -174,7 +176,7 @@ def test_a_variant_change_is_visible_on_the_next_read(shop, django_capture_on_co
     assert bowl["minPrice"]["amount"] == "199000"
     _write(
         django_capture_on_commit_callbacks,
-        services.create_variant,
+        create_variant,
         actor=shop.designer.user,
         product_id=shop.bowl.pk,
         sku="BAT-XL",
@@ -200,7 +202,7 @@ def test_media_changes_and_new_thumbnails_are_visible_on_the_next_read(shop, dja
     upload = SimpleUploadedFile("bat.jpg", image_bytes("JPEG", size=(1200, 900)), content_type="image/jpeg")
     media = _write(
         django_capture_on_commit_callbacks,
-        services.add_product_media,
+        add_product_media,
         actor=shop.designer.user,
         product_id=shop.bowl.pk,
         image=upload,
@@ -215,9 +217,7 @@ def test_media_changes_and_new_thumbnails_are_visible_on_the_next_read(shop, dja
         make_thumbnails.apply(args=("catalog.ProductMedia", media.pk))
     assert bowl_thumbnail("MISS").endswith(".webp")
     assert set(ProductMedia.objects.get(pk=media.pk).thumbnails) == {"256", "512", "1024"}
-    _write(
-        django_capture_on_commit_callbacks, services.delete_product_media, actor=shop.designer.user, media_id=media.pk
-    )
+    _write(django_capture_on_commit_callbacks, delete_product_media, actor=shop.designer.user, media_id=media.pk)
     assert bowl_thumbnail("MISS") is None
 
 
@@ -229,7 +229,7 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
         reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.update_designer_profile,
+        update_designer_profile,
         designer=shop.designer,
         actor=shop.designer.user,
         display_name="Linh Ceramics",
@@ -242,7 +242,7 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
     )
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.suspend_designer,
+        suspend_designer,
         designer_id=shop.designer.pk,
         actor=staff,
         reason="Giao hàng chậm",
@@ -252,7 +252,7 @@ def test_a_designers_status_and_profile_are_visible_on_the_next_read(shop, djang
     assert reader.data(DESIGNER_PAGE, {"slug": shop.designer.slug})["designer"] is None
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.reinstate_designer,
+        reinstate_designer,
         designer_id=shop.designer.pk,
         actor=staff,
     )
@@ -266,7 +266,7 @@ def test_portfolio_and_shipping_changes_show_on_the_designer_page(shop, django_c
     assert page["portfolio"]["totalCount"] == 0
     _write(
         django_capture_on_commit_callbacks,
-        designer_services.create_portfolio_item,
+        create_portfolio_item,
         actor=shop.designer.user,
         title="Triển lãm gốm 2025",
     )
@@ -275,11 +275,11 @@ def test_portfolio_and_shipping_changes_show_on_the_designer_page(shop, django_c
     query = "query($slug: String!) { designer(slug: $slug) { shippingMethods { name } } }"
     for _ in range(2):
         assert reader.data(query, {"slug": shop.designer.slug})["designer"]["shippingMethods"] == []
-    from shop.checkout import services as checkout_services
+    from shop.checkout import shipping_methods as checkout_shipping_methods
 
     _write(
         django_capture_on_commit_callbacks,
-        checkout_services.create_shipping_method,
+        checkout_shipping_methods.create_shipping_method,
         actor=shop.designer.user,
         data={"name": "Giao nhanh", "price_amount": "30000"},
     )
@@ -296,7 +296,7 @@ def test_a_category_change_is_visible_on_the_next_read(shop, django_capture_on_c
     assert {e["node"]["category"]["name"] for e in listed["products"]["edges"]} == {"Gốm sứ"}
     _write(
         django_capture_on_commit_callbacks,
-        services.update_category,
+        update_category,
         actor=staff,
         category_id=shop.category.pk,
         name="Gốm & sứ",
@@ -326,13 +326,13 @@ def test_stock_taken_by_a_purchase_is_visible_on_the_next_read(shop, gql, django
     ]
     # a staff cancellation puts the stock back, and that shows too
     order = Order.objects.get()
-    from shop.orders import services as order_services
+    from shop.orders import lifecycle as order_lifecycle
 
     staff_user = make_user(staff=True)
     reader.data(PRODUCT, {"slug": shop.vase.slug}, expect="HIT")
     _write(
         django_capture_on_commit_callbacks,
-        order_services.cancel_order,
+        order_lifecycle.cancel_order,
         order_id=order.pk,
         actor=staff_user,
         reason="Hết hàng",
@@ -499,7 +499,7 @@ def test_the_cache_works_the_same_on_redis(shop, redis_cache, django_capture_on_
     assert hit["X-Cache"] == "HIT" and len(hit.json()["data"]["products"]["edges"]) == 2
     _write(
         django_capture_on_commit_callbacks,
-        services.update_variant,
+        update_variant,
         actor=shop.designer.user,
         variant_id=ProductVariant.objects.get(product=shop.bowl).pk,
         price=Decimal("111000"),

@@ -84,15 +84,15 @@ def test_an_eta_beyond_the_visibility_timeout_is_refused():
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_queues_nothing():
     """The tasks run inline here (eager): a queued task would send its email at once."""
-    from designers import services
+    from designers.services.profiles import apply_as_designer
 
     user = make_user()
     with transaction.atomic():
-        designer = services.apply_as_designer(user=user, display_name="Phạm Thu")
+        designer = apply_as_designer(user=user, display_name="Phạm Thu")
         assert OutboxMessage.objects.count() == 1  # recorded with the change...
         transaction.set_rollback(True)
     assert not OutboxMessage.objects.exists() and mail.outbox == []  # ...and gone with it
-    designer = services.apply_as_designer(user=user, display_name="Phạm Thu")
+    designer = apply_as_designer(user=user, display_name="Phạm Thu")
     assert designer.pk and len(mail.outbox) == 1  # committed: sent once, its outbox row deleted
     assert not OutboxMessage.objects.exists()
 

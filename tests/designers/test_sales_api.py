@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from designers import sales
 from designers.models import DesignerStatusChange, ProductViewDay
-from payments import services
+from payments import refunds
 from tests.designers.test_sales_rollups import paid
 from tests.factories import make_designer, make_user
 from tests.support import load_operation
@@ -44,7 +44,7 @@ def shop(settings):
     first = paid((ha, [(100000, 2), (50000, 1)]), user=buyer, at=datetime(2026, 3, 9, 16, 30, tzinfo=UTC))
     paid((ha, [(100000, 1)]), (minh, [(400000, 1)]), user=buyer, at=datetime(2026, 3, 16, 3, 0, tzinfo=UTC))
     order = first.orders.get()
-    refund = services.refund_order(actor=staff, order_id=order.pk, amount="50000")
+    refund = refunds.refund_order(actor=staff, order_id=order.pk, amount="50000")
     return {"staff": staff, "ha": ha, "minh": minh, "buyer": buyer, "order": order, "refund": refund}
 
 

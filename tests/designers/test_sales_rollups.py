@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from designers import sales
 from designers.models import BuyerDay, ProductSalesDay, SalesDay
-from payments import rollups, services
+from payments import disputes, refunds, rollups, services
 from payments.models import LedgerEntry, Payment
-from shop.orders import services as order_services
+from shop.orders import lifecycle as order_lifecycle
 from shop.orders.models import Order
 from tests.factories import make_designer, make_purchase, make_user, start_payment
 
@@ -102,7 +102,7 @@ def test_unpaid_and_cancelled_orders_never_count():
     buyer = make_user()
     purchase = make_purchase((ha, [(100000, 1)]), gateway="dummy", user=buyer)
     assert not SalesDay.objects.exists()
-    order_services.cancel_order(order_id=purchase.orders.get().pk, actor=buyer)
+    order_lifecycle.cancel_order(order_id=purchase.orders.get().pk, actor=buyer)
     # the money arrives after all: recorded as due for refund, never as a sale
     payment = Payment.objects.create(
         purchase=purchase, gateway="dummy", amount=100000, currency="VND", idempotency_key="late"
@@ -120,7 +120,7 @@ def test_a_refund_counts_on_its_own_day_and_gives_commission_back(settings):
     purchase = paid((ha, [(100000, 2)]), at=last_week)
     order = purchase.orders.get()
     line = order.lines.get()
-    services.refund_order(actor=staff, order_id=order.pk, lines=[{"line_id": line.pk, "quantity": 1}])
+    refunds.refund_order(actor=staff, order_id=order.pk, lines=[{"line_id": line.pk, "quantity": 1}])
     sale_day, refund_day = sales.local_day(last_week), sales.local_day(timezone.now())
     rows = {r.day: (r.gross, r.refunds, r.commission, r.orders) for r in SalesDay.objects.filter(designer=ha)}
     assert rows == {sale_day: (200000, 0, 20000, 1), refund_day: (0, 100000, -10000, 0)}
@@ -136,14 +136,14 @@ def test_disputes_lost_count_like_refunds_and_won_ones_give_it_back(settings):
     purchase = paid((ha, [(100000, 1)]), (minh, [(300000, 1)]))
     payment = purchase.payments.get()
     common = {"payment_id": payment.pk, "currency": "VND", "reason": "fraudulent"}
-    services.record_dispute(dispute_id="dp_1", amount=200000, status="needs_response", closed=False, **common)
+    disputes.record_dispute(dispute_id="dp_1", amount=200000, status="needs_response", closed=False, **common)
     assert (SalesDay.objects.get(designer=ha).refunds, SalesDay.objects.get(designer=minh).refunds) == (50000, 150000)
     assert SalesDay.objects.get(designer=minh).commission == 30000 - 15000
     assert stored() == rollups.recompute()
     for designer in (ha, minh):
         assert net(designer) == earnings(designer)
-    services.record_dispute(dispute_id="dp_1", amount=200000, status="won", closed=True, **common)
-    services.record_dispute(dispute_id="dp_1", amount=200000, status="won", closed=True, **common)  # duplicated
+    disputes.record_dispute(dispute_id="dp_1", amount=200000, status="won", closed=True, **common)
+    disputes.record_dispute(dispute_id="dp_1", amount=200000, status="won", closed=True, **common)  # duplicated
     assert SalesDay.objects.get(designer=minh).refunds == 0
     assert SalesDay.objects.get(designer=minh).commission == 30000
     assert stored() == rollups.recompute()
@@ -155,9 +155,9 @@ def test_a_paid_order_cancelled_by_staff_counts_until_refunded():
     ha = make_designer()
     purchase = paid((ha, [(100000, 1)]))
     order = purchase.orders.get()
-    order_services.cancel_order(order_id=order.pk, actor=staff, reason="out of stock")
+    order_lifecycle.cancel_order(order_id=order.pk, actor=staff, reason="out of stock")
     assert SalesDay.objects.get(designer=ha).gross == 100000
-    services.refund_order(actor=staff, order_id=order.pk, amount="100000")
+    refunds.refund_order(actor=staff, order_id=order.pk, amount="100000")
     row = SalesDay.objects.get(designer=ha)
     assert (row.gross, row.refunds, row.orders) == (100000, 100000, 1)
     assert net(ha) == earnings(ha) == 0
@@ -181,7 +181,7 @@ def test_rebuild_sales_replaces_the_rollups_with_the_recomputation():
     staff = make_user(staff=True)
     ha = make_designer()
     purchase = paid((ha, [(100000, 3)]))
-    services.refund_order(actor=staff, order_id=purchase.orders.get().pk, amount="50000")
+    refunds.refund_order(actor=staff, order_id=purchase.orders.get().pk, amount="50000")
     expected = stored()
     SalesDay.objects.update(gross=1)  # drifted, somehow
     ProductSalesDay.objects.all().delete()
@@ -242,22 +242,22 @@ def test_rollups_equal_a_recomputation_after_any_mix(steps, rate, settings, db):
                 step_block._from_testcase = True  # a refund asks its provider outside our transactions
                 with step_block:
                     if kind == "cancel":
-                        order_services.cancel_order(order_id=order.pk, actor=staff if args[1] else buyer)
+                        order_lifecycle.cancel_order(order_id=order.pk, actor=staff if args[1] else buyer)
                     elif kind == "refund":
                         left = order.total_amount - order.refunded_amount
                         amount = max(1, int(left * args[1] / 100))
-                        services.refund_order(actor=staff, order_id=order.pk, amount=str(amount))
+                        refunds.refund_order(actor=staff, order_id=order.pk, amount=str(amount))
                     elif kind == "refund_line":
                         lines = list(order.lines.order_by("pk"))
                         line = lines[args[1] % len(lines)]
-                        services.refund_order(
+                        refunds.refund_order(
                             actor=staff, order_id=order.pk, lines=[{"line_id": line.pk, "quantity": 1}]
                         )
                     else:
                         payment = Payment.objects.filter(purchase_id=order.purchase_id, status="SUCCEEDED").first()
                         if payment is None:
                             continue
-                        services.record_dispute(
+                        disputes.record_dispute(
                             payment_id=payment.pk,
                             dispute_id=f"dp_{order.purchase_id}",
                             amount=int(order.purchase.total_amount) // 2 + 1,

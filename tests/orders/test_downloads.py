@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from shop.orders import selectors, services
+from shop.orders import lifecycle, selectors
 from shop.orders.models import DigitalDownload
 from tests.factories import PDF_BYTES, Market
 
@@ -63,7 +63,7 @@ def test_forged_unknown_expired_and_cancelled_links_are_refused_cleanly(market, 
     response, _ = fetch(path)
     assert response.status_code == 410 and response.json()["error"]["code"] == "EXPIRED"
     DigitalDownload.objects.filter(pk=download.pk).update(expires_at=timezone.now() + timedelta(days=1))
-    services.cancel_order(order_id=download.line.order_id, actor=staff, reason="refund")
+    lifecycle.cancel_order(order_id=download.line.order_id, actor=staff, reason="refund")
     response, _ = fetch(path)
     assert response.status_code == 410 and response.json()["error"]["code"] == "NOT_AVAILABLE"
     download.refresh_from_db()

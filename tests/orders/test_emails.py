@@ -80,9 +80,11 @@ def test_a_real_worker_sends_one_confirmation_and_one_email_per_designer(
     assert len([m for m in mail.outbox if m.to == [market.linh.user.email]]) == 1
     assert len([m for m in mail.outbox if m.to == [market.minh.user.email]]) == 1
     order = Order.objects.get(purchase=purchase, designer=market.linh)
-    from shop.orders import services
+    from shop.orders import lifecycle as order_lifecycle
 
-    services.fulfill_order(order_id=order.pk, actor=market.linh.user, carrier="Viettel Post", tracking_number="VTP0001")
+    order_lifecycle.fulfill_order(
+        order_id=order.pk, actor=market.linh.user, carrier="Viettel Post", tracking_number="VTP0001"
+    )
     wait_for(lambda: Order.objects.filter(pk=order.pk, shipped_email_sent_at__isnull=False).exists())
     shipped = [m for m in mail.outbox if "VTP0001" in m.body]
     assert len(shipped) == 1 and shipped[0].to == ["mai@example.com"]

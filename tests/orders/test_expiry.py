@@ -8,7 +8,8 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from shop.catalog.models import ProductVariant
-from shop.orders import services
+from shop.orders import expiry as order_expiry
+from shop.orders import lifecycle as order_lifecycle
 from shop.orders.models import Order, OrderEvent, Purchase
 from shop.orders.tasks import expire_unpaid_purchases
 from tests.gateways import PendingGateway
@@ -37,7 +38,7 @@ def test_an_expired_purchase_is_cancelled_and_its_stock_returned_once(market, db
     age(purchase, 1)
     Purchase.objects.filter(pk=paid.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
 
-    assert services.expire_unpaid_purchases() == 1
+    assert order_expiry.expire_unpaid_purchases() == 1
     purchase.refresh_from_db()
     assert purchase.status == "CANCELLED" and purchase.cancelled_at is not None
     assert set(Order.objects.filter(purchase=purchase).values_list("status", flat=True)) == {"CANCELLED"}
@@ -49,16 +50,16 @@ def test_an_expired_purchase_is_cancelled_and_its_stock_returned_once(market, db
     assert Purchase.objects.get(pk=fresh.pk).status == "UNPAID" and Purchase.objects.get(pk=paid.pk).status == "PAID"
     # running again changes nothing
     with db_unchanged():
-        assert services.expire_unpaid_purchases() == 0
+        assert order_expiry.expire_unpaid_purchases() == 0
         assert expire_unpaid_purchases.apply().get() == 0
 
 
 def test_a_partly_cancelled_purchase_expires_cleanly(market):
     purchase = market.purchase(gateway="pending")
-    services.cancel_order(order_id=market.order_of(purchase, market.linh).pk, actor=market.buyer_user)
+    order_lifecycle.cancel_order(order_id=market.order_of(purchase, market.linh).pk, actor=market.buyer_user)
     assert stock(market.scarf) == 10
     age(purchase, 1)
-    assert services.expire_unpaid_purchases() == 1
+    assert order_expiry.expire_unpaid_purchases() == 1
     assert stock(market.scarf) == 10 and stock(market.bowl) == 10  # nothing returned twice
     assert Purchase.objects.get().status == "CANCELLED"
 
@@ -69,7 +70,7 @@ def test_a_payment_that_went_through_is_honoured_instead_of_expired(market, sett
     PendingGateway.settled = {payment.psp_reference: "SUCCEEDED"}
     try:
         age(purchase, 1)
-        assert services.expire_unpaid_purchases() == 0
+        assert order_expiry.expire_unpaid_purchases() == 0
     finally:
         PendingGateway.settled = {}
     purchase.refresh_from_db()
@@ -81,11 +82,11 @@ def test_when_the_gateway_cannot_tell_the_purchase_waits_for_the_next_run(market
     age(purchase, 1)
     PendingGateway.unreachable = True
     try:
-        assert services.expire_unpaid_purchases() == 0
+        assert order_expiry.expire_unpaid_purchases() == 0
         assert Purchase.objects.get().status == "UNPAID"
     finally:
         PendingGateway.unreachable = False
-    assert services.expire_unpaid_purchases() == 1
+    assert order_expiry.expire_unpaid_purchases() == 1
 
 
 def test_the_periodic_task_is_scheduled():

@@ -1,8 +1,8 @@
 """Regression tests of the outside review (issue 13) for orders; each is named after its finding
 (SECURITY.md, "Reviewed and fixed")."""
 
+from payments.disputes import record_dispute
 from payments.models import Payment
-from payments.services import record_dispute
 from tests.factories import make_user
 from tests.orders.test_downloads import fetch, link_of
 from tests.payments.helpers import line_gid, order_gid

@@ -9,7 +9,9 @@ from django.core import mail
 from payments import services as payment_services
 from shop.catalog.models import ProductVariant
 from shop.core.errors import ServiceError
-from shop.orders import services
+from shop.orders import expiry as order_expiry
+from shop.orders import lifecycle as order_lifecycle
+from shop.orders import payment as order_payment
 from shop.orders.models import Order, OrderEvent, Purchase
 from tests.commerce import gid
 from tests.factories import make_user
@@ -83,11 +85,11 @@ def test_invalid_transitions_are_coded_errors_that_write_nothing(gql, market, db
     order = market.order_of(purchase, market.linh)
     seller = market.linh.user
     if setup in ("fulfilled", "delivered"):
-        services.fulfill_order(order_id=order.pk, actor=seller, carrier="GHTK", tracking_number="S1")
+        order_lifecycle.fulfill_order(order_id=order.pk, actor=seller, carrier="GHTK", tracking_number="S1")
     if setup == "delivered":
-        services.mark_order_delivered(order_id=order.pk, actor=seller)
+        order_lifecycle.mark_order_delivered(order_id=order.pk, actor=seller)
     if setup == "cancelled":
-        services.cancel_order(order_id=order.pk, actor=staff, reason="test")
+        order_lifecycle.cancel_order(order_id=order.pk, actor=staff, reason="test")
     variables = {"id": gid("Order", order.pk)}
     with db_unchanged():
         if operation == "fulfill":
@@ -200,10 +202,10 @@ def test_staff_cancel_a_paid_order_stock_returns_and_a_refund_is_due(gql, market
 
 def test_mark_purchase_paid_never_revives_a_cancelled_purchase(market):
     purchase = market.purchase(gateway="pending")
-    services.expire_purchase(purchase_id=purchase.pk, now=purchase.expires_at)
+    order_expiry.expire_purchase(purchase_id=purchase.pk, now=purchase.expires_at)
     payment = purchase.payments.get()
     for _ in range(2):  # a webhook delivered twice
-        result = services.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)
+        result = order_payment.mark_purchase_paid(purchase_id=purchase.pk, payment_id=payment.pk)
         assert result.status == "CANCELLED"
     assert set(Order.objects.values_list("status", flat=True)) == {"CANCELLED"}
     late = OrderEvent.objects.filter(type="PAYMENT_AFTER_CANCELLATION")
@@ -216,9 +218,9 @@ def test_paying_a_purchase_with_one_cancelled_part_pays_the_rest_and_flags_the_r
 ):
     purchase = market.purchase(gateway="pending")
     linh_order = market.order_of(purchase, market.linh)
-    services.cancel_order(order_id=linh_order.pk, actor=market.buyer_user)
+    order_lifecycle.cancel_order(order_id=linh_order.pk, actor=market.buyer_user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.mark_purchase_paid(purchase_id=purchase.pk)
+        order_payment.mark_purchase_paid(purchase_id=purchase.pk)
     assert Purchase.objects.get().status == "PAID"
     assert dict(Order.objects.values_list("designer_id", "status")) == {
         market.linh.pk: "CANCELLED",
@@ -236,17 +238,17 @@ def test_payment_webhook_entry_points_check_their_input(market):
     with pytest.raises(ServiceError) as wrong_payment:
         payment_services.mark_purchase_paid(purchase_id=first.pk, payment_id=second.payments.get().pk)
     assert wrong_payment.value.errors[0].code == "NOT_FOUND"
-    assert wrong_payment.value.errors[0].field == "paymentId"
+    assert wrong_payment.value.errors[0].field == "payment_id"
     with pytest.raises(ServiceError):
         payment_services.mark_purchase_paid(purchase_id=999999)
     with pytest.raises(ServiceError):
-        services.mark_purchase_paid(purchase_id=999999)
+        order_payment.mark_purchase_paid(purchase_id=999999)
     assert Purchase.objects.get(pk=first.pk).status == "UNPAID"
 
 
 def test_a_failed_payment_is_recorded_and_the_buyer_may_retry_until_expiry(gql, market, staff):
     purchase = market.purchase(gateway="pending")
-    services.mark_purchase_payment_failed(purchase_id=purchase.pk, reason="card_declined: insufficient funds")
+    order_payment.mark_purchase_payment_failed(purchase_id=purchase.pk, reason="card_declined: insufficient funds")
     assert Purchase.objects.get().status == "UNPAID"
     assert OrderEvent.objects.filter(type="PAYMENT_FAILED").count() == 2
     assert OrderEvent.objects.filter(type="PAYMENT_FAILED").first().data == {
@@ -260,7 +262,9 @@ def test_a_failed_payment_is_recorded_and_the_buyer_may_retry_until_expiry(gql, 
         "node"
     ]["events"]
     assert "card_declined: insufficient funds" in [e["reason"] for e in staff_view]
-    services.mark_purchase_paid(purchase_id=purchase.pk)
+    order_payment.mark_purchase_paid(purchase_id=purchase.pk)
     events = OrderEvent.objects.count()
-    services.mark_purchase_payment_failed(purchase_id=purchase.pk, reason="late failure")  # a paid purchase stays paid
+    order_payment.mark_purchase_payment_failed(
+        purchase_id=purchase.pk, reason="late failure"
+    )  # a paid purchase stays paid
     assert Purchase.objects.get().status == "PAID" and OrderEvent.objects.count() == events

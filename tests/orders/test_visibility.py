@@ -82,9 +82,9 @@ def test_designer_filters_by_status_and_date(gql, market):
     first = market.purchase()
     second = market.purchase()
     Order.objects.filter(purchase=first).update(created_at=timezone.now() - timedelta(days=10))
-    from shop.orders import services
+    from shop.orders import lifecycle as order_lifecycle
 
-    services.fulfill_order(
+    order_lifecycle.fulfill_order(
         order_id=market.order_of(second, market.linh).pk, actor=market.linh.user, carrier="GHN", tracking_number="A1"
     )
 

@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from payments.models import LedgerEntry, Payment, PayoutAccount, Refund, StripeEvent, Transfer
-from shop.orders import services as order_services
+from shop.orders import expiry as order_expiry
 from shop.orders.models import Order, OrderEvent, Purchase
 from tests.commerce import Buyer
 from tests.factories import make_designer, make_product, make_shipping_method, make_user, make_variant
@@ -166,7 +166,7 @@ def test_a_payment_after_the_purchase_expired_is_refunded_by_staff_and_never_rea
         done = buyer.complete(token, gateway="stripe")
     pi_id = stripe_on.calls_to("POST", "/v1/payment_intents")[0].response["id"]
     # Nobody paid in time: the purchase expires (the gateway still says "not paid").
-    assert order_services.expire_unpaid_purchases(now=timezone.now() + timedelta(hours=1)) == 1
+    assert order_expiry.expire_unpaid_purchases(now=timezone.now() + timedelta(hours=1)) == 1
     # ... then the buyer's card goes through after all.
     intent, _charge = stripe_on.succeed_payment_intent(pi_id)
     deliver(stripe_on.event("payment_intent.succeeded", intent))
@@ -240,7 +240,7 @@ def test_the_expiry_check_finds_a_payment_whose_webhook_was_lost(gql, stripe_on,
         stripe_on.calls_to("POST", "/v1/payment_intents")[0].response["id"]
     )
     with run_on_commit():
-        assert order_services.expire_unpaid_purchases(now=timezone.now() + timedelta(hours=1)) == 0
+        assert order_expiry.expire_unpaid_purchases(now=timezone.now() + timedelta(hours=1)) == 0
     assert Order.objects.get().status == "PAID"
     payment = Payment.objects.get()
     assert payment.status == "SUCCEEDED" and payment.charge_id == charge["id"]

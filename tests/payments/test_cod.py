@@ -18,7 +18,8 @@ from payments import ledger, reconcile
 from payments.models import LedgerEntry, Payment, Refund, Transfer
 from shop.catalog.models import ProductVariant
 from shop.checkout.models import Checkout
-from shop.orders import services as order_services
+from shop.orders import expiry as order_expiry
+from shop.orders import lifecycle as order_lifecycle
 from shop.orders.models import Order, OrderEvent, Purchase
 from tests.commerce import Buyer
 from tests.factories import (
@@ -179,7 +180,7 @@ def test_cod_purchase_placed_shipped_then_collected_and_refused(gql, shop, run_o
     assert len(mail.outbox) == 3
 
     # nothing expires, however late
-    assert order_services.expire_unpaid_purchases(now=timezone.now() + timedelta(days=30)) == 0
+    assert order_expiry.expire_unpaid_purchases(now=timezone.now() + timedelta(days=30)) == 0
     purchase.refresh_from_db()
     assert purchase.status == "AWAITING_COD"
 
@@ -291,7 +292,7 @@ def _collected_cod_order(gql, designer, method, variant, user, run_on_commit, qu
     done = buyer.complete(buyer.ready([(variant, quantity)], [method]), "cod")
     order = Order.objects.get(number=done["purchase"]["orders"][0]["number"])
     with run_on_commit():
-        order_services.fulfill_order(order_id=order.pk, actor=designer.user, carrier="GHN", tracking_number="X")
+        order_lifecycle.fulfill_order(order_id=order.pk, actor=designer.user, carrier="GHN", tracking_number="X")
         assert gql(COLLECT, {"id": order_gid(order)}, user=designer.user)["data"]["orderCodCollect"]["errors"] == []
     order.refresh_from_db()
     return order
@@ -352,7 +353,7 @@ def test_debt_is_netted_against_the_next_stripe_transfer(gql, stripe_on, deliver
     payment2 = start_payment(purchase2)
     intent2, _charge2 = stripe_on.succeed_payment_intent(payment2.psp_reference)
     deliver(stripe_on.event("payment_intent.succeeded", intent2))
-    from payments.services import settle_order
+    from payments.transfers import settle_order
 
     assert settle_order(order_id=purchase.orders.get().pk) == []
     assert [t.params["amount"] for t in stripe_on.calls_to("POST", "/v1/transfers")] == ["20500", "85000"]
@@ -468,7 +469,7 @@ def test_a_real_worker_sends_each_cod_email_once(celery_worker):
     order = purchase.orders.get()
     wait_for(lambda: Purchase.objects.filter(pk=purchase.pk, confirmation_email_sent_at__isnull=False).exists())
     wait_for(lambda: Order.objects.filter(pk=order.pk, designer_email_sent_at__isnull=False).exists())
-    order_services.fulfill_order(order_id=order.pk, actor=ha.user, carrier="GHN", tracking_number="GHN9")
+    order_lifecycle.fulfill_order(order_id=order.pk, actor=ha.user, carrier="GHN", tracking_number="GHN9")
     wait_for(lambda: Order.objects.filter(pk=order.pk, shipped_email_sent_at__isnull=False).exists())
     assert gql(COLLECT, {"id": order_gid(order)}, user=ha.user)["data"]["orderCodCollect"]["errors"] == []
     wait_for(lambda: Order.objects.filter(pk=order.pk, cod_email_sent_at__isnull=False).exists())

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from payments import services
+from payments import refunds, services
 from payments.models import LedgerEntry, PayoutAccount, Refund, StripeEvent, Transfer
 from shop.core.errors import ServiceError
 from tests.factories import make_designer, make_purchase, make_user, start_payment
@@ -25,7 +25,7 @@ def test_parallel_refunds_never_exceed_what_was_paid(stripe_on):
     staff = make_user(staff=True)
 
     def refund(_i):
-        return services.refund_order(actor=staff, order_id=order.pk, amount="200000")
+        return refunds.refund_order(actor=staff, order_id=order.pk, amount="200000")
 
     results = run_together(4, refund)
     succeeded = [r for r in results if isinstance(r, Refund)]

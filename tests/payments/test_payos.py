@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from payments.models import LedgerEntry, Payment, PayosEvent
-from shop.orders import services as order_services
+from shop.orders import expiry as order_expiry
 from shop.orders.models import Order, Purchase
 from tests.commerce import Buyer
 from tests.factories import make_designer, make_product, make_shipping_method, make_user, make_variant
@@ -107,7 +107,7 @@ def test_webhooks_out_of_order_and_after_the_expiry_check_pay_each_purchase_once
     third = Purchase.objects.order_by("pk").last()
     late = payos_inline.pay(code(third))
     Purchase.objects.filter(pk=third.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert order_services.expire_unpaid_purchases() == 0
+    assert order_expiry.expire_unpaid_purchases() == 0
     third.refresh_from_db()
     assert third.status == "PAID"
     # ...then the late webhook arrives: stored, changes nothing more.
@@ -154,11 +154,11 @@ def test_expiry_cancels_an_unpaid_request_at_payos_and_waits_when_payos_is_down(
     purchase = Purchase.objects.get()
     Purchase.objects.filter(pk=purchase.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     payos_inline.failures.append(("GET", rf"/v2/payment-requests/{code(purchase)}", 502))
-    assert order_services.expire_unpaid_purchases() == 0  # payOS cannot tell: wait for the next run
+    assert order_expiry.expire_unpaid_purchases() == 0  # payOS cannot tell: wait for the next run
     assert Purchase.objects.get().status == "UNPAID"
     assert payos_inline.requests[code(purchase)]["status"] == "PENDING"
 
-    assert order_services.expire_unpaid_purchases() == 1
+    assert order_expiry.expire_unpaid_purchases() == 1
     assert Purchase.objects.get().status == "CANCELLED"
     assert payos_inline.requests[code(purchase)]["status"] == "CANCELLED"
     assert Payment.objects.get().status == "CANCELLED"
@@ -203,7 +203,7 @@ def test_an_underpaid_request_is_cancelled_at_expiry_and_left_for_staff_to_refun
     partial = payos_inline.pay(code(purchase), amount=100000)  # 180,000 due
     assert post_payos_webhook(partial).json()["accepted"] is False  # a wrong amount pays nothing
     Purchase.objects.filter(pk=purchase.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert order_services.expire_unpaid_purchases() == 1
+    assert order_expiry.expire_unpaid_purchases() == 1
     assert payos_inline.requests[code(purchase)]["status"] == "CANCELLED"
     payment = Payment.objects.get()
     assert payment.status == "CANCELLED" and "100000 of 180000 VND received, to refund" in payment.error
@@ -249,7 +249,7 @@ def test_a_request_that_expired_at_payos_first_still_lets_the_purchase_expire(gq
     purchase = Purchase.objects.get()
     payos_inline.requests[code(purchase)]["expiredAt"] = 1  # payOS closed it on its own
     Purchase.objects.filter(pk=purchase.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert order_services.expire_unpaid_purchases() == 1
+    assert order_expiry.expire_unpaid_purchases() == 1
     assert Purchase.objects.get().status == "CANCELLED"
     assert payos_inline.requests[code(purchase)]["status"] == "EXPIRED"
     assert Payment.objects.get().status == "CANCELLED"

@@ -61,6 +61,9 @@ def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline,
         "input": {"bankBin": "970436", "accountNumber": ACCOUNT, "accountHolder": "Nguyễn Văn An"},
     }
     assert gql(SEND, variables, user=designer.user)["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+    bad_bank = {**variables, "input": {**variables["input"], "bankBin": "97"}}
+    refused = gql(SEND, bad_bank, user=staff)["data"]["refundSend"]["errors"]
+    assert [(e["code"], e["field"]) for e in refused] == [("INVALID", "bankBin")]  # the service's bank_bin
     with run_on_commit():
         sent = gql(SEND, variables, user=staff)["data"]["refundSend"]
     assert sent["errors"] == [] and sent["payoutStatus"] == "PROCESSING"
@@ -69,7 +72,8 @@ def test_a_payos_refund_is_owed_until_staff_send_it_by_payout(gql, payos_inline,
     assert call.body["toAccountNumber"] == ACCOUNT and call.body["amount"] == 100000
     assert call.headers["x-idempotency-key"] == call.body["referenceId"] == f"refund-{refund.pk}-1"
     again = gql(SEND, variables, user=staff)["data"]["refundSend"]
-    assert again["errors"][0]["code"] == "INVALID"  # already being sent: no second payout
+    # already being sent: no second payout (the service's refund_id is the API's id)
+    assert (again["errors"][0]["code"], again["errors"][0]["field"]) == ("INVALID", "id")
     assert len(payos_inline.payouts) == 1
 
     [payout_id] = payos_inline.payouts

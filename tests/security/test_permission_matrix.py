@@ -132,7 +132,8 @@ def _add_commerce(world: World) -> None:
     """Designer A sells a scarf and a font and ships with one method; buyer X has an open checkout
     and a paid purchase (one order of designer A, with a download link); someone has an anonymous
     checkout."""
-    from shop.checkout import services as checkout_services
+    from shop.checkout import cart as checkout_cart
+    from shop.checkout import completion as checkout_completion
     from shop.checkout.models import ShippingMethod
     from shop.orders.models import DigitalDownload
     from tests.factories import make_product, make_variant
@@ -155,17 +156,17 @@ def _add_commerce(world: World) -> None:
     }
 
     def ready(user, variants):
-        checkout = checkout_services.create_checkout(
+        checkout = checkout_cart.create_checkout(
             user=user,
             email="x@example.com",
             shipping_address=address,
             lines=[{"variant_id": v.pk, "quantity": 1} for v in variants],
         )
-        checkout_services.set_shipping_method(token=checkout.token, user=user, shipping_method_id=world.shipping_a.pk)
+        checkout_cart.set_shipping_method(token=checkout.token, user=user, shipping_method_id=world.shipping_a.pk)
         return checkout
 
     paid = ready(world.buyer, [world.variant_a, font])
-    world.purchase_x = checkout_services.complete_checkout(
+    world.purchase_x = checkout_completion.complete_checkout(
         token=paid.token, user=world.buyer, gateway_id="dummy"
     ).purchase
     world.order_a = world.purchase_x.orders.get()
@@ -187,9 +188,9 @@ def a_money_visible_only_to_a_and_staff(value, w, role):
 
 def _refund_of_a(world: World):
     """Staff refund part of buyer X's paid order of designer A (dummy gateway)."""
-    from payments import services as payment_services
+    from payments import refunds
 
-    return payment_services.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
+    return refunds.refund_order(actor=world.staff, order_id=world.order_a.pk, amount="10000")
 
 
 # --- outcomes -----------------------------------------------------------------------------------
@@ -775,10 +776,11 @@ MATRIX += COMMERCE_ROWS
 def _add_cod(world: World) -> None:
     """Buyer X bought A's scarf cash on delivery and A shipped it; A has a bank account."""
     from payments import bank_accounts
-    from shop.checkout import services as checkout_services
-    from shop.orders import services as order_services
+    from shop.checkout import cart as checkout_cart
+    from shop.checkout import completion as checkout_completion
+    from shop.orders import lifecycle as order_lifecycle
 
-    checkout = checkout_services.create_checkout(
+    checkout = checkout_cart.create_checkout(
         user=world.buyer,
         email="x@example.com",
         shipping_address={
@@ -790,14 +792,12 @@ def _add_cod(world: World) -> None:
         },
         lines=[{"variant_id": world.variant_a.pk, "quantity": 1}],
     )
-    checkout_services.set_shipping_method(
-        token=checkout.token, user=world.buyer, shipping_method_id=world.shipping_a.pk
-    )
+    checkout_cart.set_shipping_method(token=checkout.token, user=world.buyer, shipping_method_id=world.shipping_a.pk)
     from shop.orders.models import Order
 
-    purchase = checkout_services.complete_checkout(token=checkout.token, user=world.buyer, gateway_id="cod").purchase
+    purchase = checkout_completion.complete_checkout(token=checkout.token, user=world.buyer, gateway_id="cod").purchase
     world.order_cod_a = Order.objects.get(purchase_id=purchase.pk)
-    order_services.fulfill_order(
+    order_lifecycle.fulfill_order(
         order_id=world.order_cod_a.pk, actor=world.designer_a.user, carrier="GHN", tracking_number="COD1"
     )
     bank_accounts.set_bank_account(
@@ -862,10 +862,10 @@ MATRIX += COD_ROWS
 
 
 # --- catalog and portfolios ---------------------------------------------------------------------
-# Reads (shop/catalog/selectors.py, designers/selectors.py): the storefront — PUBLISHED, not hidden
+# Reads (shop/catalog/selectors/, designers/selectors.py): the storefront — PUBLISHED, not hidden
 # by staff, of an APPROVED designer — for everyone; the owner and staff see every product with its
 # private side (moderation reason, digital files); portfolios of approved designers are public.
-# Writes (shop/catalog/services.py, designers/services.py): signed-in designers of any status and
+# Writes (shop/catalog/services/, designers/services/): signed-in designers of any status and
 # staff; anyone else is PERMISSION_DENIED whatever IDs it sends. Another designer's object is
 # NOT_FOUND, exactly like a missing one. Only approved designers' products are published; only staff
 # moderate listings and manage categories.
@@ -905,9 +905,12 @@ SECRET_NAME = "Phông chữ bí mật"  # the draft's name: nobody but A and sta
 def _add_catalog(world: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from designers import services as portfolio
-    from shop.catalog import services as catalog
+    from designers.services.portfolio import add_portfolio_image, create_portfolio_item
     from shop.catalog.models import ProductStatus
+    from shop.catalog.services.categories import create_category
+    from shop.catalog.services.media import add_product_media
+    from shop.catalog.services.products import create_product, moderate_product, publish_product
+    from shop.catalog.services.variants import create_variant
     from shop.checkout.models import ShippingMethod
     from tests.factories import make_product, make_variant
 
@@ -917,14 +920,14 @@ def _add_catalog(world: World) -> None:
         return SimpleUploadedFile("photo.jpg", image_bytes(), "image/jpeg")
 
     def product(owner, name, *, publish, digital=False, category=None, variants=1):
-        item = catalog.create_product(
+        item = create_product(
             actor=owner,
             name=name,
             product_type="DIGITAL" if digital else "PHYSICAL",
             category_id=category.pk if category else None,
         )
         for n in range(variants):
-            catalog.create_variant(
+            create_variant(
                 actor=owner,
                 product_id=item.pk,
                 sku=f"{item.slug}-{n}",
@@ -933,35 +936,35 @@ def _add_catalog(world: World) -> None:
                 digital_file=SimpleUploadedFile("secret-font.pdf", pdf_bytes(), "application/pdf") if digital else None,
             )
         if publish:
-            catalog.publish_product(actor=owner, product_id=item.pk)
+            publish_product(actor=owner, product_id=item.pk)
         item.refresh_from_db()
         return item
 
-    fashion = catalog.create_category(actor=staff, name="Thời trang")
-    ao_dai = catalog.create_category(actor=staff, name="Áo dài", parent_id=fashion.pk)
+    fashion = create_category(actor=staff, name="Thời trang")
+    ao_dai = create_category(actor=staff, name="Áo dài", parent_id=fashion.pk)
     dress = product(a, "A's dress", publish=True, category=ao_dai, variants=2)
     draft = product(a, SECRET_NAME, publish=False, digital=True)
     hidden = product(a, "A's hidden bag", publish=True)
-    catalog.moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason=HIDDEN_REASON)
-    item = portfolio.create_portfolio_item(actor=a, title="A's collection", product_ids=[dress.pk, draft.pk])
+    moderate_product(actor=staff, product_id=hidden.pk, hidden=True, reason=HIDDEN_REASON)
+    item = create_portfolio_item(actor=a, title="A's collection", product_ids=[dress.pk, draft.pk])
     b_pending, b_suspended = world.designer_b_pending, world.designer_b_suspended
-    b_item = portfolio.create_portfolio_item(actor=b_pending.user, title="B's unreleased work")
+    b_item = create_portfolio_item(actor=b_pending.user, title="B's unreleased work")
     b_live = make_product(designer=b_suspended, name="B's old bestseller", status=ProductStatus.PUBLISHED)
     make_variant(product=b_live)
     world.catalog = CatalogWorld(
         fashion=fashion,
         ao_dai=ao_dai,
         dress=dress,
-        dress_media=catalog.add_product_media(actor=a, product_id=dress.pk, image=jpeg(), alt="dress"),
+        dress_media=add_product_media(actor=a, product_id=dress.pk, image=jpeg(), alt="dress"),
         draft=draft,
         draft_variant=draft.variants.get(),
-        draft_media=catalog.add_product_media(actor=a, product_id=draft.pk, image=jpeg(), alt="draft"),
+        draft_media=add_product_media(actor=a, product_id=draft.pk, image=jpeg(), alt="draft"),
         hidden=hidden,
         font_variant=world.download_x.line.variant,
         item=item,
-        item_image=portfolio.add_portfolio_image(actor=a, item_id=item.pk, image=jpeg()),
+        item_image=add_portfolio_image(actor=a, item_id=item.pk, image=jpeg()),
         b_pending_item=b_item,
-        b_pending_image=portfolio.add_portfolio_image(actor=b_pending.user, item_id=b_item.pk, image=jpeg()),
+        b_pending_image=add_portfolio_image(actor=b_pending.user, item_id=b_item.pk, image=jpeg()),
         b_pending_draft=product(b_pending.user, "B pending's draft", publish=False),
         b_suspended_draft=product(b_suspended.user, "B suspended's draft", publish=False),
         b_suspended_live=b_live,

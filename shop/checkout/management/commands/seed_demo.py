@@ -10,11 +10,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image, ImageDraw, ImageFont
 
-from designers import services as designer_services
 from designers.models import Designer, DesignerStatus, DesignerStatusChange, PortfolioItem
+from designers.services.portfolio import add_portfolio_image, create_portfolio_item
 from shop.accounts.models import User
-from shop.catalog import services as catalog
 from shop.catalog.models import Category, Product
+from shop.catalog.services.categories import create_category
+from shop.catalog.services.media import add_product_media
+from shop.catalog.services.products import create_product, publish_product
+from shop.catalog.services.variants import create_variant
 from shop.checkout.models import ShippingMethod
 from shop.core.text import vietnamese_slug
 
@@ -337,14 +340,14 @@ class Command(BaseCommand):
         for slug, name, parent in CATEGORIES:
             if not Category.objects.filter(slug=slug).exists():
                 parent_id = Category.objects.get(slug=parent).pk if parent else None
-                catalog.create_category(actor=staff, name=name, slug=slug, parent_id=parent_id)
+                create_category(actor=staff, name=name, slug=slug, parent_id=parent_id)
         users = {u.email: u for u in User.objects.filter(email__in=[d[0] for d in DESIGNERS])}
         added = 0
         for email, slug, name, category, kind, tags, description, variants, images, publish in PRODUCTS:
             if Product.objects.filter(slug=slug).exists():
                 continue
             owner = users[email]
-            product = catalog.create_product(
+            product = create_product(
                 actor=owner,
                 name=name,
                 slug=slug,
@@ -354,7 +357,7 @@ class Command(BaseCommand):
                 category_id=Category.objects.get(slug=category).pk,
             )
             for sku, variant_name, attributes, price, stock, file_kind in variants:
-                catalog.create_variant(
+                create_variant(
                     actor=owner,
                     product_id=product.pk,
                     sku=sku,
@@ -365,17 +368,17 @@ class Command(BaseCommand):
                     digital_file=_digital_file(file_kind, name) if file_kind else None,
                 )
             for index, (palette, motif) in enumerate(images):
-                catalog.add_product_media(
+                add_product_media(
                     actor=owner, product_id=product.pk, image=_picture(palette, motif, seed=index, text=slug), alt=name
                 )
             if publish and Designer.objects.get(user=owner).status == DesignerStatus.APPROVED:
-                catalog.publish_product(actor=owner, product_id=product.pk)
+                publish_product(actor=owner, product_id=product.pk)
             added += 1
         for email, title, year, role, tags, description, product_slugs, images in PORTFOLIO:
             owner = users[email]
             if PortfolioItem.objects.filter(designer__user=owner, title=title).exists():
                 continue
-            item = designer_services.create_portfolio_item(
+            item = create_portfolio_item(
                 actor=owner,
                 title=title,
                 year=year,
@@ -385,7 +388,7 @@ class Command(BaseCommand):
                 product_ids=list(Product.objects.filter(slug__in=product_slugs).values_list("pk", flat=True)),
             )
             for index, (palette, motif) in enumerate(images):
-                designer_services.add_portfolio_image(
+                add_portfolio_image(
                     actor=owner, item_id=item.pk, image=_picture(palette, motif, seed=index + 7, text=title), alt=title
                 )
         return added

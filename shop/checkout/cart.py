@@ -1,15 +1,14 @@
-"""Checkout writes: the cart across designers, the buyer's address and shipping choices, designers'
-shipping methods, and completion (stock taken, one order per designer, payment hand-off).
+"""The buyer's cart, across designers: its lines (checked as the buyer will pay for them), email,
+shipping address, the shipping method chosen for each designer's physical items, taking over an
+anonymous cart once signed in, and forgetting abandoned anonymous carts.
 
-Every mutation of a checkout locks its row first, so two requests on the same checkout (a
-double-clicked "pay" button included) run one after the other. A user mistake raises a coded
+Every write locks the checkout's row first (:func:`locked_checkout`, also used by completion), so
+two requests on the same checkout run one after the other. A user mistake raises a coded
 ServiceError and, the services being atomic, writes nothing.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,42 +17,32 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from designers.models import Designer, DesignerStatus
-from payments import services as payment_services
-from payments.gateways import get_gateway, unavailable_message
-from payments.gateways.base import PaymentStatus
-from payments.models import Payment
+from designers.models import DesignerStatus
 from shop.accounts.models import User
-from shop.catalog import selectors as catalog_selectors
-from shop.catalog.models import ProductType, ProductVariant
+from shop.catalog.models import ProductType
+from shop.catalog.selectors import visibility as catalog_selectors
 from shop.checkout import selectors
 from shop.checkout.address import clean_address
-from shop.checkout.cache import shipping_methods_changed
-from shop.checkout.errors import CheckoutErrorCode, ShippingErrorCode
+from shop.checkout.errors import CheckoutErrorCode
 from shop.checkout.models import Checkout, CheckoutLine, CheckoutShippingChoice, ShippingMethod
-from shop.core import failpoints, money
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
 from shop.core.languages import is_supported, supported_language
-from shop.core.validation import clean_email, clean_text
-from shop.orders import services as order_services
-from shop.orders.models import Purchase, PurchaseStatus
-
-logger = logging.getLogger(__name__)
-
+from shop.core.validation import clean_email
 
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _authenticated(user) -> User | None:
+def signed_in(user) -> User | None:
+    """The user when signed in, None for an anonymous buyer."""
     return user if user is not None and user.is_authenticated else None
 
 
-def _locked(token, user, *, allow_completed: bool = False, related: tuple[str, ...] = ()) -> Checkout:
+def locked_checkout(token, user, *, allow_completed: bool = False, related: tuple[str, ...] = ()) -> Checkout:
     """The caller's checkout, row-locked (only its own row: ``related`` rows are joined, not locked)."""
     token = selectors.parse_token(token)
     checkout = None
     if token is not None:
-        qs = selectors.checkouts_for(_authenticated(user)).select_for_update(of=("self",))
+        qs = selectors.checkouts_for(signed_in(user)).select_for_update(of=("self",))
         if related:
             qs = qs.select_related(*related)
         checkout = qs.filter(token=token).first()
@@ -132,7 +121,7 @@ def _check_and_write_lines(
     stock, and is in the checkout's currency. ``new``: the checkout was created in this
     transaction (it has no lines and no shipping choices yet, and was just saved)."""
     existing = {} if new else {line.variant_id: line for line in CheckoutLine.objects.filter(checkout=checkout)}
-    variants = selectors.variants_for_checkout(wanted, user=_authenticated(user), known=existing)
+    variants = selectors.variants_for_checkout(wanted, user=signed_in(user), known=existing)
     removed = {pk for pk, q in wanted.items() if q == 0}
     final = (set(existing) | set(wanted)) - removed
     # A checkout's currency follows its lines: the first line sets it, every other must match.
@@ -225,12 +214,12 @@ def create_checkout(
     language: str | None = None,
 ) -> Checkout:
     """A new checkout, tied to the user when signed in (its email by default)."""
-    user = _authenticated(user)
+    user = signed_in(user)
     if email:
         email = clean_email(email)
     elif user is not None:
         email = user.email
-    address = clean_address(shipping_address, prefix="shippingAddress.") if shipping_address else None
+    address = clean_address(shipping_address, prefix="shipping_address.") if shipping_address else None
     cleaned = _clean_lines(lines)
     checkout = Checkout.objects.create(
         user=user,
@@ -247,7 +236,7 @@ def create_checkout(
 @transaction.atomic
 def add_lines(*, token, user: User | None, lines) -> Checkout:
     """Add variants; a variant already in the checkout has its quantity increased."""
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     cleaned = _clean_lines(lines)
     if not cleaned:
         raise ServiceError(CheckoutErrorCode.REQUIRED, _("Add at least one item."), "lines")
@@ -261,7 +250,7 @@ def add_lines(*, token, user: User | None, lines) -> Checkout:
 @transaction.atomic
 def update_lines(*, token, user: User | None, lines) -> Checkout:
     """Set quantities; 0 removes the line."""
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     cleaned = _clean_lines(lines, allow_zero=True)
     if not cleaned:
         raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "lines")
@@ -271,13 +260,13 @@ def update_lines(*, token, user: User | None, lines) -> Checkout:
 
 @transaction.atomic
 def delete_lines(*, token, user: User | None, line_ids: list[int]) -> Checkout:
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     ids = set(line_ids or [])
     if not ids:
-        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "lineIds")
+        raise ServiceError(CheckoutErrorCode.REQUIRED, _("Give at least one line."), "line_ids")
     found = set(CheckoutLine.objects.filter(checkout=checkout, pk__in=ids).values_list("pk", flat=True))
     if found != ids:
-        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Some lines are not in this checkout."), "lineIds")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Some lines are not in this checkout."), "line_ids")
     CheckoutLine.objects.filter(pk__in=ids).delete()
     _touch(checkout)
     _drop_stale_shipping_choices(checkout)
@@ -286,7 +275,7 @@ def delete_lines(*, token, user: User | None, line_ids: list[int]) -> Checkout:
 
 @transaction.atomic
 def update_email(*, token, user: User | None, email: str | None) -> Checkout:
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     checkout.email = clean_email(email)
     checkout.save(update_fields=["email", "updated_at"])
     return checkout
@@ -294,7 +283,7 @@ def update_email(*, token, user: User | None, email: str | None) -> Checkout:
 
 @transaction.atomic
 def update_shipping_address(*, token, user: User | None, address: dict | None) -> Checkout:
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     checkout.shipping_address = clean_address(address)
     checkout.save(update_fields=["shipping_address", "updated_at"])
     return checkout
@@ -303,7 +292,7 @@ def update_shipping_address(*, token, user: User | None, address: dict | None) -
 @transaction.atomic
 def set_shipping_method(*, token, user: User | None, shipping_method_id: int) -> Checkout:
     """The buyer picks one of a designer's methods for that designer's physical items."""
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     pk = shipping_method_id
     # Only approved designers sell (and so can be in a checkout): any other designer's method is
     # answered like an unknown one, so that guessed IDs do not reveal who has applied or is suspended.
@@ -313,20 +302,20 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id: int) ->
         .first()
     )
     if method is None:
-        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Shipping method not found."), "shippingMethodId")
+        raise ServiceError(CheckoutErrorCode.NOT_FOUND, _("Shipping method not found."), "shipping_method_id")
     summary = selectors.checkout_summary(checkout, fresh=True)
     part = next((p for p in summary.parts if p.designer.pk == method.designer_id), None)
     if part is None or not part.requires_shipping:
         raise ServiceError(
             CheckoutErrorCode.SHIPPING_METHOD_NOT_APPLICABLE,
             _("This checkout has nothing for %(designer)s to ship.") % {"designer": method.designer.display_name},
-            "shippingMethodId",
+            "shipping_method_id",
         )
     if method.currency != checkout.currency:
         raise ServiceError(
             CheckoutErrorCode.CURRENCY_MISMATCH,
             _("This shipping method is priced in another currency."),
-            "shippingMethodId",
+            "shipping_method_id",
         )
     # One statement, the (checkout, designer) unique constraint deciding between insert and update.
     CheckoutShippingChoice.objects.bulk_create(
@@ -343,245 +332,15 @@ def set_shipping_method(*, token, user: User | None, shipping_method_id: int) ->
 @transaction.atomic
 def attach_customer(*, token, user: User) -> Checkout:
     """A signed-in buyer takes over its anonymous checkout (e.g. after logging in at the end)."""
-    if _authenticated(user) is None:
+    if signed_in(user) is None:
         raise PermissionDenied(_("You must be signed in."))
-    checkout = _locked(token, user)
+    checkout = locked_checkout(token, user)
     if checkout.user_id is None:
         checkout.user = user
         checkout.email = checkout.email or user.email
         checkout.language = _language(user, checkout.language)
         checkout.save(update_fields=["user", "email", "language", "updated_at"])
     return checkout
-
-
-# --- completion -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Completion:
-    purchase: Purchase
-    payment: Payment | None
-    created: bool
-
-
-MAX_GATEWAY_DATA_BYTES = 4096
-
-
-def _clean_gateway_data(data) -> dict:
-    if data in (None, ""):
-        return {}
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gatewayData")
-    if not isinstance(data, dict):
-        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data must be a JSON object."), "gatewayData")
-    if len(json.dumps(data)) > MAX_GATEWAY_DATA_BYTES:
-        raise ServiceError(CheckoutErrorCode.INVALID, _("Gateway data is too large."), "gatewayData")
-    return data
-
-
-def complete_checkout(*, token, user: User | None, gateway_id: str | None, gateway_data=None) -> Completion:
-    """Pay for the checkout, in three steps, so that no lock is held while the provider answers:
-
-    1. One short transaction: lock the checkout, then its variants (in id order), re-validate
-       everything against the locked stock, take the stock, create one UNPAID order per designer
-       under one purchase, mark the checkout completed and record the payment attempt (PENDING,
-       idempotency key ``purchase-<id>``). Commit: the locks are released.
-    2. The gateway is asked, outside any transaction.
-    3. One short transaction applies the answer (``order_services.apply_payment_answer``):
-       - SUCCEEDED: the purchase and its orders become PAID.
-       - PENDING: the purchase stays UNPAID (stock reserved until it expires); the payment's client
-         secret lets the client confirm; the payments app calls ``mark_purchase_paid`` later.
-       - FAILED (declined) or unreachable: PAYMENT_DECLINED / PAYMENT_ERROR, and the attempt is
-         undone: stock back, no purchase, no order, and the checkout usable for another try.
-
-    A process that dies between 1 and 3 leaves an UNPAID purchase holding its stock with a PENDING
-    payment: the expiry task cancels it (stock back) when it expires. Meanwhile completing the
-    checkout again returns that purchase.
-
-    Idempotent: once a checkout has its purchase, completing it again returns that purchase."""
-    user = _authenticated(user)
-    data = _clean_gateway_data(gateway_data)
-    with transaction.atomic():
-        # The checkout locked, with its user joined. Its purchase is written in the same transaction
-        # that sets completed_at, and completed_at is read after the lock (PostgreSQL re-reads a
-        # row it waited for): only a completed checkout has a purchase to look up.
-        checkout = _locked(token, user, allow_completed=True, related=("user",))
-        purchase = Purchase.objects.filter(checkout=checkout).first() if checkout.completed_at is not None else None
-        if purchase is not None:
-            return Completion(
-                purchase=purchase, payment=purchase.payments.order_by("-created_at", "-id").first(), created=False
-            )
-        failpoints.reached("checkout.complete.read")
-        gateway = get_gateway(gateway_id or "")
-        if gateway is None:
-            raise ServiceError(
-                CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, _("This payment method is not available."), "gateway"
-            )
-        # Lock the variants (by id) before reading stock, so that the check below is the truth.
-        _lock_line_variants(checkout)
-        failpoints.reached("checkout.complete.locked")
-        summary = selectors.checkout_summary(checkout, fresh=True)
-        if summary.problems:
-            raise ServiceError.many(summary.problems)
-        reason = gateway.unavailable_reason(selectors.payment_offer(summary))
-        if reason is not None:
-            raise ServiceError(CheckoutErrorCode.GATEWAY_NOT_AVAILABLE, unavailable_message(reason), "gateway")
-        placed = order_services.place_purchase(
-            summary=summary, user=user, gateway_id=gateway.id, pays_on_delivery=gateway.pays_on_delivery
-        )
-        touched_at = checkout.updated_at
-        checkout.completed_at = timezone.now()
-        checkout.save(update_fields=["completed_at", "updated_at"])
-        start = payment_services.start_payment(
-            purchase=placed.purchase, gateway=gateway, data=data, order_numbers=[o.number for o in placed.orders]
-        )
-        failpoints.reached("checkout.complete.payment_recorded")
-    failpoints.reached("checkout.complete.committed")
-    outcome = payment_services.ask_gateway(gateway=gateway, start=start)
-    failpoints.reached("checkout.complete.answered")
-    with transaction.atomic():
-        # the same lock order as every writer: checkout, purchase, orders, variants
-        Checkout.objects.select_for_update().filter(pk=checkout.pk).values_list("pk", flat=True).first()
-        undone = payment_services.apply_payment_answer(placed=placed, outcome=outcome)
-        if undone:
-            # the checkout as it was before this attempt: open, untouched
-            Checkout.objects.filter(pk=checkout.pk).update(completed_at=None, updated_at=touched_at)
-    if outcome.status == PaymentStatus.FAILED:
-        if outcome.unreachable:
-            raise ServiceError(
-                CheckoutErrorCode.PAYMENT_ERROR,
-                _("The payment provider could not be reached; please try again."),
-                "gateway",
-            )
-        logger.info("payment declined for checkout %s by %s: %s", checkout.pk, gateway.id, outcome.error)
-        raise ServiceError(
-            CheckoutErrorCode.PAYMENT_DECLINED,
-            _("The payment was declined: %(reason)s") % {"reason": outcome.error or _("no reason given")},
-            "gateway",
-        )
-    if not undone and outcome.status == PaymentStatus.SUCCEEDED and placed.purchase.status != PurchaseStatus.PAID:
-        # something moved the purchase on meanwhile (cancelled): answer what it is now
-        purchase = Purchase.objects.get(pk=placed.purchase.pk)
-        return Completion(purchase=purchase, payment=outcome.payment, created=True)
-    return Completion(purchase=placed.prime(), payment=outcome.payment, created=True)
-
-
-def _lock_line_variants(checkout: Checkout) -> None:
-    """Row-lock the variants of the checkout's lines in id order (the order every stock change
-    locks in: no deadlocks), in one query."""
-    lines = CheckoutLine.objects.filter(checkout=checkout).values("variant_id")
-    list(ProductVariant.objects.select_for_update().filter(pk__in=lines).order_by("pk").values_list("pk", flat=True))
-
-
-# --- designers' shipping methods --------------------------------------------------------------------
-
-
-def _designer_of(user: User) -> Designer:
-    designer = Designer.objects.filter(user_id=user.pk).first() if _authenticated(user) else None
-    if designer is None:
-        raise PermissionDenied(_("Only designers manage shipping methods."))
-    return designer
-
-
-def _clean_method(data: dict, *, currency: str, partial: bool, current: ShippingMethod | None = None) -> dict:
-    cleaned: dict = {}
-    errors: list[FieldError] = []
-
-    def money_field(name: str, api: str, required: bool):
-        value = data.get(name)
-        if value is None:
-            if required and not partial:
-                errors.append(FieldError(ShippingErrorCode.REQUIRED, _("This field is required."), api))
-            return
-        try:
-            cleaned[name] = money.parse_amount(value, currency)
-        except money.MoneyError as exc:
-            errors.append(FieldError(ShippingErrorCode.INVALID, str(exc), api))
-
-    if "name" in data or not partial:
-        try:
-            cleaned["name"] = clean_text(data.get("name"), field="name", max_length=100, required=True)
-        except ServiceError as exc:
-            errors.extend(exc.errors)
-    money_field("price_amount", "price", required=True)
-    if "free_above_amount" in data:
-        if data["free_above_amount"] is None:
-            cleaned["free_above_amount"] = None
-        else:
-            money_field("free_above_amount", "freeAbove", required=False)
-    for name, api in (("min_days", "minDays"), ("max_days", "maxDays")):
-        if data.get(name) is not None:
-            if not isinstance(data[name], int) or not 0 <= data[name] <= 90:
-                errors.append(FieldError(ShippingErrorCode.INVALID, _("Use a number of days from 0 to 90."), api))
-            else:
-                cleaned[name] = data[name]
-    if data.get("is_active") is not None:
-        cleaned["is_active"] = bool(data["is_active"])
-    min_days = cleaned.get("min_days", current.min_days if current else 1)
-    max_days = cleaned.get("max_days", current.max_days if current else max(min_days, 5))
-    if not errors and min_days > max_days:
-        errors.append(
-            FieldError(
-                ShippingErrorCode.INVALID, _("The fastest delivery cannot be slower than the slowest."), "minDays"
-            )
-        )
-    cleaned.setdefault("min_days", min_days)
-    cleaned.setdefault("max_days", max_days)
-    if errors:
-        raise ServiceError.many(errors)
-    return cleaned
-
-
-@transaction.atomic
-def create_shipping_method(*, actor: User, data: dict) -> ShippingMethod:
-    designer = _designer_of(actor)
-    Designer.objects.select_for_update().filter(pk=designer.pk).first()  # serialises the count check
-    currency = (data.get("currency") or settings.DEFAULT_CURRENCY).upper()
-    if currency not in money.CURRENCY_EXPONENTS:
-        raise ServiceError(ShippingErrorCode.INVALID, _("Unsupported currency."), "currency")
-    cleaned = _clean_method(data, currency=currency, partial=False)
-    if ShippingMethod.objects.filter(designer=designer).count() >= settings.SHIPPING_METHODS_MAX_PER_DESIGNER:
-        raise ServiceError(
-            ShippingErrorCode.LIMIT_REACHED,
-            _("At most %(n)d shipping methods per designer.") % {"n": settings.SHIPPING_METHODS_MAX_PER_DESIGNER},
-            None,
-        )
-    method = ShippingMethod.objects.create(designer=designer, currency=currency, **cleaned)
-    shipping_methods_changed(designer.pk)
-    return method
-
-
-def _own_method(actor: User, method_id: int) -> ShippingMethod:
-    designer = _designer_of(actor)
-    method = ShippingMethod.objects.select_for_update().filter(pk=method_id, designer=designer).first()
-    if method is None:
-        raise ServiceError(ShippingErrorCode.NOT_FOUND, _("Shipping method not found."), "id")
-    return method
-
-
-@transaction.atomic
-def update_shipping_method(*, actor: User, method_id: int, data: dict) -> ShippingMethod:
-    method = _own_method(actor, method_id)
-    cleaned = _clean_method(data, currency=method.currency, partial=True, current=method)
-    for key, value in cleaned.items():
-        setattr(method, key, value)
-    method.save()
-    shipping_methods_changed(method.designer_id)
-    return method
-
-
-@transaction.atomic
-def delete_shipping_method(*, actor: User, method_id: int) -> ShippingMethod:
-    """Orders keep the method's name; open checkouts that chose it must choose again."""
-    method = _own_method(actor, method_id)
-    deleted_pk = method.pk
-    method.delete()
-    method.pk = deleted_pk
-    shipping_methods_changed(method.designer_id)
-    return method
 
 
 # --- housekeeping -----------------------------------------------------------------------------------
