@@ -223,15 +223,17 @@ def render(info: dict) -> str:
     if info.get("floor_ratios"):
         out.append(
             "The floor serves the same JSON from hand-written SQL and orjson in a bare WSGI app under the same gunicorn "
-            "settings, in the same run. Ratios: API latency ÷ floor latency; floor throughput ÷ API throughput."
+            "settings, in the same run. Ratios: API latency ÷ floor latency; floor throughput ÷ API throughput; "
+            "CPU: the API server's CPU per request ÷ the floor server's (one client; other processes on the "
+            "machine move it least)."
         )
         out.append("")
-        out.append("| API scenario | floor | p50 × | p95 × | req/s × keep-alive | req/s × close |")
-        out.append("| --- | --- | ---: | ---: | ---: | ---: |")
+        out.append("| API scenario | floor | p50 × | p95 × | req/s × keep-alive | req/s × close | CPU × |")
+        out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
         for ratio in info["floor_ratios"]:
             out.append(
                 f"| {ratio['api']} | {ratio['floor']} | {_fmt(ratio['p50'])} | {_fmt(ratio['p95'])} | "
-                f"{_fmt(ratio['rps_keepalive'])} | {_fmt(ratio['rps_close'])} |"
+                f"{_fmt(ratio['rps_keepalive'])} | {_fmt(ratio['rps_close'])} | {_fmt(ratio.get('cpu'))} |"
             )
     else:
         out.append("No ratio yet: the API scenario a floor stands for was not run (see *Not run*).")

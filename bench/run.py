@@ -446,7 +446,11 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
     await client.saturate(
         HOST, server.port, make, concurrency=args.concurrency, seconds=0.5 if args.quick else 1.5, close=False
     )
+    # The server's CPU per request (its workers' user + system time over the one-client run: GC
+    # included, SQL waits not): what other processes on the machine change least (docs/benchmarks.md).
+    cpu_start = _cpu_seconds(server.workers())
     single = await client.sequential(HOST, server.port, make, args.requests, keep_bodies=True)
+    cpu_ms = (_cpu_seconds(server.workers()) - cpu_start) * 1000 / len(single.latencies) if single.latencies else None
     problems = [f"HTTP {status} x{n}" for status, n in single.statuses.items() if status != 200] + single.errors[:3]
     if server.name != "floor" and scenario.path == "/graphql/":
         problems += graphql_problems(single.bodies)
@@ -464,7 +468,11 @@ async def drive(scenario: Scenario, server: Server, pools: Pools, args) -> dict:
         "example_variables": (scenario.variables or (lambda p, i: {}))(pools, 0)
         if scenario.operation or scenario.server == "floor"
         else None,
-        "single": {**latency_summary(single.latencies), "rps": round(len(single.latencies) / single.elapsed, 1)},
+        "single": {
+            **latency_summary(single.latencies),
+            "rps": round(len(single.latencies) / single.elapsed, 1),
+            "server_cpu_ms": round(cpu_ms, 2) if cpu_ms is not None else None,
+        },
         "keepalive": throughput(keepalive, args.concurrency, False),
         "close": throughput(close, args.concurrency, True),
         "queries": count_summary(single.query_counts),
@@ -727,6 +735,7 @@ def floor_ratios(results: list[dict]) -> list[dict]:
                 "p95": ratio(api["single"]["p95_ms"], floor["single"]["p95_ms"]),
                 "rps_keepalive": ratio(floor["keepalive"]["rps"], api["keepalive"]["rps"]),
                 "rps_close": ratio(floor["close"]["rps"], api["close"]["rps"]),
+                "cpu": ratio(api["single"].get("server_cpu_ms"), floor["single"].get("server_cpu_ms")),
             }
         )
     return ratios

@@ -252,6 +252,36 @@ def test_targets_are_judged_and_misses_say_by_how_much():
     assert verdicts["within 7× of the floor (p50 latency and close throughput)"][0] is False
 
 
+def test_floor_ratios_compare_the_servers_cpu_per_request_too(tmp_path):
+    from bench.run import floor_ratios
+
+    api = _result("products-100", 40.0, 45.0, 60.0, 40.0, 3)
+    api["single"]["server_cpu_ms"] = 30.0
+    floor_100 = _result("floor-products-100", 5.0, 6.0, 400.0, 300.0, 0)
+    floor_100["single"]["server_cpu_ms"] = 6.0
+    # a result written before the CPU was measured has no server_cpu_ms: no CPU ratio
+    older = [_result("products-32", 20.0, 25.0, 100.0, 90.0, 3), _result("floor-products-32", 4.0, 5.0, 600, 500, 0)]
+    ratios = {r["api"]: r for r in floor_ratios([api, floor_100, *older])}
+    assert ratios["products-100"]["p50"] == 8.0 and ratios["products-100"]["cpu"] == 5.0
+    assert ratios["products-32"]["p50"] == 5.0 and ratios["products-32"]["cpu"] is None
+    info = {
+        "generated_at": "2026-12-06T00:00:00+00:00",
+        "quick": True,
+        "seconds": 1,
+        "machine": {"cpu": "Test CPU", "cores": 2, "ram_gb": 24, "os": "Linux", "python": "3.11", "gunicorn": "27"},
+        "dataset": {"database": "x", "size": "1 MB", "counts": {"products": 5}},
+        "results": [api, floor_100, *older],
+        "floor_ratios": list(ratios.values()),
+        "memory": {},
+        "skipped": [],
+    }
+    report.write(info, tmp_path / "b.json", tmp_path / "b.md")
+    rows = [line for line in (tmp_path / "b.md").read_text().splitlines() if line.startswith("| products-")]
+    against = [row for row in rows if "| floor-products-" in row]
+    assert against[0].startswith("| products-100 | floor-products-100 | 8") and against[0].endswith("| 5 |")
+    assert against[1].startswith("| products-32 | floor-products-32 | 5") and against[1].endswith("| – |")
+
+
 def test_regenerating_the_report_keeps_the_analysis(tmp_path):
     info = {
         "generated_at": "2026-11-26T00:00:00+00:00",
