@@ -127,6 +127,12 @@ class Gateway:
         return {}
 
     def initialize(self, request: PaymentRequest) -> PaymentResult:
+        """Start the purchase's payment at the provider, while the buyer waits: one attempt, bounded
+        by the provider timeout (no SDK retry, which would multiply the wait). A timeout or a 5xx
+        raises a retryable GatewayError: checkout answers PAYMENT_ERROR, and what the provider in
+        fact did is learnt later (its webhook, or the expiry check asking it first). The calls made
+        in the background (status, refunds, transfers, payouts) keep the SDK's retries, under the
+        same idempotency keys."""
         raise NotImplementedError
 
     def confirm(self, *, psp_reference: str) -> PaymentResult:

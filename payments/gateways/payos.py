@@ -59,7 +59,7 @@ def _http_client():
     return _http
 
 
-def _client(client_id: str, api_key: str, checksum_key: str):
+def _client(client_id: str, api_key: str, checksum_key: str, *, max_retries: int | None = None):
     from payos import PayOS
 
     return PayOS(
@@ -68,7 +68,7 @@ def _client(client_id: str, api_key: str, checksum_key: str):
         checksum_key=checksum_key,
         base_url=settings.PAYOS_BASE_URL or None,
         timeout=settings.PAYOS_TIMEOUT_SECONDS,
-        max_retries=settings.PAYOS_MAX_RETRIES,
+        max_retries=settings.PAYOS_MAX_RETRIES if max_retries is None else max_retries,
         http_client=_http_client(),
     )
 
@@ -114,8 +114,10 @@ class PayOSGateway(Gateway):
     name = "VietQR (payOS)"
     manual_refunds = True  # no refund API: refunds are owed and sent by bank payout
 
-    def _sdk(self):
-        return _client(settings.PAYOS_CLIENT_ID, settings.PAYOS_API_KEY, settings.PAYOS_CHECKSUM_KEY)
+    def _sdk(self, *, max_retries: int | None = None):
+        return _client(
+            settings.PAYOS_CLIENT_ID, settings.PAYOS_API_KEY, settings.PAYOS_CHECKSUM_KEY, max_retries=max_retries
+        )
 
     def config(self) -> dict:
         return {"currency": "VND", "method": "vietqr"}
@@ -141,7 +143,9 @@ class PayOSGateway(Gateway):
             expired_at=self._expires_at(request.purchase_id),
         )
         try:
-            link = self._sdk().payment_requests.create(payload)
+            # One attempt, no SDK retry: the buyer waits at most PAYOS_TIMEOUT_SECONDS (Gateway.initialize).
+            # A client of its own: payOS 1.1.0 ignores a per-request max_retries for 5xx answers.
+            link = self._sdk(max_retries=0).payment_requests.create(payload)
         except Exception as exc:
             raise _error(exc) from exc
         return PaymentResult(

@@ -122,7 +122,10 @@ class StripeGateway(Gateway, PayoutProvider):
             params["description"] = request.description[:1000]
         if request.email:
             params["receipt_email"] = request.email
-        intent = self._call(self.client.v1.payment_intents.create, params, {"idempotency_key": request.idempotency_key})
+        # One attempt, no SDK retry: a buyer waits at most PAYMENT_PROVIDER_TIMEOUT_SECONDS (see
+        # payments.gateways.base.Gateway.initialize); the webhook or the expiry check finds out later.
+        options = {"idempotency_key": request.idempotency_key, "max_network_retries": 0}
+        intent = self._call(self.client.v1.payment_intents.create, params, options)
         return self._result(intent)
 
     def status(self, *, psp_reference: str) -> PaymentResult:

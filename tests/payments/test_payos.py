@@ -269,3 +269,20 @@ def test_the_stand_in_checks_request_signatures_like_payos(db, payos_on, setting
     assert payos_on.requests == {}
     settings.PAYOS_CHECKSUM_KEY = payos_on.checksum_key
     assert PayOSGateway().initialize(request).psp_reference == str(7_000_000 + 41)
+
+
+def test_a_buyer_waits_for_one_payos_attempt_only(db, payos_on, settings):
+    """Creating the payment request happens while the buyer waits: one attempt, however many SDK
+    retries are configured for the background calls; a 5xx is reported as worth retrying."""
+    from payments.gateways.base import GatewayError, PaymentRequest
+    from payments.gateways.payos import PayOSGateway
+
+    settings.PAYOS_MAX_RETRIES = 2
+    payos_on.failures.append(("POST", r"/v2/payment-requests", 502))
+    request = PaymentRequest(purchase_id=42, amount=150000, currency="VND", email="", idempotency_key="purchase-42")
+    with pytest.raises(GatewayError) as down:
+        PayOSGateway().initialize(request)
+    assert down.value.retryable
+    creates = [c for c in payos_on.calls if c.method == "POST" and c.path == "/v2/payment-requests"]
+    assert [c.status for c in creates] == [502]
+    assert PayOSGateway().initialize(request).psp_reference == str(7_000_000 + 42)

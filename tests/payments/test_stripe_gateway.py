@@ -80,14 +80,31 @@ def test_status_follows_the_payment_intent(stripe_on):
     assert done.status == PaymentStatus.SUCCEEDED and done.raw["latest_charge"].startswith("ch_")
 
 
-def test_a_server_error_is_retried_with_the_same_idempotency_key(stripe_on, settings):
+def test_a_background_call_is_retried_with_the_same_idempotency_key(stripe_on, settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 1
-    stripe_on.failures.append(("POST", "/v1/payment_intents", 500))
-    result = StripeGateway().initialize(request("150000", "VND", key="purchase-9"))
-    calls = stripe_on.calls_to("POST", "/v1/payment_intents", ok=None)
+    stripe_on.failures.append(("POST", "/v1/accounts", 500))
+    account = StripeGateway().create_connected_account(
+        email="d@example.com", designer_id=9, idempotency_key="designer-9"
+    )
+    calls = stripe_on.calls_to("POST", "/v1/accounts", ok=None)
     assert [c.status for c in calls] == [500, 200]
-    assert {c.idempotency_key for c in calls} == {"purchase-9"}
-    assert result.psp_reference
+    assert {c.idempotency_key for c in calls} == {"designer-9"}
+    assert account.id
+
+
+def test_a_buyer_waits_for_one_attempt_only_and_may_try_again(stripe_on, settings):
+    """The PaymentIntent is created while the buyer waits: no SDK retry (each would add a whole
+    timeout to the wait); the buyer's next try sends the same key and gets the same PaymentIntent."""
+    settings.STRIPE_MAX_NETWORK_RETRIES = 2
+    stripe_on.failures.append(("POST", "/v1/payment_intents", 500))
+    with pytest.raises(GatewayError) as down:
+        StripeGateway().initialize(request("150000", "VND", key="purchase-9"))
+    assert down.value.retryable
+    assert [c.status for c in stripe_on.calls_to("POST", "/v1/payment_intents", ok=None)] == [500]
+    first = StripeGateway().initialize(request("150000", "VND", key="purchase-9"))
+    again = StripeGateway().initialize(request("150000", "VND", key="purchase-9"))
+    assert first.psp_reference and again.psp_reference == first.psp_reference
+    assert {c.idempotency_key for c in stripe_on.calls_to("POST", "/v1/payment_intents", ok=None)} == {"purchase-9"}
 
 
 def test_errors_say_whether_a_retry_can_help(stripe_on):
