@@ -907,9 +907,7 @@ def payos_5xx(cluster: Cluster, sink, payos: HangingPayOS, *, timeout: float) ->
         off=payos.stop_failing,
     )
     creates = [c for c in standin.calls[calls_before:] if c.method == "POST" and c.path == "/v2/payment-requests"]
-    result.note(
-        f"payOS was asked {len(creates)} time(s), answered {[c.status for c in creates]}"
-    )
+    result.note(f"payOS was asked {len(creates)} time(s), answered {[c.status for c in creates]}")
     result.check(len(creates) == 1, f"one attempt while the buyer waited, no SDK retry ({len(creates)} call(s))")
     if token is None:
         return result
