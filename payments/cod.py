@@ -53,6 +53,12 @@ def _update_payment(purchase_id: int) -> None:
         )
 
 
+def purchase_cancelled(*, purchase_id: int, now) -> None:
+    """The ``orders.purchase_cancelled`` hook, in the cancelling transaction: a cash-on-delivery
+    payment still PENDING is CANCELLED (every order was cancelled before any cash was collected)."""
+    _update_payment(purchase_id)
+
+
 @transaction.atomic
 def collect(*, order_id: int, actor: User) -> Order:
     now = timezone.now()

@@ -27,6 +27,11 @@ paid_before_expiry = Hook("orders.paid_before_expiry", single=True)
 # never got the provider's answer (a process that died between the steps of checkout completion).
 purchase_expired = Hook("orders.purchase_expired")
 
+# A purchase was cancelled because its last live order was (by the buyer, staff, or a refused
+# cash-on-delivery order), in that transaction: handler(*, purchase_id: int, now: datetime) -> None.
+# The payments app closes the purchase's cash-on-delivery payment, which no money will reach.
+purchase_cancelled = Hook("orders.purchase_cancelled")
+
 
 class PaymentStatusUnknown(Exception):
     """A ``paid_before_expiry`` handler could not learn the payment's status."""

@@ -16,7 +16,7 @@ from shop.accounts.models import User
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.queueing import enqueue
 from shop.core.validation import clean_text
-from shop.orders import selectors, stock, tasks
+from shop.orders import hooks, selectors, stock, tasks
 from shop.orders.errors import OrderErrorCode
 from shop.orders.models import DigitalDownload, Order, OrderEvent, OrderStatus, Purchase, PurchaseStatus
 from shop.orders.models import (
@@ -185,9 +185,12 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
 
 
 def close_purchase_if_all_cancelled(purchase: Purchase, now) -> None:
+    """Cancel the purchase when none of its orders is live any more, and tell the apps above
+    (``orders.purchase_cancelled``)."""
     if not Order.objects.filter(purchase=purchase).exclude(status=S.CANCELLED).exists():
         Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.CANCELLED, cancelled_at=now)
         purchase.status, purchase.cancelled_at = PurchaseStatus.CANCELLED, now
+        hooks.purchase_cancelled.send(purchase_id=purchase.pk, now=now)
 
 
 def close_cod_purchase(purchase: Purchase, now) -> None:

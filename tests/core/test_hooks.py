@@ -14,6 +14,7 @@ WIRED = {
     "core.bearer_user": ("shop.accounts.tokens.user_for_bearer_token",),
     "orders.paid_before_expiry": ("payments.services.paid_before_expiry",),
     "orders.paid_followups": ("payments.tasks.queue_settlements",),
+    "orders.purchase_cancelled": ("payments.cod.purchase_cancelled",),
     "orders.purchase_expired": ("payments.services.purchase_expired",),
     "orders.purchase_paid": ("payments.services.purchase_paid",),
 }

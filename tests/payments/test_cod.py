@@ -275,6 +275,9 @@ def test_buyer_cancels_a_cod_order_before_it_ships_and_staff_list_debts(gql, sho
     assert ProductVariant.objects.get(pk=vase.pk).stock_quantity == 5
     assert Purchase.objects.get(pk=order.purchase_id).status == "CANCELLED"
     assert "refund_due" not in OrderEvent.objects.get(order=order, type="CANCELLED").data
+    # no cash will come: the purchase's cash-on-delivery payment is closed with it
+    assert list(Payment.objects.filter(purchase_id=order.purchase_id).values_list("status", flat=True)) == ["CANCELLED"]
+    assert_money_invariant()
 
     # staff see who owes: nobody yet, then Hà after a collected order
     staff = make_user(staff=True)
