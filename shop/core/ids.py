@@ -23,18 +23,13 @@ def register_type_labels(**labels) -> None:
 
 
 def decode_id(global_id, type_name: str, *, field: str = "id", code: ErrorCode = CommonErrorCode.NOT_FOUND) -> int:
-    """The integer id inside a ``type_name`` global ID; anything else is a NOT_FOUND error on
-    ``field`` (a malformed ID is answered exactly like an unknown one)."""
-    try:
-        kind, raw = from_global_id(str(global_id))
-        if kind != type_name:
-            raise ValueError
-        pk = int(raw)
-        if pk < 1 or pk > MAX_PK:
-            raise ValueError
-        return pk
-    except (ValueError, TypeError, UnicodeDecodeError):
+    """The integer id inside a ``type_name`` global ID (read by :func:`parse_global_id`, the one
+    parser of our IDs); anything else is a NOT_FOUND error on ``field`` (a malformed ID is answered
+    exactly like an unknown one)."""
+    parsed = parse_global_id(global_id, type_name)
+    if parsed is None:
         raise ServiceError(code, _("%(type)s not found.") % {"type": TYPE_LABELS.get(type_name, type_name)}, field)
+    return parsed[1]
 
 
 def try_decode_id(global_id, type_name: str) -> int | None:

@@ -3,9 +3,11 @@
 import pytest
 from django.test import RequestFactory
 from django.utils import translation
+from graphql_relay import to_global_id
 
 from shop.catalog.models import Category
 from shop.core.errors import ServiceError
+from shop.core.ids import MAX_PK, decode_id, parse_global_id
 from shop.core.languages import request_language, supported_language
 from shop.core.text import choose_slug
 
@@ -82,3 +84,22 @@ def test_the_request_language_is_one_of_ours():
     assert request_language(request) == "en"
     request.LANGUAGE_CODE = "de"
     assert request_language(request) == "vi"
+
+
+def test_one_parser_reads_global_ids_for_mutations_and_node():
+    """decode_id (mutations) and parse_global_id (node, queries) accept and refuse the same IDs."""
+    good = to_global_id("Product", 12)
+    assert decode_id(good, "Product") == 12 and parse_global_id(good, "Product") == ("Product", 12)
+    for bad in [
+        to_global_id("Product", " 12"),
+        to_global_id("Product", "+12"),
+        to_global_id("Product", "0"),
+        to_global_id("Product", str(MAX_PK + 1)),
+        to_global_id("Order", 12),
+        "not base64 at all",
+        "A" * 201,
+        "",
+    ]:
+        assert parse_global_id(bad, "Product") is None, bad
+        with pytest.raises(ServiceError):
+            decode_id(bad, "Product")
