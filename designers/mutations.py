@@ -1,6 +1,5 @@
 import graphene
 from django.utils.translation import gettext as _
-from graphql_relay import from_global_id
 
 from designers import selectors
 from designers.services import portfolio, profiles
@@ -18,17 +17,6 @@ from shop.core.ids import decode_id, decode_ids
 from shop.core.image_mutations import ordered_image_mutations
 
 DesignerError = error_type("DesignerError", DesignerErrorCode)
-
-
-def designer_pk(global_id: str, field: str = "id") -> int:
-    """The database id inside a Designer global ID, or a NOT_FOUND payload error."""
-    try:
-        type_name, pk = from_global_id(global_id)
-        if type_name != "Designer":
-            raise ValueError
-        return int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise ServiceError(CommonErrorCode.NOT_FOUND, _("Designer not found."), field)
 
 
 class DesignerMutation(BaseMutation):
@@ -104,7 +92,9 @@ def _decision(name: str, needs_reason: bool, doc: str):
 
     def perform(cls, root, info, id, reason=""):
         actor = require_staff(info)
-        designer = profiles.decide(designer_id=designer_pk(id), decision=name, actor=actor, reason=reason or "")
+        designer = profiles.decide(
+            designer_id=decode_id(id, "Designer"), decision=name, actor=actor, reason=reason or ""
+        )
         return cls(designer=designer)
 
     return type(

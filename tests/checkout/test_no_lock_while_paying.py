@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -189,9 +190,12 @@ def test_a_process_killed_while_the_provider_is_asked_leaves_a_purchase_the_expi
     lamp = make_variant(product=make_product(designer=designer, name="Đèn mây tre"), stock=4, price=450000)
     token = ready_checkout([(lamp, 1)], [method], email="an@example.com")
     db = connection.settings_dict
-    url = (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}"
+    if host.startswith("/"):  # a socket directory (the embedded PostgreSQL): as a query parameter
+        url = f"postgres://{credentials}@/{db['NAME']}?host={quote(host)}&port={port}"
+    else:
+        url = f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
     script = (
         "import sys, django; django.setup()\n"
         "from shop.checkout import completion\n"

@@ -4,11 +4,13 @@ in the designer's language, with the chart inline as a PNG and the same numbers 
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, date, datetime
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 from PIL import Image
 
 from designers import digest
@@ -139,11 +141,15 @@ def test_a_real_worker_sends_each_digest_once_under_a_duplicated_beat(celery_wor
     for _ in range(2):
         digest.queue_due(MONDAY_MORNING)  # beat fired twice; each queues the unsent rows
     wait_for(lambda: WeeklyDigest.objects.filter(designer=ha, sent_at__isnull=False).exists())
-    queue_weekly_digests.delay()  # and once more, on whatever day it is now
-    import time
-
+    # and once more through the beat's own task, on a day that is not the send day (whatever the
+    # date this runs: on the send day it would rightly send the newer week's digest)
+    today = timezone.now().astimezone(digest.marketplace_zone()).weekday()
+    settings.WEEKLY_DIGEST_WEEKDAY = (today + 3) % 7
+    assert digest.queue_due() == []  # what the task does now: nothing due
+    queue_weekly_digests.delay()
     time.sleep(0.5)
     assert [m.to for m in mail.outbox].count([ha.user.email]) == 1
+    assert WeeklyDigest.objects.filter(designer=ha).count() == 1
 
 
 def test_the_send_day_and_hour_are_settings(week, settings, django_capture_on_commit_callbacks):
