@@ -43,6 +43,10 @@ GC_FREEZE = os.environ.get("GC_FREEZE", "true").lower() in ("1", "true", "yes")
 
 def warm_up() -> None:
     """Build what every request needs before the freeze: the GraphQL schema, the URL resolver."""
+    from django.apps import apps
+
+    if not apps.ready:  # not the Django application (the benchmark's floor): nothing to build
+        return
     from django.urls import get_resolver
 
     from shop.core.documents import project_schema
