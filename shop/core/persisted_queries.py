@@ -32,17 +32,6 @@ def known_operations() -> dict[str, str]:
     return {document_hash(p.read_text()): p.read_text() for p in sorted(root.glob("*/*.graphql"))}
 
 
-def wants_registration(query, extensions) -> str | None:
-    """The sha256 under which a sent document asks to be registered (APQ), if any."""
-    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
-    if not isinstance(persisted, dict) or not isinstance(query, str) or not query:
-        return None
-    digest = str(persisted.get("sha256Hash", ""))
-    if settings.GRAPHQL_PERSISTED_QUERIES != "apq" or digest in known_operations():
-        return None
-    return digest
-
-
 def register_persisted(digest: str, query: str) -> None:
     """Keep a checked document for a day under its hash. The store is capped: at most
     GRAPHQL_PERSISTED_QUERIES_MAX new documents a day (counted in the same cache); past that a
@@ -61,13 +50,14 @@ def register_persisted(digest: str, query: str) -> None:
         logger.warning("could not register a persisted query", exc_info=True)
 
 
-def persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None]:
-    """The document a request names by its sha256 (``extensions.persistedQuery``), registering a
-    new one when the request also sends it (unless GRAPHQL_PERSISTED_QUERIES=known: then only the
-    shipped operations are known). Returns (query, None) or (None, an answer for the client)."""
+def persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None, str | None]:
+    """The document a request names by its sha256 (``extensions.persistedQuery``). Returns
+    (query, None, digest to register) or (None, an answer for the client, None); the digest is set
+    when the request sends a new document with its hash in APQ mode (GRAPHQL_PERSISTED_QUERIES=known:
+    only the shipped operations are known), and the view registers it once the document passed."""
     persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
     if persisted is None:
-        return query, None
+        return query, None, None
     if (
         not isinstance(persisted, dict)
         or persisted.get("version") != 1
@@ -85,7 +75,7 @@ def persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None]
         # Registered only once the document has parsed, validated and passed every limit
         # (register_persisted, called by the view): never any text before it parses (issue 13,
         # finding 4).
-        return query, None
+        return query, None, (digest if mode == "apq" and digest not in known_operations() else None)
     found = known_operations().get(digest)
     if found is None and mode == "apq":
         try:
@@ -94,5 +84,5 @@ def persisted_query(query, extensions) -> tuple[str | None, JsonResponse | None]
             logger.warning("could not read a persisted query", exc_info=True)
     if found is None:
         # What Apollo clients expect (HTTP 200), so that they send the document with its hash.
-        return None, error_response("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200)
-    return found, None
+        return None, error_response("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200), None
+    return found, None, None

@@ -50,7 +50,7 @@ from shop.core.graphql_responses import (
     rate_limited_response,
     service_unavailable_response,
 )
-from shop.core.persisted_queries import persisted_query, register_persisted, wants_registration
+from shop.core.persisted_queries import persisted_query, register_persisted
 from shop.core.request_id import get_request_id
 
 logger = logging.getLogger("shop.graphql")
@@ -147,8 +147,7 @@ class GraphQLView(View):
         if extensions is not None and not isinstance(extensions, dict):
             raise BadRequest(_("`extensions` must be an object."))
         if extensions is not None:
-            register = wants_registration(query, extensions)
-            query, answer = persisted_query(query, extensions)
+            query, answer, register = persisted_query(query, extensions)
             if answer is not None:
                 return answer
         if not isinstance(query, str) or not query.strip():
