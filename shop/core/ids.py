@@ -33,10 +33,8 @@ def decode_id(global_id, type_name: str, *, field: str = "id", code: ErrorCode =
 
 
 def try_decode_id(global_id, type_name: str) -> int | None:
-    try:
-        return decode_id(global_id, type_name)
-    except ServiceError:
-        return None
+    parsed = parse_global_id(global_id, type_name)
+    return parsed[1] if parsed else None
 
 
 def decode_ids(global_ids, type_name: str, *, field: str) -> list[int]:
