@@ -102,14 +102,4 @@ def service_unavailable_response() -> HttpResponse:
 
 
 def internal_error_response() -> JsonResponse:
-    return JsonResponse(
-        {
-            "errors": [
-                {
-                    "message": _("Internal server error."),
-                    "extensions": {"code": "INTERNAL_ERROR", "requestId": get_request_id()},
-                }
-            ]
-        },
-        status=500,
-    )
+    return error_response(_("Internal server error."), "INTERNAL_ERROR", 500, requestId=get_request_id())
