@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max, Model
+from django.db.models import Count, Max, Model
 from django.utils.translation import gettext as _
 
 from shop.core.errors import CommonErrorCode, OrderedImageErrorCode, ServiceError
@@ -49,10 +49,10 @@ def add_image(
     check_owner()
     processed = process_image(upload, field="image")
     owner = lock_owner()
-    siblings = model.objects.filter(**{model.owner_field: owner})
-    if siblings.count() >= max_count:
+    siblings = model.objects.filter(**{model.owner_field: owner}).aggregate(count=Count("pk"), last=Max("position"))
+    if siblings["count"] >= max_count:
         raise ServiceError(OrderedImageErrorCode.LIMIT_REACHED, limit_message, "image")
-    last = siblings.aggregate(n=Max("position"))["n"]
+    last = siblings["last"]
     row = model(
         **{model.owner_field: owner},
         alt=alt,
