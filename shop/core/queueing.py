@@ -70,8 +70,8 @@ def effect_done() -> None:
 
 
 class Task(celery.Task):
-    acks_late = True
-    reject_on_worker_lost = True
+    # acks_late and reject_on_worker_lost come from the settings (CELERY_TASK_ACKS_LATE,
+    # CELERY_TASK_REJECT_ON_WORKER_LOST), which Celery applies to every task.
 
     def __call__(self, *args, **kwargs):
         outer = getattr(_effects, "done", False)
