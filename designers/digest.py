@@ -29,7 +29,8 @@ from designers.models import Designer, DesignerStatus, WeeklyDigest
 from designers.sales import marketplace_zone
 from designers.tasks import send_weekly_digest
 from shop.core import money
-from shop.core.emails import send_templated_email
+from shop.core.emails import send_once, send_templated_email
+from shop.core.queueing import enqueue
 
 WEEKDAYS = {"vi": ["T2", "T3", "T4", "T5", "T6", "T7", "CN"], "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 CHART_SIZE = (600, 260)
@@ -70,12 +71,8 @@ def queue_due(now: datetime | None = None, *, force: bool = False) -> list[int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-
-        def queue():
-            for pk in ids:
-                send_weekly_digest.delay(pk)
-
-        transaction.on_commit(queue)
+        for pk in ids:
+            enqueue(send_weekly_digest, pk)
     return ids
 
 
@@ -192,33 +189,31 @@ def render(digest: Digest, language: str) -> tuple[dict, bytes]:
     return context(digest, language), chart_png(digest.daily_net, labels, digest.currency, language)
 
 
-def deliver(digest: Digest, *, connection=None) -> None:
+def message(digest: Digest, *, connection=None) -> dict:
+    """The digest's email, as :func:`send_templated_email`'s arguments."""
     user = digest.designer.user
     language = user.language if user.language in WEEKDAYS else "vi"
     ctx, png = render(digest, language)
-    send_templated_email(
-        name="weekly_digest",
-        language=language,
-        to=[user.email],
-        context=ctx,
-        inline_images={"chart": png},
-        headers={"Message-ID": f"<digest-{digest.designer.pk}-{digest.week_start.isoformat()}@rethink.market>"},
-        connection=connection,
-    )
+    return {
+        "name": "weekly_digest",
+        "language": language,
+        "to": [user.email],
+        "context": ctx,
+        "inline_images": {"chart": png},
+        "headers": {"Message-ID": f"<digest-{digest.designer.pk}-{digest.week_start.isoformat()}@rethink.market>"},
+        "connection": connection,
+    }
+
+
+def deliver(digest: Digest, *, connection=None) -> None:
+    send_templated_email(**message(digest, connection=connection))
 
 
 def send(digest_id: int) -> bool:
-    """Send one digest row if it is not sent yet (under its lock); True when sent now."""
-    with transaction.atomic():
-        row = (
-            WeeklyDigest.objects.select_for_update(of=("self",))
-            .select_related("designer__user")
-            .filter(pk=digest_id)
-            .first()
-        )
-        if row is None or row.sent_at is not None or not row.designer.weekly_digest:
-            return False
-        deliver(build(row.designer, row.week_start))
-        row.sent_at = timezone.now()
-        row.save(update_fields=["sent_at"])
-    return True
+    """Send one digest row if it is not sent yet (under its lock, ``send_once``); True when sent now."""
+    return send_once(
+        WeeklyDigest.objects.select_related("designer__user"),
+        digest_id,
+        lambda row: message(build(row.designer, row.week_start)) if row.designer.weekly_digest else None,
+        sent_field="sent_at",
+    )
