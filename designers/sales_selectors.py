@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from designers.errors import SalesErrorCode
 from designers.models import Designer, DesignerStatusChange, ProductSalesDay, ProductViewDay, SalesDay
 from designers.sales import marketplace_zone
+from designers.selectors import can_see_private
 from shop.catalog.models import Product
 from shop.catalog.selectors.products import with_list_relations
 from shop.core.errors import PermissionDenied, ServiceError
@@ -163,13 +164,9 @@ def _series(qs, start: date, end: date, granularity: str, *, views=None) -> tupl
 # --- a designer ------------------------------------------------------------------------------------
 
 
-def can_see_sales(user, designer: Designer) -> bool:
-    return user is not None and user.is_authenticated and (user.is_staff or designer.user_id == user.pk)
-
-
 def designer_sales(user, designer: Designer, *, start: date, end: date, granularity: str, currency: str) -> SalesReport:
     """A designer's sales over a period (two queries): the designer itself and staff only."""
-    if not can_see_sales(user, designer):
+    if not can_see_private(user, designer):
         raise PermissionDenied()
     check_period(start, end, granularity)
     return sales_report(designer.pk, start=start, end=end, granularity=granularity, currency=currency)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from designers import sales_selectors as selectors
+from designers.selectors import can_see_private
 from graphql import GraphQLError
 from shop.core import money
 from shop.core.errors import ServiceError
@@ -188,11 +189,11 @@ class DesignerSalesFields:
     )
 
     def resolve_weekly_digest(root, info):
-        return root.weekly_digest if selectors.can_see_sales(current_user(info), root) else None
+        return root.weekly_digest if can_see_private(current_user(info), root) else None
 
     def resolve_sales(root, info, period, granularity="DAY", currency=None):
         user = current_user(info)
-        if not selectors.can_see_sales(user, root):
+        if not can_see_private(user, root):
             return None
         try:
             report = selectors.designer_sales(user, root, **_report_args(period, granularity, currency))
