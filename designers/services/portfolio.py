@@ -169,12 +169,6 @@ def delete_portfolio_item(*, actor: User, item_id: int) -> PortfolioItem:
     return item
 
 
-def _reorder_rows(rows, ordered_ids: list[int], field: str) -> list:
-    if not ordered_ids:
-        raise ServiceError(PortfolioErrorCode.INVALID, _("List each of the items exactly once."), field)
-    return reorder_positions(rows, ordered_ids, field)
-
-
 @transaction.atomic
 def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[PortfolioItem]:
     """Set the order of a whole portfolio: every item of the designer, exactly once."""
@@ -188,7 +182,7 @@ def reorder_portfolio_items(*, actor: User, item_ids: list[int]) -> list[Portfol
     if not set(item_ids) <= {row.pk for row in rows}:
         raise _item_not_found("item_ids")
     cache.designer_changed(first.designer_id, listing=False)
-    return _reorder_rows(rows, item_ids, "item_ids")
+    return reorder_positions(rows, item_ids, "item_ids")
 
 
 @transaction.atomic
