@@ -4,16 +4,16 @@ from django.utils.translation import gettext as _
 from designers import selectors
 from designers.services import portfolio, profiles
 from designers.types import DesignerErrorCode, DesignerType, PortfolioErrorCode, PortfolioImageType, PortfolioItemType
-from shop.catalog.mutations import RoleCheckedMutation, optional_id
 from shop.core.errors import CommonErrorCode, ServiceError
 from shop.core.graphql import (
     BaseMutation,
+    RoleCheckedMutation,
     current_user,
     error_type,
     require_staff,
     require_user,
 )
-from shop.core.ids import decode_id, decode_ids
+from shop.core.ids import decode_id, decode_ids, optional_id
 from shop.core.image_mutations import ordered_image_mutations
 
 DesignerError = error_type("DesignerError", DesignerErrorCode)

@@ -15,7 +15,7 @@ from designers.selectors import can_see_private
 from graphql import GraphQLError
 from shop.core import money
 from shop.core.errors import ServiceError
-from shop.core.graphql import api_field, current_user, require_staff
+from shop.core.graphql import api_field, current_user, enum_value, require_staff
 from shop.core.money_type import Money
 
 RULES = (
@@ -59,7 +59,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 def _report_args(period, granularity, currency):
     start, end = period["from_"], period["to"]
-    granularity = granularity.value if hasattr(granularity, "value") else (granularity or "DAY")
+    granularity = enum_value(granularity) or "DAY"
     currency = (currency or settings.DEFAULT_CURRENCY).upper()
     return {"start": start, "end": end, "granularity": granularity, "currency": currency}
 
@@ -155,7 +155,7 @@ class DesignerSales(graphene.ObjectType):
             raise GraphQLError(
                 _("`first` must be between 1 and 100."), extensions={"code": "INVALID", "field": "first"}
             )
-        by = by.value if hasattr(by, "value") else by
+        by = enum_value(by)
         c = root.report.currency
         return [
             ProductSales(

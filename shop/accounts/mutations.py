@@ -2,7 +2,7 @@ import graphene
 
 from shop.accounts import services
 from shop.accounts.types import AccountErrorCode, LanguageCode, UserType
-from shop.core.graphql import BaseMutation, error_type, require_user
+from shop.core.graphql import BaseMutation, enum_value, error_type, require_user
 from shop.core.languages import request_language
 from shop.core.ratelimit import client_ip
 
@@ -15,11 +15,6 @@ class AccountMutation(BaseMutation):
 
     error_codes = AccountErrorCode
     errors = graphene.List(graphene.NonNull(AccountError), required=True)
-
-
-def _language(value) -> str | None:
-    """The code of a ``LanguageCode`` input (graphene hands over the enum member), or None."""
-    return getattr(value, "value", value)
 
 
 def _tokens_payload(cls, pair: services.TokenPair):
@@ -48,7 +43,7 @@ class AccountRegister(AccountMutation):
             email=input["email"],
             password=input["password"],
             full_name=input.get("full_name") or "",
-            language=_language(input.get("language")) or request_language(info.context),
+            language=enum_value(input.get("language")) or request_language(info.context),
         )
         return cls(user=user)
 
@@ -122,7 +117,7 @@ class AccountUpdate(AccountMutation):
     @classmethod
     def perform(cls, root, info, input):
         user = services.update_account(
-            user=require_user(info), full_name=input.get("full_name"), language=_language(input.get("language"))
+            user=require_user(info), full_name=input.get("full_name"), language=enum_value(input.get("language"))
         )
         return cls(user=user)
 

@@ -14,44 +14,12 @@ from shop.catalog.types import (
     ProductTypeEnum,
     ProductVariantType,
 )
-from shop.core.errors import PermissionDenied
-from shop.core.graphql import BaseMutation, current_user, error_type, permission_denied
-from shop.core.ids import decode_id
+from shop.core.graphql import RoleCheckedMutation, current_user, enum_value, error_type
+from shop.core.ids import decode_id, optional_id
 from shop.core.image_mutations import ordered_image_mutations
 from shop.core.scalars import DecimalScalar, Upload
 
 CatalogError = error_type("CatalogError", CatalogErrorCode)
-
-
-def enum_value(value):
-    return getattr(value, "value", value)
-
-
-def optional_id(input, name: str, type_name: str) -> int | None:
-    """The database id in the optional ID field ``name`` of ``input``: None when it is absent or
-    null (``if name in input`` tells the two apart where null means "clear it")."""
-    return decode_id(input[name], type_name, field=name) if input.get(name) else None
-
-
-class RoleCheckedMutation(BaseMutation):
-    """Role first (``check_role``: raises PermissionDenied), before any argument is decoded, so that
-    a caller without the role gets PERMISSION_DENIED whatever IDs it sends. Ownership of the
-    addressed objects is then checked by the services. The catalog's and the portfolio's mutations."""
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def check_role(cls, user) -> None:
-        raise NotImplementedError
-
-    @classmethod
-    def mutate(cls, root, info, **kwargs):
-        try:
-            cls.check_role(current_user(info))
-        except PermissionDenied as exc:
-            raise permission_denied(str(exc))
-        return super().mutate(root, info, **kwargs)
 
 
 class CatalogMutation(RoleCheckedMutation):

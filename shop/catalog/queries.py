@@ -13,7 +13,7 @@ from shop.catalog.types import (
     ProductNode,
     ProductSortingInput,
 )
-from shop.core.graphql import current_user, permission_denied
+from shop.core.graphql import current_user, enum_value, permission_denied
 from shop.core.ids import try_decode_id
 from shop.core.lookahead import selected_fields
 from shop.core.pagination import connection_args, paginate
@@ -119,10 +119,6 @@ def list_relations(selection) -> frozenset[str] | None:
     if "thumbnail" in selection and "media" not in wanted:
         wanted.add("thumbnail")
     return frozenset(wanted)
-
-
-def enum_value(value):
-    return getattr(value, "value", value)
 
 
 def product_filters(filter) -> dict:

@@ -113,6 +113,11 @@ class BaseMutation(graphene.Mutation):
         return {"field": api_field(err.field), "message": err.message, "code": codes._meta.enum[code].value}
 
 
+def enum_value(value):
+    """An enum argument's value (graphene hands over the enum member; a plain value stays as it is)."""
+    return getattr(value, "value", value)
+
+
 def api_field(field: str | None) -> str | None:
     """A service's error field (its argument's snake_case name, or a path such as
     ``lines.2.line_id``) as the API names it (``lines.2.lineId``): services speak Python names, this is
@@ -120,3 +125,24 @@ def api_field(field: str | None) -> str | None:
     if not field:
         return field
     return ".".join(to_camel_case(part) for part in field.split("."))
+
+
+class RoleCheckedMutation(BaseMutation):
+    """Role first (``check_role``: raises PermissionDenied), before any argument is decoded, so that
+    a caller without the role gets PERMISSION_DENIED whatever IDs it sends. Ownership of the
+    addressed objects is then checked by the services. For mutations that need a role (a designer, staff)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_role(cls, user) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def mutate(cls, root, info, **kwargs):
+        try:
+            cls.check_role(current_user(info))
+        except PermissionDenied as exc:
+            raise permission_denied(str(exc))
+        return super().mutate(root, info, **kwargs)

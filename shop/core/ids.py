@@ -37,6 +37,12 @@ def try_decode_id(global_id, type_name: str) -> int | None:
     return parsed[1] if parsed else None
 
 
+def optional_id(input, name: str, type_name: str) -> int | None:
+    """The database id in the optional ID field ``name`` of ``input``: None when it is absent or
+    null (``if name in input`` tells the two apart where null means "clear it")."""
+    return decode_id(input[name], type_name, field=name) if input.get(name) else None
+
+
 def decode_ids(global_ids, type_name: str, *, field: str) -> list[int]:
     return [decode_id(g, type_name, field=field) for g in (global_ids or [])]
 
