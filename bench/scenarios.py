@@ -77,12 +77,13 @@ def load_pools(database_url: str, *, buyable: int = 3000, hot: int = 3) -> Pools
     pools = Pools(search_terms=list(SEARCH_TERMS))
     with psycopg.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT p.slug FROM catalog_product p JOIN designers_designer d ON d.id = p.designer_id "
+            "SELECT p.id, p.slug FROM catalog_product p JOIN designers_designer d ON d.id = p.designer_id "
             "WHERE p.status = 'PUBLISHED' AND p.hidden_at IS NULL AND d.status = 'APPROVED' ORDER BY md5(p.slug) LIMIT 500"
         )
-        pools.product_slugs = [r[0] for r in cur.fetchall()]
-        cur.execute("SELECT id FROM catalog_product WHERE slug = ANY(%s) ORDER BY md5(slug)", [pools.product_slugs])
-        pools.product_ids = [to_global_id("Product", r[0]) for r in cur.fetchall()]
+        products = cur.fetchall()
+        pools.product_slugs = [slug for _id, slug in products]
+        # the same products (a slug is unique per designer only: never looked up again by slug)
+        pools.product_ids = [to_global_id("Product", pk) for pk, _slug in products]
         # Designer pages worth showing: approved, with products on sale and a portfolio.
         cur.execute(
             "SELECT d.slug FROM designers_designer d WHERE d.status = 'APPROVED' "

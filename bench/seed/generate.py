@@ -35,8 +35,8 @@ from bench.seed import (
     words,
 )
 from bench.seed.images import make_digital_files, make_images
-from bench.seed.progress import Progress
 from shop.catalog.services.search import is_listed, search_texts, search_vectors, sort_name
+from shop.core.progress import Progress
 from shop.core.storage import private_storage
 from shop.core.text import vietnamese_slug
 from shop.orders.placement import ORDER_NUMBER_SEQUENCE, order_number
