@@ -189,7 +189,7 @@ def finish(*, payout_id: int, state: str, provider_id: str = "", error: str = ""
                 type="REFUND_SENT",
                 data={"refund_id": refund.pk, "amount": str(refund.amount), "payout": row.reference_id},
             )
-            transaction.on_commit(lambda: _queue_refund_email(refund.pk))
+            enqueue(tasks.send_refund_email, refund.pk)
     elif state == "FAILED":
         row.status = S.FAILED
         row.error = (error or "failed")[:2000]
@@ -201,21 +201,12 @@ def finish(*, payout_id: int, state: str, provider_id: str = "", error: str = ""
             ledger.record(
                 kind=K.TRANSFER_REVERSAL, amount=-row.amount, reference=f"payout-returned:{row.reference_id}", **common
             )
-            pk = row.pk
-            transaction.on_commit(lambda: _queue_failed_email(pk))
+            enqueue(tasks.send_payout_failed_email, row.pk)
         logger.warning("payout %s failed: %s", row.reference_id, row.error)
     else:
         row.status = S.PROCESSING
     row.save(update_fields=["status", "provider_id", "error", "updated_at"])
     return row
-
-
-def _queue_failed_email(payout_id: int) -> None:
-    enqueue(tasks.send_payout_failed_email, payout_id)
-
-
-def _queue_refund_email(refund_id: int) -> None:
-    enqueue(tasks.send_refund_email, refund_id)
 
 
 def start_run(*, run: str | None = None) -> list[int]:
