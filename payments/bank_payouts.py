@@ -20,7 +20,6 @@ Money rules (see payments/ledger.py):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -49,20 +48,6 @@ CURRENCY = "VND"
 
 
 # --- where the money goes (designers' bank accounts: payments/bank_accounts.py) ------------------------
-
-
-@dataclass(frozen=True)
-class Account:
-    bank_bin: str
-    account_number: str
-    account_holder: str
-
-
-def bank_account(designer_id: int) -> Account | None:
-    found = bank_account_for_payout(designer_id)
-    if found is None:
-        return None
-    return Account(found.bank_bin, found.account_number, found.account_holder)
 
 
 def designers_with_accounts() -> list[int]:
@@ -98,7 +83,7 @@ def _reference(designer_id: int, run: str) -> str:
 def create_designer_payout(*, designer_id: int, run: str) -> BankPayout | None:
     """The designer's payout of this run, written once with the ledger entries that take the money
     from its balance; None when there is nothing (enough) to pay or no bank account."""
-    account = bank_account(designer_id)
+    account = bank_account_for_payout(designer_id)
     if account is None:
         return None
     try:
@@ -142,7 +127,7 @@ def send(payout_id: int) -> BankPayout:
     if provider is None:
         raise GatewayError("no bank payout provider is configured", code="not_configured", retryable=True)
     if row.kind == BankPayout.Kind.DESIGNER:
-        account = bank_account(row.designer_id)
+        account = bank_account_for_payout(row.designer_id)
         if account is None or account.bank_bin != row.to_bin or account.account_number[-4:] != row.account_last4:
             return finish(payout_id=row.pk, state="FAILED", error="the bank account changed or was removed")
         number = account.account_number
