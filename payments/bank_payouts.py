@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer
 from payments import ledger, tasks
-from payments.bank_accounts import bank_account_for_payout
+from payments.bank_accounts import bank_account_for_payout, normalise_holder
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_bank_payout_provider
 from payments.gateways.base import GatewayError
@@ -38,7 +38,6 @@ from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.queueing import enqueue
-from shop.core.text import fold
 from shop.orders.models import OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -242,7 +241,7 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
         raise PermissionDenied(_("Only staff can send refunds."))
     bank_bin = (bank_bin or "").strip()
     account_number = (account_number or "").replace(" ", "")
-    holder = " ".join(fold(account_holder or "").split()).upper()  # as banks print it: NGUYEN VAN AN
+    holder = normalise_holder(account_holder)  # as banks print it: NGUYEN VAN AN
     if not bank_bin.isdigit() or len(bank_bin) != 6:
         raise ServiceError(PaymentErrorCode.INVALID, _("Choose the buyer's bank."), "bank_bin")
     if not account_number.isdigit() or not 6 <= len(account_number) <= 19:
