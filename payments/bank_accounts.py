@@ -30,6 +30,7 @@ from payments.errors import PaymentErrorCode
 from payments.models import BankAccount, BankAccountChange
 from shop.accounts.models import User
 from shop.core.errors import FieldError, PermissionDenied, ServiceError
+from shop.core.queueing import enqueue
 from shop.core.text import fold
 
 ACCOUNT_NUMBER_RE = re.compile(r"^[0-9]{6,19}$")
@@ -138,9 +139,7 @@ def set_bank_account(*, actor: User, bank_bin, account_number, account_holder) -
         previous_bank_bin=previous_bin,
         previous_last4=previous_last4,
     )
-    change_id = change.pk
-
-    transaction.on_commit(lambda: tasks.send_bank_account_changed_email.delay(change_id))
+    enqueue(tasks.send_bank_account_changed_email, change.pk)
     return account
 
 

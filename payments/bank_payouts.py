@@ -20,7 +20,6 @@ Money rules (see payments/ledger.py):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from designers.models import Designer
 from payments import ledger, tasks
-from payments.bank_accounts import bank_account_for_payout
+from payments.bank_accounts import bank_account_for_payout, normalise_holder
 from payments.errors import PaymentErrorCode
 from payments.gateways import get_bank_payout_provider
 from payments.gateways.base import GatewayError
@@ -39,7 +38,6 @@ from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied, ServiceError
 from shop.core.queueing import enqueue
-from shop.core.text import fold
 from shop.orders.models import OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -49,20 +47,6 @@ CURRENCY = "VND"
 
 
 # --- where the money goes (designers' bank accounts: payments/bank_accounts.py) ------------------------
-
-
-@dataclass(frozen=True)
-class Account:
-    bank_bin: str
-    account_number: str
-    account_holder: str
-
-
-def bank_account(designer_id: int) -> Account | None:
-    found = bank_account_for_payout(designer_id)
-    if found is None:
-        return None
-    return Account(found.bank_bin, found.account_number, found.account_holder)
 
 
 def designers_with_accounts() -> list[int]:
@@ -98,7 +82,7 @@ def _reference(designer_id: int, run: str) -> str:
 def create_designer_payout(*, designer_id: int, run: str) -> BankPayout | None:
     """The designer's payout of this run, written once with the ledger entries that take the money
     from its balance; None when there is nothing (enough) to pay or no bank account."""
-    account = bank_account(designer_id)
+    account = bank_account_for_payout(designer_id)
     if account is None:
         return None
     try:
@@ -142,7 +126,7 @@ def send(payout_id: int) -> BankPayout:
     if provider is None:
         raise GatewayError("no bank payout provider is configured", code="not_configured", retryable=True)
     if row.kind == BankPayout.Kind.DESIGNER:
-        account = bank_account(row.designer_id)
+        account = bank_account_for_payout(row.designer_id)
         if account is None or account.bank_bin != row.to_bin or account.account_number[-4:] != row.account_last4:
             return finish(payout_id=row.pk, state="FAILED", error="the bank account changed or was removed")
         number = account.account_number
@@ -189,7 +173,7 @@ def finish(*, payout_id: int, state: str, provider_id: str = "", error: str = ""
                 type="REFUND_SENT",
                 data={"refund_id": refund.pk, "amount": str(refund.amount), "payout": row.reference_id},
             )
-            transaction.on_commit(lambda: _queue_refund_email(refund.pk))
+            enqueue(tasks.send_refund_email, refund.pk)
     elif state == "FAILED":
         row.status = S.FAILED
         row.error = (error or "failed")[:2000]
@@ -201,21 +185,12 @@ def finish(*, payout_id: int, state: str, provider_id: str = "", error: str = ""
             ledger.record(
                 kind=K.TRANSFER_REVERSAL, amount=-row.amount, reference=f"payout-returned:{row.reference_id}", **common
             )
-            pk = row.pk
-            transaction.on_commit(lambda: _queue_failed_email(pk))
+            enqueue(tasks.send_payout_failed_email, row.pk)
         logger.warning("payout %s failed: %s", row.reference_id, row.error)
     else:
         row.status = S.PROCESSING
     row.save(update_fields=["status", "provider_id", "error", "updated_at"])
     return row
-
-
-def _queue_failed_email(payout_id: int) -> None:
-    enqueue(tasks.send_payout_failed_email, payout_id)
-
-
-def _queue_refund_email(refund_id: int) -> None:
-    enqueue(tasks.send_refund_email, refund_id)
 
 
 def start_run(*, run: str | None = None) -> list[int]:
@@ -266,7 +241,7 @@ def send_refund(*, actor: User, refund_id: int, bank_bin: str, account_number: s
         raise PermissionDenied(_("Only staff can send refunds."))
     bank_bin = (bank_bin or "").strip()
     account_number = (account_number or "").replace(" ", "")
-    holder = " ".join(fold(account_holder or "").split()).upper()  # as banks print it: NGUYEN VAN AN
+    holder = normalise_holder(account_holder)  # as banks print it: NGUYEN VAN AN
     if not bank_bin.isdigit() or len(bank_bin) != 6:
         raise ServiceError(PaymentErrorCode.INVALID, _("Choose the buyer's bank."), "bank_bin")
     if not account_number.isdigit() or not 6 <= len(account_number) <= 19:

@@ -26,14 +26,11 @@ from payments.models import LedgerEntry, Payment
 from payments.services import record_orders_paid
 from shop.accounts.models import User
 from shop.core import money
+from shop.core.queueing import enqueue
 from shop.orders import cod as order_cod
 from shop.orders.models import Order, OrderStatus
 
 K = LedgerEntry.Kind
-
-
-def _email_buyer(order_id: int) -> None:
-    transaction.on_commit(lambda: tasks.send_cod_outcome_email.delay(order_id))
 
 
 def _update_payment(purchase_id: int) -> None:
@@ -74,7 +71,7 @@ def collect(*, order_id: int, actor: User) -> Order:
         description=f"Cash collected on delivery of order {order.number}",
     )
     _update_payment(order.purchase_id)
-    _email_buyer(order.pk)
+    enqueue(tasks.send_cod_outcome_email, order.pk)
     return order
 
 
@@ -82,5 +79,5 @@ def collect(*, order_id: int, actor: User) -> Order:
 def refuse(*, order_id: int, actor: User, reason: str | None) -> Order:
     order = order_cod.refuse_cod_order(order_id=order_id, actor=actor, reason=reason)
     _update_payment(order.purchase_id)
-    _email_buyer(order.pk)
+    enqueue(tasks.send_cod_outcome_email, order.pk)
     return order

@@ -3,13 +3,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import graphene
-from graphql_relay import from_global_id
 
 from payments import bank_accounts, bank_payouts, cod, payout_accounts, refunds
 from payments.types import BankPayoutStatusEnum, DesignerBankAccountType, PaymentErrorCode, RefundType
 from shop.core.errors import ServiceError
 from shop.core.graphql import BaseMutation, error_type, require_user
-from shop.core.ids import decode_id
+from shop.core.ids import decode_id, try_decode_id
 from shop.core.scalars import DecimalScalar
 from shop.orders.mutations import OrderMutation
 from shop.orders.types import OrderType
@@ -20,11 +19,8 @@ PaymentError = error_type("PaymentError", PaymentErrorCode)
 def _pk(global_id: str, type_name: str) -> int:
     """The database id inside a global ID of the given type, or -1 (which matches nothing, so the
     service answers NOT_FOUND / INVALID_LINE after its permission checks)."""
-    try:
-        kind, pk = from_global_id(global_id)
-        return int(pk) if kind == type_name else -1
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return -1
+    pk = try_decode_id(global_id, type_name)
+    return -1 if pk is None else pk
 
 
 @contextmanager

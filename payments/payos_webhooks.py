@@ -69,12 +69,8 @@ def accept(notification: Notification) -> tuple[PayosEvent, bool]:
             defaults={"order_code": int(data["orderCode"]), "amount": int(data["amount"]), "payload": data},
         )
         if created:
-            transaction.on_commit(lambda: queue(event.pk))
+            enqueue(tasks.process_payos_event, event.pk)
     return event, created
-
-
-def queue(event_pk: int) -> None:
-    enqueue(tasks.process_payos_event, event_pk)
 
 
 def process(event_pk: int) -> str:

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from graphene import relay
 from graphene_django import DjangoObjectType
-from graphql_relay import from_global_id, to_global_id
+from graphql_relay import to_global_id
 
 from graphql import GraphQLError
 from payments import bank_accounts, errors, selectors
@@ -11,6 +11,7 @@ from payments.banks import Bank, bank_by_bin
 from payments.models import LedgerEntry, Refund
 from shop.core import money
 from shop.core.graphql import current_user, error_codes
+from shop.core.ids import try_decode_id
 from shop.core.money_type import Money
 from shop.core.pagination import CountableConnection, connection_args, paginate
 
@@ -223,14 +224,6 @@ class RefundType(DjangoObjectType):
         return selectors.refund_by_id(current_user(info), id)
 
 
-def _order_pk(global_id):
-    try:
-        type_name, pk = from_global_id(global_id)
-        return int(pk) if type_name == "Order" else -1
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return -1
-
-
 class DesignerPayoutFields:
     """Money fields of the Designer type (mixed into designers.types.DesignerType); null for anyone
     but the designer itself and staff."""
@@ -280,6 +273,9 @@ class DesignerPayoutFields:
             return None
         filter = filter or {}
         kinds = [k.value if hasattr(k, "value") else k for k in (filter.get("kinds") or [])]
-        order_id = _order_pk(filter["order"]) if filter.get("order") else None
+        order_id = None
+        if filter.get("order"):
+            order_id = try_decode_id(filter["order"], "Order")
+            order_id = -1 if order_id is None else order_id  # an unknown order: no entries
         qs = selectors.ledger_entries(user, root, kinds=kinds, currency=filter.get("currency"), order_id=order_id)
         return paginate(qs, LedgerEntryConnection, **page)
