@@ -74,11 +74,9 @@ def paid_before_expiry(*, purchase: Purchase) -> int | None:
     if gateway is None:
         return None
     assert_no_transaction("Gateway.status")
+    cancel = getattr(gateway, "cancel", None)
     try:
         result = gateway.status(psp_reference=payment.psp_reference)
-        if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
-            return payment.pk
-        cancel = getattr(gateway, "cancel", None)
         if cancel is not None and PaymentStatus(result.status) == PaymentStatus.PENDING:
             # A payment request the buyer could still pay into (a VietQR code): close it at the
             # provider first, so that no money arrives for a purchase we cancel. A transfer that
@@ -90,7 +88,7 @@ def paid_before_expiry(*, purchase: Purchase) -> int | None:
         raise order_hooks.PaymentStatusUnknown(str(exc)) from exc
     if PaymentStatus(result.status) == PaymentStatus.SUCCEEDED:
         return payment.pk
-    if getattr(gateway, "cancel", None) is not None:  # closed at the provider: the payment is over
+    if cancel is not None:  # closed at the provider: the payment is over
         Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
             status=Payment.Status.CANCELLED, error=result.error or "cancelled at expiry", updated_at=timezone.now()
         )
