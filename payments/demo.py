@@ -14,7 +14,6 @@ import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.utils import timezone
 
 from designers.models import Designer, DesignerStatus, ProductViewDay
@@ -26,16 +25,10 @@ from shop.accounts.models import User
 from shop.catalog.models import ProductStatus, ProductType, ProductVariant
 from shop.core import money
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase, PurchaseStatus
-from shop.orders.placement import ORDER_NUMBER_SEQUENCE, order_number
+from shop.orders.placement import order_numbers
 
 K = LedgerEntry.Kind
 GUESTS = ["lan.nguyen", "minh.tran", "thu.pham", "huy.le", "mai.vo", "an.dang", "linh.bui", "khoa.do"]
-
-
-def _numbers(count: int) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}') FROM generate_series(1, %s)", [count])
-        return [order_number(row[0]) for row in cursor.fetchall()]
 
 
 def seed_demo_sales(*, days: int = 120, seed: int = 2026, email_domain: str = "@demo.rethink.market") -> int:
@@ -138,7 +131,7 @@ def _order(rnd, designer, variants, popularity, at, buyer, now) -> Order | None:
     order = Order.objects.create(
         purchase=purchase,
         designer=designer,
-        number=_numbers(1)[0],
+        number=order_numbers(1)[0],
         status=status,
         currency="VND",
         subtotal_amount=subtotal,

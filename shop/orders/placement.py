@@ -44,7 +44,7 @@ def order_number(value: int) -> str:
     return f"RM{value}"
 
 
-def _order_numbers(count: int) -> list[str]:
+def order_numbers(count: int) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT nextval('{ORDER_NUMBER_SEQUENCE}') FROM generate_series(1, %s)", [count])
         return [order_number(row[0]) for row in cursor.fetchall()]
@@ -116,7 +116,7 @@ def place_purchase(*, summary, user: User | None, gateway_id: str, pays_on_deliv
         created_at=now,
         expires_at=expires_at,
     )
-    numbers = _order_numbers(len(summary.parts))
+    numbers = order_numbers(len(summary.parts))
     orders = Order.objects.bulk_create(
         [
             Order(

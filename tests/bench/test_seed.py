@@ -259,11 +259,11 @@ def test_a_seeded_product_is_found_by_the_storefront_search(seeded, db):
 
 
 def test_order_numbers_continue_the_orders_sequence(seeded, db):
-    from shop.orders.placement import _order_numbers
+    from shop.orders.placement import order_numbers
 
     numbers = list(Order.objects.order_by("pk").values_list("number", flat=True))
     assert numbers[0] == "RM10001" and numbers[-1] == f"RM{10000 + len(numbers)}"
-    assert _order_numbers(2) == [f"RM{10001 + len(numbers)}", f"RM{10002 + len(numbers)}"]
+    assert order_numbers(2) == [f"RM{10001 + len(numbers)}", f"RM{10002 + len(numbers)}"]
 
 
 def test_orders_carry_their_history_and_sent_emails(seeded, db):
