@@ -32,6 +32,7 @@ from designers.sales import marketplace_zone
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied
+from shop.core.queueing import enqueue
 from shop.core.storage import private_storage, random_name
 from shop.orders import tasks
 from shop.orders.models import ExportJob, Order, OrderLine
@@ -54,11 +55,7 @@ def _scope(user: User) -> Designer | None:
 
 def _start(user: User, designer: Designer | None, kind: str, params: dict) -> ExportJob:
     job = ExportJob.objects.create(user=user, designer=designer, kind=kind, params=params)
-
-    def queue():
-        tasks.run_export.delay(job.pk)
-
-    transaction.on_commit(queue)
+    enqueue(tasks.run_export, job.pk)
     return job
 
 
