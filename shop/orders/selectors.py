@@ -53,6 +53,7 @@ def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
     return qs.select_related("designer", "purchase").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id").prefetch_related("downloads")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+        "refunds",
     )
 
 
