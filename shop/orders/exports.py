@@ -34,7 +34,7 @@ from shop.core import money
 from shop.core.errors import PermissionDenied
 from shop.core.queueing import enqueue
 from shop.core.storage import private_storage, random_name
-from shop.orders import tasks
+from shop.orders import selectors, tasks
 from shop.orders.models import ExportJob, Order, OrderLine
 
 LINK_SALT = "shop.orders.export-link"
@@ -103,16 +103,14 @@ def _amount(value, currency: str) -> str:
 
 
 def _order_rows(job: ExportJob, token: str):
-    qs = Order.objects.all()
-    if job.designer_id is not None:
-        qs = qs.filter(designer_id=job.designer_id)
     params = job.params
-    if params.get("status"):
-        qs = qs.filter(status__in=params["status"])
-    if params.get("created_gte"):
-        qs = qs.filter(created_at__gte=params["created_gte"])
-    if params.get("created_lte"):
-        qs = qs.filter(created_at__lte=params["created_lte"])
+    qs = selectors.filtered(
+        Order.objects.all(),
+        status=params.get("status"),
+        created_gte=params.get("created_gte"),
+        created_lte=params.get("created_lte"),
+        designer_id=job.designer_id,
+    )
     staff = job.designer_id is None
     header = ["number", "created", "paid", "status", "designer", "currency", "subtotal", "shipping", "total"]
     header += ["refunded", "units", "products", "province"] + (["buyer_email"] if staff else [])

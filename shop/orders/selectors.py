@@ -57,7 +57,7 @@ def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def _filtered(
+def filtered(
     qs: QuerySet[Order],
     *,
     status=None,
@@ -67,6 +67,7 @@ def _filtered(
     designer_id: int | None = None,
     search_email: bool = False,
 ) -> QuerySet[Order]:
+    """The order filters of the lists and of the orders export (shop/orders/exports.py)."""
     if status:
         qs = qs.filter(status__in=list(status))
     if created_gte is not None:
@@ -89,7 +90,7 @@ def _filtered(
 def buyer_orders(user, **filters) -> QuerySet[Order]:
     if not _authenticated(user):
         return Order.objects.none()
-    return with_details(_filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by(
+    return with_details(filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by(
         "-created_at", "-id"
     )
 
@@ -105,11 +106,11 @@ def buyer_purchases(user) -> QuerySet[Purchase]:
 
 
 def designer_orders(designer: Designer, **filters) -> QuerySet[Order]:
-    return with_details(_filtered(Order.objects.filter(designer=designer), **filters)).order_by("-created_at", "-id")
+    return with_details(filtered(Order.objects.filter(designer=designer), **filters)).order_by("-created_at", "-id")
 
 
 def staff_orders(**filters) -> QuerySet[Order]:
-    return with_details(_filtered(Order.objects.all(), search_email=True, **filters)).order_by("-created_at", "-id")
+    return with_details(filtered(Order.objects.all(), search_email=True, **filters)).order_by("-created_at", "-id")
 
 
 def order_by_id(user, pk, unlocked_purchase_ids=()) -> Order | None:
