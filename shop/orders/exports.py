@@ -231,12 +231,6 @@ def job_for(user, pk) -> ExportJob | None:
     return ExportJob.objects.filter(pk=pk, user_id=user.pk).first()
 
 
-def expires_at(job: ExportJob):
-    if job.finished_at is None:
-        return None
-    return job.finished_at + timedelta(seconds=settings.EXPORT_LINK_TTL_SECONDS)
-
-
 def download_path(job: ExportJob) -> str | None:
     """The signed link of a finished job (valid EXPORT_LINK_TTL_SECONDS from now)."""
     if job.status != S.DONE or not job.file_name:

@@ -194,14 +194,3 @@ def download_by_signed_token(signed: str) -> DigitalDownload | None:
     except signing.BadSignature:
         return None
     return DigitalDownload.objects.select_related("line__order", "line__variant").filter(token=token).first()
-
-
-def buyer_downloads(user, purchase_ids_unlocked, line: OrderLine, order: Order) -> list[DigitalDownload]:
-    """Download links are the buyer's alone (not the designer's, not staff's)."""
-    purchase_id = order.purchase_id
-    is_buyer = purchase_id in set(purchase_ids_unlocked or ()) or (
-        _authenticated(user) and order.purchase.user_id == user.pk
-    )
-    if not is_buyer:
-        return []
-    return [d for d in line.downloads.all() if download_is_available(d)]
