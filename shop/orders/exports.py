@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from designers import sales_selectors
 from designers.models import Designer
 from designers.sales import marketplace_zone
+from designers.selectors import designer_of
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied
@@ -47,7 +48,7 @@ def _scope(user: User) -> Designer | None:
         raise PermissionDenied()
     if user.is_staff:
         return None
-    designer = Designer.objects.filter(user_id=user.pk).first()
+    designer = designer_of(user)
     if designer is None:
         raise PermissionDenied(_("Only designers and staff can export."))
     return designer
