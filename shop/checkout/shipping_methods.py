@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from designers.models import Designer
+from designers.selectors import designer_of
 from shop.accounts.models import User
 from shop.checkout.cache import shipping_methods_changed
 from shop.checkout.errors import ShippingErrorCode
@@ -20,7 +21,7 @@ from shop.core.validation import clean_text
 
 
 def _designer_of(user: User) -> Designer:
-    designer = Designer.objects.filter(user_id=user.pk).first() if user is not None and user.is_authenticated else None
+    designer = designer_of(user)
     if designer is None:
         raise PermissionDenied(_("Only designers manage shipping methods."))
     return designer

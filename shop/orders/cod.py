@@ -49,7 +49,7 @@ def collect_cod_order(*, order_id: int, actor: User, now=None) -> Order:
         created_at=now,
         data={"amount": str(order.total_amount), "currency": order.currency},
     )
-    lifecycle.close_cod_purchase(order.purchase, now)
+    lifecycle.close_purchase(order.purchase, now)
     return order
 
 
@@ -60,6 +60,5 @@ def refuse_cod_order(*, order_id: int, actor: User, reason: str | None, now=None
     order = _cod_order_for_update(order_id=order_id, actor=actor, verb=S.CANCELLED)
     reason = clean_text(reason, field="reason", max_length=1000, required=True)
     lifecycle.cancel_locked_order(order, actor=actor, event_type=E.COD_REFUSED, reason=reason, now=now)
-    lifecycle.close_purchase_if_all_cancelled(order.purchase, now)
-    lifecycle.close_cod_purchase(order.purchase, now)
+    lifecycle.close_purchase(order.purchase, now)
     return order

@@ -29,11 +29,13 @@ from django.utils.translation import gettext as _
 from designers import sales_selectors
 from designers.models import Designer
 from designers.sales import marketplace_zone
+from designers.selectors import designer_of
 from shop.accounts.models import User
 from shop.core import money
 from shop.core.errors import PermissionDenied
+from shop.core.queueing import enqueue
 from shop.core.storage import private_storage, random_name
-from shop.orders import tasks
+from shop.orders import selectors, tasks
 from shop.orders.models import ExportJob, Order, OrderLine
 
 LINK_SALT = "shop.orders.export-link"
@@ -46,7 +48,7 @@ def _scope(user: User) -> Designer | None:
         raise PermissionDenied()
     if user.is_staff:
         return None
-    designer = Designer.objects.filter(user_id=user.pk).first()
+    designer = designer_of(user)
     if designer is None:
         raise PermissionDenied(_("Only designers and staff can export."))
     return designer
@@ -54,11 +56,7 @@ def _scope(user: User) -> Designer | None:
 
 def _start(user: User, designer: Designer | None, kind: str, params: dict) -> ExportJob:
     job = ExportJob.objects.create(user=user, designer=designer, kind=kind, params=params)
-
-    def queue():
-        tasks.run_export.delay(job.pk)
-
-    transaction.on_commit(queue)
+    enqueue(tasks.run_export, job.pk)
     return job
 
 
@@ -106,16 +104,14 @@ def _amount(value, currency: str) -> str:
 
 
 def _order_rows(job: ExportJob, token: str):
-    qs = Order.objects.all()
-    if job.designer_id is not None:
-        qs = qs.filter(designer_id=job.designer_id)
     params = job.params
-    if params.get("status"):
-        qs = qs.filter(status__in=params["status"])
-    if params.get("created_gte"):
-        qs = qs.filter(created_at__gte=params["created_gte"])
-    if params.get("created_lte"):
-        qs = qs.filter(created_at__lte=params["created_lte"])
+    qs = selectors.filtered(
+        Order.objects.all(),
+        status=params.get("status"),
+        created_gte=params.get("created_gte"),
+        created_lte=params.get("created_lte"),
+        designer_id=job.designer_id,
+    )
     staff = job.designer_id is None
     header = ["number", "created", "paid", "status", "designer", "currency", "subtotal", "shipping", "total"]
     header += ["refunded", "units", "products", "province"] + (["buyer_email"] if staff else [])
@@ -234,12 +230,6 @@ def job_for(user, pk) -> ExportJob | None:
     if user is None or not user.is_authenticated:
         return None
     return ExportJob.objects.filter(pk=pk, user_id=user.pk).first()
-
-
-def expires_at(job: ExportJob):
-    if job.finished_at is None:
-        return None
-    return job.finished_at + timedelta(seconds=settings.EXPORT_LINK_TTL_SECONDS)
 
 
 def download_path(job: ExportJob) -> str | None:

@@ -134,7 +134,7 @@ def mark_order_delivered(*, order_id: int, actor: User) -> Order:
 
 def cancel_locked_order(order: Order, *, actor: User | None, event_type: str, reason: str, now) -> None:
     """Cancel one locked order: stock back, event, download links voided. The caller holds the
-    purchase lock and closes the purchase (:func:`close_purchase_if_all_cancelled`)."""
+    purchase lock and closes the purchase (:func:`close_purchase`)."""
     was = order.status
     order.status, order.cancelled_at = S.CANCELLED, now
     order.save(update_fields=["status", "cancelled_at"])
@@ -176,30 +176,25 @@ def cancel_order(*, order_id: int, actor: User, reason: str | None = None) -> Or
         raise invalid_transition(order, S.CANCELLED)
     now = timezone.now()
     cancel_locked_order(order, actor=actor, event_type=E.CANCELLED, reason=reason, now=now)
-    close_purchase_if_all_cancelled(order.purchase, now)
-    close_cod_purchase(order.purchase, now)
+    close_purchase(order.purchase, now)
     return order
 
 
 # --- closing a purchase once its orders are done --------------------------------------------------
 
 
-def close_purchase_if_all_cancelled(purchase: Purchase, now) -> None:
-    """Cancel the purchase when none of its orders is live any more, and tell the apps above
-    (``orders.purchase_cancelled``)."""
-    if not Order.objects.filter(purchase=purchase).exclude(status=S.CANCELLED).exists():
+def close_purchase(purchase: Purchase, now) -> None:
+    """Close the purchase once its orders are done, reading their statuses once: none of them live
+    any more -> CANCELLED, and the apps above are told (``orders.purchase_cancelled``); a
+    cash-on-delivery purchase whose orders are all collected or cancelled (and not all cancelled)
+    -> PAID."""
+    statuses = set(Order.objects.filter(purchase=purchase).values_list("status", flat=True))
+    if statuses <= {S.CANCELLED}:
         Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.CANCELLED, cancelled_at=now)
         purchase.status, purchase.cancelled_at = PurchaseStatus.CANCELLED, now
         hooks.purchase_cancelled.send(purchase_id=purchase.pk, now=now)
-
-
-def close_cod_purchase(purchase: Purchase, now) -> None:
-    """A cash-on-delivery purchase whose orders are all collected or cancelled (and not all
-    cancelled) is PAID."""
-    if purchase.status != PurchaseStatus.AWAITING_COD:
         return
-    statuses = set(Order.objects.filter(purchase=purchase).values_list("status", flat=True))
-    if statuses & set(COD_OPEN_STATUSES) or statuses <= {S.CANCELLED}:
+    if purchase.status != PurchaseStatus.AWAITING_COD or statuses & set(COD_OPEN_STATUSES):
         return
     Purchase.objects.filter(pk=purchase.pk).update(status=PurchaseStatus.PAID, paid_at=now)
     purchase.status, purchase.paid_at = PurchaseStatus.PAID, now

@@ -53,10 +53,11 @@ def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
     return qs.select_related("designer", "purchase").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id").prefetch_related("downloads")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+        "refunds",
     )
 
 
-def _filtered(
+def filtered(
     qs: QuerySet[Order],
     *,
     status=None,
@@ -66,6 +67,7 @@ def _filtered(
     designer_id: int | None = None,
     search_email: bool = False,
 ) -> QuerySet[Order]:
+    """The order filters of the lists and of the orders export (shop/orders/exports.py)."""
     if status:
         qs = qs.filter(status__in=list(status))
     if created_gte is not None:
@@ -88,7 +90,7 @@ def _filtered(
 def buyer_orders(user, **filters) -> QuerySet[Order]:
     if not _authenticated(user):
         return Order.objects.none()
-    return with_details(_filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by(
+    return with_details(filtered(Order.objects.filter(purchase__user_id=user.pk), **filters)).order_by(
         "-created_at", "-id"
     )
 
@@ -104,11 +106,11 @@ def buyer_purchases(user) -> QuerySet[Purchase]:
 
 
 def designer_orders(designer: Designer, **filters) -> QuerySet[Order]:
-    return with_details(_filtered(Order.objects.filter(designer=designer), **filters)).order_by("-created_at", "-id")
+    return with_details(filtered(Order.objects.filter(designer=designer), **filters)).order_by("-created_at", "-id")
 
 
 def staff_orders(**filters) -> QuerySet[Order]:
-    return with_details(_filtered(Order.objects.all(), search_email=True, **filters)).order_by("-created_at", "-id")
+    return with_details(filtered(Order.objects.all(), search_email=True, **filters)).order_by("-created_at", "-id")
 
 
 def order_by_id(user, pk, unlocked_purchase_ids=()) -> Order | None:
@@ -192,14 +194,3 @@ def download_by_signed_token(signed: str) -> DigitalDownload | None:
     except signing.BadSignature:
         return None
     return DigitalDownload.objects.select_related("line__order", "line__variant").filter(token=token).first()
-
-
-def buyer_downloads(user, purchase_ids_unlocked, line: OrderLine, order: Order) -> list[DigitalDownload]:
-    """Download links are the buyer's alone (not the designer's, not staff's)."""
-    purchase_id = order.purchase_id
-    is_buyer = purchase_id in set(purchase_ids_unlocked or ()) or (
-        _authenticated(user) and order.purchase.user_id == user.pk
-    )
-    if not is_buyer:
-        return []
-    return [d for d in line.downloads.all() if download_is_available(d)]

@@ -299,17 +299,9 @@ class OrderType(DjangoObjectType):
         return list(root.refunds.all())
 
     def resolve_refund_pending(root, info):
-        # From the events (prefetched with the order): no query of its own.
-        events = list(root.events.all())
-        sent = {(e.data or {}).get("refund_id") for e in events if e.type == "REFUND_SENT"}
-        pending = sum(
-            (
-                Decimal(e.data["amount"])
-                for e in events
-                if e.type == "REFUND_OWED" and e.data.get("refund_id") not in sent
-            ),
-            Decimal(0),
-        )
+        # From the refunds (prefetched with the order): no query of its own. An owed refund is
+        # pending until its bank payout succeeds (payments/bank_payouts.py sets owed_sent_at).
+        pending = sum((r.amount for r in root.refunds.all() if r.owed and r.owed_sent_at is None), Decimal(0))
         return money(pending, root.currency)
 
     @classmethod

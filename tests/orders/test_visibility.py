@@ -2,13 +2,15 @@
 own part, staff everything; and the lists cost the same number of queries whatever their size."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shop.orders.models import Order
+from payments.models import Refund
+from shop.orders.models import Order, OrderEvent
 from tests.commerce import Buyer, gid
 from tests.factories import make_user
 from tests.support import load_operation
@@ -193,6 +195,51 @@ def test_order_lists_cost_the_same_queries_for_any_page_size(gql, market, staff,
     large = _queries(gql, operation, {"first": 10}, user)
     assert small == large, (small, large)
     assert large <= 10
+
+
+STAFF_ORDERS_WITH_REFUNDS = """
+query($first: Int) {
+  orders(first: $first) {
+    edges { node { id refunds { status amount { amount } } refundPending { amount currency } } }
+  }
+}
+"""
+
+
+def _refund_every_order(purchase) -> None:
+    """Two refunds per order: one made by the provider, one owed to the buyer (not sent yet)."""
+    payment = purchase.payments.first()
+    for order in Order.objects.filter(purchase=purchase):
+        for n, owed in enumerate((False, True), start=1):
+            refund = Refund.objects.create(
+                order=order,
+                payment=payment,
+                amount=Decimal(1000 * n),
+                currency=order.currency,
+                gateway=payment.gateway,
+                idempotency_key=f"test-refund-{order.pk}-{n}",
+                owed=owed,
+            )
+            if owed:  # as payments/refunds.py records it
+                OrderEvent.objects.create(
+                    order=order,
+                    type="REFUND_OWED",
+                    data={"refund_id": refund.pk, "amount": str(refund.amount), "currency": refund.currency},
+                )
+
+
+def test_order_refunds_cost_the_same_queries_for_any_number_of_orders(gql, market, staff):
+    _refund_every_order(market.purchase())
+    small = _queries(gql, STAFF_ORDERS_WITH_REFUNDS, {"first": 10}, staff)
+    for _ in range(4):
+        _refund_every_order(market.purchase())
+    large = _queries(gql, STAFF_ORDERS_WITH_REFUNDS, {"first": 10}, staff)
+    assert small == large, (small, large)
+    edges = gql(STAFF_ORDERS_WITH_REFUNDS, {"first": 10}, user=staff)["data"]["orders"]["edges"]
+    assert len(edges) == 10
+    for edge in edges:
+        assert [r["status"] for r in edge["node"]["refunds"]] == ["REFUNDED", "OWED"]
+        assert edge["node"]["refundPending"]["amount"] == "2000"
 
 
 def test_payment_gateways_are_listed(gql, market):
