@@ -62,7 +62,7 @@ class Placed:
     downloads: list[DigitalDownload]
 
     def prime(self) -> Purchase:
-        """The purchase with its orders, their lines (with download links) and events in the
+        """The purchase with its orders, their lines (with download links), events and (no) refunds in the
         prefetch caches the order types read (``shop.orders.selectors.with_details``): a
         completion's response shows what was written without reading it back."""
         purchase = self.purchase
@@ -71,6 +71,7 @@ class Placed:
             return {o.pk: sorted((r for r in rows if r.order_id == o.pk), key=lambda r: r.pk) for o in self.orders}
 
         lines, events = by_order(self.lines), by_order(self.events)
+        refund_model = Order._meta.get_field("refunds").related_model  # a new order has none (payments' model)
         for order in self.orders:
             order.purchase = purchase
             for line in lines[order.pk]:
@@ -83,6 +84,7 @@ class Placed:
                 )
             prime(order, "lines", lines[order.pk], model=OrderLine)
             prime(order, "events", sorted(events[order.pk], key=lambda e: (e.created_at, e.pk)), model=OrderEvent)
+            prime(order, "refunds", [], model=refund_model)
         prime(purchase, "orders", sorted(self.orders, key=lambda o: o.pk), model=Order)
         return purchase
 
